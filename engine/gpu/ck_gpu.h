@@ -1,0 +1,161 @@
+/* ck_gpu.h: the Vulkan compositor. Executes a frame's draw list (ck_timeline.h) and returns
+ * the composited frame as NV12 (BT.709 limited range, for the encoder) and/or RGBA (PNGs).
+ *
+ * Three objects:
+ *   ck_gpu        the Vulkan instance and device (one per process is plenty). Headless: no
+ *                 window system. Prefers a discrete GPU, falls back to any Vulkan 1.2 device,
+ *                 Mesa's lavapipe included. CIAK_VK_DEVICE=<index|name substring> picks one.
+ *   ck_gpu_scene  everything one scene needs, made once: pipelines, the glyph atlas (signed
+ *                 distance fields rasterised with stb_truetype on first use of each glyph),
+ *                 image textures (stb_image, premultiplied alpha, mipmapped), video textures
+ *                 (YUV planes the caller uploads), and a ring of frame slots (command buffer,
+ *                 fence, instance buffer, upload buffer, colour target, host-visible readback
+ *                 buffers) so several frames are in flight and the CPU never waits on an
+ *                 idle GPU.
+ *   ck_gpu_frame  a finished frame: pointers into a slot's mapped readback buffers.
+ *
+ * Colour: all blending is premultiplied alpha (ONE, ONE_MINUS_SRC_ALPHA) in the 8-bit,
+ * gamma-encoded (non-linear) RGB of the output, as browsers and most video compositors do.
+ * Scene colours are straight alpha and premultiplied here. NV12 is BT.709, limited range
+ * (Y 16..235, CbCr 16..240), chroma averaged over each 2x2 block (centre siting).
+ *
+ * Video: a CK_DRAW_VIDEO item shows the last frame uploaded for its asset (through the
+ * `videos` argument of ck_gpu_submit, YUV 4:2:0 planes, BT.709 limited range, converted in
+ * the fragment shader). Decoding is the media module's job. A video asset with no frame
+ * uploaded yet draws nothing (the layers below show through) and logs one warning per asset.
+ *
+ * Text: glyph ids are the font's glyph indices (ck_text.h); glyph positions are box-local
+ * baseline origins; `size` is the em size in px (as HarfBuzz shapes it). A glyph index the
+ * font does not have is drawn as .notdef with one logged warning. Outline widths and shadow
+ * blur are limited by the atlas' distance range (CK_GPU_SDF_RANGE px at the atlas size,
+ * scaled with the text size): a 48 px line can have an outline up to about 8 px.
+ *
+ * Errors: every call that can fail returns NULL or a ck_status and fills a ck_error; nothing
+ * aborts. Every Vulkan call goes through one checking macro that logs the call, the VkResult
+ * name and file:line. After VK_ERROR_DEVICE_LOST every call fails with CK_ERR_GPU.
+ *
+ * Thread safety: a ck_gpu and its scenes belong to one thread at a time.
+ */
+#ifndef CK_GPU_H
+#define CK_GPU_H
+
+#include "ck_timeline.h"
+
+/* Glyph atlas: SDFs rasterised at this em size (px) with this distance range (px). */
+#define CK_GPU_SDF_SIZE 48
+#define CK_GPU_SDF_RANGE 8
+
+typedef struct ck_gpu ck_gpu;
+typedef struct ck_gpu_scene ck_gpu_scene;
+
+/* ---- device ---- */
+
+/* Zero means default. */
+typedef struct ck_gpu_params {
+    const char *device; /* index ("0") or case-insensitive name substring; NULL: env
+                           CIAK_VK_DEVICE, else the best device (discrete first) */
+    bool validation;    /* enable VK_LAYER_KHRONOS_validation (also env CIAK_VK_VALIDATION=1);
+                           every message it prints is logged and counted (ck_gpu_stats) */
+} ck_gpu_params;
+
+/* Creates the instance and device and logs which device it chose. NULL on failure (no
+ * Vulkan, no 1.2 device, no device matching CIAK_VK_DEVICE), with the reason in err. */
+ck_gpu *ck_gpu_create(const ck_gpu_params *params, ck_error *err);
+/* Waits for the device to go idle and frees everything. Every ck_gpu_scene must be destroyed
+ * first. NULL-safe, clears the pointer. */
+void ck_gpu_destroy(ck_gpu **gpu);
+
+/* The chosen device's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
+const char *ck_gpu_device_name(const ck_gpu *gpu);
+
+typedef struct ck_gpu_stats {
+    uint64_t validation_messages; /* warnings and errors from the validation layer */
+    int64_t live_objects;         /* Vulkan objects created by ciak and not yet destroyed */
+    uint64_t device_bytes;        /* device memory allocated by ciak */
+    uint64_t frames;              /* frames submitted, all scenes */
+} ck_gpu_stats;
+void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out);
+
+/* ---- per scene ---- */
+
+enum {
+    CK_GPU_OUT_RGBA = 1, /* 8-bit RGBA, alpha 255 where the background is opaque */
+    CK_GPU_OUT_NV12 = 2  /* Y plane then interleaved CbCr plane; needs even width and height */
+};
+
+/* Zero means default. */
+typedef struct ck_gpu_scene_params {
+    int width, height;    /* output size in px (0: the canvas size). The canvas is scaled to it
+                             (goldens render 1280x720 scenes at 320x180). */
+    unsigned outputs;     /* CK_GPU_OUT_* bits (0: both) */
+    int frames_in_flight; /* frames submitted and not yet received (0: 2; 1..8) */
+} ck_gpu_scene_params;
+
+/* Makes a scene's GPU resources: loads and uploads every image asset, loads every font asset
+ * (the bytes come from `fonts` when it has the font, else from the asset's file; `fonts` may
+ * be NULL). The scene and fonts must outlive the ck_gpu_scene. Errors name the asset: a
+ * missing or corrupt image or font, an image larger than the device allows. */
+ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_fontset *fonts,
+                                  const ck_gpu_scene_params *params, ck_error *err);
+/* Waits for the scene's frames to finish and frees it. NULL-safe, clears the pointer. */
+void ck_gpu_scene_destroy(ck_gpu_scene **sg);
+
+/* Output size actually used (after defaults). */
+void ck_gpu_scene_size(const ck_gpu_scene *sg, int *width, int *height);
+
+/* ---- video frames ---- */
+typedef enum ck_gpu_pixfmt {
+    CK_GPU_PIX_YUV420P, /* planes Y, U, V (U and V at half width and height) */
+    CK_GPU_PIX_NV12,    /* planes Y, interleaved UV */
+    CK_GPU_PIX_COUNT
+} ck_gpu_pixfmt;
+
+/* One decoded frame of a video asset. The bytes are copied during ck_gpu_submit. */
+typedef struct ck_gpu_video_frame {
+    int asset;               /* scene asset index (a video asset) */
+    ck_gpu_pixfmt format;
+    int width, height;       /* even, at most the device's image size limit */
+    const uint8_t *planes[3];
+    int strides[3];          /* bytes per row of each plane */
+} ck_gpu_video_frame;
+
+/* ---- rendering ---- */
+
+/* A finished frame. The pointers stay valid until the next ck_gpu_receive on this scene (or
+ * its destruction). Planes not requested in ck_gpu_scene_params.outputs are NULL. */
+typedef struct ck_gpu_frame {
+    int64_t frame;          /* the draw list's frame number */
+    int width, height;
+    const uint8_t *rgba;    /* width*4 bytes per row, rgba_stride apart */
+    size_t rgba_stride;
+    const uint8_t *y, *uv;  /* NV12: height rows of y_stride, height/2 rows of uv_stride */
+    size_t y_stride, uv_stride;
+} ck_gpu_frame;
+
+/* Records and submits one frame: uploads `videos` (may be NULL when count is 0) and any
+ * glyph not yet in the atlas, draws `dl` back to front over its background, converts to the
+ * outputs. Returns without waiting for the GPU. CK_ERR_LIMIT when frames_in_flight frames
+ * are already waiting to be received. Draw items naming unknown assets or fonts fail with
+ * CK_ERR_INVALID before anything is submitted. */
+ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_video_frame *videos,
+                        size_t video_count, ck_error *err);
+/* Waits for the oldest submitted frame and returns it. CK_ERR_USAGE when none is pending. */
+ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err);
+/* Frames submitted and not yet received. */
+int ck_gpu_pending(const ck_gpu_scene *sg);
+
+/* Submit + receive, for one-off frames (`ciak frame`, tests). CK_ERR_USAGE if frames are
+ * pending (receive them first). */
+ck_status ck_gpu_render(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_video_frame *videos,
+                        size_t video_count, ck_gpu_frame *out, ck_error *err);
+
+/* ---- image files (stb_image / stb_image_write, linked once here) ---- */
+
+/* Writes 8-bit pixels (channels 1..4, `stride` bytes per row) as PNG, or JPEG (quality 90)
+ * when the path ends in .jpg/.jpeg. */
+ck_status ck_image_write(const char *path, const uint8_t *px, int width, int height,
+                         int channels, size_t stride, ck_error *err);
+/* Reads a PNG/JPEG file as 8-bit RGBA (straight alpha), malloc'd; free() it. */
+uint8_t *ck_image_read(const char *path, int *width, int *height, ck_error *err);
+
+#endif

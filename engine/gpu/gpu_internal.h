@@ -1,0 +1,183 @@
+/* gpu_internal.h: what the files of engine/gpu share; not part of the public API. */
+#ifndef CK_GPU_INTERNAL_H
+#define CK_GPU_INTERNAL_H
+
+#include <vulkan/vulkan.h>
+
+#include "ck_gpu.h"
+
+/* ---- stb wrappers (gpu_stb.c) ---- */
+uint8_t *gpu_stb_decode(const uint8_t *buf, size_t len, int *w, int *h, const char **reason);
+void gpu_stb_free(void *p);
+int gpu_stb_write(const char *path, const uint8_t *px, int w, int h, int channels, size_t stride,
+                  int jpeg);
+typedef struct gpu_ttf gpu_ttf;
+gpu_ttf *gpu_ttf_open(const uint8_t *data, size_t size, int *glyph_count, const char **reason);
+void gpu_ttf_close(gpu_ttf *f);
+uint8_t *gpu_ttf_sdf(gpu_ttf *f, int glyph, float em_px, int padding, float dist_scale, int *w,
+                     int *h, int *xoff, int *yoff);
+void gpu_ttf_sdf_free(uint8_t *p);
+
+/* ---- the device ---- */
+struct ck_gpu {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    VkPhysicalDevice phys;
+    VkPhysicalDeviceProperties props;
+    VkPhysicalDeviceMemoryProperties mem;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    VkCommandPool pool; /* one-shot uploads at scene creation */
+    bool lost;          /* VK_ERROR_DEVICE_LOST seen: every later call fails */
+    /* Counters (ck_gpu_stats). validation_messages is written by the messenger callback. */
+    uint64_t validation_messages;
+    int64_t live_objects;
+    uint64_t device_bytes;
+    uint64_t frames;
+    int scenes; /* live ck_gpu_scene count */
+};
+
+const char *gpu_vk_result_str(VkResult r);
+/* Logs a failed Vulkan call and fills err; returns the ck_status (CK_ERR_GPU, CK_ERR_NOMEM). */
+ck_status gpu_vk_fail(ck_gpu *gpu, ck_error *err, VkResult r, const char *call, const char *file,
+                      int line);
+
+/* The one checking macro: every Vulkan call that returns a VkResult goes through it. Needs
+ * `gpu`, `err`, a ck_status `st` and an `error:` label in the calling function. */
+#define VK_TRY(call)                                                                       \
+    do {                                                                                   \
+        VkResult vk_r_ = (call);                                                           \
+        if (vk_r_ != VK_SUCCESS) {                                                         \
+            st = gpu_vk_fail(gpu, err, vk_r_, #call, __FILE__, __LINE__);                  \
+            goto error;                                                                    \
+        }                                                                                  \
+    } while (0)
+
+/* Object accounting for the lifetime test: every create counts +1, every destroy -1. */
+#define GPU_CREATED(gpu) ((gpu)->live_objects++)
+#define GPU_DESTROYED(gpu) ((gpu)->live_objects--)
+
+/* A buffer with its own memory; host-visible ones stay mapped. */
+typedef struct gpu_buffer {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    VkDeviceSize size, alloc;
+    void *map;
+    bool coherent;
+} gpu_buffer;
+
+typedef struct gpu_image {
+    VkImage image;
+    VkDeviceMemory mem;
+    VkImageView view;
+    VkDeviceSize bytes;
+    int width, height, levels;
+    VkFormat format;
+} gpu_image;
+
+ck_status gpu_buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage, bool host,
+                            gpu_buffer *out, ck_error *err);
+void gpu_buffer_destroy(ck_gpu *gpu, gpu_buffer *b);
+ck_status gpu_image_create(ck_gpu *gpu, int w, int h, int levels, VkFormat format,
+                           VkImageUsageFlags usage, gpu_image *out, ck_error *err);
+void gpu_image_destroy(ck_gpu *gpu, gpu_image *im);
+
+/* One-shot command buffer for uploads at scene creation: begin, record, submit and wait. */
+ck_status gpu_oneshot_begin(ck_gpu *gpu, VkCommandBuffer *cb, ck_error *err);
+ck_status gpu_oneshot_end(ck_gpu *gpu, VkCommandBuffer cb, ck_error *err);
+
+/* Image layout transition for the whole image (all levels). */
+void gpu_image_barrier(VkCommandBuffer cb, VkImage image, int levels, VkImageLayout from,
+                       VkImageLayout to, VkAccessFlags src_access, VkAccessFlags dst_access,
+                       VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage);
+
+/* ---- the scene ---- */
+#define GPU_ATLAS_SIZE 2048
+#define GPU_MAX_SLOTS 9
+
+/* One glyph in the atlas (texels; offsets in atlas px from the origin, y down). */
+typedef struct gpu_glyph {
+    uint64_t key; /* font << 32 | glyph, +1 so 0 means empty */
+    uint16_t x, y, w, h;
+    int16_t xoff, yoff;
+} gpu_glyph;
+
+typedef struct gpu_font {
+    gpu_ttf *ttf;
+    uint8_t *owned; /* file bytes when read here (no fontset) */
+    int glyph_count;
+    bool warned;    /* one warning for out-of-range glyph ids */
+} gpu_font;
+
+typedef struct gpu_texture {
+    gpu_image img[3];      /* images and the atlas use img[0]; video Y, U, V */
+    VkDescriptorSet set;   /* set 1 */
+    bool ready;            /* video: a frame has been uploaded */
+    bool warned;           /* video: "no frame" logged */
+} gpu_texture;
+
+/* One frame in flight. */
+typedef struct gpu_slot {
+    VkCommandBuffer cb;
+    VkFence fence;
+    gpu_image color;
+    VkFramebuffer fb;
+    VkDescriptorSet inst_set;   /* set 0: the instance buffer */
+    VkDescriptorSet nv12_set;   /* compute: colour image + nv12 buffer */
+    gpu_buffer inst;            /* host-visible instances */
+    gpu_buffer upload;          /* host-visible staging (glyphs, video planes) */
+    gpu_buffer rgba;            /* host-visible readback */
+    gpu_buffer nv12;            /* host-visible, written by the compute shader */
+    int64_t frame;
+    enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
+} gpu_slot;
+
+enum { PIPE_RECT, PIPE_IMAGE, PIPE_VIDEO, PIPE_TEXT, PIPE_COUNT };
+
+/* Pending atlas upload (glyph bitmaps rasterised this frame). */
+typedef struct gpu_glyph_upload {
+    uint8_t *px; /* malloc'd, w*h bytes */
+    uint16_t x, y, w, h;
+} gpu_glyph_upload;
+
+struct ck_gpu_scene {
+    ck_gpu *gpu;
+    const ck_scene *scene;
+    int width, height; /* output px */
+    unsigned outputs;
+    int in_flight;     /* max pending */
+    int slot_count;    /* in_flight + 1: one more slot is held by the last received frame */
+
+    VkRenderPass pass;
+    VkDescriptorSetLayout inst_layout, tex_layout, nv12_layout;
+    VkPipelineLayout layout, nv12_playout;
+    VkPipeline pipes[PIPE_COUNT];
+    VkPipeline nv12_pipe;
+    VkSampler sampler;      /* linear, clamp, mipmapped */
+    VkDescriptorPool dpool;
+    VkCommandPool cpool;
+
+    gpu_font *fonts;        /* by asset index; ttf NULL for non-fonts */
+    gpu_texture *textures;  /* by asset index: images and videos */
+    gpu_texture atlas;
+    gpu_glyph *glyphs;      /* open-addressing table */
+    size_t glyph_cap, glyph_used;
+    int shelf_x, shelf_y, shelf_h; /* atlas packing */
+    bool atlas_full_warned;
+    gpu_glyph_upload *ups;
+    size_t up_count, up_cap;
+
+    gpu_slot slots[GPU_MAX_SLOTS];
+    int64_t submitted, received; /* counters; slot = counter % slot_count */
+    bool held;                   /* slots[(received-1) % n] holds the last received frame */
+
+    size_t y_stride, uv_stride, nv12_bytes;
+};
+
+/* Points a texture's descriptor set at its images (planes 1: img[0] thrice; 3: Y, U, V). */
+void gpu_texture_write_set(ck_gpu_scene *sg, gpu_texture *t, int planes);
+/* Points a slot's set 0 at its (possibly regrown) instance buffer. */
+void gpu_slot_write_inst_set(ck_gpu_scene *sg, gpu_slot *sl);
+
+#endif

@@ -1,0 +1,726 @@
+/* gpu_render.c: one frame: draw list -> instances -> render pass -> NV12 compute -> readback.
+ *
+ * Per frame, everything lives in the frame's slot: the instance buffer (one 144-byte
+ * gpu_inst per quad), the upload buffer (glyph bitmaps and video planes staged this frame),
+ * the colour target and the readback buffers. A slot is reused only once its frame has been
+ * received and released, so the CPU writes a slot while the GPU works on the others. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_internal.h"
+
+/* Mirrors struct ck_inst in shaders/common.glsl (std430: nine vec4). */
+typedef struct gpu_inst {
+    float xf[4];
+    float tr[4];
+    float rect[4];
+    float uv[4];
+    float c0[4], c1[4], c2[4];
+    float p0[4];
+    float p1[4];
+} gpu_inst;
+
+#define SDF_DIST_SCALE (128.0f / (float)CK_GPU_SDF_RANGE)
+
+static void premul(float out[4], ck_color c)
+{
+    out[0] = c.r * c.a;
+    out[1] = c.g * c.a;
+    out[2] = c.b * c.a;
+    out[3] = c.a;
+}
+
+static float px_scale(const ck_affine *xf, float sx, float sy)
+{
+    return sqrtf(fabsf(xf->a * xf->d - xf->b * xf->c) * sx * sy);
+}
+
+static void inst_base(gpu_inst *in, const ck_draw *d)
+{
+    memset(in, 0, sizeof *in);
+    in->xf[0] = d->xf.a;
+    in->xf[1] = d->xf.b;
+    in->xf[2] = d->xf.c;
+    in->xf[3] = d->xf.d;
+    in->tr[0] = d->xf.tx;
+    in->tr[1] = d->xf.ty;
+    in->tr[2] = d->w;
+    in->tr[3] = d->h;
+    in->rect[2] = d->w;
+    in->rect[3] = d->h;
+    in->uv[2] = 1;
+    in->uv[3] = 1;
+}
+
+/* ---- glyph cache ---- */
+static uint64_t glyph_key(int font, uint32_t glyph)
+{
+    return ((uint64_t)(uint32_t)font << 32 | glyph) + 1;
+}
+
+static gpu_glyph *glyph_find(ck_gpu_scene *sg, uint64_t key, bool *found)
+{
+    size_t mask = sg->glyph_cap - 1;
+    size_t i = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & mask;
+    while (sg->glyphs[i].key && sg->glyphs[i].key != key)
+        i = (i + 1) & mask;
+    *found = sg->glyphs[i].key == key;
+    return &sg->glyphs[i];
+}
+
+static void glyph_cache_clear(ck_gpu_scene *sg)
+{
+    memset(sg->glyphs, 0, sg->glyph_cap * sizeof *sg->glyphs);
+    sg->glyph_used = 0;
+    sg->shelf_x = sg->shelf_y = sg->shelf_h = 0;
+    for (size_t i = 0; i < sg->up_count; i++)
+        gpu_ttf_sdf_free(sg->ups[i].px);
+    sg->up_count = 0;
+}
+
+/* The atlas entry of a glyph, rasterising it (queued for upload) on first use. NULL when it
+ * cannot be had (atlas full): the glyph is skipped, with one warning. */
+static const gpu_glyph *glyph_get(ck_gpu_scene *sg, int font, uint32_t glyph, ck_error *err,
+                                  ck_status *st)
+{
+    gpu_font *f = &sg->fonts[font];
+    if (glyph >= (uint32_t)f->glyph_count) {
+        if (!f->warned)
+            ck_log(CK_LOG_WARN, "gpu: font asset \"%s\" has no glyph %u: drawing .notdef",
+                   sg->scene->assets[font].id, glyph);
+        f->warned = true;
+        glyph = 0;
+    }
+    uint64_t key = glyph_key(font, glyph);
+    bool found;
+    gpu_glyph *g = glyph_find(sg, key, &found);
+    if (found)
+        return g;
+    if (sg->glyph_used * 2 >= sg->glyph_cap) {
+        if (!sg->atlas_full_warned)
+            ck_log(CK_LOG_WARN, "gpu: glyph cache full (%zu glyphs): skipping new glyphs",
+                   sg->glyph_used);
+        sg->atlas_full_warned = true;
+        return NULL;
+    }
+    int w = 0, h = 0, xoff = 0, yoff = 0;
+    uint8_t *px = gpu_ttf_sdf(f->ttf, (int)glyph, (float)CK_GPU_SDF_SIZE, CK_GPU_SDF_RANGE,
+                             SDF_DIST_SCALE, &w, &h, &xoff, &yoff);
+    gpu_glyph e = {.key = key};
+    if (px && w > 0 && h > 0) {
+        /* Shelf packing with a 1 px gap so bilinear filtering never reads a neighbour. */
+        if (sg->shelf_x + w + 1 > GPU_ATLAS_SIZE) {
+            sg->shelf_x = 0;
+            sg->shelf_y += sg->shelf_h + 1;
+            sg->shelf_h = 0;
+        }
+        if (sg->shelf_y + h + 1 > GPU_ATLAS_SIZE || w >= GPU_ATLAS_SIZE) {
+            gpu_ttf_sdf_free(px);
+            if (!sg->atlas_full_warned)
+                ck_log(CK_LOG_WARN, "gpu: glyph atlas full: skipping new glyphs");
+            sg->atlas_full_warned = true;
+            return NULL;
+        }
+        if (sg->up_count == sg->up_cap) {
+            size_t cap = sg->up_cap ? sg->up_cap * 2 : 64;
+            gpu_glyph_upload *ups = realloc(sg->ups, cap * sizeof *ups);
+            if (!ups) {
+                gpu_ttf_sdf_free(px);
+                *st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+                return NULL;
+            }
+            sg->ups = ups;
+            sg->up_cap = cap;
+        }
+        e.x = (uint16_t)(sg->shelf_x + 1);
+        e.y = (uint16_t)(sg->shelf_y + 1);
+        e.w = (uint16_t)w;
+        e.h = (uint16_t)h;
+        e.xoff = (int16_t)xoff;
+        e.yoff = (int16_t)yoff;
+        sg->ups[sg->up_count++] = (gpu_glyph_upload){px, e.x, e.y, e.w, e.h};
+        sg->shelf_x += w + 1;
+        if (h > sg->shelf_h)
+            sg->shelf_h = h;
+    } else if (px) {
+        gpu_ttf_sdf_free(px);
+    }
+    /* Empty glyphs (spaces) are cached too, with w = h = 0. */
+    *g = e;
+    sg->glyph_used++;
+    return g;
+}
+
+/* ---- buffers that grow ---- */
+static ck_status ensure_buffer(ck_gpu *gpu, gpu_buffer *b, VkDeviceSize need,
+                               VkBufferUsageFlags usage, ck_error *err)
+{
+    if (b->buf && b->size >= need)
+        return CK_OK;
+    VkDeviceSize size = b->size ? b->size : 64 * 1024;
+    while (size < need)
+        size *= 2;
+    gpu_buffer_destroy(gpu, b);
+    return gpu_buffer_create(gpu, size, usage, true, b, err);
+}
+
+/* ---- checks before anything is recorded ---- */
+static ck_status check_input(ck_gpu_scene *sg, const ck_drawlist *dl,
+                             const ck_gpu_video_frame *videos, size_t video_count, ck_error *err)
+{
+    const ck_scene *s = sg->scene;
+    for (size_t i = 0; i < dl->count; i++) {
+        const ck_draw *d = &dl->items[i];
+        const char *layer = d->layer >= 0 && d->layer < s->layer_count && s->layers[d->layer].id
+                                ? s->layers[d->layer].id
+                                : "?";
+        switch (d->kind) {
+        case CK_DRAW_RECT:
+            break;
+        case CK_DRAW_IMAGE:
+            if (d->u.image.asset < 0 || d->u.image.asset >= s->asset_count ||
+                s->assets[d->u.image.asset].kind != CK_ASSET_IMAGE)
+                return ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0,
+                                    "draw %zu (layer \"%s\"): asset %d is not an image", i, layer,
+                                    d->u.image.asset);
+            break;
+        case CK_DRAW_VIDEO:
+            if (d->u.video.asset < 0 || d->u.video.asset >= s->asset_count ||
+                s->assets[d->u.video.asset].kind != CK_ASSET_VIDEO)
+                return ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0,
+                                    "draw %zu (layer \"%s\"): asset %d is not a video", i, layer,
+                                    d->u.video.asset);
+            break;
+        case CK_DRAW_TEXT:
+            if ((size_t)d->u.text.glyph_first + d->u.text.glyph_count > dl->glyph_count)
+                return ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0,
+                                    "draw %zu (layer \"%s\"): glyphs %u+%u outside the list's %zu",
+                                    i, layer, d->u.text.glyph_first, d->u.text.glyph_count,
+                                    dl->glyph_count);
+            for (uint32_t k = 0; k < d->u.text.glyph_count; k++) {
+                int f = dl->glyphs[d->u.text.glyph_first + k].font;
+                if (f < 0 || f >= s->asset_count || !sg->fonts[f].ttf)
+                    return ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0,
+                                        "draw %zu (layer \"%s\"): glyph font %d is not a font",
+                                        i, layer, f);
+            }
+            break;
+        default:
+            return ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0,
+                                "draw %zu (layer \"%s\"): unknown kind %d", i, layer, (int)d->kind);
+        }
+    }
+    for (size_t i = 0; i < video_count; i++) {
+        const ck_gpu_video_frame *v = &videos[i];
+        if (v->asset < 0 || v->asset >= s->asset_count ||
+            s->assets[v->asset].kind != CK_ASSET_VIDEO)
+            return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
+                                "video frame %zu: asset %d is not a video", i, v->asset);
+        const char *id = s->assets[v->asset].id;
+        if ((unsigned)v->format >= CK_GPU_PIX_COUNT)
+            return ck_error_set(err, CK_ERR_UNSUPPORTED, NULL, 0, 0,
+                                "video asset \"%s\": unsupported pixel format %d (YUV420P and "
+                                "NV12 only)",
+                                id, (int)v->format);
+        if (v->width <= 0 || v->height <= 0 || v->width % 2 || v->height % 2 ||
+            (uint32_t)v->width > sg->gpu->props.limits.maxImageDimension2D ||
+            (uint32_t)v->height > sg->gpu->props.limits.maxImageDimension2D)
+            return ck_error_set(err, CK_ERR_UNSUPPORTED, NULL, 0, 0,
+                                "video asset \"%s\": unsupported frame size %dx%d (even, >0)", id,
+                                v->width, v->height);
+        int planes = v->format == CK_GPU_PIX_NV12 ? 2 : 3;
+        for (int p = 0; p < planes; p++) {
+            int row = p == 0 ? v->width : v->format == CK_GPU_PIX_NV12 ? v->width : v->width / 2;
+            if (!v->planes[p] || v->strides[p] < row)
+                return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
+                                    "video asset \"%s\": plane %d missing or stride %d < %d", id,
+                                    p, v->strides[p], row);
+        }
+    }
+    return CK_OK;
+}
+
+/* (Re)creates a video asset's Y, U, V textures for frames of w x h. */
+static ck_status video_textures(ck_gpu_scene *sg, gpu_texture *t, int w, int h, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    if (t->img[0].image && t->img[0].width == w && t->img[0].height == h)
+        return CK_OK;
+    if (t->img[0].image) {
+        /* A new size (rare): the old images may be in use by frames in flight. */
+        VK_TRY(vkQueueWaitIdle(gpu->queue));
+        for (int i = 0; i < 3; i++)
+            gpu_image_destroy(gpu, &t->img[i]);
+    }
+    t->ready = false;
+    for (int i = 0; i < 3; i++) {
+        int pw = i ? w / 2 : w, ph = i ? h / 2 : h;
+        if ((st = gpu_image_create(gpu, pw, ph, 1, VK_FORMAT_R8_UNORM,
+                                   VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+                                   &t->img[i], err)))
+            return st;
+    }
+    gpu_texture_write_set(sg, t, 3);
+    return CK_OK;
+error:
+    return st;
+}
+
+/* Copies a plane into the upload buffer at `off`, tightly packed; NV12's UV plane is split
+ * into U (dst) and V (dst2). */
+static void stage_plane(uint8_t *dst, uint8_t *dst2, const uint8_t *src, int stride, int w, int h,
+                        bool split)
+{
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = src + (size_t)stride * y;
+        if (!split) {
+            memcpy(dst + (size_t)w * y, row, (size_t)w);
+        } else {
+            uint8_t *u = dst + (size_t)w * y, *v = dst2 + (size_t)w * y;
+            for (int x = 0; x < w; x++) {
+                u[x] = row[2 * x];
+                v[x] = row[2 * x + 1];
+            }
+        }
+    }
+}
+
+static int text_passes(const ck_draw *d, bool pass_on[3])
+{
+    pass_on[2] = d->u.text.shadow_color.a > 0;                                  /* shadow */
+    pass_on[1] = d->u.text.outline_width > 0 && d->u.text.outline_color.a > 0; /* outline */
+    pass_on[0] = d->u.text.color.a > 0;                                        /* fill */
+    return pass_on[0] + pass_on[1] + pass_on[2];
+}
+
+ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_video_frame *videos,
+                        size_t video_count, ck_error *err)
+{
+    if (!sg || !dl || (video_count && !videos) || (dl->count && !dl->items) ||
+        (dl->glyph_count && !dl->glyphs))
+        return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "ck_gpu_submit: invalid arguments");
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    if (gpu->lost)
+        return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "the Vulkan device was lost");
+    if (ck_gpu_pending(sg) >= sg->in_flight)
+        return ck_error_set(err, CK_ERR_LIMIT, NULL, 0, 0,
+                            "%d frames already in flight: receive one first", sg->in_flight);
+    if ((st = check_input(sg, dl, videos, video_count, err)))
+        return st;
+    gpu_slot *sl = &sg->slots[sg->submitted % sg->slot_count];
+    if (sl->state != SLOT_FREE)
+        return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "internal: frame slot still in use");
+
+    /* 1. Glyphs: make sure every one is in the atlas (new ones queued in sg->ups). Count
+     * instances on the way. */
+    size_t inst_count = 0;
+    for (size_t i = 0; i < dl->count; i++) {
+        const ck_draw *d = &dl->items[i];
+        if (d->kind != CK_DRAW_TEXT) {
+            inst_count++;
+            continue;
+        }
+        bool on[3];
+        int passes = text_passes(d, on);
+        for (uint32_t k = 0; k < d->u.text.glyph_count; k++) {
+            const ck_glyph *g = &dl->glyphs[d->u.text.glyph_first + k];
+            if (!glyph_get(sg, g->font, g->glyph, err, &st) && st)
+                goto fail;
+        }
+        inst_count += (size_t)passes * d->u.text.glyph_count;
+    }
+
+    /* 2. Staging: glyph bitmaps, then video planes. */
+    size_t up_bytes = 0;
+    for (size_t i = 0; i < sg->up_count; i++)
+        up_bytes += (size_t)sg->ups[i].w * sg->ups[i].h;
+    up_bytes = (up_bytes + 15) & ~(size_t)15;
+    size_t video_base = up_bytes;
+    for (size_t i = 0; i < video_count; i++)
+        up_bytes += (size_t)videos[i].width * videos[i].height * 3 / 2 + 16;
+    if (up_bytes && (st = ensure_buffer(gpu, &sl->upload, up_bytes,
+                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT, err)))
+        goto fail;
+    VkDeviceSize inst_bytes = (VkDeviceSize)(inst_count ? inst_count : 1) * sizeof(gpu_inst);
+    if (sl->inst.size < inst_bytes) {
+        if ((st = ensure_buffer(gpu, &sl->inst, inst_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                                err)))
+            goto fail;
+        gpu_slot_write_inst_set(sg, sl);
+    }
+    for (size_t i = 0; i < video_count; i++)
+        if ((st = video_textures(sg, &sg->textures[videos[i].asset], videos[i].width,
+                                 videos[i].height, err)))
+            goto fail;
+
+    VkCommandBuffer cb = sl->cb;
+    VK_TRY(vkResetCommandBuffer(cb, 0));
+    VkCommandBufferBeginInfo bi = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    };
+    VK_TRY(vkBeginCommandBuffer(cb, &bi));
+
+    uint8_t *up = sl->upload.map;
+    if (sg->up_count) {
+        VkBufferImageCopy *regions = calloc(sg->up_count, sizeof *regions);
+        if (!regions) {
+            st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            goto fail;
+        }
+        size_t off = 0;
+        for (size_t i = 0; i < sg->up_count; i++) {
+            gpu_glyph_upload *u = &sg->ups[i];
+            memcpy(up + off, u->px, (size_t)u->w * u->h);
+            regions[i] = (VkBufferImageCopy){
+                .bufferOffset = off,
+                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                .imageOffset = {u->x, u->y, 0},
+                .imageExtent = {u->w, u->h, 1},
+            };
+            off += (size_t)u->w * u->h;
+        }
+        VkImage atlas = sg->atlas.img[0].image;
+        gpu_image_barrier(cb, atlas, 1, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+                          VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_SHADER_READ_BIT,
+                          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
+                          VK_PIPELINE_STAGE_TRANSFER_BIT);
+        vkCmdCopyBufferToImage(cb, sl->upload.buf, atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                               (uint32_t)sg->up_count, regions);
+        gpu_image_barrier(cb, atlas, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                          VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                          VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
+        free(regions);
+        for (size_t i = 0; i < sg->up_count; i++)
+            gpu_ttf_sdf_free(sg->ups[i].px);
+        sg->up_count = 0;
+    }
+
+    size_t off = video_base;
+    for (size_t i = 0; i < video_count; i++) {
+        const ck_gpu_video_frame *v = &videos[i];
+        gpu_texture *t = &sg->textures[v->asset];
+        int w = v->width, h = v->height, cw = w / 2, chh = h / 2;
+        uint8_t *py = up + off, *pu = py + (size_t)w * h, *pv = pu + (size_t)cw * chh;
+        stage_plane(py, NULL, v->planes[0], v->strides[0], w, h, false);
+        if (v->format == CK_GPU_PIX_NV12) {
+            stage_plane(pu, pv, v->planes[1], v->strides[1], cw, chh, true);
+        } else {
+            stage_plane(pu, NULL, v->planes[1], v->strides[1], cw, chh, false);
+            stage_plane(pv, NULL, v->planes[2], v->strides[2], cw, chh, false);
+        }
+        VkDeviceSize offs[3] = {off, off + (size_t)w * h, off + (size_t)w * h + (size_t)cw * chh};
+        for (int p = 0; p < 3; p++) {
+            VkImage im = t->img[p].image;
+            gpu_image_barrier(cb, im, 1,
+                              t->ready ? VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL
+                                       : VK_IMAGE_LAYOUT_UNDEFINED,
+                              VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                              t->ready ? VK_ACCESS_SHADER_READ_BIT : 0,
+                              VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
+                              VK_PIPELINE_STAGE_TRANSFER_BIT);
+            VkBufferImageCopy r = {
+                .bufferOffset = offs[p],
+                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                .imageExtent = {(uint32_t)(p ? cw : w), (uint32_t)(p ? chh : h), 1},
+            };
+            vkCmdCopyBufferToImage(cb, sl->upload.buf, im, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
+                                   &r);
+            gpu_image_barrier(cb, im, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                              VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+                              VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_SHADER_READ_BIT,
+                              VK_PIPELINE_STAGE_TRANSFER_BIT,
+                              VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
+        }
+        t->ready = true;
+        off += (size_t)w * h * 3 / 2;
+        off = (off + 15) & ~(size_t)15;
+    }
+    if (up_bytes && !sl->upload.coherent) {
+        VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->upload.mem, 0,
+                                 VK_WHOLE_SIZE};
+        VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
+    }
+
+    /* 3. The render pass. */
+    ck_color bg = dl->background;
+    VkClearValue clear = {.color = {{bg.r * bg.a, bg.g * bg.a, bg.b * bg.a, bg.a}}};
+    VkRenderPassBeginInfo rbi = {
+        .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+        .renderPass = sg->pass,
+        .framebuffer = sl->fb,
+        .renderArea = {{0, 0}, {(uint32_t)sg->width, (uint32_t)sg->height}},
+        .clearValueCount = 1,
+        .pClearValues = &clear,
+    };
+    vkCmdBeginRenderPass(cb, &rbi, VK_SUBPASS_CONTENTS_INLINE);
+    int cw = dl->width > 0 ? dl->width : sg->scene->width;
+    int chh = dl->height > 0 ? dl->height : sg->scene->height;
+    float push[4] = {(float)sg->width, (float)sg->height, (float)sg->width / (float)cw,
+                     (float)sg->height / (float)chh};
+    vkCmdPushConstants(cb, sg->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof push, push);
+    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 0, 1, &sl->inst_set,
+                            0, NULL);
+    gpu_inst *insts = sl->inst.map;
+    uint32_t ni = 0;
+    int bound = -1;
+    for (size_t i = 0; i < dl->count; i++) {
+        const ck_draw *d = &dl->items[i];
+        if (!(d->opacity > 0))
+            continue;
+        float s = px_scale(&d->xf, push[2], push[3]);
+        if (!(s > 1e-6f))
+            continue; /* collapsed to nothing */
+        int pipe;
+        VkDescriptorSet set = VK_NULL_HANDLE;
+        uint32_t first = ni;
+        switch (d->kind) {
+        case CK_DRAW_RECT: {
+            const ck_shape_props *p = &d->u.rect.p;
+            gpu_inst *in = &insts[ni++];
+            inst_base(in, d);
+            float pad = 2.0f / s; /* room for the antialiased edge */
+            in->rect[0] = -pad;
+            in->rect[1] = -pad;
+            in->rect[2] = d->w + pad;
+            in->rect[3] = d->h + pad;
+            premul(in->c0, p->fill);
+            premul(in->c1, p->gradient ? p->fill2 : p->fill);
+            if (p->stroke_width > 0)
+                premul(in->c2, p->stroke);
+            in->p0[0] = p->radius;
+            in->p0[1] = p->stroke_width > 0 ? p->stroke_width : 0;
+            in->p0[2] = p->gradient ? 1.0f : 0.0f;
+            in->p0[3] = d->opacity;
+            float a = p->gradient_angle * (float)M_PI / 180.0f;
+            in->p1[0] = cosf(a);
+            in->p1[1] = sinf(a);
+            pipe = PIPE_RECT;
+            break;
+        }
+        case CK_DRAW_IMAGE: {
+            gpu_inst *in = &insts[ni++];
+            inst_base(in, d);
+            in->p0[3] = d->opacity;
+            pipe = PIPE_IMAGE;
+            set = sg->textures[d->u.image.asset].set;
+            break;
+        }
+        case CK_DRAW_VIDEO: {
+            gpu_texture *t = &sg->textures[d->u.video.asset];
+            if (!t->ready) {
+                if (!t->warned)
+                    ck_log(CK_LOG_WARN,
+                           "gpu: video asset \"%s\" has no frame uploaded: not drawn",
+                           sg->scene->assets[d->u.video.asset].id);
+                t->warned = true;
+                continue;
+            }
+            gpu_inst *in = &insts[ni++];
+            inst_base(in, d);
+            in->p0[3] = d->opacity;
+            pipe = PIPE_VIDEO;
+            set = t->set;
+            break;
+        }
+        case CK_DRAW_TEXT:
+        default: {
+            bool on[3];
+            text_passes(d, on);
+            float k = d->u.text.size / (float)CK_GPU_SDF_SIZE;
+            const float inv = 1.0f / GPU_ATLAS_SIZE;
+            for (int pass = 2; pass >= 0; pass--) {
+                if (!on[pass])
+                    continue;
+                ck_color c = pass == 0   ? d->u.text.color
+                             : pass == 1 ? d->u.text.outline_color
+                                         : d->u.text.shadow_color;
+                float dx = pass == 2 ? d->u.text.shadow_dx : 0;
+                float dy = pass == 2 ? d->u.text.shadow_dy : 0;
+                for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
+                    const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
+                    uint32_t id = gl->glyph < (uint32_t)sg->fonts[gl->font].glyph_count ? gl->glyph
+                                                                                     : 0;
+                    bool found;
+                    const gpu_glyph *e = glyph_find(sg, glyph_key(gl->font, id), &found);
+                    if (!found || e->w == 0)
+                        continue;
+                    gpu_inst *in = &insts[ni++];
+                    inst_base(in, d);
+                    in->rect[0] = gl->x + (float)e->xoff * k + dx;
+                    in->rect[1] = gl->y + (float)e->yoff * k + dy;
+                    in->rect[2] = in->rect[0] + (float)e->w * k;
+                    in->rect[3] = in->rect[1] + (float)e->h * k;
+                    in->uv[0] = (float)e->x * inv;
+                    in->uv[1] = (float)e->y * inv;
+                    in->uv[2] = (float)(e->x + e->w) * inv;
+                    in->uv[3] = (float)(e->y + e->h) * inv;
+                    premul(in->c0, c);
+                    in->p0[0] = (float)pass;
+                    in->p0[1] = d->opacity;
+                    in->p1[0] = k;
+                    in->p1[1] = d->u.text.outline_width;
+                    in->p1[2] = d->u.text.shadow_blur;
+                    in->p1[3] = SDF_DIST_SCALE;
+                }
+            }
+            pipe = PIPE_TEXT;
+            set = sg->atlas.set;
+            break;
+        }
+        }
+        if (ni == first)
+            continue;
+        if (pipe != bound) {
+            vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->pipes[pipe]);
+            bound = pipe;
+        }
+        if (set)
+            vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 1, 1, &set, 0,
+                                    NULL);
+        vkCmdDraw(cb, 4, ni - first, 0, first);
+    }
+    vkCmdEndRenderPass(cb);
+    if (!sl->inst.coherent) {
+        VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->inst.mem, 0,
+                                 VK_WHOLE_SIZE};
+        VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
+    }
+
+    /* 4. Outputs. */
+    if (sg->outputs & CK_GPU_OUT_NV12) {
+        vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_pipe);
+        vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_playout, 0, 1,
+                                &sl->nv12_set, 0, NULL);
+        uint32_t pc[5] = {(uint32_t)sg->width, (uint32_t)sg->height, (uint32_t)sg->y_stride,
+                          (uint32_t)(sg->y_stride * (size_t)sg->height), (uint32_t)sg->uv_stride};
+        vkCmdPushConstants(cb, sg->nv12_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof pc, pc);
+        uint32_t gx = ((uint32_t)sg->width / 4 + 7) / 8, gy = ((uint32_t)sg->height / 2 + 7) / 8;
+        vkCmdDispatch(cb, gx ? gx : 1, gy ? gy : 1, 1);
+        VkBufferMemoryBarrier b = {
+            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+            .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .buffer = sl->nv12.buf,
+            .size = VK_WHOLE_SIZE,
+        };
+        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                             0, 0, NULL, 1, &b, 0, NULL);
+    }
+    if (sg->outputs & CK_GPU_OUT_RGBA) {
+        VkBufferImageCopy r = {
+            .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+            .imageExtent = {(uint32_t)sg->width, (uint32_t)sg->height, 1},
+        };
+        vkCmdCopyImageToBuffer(cb, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, sl->rgba.buf, 1, &r);
+        VkBufferMemoryBarrier b = {
+            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .buffer = sl->rgba.buf,
+            .size = VK_WHOLE_SIZE,
+        };
+        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
+                             NULL, 1, &b, 0, NULL);
+    }
+    VK_TRY(vkEndCommandBuffer(cb));
+    VK_TRY(vkResetFences(gpu->device, 1, &sl->fence));
+    VkSubmitInfo si = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = 1,
+        .pCommandBuffers = &cb,
+    };
+    VK_TRY(vkQueueSubmit(gpu->queue, 1, &si, sl->fence));
+    sl->state = SLOT_PENDING;
+    sl->frame = dl->frame;
+    sg->submitted++;
+    gpu->frames++;
+    return CK_OK;
+
+error:
+fail:
+    /* Glyphs rasterised for this frame never reached the atlas: forget the whole cache so
+     * they are made again (the atlas' old contents stay valid, just unused). */
+    glyph_cache_clear(sg);
+    return st;
+}
+
+int ck_gpu_pending(const ck_gpu_scene *sg)
+{
+    return sg ? (int)(sg->submitted - sg->received) : 0;
+}
+
+ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
+{
+    if (!sg || !out)
+        return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "ck_gpu_receive: invalid arguments");
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    memset(out, 0, sizeof *out);
+    if (ck_gpu_pending(sg) <= 0)
+        return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0, "no frame in flight to receive");
+    if (gpu->lost)
+        return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "the Vulkan device was lost");
+    gpu_slot *sl = &sg->slots[sg->received % sg->slot_count];
+    /* A frame takes milliseconds; a minute means the device is gone. */
+    VK_TRY(vkWaitForFences(gpu->device, 1, &sl->fence, VK_TRUE, 60ull * 1000 * 1000 * 1000));
+    /* The previously received frame's slot can be reused now. */
+    if (sg->received > 0) {
+        gpu_slot *prev = &sg->slots[(sg->received - 1) % sg->slot_count];
+        if (prev->state == SLOT_HELD)
+            prev->state = SLOT_FREE;
+    }
+    sg->received++;
+    sl->state = SLOT_HELD;
+    VkMappedMemoryRange r[2];
+    uint32_t nr = 0;
+    if (sl->rgba.map && !sl->rgba.coherent)
+        r[nr++] = (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->rgba.mem,
+                                        0, VK_WHOLE_SIZE};
+    if (sl->nv12.map && !sl->nv12.coherent)
+        r[nr++] = (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->nv12.mem,
+                                        0, VK_WHOLE_SIZE};
+    if (nr)
+        VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, nr, r));
+    out->frame = sl->frame;
+    out->width = sg->width;
+    out->height = sg->height;
+    if (sl->rgba.map) {
+        out->rgba = sl->rgba.map;
+        out->rgba_stride = (size_t)sg->width * 4;
+    }
+    if (sl->nv12.map) {
+        out->y = sl->nv12.map;
+        out->uv = out->y + sg->y_stride * (size_t)sg->height;
+        out->y_stride = sg->y_stride;
+        out->uv_stride = sg->uv_stride;
+    }
+    return CK_OK;
+error:
+    if (st == CK_ERR_GPU && !gpu->lost) {
+        /* A timeout: treat the device as lost rather than hand out half a frame. */
+        gpu->lost = true;
+    }
+    return st;
+}
+
+ck_status ck_gpu_render(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_video_frame *videos,
+                        size_t video_count, ck_gpu_frame *out, ck_error *err)
+{
+    if (ck_gpu_pending(sg) > 0)
+        return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0,
+                            "ck_gpu_render: %d frame(s) pending, receive them first",
+                            ck_gpu_pending(sg));
+    ck_status st = ck_gpu_submit(sg, dl, videos, video_count, err);
+    if (st)
+        return st;
+    return ck_gpu_receive(sg, out, err);
+}

@@ -1,0 +1,767 @@
+/* gpu_scene.c: a scene's GPU resources, made once: render pass, pipelines, sampler, the glyph
+ * atlas, image textures (decoded, premultiplied, mipmapped on the CPU, uploaded once), video
+ * texture slots, the fonts for glyph rasterisation, and the ring of frame slots. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ck_gpu_shaders.h"
+#include "gpu_internal.h"
+
+/* ---- pipelines ---- */
+static ck_status make_shader(ck_gpu *gpu, const uint32_t *code, size_t size, VkShaderModule *out,
+                             ck_error *err)
+{
+    ck_status st = CK_OK;
+    VkShaderModuleCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = size,
+        .pCode = code,
+    };
+    VK_TRY(vkCreateShaderModule(gpu->device, &ci, NULL, out));
+    return CK_OK;
+error:
+    return st;
+}
+
+static ck_status make_layouts(ck_gpu_scene *sg, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    VkDescriptorSetLayoutBinding inst = {0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
+                                         VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT,
+                                         NULL};
+    VkDescriptorSetLayoutCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = 1,
+        .pBindings = &inst,
+    };
+    VK_TRY(vkCreateDescriptorSetLayout(gpu->device, &ci, NULL, &sg->inst_layout));
+    GPU_CREATED(gpu);
+
+    VkDescriptorSetLayoutBinding tex[3];
+    for (uint32_t i = 0; i < 3; i++)
+        tex[i] = (VkDescriptorSetLayoutBinding){i, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1,
+                                                VK_SHADER_STAGE_FRAGMENT_BIT, NULL};
+    ci.bindingCount = 3;
+    ci.pBindings = tex;
+    VK_TRY(vkCreateDescriptorSetLayout(gpu->device, &ci, NULL, &sg->tex_layout));
+    GPU_CREATED(gpu);
+
+    VkDescriptorSetLayoutBinding nv[2] = {
+        {0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+        {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+    };
+    ci.bindingCount = 2;
+    ci.pBindings = nv;
+    VK_TRY(vkCreateDescriptorSetLayout(gpu->device, &ci, NULL, &sg->nv12_layout));
+    GPU_CREATED(gpu);
+
+    VkDescriptorSetLayout sets[2] = {sg->inst_layout, sg->tex_layout};
+    VkPushConstantRange pcr = {VK_SHADER_STAGE_VERTEX_BIT, 0, 16};
+    VkPipelineLayoutCreateInfo pli = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 2,
+        .pSetLayouts = sets,
+        .pushConstantRangeCount = 1,
+        .pPushConstantRanges = &pcr,
+    };
+    VK_TRY(vkCreatePipelineLayout(gpu->device, &pli, NULL, &sg->layout));
+    GPU_CREATED(gpu);
+
+    VkPushConstantRange cpcr = {VK_SHADER_STAGE_COMPUTE_BIT, 0, 20};
+    pli.setLayoutCount = 1;
+    pli.pSetLayouts = &sg->nv12_layout;
+    pli.pPushConstantRanges = &cpcr;
+    VK_TRY(vkCreatePipelineLayout(gpu->device, &pli, NULL, &sg->nv12_playout));
+    GPU_CREATED(gpu);
+    return CK_OK;
+error:
+    return st;
+}
+
+static ck_status make_render_pass(ck_gpu_scene *sg, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    VkAttachmentDescription att = {
+        .format = VK_FORMAT_R8G8B8A8_UNORM,
+        .samples = VK_SAMPLE_COUNT_1_BIT,
+        .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
+        .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
+        .stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE,
+        .stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE,
+        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+        /* GENERAL: the NV12 shader samples it and the RGBA readback copies it, no more
+         * transitions needed. */
+        .finalLayout = VK_IMAGE_LAYOUT_GENERAL,
+    };
+    VkAttachmentReference ref = {0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+    VkSubpassDescription sub = {
+        .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
+        .colorAttachmentCount = 1,
+        .pColorAttachments = &ref,
+    };
+    VkSubpassDependency deps[2] = {
+        {
+            /* Previous users of the image (last frame's compute / copy in this slot) and the
+             * uploads recorded before the pass (glyphs, video planes). */
+            .srcSubpass = VK_SUBPASS_EXTERNAL,
+            .dstSubpass = 0,
+            .srcStageMask = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
+                            VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+            .dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+            .srcAccessMask = 0,
+            .dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+        },
+        {
+            .srcSubpass = 0,
+            .dstSubpass = VK_SUBPASS_EXTERNAL,
+            .srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+            .dstStageMask = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            .srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT,
+        },
+    };
+    VkRenderPassCreateInfo rci = {
+        .sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
+        .attachmentCount = 1,
+        .pAttachments = &att,
+        .subpassCount = 1,
+        .pSubpasses = &sub,
+        .dependencyCount = 2,
+        .pDependencies = deps,
+    };
+    VK_TRY(vkCreateRenderPass(gpu->device, &rci, NULL, &sg->pass));
+    GPU_CREATED(gpu);
+    return CK_OK;
+error:
+    return st;
+}
+
+static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    VkShaderModule vert = VK_NULL_HANDLE, frag[PIPE_COUNT] = {0}, comp = VK_NULL_HANDLE;
+    if ((st = make_shader(gpu, ck_spv_quad_vert, ck_spv_quad_vert_size, &vert, err)) ||
+        (st = make_shader(gpu, ck_spv_rect_frag, ck_spv_rect_frag_size, &frag[PIPE_RECT], err)) ||
+        (st = make_shader(gpu, ck_spv_image_frag, ck_spv_image_frag_size, &frag[PIPE_IMAGE], err)) ||
+        (st = make_shader(gpu, ck_spv_video_frag, ck_spv_video_frag_size, &frag[PIPE_VIDEO], err)) ||
+        (st = make_shader(gpu, ck_spv_text_frag, ck_spv_text_frag_size, &frag[PIPE_TEXT], err)) ||
+        (st = make_shader(gpu, ck_spv_nv12_comp, ck_spv_nv12_comp_size, &comp, err)))
+        goto error;
+
+    VkPipelineVertexInputStateCreateInfo vi = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};
+    VkPipelineInputAssemblyStateCreateInfo ia = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
+        .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_STRIP,
+    };
+    VkViewport vp = {0, 0, (float)sg->width, (float)sg->height, 0, 1};
+    VkRect2D sc = {{0, 0}, {(uint32_t)sg->width, (uint32_t)sg->height}};
+    VkPipelineViewportStateCreateInfo vps = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
+        .viewportCount = 1,
+        .pViewports = &vp,
+        .scissorCount = 1,
+        .pScissors = &sc,
+    };
+    VkPipelineRasterizationStateCreateInfo rs = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
+        .polygonMode = VK_POLYGON_MODE_FILL,
+        .cullMode = VK_CULL_MODE_NONE,
+        .frontFace = VK_FRONT_FACE_COUNTER_CLOCKWISE,
+        .lineWidth = 1.0f,
+    };
+    VkPipelineMultisampleStateCreateInfo ms = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
+        .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT,
+    };
+    /* Premultiplied alpha "over". */
+    VkPipelineColorBlendAttachmentState blend = {
+        .blendEnable = VK_TRUE,
+        .srcColorBlendFactor = VK_BLEND_FACTOR_ONE,
+        .dstColorBlendFactor = VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA,
+        .colorBlendOp = VK_BLEND_OP_ADD,
+        .srcAlphaBlendFactor = VK_BLEND_FACTOR_ONE,
+        .dstAlphaBlendFactor = VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA,
+        .alphaBlendOp = VK_BLEND_OP_ADD,
+        .colorWriteMask = 0xf,
+    };
+    VkPipelineColorBlendStateCreateInfo cb = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
+        .attachmentCount = 1,
+        .pAttachments = &blend,
+    };
+    for (int i = 0; i < PIPE_COUNT; i++) {
+        VkPipelineShaderStageCreateInfo stages[2] = {
+            {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+             .stage = VK_SHADER_STAGE_VERTEX_BIT,
+             .module = vert,
+             .pName = "main"},
+            {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+             .stage = VK_SHADER_STAGE_FRAGMENT_BIT,
+             .module = frag[i],
+             .pName = "main"},
+        };
+        VkGraphicsPipelineCreateInfo gp = {
+            .sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
+            .stageCount = 2,
+            .pStages = stages,
+            .pVertexInputState = &vi,
+            .pInputAssemblyState = &ia,
+            .pViewportState = &vps,
+            .pRasterizationState = &rs,
+            .pMultisampleState = &ms,
+            .pColorBlendState = &cb,
+            .layout = sg->layout,
+            .renderPass = sg->pass,
+            .subpass = 0,
+        };
+        VK_TRY(vkCreateGraphicsPipelines(gpu->device, VK_NULL_HANDLE, 1, &gp, NULL, &sg->pipes[i]));
+        GPU_CREATED(gpu);
+    }
+    VkComputePipelineCreateInfo cp = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = comp,
+                  .pName = "main"},
+        .layout = sg->nv12_playout,
+    };
+    VK_TRY(vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, &sg->nv12_pipe));
+    GPU_CREATED(gpu);
+error:
+    /* Modules are only needed while making pipelines. */
+    if (vert)
+        vkDestroyShaderModule(gpu->device, vert, NULL);
+    for (int i = 0; i < PIPE_COUNT; i++)
+        if (frag[i])
+            vkDestroyShaderModule(gpu->device, frag[i], NULL);
+    if (comp)
+        vkDestroyShaderModule(gpu->device, comp, NULL);
+    return st;
+}
+
+/* ---- descriptor sets ---- */
+static ck_status alloc_set(ck_gpu_scene *sg, VkDescriptorSetLayout layout, VkDescriptorSet *out,
+                           ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    VkDescriptorSetAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+        .descriptorPool = sg->dpool,
+        .descriptorSetCount = 1,
+        .pSetLayouts = &layout,
+    };
+    VK_TRY(vkAllocateDescriptorSets(gpu->device, &ai, out));
+    return CK_OK;
+error:
+    return st;
+}
+
+void gpu_texture_write_set(ck_gpu_scene *sg, gpu_texture *t, int planes)
+{
+    VkDescriptorImageInfo ii[3];
+    VkWriteDescriptorSet w[3];
+    for (int i = 0; i < 3; i++) {
+        /* Images and the atlas bind their one image to all three slots. */
+        const gpu_image *im = &t->img[planes == 3 ? i : 0];
+        ii[i] = (VkDescriptorImageInfo){sg->sampler, im->view,
+                                        VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
+        w[i] = (VkWriteDescriptorSet){
+            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+            .dstSet = t->set,
+            .dstBinding = (uint32_t)i,
+            .descriptorCount = 1,
+            .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+            .pImageInfo = &ii[i],
+        };
+    }
+    vkUpdateDescriptorSets(sg->gpu->device, 3, w, 0, NULL);
+}
+
+/* ---- fonts ---- */
+static ck_status load_fonts(ck_gpu_scene *sg, const ck_fontset *fonts, ck_error *err)
+{
+    const ck_scene *s = sg->scene;
+    for (int i = 0; i < s->asset_count; i++) {
+        const ck_asset *a = &s->assets[i];
+        if (a->kind != CK_ASSET_FONT)
+            continue;
+        gpu_font *f = &sg->fonts[i];
+        const uint8_t *data = NULL;
+        size_t size = 0;
+        if (fonts && i < fonts->count && fonts->fonts[i])
+            data = ck_font_data(fonts->fonts[i], &size);
+        if (!data) {
+            char *buf = NULL;
+            ck_error e;
+            if (ck_read_file(a->path, 64u << 20, &buf, &size, &e) != CK_OK)
+                return ck_error_set(err, CK_ERR_IO, s->file, a->pos.line, a->pos.col,
+                                    "font asset \"%s\": cannot read \"%s\": %s", a->id, a->path,
+                                    e.msg);
+            f->owned = (uint8_t *)buf;
+            data = f->owned;
+        }
+        const char *reason = "";
+        f->ttf = gpu_ttf_open(data, size, &f->glyph_count, &reason);
+        if (!f->ttf)
+            return ck_error_set(err, CK_ERR_PARSE, s->file, a->pos.line, a->pos.col,
+                                "font asset \"%s\" (%s): %s", a->id, a->path, reason);
+    }
+    return CK_OK;
+}
+
+/* ---- images ---- */
+static int mip_levels(int w, int h)
+{
+    int n = 1;
+    while ((w > 1 || h > 1) && n < 16) {
+        w = w > 1 ? w / 2 : 1;
+        h = h > 1 ? h / 2 : 1;
+        n++;
+    }
+    return n;
+}
+
+/* Premultiplied 2x2 box filter from one level to the next (odd edges repeat the last texel). */
+static void downsample(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh)
+{
+    for (int y = 0; y < dh; y++) {
+        int y0 = y * 2 < sh ? y * 2 : sh - 1, y1 = y * 2 + 1 < sh ? y * 2 + 1 : sh - 1;
+        for (int x = 0; x < dw; x++) {
+            int x0 = x * 2 < sw ? x * 2 : sw - 1, x1 = x * 2 + 1 < sw ? x * 2 + 1 : sw - 1;
+            for (int c = 0; c < 4; c++) {
+                int v = src[((size_t)y0 * sw + x0) * 4 + c] + src[((size_t)y0 * sw + x1) * 4 + c] +
+                        src[((size_t)y1 * sw + x0) * 4 + c] + src[((size_t)y1 * sw + x1) * 4 + c];
+                dst[((size_t)y * dw + x) * 4 + c] = (uint8_t)((v + 2) / 4);
+            }
+        }
+    }
+}
+
+static ck_status load_image(ck_gpu_scene *sg, int asset, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    const ck_scene *s = sg->scene;
+    const ck_asset *a = &s->assets[asset];
+    gpu_texture *t = &sg->textures[asset];
+    ck_status st = CK_OK;
+    char *file = NULL;
+    size_t len = 0;
+    uint8_t *px = NULL;
+    gpu_buffer staging = {0};
+    ck_error e;
+
+    if (ck_read_file(a->path, 256u << 20, &file, &len, &e) != CK_OK)
+        return ck_error_set(err, CK_ERR_IO, s->file, a->pos.line, a->pos.col,
+                            "image asset \"%s\": cannot read \"%s\": %s", a->id, a->path, e.msg);
+    int w = 0, h = 0;
+    const char *reason = NULL;
+    px = gpu_stb_decode((const uint8_t *)file, len, &w, &h, &reason);
+    free(file);
+    if (!px)
+        return ck_error_set(err, CK_ERR_PARSE, s->file, a->pos.line, a->pos.col,
+                            "image asset \"%s\" (%s): cannot decode: %s (PNG and JPEG only)",
+                            a->id, a->path, reason ? reason : "unknown format");
+
+    int levels = mip_levels(w, h);
+    size_t total = 0;
+    for (int l = 0, lw = w, lh = h; l < levels; l++, lw = lw > 1 ? lw / 2 : 1, lh = lh > 1 ? lh / 2 : 1)
+        total += (size_t)lw * lh * 4;
+    if ((st = gpu_buffer_create(gpu, total, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, true, &staging, err)))
+        goto error;
+    uint8_t *dst = staging.map;
+    /* Level 0, premultiplied (rounded). */
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        unsigned al = px[i * 4 + 3];
+        for (int c = 0; c < 3; c++)
+            dst[i * 4 + c] = (uint8_t)((px[i * 4 + c] * al + 127) / 255);
+        dst[i * 4 + 3] = (uint8_t)al;
+    }
+    gpu_stb_free(px);
+    px = NULL;
+    VkBufferImageCopy regions[16];
+    size_t off = 0;
+    for (int l = 0, lw = w, lh = h; l < levels; l++) {
+        regions[l] = (VkBufferImageCopy){
+            .bufferOffset = off,
+            .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, (uint32_t)l, 0, 1},
+            .imageExtent = {(uint32_t)lw, (uint32_t)lh, 1},
+        };
+        int nw = lw > 1 ? lw / 2 : 1, nh = lh > 1 ? lh / 2 : 1;
+        if (l + 1 < levels)
+            downsample(dst + off, lw, lh, dst + off + (size_t)lw * lh * 4, nw, nh);
+        off += (size_t)lw * lh * 4;
+        lw = nw;
+        lh = nh;
+    }
+    if (!staging.coherent) {
+        VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, staging.mem, 0,
+                                 VK_WHOLE_SIZE};
+        VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
+    }
+
+    if ((st = gpu_image_create(gpu, w, h, levels, VK_FORMAT_R8G8B8A8_UNORM,
+                               VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+                               &t->img[0], err))) {
+        ck_error_set(err, st, s->file, a->pos.line, a->pos.col, "image asset \"%s\" (%s): %s",
+                     a->id, a->path, err ? err->msg : "");
+        goto error;
+    }
+    VkCommandBuffer cb;
+    if ((st = gpu_oneshot_begin(gpu, &cb, err)))
+        goto error;
+    gpu_image_barrier(cb, t->img[0].image, levels, VK_IMAGE_LAYOUT_UNDEFINED,
+                      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+    vkCmdCopyBufferToImage(cb, staging.buf, t->img[0].image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           (uint32_t)levels, regions);
+    gpu_image_barrier(cb, t->img[0].image, levels, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                      VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
+    if ((st = gpu_oneshot_end(gpu, cb, err)))
+        goto error;
+    if ((st = alloc_set(sg, sg->tex_layout, &t->set, err)))
+        goto error;
+    gpu_texture_write_set(sg, t, 1);
+    t->ready = true;
+    ck_log(CK_LOG_DEBUG, "gpu: image \"%s\" %dx%d, %d levels", a->id, w, h, levels);
+error:
+    gpu_stb_free(px);
+    gpu_buffer_destroy(gpu, &staging);
+    return st;
+}
+
+static ck_status make_atlas(ck_gpu_scene *sg, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    if ((st = gpu_image_create(gpu, GPU_ATLAS_SIZE, GPU_ATLAS_SIZE, 1, VK_FORMAT_R8_UNORM,
+                               VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+                               &sg->atlas.img[0], err)))
+        return st;
+    VkCommandBuffer cb;
+    if ((st = gpu_oneshot_begin(gpu, &cb, err)))
+        return st;
+    gpu_image_barrier(cb, sg->atlas.img[0].image, 1, VK_IMAGE_LAYOUT_UNDEFINED,
+                      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+    VkClearColorValue zero = {{0, 0, 0, 0}};
+    VkImageSubresourceRange range = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    vkCmdClearColorImage(cb, sg->atlas.img[0].image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &zero,
+                         1, &range);
+    gpu_image_barrier(cb, sg->atlas.img[0].image, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                      VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
+    if ((st = gpu_oneshot_end(gpu, cb, err)))
+        return st;
+    if ((st = alloc_set(sg, sg->tex_layout, &sg->atlas.set, err)))
+        return st;
+    gpu_texture_write_set(sg, &sg->atlas, 1);
+    sg->atlas.ready = true;
+    sg->glyph_cap = 4096;
+    sg->glyphs = calloc(sg->glyph_cap, sizeof *sg->glyphs);
+    if (!sg->glyphs)
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    return CK_OK;
+}
+
+/* ---- frame slots ---- */
+void gpu_slot_write_inst_set(ck_gpu_scene *sg, gpu_slot *sl)
+{
+    VkDescriptorBufferInfo bi = {sl->inst.buf, 0, VK_WHOLE_SIZE};
+    VkWriteDescriptorSet w = {
+        .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+        .dstSet = sl->inst_set,
+        .dstBinding = 0,
+        .descriptorCount = 1,
+        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        .pBufferInfo = &bi,
+    };
+    vkUpdateDescriptorSets(sg->gpu->device, 1, &w, 0, NULL);
+}
+
+static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = sg->cpool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    VK_TRY(vkAllocateCommandBuffers(gpu->device, &ai, &sl->cb));
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VK_TRY(vkCreateFence(gpu->device, &fci, NULL, &sl->fence));
+    GPU_CREATED(gpu);
+    if ((st = gpu_image_create(gpu, sg->width, sg->height, 1, VK_FORMAT_R8G8B8A8_UNORM,
+                               VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT |
+                                   VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                               &sl->color, err)))
+        return st;
+    VkFramebufferCreateInfo fbi = {
+        .sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
+        .renderPass = sg->pass,
+        .attachmentCount = 1,
+        .pAttachments = &sl->color.view,
+        .width = (uint32_t)sg->width,
+        .height = (uint32_t)sg->height,
+        .layers = 1,
+    };
+    VK_TRY(vkCreateFramebuffer(gpu->device, &fbi, NULL, &sl->fb));
+    GPU_CREATED(gpu);
+    if ((st = gpu_buffer_create(gpu, 64 * 1024, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true,
+                                &sl->inst, err)))
+        return st;
+    if ((st = alloc_set(sg, sg->inst_layout, &sl->inst_set, err)))
+        return st;
+    gpu_slot_write_inst_set(sg, sl);
+    if (sg->outputs & CK_GPU_OUT_RGBA) {
+        if ((st = gpu_buffer_create(gpu, (VkDeviceSize)sg->width * sg->height * 4,
+                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &sl->rgba, err)))
+            return st;
+    }
+    if (sg->outputs & CK_GPU_OUT_NV12) {
+        if ((st = gpu_buffer_create(gpu, sg->nv12_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true,
+                                    &sl->nv12, err)))
+            return st;
+        if ((st = alloc_set(sg, sg->nv12_layout, &sl->nv12_set, err)))
+            return st;
+        VkDescriptorImageInfo ii = {sg->sampler, sl->color.view, VK_IMAGE_LAYOUT_GENERAL};
+        VkDescriptorBufferInfo bi = {sl->nv12.buf, 0, VK_WHOLE_SIZE};
+        VkWriteDescriptorSet w[2] = {
+            {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+             .dstSet = sl->nv12_set,
+             .dstBinding = 0,
+             .descriptorCount = 1,
+             .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+             .pImageInfo = &ii},
+            {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+             .dstSet = sl->nv12_set,
+             .dstBinding = 1,
+             .descriptorCount = 1,
+             .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+             .pBufferInfo = &bi},
+        };
+        vkUpdateDescriptorSets(gpu->device, 2, w, 0, NULL);
+    }
+    sl->state = SLOT_FREE;
+    return CK_OK;
+error:
+    return st;
+}
+
+/* ---- create / destroy ---- */
+ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_fontset *fonts,
+                                  const ck_gpu_scene_params *params, ck_error *err)
+{
+    ck_status st = CK_OK;
+    if (!gpu || !scene) {
+        ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "ck_gpu_scene_create: no device or scene");
+        return NULL;
+    }
+    if (gpu->lost) {
+        ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "the Vulkan device was lost");
+        return NULL;
+    }
+    ck_gpu_scene_params p = {0};
+    if (params)
+        p = *params;
+    if (!p.width)
+        p.width = scene->width;
+    if (!p.height)
+        p.height = scene->height;
+    if (!p.outputs)
+        p.outputs = CK_GPU_OUT_RGBA | CK_GPU_OUT_NV12;
+    if (!p.frames_in_flight)
+        p.frames_in_flight = 2;
+    if (p.width <= 0 || p.height <= 0 || p.width > 8192 || p.height > 8192 ||
+        p.frames_in_flight < 1 || p.frames_in_flight > GPU_MAX_SLOTS - 1 ||
+        (p.outputs & ~(unsigned)(CK_GPU_OUT_RGBA | CK_GPU_OUT_NV12))) {
+        ck_error_set(err, CK_ERR_INVALID, scene->file, 0, 0,
+                     "invalid GPU scene parameters (%dx%d, outputs %u, %d in flight)", p.width,
+                     p.height, p.outputs, p.frames_in_flight);
+        return NULL;
+    }
+    if ((p.outputs & CK_GPU_OUT_NV12) && (p.width % 2 || p.height % 2)) {
+        ck_error_set(err, CK_ERR_UNSUPPORTED, scene->file, 0, 0,
+                     "NV12 output needs an even width and height, not %dx%d", p.width, p.height);
+        return NULL;
+    }
+
+    ck_gpu_scene *sg = calloc(1, sizeof *sg);
+    if (!sg) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    sg->gpu = gpu;
+    gpu->scenes++;
+    sg->scene = scene;
+    sg->width = p.width;
+    sg->height = p.height;
+    sg->outputs = p.outputs;
+    sg->in_flight = p.frames_in_flight;
+    sg->slot_count = p.frames_in_flight + 1;
+    sg->y_stride = ((size_t)p.width + 3) & ~(size_t)3;
+    sg->uv_stride = sg->y_stride;
+    sg->nv12_bytes = sg->y_stride * (size_t)p.height + sg->uv_stride * (size_t)(p.height / 2);
+
+    int n = scene->asset_count > 0 ? scene->asset_count : 1;
+    sg->fonts = calloc((size_t)n, sizeof *sg->fonts);
+    sg->textures = calloc((size_t)n, sizeof *sg->textures);
+    if (!sg->fonts || !sg->textures) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    if ((st = load_fonts(sg, fonts, err)))
+        goto fail;
+
+    VkCommandPoolCreateInfo pci = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = gpu->queue_family,
+    };
+    VK_TRY(vkCreateCommandPool(gpu->device, &pci, NULL, &sg->cpool));
+    GPU_CREATED(gpu);
+    VkSamplerCreateInfo sci = {
+        .sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
+        .magFilter = VK_FILTER_LINEAR,
+        .minFilter = VK_FILTER_LINEAR,
+        .mipmapMode = VK_SAMPLER_MIPMAP_MODE_LINEAR,
+        .addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+        .addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+        .addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+        .maxLod = VK_LOD_CLAMP_NONE,
+    };
+    VK_TRY(vkCreateSampler(gpu->device, &sci, NULL, &sg->sampler));
+    GPU_CREATED(gpu);
+
+    uint32_t tex_sets = (uint32_t)n + 1, slots = (uint32_t)sg->slot_count;
+    VkDescriptorPoolSize sizes[2] = {
+        {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, slots * 2},
+        {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, tex_sets * 3 + slots},
+    };
+    VkDescriptorPoolCreateInfo dpi = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+        .maxSets = tex_sets + slots * 2,
+        .poolSizeCount = 2,
+        .pPoolSizes = sizes,
+    };
+    VK_TRY(vkCreateDescriptorPool(gpu->device, &dpi, NULL, &sg->dpool));
+    GPU_CREATED(gpu);
+
+    if ((st = make_layouts(sg, err)) || (st = make_render_pass(sg, err)) ||
+        (st = make_pipelines(sg, err)) || (st = make_atlas(sg, err)))
+        goto fail;
+    for (int i = 0; i < scene->asset_count; i++) {
+        if (scene->assets[i].kind == CK_ASSET_IMAGE) {
+            if ((st = load_image(sg, i, err)))
+                goto fail;
+        } else if (scene->assets[i].kind == CK_ASSET_VIDEO) {
+            if ((st = alloc_set(sg, sg->tex_layout, &sg->textures[i].set, err)))
+                goto fail;
+        }
+    }
+    for (int i = 0; i < sg->slot_count; i++)
+        if ((st = make_slot(sg, &sg->slots[i], err)))
+            goto fail;
+    ck_log(CK_LOG_DEBUG, "gpu: scene \"%s\" ready, %dx%d output, %d frames in flight",
+           scene->id ? scene->id : "", sg->width, sg->height, sg->in_flight);
+    return sg;
+
+error:
+fail:
+    (void)st;
+    ck_gpu_scene_destroy(&sg);
+    return NULL;
+}
+
+void ck_gpu_scene_size(const ck_gpu_scene *sg, int *width, int *height)
+{
+    if (width)
+        *width = sg ? sg->width : 0;
+    if (height)
+        *height = sg ? sg->height : 0;
+}
+
+static void destroy_texture(ck_gpu *gpu, gpu_texture *t)
+{
+    for (int i = 0; i < 3; i++)
+        gpu_image_destroy(gpu, &t->img[i]);
+}
+
+void ck_gpu_scene_destroy(ck_gpu_scene **psg)
+{
+    if (!psg || !*psg)
+        return;
+    ck_gpu_scene *sg = *psg;
+    ck_gpu *gpu = sg->gpu;
+    VkDevice dev = gpu->device;
+    /* Wait for our frames only; other scenes may keep rendering. */
+    for (int i = 0; i < sg->slot_count; i++)
+        if (sg->slots[i].fence && sg->slots[i].state == SLOT_PENDING)
+            vkWaitForFences(dev, 1, &sg->slots[i].fence, VK_TRUE, UINT64_MAX);
+    for (int i = 0; i < GPU_MAX_SLOTS; i++) {
+        gpu_slot *sl = &sg->slots[i];
+        if (sl->fence) {
+            vkDestroyFence(dev, sl->fence, NULL);
+            GPU_DESTROYED(gpu);
+        }
+        if (sl->fb) {
+            vkDestroyFramebuffer(dev, sl->fb, NULL);
+            GPU_DESTROYED(gpu);
+        }
+        gpu_image_destroy(gpu, &sl->color);
+        gpu_buffer_destroy(gpu, &sl->inst);
+        gpu_buffer_destroy(gpu, &sl->upload);
+        gpu_buffer_destroy(gpu, &sl->rgba);
+        gpu_buffer_destroy(gpu, &sl->nv12);
+    }
+    if (sg->textures && sg->scene)
+        for (int i = 0; i < sg->scene->asset_count; i++)
+            destroy_texture(gpu, &sg->textures[i]);
+    destroy_texture(gpu, &sg->atlas);
+    for (int i = 0; i < PIPE_COUNT; i++)
+        if (sg->pipes[i]) {
+            vkDestroyPipeline(dev, sg->pipes[i], NULL);
+            GPU_DESTROYED(gpu);
+        }
+#define DESTROY(fn, h)                                                                     \
+    if (h) {                                                                               \
+        fn(dev, h, NULL);                                                                  \
+        GPU_DESTROYED(gpu);                                                                \
+    }
+    DESTROY(vkDestroyPipeline, sg->nv12_pipe)
+    DESTROY(vkDestroyPipelineLayout, sg->layout)
+    DESTROY(vkDestroyPipelineLayout, sg->nv12_playout)
+    DESTROY(vkDestroyDescriptorSetLayout, sg->inst_layout)
+    DESTROY(vkDestroyDescriptorSetLayout, sg->tex_layout)
+    DESTROY(vkDestroyDescriptorSetLayout, sg->nv12_layout)
+    DESTROY(vkDestroyRenderPass, sg->pass)
+    DESTROY(vkDestroySampler, sg->sampler)
+    /* Destroying the pools frees their sets and command buffers. */
+    DESTROY(vkDestroyDescriptorPool, sg->dpool)
+    DESTROY(vkDestroyCommandPool, sg->cpool)
+#undef DESTROY
+    if (sg->fonts && sg->scene)
+        for (int i = 0; i < sg->scene->asset_count; i++) {
+            gpu_ttf_close(sg->fonts[i].ttf);
+            free(sg->fonts[i].owned);
+        }
+    for (size_t i = 0; i < sg->up_count; i++)
+        gpu_ttf_sdf_free(sg->ups[i].px);
+    free(sg->ups);
+    free(sg->glyphs);
+    free(sg->fonts);
+    free(sg->textures);
+    gpu->scenes--;
+    free(sg);
+    *psg = NULL;
+}

@@ -1,0 +1,480 @@
+/* italian.c: Italian formatting of dates, money, numbers and names, plus the string builder
+ * the template module renders into.
+ *
+ * Conventions (see README.md): CLDR it-IT for numbers and money ("1.234,56 €", no-break space
+ * before the sign, minus in front: "-12,50 €"); dates written out ("1 aprile 2025", day
+ * without a leading zero, month and weekday in lower case as Italian does); names in title
+ * case with the registry's "vowel + apostrophe" turned into an accented vowel.
+ */
+#include "template_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- string builder ---- */
+
+void ck_sb_init(ck_sb *sb)
+{
+    sb->buf = sb->inline_buf;
+    sb->cap = sizeof sb->inline_buf;
+    sb->len = 0;
+    sb->fixed = false;
+    sb->heap = false;
+    sb->truncated = false;
+    sb->buf[0] = 0;
+}
+
+void ck_sb_init_fixed(ck_sb *sb, char *buf, size_t size)
+{
+    sb->buf = buf;
+    sb->cap = buf ? size : 0;
+    sb->len = 0;
+    sb->fixed = true;
+    sb->heap = false;
+    sb->truncated = false;
+    if (sb->cap)
+        sb->buf[0] = 0;
+}
+
+void ck_sb_free(ck_sb *sb)
+{
+    if (sb->heap)
+        free(sb->buf);
+    sb->buf = NULL;
+    sb->cap = sb->len = 0;
+    sb->heap = false;
+}
+
+void ck_sb_clear(ck_sb *sb)
+{
+    sb->len = 0;
+    sb->truncated = false;
+    if (sb->cap)
+        sb->buf[0] = 0;
+}
+
+/* Length of the UTF-8 sequence that starts with byte c (1 for stray bytes, so a malformed
+ * input still makes progress). */
+static size_t utf8_seq_len(unsigned char c)
+{
+    if (c >= 0xF0 && c < 0xF8)
+        return 4;
+    if (c >= 0xE0)
+        return c < 0xF0 ? 3 : 1;
+    if (c >= 0xC0)
+        return 2;
+    return 1;
+}
+
+static bool sb_grow(ck_sb *sb, size_t need)
+{
+    size_t cap = sb->cap * 2;
+    if (cap < need)
+        cap = need;
+    char *nb = sb->heap ? realloc(sb->buf, cap) : malloc(cap);
+    if (!nb)
+        return false;
+    if (!sb->heap)
+        memcpy(nb, sb->buf, sb->len + 1);
+    sb->buf = nb;
+    sb->cap = cap;
+    sb->heap = true;
+    return true;
+}
+
+void ck_sb_putn(ck_sb *sb, const char *s, size_t n)
+{
+    if (sb->truncated || n == 0)
+        return;
+    if (sb->len + n + 1 > sb->cap) {
+        if (!sb->fixed && sb_grow(sb, sb->len + n + 1)) {
+            /* fall through to the copy below */
+        } else {
+            /* Keep only the whole code points that fit, so the result stays valid UTF-8. */
+            size_t room = sb->cap ? sb->cap - 1 - sb->len : 0, take = 0;
+            while (take < n) {
+                size_t k = utf8_seq_len((unsigned char)s[take]);
+                if (take + k > room || take + k > n)
+                    break;
+                take += k;
+            }
+            if (take) {
+                memcpy(sb->buf + sb->len, s, take);
+                sb->len += take;
+                sb->buf[sb->len] = 0;
+            }
+            sb->truncated = true;
+            return;
+        }
+    }
+    memcpy(sb->buf + sb->len, s, n);
+    sb->len += n;
+    sb->buf[sb->len] = 0;
+}
+
+void ck_sb_puts(ck_sb *sb, const char *s)
+{
+    ck_sb_putn(sb, s, strlen(s));
+}
+
+void ck_sb_put_cp(ck_sb *sb, int32_t cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    ck_sb_putn(sb, u, n);
+}
+
+/* ---- numbers and money ---- */
+
+/* Writes v with a dot every three digits ("1.234.567"): CLDR it-IT groups from 4 digits on
+ * (minimumGroupingDigits 1), unlike es-ES which leaves "1234" alone. */
+static void put_grouped(ck_sb *sb, uint64_t v)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    char out[32];
+    int k = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        out[k++] = digits[i];
+        if (i > 0 && i % 3 == 0)
+            out[k++] = '.';
+    }
+    ck_sb_putn(sb, out, (size_t)k);
+}
+
+/* |v| without overflow for INT64_MIN. */
+static uint64_t magnitude(int64_t v)
+{
+    return v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+}
+
+void ck_it_number_sb(ck_sb *sb, int64_t n)
+{
+    if (n < 0)
+        ck_sb_putn(sb, "-", 1);
+    put_grouped(sb, magnitude(n));
+}
+
+void ck_it_money_sb(ck_sb *sb, int64_t cents)
+{
+    uint64_t m = magnitude(cents);
+    if (cents < 0)
+        ck_sb_putn(sb, "-", 1);
+    put_grouped(sb, m / 100);
+    char dec[3] = {',', (char)('0' + m % 100 / 10), (char)('0' + m % 10)};
+    ck_sb_putn(sb, dec, 3);
+    /* U+00A0 keeps the amount and the sign on one line when text wraps. */
+    ck_sb_puts(sb, "\xC2\xA0\xE2\x82\xAC");
+}
+
+/* ---- dates ---- */
+
+static const char *const month_names[12] = {
+    "gennaio", "febbraio", "marzo",     "aprile",  "maggio",   "giugno",
+    "luglio",  "agosto",   "settembre", "ottobre", "novembre", "dicembre",
+};
+
+/* Monday first, as ck_weekday counts. */
+static const char *const weekday_names[7] = {
+    "luned\xC3\xAC",  "marted\xC3\xAC",  "mercoled\xC3\xAC", "gioved\xC3\xAC",
+    "venerd\xC3\xAC", "sabato",          "domenica",
+};
+
+void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday)
+{
+    /* Years 1..9999 only: the civil-date arithmetic would overflow far outside, and no
+     * record holds such a date (ck_parse_date accepts 1900 on). */
+    if (days < -719162 || days > 2932896)
+        return;
+    int y, m, d;
+    ck_civil_from_days(days, &y, &m, &d);
+    if (weekday) {
+        ck_sb_puts(sb, weekday_names[ck_weekday(days)]);
+        ck_sb_putn(sb, " ", 1);
+    }
+    char num[16];
+    int n = 0;
+    if (d >= 10)
+        num[n++] = (char)('0' + d / 10);
+    num[n++] = (char)('0' + d % 10);
+    num[n++] = ' ';
+    ck_sb_putn(sb, num, (size_t)n);
+    ck_sb_puts(sb, month_names[m - 1]);
+    ck_sb_putn(sb, " ", 1);
+    /* The year is never grouped: "2025", not "2.025". */
+    n = 0;
+    char rev[8];
+    int r = 0;
+    do {
+        rev[r++] = (char)('0' + y % 10);
+        y /= 10;
+    } while (y && r < 8);
+    while (r)
+        num[n++] = rev[--r];
+    ck_sb_putn(sb, num, (size_t)n);
+}
+
+/* ---- case mapping over Latin letters ---- */
+
+int32_t ck_cp_lower(int32_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c + 32;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        return c + 32;
+    if (c < 0x100 || c > 0x17F)
+        return c;
+    /* Latin Extended-A pairs upper/lower, with the parity flipping at U+0139 and U+0179. */
+    if (c == 0x130)
+        return 'i';
+    if (c == 0x178)
+        return 0xFF;
+    if (c <= 0x137 || (c >= 0x14A && c <= 0x177))
+        return (c & 1) ? c : c + 1;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+        return (c & 1) ? c + 1 : c;
+    return c;
+}
+
+int32_t ck_cp_upper(int32_t c)
+{
+    if (c >= 'a' && c <= 'z')
+        return c - 32;
+    if (c >= 0xE0 && c <= 0xFE && c != 0xF7)
+        return c - 32;
+    if (c == 0xFF)
+        return 0x178;
+    if (c < 0x100 || c > 0x17F)
+        return c;
+    if (c == 0x131)
+        return 'I';
+    if (c == 0x130)
+        return c;
+    if (c <= 0x137 || (c >= 0x14A && c <= 0x177))
+        return (c & 1) ? c - 1 : c;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+        return (c & 1) ? c : c - 1;
+    return c;
+}
+
+static void map_case(ck_sb *sb, const char *s, size_t n, bool upper)
+{
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        int32_t cp = ck_utf8_next(&p, end);
+        if (cp < 0)
+            cp = 0xFFFD;
+        ck_sb_put_cp(sb, upper ? ck_cp_upper(cp) : ck_cp_lower(cp));
+    }
+}
+
+void ck_it_upper_sb(ck_sb *sb, const char *s, size_t n)
+{
+    map_case(sb, s, n, true);
+}
+
+void ck_it_lower_sb(ck_sb *sb, const char *s, size_t n)
+{
+    map_case(sb, s, n, false);
+}
+
+/* ---- names ---- */
+
+static bool is_space(int32_t c)
+{
+    return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0xA0 || c == 0x2007 || c == 0x202F ||
+           c == 0x3000 || (c >= 0x2000 && c <= 0x200A);
+}
+
+static bool is_apostrophe(int32_t c)
+{
+    /* ' and ’ as the task asks, plus ` and ´ that registry exports use for the accent. */
+    return c == '\'' || c == 0x2019 || c == '`' || c == 0xB4;
+}
+
+/* Letters that make up a word. Everything from U+00C0 on counts, except the two Latin-1
+ * signs and the punctuation blocks, so names in other scripts pass through as words (their
+ * case is left alone: ck_cp_lower/upper only map Latin). */
+static bool is_letter(int32_t c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+        return true;
+    if (c < 0xC0 || c == 0xD7 || c == 0xF7)
+        return false;
+    if (c >= 0x2000 && c <= 0x2BFF) /* punctuation, symbols, arrows... */
+        return false;
+    if (c == 0xFFFD || c == 0x3000)
+        return false;
+    return true;
+}
+
+static int32_t grave_vowel(int32_t c)
+{
+    switch (c) {
+    case 'a': return 0xE0;
+    case 'e': return 0xE8;
+    case 'i': return 0xEC;
+    case 'o': return 0xF2;
+    case 'u': return 0xF9;
+    default: return 0;
+    }
+}
+
+static int32_t peek_cp(const char *p, const char *end, const char **next)
+{
+    int32_t cp = ck_utf8_next(&p, end);
+    if (next)
+        *next = p;
+    return cp < 0 ? 0xFFFD : cp;
+}
+
+/* Title case, word by word. A word is a run of letters; apostrophes, hyphens and spaces
+ * separate words, so "D'ANGELO" -> "D'Angelo", "DELL'ACQUA" -> "Dell'Acqua" and particles
+ * (De, Di, Lo, Della) are capitalised like any word, which is how Italian registries and
+ * INPS letters write surnames. A word already in mixed case ("McDonald") is kept as written:
+ * only all-upper or all-lower words are recased. A word that ends in vowel + apostrophe
+ * before a non-letter is the registry's way of writing a final accent ("NICOLO'", "FELICITA'")
+ * and becomes the accented vowel (grave: à è ì ò ù, as Italian names take). Runs of
+ * whitespace become one space and the ends are trimmed. */
+void ck_it_name_case_sb(ck_sb *sb, const char *s, size_t n)
+{
+    const char *p = s, *end = s + n;
+    bool pending_space = false, any = false;
+    while (p < end) {
+        const char *q;
+        int32_t cp = peek_cp(p, end, &q);
+        if (is_space(cp)) {
+            pending_space = any;
+            p = q;
+            continue;
+        }
+        if (pending_space)
+            ck_sb_putn(sb, " ", 1);
+        pending_space = false;
+        any = true;
+        if (!is_letter(cp)) {
+            ck_sb_put_cp(sb, cp);
+            p = q;
+            continue;
+        }
+        /* Find the word and look at it once before writing it. */
+        const char *wend = p, *last = p;
+        int letters = 0;
+        bool upper_after_first = false, has_lower = false;
+        while (wend < end) {
+            const char *nx;
+            int32_t c = peek_cp(wend, end, &nx);
+            if (!is_letter(c))
+                break;
+            if (letters > 0 && ck_cp_lower(c) != c)
+                upper_after_first = true;
+            if (ck_cp_upper(c) != c)
+                has_lower = true;
+            last = wend;
+            wend = nx;
+            letters++;
+        }
+        bool mixed = upper_after_first && has_lower;
+        /* Registry accent: vowel + apostrophe + (end or non-letter). */
+        const char *after = wend;
+        bool accent = false;
+        if (wend < end) {
+            const char *nx;
+            int32_t a = peek_cp(wend, end, &nx);
+            if (is_apostrophe(a) && grave_vowel(ck_cp_lower(peek_cp(last, end, NULL)))) {
+                bool word_follows = nx < end && is_letter(peek_cp(nx, end, NULL));
+                /* "de'" (de' Medici) is an elided article, not an accent. */
+                bool de = letters == 2 && ck_cp_lower(peek_cp(p, end, NULL)) == 'd' &&
+                          ck_cp_lower(peek_cp(last, end, NULL)) == 'e';
+                if (!word_follows && !de) {
+                    accent = true;
+                    after = nx;
+                }
+            }
+        }
+        int i = 0;
+        for (const char *w = p; w < wend; i++) {
+            int32_t c = peek_cp(w, end, &w);
+            bool first = i == 0;
+            int32_t out;
+            if (mixed)
+                out = first ? ck_cp_upper(c) : c;
+            else
+                out = first ? ck_cp_upper(c) : ck_cp_lower(c);
+            if (accent && i == letters - 1) {
+                int32_t g = grave_vowel(ck_cp_lower(c));
+                out = first ? ck_cp_upper(g) : g;
+            }
+            ck_sb_put_cp(sb, out);
+        }
+        p = after;
+    }
+}
+
+/* ---- public wrappers ---- */
+
+size_t ck_it_date(char *buf, size_t size, int32_t days)
+{
+    ck_sb sb;
+    ck_sb_init_fixed(&sb, buf, size);
+    ck_it_date_sb(&sb, days, false);
+    return sb.len;
+}
+
+size_t ck_it_weekday_date(char *buf, size_t size, int32_t days)
+{
+    ck_sb sb;
+    ck_sb_init_fixed(&sb, buf, size);
+    ck_it_date_sb(&sb, days, true);
+    return sb.len;
+}
+
+size_t ck_it_money(char *buf, size_t size, int64_t cents)
+{
+    ck_sb sb;
+    ck_sb_init_fixed(&sb, buf, size);
+    ck_it_money_sb(&sb, cents);
+    return sb.len;
+}
+
+size_t ck_it_number(char *buf, size_t size, int64_t n)
+{
+    ck_sb sb;
+    ck_sb_init_fixed(&sb, buf, size);
+    ck_it_number_sb(&sb, n);
+    return sb.len;
+}
+
+size_t ck_it_name_case(char *buf, size_t size, const char *name)
+{
+    ck_sb sb;
+    ck_sb_init_fixed(&sb, buf, size);
+    if (name)
+        ck_it_name_case_sb(&sb, name, strlen(name));
+    return sb.len;
+}

@@ -1,0 +1,482 @@
+/* timeline.c: (scene, record, frame) -> draw list. */
+#include "ck_timeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ck_timeline {
+    const ck_scene *s;
+    const ck_binding *b;
+    const ck_fontset *fonts;
+    bool *visible;        /* per layer: its condition and its groups' hold for the record */
+    int *fit_of_layer;    /* per layer: index into fits, or -1 */
+    ck_text_fit *fits;
+    size_t fit_count;
+    int64_t *frame_first, *frame_end; /* per layer: active frames */
+    ck_arena rec_arena;   /* rendered texts and layouts of the current record */
+};
+
+/* ---- easing ---- */
+
+static float bezier_coord(float p1, float p2, float s)
+{
+    /* B(s) with P0 = 0, P3 = 1. */
+    float is = 1 - s;
+    return 3 * is * is * s * p1 + 3 * is * s * s * p2 + s * s * s;
+}
+
+static float bezier_slope(float p1, float p2, float s)
+{
+    float is = 1 - s;
+    return 3 * is * is * p1 + 6 * is * s * (p2 - p1) + 3 * s * s * (1 - p2);
+}
+
+/* Solves x(s) = u for s (Newton, then bisection where the slope is flat), returns y(s). */
+static float cubic_bezier(float x1, float y1, float x2, float y2, float u)
+{
+    float s = u;
+    for (int i = 0; i < 8; i++) {
+        float x = bezier_coord(x1, x2, s) - u;
+        float dx = bezier_slope(x1, x2, s);
+        if (fabsf(x) < 1e-6f)
+            return bezier_coord(y1, y2, s);
+        if (fabsf(dx) < 1e-6f)
+            break;
+        s -= x / dx;
+        if (s < 0 || s > 1)
+            break;
+    }
+    float lo = 0, hi = 1;
+    s = u;
+    for (int i = 0; i < 40; i++) {
+        float x = bezier_coord(x1, x2, s);
+        if (fabsf(x - u) < 1e-7f)
+            break;
+        if (x < u)
+            lo = s;
+        else
+            hi = s;
+        s = 0.5f * (lo + hi);
+    }
+    return bezier_coord(y1, y2, s);
+}
+
+float ck_ease_apply(const ck_ease *e, float u)
+{
+    if (u <= 0)
+        return 0;
+    if (u >= 1)
+        return 1;
+    switch (e->kind) {
+    case CK_EASE_LINEAR:
+        return u;
+    case CK_EASE_IN: /* the CSS keywords */
+        return cubic_bezier(0.42f, 0, 1, 1, u);
+    case CK_EASE_OUT:
+        return cubic_bezier(0, 0, 0.58f, 1, u);
+    case CK_EASE_IN_OUT:
+        return cubic_bezier(0.42f, 0, 0.58f, 1, u);
+    case CK_EASE_BEZIER:
+        return cubic_bezier(e->x1, e->y1, e->x2, e->y2, u);
+    case CK_EASE_HOLD:
+        return 0;
+    }
+    return u;
+}
+
+float ck_anim_value(const ck_scene *s, const ck_anim *a, double t)
+{
+    if (a->kf_count == 0)
+        return a->value;
+    const ck_keyframe *k = &s->keyframes[a->kf_first];
+    uint32_t n = a->kf_count;
+    if (t <= k[0].t)
+        return k[0].v;
+    if (t >= k[n - 1].t)
+        return k[n - 1].v;
+    uint32_t i = 0;
+    while (i + 1 < n && k[i + 1].t <= t)
+        i++;
+    double span = k[i + 1].t - k[i].t;
+    float u = (float)((t - k[i].t) / span);
+    float e = ck_ease_apply(&k[i].ease, u);
+    return k[i].v + (k[i + 1].v - k[i].v) * e;
+}
+
+/* ---- frames ---- */
+
+static int64_t frame_at(double t, double fps)
+{
+    /* First frame whose time is >= t; the epsilon absorbs decimal times like 0.3 s. */
+    return (int64_t)ceil(t * fps - 1e-6);
+}
+
+void ck_layer_frames(const ck_scene *s, int layer, int64_t *first, int64_t *end)
+{
+    int64_t f0 = 0, f1 = s->frame_count;
+    for (int l = layer; l >= 0; l = s->layers[l].parent) {
+        int64_t a = frame_at(s->layers[l].start, s->fps), b = frame_at(s->layers[l].end, s->fps);
+        if (a > f0)
+            f0 = a;
+        if (b < f1)
+            f1 = b;
+    }
+    *first = f0;
+    *end = f1 > f0 ? f1 : f0;
+}
+
+/* ---- create / bind ---- */
+
+ck_timeline *ck_timeline_create(const ck_scene *scene, const ck_binding *binding,
+                                const ck_fontset *fonts, ck_error *err)
+{
+    ck_timeline *tl = calloc(1, sizeof *tl);
+    int n = scene->layer_count;
+    if (tl) {
+        tl->visible = calloc((size_t)n + 1, sizeof *tl->visible);
+        tl->fit_of_layer = calloc((size_t)n + 1, sizeof *tl->fit_of_layer);
+        tl->frame_first = calloc((size_t)n + 1, sizeof(int64_t));
+        tl->frame_end = calloc((size_t)n + 1, sizeof(int64_t));
+    }
+    if (!tl || !tl->visible || !tl->fit_of_layer || !tl->frame_first || !tl->frame_end) {
+        ck_timeline_destroy(&tl);
+        ck_error_set(err, CK_ERR_NOMEM, scene->file, 0, 0, "out of memory for the timeline");
+        return NULL;
+    }
+    tl->s = scene;
+    tl->b = binding;
+    tl->fonts = fonts;
+    for (int i = 0; i < n; i++) {
+        ck_layer_frames(scene, i, &tl->frame_first[i], &tl->frame_end[i]);
+        tl->fit_of_layer[i] = -1;
+    }
+    return tl;
+}
+
+void ck_timeline_destroy(ck_timeline **tlp)
+{
+    if (!tlp || !*tlp)
+        return;
+    ck_timeline *tl = *tlp;
+    ck_arena_free(&tl->rec_arena);
+    free(tl->visible);
+    free(tl->fit_of_layer);
+    free(tl->frame_first);
+    free(tl->frame_end);
+    free(tl);
+    *tlp = NULL;
+}
+
+ck_status ck_timeline_set_record(ck_timeline *tl, const ck_record *rec, const char *file,
+                                 ck_diags *diags)
+{
+    const ck_scene *s = tl->s;
+    ck_arena_reset(&tl->rec_arena);
+    tl->fit_count = 0;
+    tl->fits = ck_arena_alloc(&tl->rec_arena, ((size_t)s->layer_count + 1) * sizeof *tl->fits);
+    if (!tl->fits)
+        return CK_ERR_NOMEM;
+    ck_status status = CK_OK;
+    int line = rec ? rec->line : 0;
+    for (int i = 0; i < s->layer_count; i++) {
+        const ck_layer *L = &s->layers[i];
+        tl->fit_of_layer[i] = -1;
+        bool vis = L->parent < 0 || tl->visible[L->parent];
+        if (vis && tl->b->layer_when[i])
+            vis = rec ? ck_expr_eval(tl->b->layer_when[i], rec) : false;
+        /* Without a record only the shared parts are drawn. */
+        if (!rec && tl->b->layer_deps[i])
+            vis = false;
+        tl->visible[i] = vis;
+        if (!vis || L->type != CK_LAYER_TEXT)
+            continue;
+        const char *text = ck_template_render(tl->b->layer_text[i], rec, &tl->rec_arena);
+        ck_layout_params p = {
+            .text = text ? text : "",
+            .font = L->text.font,
+            .fallback_font = L->text.fallback_font,
+            .size = L->text.size,
+            .min_size = L->text.min_size,
+            .line_height = L->text.line_height,
+            .box_w = L->width,
+            .box_h = L->height,
+            .fit = L->text.fit,
+            .max_lines = L->text.max_lines,
+            .align = L->text.align,
+            .valign = L->text.valign,
+        };
+        ck_text_fit *fit = &tl->fits[tl->fit_count];
+        fit->layer = i;
+        fit->text = p.text;
+        ck_error err = {0};
+        ck_status st = ck_text_layout(tl->fonts, &p, &tl->rec_arena, &fit->layout, &err);
+        if (st != CK_OK) {
+            ck_diag_add(diags, CK_SEV_ERROR, file, line, 0, "layer \"%s\": %s", L->id, err.msg);
+            status = st;
+            continue;
+        }
+        tl->fit_of_layer[i] = (int)tl->fit_count++;
+        /* Messages name the layer and sizes, never the text: it may be personal data. */
+        if (!fit->layout.fits)
+            ck_diag_add(diags, CK_SEV_ERROR, file, line, 0,
+                        "layer \"%s\": text (%zu characters) does not fit its %gx%g box even "
+                        "at min_size %g px",
+                        L->id, ck_utf8_len(p.text), (double)L->width, (double)L->height,
+                        (double)(p.min_size > 0 ? p.min_size : p.size * 0.5f));
+        if (fit->layout.missing)
+            ck_diag_add(diags, CK_SEV_ERROR, file, line, 0,
+                        "layer \"%s\": %d character(s) that no font has (first U+%04X); add a "
+                        "fallback_font that has them",
+                        L->id, fit->layout.missing, (unsigned)fit->layout.first_missing);
+    }
+    return status;
+}
+
+const ck_text_fit *ck_timeline_fits(const ck_timeline *tl, size_t *count)
+{
+    *count = tl->fit_count;
+    return tl->fits;
+}
+
+/* ---- evaluation ---- */
+
+static ck_affine affine_mul(const ck_affine *p, const ck_affine *q)
+{
+    /* p * q: apply q first, then p. */
+    return (ck_affine){
+        p->a * q->a + p->c * q->b,
+        p->b * q->a + p->d * q->b,
+        p->a * q->c + p->c * q->d,
+        p->b * q->c + p->d * q->d,
+        p->a * q->tx + p->c * q->ty + p->tx,
+        p->b * q->tx + p->d * q->ty + p->ty,
+    };
+}
+
+static ck_affine layer_local(const ck_scene *s, const ck_layer *L, double lt)
+{
+    float v[CK_ANIM_PROP_COUNT];
+    for (int k = 0; k < CK_ANIM_PROP_COUNT; k++)
+        v[k] = ck_anim_value(s, &L->anim[k], lt);
+    float sx = v[CK_PROP_SCALE] * v[CK_PROP_SCALE_X];
+    float sy = v[CK_PROP_SCALE] * v[CK_PROP_SCALE_Y];
+    double rad = (double)v[CK_PROP_ROTATION] * (M_PI / 180.0);
+    float cs = (float)cos(rad), sn = (float)sin(rad);
+    float ax = v[CK_PROP_ANCHOR_X] * L->width, ay = v[CK_PROP_ANCHOR_Y] * L->height;
+    /* T(x, y) * R * S * T(-ax, -ay) */
+    ck_affine m = {cs * sx, sn * sx, -sn * sy, cs * sy, 0, 0};
+    m.tx = v[CK_PROP_X] - (m.a * ax + m.c * ay);
+    m.ty = v[CK_PROP_Y] - (m.b * ax + m.d * ay);
+    return m;
+}
+
+ck_status ck_timeline_eval(ck_timeline *tl, int64_t frame, ck_arena *fa, ck_drawlist *out,
+                           ck_error *err)
+{
+    const ck_scene *s = tl->s;
+    memset(out, 0, sizeof *out);
+    if (frame < 0 || frame >= s->frame_count)
+        return ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0,
+                            "frame %lld is outside the video (0 to %lld)", (long long)frame,
+                            (long long)s->frame_count - 1);
+    int n = s->layer_count;
+    ck_affine *xf = ck_arena_alloc(fa, ((size_t)n + 1) * sizeof *xf);
+    float *op = ck_arena_alloc(fa, ((size_t)n + 1) * sizeof *op);
+    bool *on = ck_arena_alloc(fa, ((size_t)n + 1) * sizeof *on);
+    size_t glyph_total = 0;
+    for (size_t i = 0; i < tl->fit_count; i++)
+        glyph_total += tl->fits[i].layout.glyph_count;
+    out->items = ck_arena_alloc(fa, ((size_t)n + 1) * sizeof *out->items);
+    out->glyphs = ck_arena_alloc(fa, (glyph_total + 1) * sizeof *out->glyphs);
+    if (!xf || !op || !on || !out->items || !out->glyphs)
+        return ck_error_set(err, CK_ERR_NOMEM, s->file, 0, 0, "out of memory for a frame");
+    out->frame = frame;
+    out->t = (double)frame / s->fps;
+    out->width = s->width;
+    out->height = s->height;
+    out->background = s->background;
+
+    for (int i = 0; i < n; i++) {
+        const ck_layer *L = &s->layers[i];
+        bool active = frame >= tl->frame_first[i] && frame < tl->frame_end[i];
+        on[i] = false;
+        if (!active)
+            continue;
+        /* The frame depends on a field whenever a layer reading it is on screen time-wise,
+         * drawn or not: another person would see something else here. */
+        out->deps |= tl->b->layer_deps[i];
+        if (!tl->visible[i] || (L->parent >= 0 && !on[L->parent]))
+            continue;
+        double lt = out->t - L->start;
+        ck_affine local = layer_local(s, L, lt);
+        float o = ck_anim_value(s, &L->anim[CK_PROP_OPACITY], lt);
+        o = o < 0 ? 0 : o > 1 ? 1 : o;
+        if (L->parent >= 0) {
+            xf[i] = affine_mul(&xf[L->parent], &local);
+            op[i] = op[L->parent] * o;
+        } else {
+            xf[i] = local;
+            op[i] = o;
+        }
+        on[i] = true;
+        if (L->type == CK_LAYER_GROUP || op[i] <= 0)
+            continue;
+        ck_draw *d = &out->items[out->count];
+        memset(d, 0, sizeof *d);
+        d->layer = i;
+        d->xf = xf[i];
+        d->w = L->width;
+        d->h = L->height;
+        d->opacity = op[i];
+        switch (L->type) {
+        case CK_LAYER_SHAPE:
+            d->kind = CK_DRAW_RECT;
+            d->u.rect.p = L->shape;
+            break;
+        case CK_LAYER_IMAGE:
+            d->kind = CK_DRAW_IMAGE;
+            d->u.image.asset = L->media.asset;
+            break;
+        case CK_LAYER_VIDEO:
+            d->kind = CK_DRAW_VIDEO;
+            d->u.video.asset = L->media.asset;
+            d->u.video.source_time = L->media.source_start + lt;
+            d->u.video.loop = L->media.loop;
+            break;
+        case CK_LAYER_TEXT: {
+            int fi = tl->fit_of_layer[i];
+            if (fi < 0)
+                continue;
+            const ck_layout *lay = &tl->fits[fi].layout;
+            if (lay->glyph_count == 0)
+                continue;
+            d->kind = CK_DRAW_TEXT;
+            d->u.text.glyph_first = (uint32_t)out->glyph_count;
+            d->u.text.glyph_count = (uint32_t)lay->glyph_count;
+            memcpy(out->glyphs + out->glyph_count, lay->glyphs,
+                   lay->glyph_count * sizeof *lay->glyphs);
+            out->glyph_count += lay->glyph_count;
+            d->u.text.size = lay->size;
+            d->u.text.color = L->text.color;
+            d->u.text.outline_width = L->text.outline_width;
+            d->u.text.outline_color = L->text.outline_color;
+            d->u.text.shadow_dx = L->text.shadow_dx;
+            d->u.text.shadow_dy = L->text.shadow_dy;
+            d->u.text.shadow_blur = L->text.shadow_blur;
+            d->u.text.shadow_color = L->text.shadow_color;
+            break;
+        }
+        case CK_LAYER_GROUP:
+        case CK_LAYER_TYPE_COUNT:
+            continue;
+        }
+        out->count++;
+    }
+    return CK_OK;
+}
+
+/* ---- JSON dump ---- */
+
+typedef struct jbuf {
+    char *s;
+    size_t n, cap;
+    bool failed;
+} jbuf;
+
+static void jb(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jb(jbuf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || b->n + (size_t)n + 1 > b->cap) {
+        size_t cap = (b->cap + (size_t)(n > 0 ? n : 0) + 1) * 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns || n < 0) {
+            b->failed = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->n, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)n;
+}
+
+static void jb_color(jbuf *b, const char *name, ck_color c)
+{
+    jb(b, ", \"%s\": [%.4f, %.4f, %.4f, %.4f]", name, (double)c.r, (double)c.g, (double)c.b,
+       (double)c.a);
+}
+
+char *ck_drawlist_json(const ck_scene *s, const ck_drawlist *dl)
+{
+    static const char *const kinds[] = {"rect", "image", "video", "text"};
+    jbuf b = {0};
+    jb(&b, "{\"frame\": %lld, \"t\": %.6f, \"width\": %d, \"height\": %d, \"deps\": [",
+       (long long)dl->frame, dl->t, dl->width, dl->height);
+    bool first = true;
+    for (int f = 0; f < s->field_count; f++)
+        if (dl->deps & (1ull << f)) {
+            jb(&b, "%s\"%s\"", first ? "" : ", ", s->fields[f].name);
+            first = false;
+        }
+    jb(&b, "]");
+    jb_color(&b, "background", dl->background);
+    jb(&b, ", \"draws\": [");
+    for (size_t i = 0; i < dl->count; i++) {
+        const ck_draw *d = &dl->items[i];
+        jb(&b, "%s\n  {\"kind\": \"%s\", \"layer\": \"%s\", \"xf\": [%.4f, %.4f, %.4f, %.4f, "
+               "%.3f, %.3f], \"w\": %.3f, \"h\": %.3f, \"opacity\": %.4f",
+           i ? "," : "", kinds[d->kind], s->layers[d->layer].id, (double)d->xf.a,
+           (double)d->xf.b, (double)d->xf.c, (double)d->xf.d, (double)d->xf.tx,
+           (double)d->xf.ty, (double)d->w, (double)d->h, (double)d->opacity);
+        switch (d->kind) {
+        case CK_DRAW_RECT:
+            jb(&b, ", \"radius\": %.3f", (double)d->u.rect.p.radius);
+            jb_color(&b, "fill", d->u.rect.p.fill);
+            if (d->u.rect.p.gradient) {
+                jb_color(&b, "fill2", d->u.rect.p.fill2);
+                jb(&b, ", \"gradient_angle\": %.3f", (double)d->u.rect.p.gradient_angle);
+            }
+            if (d->u.rect.p.stroke_width > 0) {
+                jb_color(&b, "stroke", d->u.rect.p.stroke);
+                jb(&b, ", \"stroke_width\": %.3f", (double)d->u.rect.p.stroke_width);
+            }
+            break;
+        case CK_DRAW_IMAGE:
+            jb(&b, ", \"asset\": \"%s\"", s->assets[d->u.image.asset].id);
+            break;
+        case CK_DRAW_VIDEO:
+            jb(&b, ", \"asset\": \"%s\", \"source_time\": %.6f, \"loop\": %s",
+               s->assets[d->u.video.asset].id, d->u.video.source_time,
+               d->u.video.loop ? "true" : "false");
+            break;
+        case CK_DRAW_TEXT:
+            jb(&b, ", \"size\": %.3f", (double)d->u.text.size);
+            jb_color(&b, "color", d->u.text.color);
+            jb(&b, ", \"glyphs\": [");
+            for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
+                const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
+                jb(&b, "%s[\"%s\", %u, %.3f, %.3f]", g ? ", " : "", s->assets[gl->font].id,
+                   gl->glyph, (double)gl->x, (double)gl->y);
+            }
+            jb(&b, "]");
+            break;
+        }
+        jb(&b, "}");
+    }
+    jb(&b, "\n]}\n");
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}

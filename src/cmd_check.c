@@ -1,0 +1,133 @@
+/* cmd_check.c: `ciak check SCENE_DIR [--data RECORDS]`: validates a scene and, with --data,
+ * every record (types, fit of every text box, glyphs), then prints the segment map. Problems
+ * go to stderr as file:line:col: message; the summary and map go to stdout. */
+#include "ck_cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_deps(const ck_scene *s, uint64_t deps)
+{
+    bool first = true;
+    for (int f = 0; f < s->field_count; f++)
+        if (deps & (1ull << f)) {
+            printf("%s%s", first ? "" : ", ", s->fields[f].name);
+            first = false;
+        }
+}
+
+static void print_segment_map(const ck_scene *s, const ck_segment_plan *plan)
+{
+    int personal = 0;
+    for (int i = 0; i < plan->count; i++)
+        personal += plan->items[i].personal;
+    printf("segment map: %d segments", plan->count);
+    if (s->cut_count)
+        printf(" (explicit cuts)");
+    else
+        printf(" (first %g s, then %g s)", s->seg_first, s->seg_target);
+    printf(": %d shared, %d personal; personal %.1f%% of %.1f s\n", plan->count - personal,
+           personal, plan->total_seconds > 0 ? 100.0 * plan->personal_seconds / plan->total_seconds
+                                             : 0.0,
+           plan->total_seconds);
+    printf("  ");
+    for (int i = 0; i < plan->count; i++) {
+        putchar(plan->items[i].personal ? 'P' : 's');
+        if (i % 60 == 59 && i + 1 < plan->count)
+            printf("\n  ");
+    }
+    printf("   (s shared, P personal)\n");
+    for (int i = 0; i < plan->count; i++) {
+        const ck_segment *sg = &plan->items[i];
+        if (!sg->personal)
+            continue;
+        printf("  #%-3d %7.3f-%7.3f s  personal: ", sg->index, sg->start,
+               sg->start + sg->duration);
+        print_deps(s, sg->deps);
+        printf(" (e.g. layer \"%s\")\n", s->layers[sg->first_layer].id);
+    }
+}
+
+/* Binds every record and reports boxes that overflow and glyphs no font has. */
+static size_t check_records(ck_cli_scene *cs, const char *file, ck_diags *d)
+{
+    size_t shrunk = 0, wrapped = 0;
+    for (size_t r = 0; r < cs->records->count; r++) {
+        ck_timeline_set_record(cs->timeline, &cs->records->items[r], file, d);
+        size_t n;
+        const ck_text_fit *fits = ck_timeline_fits(cs->timeline, &n);
+        for (size_t k = 0; k < n; k++) {
+            shrunk += fits[k].layout.shrunk;
+            wrapped += fits[k].layout.wrapped;
+        }
+    }
+    printf("%s: %zu record(s); text boxes shrunk %zu time(s), wrapped %zu time(s)\n", file,
+           cs->records->count, shrunk, wrapped);
+    return shrunk;
+}
+
+int ck_cmd_check(int argc, char **argv)
+{
+    const char *dir = NULL, *data = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            data = argv[++i];
+        } else if (argv[i][0] != '-' && !dir) {
+            dir = argv[i];
+        } else {
+            fprintf(stderr, "ciak check: unexpected argument \"%s\"\n", argv[i]);
+            fprintf(stderr, "usage: ciak check SCENE_DIR [--data RECORDS.json|.csv]\n");
+            return CK_EXIT_USAGE;
+        }
+    }
+    if (!dir) {
+        fprintf(stderr, "usage: ciak check SCENE_DIR [--data RECORDS.json|.csv]\n");
+        return CK_EXIT_USAGE;
+    }
+    ck_diags d = {.max = 500};
+    ck_cli_scene cs = {0};
+    ck_segment_plan plan = {0};
+    ck_error err = {0};
+    int rc = CK_EXIT_PROBLEMS;
+
+    cs.scene = ck_scene_load(dir, NULL, &d);
+    if (!cs.scene)
+        goto done;
+    cs.binding = ck_binding_create(cs.scene, &d);
+    cs.fonts = ck_fontset_create(cs.scene, &d);
+    if (!cs.binding || !cs.fonts)
+        goto done;
+    cs.timeline = ck_timeline_create(cs.scene, cs.binding, cs.fonts, &err);
+    if (!cs.timeline) {
+        ck_diag_add_error(&d, &err);
+        goto done;
+    }
+    /* The shared parts: every text that reads no field, laid out once. */
+    ck_timeline_set_record(cs.timeline, NULL, cs.scene->file, &d);
+    const ck_scene *s = cs.scene;
+    printf("%s: \"%s\" v%d, %g s, %dx%d at %g fps, %d layers, %d fields, %d cues, %d captions\n",
+           s->file, s->title ? s->title : "", s->version, s->duration, s->width, s->height,
+           s->fps, s->layer_count, s->field_count, s->cue_count, s->caption_count);
+    if (data) {
+        cs.records = ck_records_load(s, data, &d);
+        if (cs.records)
+            check_records(&cs, data, &d);
+    }
+    if (ck_segment_plan_make(s, cs.binding, &plan, &err) != CK_OK) {
+        ck_diag_add_error(&d, &err);
+        goto done;
+    }
+    print_segment_map(s, &plan);
+    if (d.errors == 0)
+        rc = CK_EXIT_OK;
+done:
+    fflush(stdout);
+    ck_cli_print_diags(&d);
+    if (d.errors || d.warnings)
+        fprintf(stderr, "%s: %zu error(s), %zu warning(s)\n", dir, d.errors, d.warnings);
+    ck_segment_plan_free(&plan);
+    ck_cli_scene_close(&cs);
+    ck_diags_free(&d);
+    return rc;
+}

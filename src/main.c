@@ -1,0 +1,47 @@
+/* main.c: the `ciak` command: dispatches to a subcommand. */
+#include "ck_cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+} command;
+
+static const command commands[] = {
+    {"check", ck_cmd_check, "check SCENE_DIR [--data RECORDS.json|.csv]"},
+    {"drawlist", ck_cmd_drawlist,
+     "drawlist SCENE_DIR --at SECONDS [--data FILE] [--record N | --id ID]"},
+    {"schema", ck_cmd_schema, "schema [--markdown]"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ciak COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < CK_ARRAY_LEN(commands); i++)
+        fprintf(f, "  ciak %s\n", commands[i].usage);
+    fprintf(f, "\nRun `ciak COMMAND --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CK_EXIT_USAGE : CK_EXIT_OK;
+    }
+    for (size_t i = 0; i < CK_ARRAY_LEN(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            for (int a = 2; a < argc; a++)
+                if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+                    printf("usage: ciak %s\n", commands[i].usage);
+                    return CK_EXIT_OK;
+                }
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    fprintf(stderr, "ciak: unknown command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return CK_EXIT_USAGE;
+}

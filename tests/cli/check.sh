@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Drives the real `ciak check` on the demo campaigns and on broken input: problems are
+# printed as file:line:col, the exit status is non-zero, and nothing crashes.
+set -u
+CIAK=$1
+ROOT=$2
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+expect() { # expect STATUS PATTERN -- command...
+    local want=$1 pattern=$2
+    shift 3
+    "$@" >"$tmp/out" 2>&1
+    local got=$?
+    if [ "$got" -ne "$want" ] || ! grep -qE -- "$pattern" "$tmp/out"; then
+        echo "FAIL: $* -> exit $got (want $want), output:"
+        sed 's/^/    /' "$tmp/out" | head -20
+        echo "    (expected /$pattern/)"
+        fail=$((fail + 1))
+    else
+        pass=$((pass + 1))
+    fi
+}
+pass=0
+
+if [ ! -f "$ROOT/assets/generated/DejaVuSans.ttf" ]; then
+    echo "demo assets missing: run scripts/make-assets.sh (make test does)"
+    exit 1
+fi
+
+# Every demo campaign passes with its samples and prints a segment map.
+for dir in "$ROOT"/scenes/*/; do
+    expect 0 "segment map: [0-9]+ segments" -- "$CIAK" check "$dir" --data "$dir/samples.json"
+done
+
+scene="$ROOT/scenes/assegno-sociale"
+# Broken JSON: file:line:col and exit 1.
+mkdir -p "$tmp/broken"
+cp "$scene/scene.json" "$tmp/broken/scene.json"
+sed -i '0,/"duration"/s/"duration"/"duration" "oops"/' "$tmp/broken/scene.json"
+sed -i "s#\.\./\.\./assets#$ROOT/assets#g" "$tmp/broken/scene.json"
+expect 1 "scene.json:[0-9]+:[0-9]+: error: invalid JSON" -- "$CIAK" check "$tmp/broken"
+
+# An unknown template field names file:line:col and the field.
+mkdir -p "$tmp/tpl"
+sed "s#\.\./\.\./assets#$ROOT/assets#g; 0,/{{first_name|name}}/s/{{first_name|name}}/{{nome|name}}/" \
+    "$scene/scene.json" >"$tmp/tpl/scene.json"
+expect 1 "scene.json:[0-9]+:[0-9]+: error: .*unknown field \"nome\"" -- "$CIAK" check "$tmp/tpl"
+
+# A bad record: file:line: field: message.
+printf '[{"id": "x1", "first_name": 12}]' >"$tmp/bad.json"
+expect 1 "bad.json:1: error: .*first_name" -- "$CIAK" check "$scene" --data "$tmp/bad.json"
+
+# Garbage never crashes (exit 1, not a signal).
+mkdir -p "$tmp/garbage"
+head -c 4096 /dev/urandom >"$tmp/garbage/scene.json"
+expect 1 "error" -- "$CIAK" check "$tmp/garbage"
+: >"$tmp/empty.json"
+expect 1 "error" -- "$CIAK" check "$scene" --data "$tmp/empty.json"
+head -c 100000 /dev/urandom >"$tmp/garbage.csv"
+expect 1 "error" -- "$CIAK" check "$scene" --data "$tmp/garbage.csv"
+expect 1 "error" -- "$CIAK" check "$tmp/does-not-exist"
+
+# Usage errors exit 2.
+expect 2 "usage" -- "$CIAK" check
+expect 2 "unknown command" -- "$CIAK" frobnicate
+
+# The draw list of a personal moment carries the record's dependencies.
+expect 0 "\"deps\": \[\"" -- "$CIAK" drawlist "$scene" --data "$scene/samples.json" --record 1 --at 2
+
+echo "cli_check: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
