@@ -23,7 +23,7 @@ typedef struct ck_cli_scene {
     ck_scene *scene;
     ck_binding *binding;
     ck_fontset *fonts;
-    ck_records *records; /* NULL without --data */
+    ck_records *records;     /* NULL without --data */
     const ck_record *record; /* the chosen one, or NULL */
     ck_timeline *timeline;
 } ck_cli_scene;

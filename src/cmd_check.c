@@ -28,8 +28,8 @@ static void print_segment_map(const ck_scene *s, const ck_segment_plan *plan)
     else
         printf(" (first %g s, then %g s)", s->seg_first, s->seg_target);
     printf(": %d shared, %d personal; personal %.1f%% of %.1f s\n", plan->count - personal,
-           personal, plan->total_seconds > 0 ? 100.0 * plan->personal_seconds / plan->total_seconds
-                                             : 0.0,
+           personal,
+           plan->total_seconds > 0 ? 100.0 * plan->personal_seconds / plan->total_seconds : 0.0,
            plan->total_seconds);
     printf("  ");
     for (int i = 0; i < plan->count; i++) {
@@ -42,8 +42,7 @@ static void print_segment_map(const ck_scene *s, const ck_segment_plan *plan)
         const ck_segment *sg = &plan->items[i];
         if (!sg->personal)
             continue;
-        printf("  #%-3d %7.3f-%7.3f s  personal: ", sg->index, sg->start,
-               sg->start + sg->duration);
+        printf("  #%-3d %7.3f-%7.3f s  personal: ", sg->index, sg->start, sg->start + sg->duration);
         print_deps(s, sg->deps);
         printf(" (e.g. layer \"%s\")\n", s->layers[sg->first_layer].id);
     }
@@ -107,8 +106,8 @@ int ck_cmd_check(int argc, char **argv)
     ck_timeline_set_record(cs.timeline, NULL, cs.scene->file, &d);
     const ck_scene *s = cs.scene;
     printf("%s: \"%s\" v%d, %g s, %dx%d at %g fps, %d layers, %d fields, %d cues, %d captions\n",
-           s->file, s->title ? s->title : "", s->version, s->duration, s->width, s->height,
-           s->fps, s->layer_count, s->field_count, s->cue_count, s->caption_count);
+           s->file, s->title ? s->title : "", s->version, s->duration, s->width, s->height, s->fps,
+           s->layer_count, s->field_count, s->cue_count, s->caption_count);
     if (data) {
         cs.records = ck_records_load(s, data, &d);
         if (cs.records)

@@ -14,18 +14,25 @@ static const char *minimal =
     "  \"canvas\": {\"width\": 320, \"height\": 180, \"fps\": 25},\n"
     "  \"fields\": {\"first_name\": {\"type\": \"string\", \"max_length\": 40},\n"
     "             \"gender\": {\"type\": \"enum\", \"values\": [\"F\", \"M\"]},\n"
-    "             \"benefits\": {\"type\": \"set\", \"values\": {\"a\": \"Prima\", \"b\": \"Seconda\"}}},\n"
+    "             \"benefits\": {\"type\": \"set\", \"values\": {\"a\": \"Prima\", \"b\": "
+    "\"Seconda\"}}},\n"
     "  \"assets\": {\"font\": {\"type\": \"font\", \"path\": \"f.ttf\"}},\n"
     "  \"layers\": [\n"
-    "    {\"id\": \"box\", \"type\": \"shape\", \"width\": 100, \"height\": 50, \"fill\": \"#ff0000\",\n"
-    "     \"fill2\": \"#0000ff80\", \"opacity\": [{\"t\": 0, \"v\": 0, \"ease\": \"cubic-bezier(0.1, 0.7, 1.0, 0.1)\"}, {\"t\": 1, \"v\": 1}]},\n"
-    "    {\"id\": \"g\", \"type\": \"group\", \"start\": 2, \"end\": 6, \"when\": \"gender == \\\"F\\\"\", \"children\": [\n"
-    "      {\"id\": \"hello\", \"type\": \"text\", \"text\": \"Ciao {{first_name}}\", \"font\": \"font\",\n"
+    "    {\"id\": \"box\", \"type\": \"shape\", \"width\": 100, \"height\": 50, \"fill\": "
+    "\"#ff0000\",\n"
+    "     \"fill2\": \"#0000ff80\", \"opacity\": [{\"t\": 0, \"v\": 0, \"ease\": "
+    "\"cubic-bezier(0.1, 0.7, 1.0, 0.1)\"}, {\"t\": 1, \"v\": 1}]},\n"
+    "    {\"id\": \"g\", \"type\": \"group\", \"start\": 2, \"end\": 6, \"when\": \"gender == "
+    "\\\"F\\\"\", \"children\": [\n"
+    "      {\"id\": \"hello\", \"type\": \"text\", \"text\": \"Ciao {{first_name}}\", \"font\": "
+    "\"font\",\n"
     "       \"fit\": \"shrink\", \"width\": 300, \"height\": 40}\n"
     "    ]}\n"
     "  ],\n"
-    "  \"interactive\": [{\"id\": \"p\", \"type\": \"popup\", \"start\": 1, \"end\": 3, \"title\": \"T\", \"body\": \"B\"},\n"
-    "                  {\"id\": \"c\", \"type\": \"chapter\", \"start\": 0, \"title\": \"Inizio\"}],\n"
+    "  \"interactive\": [{\"id\": \"p\", \"type\": \"popup\", \"start\": 1, \"end\": 3, \"title\": "
+    "\"T\", \"body\": \"B\"},\n"
+    "                  {\"id\": \"c\", \"type\": \"chapter\", \"start\": 0, \"title\": "
+    "\"Inizio\"}],\n"
     "  \"captions\": [{\"start\": 0, \"end\": 2, \"text\": \"Ciao\"}],\n"
     "  \"availability\": {\"until\": \"2023-02-28\"}\n"
     "}\n";
@@ -107,8 +114,7 @@ static void test_generated_docs(void)
     char *file = NULL;
     size_t len;
     ck_error err;
-    CK_CHECK(ck_read_file(CK_SOURCE_DIR "/docs/scene.schema.json", 0, &file, &len, &err) ==
-             CK_OK);
+    CK_CHECK(ck_read_file(CK_SOURCE_DIR "/docs/scene.schema.json", 0, &file, &len, &err) == CK_OK);
     if (file && schema && strcmp(file, schema) != 0)
         fprintf(stderr, "docs/scene.schema.json is stale: run `ciak schema > "
                         "docs/scene.schema.json`\n");
@@ -200,10 +206,9 @@ static void test_errors(void)
                           "must come after start");
     expect_mutation_error("{\"t\": 1, \"v\": 1}", "{\"t\": 0, \"v\": 1}", 10, 0,
                           "keyframe times must increase");
-    expect_mutation_error("{\"t\": 1, \"v\": 1}", "{\"t\": 1, \"v\": 7}", 10, 0,
-                          "out of range");
-    expect_mutation_error("cubic-bezier(0.1, 0.7, 1.0, 0.1)", "cubic-bezier(1.5, 0, 0, 1)", 10,
-                          0, "unknown easing");
+    expect_mutation_error("{\"t\": 1, \"v\": 1}", "{\"t\": 1, \"v\": 7}", 10, 0, "out of range");
+    expect_mutation_error("cubic-bezier(0.1, 0.7, 1.0, 0.1)", "cubic-bezier(1.5, 0, 0, 1)", 10, 0,
+                          "unknown easing");
     expect_mutation_error("\"id\": \"box\"", "\"id\": \"hello\"", 12, 0, "already used");
     expect_mutation_error("\"id\": \"box\"", "\"id\": \"Box!\"", 9, 0, "not a valid id");
     expect_mutation_error("\"values\": [\"F\", \"M\"]", "\"values\": []", 5, 0,
@@ -230,8 +235,8 @@ static void test_errors(void)
 static void test_missing_asset(void)
 {
     ck_diags d = {0};
-    ck_scene *s = ck_scene_load_buffer(minimal, strlen(minimal), "t.json", "/nonexistent",
-                                       NULL, &d);
+    ck_scene *s =
+        ck_scene_load_buffer(minimal, strlen(minimal), "t.json", "/nonexistent", NULL, &d);
     CK_CHECK(s == NULL);
     CK_CHECK(d.count >= 1 && strstr(d.items[0].msg, "assets.font: file not found"));
     CK_CHECK(d.count >= 1 && d.items[0].line == 7);

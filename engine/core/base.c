@@ -10,8 +10,8 @@
 const char *ck_status_str(ck_status s)
 {
     switch (s) {
-#define CK_X_CASE(name, value, text)                                                       \
-    case name:                                                                             \
+#define CK_X_CASE(name, value, text)                                                               \
+    case name:                                                                                     \
         return text;
         CK_STATUS_LIST(CK_X_CASE)
 #undef CK_X_CASE
@@ -91,8 +91,8 @@ void ck_diag_addv(ck_diags *d, ck_severity sev, const char *file, int line, int 
     g->msg = strdup(msg);
 }
 
-void ck_diag_add(ck_diags *d, ck_severity sev, const char *file, int line, int col,
-                 const char *fmt, ...)
+void ck_diag_add(ck_diags *d, ck_severity sev, const char *file, int line, int col, const char *fmt,
+                 ...)
 {
     va_list ap;
     va_start(ap, fmt);

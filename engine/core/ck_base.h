@@ -19,17 +19,17 @@
 #include <stdint.h>
 
 /* One X-macro list makes the enum and its names. */
-#define CK_STATUS_LIST(X)                                                      \
-    X(CK_OK, 0, "ok")                                                          \
-    X(CK_ERR_IO, -1, "input/output error")                                     \
-    X(CK_ERR_PARSE, -2, "parse error")                                         \
-    X(CK_ERR_INVALID, -3, "invalid value")                                     \
-    X(CK_ERR_NOMEM, -4, "out of memory")                                       \
-    X(CK_ERR_NOT_FOUND, -5, "not found")                                       \
-    X(CK_ERR_UNSUPPORTED, -6, "unsupported")                                   \
-    X(CK_ERR_LIMIT, -7, "limit exceeded")                                      \
-    X(CK_ERR_GPU, -8, "GPU error")                                             \
-    X(CK_ERR_MEDIA, -9, "media error")                                         \
+#define CK_STATUS_LIST(X)                                                                          \
+    X(CK_OK, 0, "ok")                                                                              \
+    X(CK_ERR_IO, -1, "input/output error")                                                         \
+    X(CK_ERR_PARSE, -2, "parse error")                                                             \
+    X(CK_ERR_INVALID, -3, "invalid value")                                                         \
+    X(CK_ERR_NOMEM, -4, "out of memory")                                                           \
+    X(CK_ERR_NOT_FOUND, -5, "not found")                                                           \
+    X(CK_ERR_UNSUPPORTED, -6, "unsupported")                                                       \
+    X(CK_ERR_LIMIT, -7, "limit exceeded")                                                          \
+    X(CK_ERR_GPU, -8, "GPU error")                                                                 \
+    X(CK_ERR_MEDIA, -9, "media error")                                                             \
     X(CK_ERR_USAGE, -10, "usage error")
 
 typedef enum ck_status {
@@ -63,9 +63,9 @@ typedef enum ck_severity { CK_SEV_ERROR, CK_SEV_WARNING, CK_SEV_NOTE } ck_severi
 
 typedef struct ck_diag {
     ck_severity sev;
-    char *file;  /* owned by the list */
+    char *file; /* owned by the list */
     int line, col;
-    char *msg;   /* owned by the list */
+    char *msg; /* owned by the list */
 } ck_diag;
 
 /* A growable list of problems. Zero-initialise it; free with ck_diags_free(). Caps at
@@ -78,8 +78,8 @@ typedef struct ck_diags {
     size_t max;
 } ck_diags;
 
-void ck_diag_add(ck_diags *d, ck_severity sev, const char *file, int line, int col,
-                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void ck_diag_add(ck_diags *d, ck_severity sev, const char *file, int line, int col, const char *fmt,
+                 ...) __attribute__((format(printf, 6, 7)));
 void ck_diag_addv(ck_diags *d, ck_severity sev, const char *file, int line, int col,
                   const char *fmt, va_list ap);
 /* Adds an error from a ck_error. */

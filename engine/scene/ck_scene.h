@@ -39,13 +39,13 @@ typedef struct ck_color {
 } ck_color;
 
 /* ---- fields: what a record must provide ---- */
-#define CK_FIELD_TYPE_LIST(X)                                                  \
-    X(CK_FIELD_STRING, "string")                                               \
-    X(CK_FIELD_ENUM, "enum")                                                   \
-    X(CK_FIELD_DATE, "date")                                                   \
-    X(CK_FIELD_MONEY, "money")                                                 \
-    X(CK_FIELD_INTEGER, "integer")                                             \
-    X(CK_FIELD_BOOLEAN, "boolean")                                             \
+#define CK_FIELD_TYPE_LIST(X)                                                                      \
+    X(CK_FIELD_STRING, "string")                                                                   \
+    X(CK_FIELD_ENUM, "enum")                                                                       \
+    X(CK_FIELD_DATE, "date")                                                                       \
+    X(CK_FIELD_MONEY, "money")                                                                     \
+    X(CK_FIELD_INTEGER, "integer")                                                                 \
+    X(CK_FIELD_BOOLEAN, "boolean")                                                                 \
     X(CK_FIELD_SET, "set")
 
 typedef enum ck_field_type {
@@ -59,9 +59,9 @@ const char *ck_field_type_str(ck_field_type t);
 typedef struct ck_field {
     const char *name;
     ck_field_type type;
-    bool required;      /* default true */
-    int max_length;     /* strings: max code points (0 = 200) */
-    int64_t min, max;   /* integers and money (cents): range; min > max means unbounded */
+    bool required;       /* default true */
+    int max_length;      /* strings: max code points (0 = 200) */
+    int64_t min, max;    /* integers and money (cents): range; min > max means unbounded */
     const char **values; /* enum and set: allowed values */
     const char **labels; /* enum and set: Italian label per value (used by `|list`) */
     int value_count;
@@ -70,7 +70,12 @@ typedef struct ck_field {
 } ck_field;
 
 /* ---- assets ---- */
-typedef enum ck_asset_kind { CK_ASSET_FONT, CK_ASSET_IMAGE, CK_ASSET_VIDEO, CK_ASSET_AUDIO } ck_asset_kind;
+typedef enum ck_asset_kind {
+    CK_ASSET_FONT,
+    CK_ASSET_IMAGE,
+    CK_ASSET_VIDEO,
+    CK_ASSET_AUDIO
+} ck_asset_kind;
 
 typedef struct ck_asset {
     const char *id;
@@ -139,27 +144,27 @@ typedef enum ck_anim_prop {
 } ck_anim_prop;
 
 typedef struct ck_text_props {
-    ck_src_text text;   /* template */
-    int font;           /* asset index */
-    int fallback_font;  /* asset index, -1 = none */
-    float size;         /* px */
-    float min_size;     /* px, shrink limit */
+    ck_src_text text;  /* template */
+    int font;          /* asset index */
+    int fallback_font; /* asset index, -1 = none */
+    float size;        /* px */
+    float min_size;    /* px, shrink limit */
     ck_color color;
-    ck_align align;     /* horizontal */
-    ck_align valign;    /* vertical, inside the box */
-    float line_height;  /* multiple of size */
+    ck_align align;    /* horizontal */
+    ck_align valign;   /* vertical, inside the box */
+    float line_height; /* multiple of size */
     ck_fit fit;
-    int max_lines;      /* wrap: at most this many lines, then shrink */
+    int max_lines;       /* wrap: at most this many lines, then shrink */
     float outline_width; /* px, 0 = none */
     ck_color outline_color;
     float shadow_dx, shadow_dy, shadow_blur; /* px */
-    ck_color shadow_color; /* a == 0: no shadow */
+    ck_color shadow_color;                   /* a == 0: no shadow */
 } ck_text_props;
 
 typedef struct ck_shape_props {
     float radius;
     ck_color fill;
-    bool gradient;        /* fill -> fill2 along gradient_angle */
+    bool gradient; /* fill -> fill2 along gradient_angle */
     ck_color fill2;
     float gradient_angle; /* degrees, 0 = left to right, 90 = top to bottom */
     ck_color stroke;
@@ -174,18 +179,18 @@ typedef struct ck_media_props {
 } ck_media_props;
 
 typedef struct ck_layer {
-    const char *id;        /* unique, e.g. "greeting" */
+    const char *id; /* unique, e.g. "greeting" */
     ck_layer_type type;
-    int parent;            /* group layer index, -1 = top level */
-    double start, end;     /* seconds on the scene clock; end > start */
-    float width, height;   /* layer box in px (text box, shape, image/video size) */
+    int parent;          /* group layer index, -1 = top level */
+    double start, end;   /* seconds on the scene clock; end > start */
+    float width, height; /* layer box in px (text box, shape, image/video size) */
     ck_anim anim[CK_ANIM_PROP_COUNT];
-    ck_src_text when;      /* condition; text == NULL: always */
+    ck_src_text when; /* condition; text == NULL: always */
     ck_text_props text;
     ck_shape_props shape;
     ck_media_props media;
     ck_srcpos pos;
-    const char *path;      /* JSON path, e.g. "layers[3]" */
+    const char *path; /* JSON path, e.g. "layers[3]" */
 } ck_layer;
 
 /* ---- interactive cues, captions ---- */
@@ -194,11 +199,11 @@ typedef enum ck_cue_kind { CK_CUE_POPUP, CK_CUE_BUTTON, CK_CUE_CHAPTER } ck_cue_
 typedef struct ck_cue {
     const char *id;
     ck_cue_kind kind;
-    double start, end;  /* chapter: end == start */
-    ck_src_text title;  /* template (popup, chapter) */
-    ck_src_text body;   /* template (popup) */
-    ck_src_text label;  /* template (button) */
-    const char *url;    /* button */
+    double start, end; /* chapter: end == start */
+    ck_src_text title; /* template (popup, chapter) */
+    ck_src_text body;  /* template (popup) */
+    ck_src_text label; /* template (button) */
+    const char *url;   /* button */
     ck_src_text when;
     ck_srcpos pos;
     const char *path;
@@ -206,7 +211,7 @@ typedef struct ck_cue {
 
 typedef struct ck_caption {
     double start, end;
-    ck_src_text text;   /* template */
+    ck_src_text text; /* template */
     ck_srcpos pos;
 } ck_caption;
 
@@ -215,9 +220,9 @@ typedef enum ck_avail_kind { CK_AVAIL_NONE, CK_AVAIL_DAYS_AFTER, CK_AVAIL_UNTIL 
 
 typedef struct ck_availability {
     ck_avail_kind kind;
-    int days;       /* DAYS_AFTER */
-    int field;      /* DAYS_AFTER: index of a date field */
-    int32_t until;  /* UNTIL: days since 1970-01-01, last day included */
+    int days;      /* DAYS_AFTER */
+    int field;     /* DAYS_AFTER: index of a date field */
+    int32_t until; /* UNTIL: days since 1970-01-01, last day included */
 } ck_availability;
 
 /* ---- the scene ---- */
@@ -226,28 +231,34 @@ typedef struct ck_scene {
     const char *file; /* path of scene.json */
     const char *id;   /* campaign id, e.g. "assegno-sociale" */
     const char *title;
-    int version;      /* campaign version: bump to invalidate shared segments */
+    int version; /* campaign version: bump to invalidate shared segments */
     int width, height;
-    double fps;       /* frames per second */
-    double duration;  /* seconds */
+    double fps;      /* frames per second */
+    double duration; /* seconds */
     int64_t frame_count;
 
     double seg_first, seg_target; /* segment plan, seconds */
-    double *cuts;                  /* explicit cut times (sorted, inside (0, duration)) */
+    double *cuts;                 /* explicit cut times (sorted, inside (0, duration)) */
     int cut_count;
 
     ck_color background;
 
-    ck_field *fields;       int field_count;
-    ck_asset *assets;       int asset_count;
-    ck_layer *layers;       int layer_count;
-    ck_keyframe *keyframes; int keyframe_count;
-    ck_cue *cues;           int cue_count;
-    ck_caption *captions;   int caption_count;
+    ck_field *fields;
+    int field_count;
+    ck_asset *assets;
+    int asset_count;
+    ck_layer *layers;
+    int layer_count;
+    ck_keyframe *keyframes;
+    int keyframe_count;
+    ck_cue *cues;
+    int cue_count;
+    ck_caption *captions;
+    int caption_count;
     ck_availability availability;
-    int audio;              /* audio asset index, -1 = silent */
+    int audio; /* audio asset index, -1 = silent */
 
-    ck_arena arena;         /* owns everything above */
+    ck_arena arena; /* owns everything above */
 } ck_scene;
 
 /* Parameters for loading; zero means default. */
@@ -271,38 +282,38 @@ int ck_scene_layer(const ck_scene *s, const char *id);
 
 /* ---- the property table (drives parser, validator, schema, docs) ---- */
 typedef enum ck_ptype {
-    CK_PT_NUMBER,   /* double */
+    CK_PT_NUMBER, /* double */
     CK_PT_INTEGER,
     CK_PT_BOOL,
     CK_PT_STRING,
-    CK_PT_ID,       /* identifier: [a-z0-9_-]+ */
-    CK_PT_COLOR,    /* "#rrggbb", "#rrggbbaa" */
-    CK_PT_ENUM,     /* one of enum_values ("a|b|c") */
-    CK_PT_TEMPLATE, /* string with {{...}} */
-    CK_PT_CONDITION,/* `when` expression */
-    CK_PT_ASSET,    /* id of an asset of the right kind */
-    CK_PT_DATE,     /* "YYYY-MM-DD" */
-    CK_PT_URL,      /* https:// URL */
-    CK_PT_ANIM,     /* number, or array of keyframes */
-    CK_PT_EASE,     /* easing name or "cubic-bezier(x1, y1, x2, y2)" */
-    CK_PT_OBJECT,   /* nested object, described by rows with obj == name */
-    CK_PT_ARRAY     /* array of objects (item rows under `item`) or numbers */
+    CK_PT_ID,        /* identifier: [a-z0-9_-]+ */
+    CK_PT_COLOR,     /* "#rrggbb", "#rrggbbaa" */
+    CK_PT_ENUM,      /* one of enum_values ("a|b|c") */
+    CK_PT_TEMPLATE,  /* string with {{...}} */
+    CK_PT_CONDITION, /* `when` expression */
+    CK_PT_ASSET,     /* id of an asset of the right kind */
+    CK_PT_DATE,      /* "YYYY-MM-DD" */
+    CK_PT_URL,       /* https:// URL */
+    CK_PT_ANIM,      /* number, or array of keyframes */
+    CK_PT_EASE,      /* easing name or "cubic-bezier(x1, y1, x2, y2)" */
+    CK_PT_OBJECT,    /* nested object, described by rows with obj == name */
+    CK_PT_ARRAY      /* array of objects (item rows under `item`) or numbers */
 } ck_ptype;
 
 typedef struct ck_prop_desc {
-    const char *obj;   /* which object it belongs to: "scene", "canvas", "layer", "text", ... */
-    const char *name;  /* JSON key */
+    const char *obj;  /* which object it belongs to: "scene", "canvas", "layer", "text", ... */
+    const char *name; /* JSON key */
     ck_ptype type;
     bool required;
-    double def;        /* default for numbers / bools; NaN = none */
-    const char *def_str; /* default for strings, enums, colours; NULL = none */
-    double min, max;   /* numeric range (inclusive); min > max = unbounded */
+    double def;              /* default for numbers / bools; NaN = none */
+    const char *def_str;     /* default for strings, enums, colours; NULL = none */
+    double min, max;         /* numeric range (inclusive); min > max = unbounded */
     const char *enum_values; /* "linear|ease-in|..." */
-    const char *item;  /* CK_PT_OBJECT / CK_PT_ARRAY: object name of the items */
-    const char *doc;   /* one sentence for the docs and the schema */
+    const char *item;        /* CK_PT_OBJECT / CK_PT_ARRAY: object name of the items */
+    const char *doc;         /* one sentence for the docs and the schema */
     /* Where the parser stores the value (CK_ST_NONE: handled by the object's own code). */
-    int store;         /* ck_store, private to the parser */
-    size_t offset;     /* into the object's struct */
+    int store;     /* ck_store, private to the parser */
+    size_t offset; /* into the object's struct */
 } ck_prop_desc;
 
 /* The whole table, and its length. */

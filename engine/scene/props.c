@@ -12,44 +12,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NODEF NAN
+#define NODEF             NAN
 #define OFF(type, member) offsetof(type, member)
+/* No numeric range: min > max means unbounded. */
+#define NOMIN 1
+#define NOMAX 0
 
-/* Row helpers: R = required, O = optional. */
-#define ROW(obj, name, type, req, def, defs, min, max, enums, item, doc, st, off)          \
-    {obj, name, type, req, def, defs, min, max, enums, item, doc, st, off}
+/* One row of the table (see ck_prop_desc for the columns). */
+#define ROW(obj, name, type, req, def, defs, min, max, enums, item, doc, st, off)                  \
+    {                                                                                              \
+        obj, name, type, req, def, defs, min, max, enums, item, doc, st, off                       \
+    }
 
 static const ck_prop_desc props[] = {
     /* ---- scene ---- */
     ROW("scene", "format", CK_PT_INTEGER, true, NODEF, NULL, 1, 1, NULL, NULL,
         "Scene format version; must be 1.", CK_ST_NONE, 0),
-    ROW("scene", "id", CK_PT_ID, true, NODEF, NULL, 1, 0, NULL, NULL,
-        "Campaign id: lower-case letters, digits and '-'; used in URLs and cache paths.",
-        CK_ST_STR, OFF(ck_scene, id)),
-    ROW("scene", "title", CK_PT_STRING, false, NODEF, "", 1, 0, NULL, NULL,
+    ROW("scene", "id", CK_PT_ID, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
+        "Campaign id: lower-case letters, digits and '-'; used in URLs and cache paths.", CK_ST_STR,
+        OFF(ck_scene, id)),
+    ROW("scene", "title", CK_PT_STRING, false, NODEF, "", NOMIN, NOMAX, NULL, NULL,
         "Title shown to viewers (player page, PDF guide).", CK_ST_STR, OFF(ck_scene, title)),
     ROW("scene", "version", CK_PT_INTEGER, false, 1, NULL, 1, 1000000, NULL, NULL,
         "Campaign version; bump it to render every shared segment anew.", CK_ST_I32,
         OFF(ck_scene, version)),
-    ROW("scene", "canvas", CK_PT_OBJECT, true, NODEF, NULL, 1, 0, NULL, "canvas",
+    ROW("scene", "canvas", CK_PT_OBJECT, true, NODEF, NULL, NOMIN, NOMAX, NULL, "canvas",
         "Frame size, frame rate and background colour.", CK_ST_NONE, 0),
     ROW("scene", "duration", CK_PT_NUMBER, true, NODEF, NULL, 0.5, 3600, NULL, NULL,
         "Length of the video in seconds.", CK_ST_F64, OFF(ck_scene, duration)),
-    ROW("scene", "segments", CK_PT_OBJECT, false, NODEF, NULL, 1, 0, NULL, "segments",
+    ROW("scene", "segments", CK_PT_OBJECT, false, NODEF, NULL, NOMIN, NOMAX, NULL, "segments",
         "HLS segment plan.", CK_ST_NONE, 0),
-    ROW("scene", "fields", CK_PT_OBJECT, false, NODEF, NULL, 1, 0, NULL, "field",
+    ROW("scene", "fields", CK_PT_OBJECT, false, NODEF, NULL, NOMIN, NOMAX, NULL, "field",
         "Fields a record must provide, by name (at most 64).", CK_ST_NONE, 0),
-    ROW("scene", "assets", CK_PT_OBJECT, false, NODEF, NULL, 1, 0, NULL, "asset",
+    ROW("scene", "assets", CK_PT_OBJECT, false, NODEF, NULL, NOMIN, NOMAX, NULL, "asset",
         "Fonts, images, video and audio, by id.", CK_ST_NONE, 0),
-    ROW("scene", "audio", CK_PT_ASSET, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("scene", "audio", CK_PT_ASSET, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Audio asset played under the whole video (voice-over and music).", CK_ST_NONE, 0),
-    ROW("scene", "layers", CK_PT_ARRAY, true, NODEF, NULL, 1, 0, NULL, "layer",
+    ROW("scene", "layers", CK_PT_ARRAY, true, NODEF, NULL, NOMIN, NOMAX, NULL, "layer",
         "Layers, drawn back to front.", CK_ST_NONE, 0),
-    ROW("scene", "interactive", CK_PT_ARRAY, false, NODEF, NULL, 1, 0, NULL, "cue",
+    ROW("scene", "interactive", CK_PT_ARRAY, false, NODEF, NULL, NOMIN, NOMAX, NULL, "cue",
         "Interactive cues: pop-ups, buttons, chapters.", CK_ST_NONE, 0),
-    ROW("scene", "captions", CK_PT_ARRAY, false, NODEF, NULL, 1, 0, NULL, "caption",
+    ROW("scene", "captions", CK_PT_ARRAY, false, NODEF, NULL, NOMIN, NOMAX, NULL, "caption",
         "Timed, templated caption sentences.", CK_ST_NONE, 0),
-    ROW("scene", "availability", CK_PT_OBJECT, false, NODEF, NULL, 1, 0, NULL,
+    ROW("scene", "availability", CK_PT_OBJECT, false, NODEF, NULL, NOMIN, NOMAX, NULL,
         "availability", "How long links to this campaign stay valid.", CK_ST_NONE, 0),
 
     /* ---- canvas ---- */
@@ -57,51 +62,50 @@ static const ck_prop_desc props[] = {
         "Frame width in pixels (even).", CK_ST_I32, OFF(ck_scene, width)),
     ROW("canvas", "height", CK_PT_INTEGER, true, NODEF, NULL, 16, 4320, NULL, NULL,
         "Frame height in pixels (even).", CK_ST_I32, OFF(ck_scene, height)),
-    ROW("canvas", "fps", CK_PT_NUMBER, false, 30, NULL, 1, 120, NULL, NULL,
-        "Frames per second.", CK_ST_F64, OFF(ck_scene, fps)),
-    ROW("canvas", "background", CK_PT_COLOR, false, NODEF, "#000000", 1, 0, NULL, NULL,
+    ROW("canvas", "fps", CK_PT_NUMBER, false, 30, NULL, 1, 120, NULL, NULL, "Frames per second.",
+        CK_ST_F64, OFF(ck_scene, fps)),
+    ROW("canvas", "background", CK_PT_COLOR, false, NODEF, "#000000", NOMIN, NOMAX, NULL, NULL,
         "Colour behind every layer.", CK_ST_COLOR, OFF(ck_scene, background)),
 
     /* ---- segments ---- */
     ROW("segments", "first", CK_PT_NUMBER, false, 1, NULL, 0.1, 10, NULL, NULL,
-        "Length of the first segment in seconds; short so playback starts at once.",
-        CK_ST_F64, OFF(ck_scene, seg_first)),
+        "Length of the first segment in seconds; short so playback starts at once.", CK_ST_F64,
+        OFF(ck_scene, seg_first)),
     ROW("segments", "target", CK_PT_NUMBER, false, 2, NULL, 0.5, 20, NULL, NULL,
         "Length of the later segments in seconds.", CK_ST_F64, OFF(ck_scene, seg_target)),
-    ROW("segments", "cuts", CK_PT_ARRAY, false, NODEF, NULL, 1, 0, NULL, "number",
+    ROW("segments", "cuts", CK_PT_ARRAY, false, NODEF, NULL, NOMIN, NOMAX, NULL, "number",
         "Explicit cut times in seconds (increasing); replaces first/target.", CK_ST_NONE, 0),
 
     /* ---- fields ---- */
-    ROW("field", "type", CK_PT_ENUM, true, NODEF, NULL, 1, 0,
+    ROW("field", "type", CK_PT_ENUM, true, NODEF, NULL, NOMIN, NOMAX,
         "string|enum|date|money|integer|boolean|set", NULL, "Type of the value.", CK_ST_ENUM,
         OFF(ck_field, type)),
-    ROW("field", "required", CK_PT_BOOL, false, 1, NULL, 1, 0, NULL, NULL,
+    ROW("field", "required", CK_PT_BOOL, false, 1, NULL, NOMIN, NOMAX, NULL, NULL,
         "Whether every record must have a value.", CK_ST_BOOL, OFF(ck_field, required)),
     ROW("field", "max_length", CK_PT_INTEGER, false, 200, NULL, 1, 10000, NULL, NULL,
         "string: maximum length in characters.", CK_ST_I32, OFF(ck_field, max_length)),
-    ROW("field", "min", CK_PT_INTEGER, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("field", "min", CK_PT_INTEGER, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "integer, money (cents): smallest allowed value.", CK_ST_NONE, 0),
-    ROW("field", "max", CK_PT_INTEGER, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("field", "max", CK_PT_INTEGER, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "integer, money (cents): largest allowed value.", CK_ST_NONE, 0),
-    ROW("field", "values", CK_PT_ARRAY, false, NODEF, NULL, 1, 0, NULL, "string",
-        "enum, set: allowed values, as an array or an object value -> Italian label.",
-        CK_ST_NONE, 0),
-    ROW("field", "description", CK_PT_STRING, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("field", "values", CK_PT_ARRAY, false, NODEF, NULL, NOMIN, NOMAX, NULL, "string",
+        "enum, set: allowed values, as an array or an object value -> Italian label.", CK_ST_NONE,
+        0),
+    ROW("field", "description", CK_PT_STRING, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "What the field holds, for people preparing the data.", CK_ST_STR,
         OFF(ck_field, description)),
 
     /* ---- assets ---- */
-    ROW("asset", "type", CK_PT_ENUM, true, NODEF, NULL, 1, 0, "font|image|video|audio",
+    ROW("asset", "type", CK_PT_ENUM, true, NODEF, NULL, NOMIN, NOMAX, "font|image|video|audio",
         NULL, "Kind of asset.", CK_ST_ENUM, OFF(ck_asset, kind)),
-    ROW("asset", "path", CK_PT_STRING, true, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("asset", "path", CK_PT_STRING, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "File path, relative to the scene folder.", CK_ST_STR, OFF(ck_asset, rel_path)),
 
     /* ---- layers: common ---- */
-    ROW("layer", "id", CK_PT_ID, true, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("layer", "id", CK_PT_ID, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Layer id, unique in the scene.", CK_ST_STR, OFF(ck_layer, id)),
-    ROW("layer", "type", CK_PT_ENUM, true, NODEF, NULL, 1, 0,
-        "video|image|text|shape|group", NULL, "Kind of layer.", CK_ST_ENUM,
-        OFF(ck_layer, type)),
+    ROW("layer", "type", CK_PT_ENUM, true, NODEF, NULL, NOMIN, NOMAX,
+        "video|image|text|shape|group", NULL, "Kind of layer.", CK_ST_ENUM, OFF(ck_layer, type)),
     ROW("layer", "start", CK_PT_NUMBER, false, NODEF, NULL, 0, 36000, NULL, NULL,
         "Time the layer appears, seconds (default: its group's start, or 0).", CK_ST_NONE, 0),
     ROW("layer", "end", CK_PT_NUMBER, false, NODEF, NULL, 0, 36000, NULL, NULL,
@@ -117,8 +121,8 @@ static const ck_prop_desc props[] = {
         "Anchor point as a fraction of the width (0 left, 0.5 centre, 1 right).", CK_ST_ANIM,
         OFF(ck_layer, anim) + sizeof(ck_anim) * CK_PROP_ANCHOR_X),
     ROW("layer", "anchor_y", CK_PT_ANIM, false, 0, NULL, -10, 10, NULL, NULL,
-        "Anchor point as a fraction of the height (0 top, 0.5 centre, 1 bottom).",
-        CK_ST_ANIM, OFF(ck_layer, anim) + sizeof(ck_anim) * CK_PROP_ANCHOR_Y),
+        "Anchor point as a fraction of the height (0 top, 0.5 centre, 1 bottom).", CK_ST_ANIM,
+        OFF(ck_layer, anim) + sizeof(ck_anim) * CK_PROP_ANCHOR_Y),
     ROW("layer", "scale", CK_PT_ANIM, false, 1, NULL, 0, 100, NULL, NULL,
         "Uniform scale around the anchor point.", CK_ST_ANIM,
         OFF(ck_layer, anim) + sizeof(ck_anim) * CK_PROP_SCALE),
@@ -140,44 +144,43 @@ static const ck_prop_desc props[] = {
     ROW("layer", "height", CK_PT_NUMBER, false, 0, NULL, 0, 100000, NULL, NULL,
         "Height of the layer's box, px (video: default canvas height).", CK_ST_F32,
         OFF(ck_layer, height)),
-    ROW("layer", "when", CK_PT_CONDITION, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("layer", "when", CK_PT_CONDITION, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Condition over the record; the layer and its children are drawn only when it holds.",
         CK_ST_SRC, OFF(ck_layer, when)),
 
     /* ---- text layers ---- */
-    ROW("text", "text", CK_PT_TEMPLATE, true, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("text", "text", CK_PT_TEMPLATE, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "The text, a template such as \"Gentile {{first_name|name}}\".", CK_ST_SRC,
         OFF(ck_layer, text.text)),
-    ROW("text", "font", CK_PT_ASSET, true, NODEF, NULL, 1, 0, NULL, NULL,
-        "Font asset id.", CK_ST_ASSET, OFF(ck_layer, text.font)),
-    ROW("text", "fallback_font", CK_PT_ASSET, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("text", "font", CK_PT_ASSET, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL, "Font asset id.",
+        CK_ST_ASSET, OFF(ck_layer, text.font)),
+    ROW("text", "fallback_font", CK_PT_ASSET, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Font asset id used for characters the font lacks.", CK_ST_ASSET,
         OFF(ck_layer, text.fallback_font)),
-    ROW("text", "size", CK_PT_NUMBER, false, 48, NULL, 4, 1000, NULL, NULL,
-        "Font size, px.", CK_ST_F32, OFF(ck_layer, text.size)),
+    ROW("text", "size", CK_PT_NUMBER, false, 48, NULL, 4, 1000, NULL, NULL, "Font size, px.",
+        CK_ST_F32, OFF(ck_layer, text.size)),
     ROW("text", "min_size", CK_PT_NUMBER, false, 0, NULL, 0, 1000, NULL, NULL,
         "Smallest size when shrinking to fit, px (0: half of size).", CK_ST_F32,
         OFF(ck_layer, text.min_size)),
-    ROW("text", "color", CK_PT_COLOR, false, NODEF, "#ffffff", 1, 0, NULL, NULL,
+    ROW("text", "color", CK_PT_COLOR, false, NODEF, "#ffffff", NOMIN, NOMAX, NULL, NULL,
         "Text colour.", CK_ST_COLOR, OFF(ck_layer, text.color)),
-    ROW("text", "align", CK_PT_ENUM, false, NODEF, "left", 1, 0, "left|center|right",
-        NULL, "Horizontal alignment in the box.", CK_ST_ENUM, OFF(ck_layer, text.align)),
-    ROW("text", "valign", CK_PT_ENUM, false, NODEF, "top", 1, 0, "top|middle|bottom",
-        NULL, "Vertical alignment in the box.", CK_ST_ENUM, OFF(ck_layer, text.valign)),
+    ROW("text", "align", CK_PT_ENUM, false, NODEF, "left", NOMIN, NOMAX, "left|center|right", NULL,
+        "Horizontal alignment in the box.", CK_ST_ENUM, OFF(ck_layer, text.align)),
+    ROW("text", "valign", CK_PT_ENUM, false, NODEF, "top", NOMIN, NOMAX, "top|middle|bottom", NULL,
+        "Vertical alignment in the box.", CK_ST_ENUM, OFF(ck_layer, text.valign)),
     ROW("text", "line_height", CK_PT_NUMBER, false, 1.2, NULL, 0.5, 4, NULL, NULL,
         "Distance between baselines, as a multiple of the size.", CK_ST_F32,
         OFF(ck_layer, text.line_height)),
-    ROW("text", "fit", CK_PT_ENUM, false, NODEF, "none", 1, 0, "none|shrink|wrap", NULL,
+    ROW("text", "fit", CK_PT_ENUM, false, NODEF, "none", NOMIN, NOMAX, "none|shrink|wrap", NULL,
         "How text is fitted to its box.", CK_ST_ENUM, OFF(ck_layer, text.fit)),
     ROW("text", "max_lines", CK_PT_INTEGER, false, 2, NULL, 1, 50, NULL, NULL,
         "wrap: most lines before shrinking.", CK_ST_I32, OFF(ck_layer, text.max_lines)),
     ROW("text", "outline_width", CK_PT_NUMBER, false, 0, NULL, 0, 50, NULL, NULL,
         "Outline width, px (0: none).", CK_ST_F32, OFF(ck_layer, text.outline_width)),
-    ROW("text", "outline_color", CK_PT_COLOR, false, NODEF, "#000000", 1, 0, NULL, NULL,
+    ROW("text", "outline_color", CK_PT_COLOR, false, NODEF, "#000000", NOMIN, NOMAX, NULL, NULL,
         "Outline colour.", CK_ST_COLOR, OFF(ck_layer, text.outline_color)),
-    ROW("text", "shadow_color", CK_PT_COLOR, false, NODEF, "#00000000", 1, 0, NULL, NULL,
-        "Drop shadow colour (transparent: none).", CK_ST_COLOR,
-        OFF(ck_layer, text.shadow_color)),
+    ROW("text", "shadow_color", CK_PT_COLOR, false, NODEF, "#00000000", NOMIN, NOMAX, NULL, NULL,
+        "Drop shadow colour (transparent: none).", CK_ST_COLOR, OFF(ck_layer, text.shadow_color)),
     ROW("text", "shadow_dx", CK_PT_NUMBER, false, 2, NULL, -100, 100, NULL, NULL,
         "Drop shadow offset to the right, px.", CK_ST_F32, OFF(ck_layer, text.shadow_dx)),
     ROW("text", "shadow_dy", CK_PT_NUMBER, false, 2, NULL, -100, 100, NULL, NULL,
@@ -186,65 +189,64 @@ static const ck_prop_desc props[] = {
         "Drop shadow softness, px.", CK_ST_F32, OFF(ck_layer, text.shadow_blur)),
 
     /* ---- shape layers ---- */
-    ROW("shape", "radius", CK_PT_NUMBER, false, 0, NULL, 0, 10000, NULL, NULL,
-        "Corner radius, px.", CK_ST_F32, OFF(ck_layer, shape.radius)),
-    ROW("shape", "fill", CK_PT_COLOR, false, NODEF, "#ffffff", 1, 0, NULL, NULL,
+    ROW("shape", "radius", CK_PT_NUMBER, false, 0, NULL, 0, 10000, NULL, NULL, "Corner radius, px.",
+        CK_ST_F32, OFF(ck_layer, shape.radius)),
+    ROW("shape", "fill", CK_PT_COLOR, false, NODEF, "#ffffff", NOMIN, NOMAX, NULL, NULL,
         "Fill colour (gradient start).", CK_ST_COLOR, OFF(ck_layer, shape.fill)),
-    ROW("shape", "fill2", CK_PT_COLOR, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("shape", "fill2", CK_PT_COLOR, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Gradient end colour; present = linear gradient.", CK_ST_NONE, 0),
     ROW("shape", "gradient_angle", CK_PT_NUMBER, false, 0, NULL, -360, 360, NULL, NULL,
         "Gradient direction, degrees (0 left to right, 90 top to bottom).", CK_ST_F32,
         OFF(ck_layer, shape.gradient_angle)),
-    ROW("shape", "stroke", CK_PT_COLOR, false, NODEF, "#00000000", 1, 0, NULL, NULL,
+    ROW("shape", "stroke", CK_PT_COLOR, false, NODEF, "#00000000", NOMIN, NOMAX, NULL, NULL,
         "Stroke colour.", CK_ST_COLOR, OFF(ck_layer, shape.stroke)),
     ROW("shape", "stroke_width", CK_PT_NUMBER, false, 0, NULL, 0, 1000, NULL, NULL,
         "Stroke width, px, inside the box.", CK_ST_F32, OFF(ck_layer, shape.stroke_width)),
 
     /* ---- image and video layers ---- */
-    ROW("image", "asset", CK_PT_ASSET, true, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("image", "asset", CK_PT_ASSET, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Image asset id.", CK_ST_ASSET, OFF(ck_layer, media.asset)),
-    ROW("video", "asset", CK_PT_ASSET, true, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("video", "asset", CK_PT_ASSET, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Video asset id.", CK_ST_ASSET, OFF(ck_layer, media.asset)),
     ROW("video", "source_start", CK_PT_NUMBER, false, 0, NULL, 0, 36000, NULL, NULL,
         "Seconds into the video file at the layer's start.", CK_ST_F64,
         OFF(ck_layer, media.source_start)),
-    ROW("video", "loop", CK_PT_BOOL, false, 0, NULL, 1, 0, NULL, NULL,
-        "Loop the video file when the layer outlasts it.", CK_ST_BOOL,
-        OFF(ck_layer, media.loop)),
+    ROW("video", "loop", CK_PT_BOOL, false, 0, NULL, NOMIN, NOMAX, NULL, NULL,
+        "Loop the video file when the layer outlasts it.", CK_ST_BOOL, OFF(ck_layer, media.loop)),
 
     /* ---- group layers ---- */
-    ROW("group", "children", CK_PT_ARRAY, false, NODEF, NULL, 1, 0, NULL, "layer",
+    ROW("group", "children", CK_PT_ARRAY, false, NODEF, NULL, NOMIN, NOMAX, NULL, "layer",
         "Layers inside the group, drawn in order, in the group's space.", CK_ST_NONE, 0),
 
     /* ---- keyframes ---- */
     ROW("keyframe", "t", CK_PT_NUMBER, true, NODEF, NULL, 0, 36000, NULL, NULL,
         "Time after the layer's start, seconds.", CK_ST_F64, OFF(ck_keyframe, t)),
-    ROW("keyframe", "v", CK_PT_NUMBER, true, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("keyframe", "v", CK_PT_NUMBER, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Value at that time.", CK_ST_F32, OFF(ck_keyframe, v)),
-    ROW("keyframe", "ease", CK_PT_EASE, false, NODEF, "linear", 1, 0,
+    ROW("keyframe", "ease", CK_PT_EASE, false, NODEF, "linear", NOMIN, NOMAX,
         "linear|ease-in|ease-out|ease-in-out|hold|cubic-bezier(x1, y1, x2, y2)", NULL,
         "Easing from this keyframe to the next.", CK_ST_NONE, 0),
 
     /* ---- interactive cues ---- */
-    ROW("cue", "id", CK_PT_ID, true, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("cue", "id", CK_PT_ID, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Cue id, unique in the scene (analytics count opens and clicks per id).", CK_ST_STR,
         OFF(ck_cue, id)),
-    ROW("cue", "type", CK_PT_ENUM, true, NODEF, NULL, 1, 0, "popup|button|chapter", NULL,
+    ROW("cue", "type", CK_PT_ENUM, true, NODEF, NULL, NOMIN, NOMAX, "popup|button|chapter", NULL,
         "Kind of cue.", CK_ST_ENUM, OFF(ck_cue, kind)),
     ROW("cue", "start", CK_PT_NUMBER, true, NODEF, NULL, 0, 36000, NULL, NULL,
         "Time the cue appears, seconds.", CK_ST_F64, OFF(ck_cue, start)),
     ROW("cue", "end", CK_PT_NUMBER, false, NODEF, NULL, 0, 36000, NULL, NULL,
         "Time the cue disappears, seconds (popup, button; default: the end of the video).",
         CK_ST_NONE, 0),
-    ROW("cue", "title", CK_PT_TEMPLATE, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("cue", "title", CK_PT_TEMPLATE, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "popup, chapter: title (template).", CK_ST_SRC, OFF(ck_cue, title)),
-    ROW("cue", "body", CK_PT_TEMPLATE, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("cue", "body", CK_PT_TEMPLATE, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "popup: body text (template).", CK_ST_SRC, OFF(ck_cue, body)),
-    ROW("cue", "label", CK_PT_TEMPLATE, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("cue", "label", CK_PT_TEMPLATE, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "button: label (template).", CK_ST_SRC, OFF(ck_cue, label)),
-    ROW("cue", "url", CK_PT_URL, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("cue", "url", CK_PT_URL, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "button: https address of the online service.", CK_ST_STR, OFF(ck_cue, url)),
-    ROW("cue", "when", CK_PT_CONDITION, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("cue", "when", CK_PT_CONDITION, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Condition over the record; the cue is offered only when it holds.", CK_ST_SRC,
         OFF(ck_cue, when)),
 
@@ -253,16 +255,16 @@ static const ck_prop_desc props[] = {
         "Time the caption appears, seconds.", CK_ST_F64, OFF(ck_caption, start)),
     ROW("caption", "end", CK_PT_NUMBER, true, NODEF, NULL, 0, 36000, NULL, NULL,
         "Time the caption disappears, seconds.", CK_ST_F64, OFF(ck_caption, end)),
-    ROW("caption", "text", CK_PT_TEMPLATE, true, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("caption", "text", CK_PT_TEMPLATE, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Caption text (template).", CK_ST_SRC, OFF(ck_caption, text)),
 
     /* ---- availability ---- */
     ROW("availability", "days_after", CK_PT_INTEGER, false, NODEF, NULL, 1, 3660, NULL, NULL,
         "Links stay valid this many days after the date in `field`.", CK_ST_I32,
         OFF(ck_availability, days)),
-    ROW("availability", "field", CK_PT_STRING, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("availability", "field", CK_PT_STRING, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Name of a date field (with days_after).", CK_ST_NONE, 0),
-    ROW("availability", "until", CK_PT_DATE, false, NODEF, NULL, 1, 0, NULL, NULL,
+    ROW("availability", "until", CK_PT_DATE, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Links stay valid until this day, included (YYYY-MM-DD).", CK_ST_NONE, 0),
 };
 
@@ -326,10 +328,9 @@ bool ck_parse_color(const char *s, ck_color *c)
 /* ---- JSON Schema ---- */
 
 /* The objects of the format, in the order the docs list them. */
-static const char *const objects[] = {"scene", "canvas",   "segments", "field",
-                                      "asset", "layer",    "text",     "shape",
-                                      "image", "video",    "group",    "keyframe",
-                                      "cue",   "caption",  "availability"};
+static const char *const objects[] = {"scene", "canvas",   "segments", "field",   "asset",
+                                      "layer", "text",     "shape",    "image",   "video",
+                                      "group", "keyframe", "cue",      "caption", "availability"};
 static const char *const layer_types[] = {"text", "shape", "image", "video", "group"};
 
 static bool is_layer_part(const char *obj)
@@ -403,11 +404,10 @@ static json_t *prop_schema(const ck_prop_desc *p)
             json_string("^(linear|ease-in|ease-out|ease-in-out|hold|cubic-bezier\\(.*\\))$"));
         break;
     case CK_PT_ANIM:
-        json_object_set_new(
-            s, "oneOf",
-            json_pack("[{s:s, s:f, s:f}, {s:s, s:o, s:i}]", "type", "number", "minimum",
-                      p->min, "maximum", p->max, "type", "array", "items", ref_to("keyframe"),
-                      "minItems", 1));
+        json_object_set_new(s, "oneOf",
+                            json_pack("[{s:s, s:f, s:f}, {s:s, s:o, s:i}]", "type", "number",
+                                      "minimum", p->min, "maximum", p->max, "type", "array",
+                                      "items", ref_to("keyframe"), "minItems", 1));
         break;
     case CK_PT_OBJECT:
         if (strcmp(p->item, "field") == 0 || strcmp(p->item, "asset") == 0)
@@ -422,10 +422,9 @@ static json_t *prop_schema(const ck_prop_desc *p)
             json_object_set_new(s, "items", json_pack("{s:s}", "type", "number"));
         else if (strcmp(p->item, "string") == 0)
             /* field values: an array of strings or an object value -> label */
-            json_decref(s),
-                s = json_pack("{s:[{s:s,s:{s:s}},{s:s,s:{s:s}}]}", "oneOf", "type", "array",
-                              "items", "type", "string", "type", "object",
-                              "additionalProperties", "type", "string");
+            json_decref(s), s = json_pack("{s:[{s:s,s:{s:s}},{s:s,s:{s:s}}]}", "oneOf", "type",
+                                          "array", "items", "type", "string", "type", "object",
+                                          "additionalProperties", "type", "string");
         else
             json_object_set_new(s, "items", ref_to(p->item));
         break;
@@ -472,9 +471,8 @@ char *ck_scene_schema_json(void)
             for (size_t t = 0; t < CK_ARRAY_LEN(layer_types); t++) {
                 json_t *req = json_array();
                 add_rows(properties, req, layer_types[t]);
-                json_t *rule = json_pack("{s:{s:{s:{s:s}}}, s:{s:o}}", "if", "properties",
-                                         "type", "const", layer_types[t], "then", "required",
-                                         req);
+                json_t *rule = json_pack("{s:{s:{s:{s:s}}}, s:{s:o}}", "if", "properties", "type",
+                                         "const", layer_types[t], "then", "required", req);
                 json_array_append_new(all_of, rule);
             }
             json_object_set_new(def, "allOf", all_of);
@@ -488,10 +486,9 @@ char *ck_scene_schema_json(void)
         json_object_set_new(defs, obj, def);
     }
     json_t *scene = json_object_get(defs, "scene");
-    json_t *root = json_pack("{s:s, s:s, s:s}", "$schema",
-                             "https://json-schema.org/draft/2020-12/schema", "$id",
-                             "https://ciak.example/scene.schema.json", "title",
-                             "ciak scene format v1");
+    json_t *root =
+        json_pack("{s:s, s:s, s:s}", "$schema", "https://json-schema.org/draft/2020-12/schema",
+                  "$id", "https://ciak.example/scene.schema.json", "title", "ciak scene format v1");
     json_object_update(root, scene);
     json_object_del(defs, "scene");
     json_object_set_new(root, "$defs", defs);
@@ -547,22 +544,38 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
 static const char *type_name(const ck_prop_desc *p)
 {
     switch (p->type) {
-    case CK_PT_NUMBER: return "number";
-    case CK_PT_INTEGER: return "integer";
-    case CK_PT_BOOL: return "boolean";
-    case CK_PT_STRING: return "string";
-    case CK_PT_ID: return "id";
-    case CK_PT_COLOR: return "colour";
-    case CK_PT_ENUM: return "enum";
-    case CK_PT_TEMPLATE: return "template";
-    case CK_PT_CONDITION: return "condition";
-    case CK_PT_ASSET: return "asset id";
-    case CK_PT_DATE: return "date";
-    case CK_PT_URL: return "URL";
-    case CK_PT_ANIM: return "number or keyframes";
-    case CK_PT_EASE: return "easing";
-    case CK_PT_OBJECT: return "object";
-    case CK_PT_ARRAY: return "array";
+    case CK_PT_NUMBER:
+        return "number";
+    case CK_PT_INTEGER:
+        return "integer";
+    case CK_PT_BOOL:
+        return "boolean";
+    case CK_PT_STRING:
+        return "string";
+    case CK_PT_ID:
+        return "id";
+    case CK_PT_COLOR:
+        return "colour";
+    case CK_PT_ENUM:
+        return "enum";
+    case CK_PT_TEMPLATE:
+        return "template";
+    case CK_PT_CONDITION:
+        return "condition";
+    case CK_PT_ASSET:
+        return "asset id";
+    case CK_PT_DATE:
+        return "date";
+    case CK_PT_URL:
+        return "URL";
+    case CK_PT_ANIM:
+        return "number or keyframes";
+    case CK_PT_EASE:
+        return "easing";
+    case CK_PT_OBJECT:
+        return "object";
+    case CK_PT_ARRAY:
+        return "array";
     }
     return "?";
 }
@@ -608,8 +621,8 @@ char *ck_scene_props_markdown(void)
                 snprintf(range, sizeof range, "%g – %g", p->min, p->max);
             }
             sb_printf(&b, "| `%s` | %s%s%s | %s | %s | %s | %s |\n", p->name, type_name(p),
-                      p->item ? " of " : "", p->item ? p->item : "", p->required ? "yes" : "",
-                      def, range, p->doc);
+                      p->item ? " of " : "", p->item ? p->item : "", p->required ? "yes" : "", def,
+                      range, p->doc);
         }
     }
     return b.s;

@@ -81,14 +81,21 @@ static void pwarn(parser *P, const json_t *v, const json_t *parent, const char *
 static const char *json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "?";
 }
@@ -195,8 +202,7 @@ static bool parse_ease(const char *s, ck_ease *e)
     }
     float x1, y1, x2, y2;
     char tail;
-    if (sscanf(s, "cubic-bezier(%f ,%f ,%f ,%f )%c", &x1, &y1, &x2, &y2, &tail) == 5 &&
-        tail == 0)
+    if (sscanf(s, "cubic-bezier(%f ,%f ,%f ,%f )%c", &x1, &y1, &x2, &y2, &tail) == 5 && tail == 0)
         return false;
     int used = 0;
     if (sscanf(s, " cubic-bezier ( %f , %f , %f , %f )%n", &x1, &y1, &x2, &y2, &used) == 4 &&
@@ -459,7 +465,8 @@ static bool parse_props(parser *P, const json_t *obj, const char *const *kinds, 
     bool ok = true;
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         const ck_prop_desc *r = find_row(kinds, key);
         const char *sub = path_join(P, path, key);
         if (!r) {
@@ -480,8 +487,8 @@ static bool parse_props(parser *P, const json_t *obj, const char *const *kinds, 
         for (const char *const *k = kinds; *k; k++)
             if (rows[i].required && strcmp(rows[i].obj, *k) == 0 &&
                 !json_object_get(obj, rows[i].name)) {
-                perr(P, obj, NULL, "%s: missing required property \"%s\"",
-                     *path ? path : "scene", rows[i].name);
+                perr(P, obj, NULL, "%s: missing required property \"%s\"", *path ? path : "scene",
+                     rows[i].name);
                 ok = false;
             }
     return ok;
@@ -500,7 +507,8 @@ static bool parse_keyframes(parser *P, const json_t *arr, const ck_prop_desc *r,
     double prev_t = -1;
     size_t i;
     json_t *jk;
-    json_array_foreach(arr, i, jk) {
+    json_array_foreach(arr, i, jk)
+    {
         const char *kpath = ck_arena_printf(&P->s->arena, "%s[%zu]", path, i);
         ck_keyframe *kf = vec_push(&P->keyframes);
         if (!kf)
@@ -519,17 +527,14 @@ static bool parse_keyframes(parser *P, const json_t *arr, const ck_prop_desc *r,
         }
         if (kf->t <= prev_t) {
             perr(P, json_object_get(jk, "t"), jk,
-                 "%s.t: keyframe times must increase (%g comes after %g)", kpath, kf->t,
-                 prev_t);
+                 "%s.t: keyframe times must increase (%g comes after %g)", kpath, kf->t, prev_t);
             ok = false;
         }
         prev_t = kf->t;
     }
     out->kf_first = first;
     out->kf_count = (uint32_t)json_array_size(arr);
-    out->value = P->keyframes.count > (int)first
-                     ? ((ck_keyframe *)P->keyframes.items)[first].v
-                     : 0;
+    out->value = P->keyframes.count > (int)first ? ((ck_keyframe *)P->keyframes.items)[first].v : 0;
     return ok;
 }
 
@@ -548,7 +553,8 @@ static bool parse_fields(parser *P, const json_t *jf)
     int count = 0;
     const char *name;
     json_t *v;
-    json_object_foreach((json_t *)jf, name, v) {
+    json_object_foreach((json_t *)jf, name, v)
+    {
         char path[160];
         snprintf(path, sizeof path, "fields.%.100s", name);
         ck_field *f = &fields[count++];
@@ -562,8 +568,7 @@ static bool parse_fields(parser *P, const json_t *jf)
             perr(P, v, jf, "%s: field names are lower-case letters, digits and '_'", path);
             ok = false;
         } else if (strcmp(name, "id") == 0) {
-            perr(P, v, jf, "%s: \"id\" is implicit in every record and cannot be declared",
-                 path);
+            perr(P, v, jf, "%s: \"id\" is implicit in every record and cannot be declared", path);
             ok = false;
         }
         if (!parse_props(P, v, kinds, f, path)) {
@@ -573,8 +578,7 @@ static bool parse_fields(parser *P, const json_t *jf)
         json_t *jmin = json_object_get(v, "min"), *jmax = json_object_get(v, "max");
         if (jmin || jmax) {
             if (f->type != CK_FIELD_INTEGER && f->type != CK_FIELD_MONEY) {
-                perr(P, jmin ? jmin : jmax, v, "%s: min and max apply to integer and money",
-                     path);
+                perr(P, jmin ? jmin : jmax, v, "%s: min and max apply to integer and money", path);
                 ok = false;
             }
             f->min = jmin ? json_integer_value(jmin) : INT64_MIN;
@@ -606,10 +610,10 @@ static bool parse_fields(parser *P, const json_t *jf)
             if (json_is_array(jv)) {
                 size_t idx;
                 json_t *it;
-                json_array_foreach(jv, idx, it) {
+                json_array_foreach(jv, idx, it)
+                {
                     if (!json_is_string(it) || !*json_string_value(it)) {
-                        perr(P, it, jv, "%s.values[%zu]: expected a non-empty string", path,
-                             idx);
+                        perr(P, it, jv, "%s.values[%zu]: expected a non-empty string", path, idx);
                         ok = false;
                         continue;
                     }
@@ -620,10 +624,10 @@ static bool parse_fields(parser *P, const json_t *jf)
             } else {
                 const char *vname;
                 json_t *label;
-                json_object_foreach(jv, vname, label) {
+                json_object_foreach(jv, vname, label)
+                {
                     if (!json_is_string(label)) {
-                        perr(P, label, jv, "%s.values.%s: the label must be a string", path,
-                             vname);
+                        perr(P, label, jv, "%s.values.%s: the label must be a string", path, vname);
                         ok = false;
                         continue;
                     }
@@ -635,8 +639,7 @@ static bool parse_fields(parser *P, const json_t *jf)
             for (size_t a = 0; a < k; a++)
                 for (size_t b = a + 1; b < k; b++)
                     if (strcmp(f->values[a], f->values[b]) == 0) {
-                        perr(P, jv, v, "%s.values: \"%s\" is listed twice", path,
-                             f->values[a]);
+                        perr(P, jv, v, "%s.values: \"%s\" is listed twice", path, f->values[a]);
                         ok = false;
                     }
         } else if (!json_is_array(jv) && jv) {
@@ -657,7 +660,8 @@ static bool parse_assets(parser *P, const json_t *ja)
     int count = 0;
     const char *id;
     json_t *v;
-    json_object_foreach((json_t *)ja, id, v) {
+    json_object_foreach((json_t *)ja, id, v)
+    {
         char path[160];
         snprintf(path, sizeof path, "assets.%.100s", id);
         ck_asset *a = &assets[count];
@@ -690,13 +694,14 @@ static bool parse_assets(parser *P, const json_t *ja)
 static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, double pend,
                         const char *path);
 
-static bool parse_layer_list(parser *P, const json_t *arr, int parent, double pstart,
-                             double pend, const char *path)
+static bool parse_layer_list(parser *P, const json_t *arr, int parent, double pstart, double pend,
+                             const char *path)
 {
     bool ok = true;
     size_t i;
     json_t *jl;
-    json_array_foreach(arr, i, jl) {
+    json_array_foreach(arr, i, jl)
+    {
         const char *lpath = ck_arena_printf(&P->s->arena, "%s[%zu]", path, i);
         ok &= parse_layer(P, jl, parent, pstart, pend, lpath);
     }
@@ -721,9 +726,8 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
         if (!jt)
             perr(P, jl, NULL, "%s: missing required property \"type\"", path);
         else
-            perr(P, jt, jl,
-                 "%s.type: expected one of video, image, text, shape, group, got %s%s%s", path,
-                 tname ? "\"" : "", tname ? tname : json_type_name(jt), tname ? "\"" : "");
+            perr(P, jt, jl, "%s.type: expected one of video, image, text, shape, group, got %s%s%s",
+                 path, tname ? "\"" : "", tname ? tname : json_type_name(jt), tname ? "\"" : "");
         return false;
     }
     int index = P->layers.count;
@@ -745,8 +749,8 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
         ok = false;
     }
     if (ok && tmp.end > P->s->duration + 1e-9) {
-        pwarn(P, je ? je : jl, jl, "%s: ends at %g s, after the video's end (%g s)", path,
-              tmp.end, P->s->duration);
+        pwarn(P, je ? je : jl, jl, "%s: ends at %g s, after the video's end (%g s)", path, tmp.end,
+              P->s->duration);
     }
     if (type == CK_LAYER_VIDEO) {
         if (tmp.width <= 0)
@@ -754,8 +758,7 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
         if (tmp.height <= 0)
             tmp.height = (float)P->s->height;
     }
-    if ((type == CK_LAYER_SHAPE || type == CK_LAYER_IMAGE) &&
-        (tmp.width <= 0 || tmp.height <= 0)) {
+    if ((type == CK_LAYER_SHAPE || type == CK_LAYER_IMAGE) && (tmp.width <= 0 || tmp.height <= 0)) {
         perr(P, jl, NULL, "%s: a %s layer needs a width and a height", path, tname);
         ok = false;
     }
@@ -765,9 +768,8 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
         ok = false;
     }
     if (type == CK_LAYER_TEXT && tmp.text.min_size > tmp.text.size) {
-        perr(P, json_object_get(jl, "min_size"), jl,
-             "%s.min_size: %g is larger than size (%g)", path, (double)tmp.text.min_size,
-             (double)tmp.text.size);
+        perr(P, json_object_get(jl, "min_size"), jl, "%s.min_size: %g is larger than size (%g)",
+             path, (double)tmp.text.min_size, (double)tmp.text.size);
         ok = false;
     }
     if (type == CK_LAYER_SHAPE) {
@@ -806,7 +808,8 @@ static bool parse_cues(parser *P, const json_t *arr)
     bool ok = true;
     size_t i;
     json_t *jc;
-    json_array_foreach(arr, i, jc) {
+    json_array_foreach(arr, i, jc)
+    {
         const char *path = ck_arena_printf(&P->s->arena, "interactive[%zu]", i);
         ck_cue *c = vec_push(&P->cues);
         if (!c)
@@ -818,15 +821,16 @@ static bool parse_cues(parser *P, const json_t *arr)
             continue;
         }
         json_t *je = json_object_get(jc, "end");
-        c->end = je ? json_number_value(je) : (c->kind == CK_CUE_CHAPTER ? c->start
-                                                                          : P->s->duration);
+        c->end =
+            je ? json_number_value(je) : (c->kind == CK_CUE_CHAPTER ? c->start : P->s->duration);
         static const char *const need[][2] = {{"title", "body"}, {"label", "url"}, {"title", NULL}};
         for (int k = 0; k < 2; k++) {
             const char *prop = need[c->kind][k];
             if (prop && !json_object_get(jc, prop)) {
                 perr(P, jc, arr, "%s: a %s needs \"%s\"", path,
-                     c->kind == CK_CUE_POPUP ? "popup" : c->kind == CK_CUE_BUTTON ? "button"
-                                                                                 : "chapter",
+                     c->kind == CK_CUE_POPUP    ? "popup"
+                     : c->kind == CK_CUE_BUTTON ? "button"
+                                                : "chapter",
                      prop);
                 ok = false;
             }
@@ -843,8 +847,7 @@ static bool parse_cues(parser *P, const json_t *arr)
         for (int k = 0; k < P->cues.count - 1; k++)
             if (c->id && ((ck_cue *)P->cues.items)[k].id &&
                 strcmp(((ck_cue *)P->cues.items)[k].id, c->id) == 0) {
-                perr(P, json_object_get(jc, "id"), jc, "%s.id: \"%s\" is used twice", path,
-                     c->id);
+                perr(P, json_object_get(jc, "id"), jc, "%s.id: \"%s\" is used twice", path, c->id);
                 ok = false;
             }
     }
@@ -858,7 +861,8 @@ static bool parse_captions(parser *P, const json_t *arr)
     double prev_end = 0;
     size_t i;
     json_t *jc;
-    json_array_foreach(arr, i, jc) {
+    json_array_foreach(arr, i, jc)
+    {
         const char *path = ck_arena_printf(&P->s->arena, "captions[%zu]", i);
         ck_caption *c = vec_push(&P->captions);
         if (!c)
@@ -877,8 +881,8 @@ static bool parse_captions(parser *P, const json_t *arr)
                  prev_end);
             ok = false;
         } else if (c->end > P->s->duration + 1e-9) {
-            perr(P, json_object_get(jc, "end"), jc, "%s: ends after the video's end (%g s)",
-                 path, P->s->duration);
+            perr(P, json_object_get(jc, "end"), jc, "%s: ends after the video's end (%g s)", path,
+                 P->s->duration);
             ok = false;
         }
         prev_end = c->end;
@@ -926,7 +930,8 @@ static bool parse_cuts(parser *P, const json_t *arr)
     bool ok = true;
     size_t i;
     json_t *jv;
-    json_array_foreach(arr, i, jv) {
+    json_array_foreach(arr, i, jv)
+    {
         double t = json_number_value(jv);
         if (!json_is_number(jv) || t <= prev || t >= P->s->duration) {
             perr(P, jv, arr,
@@ -974,8 +979,7 @@ static bool parse_scene(parser *P, const json_t *root)
         return false;
     if (s->width % 2 || s->height % 2) {
         perr(P, json_object_get(root, "canvas"), root,
-             "canvas: width and height must be even (4:2:0 video), got %dx%d", s->width,
-             s->height);
+             "canvas: width and height must be even (4:2:0 video), got %dx%d", s->width, s->height);
         ok = false;
     }
     s->frame_count = (int64_t)llround(s->duration * s->fps);
@@ -1037,8 +1041,8 @@ ck_scene *ck_scene_load_buffer(const char *json, size_t len, const char *file, c
         goto error;
     }
     json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK * 0,
-                              &jerr);
+    json_t *root =
+        json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK * 0, &jerr);
     if (!root) {
         ck_diag_add(d, CK_SEV_ERROR, file, jerr.line > 0 ? jerr.line : 0,
                     jerr.column > 0 ? jerr.column : 0, "invalid JSON: %s", jerr.text);

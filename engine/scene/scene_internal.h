@@ -8,7 +8,7 @@
 
 /* How the parser stores a property's value into its struct. */
 enum ck_store {
-    CK_ST_NONE,  /* custom code handles it */
+    CK_ST_NONE, /* custom code handles it */
     CK_ST_F32,
     CK_ST_F64,
     CK_ST_I32,

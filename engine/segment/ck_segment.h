@@ -23,7 +23,7 @@ typedef struct ck_segment {
     double start, duration; /* seconds */
     uint64_t deps;          /* fields drawn in this segment (0 = shared) */
     bool personal;
-    int first_layer;        /* a layer that makes it personal, for messages; -1 if shared */
+    int first_layer; /* a layer that makes it personal, for messages; -1 if shared */
 } ck_segment;
 
 typedef struct ck_segment_plan {

@@ -33,10 +33,10 @@ typedef enum ck_draw_kind {
 
 typedef struct ck_draw {
     ck_draw_kind kind;
-    int layer;          /* scene layer index */
-    ck_affine xf;       /* layer-local px -> canvas px */
-    float w, h;         /* layer box, local px */
-    float opacity;      /* 0..1, includes the parents' opacity */
+    int layer;     /* scene layer index */
+    ck_affine xf;  /* layer-local px -> canvas px */
+    float w, h;    /* layer box, local px */
+    float opacity; /* 0..1, includes the parents' opacity */
     union {
         struct {
             ck_shape_props p;
@@ -51,7 +51,7 @@ typedef struct ck_draw {
         } video;
         struct {
             uint32_t glyph_first, glyph_count;
-            float size;         /* px, after fitting */
+            float size; /* px, after fitting */
             ck_color color;
             float outline_width;
             ck_color outline_color;
@@ -63,14 +63,14 @@ typedef struct ck_draw {
 
 typedef struct ck_drawlist {
     int64_t frame;
-    double t;             /* seconds */
-    int width, height;    /* canvas */
+    double t;          /* seconds */
+    int width, height; /* canvas */
     ck_color background;
-    ck_draw *items;       /* in the frame arena */
+    ck_draw *items; /* in the frame arena */
     size_t count;
-    ck_glyph *glyphs;     /* all text draws' glyphs, in the frame arena */
+    ck_glyph *glyphs; /* all text draws' glyphs, in the frame arena */
     size_t glyph_count;
-    uint64_t deps;        /* fields this frame's drawing depends on (0 = shared) */
+    uint64_t deps; /* fields this frame's drawing depends on (0 = shared) */
 } ck_drawlist;
 
 typedef struct ck_timeline ck_timeline;
@@ -97,8 +97,8 @@ ck_status ck_timeline_set_record(ck_timeline *tl, const ck_record *rec, const ch
 const ck_text_fit *ck_timeline_fits(const ck_timeline *tl, size_t *count);
 
 /* Evaluates frame `frame` (0 .. frame_count-1) into `out`, allocating in `frame_arena`. */
-ck_status ck_timeline_eval(ck_timeline *tl, int64_t frame, ck_arena *frame_arena,
-                           ck_drawlist *out, ck_error *err);
+ck_status ck_timeline_eval(ck_timeline *tl, int64_t frame, ck_arena *frame_arena, ck_drawlist *out,
+                           ck_error *err);
 
 /* Frames [*first, *end) during which layer `layer` (and every group around it) is active.
  * A layer is active at frame f when start <= f / fps < end. */

@@ -10,12 +10,12 @@ struct ck_timeline {
     const ck_scene *s;
     const ck_binding *b;
     const ck_fontset *fonts;
-    bool *visible;        /* per layer: its condition and its groups' hold for the record */
-    int *fit_of_layer;    /* per layer: index into fits, or -1 */
+    bool *visible;     /* per layer: its condition and its groups' hold for the record */
+    int *fit_of_layer; /* per layer: index into fits, or -1 */
     ck_text_fit *fits;
     size_t fit_count;
     int64_t *frame_first, *frame_end; /* per layer: active frames */
-    ck_arena rec_arena;   /* rendered texts and layouts of the current record */
+    ck_arena rec_arena;               /* rendered texts and layouts of the current record */
 };
 
 /* ---- easing ---- */
@@ -246,12 +246,9 @@ static ck_affine affine_mul(const ck_affine *p, const ck_affine *q)
 {
     /* p * q: apply q first, then p. */
     return (ck_affine){
-        p->a * q->a + p->c * q->b,
-        p->b * q->a + p->d * q->b,
-        p->a * q->c + p->c * q->d,
-        p->b * q->c + p->d * q->d,
-        p->a * q->tx + p->c * q->ty + p->tx,
-        p->b * q->tx + p->d * q->ty + p->ty,
+        p->a * q->a + p->c * q->b,           p->b * q->a + p->d * q->b,
+        p->a * q->c + p->c * q->d,           p->b * q->c + p->d * q->d,
+        p->a * q->tx + p->c * q->ty + p->tx, p->b * q->tx + p->d * q->ty + p->ty,
     };
 }
 
@@ -433,11 +430,12 @@ char *ck_drawlist_json(const ck_scene *s, const ck_drawlist *dl)
     jb(&b, ", \"draws\": [");
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
-        jb(&b, "%s\n  {\"kind\": \"%s\", \"layer\": \"%s\", \"xf\": [%.4f, %.4f, %.4f, %.4f, "
-               "%.3f, %.3f], \"w\": %.3f, \"h\": %.3f, \"opacity\": %.4f",
-           i ? "," : "", kinds[d->kind], s->layers[d->layer].id, (double)d->xf.a,
-           (double)d->xf.b, (double)d->xf.c, (double)d->xf.d, (double)d->xf.tx,
-           (double)d->xf.ty, (double)d->w, (double)d->h, (double)d->opacity);
+        jb(&b,
+           "%s\n  {\"kind\": \"%s\", \"layer\": \"%s\", \"xf\": [%.4f, %.4f, %.4f, %.4f, "
+           "%.3f, %.3f], \"w\": %.3f, \"h\": %.3f, \"opacity\": %.4f",
+           i ? "," : "", kinds[d->kind], s->layers[d->layer].id, (double)d->xf.a, (double)d->xf.b,
+           (double)d->xf.c, (double)d->xf.d, (double)d->xf.tx, (double)d->xf.ty, (double)d->w,
+           (double)d->h, (double)d->opacity);
         switch (d->kind) {
         case CK_DRAW_RECT:
             jb(&b, ", \"radius\": %.3f", (double)d->u.rect.p.radius);
