@@ -1,6 +1,4 @@
 #version 450
-#extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 
 // A video frame from its Y, U and V planes (BT.709, limited range) to RGB, opaque.
 //   p0.w opacity
@@ -11,8 +9,12 @@ layout(set = 1, binding = 2) uniform sampler2D u_v;
 
 layout(location = 0) in vec2 v_local;
 layout(location = 1) in vec2 v_uv;
-layout(location = 2) flat in int v_inst;
-layout(location = 3) flat in float v_pxscale;
+layout(location = 2) flat in vec4 v_c0;
+layout(location = 3) flat in vec4 v_c1;
+layout(location = 4) flat in vec4 v_c2;
+layout(location = 5) flat in vec4 v_p0;
+layout(location = 6) flat in vec4 v_p1;
+layout(location = 7) flat in vec4 v_box; // w, h, output px per local px
 layout(location = 0) out vec4 o_color;
 
 void main()
@@ -23,5 +25,5 @@ void main()
     vec3 rgb = vec3(y + 1.5748 * cr,
                     y - 0.187324 * cb - 0.468124 * cr,
                     y + 1.8556 * cb);
-    o_color = vec4(clamp(rgb, 0.0, 1.0), 1.0) * insts[v_inst].p0.w;
+    o_color = vec4(clamp(rgb, 0.0, 1.0), 1.0) * v_p0.w;
 }

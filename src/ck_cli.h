@@ -12,6 +12,7 @@ enum { CK_EXIT_OK = 0, CK_EXIT_PROBLEMS = 1, CK_EXIT_USAGE = 2 };
 int ck_cmd_check(int argc, char **argv);
 int ck_cmd_schema(int argc, char **argv);
 int ck_cmd_drawlist(int argc, char **argv);
+int ck_cmd_frame(int argc, char **argv);
 
 /* ---- shared helpers (cli.c) ---- */
 

@@ -15,6 +15,8 @@ static const command commands[] = {
     {"drawlist", ck_cmd_drawlist,
      "drawlist SCENE_DIR --at SECONDS [--data FILE] [--record N | --id ID]"},
     {"schema", ck_cmd_schema, "schema [--markdown]"},
+    {"frame", ck_cmd_frame,
+     "frame SCENE_DIR --at SECONDS -o FRAME.png [--data FILE] [--record N | --id ID] [--size WxH]"},
 };
 
 static void usage(FILE *f)

@@ -296,10 +296,19 @@ ck_gpu *ck_gpu_create(const ck_gpu_params *params, ck_error *err)
         .pfnUserCallback = debug_cb,
         .pUserData = gpu,
     };
+    /* Synchronisation validation too: missing barriers are the bugs lavapipe would hide. */
+    VkValidationFeatureEnableEXT enables[] = {
+        VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+    VkValidationFeaturesEXT features = {
+        .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+        .pNext = debug_utils ? &dbg : NULL,
+        .enabledValidationFeatureCount = 1,
+        .pEnabledValidationFeatures = enables,
+    };
     VkInstanceCreateInfo ici = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
         /* Chained so instance creation and destruction are checked too. */
-        .pNext = debug_utils ? &dbg : NULL,
+        .pNext = layer_count ? (void *)&features : debug_utils ? (void *)&dbg : NULL,
         .pApplicationInfo = &app,
         .enabledLayerCount = layer_count,
         .ppEnabledLayerNames = layers,
@@ -315,6 +324,8 @@ ck_gpu *ck_gpu_create(const ck_gpu_params *params, ck_error *err)
             VK_TRY(create_messenger(gpu->instance, &dbg, NULL, &gpu->messenger));
     }
 
+    if (layer_count)
+        ck_log(CK_LOG_INFO, "gpu: Vulkan validation on (core and synchronisation)");
     if ((st = pick_device(gpu, p.device, err)) != CK_OK)
         goto fail;
 

@@ -353,6 +353,8 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
         break;
     }
     case CK_PT_ASSET: {
+        if (r->store == CK_ST_NONE)
+            break; /* resolved by the caller once the assets are known (scene.audio) */
         int idx = find_asset(P, str);
         ck_asset_kind want = expected_asset_kind(r);
         if (idx < 0) {

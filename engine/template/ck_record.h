@@ -11,10 +11,14 @@
  *   string   JSON string / text
  *   enum     JSON string / text, one of the field's values
  *   date     "YYYY-MM-DD"
- *   money    integer euro cents (53869) or a decimal string ("538.69", "538,69", "1.234,56")
+ *   money    integer euro cents (53869) or a decimal string ("538.69", "538,69", "1.234,56");
+ *            digits alone, in JSON text or CSV, are cents too
  *   integer  JSON integer / digits
  *   boolean  true/false / "true", "false", "1", "0", "si", "sì", "no"
  *   set      JSON array of strings / values separated by '|' or ';' (empty cell = empty set)
+ *
+ * Empty text (and JSON null) means "absent": an error for a required field. An empty set
+ * cell is the empty set. Unknown keys/columns are warnings, reported once per file.
  *
  * Ownership: a ck_records owns all its strings in its arena. Thread safety: immutable once
  * loaded.

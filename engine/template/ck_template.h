@@ -20,8 +20,15 @@
  *   {{{{ writes a literal "{{".
  * Unknown fields, unknown filters and filters that do not fit the field's type are compile
  * errors, never text on screen. Rendering a compiled template cannot fail.
+ * Without a formatting filter a value renders in its natural Italian form: enum -> its label
+ * (or value), date -> |date, money -> |euro, boolean -> "sì"/"no", set -> |list, integer ->
+ * plain digits. An absent optional value renders as "" whatever the filters. A choice must
+ * cover every enum value (or boolean true/false, also written si/no) or give a `*:` default;
+ * choice texts are literal (spaces kept; no `|` or `}}` inside). engine/template/README.md
+ * has the details.
  *
- * Ownership: compiled templates and rendered strings live in the arena passed in.
+ * Ownership: compiled templates and rendered strings live in the arena passed in; a compiled
+ * template refers to the scene it was compiled against, which must outlive it.
  * Thread safety: compile once, render from any thread with its own arena.
  */
 #ifndef CK_TEMPLATE_H

@@ -51,9 +51,9 @@ typedef enum tok_kind {
 
 typedef struct token {
     tok_kind kind;
-    size_t off, len;  /* where in the source */
-    int64_t num;      /* T_NUMBER; T_DATE: days */
-    const char *str;  /* T_STRING: the unescaped text (arena) */
+    size_t off, len; /* where in the source */
+    int64_t num;     /* T_NUMBER; T_DATE: days */
+    const char *str; /* T_STRING: the unescaped text (arena) */
     size_t str_len;
 } token;
 
@@ -83,21 +83,40 @@ typedef struct parser {
     int depth;
 } parser;
 
-static void *fail(parser *p, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void *fail(parser *p, size_t off, const char *fmt, ...)
+static void vfail(parser *p, size_t off, const char *fmt, va_list ap)
 {
     if (p->failed)
-        return NULL;
+        return; /* the first error is the one worth reading */
     p->failed = true;
     if (p->err) {
         char msg[sizeof p->err->msg];
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
         ck_error_set(p->err, CK_ERR_PARSE, "", 0, ck_tpl_col(p->src, off), "%s", msg);
     }
+}
+
+/* Records a compile error at byte offset `off`; returns NULL (fail) or false (fail_false) so
+ * parse functions can report and return in one statement. */
+static void *fail(parser *p, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void *fail(parser *p, size_t off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(p, off, fmt, ap);
+    va_end(ap);
     return NULL;
+}
+
+static bool fail_false(parser *p, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool fail_false(parser *p, size_t off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(p, off, fmt, ap);
+    va_end(ap);
+    return false;
 }
 
 static const char *tok_text(parser *p, const token *t, char *buf, size_t size)
@@ -137,6 +156,14 @@ static bool lex_word(parser *p, size_t start)
     size_t i = start;
     while (i < p->len && is_ident_char(s[i]))
         i++;
+    if (i < p->len && (unsigned char)s[i] >= 0x80) {
+        /* "caffè": say so at the accented letter, not "unknown field caff". */
+        const char *q = s + i;
+        int32_t cp = ck_utf8_next(&q, s + p->len);
+        fail(p, i, "unexpected character U+%04X (field names use ASCII letters, digits and _)",
+             (unsigned)cp);
+        return false;
+    }
     p->tok = (token){.kind = T_IDENT, .off = start, .len = i - start};
     for (size_t k = 0; k < CK_ARRAY_LEN(keywords); k++)
         if (strlen(keywords[k].word) == i - start &&
@@ -179,7 +206,8 @@ static bool lex_number(parser *p, size_t start)
         return true;
     }
     if (i < p->len && (s[i] == '.' || s[i] == ',') && i + 1 < p->len && is_digit(s[i + 1])) {
-        fail(p, start, "numbers are whole: money is compared in cents (50000 for 500,00 \xE2\x82\xAC)");
+        fail(p, start,
+             "numbers are whole: money is compared in cents (50000 for 500,00 \xE2\x82\xAC)");
         return false;
     }
     if (i < p->len && is_ident_start(s[i])) {
@@ -250,9 +278,9 @@ static bool next(parser *p)
         const char *op;
         tok_kind kind;
     } ops[] = {
-        {"==", T_EQ}, {"!=", T_NE}, {"<=", T_LE}, {">=", T_GE}, {"<", T_LT},
-        {">", T_GT},  {"(", T_LPAREN}, {")", T_RPAREN}, {"[", T_LBRACK}, {"]", T_RBRACK},
-        {",", T_COMMA},
+        {"==", T_EQ},    {"!=", T_NE},    {"<=", T_LE},    {">=", T_GE},
+        {"<", T_LT},     {">", T_GT},     {"(", T_LPAREN}, {")", T_RPAREN},
+        {"[", T_LBRACK}, {"]", T_RBRACK}, {",", T_COMMA},
     };
     for (size_t k = 0; k < CK_ARRAY_LEN(ops); k++) {
         size_t n = strlen(ops[k].op);
@@ -264,24 +292,24 @@ static bool next(parser *p)
     }
     /* Habits from other languages get a pointed message rather than "unexpected '&'". */
     if (c == '&' && c1 == '&')
-        return fail(p, i, "write \"and\" instead of \"&&\""), false;
+        return fail_false(p, i, "write \"and\" instead of \"&&\"");
     if (c == '|' && c1 == '|')
-        return fail(p, i, "write \"or\" instead of \"||\""), false;
+        return fail_false(p, i, "write \"or\" instead of \"||\"");
     if (c == '!')
-        return fail(p, i, "write \"not\" instead of \"!\""), false;
+        return fail_false(p, i, "write \"not\" instead of \"!\"");
     if (c == '=')
-        return fail(p, i, "write \"==\" to compare"), false;
+        return fail_false(p, i, "write \"==\" to compare");
     if (c == '\'')
-        return fail(p, i, "text values take double quotes: \"...\""), false;
+        return fail_false(p, i, "text values take double quotes: \"...\"");
     const char *q = s + i;
     int32_t cp = ck_utf8_next(&q, s + p->len);
     if (cp == 0x201C || cp == 0x201D)
-        return fail(p, i, "use straight double quotes \"...\", not typographic ones"), false;
+        return fail_false(p, i, "use straight double quotes \"...\", not typographic ones");
     if (cp < 0)
-        return fail(p, i, "not valid UTF-8"), false;
+        return fail_false(p, i, "not valid UTF-8");
     if (cp >= 0x20 && cp < 0x7F)
-        return fail(p, i, "unexpected character '%c'", (char)cp), false;
-    return fail(p, i, "unexpected character U+%04X", (unsigned)cp), false;
+        return fail_false(p, i, "unexpected character '%c'", (char)cp);
+    return fail_false(p, i, "unexpected character U+%04X", (unsigned)cp);
 }
 
 /* ---- parser ---- */
@@ -312,51 +340,52 @@ static bool literal(parser *p, const ck_field *f, const token *t, int64_t *iv, c
     case CK_FIELD_STRING:
     case CK_FIELD_ENUM:
         if (t->kind == T_IDENT)
-            return fail(p, t->off, "text values take double quotes: \"%.*s\"", (int)t->len,
-                        p->src + t->off), false;
+            return fail_false(p, t->off, "text values take double quotes: \"%.*s\"", (int)t->len,
+                              p->src + t->off);
         if (t->kind != T_STRING)
-            return fail(p, t->off, "%s is %s: compare it with text in double quotes, not %s",
-                        name, ck_tpl_type_phrase(f->type), tok_text(p, t, q, sizeof q)), false;
+            return fail_false(p, t->off, "%s is %s: compare it with text in double quotes, not %s",
+                              name, ck_tpl_type_phrase(f->type), tok_text(p, t, q, sizeof q));
         if (f->type == CK_FIELD_STRING) {
             *sv = t->str;
             return true;
         }
         *iv = ck_tpl_value_find(f, t->str, t->str_len);
         if (*iv < 0)
-            return fail(p, t->off, "%s is not a value of enum field %s (%s)",
-                        ck_tpl_quote(t->str, t->str_len, q, sizeof q), name,
-                        ck_tpl_values_list(f, list, sizeof list)), false;
+            return fail_false(p, t->off, "%s is not a value of enum field %s (%s)",
+                              ck_tpl_quote(t->str, t->str_len, q, sizeof q), name,
+                              ck_tpl_values_list(f, list, sizeof list));
         return true;
     case CK_FIELD_DATE:
         if (t->kind == T_STRING) {
             int32_t d;
             if (t->str_len == 10 && ck_parse_date(t->str, &d))
-                return fail(p, t->off, "write dates without quotes: %s", t->str), false;
+                return fail_false(p, t->off, "write dates without quotes: %s", t->str);
         }
         if (t->kind != T_DATE)
-            return fail(p, t->off, "%s is a date: compare it with a date like 2025-01-31, not %s",
-                        name, tok_text(p, t, q, sizeof q)), false;
+            return fail_false(p, t->off,
+                              "%s is a date: compare it with a date like 2025-01-31, not %s", name,
+                              tok_text(p, t, q, sizeof q));
         *iv = t->num;
         return true;
     case CK_FIELD_MONEY:
     case CK_FIELD_INTEGER:
         if (t->kind != T_NUMBER)
-            return fail(p, t->off, "%s is %s: compare it with a number%s, not %s", name,
-                        ck_tpl_type_phrase(f->type),
-                        f->type == CK_FIELD_MONEY ? " of cents (50000 for 500,00 \xE2\x82\xAC)"
-                                                  : "",
-                        tok_text(p, t, q, sizeof q)), false;
+            return fail_false(
+                p, t->off, "%s is %s: compare it with a number%s, not %s", name,
+                ck_tpl_type_phrase(f->type),
+                f->type == CK_FIELD_MONEY ? " of cents (50000 for 500,00 \xE2\x82\xAC)" : "",
+                tok_text(p, t, q, sizeof q));
         *iv = t->num;
         return true;
     case CK_FIELD_BOOLEAN:
         if (t->kind != T_TRUE && t->kind != T_FALSE)
-            return fail(p, t->off, "%s is a boolean: compare it with true or false, not %s", name,
-                        tok_text(p, t, q, sizeof q)), false;
+            return fail_false(p, t->off, "%s is a boolean: compare it with true or false, not %s",
+                              name, tok_text(p, t, q, sizeof q));
         *iv = t->kind == T_TRUE;
         return true;
     default:
-        return fail(p, t->off, "%s is %s: it cannot be compared with a value", name,
-                    ck_tpl_type_phrase(f->type)), false;
+        return fail_false(p, t->off, "%s is %s: it cannot be compared with a value", name,
+                          ck_tpl_type_phrase(f->type));
     }
 }
 
@@ -370,10 +399,13 @@ static ck_expr *parse_field(parser *p)
         const char *hint = ck_tpl_suggest_field(p->scene, p->src + ft.off, ft.len);
         static const char *const words[] = {"and", "or", "not", "has", "in", "true", "false"};
         const char *kw = ck_tpl_suggest(p->src + ft.off, ft.len, words, CK_ARRAY_LEN(words));
+        bool kw_case = kw && strlen(kw) == ft.len;
+        for (size_t k = 0; kw_case && k < ft.len; k++)
+            kw_case = (p->src[ft.off + k] | 0x20) == kw[k];
         if (hint)
             return fail(p, ft.off, "unknown field \"%.*s\" (did you mean \"%s\"?)", (int)ft.len,
                         p->src + ft.off, hint);
-        if (kw && strlen(kw) == ft.len)
+        if (kw_case)
             return fail(p, ft.off, "unknown field \"%.*s\" (keywords are lower case: \"%s\")",
                         (int)ft.len, p->src + ft.off, kw);
         return fail(p, ft.off, "unknown field \"%.*s\"", (int)ft.len, p->src + ft.off);
@@ -387,8 +419,8 @@ static ck_expr *parse_field(parser *p)
         if (f->type == CK_FIELD_SET)
             return fail(p, op.off, "%s is a set: test it with has (%s has \"...\")", f->name,
                         f->name);
-        bool ordered = f->type == CK_FIELD_DATE || f->type == CK_FIELD_MONEY ||
-                       f->type == CK_FIELD_INTEGER;
+        bool ordered =
+            f->type == CK_FIELD_DATE || f->type == CK_FIELD_MONEY || f->type == CK_FIELD_INTEGER;
         if (!ordered && op.kind != T_EQ && op.kind != T_NE)
             return fail(p, op.off, "%s does not work on %s field %s (use == or !=)",
                         tok_text(p, &op, q, sizeof q), ck_tpl_type_name(f->type), f->name);
@@ -430,8 +462,7 @@ static ck_expr *parse_field(parser *p)
         if (!next(p))
             return NULL;
         if (p->tok.kind != T_LBRACK)
-            return fail(p, p->tok.off, "expected '[' after \"in\" (%s in [\"a\", \"b\"])",
-                        f->name);
+            return fail(p, p->tok.off, "expected '[' after \"in\" (%s in [\"a\", \"b\"])", f->name);
         if (!(e = node(p, E_IN)))
             return NULL;
         /* At most one value per remaining byte: a bound for the arrays without a second pass. */
@@ -465,13 +496,15 @@ static ck_expr *parse_field(parser *p)
     } else {
         if (f->type != CK_FIELD_BOOLEAN) {
             static const char *const example[] = {
-                [CK_FIELD_STRING] = "== \"...\"", [CK_FIELD_ENUM] = "== \"...\"",
+                [CK_FIELD_STRING] = "== \"...\"",  [CK_FIELD_ENUM] = "== \"...\"",
                 [CK_FIELD_DATE] = ">= 2025-01-01", [CK_FIELD_MONEY] = "> 0",
                 [CK_FIELD_INTEGER] = "> 0",
             };
             if (f->type == CK_FIELD_SET)
-                return fail(p, ft.off, "%s is a set, not a boolean: test it with has (%s has "
-                            "\"...\")", f->name, f->name);
+                return fail(p, ft.off,
+                            "%s is a set, not a boolean: test it with has (%s has "
+                            "\"...\")",
+                            f->name, f->name);
             return fail(p, ft.off, "%s is %s, not a boolean: compare it (%s %s)", f->name,
                         ck_tpl_type_phrase(f->type), f->name,
                         (unsigned)f->type < CK_ARRAY_LEN(example) && example[f->type]
@@ -524,8 +557,7 @@ static ck_expr *parse_primary(parser *p)
     case T_DATE:
         return fail(p, t.off, "expected a field name before the value (field == value)");
     case T_END:
-        return fail(p, t.off, t.off == 0 || p->depth == 0 ? "expected a condition, found the end"
-                                                          : "expected a condition before the end");
+        return fail(p, t.off, "expected a condition, found the end");
     default:
         return fail(p, t.off, "expected a field name, not %s", tok_text(p, &t, q, sizeof q));
     }
@@ -552,8 +584,7 @@ static ck_expr *parse_not(parser *p)
     return e;
 }
 
-static ck_expr *parse_binary(parser *p, tok_kind op, node_kind kind,
-                             ck_expr *(*operand)(parser *))
+static ck_expr *parse_binary(parser *p, tok_kind op, node_kind kind, ck_expr *(*operand)(parser *))
 {
     ck_expr *a = operand(p);
     while (a && p->tok.kind == op) {
@@ -625,13 +656,20 @@ static const ck_value *value_of(const ck_record *rec, int field)
 static bool compare(tok_kind op, int64_t x, int64_t y)
 {
     switch (op) {
-    case T_EQ: return x == y;
-    case T_NE: return x != y;
-    case T_LT: return x < y;
-    case T_LE: return x <= y;
-    case T_GT: return x > y;
-    case T_GE: return x >= y;
-    default: return false;
+    case T_EQ:
+        return x == y;
+    case T_NE:
+        return x != y;
+    case T_LT:
+        return x < y;
+    case T_LE:
+        return x <= y;
+    case T_GT:
+        return x > y;
+    case T_GE:
+        return x >= y;
+    default:
+        return false;
     }
 }
 

@@ -201,8 +201,8 @@ static const char *const month_names[12] = {
 
 /* Monday first, as ck_weekday counts. */
 static const char *const weekday_names[7] = {
-    "luned\xC3\xAC",  "marted\xC3\xAC",  "mercoled\xC3\xAC", "gioved\xC3\xAC",
-    "venerd\xC3\xAC", "sabato",          "domenica",
+    "luned\xC3\xAC",  "marted\xC3\xAC", "mercoled\xC3\xAC", "gioved\xC3\xAC",
+    "venerd\xC3\xAC", "sabato",         "domenica",
 };
 
 void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday)
@@ -336,12 +336,18 @@ static bool is_letter(int32_t c)
 static int32_t grave_vowel(int32_t c)
 {
     switch (c) {
-    case 'a': return 0xE0;
-    case 'e': return 0xE8;
-    case 'i': return 0xEC;
-    case 'o': return 0xF2;
-    case 'u': return 0xF9;
-    default: return 0;
+    case 'a':
+        return 0xE0;
+    case 'e':
+        return 0xE8;
+    case 'i':
+        return 0xEC;
+    case 'o':
+        return 0xF2;
+    case 'u':
+        return 0xF9;
+    default:
+        return 0;
     }
 }
 

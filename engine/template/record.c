@@ -37,14 +37,22 @@ const char *ck_tpl_type_name(ck_field_type t)
 const char *ck_tpl_type_phrase(ck_field_type t)
 {
     switch (t) {
-    case CK_FIELD_STRING: return "a string";
-    case CK_FIELD_ENUM: return "an enum";
-    case CK_FIELD_DATE: return "a date";
-    case CK_FIELD_MONEY: return "money";
-    case CK_FIELD_INTEGER: return "an integer";
-    case CK_FIELD_BOOLEAN: return "a boolean";
-    case CK_FIELD_SET: return "a set";
-    default: return "of an unknown type";
+    case CK_FIELD_STRING:
+        return "a string";
+    case CK_FIELD_ENUM:
+        return "an enum";
+    case CK_FIELD_DATE:
+        return "a date";
+    case CK_FIELD_MONEY:
+        return "money";
+    case CK_FIELD_INTEGER:
+        return "an integer";
+    case CK_FIELD_BOOLEAN:
+        return "a boolean";
+    case CK_FIELD_SET:
+        return "a set";
+    default:
+        return "of an unknown type";
     }
 }
 
@@ -85,8 +93,8 @@ static size_t edit_distance(const char *a, size_t an, const char *b, size_t bn)
     for (size_t i = 1; i <= an; i++) {
         row[0] = i;
         for (size_t j = 1; j <= bn; j++) {
-            size_t cost = ascii_lower((unsigned char)a[i - 1]) !=
-                          ascii_lower((unsigned char)b[j - 1]);
+            size_t cost =
+                ascii_lower((unsigned char)a[i - 1]) != ascii_lower((unsigned char)b[j - 1]);
             size_t best = prev[j - 1] + cost;
             if (prev[j] + 1 < best)
                 best = prev[j] + 1;
@@ -215,8 +223,8 @@ typedef struct rparse {
     ck_diags *diags;
     const char *file;
     ck_records *recs;
-    int line;  /* line of the record being read, for messages */
-    bool bad;  /* the record being read has an error */
+    int line;         /* line of the record being read, for messages */
+    bool bad;         /* the record being read has an error */
     ck_record *items; /* valid records so far (malloc'd; moved into the arena at the end) */
     size_t count, cap;
     id_slot *ids; /* every id seen (valid record or not), to report duplicates */
@@ -465,8 +473,7 @@ static bool set_add(rparse *rp, const ck_field *f, const char *s, size_t n, uint
 
 /* One value from text (a CSV cell or a JSON string), already trimmed and not empty.
  * Fills `out` and returns true, or reports and returns false. */
-static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t n,
-                            ck_value *out)
+static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t n, ck_value *out)
 {
     char q[128], list[256];
     if (!check_text(rp, f->name, s, n))
@@ -573,14 +580,21 @@ static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t
 static const char *json_phrase(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "a list";
-    case JSON_STRING: return "text";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number with decimals";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "a list";
+    case JSON_STRING:
+        return "text";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number with decimals";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
     }
 }
 
@@ -730,8 +744,8 @@ static void finish_record(rparse *rp, const char *id, ck_value *values)
         int first = id_seen(rp, id);
         if (first) {
             char q[128];
-            rec_error(rp, "id: duplicate %s (first on line %d)", ck_tpl_quote(id, strlen(id), q,
-                      sizeof q), first);
+            rec_error(rp, "id: duplicate %s (first on line %d)",
+                      ck_tpl_quote(id, strlen(id), q, sizeof q), first);
         }
     }
     if (rp->bad || !id || !values)
@@ -1110,7 +1124,8 @@ static bool parse_csv(rparse *rp, const char *s, size_t n)
         header_ok = false;
     }
     /* A required column that is missing would fail every row: say it once, here. */
-    for (int i = 0; header_ok && i < sc->field_count; i++) {
+    bool columns_ok = header_ok;
+    for (int i = 0; columns_ok && i < sc->field_count; i++) {
         if (!have[i] && sc->fields[i].required) {
             ck_diag_add(rp->diags, CK_SEV_ERROR, rp->file, rp->line, 0,
                         "%s: required field missing (no such column in the header)",
@@ -1192,8 +1207,8 @@ static bool scene_fits(const ck_scene *scene, ck_diags *diags, const char *file)
 {
     if (scene->field_count > CK_MAX_FIELDS) {
         ck_diag_add(diags, CK_SEV_ERROR, file, 0, 0,
-                    "the scene declares %d fields; records support at most %d",
-                    scene->field_count, CK_MAX_FIELDS);
+                    "the scene declares %d fields; records support at most %d", scene->field_count,
+                    CK_MAX_FIELDS);
         return false;
     }
     for (int i = 0; i < scene->field_count; i++) {
@@ -1210,8 +1225,8 @@ static bool scene_fits(const ck_scene *scene, ck_diags *diags, const char *file)
     return true;
 }
 
-ck_records *ck_records_parse(const ck_scene *scene, const char *buf, size_t len,
-                             const char *file, ck_diags *diags)
+ck_records *ck_records_parse(const ck_scene *scene, const char *buf, size_t len, const char *file,
+                             ck_diags *diags)
 {
     if (!scene || (!buf && len))
         return NULL;

@@ -58,8 +58,7 @@ static const struct filter_desc {
 
 typedef struct tfilter {
     filter_kind kind;
-    int in_type;             /* type of the value the filter receives */
-    const char *a, *b;       /* plural: singular and plural forms */
+    const char *a, *b; /* plural: singular and plural forms */
     /* choice: by enum index or boolean 0/1 (texts[k] NULL: use the default), or by integer
      * keys (keys/ktexts, nkeys) */
     const char **texts;
@@ -67,7 +66,7 @@ typedef struct tfilter {
     int64_t *keys;
     const char **ktexts;
     int nkeys;
-    const char *def;         /* "*:" text, or NULL */
+    const char *def; /* "*:" text, or NULL */
 } tfilter;
 
 typedef struct tpart {
@@ -99,21 +98,40 @@ typedef struct tcomp {
     int nparts, cap;
 } tcomp;
 
-static void *tfail(tcomp *c, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void *tfail(tcomp *c, size_t off, const char *fmt, ...)
+static void vtfail(tcomp *c, size_t off, const char *fmt, va_list ap)
 {
     if (c->failed)
-        return NULL;
+        return; /* the first error is the one worth reading */
     c->failed = true;
     if (c->err) {
         char msg[sizeof c->err->msg];
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
         ck_error_set(c->err, CK_ERR_PARSE, "", 0, ck_tpl_col(c->src, off), "%s", msg);
     }
+}
+
+/* Records a compile error at byte offset `off`; returns NULL (tfail) or false (tfail_false)
+ * so compile functions can report and return in one statement. */
+static void *tfail(tcomp *c, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void *tfail(tcomp *c, size_t off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vtfail(c, off, fmt, ap);
+    va_end(ap);
     return NULL;
+}
+
+static bool tfail_false(tcomp *c, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool tfail_false(tcomp *c, size_t off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vtfail(c, off, fmt, ap);
+    va_end(ap);
+    return false;
 }
 
 static tpart *add_part(tcomp *c)
@@ -159,14 +177,14 @@ static const char *type_words(int t)
 
 /* Message for a filter that does not fit: name the field on the first filter, "the value"
  * after another filter has changed it. */
-static void *type_mismatch(tcomp *c, size_t off, const char *filter, const char *needs,
-                           const ck_field *f, int type, int index, const char *prev)
+static bool type_mismatch(tcomp *c, size_t off, const char *filter, const char *needs,
+                          const ck_field *f, int type, int index, const char *prev)
 {
     if (index == 0)
-        return tfail(c, off, "filter \"%s\" needs %s; %s is %s", filter, needs, f->name,
-                     type_words(type));
-    return tfail(c, off, "filter \"%s\" needs %s; after \"%s\" the value is %s", filter, needs,
-                 prev, type_words(type));
+        return tfail_false(c, off, "filter \"%s\" needs %s; %s is %s", filter, needs, f->name,
+                           type_words(type));
+    return tfail_false(c, off, "filter \"%s\" needs %s; after \"%s\" the value is %s", filter,
+                       needs, prev, type_words(type));
 }
 
 static const char *arena_span(tcomp *c, size_t s, size_t e)
@@ -195,15 +213,15 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
     char q[128], list[256];
     if (type == CK_FIELD_ENUM || type == CK_FIELD_BOOLEAN) {
         flt->ntexts = type == CK_FIELD_ENUM ? f->value_count : 2;
-        flt->texts = ck_arena_alloc(c->arena, (size_t)(flt->ntexts ? flt->ntexts : 1) *
-                                                  sizeof *flt->texts);
+        flt->texts =
+            ck_arena_alloc(c->arena, (size_t)(flt->ntexts ? flt->ntexts : 1) * sizeof *flt->texts);
         if (!flt->texts)
-            return tfail(c, seg_s[0], "out of memory"), false;
+            return tfail_false(c, seg_s[0], "out of memory");
     } else {
         flt->keys = ck_arena_alloc(c->arena, (size_t)nseg * sizeof *flt->keys);
         flt->ktexts = ck_arena_alloc(c->arena, (size_t)nseg * sizeof *flt->ktexts);
         if (!flt->keys || !flt->ktexts)
-            return tfail(c, seg_s[0], "out of memory"), false;
+            return tfail_false(c, seg_s[0], "out of memory");
     }
     for (int k = 0; k < nseg; k++) {
         size_t colon = seg_s[k];
@@ -215,11 +233,11 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
         if (!text)
             return false;
         if (ke == ks)
-            return tfail(c, seg_s[k], "a choice needs a value before ':' (F:text, or *:text)"),
-                   false;
+            return tfail_false(c, seg_s[k],
+                               "a choice needs a value before ':' (F:text, or *:text)");
         if (span_is(src, ks, ke, "*")) {
             if (flt->def)
-                return tfail(c, ks, "the default \"*\" is given twice"), false;
+                return tfail_false(c, ks, "the default \"*\" is given twice");
             flt->def = text;
             continue;
         }
@@ -227,16 +245,14 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
         if (type == CK_FIELD_ENUM) {
             idx = ck_tpl_value_find(f, src + ks, ke - ks);
             if (idx < 0)
-                return tfail(c, ks, "%s is not a value of enum field %s (%s)",
-                             ck_tpl_quote(src + ks, ke - ks, q, sizeof q), f->name,
-                             ck_tpl_values_list(f, list, sizeof list)),
-                       false;
+                return tfail_false(c, ks, "%s is not a value of enum field %s (%s)",
+                                   ck_tpl_quote(src + ks, ke - ks, q, sizeof q), f->name,
+                                   ck_tpl_values_list(f, list, sizeof list));
         } else if (type == CK_FIELD_BOOLEAN) {
             idx = bool_key(src, ks, ke);
             if (idx < 0)
-                return tfail(c, ks, "%s is not a boolean choice (true/false or si/no)",
-                             ck_tpl_quote(src + ks, ke - ks, q, sizeof q)),
-                       false;
+                return tfail_false(c, ks, "%s is not a boolean choice (true/false or si/no)",
+                                   ck_tpl_quote(src + ks, ke - ks, q, sizeof q));
         } else {
             int64_t v = 0;
             size_t i = ks;
@@ -248,28 +264,27 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
                 v = v * 10 + (src[i] - '0');
             }
             if (!digits)
-                return tfail(c, ks, "%s is not a number to choose on",
-                             ck_tpl_quote(src + ks, ke - ks, q, sizeof q)),
-                       false;
+                return tfail_false(c, ks, "%s is not a number to choose on",
+                                   ck_tpl_quote(src + ks, ke - ks, q, sizeof q));
             v = neg ? -v : v;
             for (int j = 0; j < flt->nkeys; j++)
                 if (flt->keys[j] == v)
-                    return tfail(c, ks, "%lld is chosen twice", (long long)v), false;
+                    return tfail_false(c, ks, "%lld is chosen twice", (long long)v);
             flt->keys[flt->nkeys] = v;
             flt->ktexts[flt->nkeys++] = text;
             continue;
         }
         if (flt->texts[idx])
-            return tfail(c, ks, "%s is chosen twice", ck_tpl_quote(src + ks, ke - ks, q, sizeof q)),
-                   false;
+            return tfail_false(c, ks, "%s is chosen twice",
+                               ck_tpl_quote(src + ks, ke - ks, q, sizeof q));
         flt->texts[idx] = text;
     }
     if (flt->def)
         return true;
     if (type == CK_FIELD_INTEGER)
-        return tfail(c, seg_s[0], "a choice on a number needs a \"*:\" default for the other "
-                     "values"),
-               false;
+        return tfail_false(c, seg_s[0],
+                           "a choice on a number needs a \"*:\" default for the other "
+                           "values");
     /* Every value must have a text: a new enum value must not render as nothing. */
     ck_sb miss;
     ck_sb_init_fixed(&miss, list, sizeof list);
@@ -283,9 +298,9 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
         ck_sb_puts(&miss, v ? v : "");
     }
     if (nmiss)
-        return tfail(c, seg_s[0], "the choice does not cover %s (add %s, or a \"*:\" default)",
-                     list, nmiss == 1 ? "it" : "them"),
-               false;
+        return tfail_false(c, seg_s[0],
+                           "the choice does not cover %s (add %s, or a \"*:\" default)", list,
+                           nmiss == 1 ? "it" : "them");
     return true;
 }
 
@@ -310,7 +325,7 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
         if (i < e && src[i] != '|')
             continue;
         if (nseg == MAX_FILTERS + 1)
-            return tfail(c, i, "too many filters (at most %d)", MAX_FILTERS), false;
+            return tfail_false(c, start, "too many filters (at most %d)", MAX_FILTERS);
         seg_s[nseg] = start;
         seg_e[nseg++] = i;
         start = i + 1;
@@ -319,15 +334,14 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
     size_t fs = seg_s[0], fe = seg_e[0];
     trim_span(src, &fs, &fe);
     if (fs == fe)
-        return tfail(c, open, "expected a field name after \"{{\""), false;
+        return tfail_false(c, open, "expected a field name after \"{{\"");
     for (size_t i = fs; i < fe; i++) {
         char ch = src[i];
         bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
                   (i > fs && ch >= '0' && ch <= '9');
         if (!ok)
-            return tfail(c, open, "%s is not a field name", ck_tpl_quote(src + fs, fe - fs, q,
-                         sizeof q)),
-                   false;
+            return tfail_false(c, open, "%s is not a field name",
+                               ck_tpl_quote(src + fs, fe - fs, q, sizeof q));
     }
     int fi = ck_tpl_field_find(c->scene, src + fs, fe - fs);
     if (fi < 0) {
@@ -335,10 +349,9 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
         /* Field errors point at the "{{" that opens the substitution, filter errors at the
          * filter: the two things an author looks for. */
         if (hint)
-            return tfail(c, open, "unknown field \"%.*s\" (did you mean \"%s\"?)",
-                         (int)(fe - fs), src + fs, hint),
-                   false;
-        return tfail(c, open, "unknown field \"%.*s\"", (int)(fe - fs), src + fs), false;
+            return tfail_false(c, open, "unknown field \"%.*s\" (did you mean \"%s\"?)",
+                               (int)(fe - fs), src + fs, hint);
+        return tfail_false(c, open, "unknown field \"%.*s\"", (int)(fe - fs), src + fs);
     }
     const ck_field *f = &c->scene->fields[fi];
     tpart *part = add_part(c);
@@ -347,7 +360,7 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
     part->field = fi;
     part->filters = ck_arena_alloc(c->arena, (size_t)nseg * sizeof *part->filters);
     if (!part->filters)
-        return tfail(c, open, "out of memory"), false;
+        return tfail_false(c, open, "out of memory");
 
     int type = (int)f->type;
     const char *prev = NULL;
@@ -359,21 +372,29 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
         size_t ks = ss, ke = colon;
         trim_span(src, &ks, &ke);
         tfilter *flt = &part->filters[part->nfilters];
-        flt->in_type = type;
         int index = part->nfilters;
         if (colon < se && !span_is(src, ks, ke, "plural")) {
             /* A choice: this segment and the KEY:text segments right after it. */
             int n = 1;
-            while (k + n < nseg && memchr(src + seg_s[k + n], ':', seg_e[k + n] - seg_s[k + n]))
+            while (k + n < nseg && memchr(src + seg_s[k + n], ':', seg_e[k + n] - seg_s[k + n])) {
+                size_t ns = seg_s[k + n], ne = ns;
+                while (src[ne] != ':')
+                    ne++;
+                trim_span(src, &ns, &ne);
+                if (span_is(src, ns, ne, "plural"))
+                    break;
                 n++;
+            }
             if (!(CHOICE_ACCEPTS & IN(type))) {
                 if (index == 0)
-                    return tfail(c, ss, "a choice (value:text) works on enum, boolean and "
-                                 "integer values; %s is %s", f->name, type_words(type)),
-                           false;
-                return tfail(c, ss, "a choice (value:text) works on enum, boolean and integer "
-                             "values; after \"%s\" the value is %s", prev, type_words(type)),
-                       false;
+                    return tfail_false(c, ss,
+                                       "a choice (value:text) works on enum, boolean and "
+                                       "integer values; %s is %s",
+                                       f->name, type_words(type));
+                return tfail_false(c, ss,
+                                   "a choice (value:text) works on enum, boolean and integer "
+                                   "values; after \"%s\" the value is %s",
+                                   prev, type_words(type));
             }
             flt->kind = F_CHOICE;
             if (!compile_choice(c, flt, f, type, seg_s + k, seg_e + k, n))
@@ -386,23 +407,23 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
         }
         const struct filter_desc *d = find_filter(src, ks, ke);
         if (!d) {
-            static const char *names[CK_ARRAY_LEN(filters)];
+            const char *names[CK_ARRAY_LEN(filters)];
             for (size_t j = 0; j < CK_ARRAY_LEN(filters); j++)
                 names[j] = filters[j].name;
             const char *hint = ck_tpl_suggest(src + ks, ke - ks, names, CK_ARRAY_LEN(names));
             if (ke == ks)
-                return tfail(c, ss, "empty filter after '|'"), false;
+                return tfail_false(c, ss, "empty filter after '|'");
             if (hint)
-                return tfail(c, ks, "unknown filter \"%.*s\" (did you mean \"%s\"?)",
-                             (int)(ke - ks), src + ks, hint),
-                       false;
-            return tfail(c, ks, "unknown filter \"%.*s\" (filters: name, upper, lower, date, "
-                         "weekday_date, euro, number, plural:one:many, list, count, or "
-                         "value:text choices)", (int)(ke - ks), src + ks),
-                   false;
+                return tfail_false(c, ks, "unknown filter \"%.*s\" (did you mean \"%s\"?)",
+                                   (int)(ke - ks), src + ks, hint);
+            return tfail_false(c, ks,
+                               "unknown filter \"%.*s\" (filters: name, upper, lower, date, "
+                               "weekday_date, euro, number, plural:one:many, list, count, or "
+                               "value:text choices)",
+                               (int)(ke - ks), src + ks);
         }
         if (!(d->accepts & IN(type)))
-            return type_mismatch(c, ks, d->name, d->needs, f, type, index, prev), false;
+            return type_mismatch(c, ks, d->name, d->needs, f, type, index, prev);
         flt->kind = d->kind;
         if (d->kind == F_PLURAL) {
             /* plural:one:many */
@@ -411,11 +432,11 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
                 c2++;
             size_t as = c1, ae = c2, bs = c2 + 1, be = se;
             if (colon >= se || c2 >= se || memchr(src + bs, ':', be - bs))
-                return tfail(c, ks, "plural takes two forms: plural:rata:rate"), false;
+                return tfail_false(c, ks, "plural takes two forms: plural:rata:rate");
             trim_span(src, &as, &ae);
             trim_span(src, &bs, &be);
             if (as == ae || bs == be)
-                return tfail(c, ks, "plural takes two forms: plural:rata:rate"), false;
+                return tfail_false(c, ks, "plural takes two forms: plural:rata:rate");
             if (!(flt->a = arena_span(c, as, ae)) || !(flt->b = arena_span(c, bs, be)))
                 return false;
         }
@@ -439,7 +460,7 @@ static bool add_literal(tcomp *c, const char *text, size_t n)
     p->lit_len = n;
     p->field = -1;
     if (!p->lit)
-        return tfail(c, 0, "out of memory"), false;
+        return tfail_false(c, 0, "out of memory");
     return true;
 }
 
@@ -564,14 +585,29 @@ static void put_value(ck_sb *sb, const ck_field *f, int type, const ck_value *v,
                       uint64_t set)
 {
     switch (type) {
-    case CK_FIELD_STRING: ck_sb_puts(sb, v->str ? v->str : ""); break;
-    case CK_FIELD_ENUM: ck_sb_puts(sb, label_of(f, i)); break;
-    case CK_FIELD_DATE: ck_it_date_sb(sb, (int32_t)i, false); break;
-    case CK_FIELD_MONEY: ck_it_money_sb(sb, i); break;
-    case CK_FIELD_INTEGER: put_int(sb, i); break;
-    case CK_FIELD_BOOLEAN: ck_sb_puts(sb, i ? "s\xC3\xAC" : "no"); break;
-    case CK_FIELD_SET: put_list(sb, f, set); break;
-    default: break;
+    case CK_FIELD_STRING:
+        ck_sb_puts(sb, v->str ? v->str : "");
+        break;
+    case CK_FIELD_ENUM:
+        ck_sb_puts(sb, label_of(f, i));
+        break;
+    case CK_FIELD_DATE:
+        ck_it_date_sb(sb, (int32_t)i, false);
+        break;
+    case CK_FIELD_MONEY:
+        ck_it_money_sb(sb, i);
+        break;
+    case CK_FIELD_INTEGER:
+        put_int(sb, i);
+        break;
+    case CK_FIELD_BOOLEAN:
+        ck_sb_puts(sb, i ? "s\xC3\xAC" : "no");
+        break;
+    case CK_FIELD_SET:
+        put_list(sb, f, set);
+        break;
+    default:
+        break;
     }
 }
 
@@ -589,8 +625,7 @@ static const char *choose(const tfilter *flt, int64_t key)
     return text ? text : flt->def ? flt->def : "";
 }
 
-static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec,
-                         const ck_scene *scene)
+static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec, const ck_scene *scene)
 {
     static const ck_value absent = {0};
     const ck_field *f = &scene->fields[part->field];
@@ -622,13 +657,27 @@ static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec,
             in_len = strlen(in);
         }
         switch (flt->kind) {
-        case F_NAME: ck_it_name_case_sb(dst, in, in_len); break;
-        case F_UPPER: ck_it_upper_sb(dst, in, in_len); break;
-        case F_LOWER: ck_it_lower_sb(dst, in, in_len); break;
-        case F_DATE: ck_it_date_sb(dst, (int32_t)i, false); break;
-        case F_WEEKDAY_DATE: ck_it_date_sb(dst, (int32_t)i, true); break;
-        case F_EURO: ck_it_money_sb(dst, i); break;
-        case F_NUMBER: ck_it_number_sb(dst, i); break;
+        case F_NAME:
+            ck_it_name_case_sb(dst, in, in_len);
+            break;
+        case F_UPPER:
+            ck_it_upper_sb(dst, in, in_len);
+            break;
+        case F_LOWER:
+            ck_it_lower_sb(dst, in, in_len);
+            break;
+        case F_DATE:
+            ck_it_date_sb(dst, (int32_t)i, false);
+            break;
+        case F_WEEKDAY_DATE:
+            ck_it_date_sb(dst, (int32_t)i, true);
+            break;
+        case F_EURO:
+            ck_it_money_sb(dst, i);
+            break;
+        case F_NUMBER:
+            ck_it_number_sb(dst, i);
+            break;
         case F_PLURAL: {
             int64_t n = type == CK_FIELD_SET ? popcount(set & set_mask(f)) : i;
             ck_it_number_sb(dst, n);
@@ -636,12 +685,16 @@ static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec,
             ck_sb_puts(dst, n == 1 || n == -1 ? flt->a : flt->b);
             break;
         }
-        case F_LIST: put_list(dst, f, set); break;
+        case F_LIST:
+            put_list(dst, f, set);
+            break;
         case F_COUNT:
             i = popcount(set & set_mask(f));
             type = CK_FIELD_INTEGER;
             continue; /* no text yet */
-        case F_CHOICE: ck_sb_puts(dst, choose(flt, i)); break;
+        case F_CHOICE:
+            ck_sb_puts(dst, choose(flt, i));
+            break;
         }
         cur ^= 1;
         type = V_TEXT;
@@ -692,13 +745,12 @@ static void bind_error(binder *bd, const ck_src_text *st, const char *path, cons
     const ck_scene *sc = bd->b->scene;
     int line = st->pos.line > 0 ? st->pos.line : 0;
     int col = line && st->pos.col > 0 && err->col > 0 ? st->pos.col + err->col : 0;
-    ck_diag_add(bd->diags, CK_SEV_ERROR, sc->file, line, col, "%s: %s",
-                st->path ? st->path : path, err->msg);
+    ck_diag_add(bd->diags, CK_SEV_ERROR, sc->file, line, col, "%s: %s", st->path ? st->path : path,
+                err->msg);
     bd->ok = false;
 }
 
-static ck_template *bind_template(binder *bd, const ck_src_text *st, const char *path,
-                                  bool always)
+static ck_template *bind_template(binder *bd, const ck_src_text *st, const char *path, bool always)
 {
     if (!st->text && !always)
         return NULL;
@@ -739,8 +791,8 @@ ck_binding *ck_binding_create(const ck_scene *scene, ck_diags *diags)
     binder bd = {.b = b, .diags = diags, .ok = true};
     if (scene->field_count > CK_MAX_FIELDS) {
         ck_diag_add(diags, CK_SEV_ERROR, scene->file, 0, 0,
-                    "the scene declares %d fields; at most %d are supported",
-                    scene->field_count, CK_MAX_FIELDS);
+                    "the scene declares %d fields; at most %d are supported", scene->field_count,
+                    CK_MAX_FIELDS);
         ck_binding_destroy(&b);
         return NULL;
     }

@@ -1,0 +1,924 @@
+/* test_gpu.c: the Vulkan compositor on lavapipe (or any device), validation layers on.
+ *
+ * - Goldens (tests/golden/NAME.png, compared at PSNR >= 40 dB; on failure the frame and a diff
+ *   image go to <build>/gpu-test/): every layer type, shapes, images (PNG with alpha, JPEG
+ *   minified through mipmaps), video from YUV420P and NV12 planes, text with outline and
+ *   shadow, the three text fit modes, an easing at a chosen time, an accented and an
+ *   apostrophised name, a glyph from the fallback font, and each demo campaign in scenes/
+ *   at a personal moment (320x180). CIAK_REGEN_GOLDENS=1 rewrites them
+ *   (scripts/regen-goldens.sh); a missing golden fails, never silently passes.
+ * - NV12 against a CPU reference (max error 1 code value).
+ * - Lifetime: 1000 pipelined frames, no growth of Vulkan objects, device memory or RSS.
+ * - Bad input: missing / corrupt image or font, unsupported pixel format, bad draw items,
+ *   glyphs the font lacks: clear errors, no crash, no validation message.
+ * Any validation-layer message fails the test. Exit 77 (skip) only without any Vulkan device.
+ */
+#include "ck_gpu.h"
+#include "ck_test.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OUT_W 320
+#define OUT_H 180
+#define MIN_PSNR 40.0
+
+static ck_gpu *gpu;
+static char tmp_dir[256];
+static char out_dir[512];
+static bool regen;
+
+/* ---- helpers ---- */
+static void quiet_log(void *user, ck_log_level level, const char *msg)
+{
+    (void)user;
+    if (level <= CK_LOG_WARN)
+        fprintf(stderr, "  [%s] %s\n", level == CK_LOG_ERROR ? "error" : "warn", msg);
+}
+
+static uint64_t validation_messages(void)
+{
+    ck_gpu_stats st;
+    ck_gpu_get_stats(gpu, &st);
+    return st.validation_messages;
+}
+
+static uint8_t *rgb_of(const ck_gpu_frame *f)
+{
+    uint8_t *rgb = malloc((size_t)f->width * f->height * 3);
+    for (int y = 0; y < f->height; y++)
+        for (int x = 0; x < f->width; x++)
+            for (int c = 0; c < 3; c++)
+                rgb[((size_t)y * f->width + x) * 3 + c] =
+                    f->rgba[(size_t)y * f->rgba_stride + (size_t)x * 4 + c];
+    return rgb;
+}
+
+/* Compares a frame with tests/golden/<name>.png (RGB, PSNR over all channels). */
+static void check_golden(const char *name, const ck_gpu_frame *f)
+{
+    char golden[1024], got[1024], diff[1024];
+    snprintf(golden, sizeof golden, "%s/tests/golden/%s.png", CK_SOURCE_DIR, name);
+    snprintf(got, sizeof got, "%s/%s.png", out_dir, name);
+    snprintf(diff, sizeof diff, "%s/%s-diff.png", out_dir, name);
+    uint8_t *rgb = rgb_of(f);
+    ck_error err = {0};
+    if (regen) {
+        CK_CHECK(ck_image_write(golden, rgb, f->width, f->height, 3, (size_t)f->width * 3, &err) ==
+                 CK_OK);
+        printf("  regenerated %s\n", golden);
+        free(rgb);
+        return;
+    }
+    int gw = 0, gh = 0;
+    uint8_t *g = ck_image_read(golden, &gw, &gh, &err);
+    ck_image_write(got, rgb, f->width, f->height, 3, (size_t)f->width * 3, NULL);
+    if (!g) {
+        fprintf(stderr, "golden %s: %s (run scripts/regen-goldens.sh deliberately)\n", name,
+                err.msg);
+        CK_CHECK(g != NULL);
+        free(rgb);
+        return;
+    }
+    if (gw != f->width || gh != f->height) {
+        fprintf(stderr, "golden %s: size %dx%d, frame %dx%d\n", name, gw, gh, f->width, f->height);
+        CK_CHECK(gw == f->width && gh == f->height);
+        free(g);
+        free(rgb);
+        return;
+    }
+    double se = 0;
+    uint8_t *d = malloc((size_t)gw * gh * 3);
+    for (size_t i = 0; i < (size_t)gw * gh; i++)
+        for (int c = 0; c < 3; c++) {
+            int e = (int)rgb[i * 3 + c] - (int)g[i * 4 + c];
+            se += (double)e * e;
+            int v = abs(e) * 8;
+            d[i * 3 + c] = (uint8_t)(v > 255 ? 255 : v);
+        }
+    double mse = se / ((double)gw * gh * 3);
+    double psnr = mse > 0 ? 10.0 * log10(255.0 * 255.0 / mse) : 99.0;
+    if (psnr < MIN_PSNR) {
+        ck_image_write(diff, d, gw, gh, 3, (size_t)gw * 3, NULL);
+        fprintf(stderr, "golden %s: PSNR %.2f dB < %.0f dB; frame %s, diff (x8) %s\n", name, psnr,
+                MIN_PSNR, got, diff);
+    } else {
+        printf("  golden %-28s PSNR %s%.2f dB\n", name, psnr >= 99 ? ">= " : "", psnr);
+    }
+    CK_CHECK(psnr >= MIN_PSNR);
+    free(d);
+    free(g);
+    free(rgb);
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* ---- generated media ---- */
+static void make_media(void)
+{
+    /* A PNG with alpha: a soft disc, red to yellow. */
+    int w = 96, h = 96;
+    uint8_t *px = malloc((size_t)w * h * 4);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float dx = (x + 0.5f - w / 2.0f) / (w / 2.0f), dy = (y + 0.5f - h / 2.0f) / (h / 2.0f);
+            float r = sqrtf(dx * dx + dy * dy);
+            float a = r < 0.7f ? 1.0f : r > 1.0f ? 0.0f : (1.0f - r) / 0.3f;
+            uint8_t *p = px + ((size_t)y * w + x) * 4;
+            p[0] = 230;
+            p[1] = (uint8_t)(40 + 200 * (float)y / h);
+            p[2] = 30;
+            p[3] = (uint8_t)(a * 255 + 0.5f);
+        }
+    char path[512];
+    snprintf(path, sizeof path, "%s/disc.png", tmp_dir);
+    CK_CHECK(ck_image_write(path, px, w, h, 4, (size_t)w * 4, NULL) == CK_OK);
+    free(px);
+    /* A JPEG checkerboard with thin lines, shown much smaller: aliasing without mipmaps. */
+    w = h = 512;
+    px = malloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = px + ((size_t)y * w + x) * 3;
+            bool on = ((x / 4) + (y / 4)) % 2;
+            p[0] = on ? 250 : 10;
+            p[1] = on ? 250 : 60;
+            p[2] = on ? 250 : 160;
+        }
+    snprintf(path, sizeof path, "%s/checker.jpg", tmp_dir);
+    CK_CHECK(ck_image_write(path, px, w, h, 3, (size_t)w * 3, NULL) == CK_OK);
+    free(px);
+    /* Not an image, and a truncated font. */
+    snprintf(path, sizeof path, "%s/corrupt.png", tmp_dir);
+    FILE *f = fopen(path, "wb");
+    fputs("\x89PNG\r\n\x1a\nthis is not really a png", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/corrupt.ttf", tmp_dir);
+    f = fopen(path, "wb");
+    char *font = NULL;
+    size_t len = 0;
+    CK_CHECK(ck_read_file(CK_SOURCE_DIR "/assets/fonts/TitilliumWeb-Regular.ttf", 0, &font, &len,
+                          NULL) == CK_OK);
+    fwrite(font, 1, len / 3, f);
+    fclose(f);
+    free(font);
+    snprintf(path, sizeof path, "%s/garbage.ttf", tmp_dir);
+    f = fopen(path, "wb");
+    fputs("definitely not a font, just some words in a file", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/bg.mp4", tmp_dir);
+    f = fopen(path, "wb"); /* the loader wants the file; the test uploads frames itself */
+    fclose(f);
+}
+
+/* Synthetic YUV 4:2:0 frame: colour bars (BT.709 limited) with a luma ramp at the bottom. */
+typedef struct yuv_frame {
+    uint8_t *y, *u, *v, *uv;
+    int w, h;
+} yuv_frame;
+
+static void make_yuv(yuv_frame *f, int w, int h, int phase)
+{
+    static const uint8_t bars[7][3] = {{180, 128, 128}, {168, 44, 136}, {145, 147, 44},
+                                       {133, 63, 52},   {63, 193, 204}, {51, 109, 212},
+                                       {28, 212, 120}};
+    f->w = w;
+    f->h = h;
+    f->y = malloc((size_t)w * h);
+    f->u = malloc((size_t)w * h / 4);
+    f->v = malloc((size_t)w * h / 4);
+    f->uv = malloc((size_t)w * h / 2);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int b = ((x + phase) * 7 / w) % 7;
+            f->y[(size_t)y * w + x] = y > h * 3 / 4 ? (uint8_t)(16 + 219 * x / (w - 1)) : bars[b][0];
+            if (x % 2 == 0 && y % 2 == 0) {
+                size_t c = (size_t)(y / 2) * (w / 2) + x / 2;
+                f->u[c] = y > h * 3 / 4 ? 128 : bars[b][1];
+                f->v[c] = y > h * 3 / 4 ? 128 : bars[b][2];
+                f->uv[c * 2] = f->u[c];
+                f->uv[c * 2 + 1] = f->v[c];
+            }
+        }
+}
+
+static void free_yuv(yuv_frame *f)
+{
+    free(f->y);
+    free(f->u);
+    free(f->v);
+    free(f->uv);
+}
+
+static ck_gpu_video_frame i420_of(const yuv_frame *f, int asset)
+{
+    return (ck_gpu_video_frame){asset, CK_GPU_PIX_YUV420P, f->w, f->h,
+                                {f->y, f->u, f->v}, {f->w, f->w / 2, f->w / 2}};
+}
+
+static ck_gpu_video_frame nv12_of(const yuv_frame *f, int asset)
+{
+    return (ck_gpu_video_frame){asset, CK_GPU_PIX_NV12, f->w, f->h, {f->y, f->uv, NULL},
+                                {f->w, f->w, 0}};
+}
+
+/* ---- the feature scene: one scene, one feature per second ---- */
+static const char *feature_scene_fmt =
+    "{\"format\": 1, \"id\": \"gpu-features\", \"duration\": 10,\n"
+    " \"canvas\": {\"width\": 640, \"height\": 360, \"fps\": 25, \"background\": \"#20304a\"},\n"
+    " \"fields\": {\"first_name\": {\"type\": \"string\"}, \"last_name\": {\"type\": \"string\"},\n"
+    "            \"long_name\": {\"type\": \"string\"}},\n"
+    " \"assets\": {\n"
+    "  \"regular\": {\"type\": \"font\", \"path\": \"%s/assets/fonts/TitilliumWeb-Regular.ttf\"},\n"
+    "  \"bold\": {\"type\": \"font\", \"path\": \"%s/assets/fonts/TitilliumWeb-Bold.ttf\"},\n"
+    "  \"fallback\": {\"type\": \"font\", \"path\": \"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf\"},\n"
+    "  \"disc\": {\"type\": \"image\", \"path\": \"disc.png\"},\n"
+    "  \"checker\": {\"type\": \"image\", \"path\": \"checker.jpg\"},\n"
+    "  \"bg\": {\"type\": \"video\", \"path\": \"bg.mp4\"},\n"
+    "  \"bg2\": {\"type\": \"video\", \"path\": \"bg.mp4\"}},\n"
+    " \"layers\": [\n"
+    /* 0-1 s: shapes */
+    "  {\"id\": \"solid\", \"type\": \"shape\", \"start\": 0, \"end\": 1, \"x\": 20, \"y\": 20,\n"
+    "   \"width\": 160, \"height\": 100, \"fill\": \"#e04040\"},\n"
+    "  {\"id\": \"card\", \"type\": \"shape\", \"start\": 0, \"end\": 1, \"x\": 220, \"y\": 20,\n"
+    "   \"width\": 200, \"height\": 140, \"radius\": 28, \"fill\": \"#ffffff\", \"fill2\": \"#3070ff\",\n"
+    "   \"gradient_angle\": 45, \"stroke\": \"#102040\", \"stroke_width\": 6},\n"
+    "  {\"id\": \"tilted\", \"type\": \"shape\", \"start\": 0, \"end\": 1, \"x\": 540, \"y\": 90,\n"
+    "   \"width\": 120, \"height\": 60, \"anchor_x\": 0.5, \"anchor_y\": 0.5, \"rotation\": 30,\n"
+    "   \"radius\": 12, \"fill\": \"#40e080\", \"opacity\": 0.6},\n"
+    "  {\"id\": \"grp\", \"type\": \"group\", \"start\": 0, \"end\": 1, \"x\": 40, \"y\": 200,\n"
+    "   \"opacity\": 0.5, \"children\": [\n"
+    "    {\"id\": \"g1\", \"type\": \"shape\", \"width\": 300, \"height\": 120, \"radius\": 60,\n"
+    "     \"fill\": \"#ffd000\"},\n"
+    "    {\"id\": \"g2\", \"type\": \"shape\", \"x\": 150, \"y\": 30, \"width\": 300, \"height\": 60,\n"
+    "     \"fill\": \"#ff00ff\", \"fill2\": \"#00ffff\", \"gradient_angle\": 90}]},\n"
+    /* 1-2 s: images */
+    "  {\"id\": \"disc1\", \"type\": \"image\", \"asset\": \"disc\", \"start\": 1, \"end\": 2,\n"
+    "   \"x\": 20, \"y\": 20, \"width\": 192, \"height\": 192},\n"
+    "  {\"id\": \"disc2\", \"type\": \"image\", \"asset\": \"disc\", \"start\": 1, \"end\": 2,\n"
+    "   \"x\": 120, \"y\": 120, \"width\": 160, \"height\": 160, \"opacity\": 0.5},\n"
+    "  {\"id\": \"check-small\", \"type\": \"image\", \"asset\": \"checker\", \"start\": 1, \"end\": 2,\n"
+    "   \"x\": 320, \"y\": 20, \"width\": 96, \"height\": 96},\n"
+    "  {\"id\": \"check-rot\", \"type\": \"image\", \"asset\": \"checker\", \"start\": 1, \"end\": 2,\n"
+    "   \"x\": 520, \"y\": 240, \"width\": 160, \"height\": 160, \"anchor_x\": 0.5,\n"
+    "   \"anchor_y\": 0.5, \"rotation\": -20},\n"
+    /* 2-3 s: video */
+    "  {\"id\": \"video\", \"type\": \"video\", \"asset\": \"bg\", \"start\": 2, \"end\": 3,\n"
+    "   \"width\": 640, \"height\": 360},\n"
+    "  {\"id\": \"video2\", \"type\": \"video\", \"asset\": \"bg2\", \"start\": 2, \"end\": 3,\n"
+    "   \"x\": 360, \"y\": 40, \"width\": 240, \"height\": 135, \"opacity\": 0.8},\n"
+    "  {\"id\": \"veil\", \"type\": \"shape\", \"start\": 2, \"end\": 3, \"x\": 40, \"y\": 220,\n"
+    "   \"width\": 300, \"height\": 100, \"radius\": 16, \"fill\": \"#00000080\"},\n"
+    /* 3-4 s: text: the name (accent, apostrophe), outline, shadow, bold, tiny */
+    "  {\"id\": \"name\", \"type\": \"text\", \"start\": 3, \"end\": 4, \"x\": 20, \"y\": 20,\n"
+    "   \"width\": 600, \"height\": 90, \"text\": \"{{first_name}} {{last_name}}\", \"font\": \"regular\",\n"
+    "   \"size\": 64, \"color\": \"#ffffff\"},\n"
+    "  {\"id\": \"outlined\", \"type\": \"text\", \"start\": 3, \"end\": 4, \"x\": 20, \"y\": 120,\n"
+    "   \"width\": 600, \"height\": 80, \"text\": \"Gentile signora\", \"font\": \"bold\", \"size\": 48,\n"
+    "   \"color\": \"#ffd000\", \"outline_width\": 3, \"outline_color\": \"#000000\"},\n"
+    "  {\"id\": \"shadowed\", \"type\": \"text\", \"start\": 3, \"end\": 4, \"x\": 20, \"y\": 210,\n"
+    "   \"width\": 600, \"height\": 70, \"text\": \"1.234,56 \u20ac al mese\", \"font\": \"regular\",\n"
+    "   \"size\": 40, \"color\": \"#ffffff\", \"shadow_color\": \"#000000c0\", \"shadow_dx\": 4,\n"
+    "   \"shadow_dy\": 4, \"shadow_blur\": 4},\n"
+    "  {\"id\": \"tiny\", \"type\": \"text\", \"start\": 3, \"end\": 4, \"x\": 20, \"y\": 300,\n"
+    "   \"width\": 600, \"height\": 40, \"text\": \"Piccolo testo: Nicol\u00f2 D'Angelo, 14 pt\",\n"
+    "   \"font\": \"regular\", \"size\": 14, \"color\": \"#e0e0e0\", \"rotation\": -2},\n"
+    /* 4-5 s: fit modes, boxes drawn behind */
+    "  {\"id\": \"box1\", \"type\": \"shape\", \"start\": 4, \"end\": 5, \"x\": 20, \"y\": 20,\n"
+    "   \"width\": 280, \"height\": 60, \"fill\": \"#ffffff20\"},\n"
+    "  {\"id\": \"fit-none\", \"type\": \"text\", \"start\": 4, \"end\": 5, \"x\": 20, \"y\": 20,\n"
+    "   \"width\": 280, \"height\": 60, \"text\": \"{{long_name}}\", \"font\": \"regular\", \"size\": 36,\n"
+    "   \"fit\": \"none\", \"color\": \"#ffffff\"},\n"
+    "  {\"id\": \"box2\", \"type\": \"shape\", \"start\": 4, \"end\": 5, \"x\": 20, \"y\": 110,\n"
+    "   \"width\": 280, \"height\": 60, \"fill\": \"#ffffff20\"},\n"
+    "  {\"id\": \"fit-shrink\", \"type\": \"text\", \"start\": 4, \"end\": 5, \"x\": 20, \"y\": 110,\n"
+    "   \"width\": 280, \"height\": 60, \"text\": \"{{long_name}}\", \"font\": \"regular\", \"size\": 36,\n"
+    "   \"min_size\": 8, \"fit\": \"shrink\", \"valign\": \"middle\", \"color\": \"#ffffff\"},\n"
+    "  {\"id\": \"box3\", \"type\": \"shape\", \"start\": 4, \"end\": 5, \"x\": 340, \"y\": 20,\n"
+    "   \"width\": 280, \"height\": 200, \"fill\": \"#ffffff20\"},\n"
+    "  {\"id\": \"fit-wrap\", \"type\": \"text\", \"start\": 4, \"end\": 5, \"x\": 340, \"y\": 20,\n"
+    "   \"width\": 280, \"height\": 200, \"text\": \"{{long_name}}\", \"font\": \"regular\", \"size\": 36,\n"
+    "   \"fit\": \"wrap\", \"max_lines\": 4, \"align\": \"center\", \"color\": \"#ffffff\"},\n"
+    /* 5-6 s: easing (ease-in-out on x, ease-out opacity, cubic-bezier scale) at t = 5.32 */
+    "  {\"id\": \"eased\", \"type\": \"shape\", \"start\": 5, \"end\": 6, \"y\": 60, \"width\": 80,\n"
+    "   \"height\": 80, \"radius\": 40, \"fill\": \"#ff8000\",\n"
+    "   \"x\": [{\"t\": 0, \"v\": 20, \"ease\": \"ease-in-out\"}, {\"t\": 1, \"v\": 540}]},\n"
+    "  {\"id\": \"faded\", \"type\": \"shape\", \"start\": 5, \"end\": 6, \"x\": 20, \"y\": 180,\n"
+    "   \"width\": 600, \"height\": 40, \"fill\": \"#ffffff\",\n"
+    "   \"opacity\": [{\"t\": 0, \"v\": 0, \"ease\": \"ease-out\"}, {\"t\": 1, \"v\": 1}]},\n"
+    "  {\"id\": \"bez\", \"type\": \"shape\", \"start\": 5, \"end\": 6, \"x\": 320, \"y\": 290,\n"
+    "   \"width\": 200, \"height\": 50, \"anchor_x\": 0.5, \"anchor_y\": 0.5, \"fill\": \"#80c0ff\",\n"
+    "   \"scale\": [{\"t\": 0, \"v\": 0.2, \"ease\": \"cubic-bezier(0.2, 1.4, 0.6, 1)\"}, {\"t\": 1, \"v\": 1}]},\n"
+    /* 6-7 s: fallback font glyphs */
+    "  {\"id\": \"fb\", \"type\": \"text\", \"start\": 6, \"end\": 7, \"x\": 20, \"y\": 60,\n"
+    "   \"width\": 600, \"height\": 120, \"text\": \"Scadenza \u2192 30 giorni \u2605\",\n"
+    "   \"font\": \"regular\", \"fallback_font\": \"fallback\", \"size\": 56, \"color\": \"#ffffff\"},\n"
+    "  {\"id\": \"fb2\", \"type\": \"text\", \"start\": 6, \"end\": 7, \"x\": 20, \"y\": 200,\n"
+    "   \"width\": 600, \"height\": 120, \"text\": \"\u03a9 \u2713 {{first_name}}\",\n"
+    "   \"font\": \"bold\", \"fallback_font\": \"fallback\", \"size\": 56, \"color\": \"#a0ffa0\"}\n"
+    " ]}\n";
+
+static const char *feature_record =
+    "{\"id\": \"p1\", \"first_name\": \"Nicol\u00f2\", \"last_name\": \"D'Angelo\",\n"
+    " \"long_name\": \"Maria Addolorata Concetta Immacolata D'Angelo\"}";
+
+typedef struct fixture {
+    ck_scene *s;
+    ck_binding *b;
+    ck_fontset *fs;
+    ck_records *r;
+    ck_timeline *tl;
+    ck_arena arena;
+} fixture;
+
+static void fixture_free(fixture *f)
+{
+    ck_timeline_destroy(&f->tl);
+    ck_records_destroy(&f->r);
+    ck_fontset_destroy(&f->fs);
+    ck_binding_destroy(&f->b);
+    ck_scene_destroy(&f->s);
+    ck_arena_free(&f->arena);
+}
+
+static void print_diags(const ck_diags *d)
+{
+    for (size_t i = 0; i < d->count; i++)
+        fprintf(stderr, "  %s:%d:%d: %s\n", d->items[i].file ? d->items[i].file : "",
+                d->items[i].line, d->items[i].col, d->items[i].msg);
+}
+
+static bool fixture_load(fixture *f, const char *json, const char *dir, const char *records,
+                         const char *records_path, long record)
+{
+    memset(f, 0, sizeof *f);
+    ck_diags d = {0};
+    ck_error err = {0};
+    if (json)
+        f->s = ck_scene_load_buffer(json, strlen(json), "features.json", dir, NULL, &d);
+    else
+        f->s = ck_scene_load(dir, NULL, &d);
+    if (f->s)
+        f->b = ck_binding_create(f->s, &d);
+    if (f->b)
+        f->fs = ck_fontset_create(f->s, &d);
+    if (f->fs && records)
+        f->r = ck_records_parse(f->s, records, strlen(records), "record.json", &d);
+    else if (f->fs && records_path)
+        f->r = ck_records_load(f->s, records_path, &d);
+    if (f->fs)
+        f->tl = ck_timeline_create(f->s, f->b, f->fs, &err);
+    bool ok = f->tl != NULL && (!records && !records_path ? true : f->r && f->r->count > 0);
+    if (ok)
+        ok = ck_timeline_set_record(f->tl, f->r ? &f->r->items[record] : NULL, "record.json",
+                                    NULL) == CK_OK;
+    if (!ok) {
+        print_diags(&d);
+        if (err.msg[0])
+            fprintf(stderr, "  %s\n", err.msg);
+    }
+    ck_diags_free(&d);
+    return ok;
+}
+
+static bool eval_at(fixture *f, double t, ck_drawlist *dl)
+{
+    ck_error err = {0};
+    ck_arena_reset(&f->arena);
+    int64_t frame = (int64_t)llround(t * f->s->fps);
+    if (ck_timeline_eval(f->tl, frame, &f->arena, dl, &err) != CK_OK) {
+        fprintf(stderr, "  eval %g: %s\n", t, err.msg);
+        return false;
+    }
+    return true;
+}
+
+static void test_features(void)
+{
+    char json[16384];
+    snprintf(json, sizeof json, feature_scene_fmt, CK_SOURCE_DIR, CK_SOURCE_DIR);
+    fixture f;
+    bool ok = fixture_load(&f, json, tmp_dir, feature_record, NULL, 0);
+    CK_CHECK(ok);
+    if (!ok) {
+        fixture_free(&f);
+        return;
+    }
+    ck_error err = {0};
+    ck_gpu_scene_params sp = {.width = OUT_W, .height = OUT_H, .outputs = CK_GPU_OUT_RGBA};
+    ck_gpu_scene *sg = ck_gpu_scene_create(gpu, f.s, f.fs, &sp, &err);
+    if (!sg)
+        fprintf(stderr, "  scene: %s\n", err.msg);
+    CK_CHECK(sg != NULL);
+    if (!sg) {
+        fixture_free(&f);
+        return;
+    }
+    yuv_frame y1, y2;
+    make_yuv(&y1, 320, 180, 0);
+    make_yuv(&y2, 160, 90, 40);
+    ck_gpu_video_frame vf[2] = {i420_of(&y1, ck_scene_asset(f.s, "bg")),
+                                nv12_of(&y2, ck_scene_asset(f.s, "bg2"))};
+    static const struct {
+        const char *name;
+        double t;
+    } shots[] = {{"shapes", 0.5}, {"images", 1.5}, {"video", 2.5}, {"text", 3.5},
+                 {"fit-modes", 4.5}, {"easing", 5.32}, {"fallback-font", 6.5}};
+    for (size_t i = 0; i < CK_ARRAY_LEN(shots); i++) {
+        ck_drawlist dl;
+        if (!eval_at(&f, shots[i].t, &dl)) {
+            CK_CHECK(0);
+            continue;
+        }
+        ck_gpu_frame fr;
+        bool video = strcmp(shots[i].name, "video") == 0;
+        ck_status st = ck_gpu_render(sg, &dl, video ? vf : NULL, video ? 2 : 0, &fr, &err);
+        if (st)
+            fprintf(stderr, "  render %s: %s\n", shots[i].name, err.msg);
+        CK_CHECK(st == CK_OK);
+        if (st == CK_OK)
+            check_golden(shots[i].name, &fr);
+    }
+    free_yuv(&y1);
+    free_yuv(&y2);
+    ck_gpu_scene_destroy(&sg);
+    CK_CHECK(sg == NULL);
+    fixture_free(&f);
+    CK_CHECK(validation_messages() == 0);
+}
+
+/* ---- the demo campaigns: each at a personal moment ---- */
+
+/* The first time (every 0.25 s) whose frame depends on personal data and draws the most
+ * text: the moment the viewer sees their own name or amount. */
+static double personal_moment(fixture *f)
+{
+    double best_t = 0;
+    size_t best = 0;
+    for (double t = 0; t < f->s->duration; t += 0.25) {
+        ck_drawlist dl;
+        if (!eval_at(f, t, &dl))
+            break;
+        if (!dl.deps)
+            continue;
+        size_t glyphs = 0;
+        for (size_t i = 0; i < dl.count; i++)
+            if (dl.items[i].kind == CK_DRAW_TEXT)
+                glyphs += dl.items[i].u.text.glyph_count;
+        if (glyphs > best) {
+            best = glyphs;
+            best_t = t;
+        }
+    }
+    return best_t;
+}
+
+static bool find_records(const char *scene_dir, char *out, size_t size)
+{
+    static const char *names[] = {"records.json", "sample-records.json", "sample.json",
+                                  "records.csv", "data.json"};
+    for (size_t i = 0; i < CK_ARRAY_LEN(names); i++) {
+        snprintf(out, size, "%s/%s", scene_dir, names[i]);
+        if (ck_file_exists(out))
+            return true;
+    }
+    /* Else any .json other than scene.json. */
+    DIR *d = opendir(scene_dir);
+    bool found = false;
+    struct dirent *e;
+    while (d && !found && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0 && strcmp(e->d_name, "scene.json")) {
+            snprintf(out, size, "%s/%s", scene_dir, e->d_name);
+            found = true;
+        }
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static void test_demo_campaigns(void)
+{
+    DIR *d = opendir(CK_SOURCE_DIR "/scenes");
+    if (!d) {
+        printf("  no scenes/ yet: demo campaign goldens skipped\n");
+        return;
+    }
+    static char names[32][256];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 32) {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/scenes/%s/scene.json", CK_SOURCE_DIR, e->d_name);
+        if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof names[0] && ck_file_exists(p))
+            memcpy(names[n++], e->d_name, strlen(e->d_name) + 1);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
+    for (int i = 0; i < n; i++) {
+        char dir[2048], rec[2400];
+        if (snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, names[i]) >= (int)sizeof dir)
+            continue;
+        if (!find_records(dir, rec, sizeof rec)) {
+            printf("  scenes/%s: no sample records, skipped\n", names[i]);
+            continue;
+        }
+        fixture f;
+        bool ok = fixture_load(&f, NULL, dir, NULL, rec, 0);
+        if (!ok) {
+            /* Scenes are written by another engineer in parallel; a scene that does not load
+             * is that module's test to fail, not ours. Report it loudly all the same. */
+            printf("  scenes/%s: does not load (see above), skipped\n", names[i]);
+            fixture_free(&f);
+            continue;
+        }
+        ck_error err = {0};
+        ck_gpu_scene_params sp = {.width = OUT_W, .height = OUT_H, .outputs = CK_GPU_OUT_RGBA};
+        ck_gpu_scene *sg = ck_gpu_scene_create(gpu, f.s, f.fs, &sp, &err);
+        if (!sg)
+            fprintf(stderr, "  scenes/%s: %s\n", names[i], err.msg);
+        CK_CHECK(sg != NULL);
+        double t = personal_moment(&f);
+        ck_drawlist dl;
+        if (sg && eval_at(&f, t, &dl)) {
+            ck_gpu_frame fr;
+            ck_status st = ck_gpu_render(sg, &dl, NULL, 0, &fr, &err);
+            if (st)
+                fprintf(stderr, "  scenes/%s: %s\n", names[i], err.msg);
+            CK_CHECK(st == CK_OK);
+            char golden[300];
+            if (snprintf(golden, sizeof golden, "demo-%s", names[i]) >= (int)sizeof golden)
+                golden[sizeof golden - 1] = '\0';
+            printf("  scenes/%s at %.2f s\n", names[i], t);
+            if (st == CK_OK)
+                check_golden(golden, &fr);
+        }
+        ck_gpu_scene_destroy(&sg);
+        fixture_free(&f);
+    }
+    CK_CHECK(validation_messages() == 0);
+}
+
+/* ---- hand-built scene for NV12, lifetime and bad input ---- */
+static ck_asset hand_assets[4];
+static ck_layer hand_layers[1];
+
+static ck_scene hand_scene(int w, int h)
+{
+    static char font[512], img[512], vid[512];
+    snprintf(font, sizeof font, "%s/assets/fonts/TitilliumWeb-SemiBold.ttf", CK_SOURCE_DIR);
+    snprintf(img, sizeof img, "%s/disc.png", tmp_dir);
+    snprintf(vid, sizeof vid, "%s/bg.mp4", tmp_dir);
+    hand_assets[0] = (ck_asset){.id = "font", .kind = CK_ASSET_FONT, .path = font};
+    hand_assets[1] = (ck_asset){.id = "disc", .kind = CK_ASSET_IMAGE, .path = img};
+    hand_assets[2] = (ck_asset){.id = "bg", .kind = CK_ASSET_VIDEO, .path = vid};
+    hand_assets[3] = (ck_asset){.id = "voice", .kind = CK_ASSET_AUDIO, .path = vid};
+    hand_layers[0] = (ck_layer){.id = "l0"};
+    ck_scene s = {.dir = tmp_dir, .file = "hand.json", .id = "hand", .width = w, .height = h,
+                  .fps = 25, .duration = 40, .frame_count = 1000,
+                  .background = {0.1f, 0.2f, 0.3f, 1}, .assets = hand_assets, .asset_count = 4,
+                  .layers = hand_layers, .layer_count = 1, .audio = 3};
+    return s;
+}
+
+static const ck_affine identity = {1, 0, 0, 1, 0, 0};
+
+/* A busy frame: video, gradient card, image, text with outline and shadow, moving with i. */
+static void hand_drawlist(ck_drawlist *dl, ck_draw *items, ck_glyph *glyphs, int i, int w, int h)
+{
+    const char *word = "Aa\xC3\xB2'Zg"; /* glyph ids below are arbitrary but valid */
+    (void)word;
+    memset(items, 0, sizeof(ck_draw) * 5);
+    items[0] = (ck_draw){.kind = CK_DRAW_VIDEO, .xf = identity, .w = (float)w, .h = (float)h,
+                         .opacity = 1};
+    items[0].u.video.asset = 2;
+    items[1] = (ck_draw){.kind = CK_DRAW_RECT, .xf = {0.9f, 0.2f, -0.2f, 0.9f, 40.0f + i % 50, 20},
+                         .w = 150, .h = 80, .opacity = 0.8f};
+    items[1].u.rect.p = (ck_shape_props){.radius = 16, .fill = {1, 1, 1, 1}, .gradient = true,
+                                         .fill2 = {0.9f, 0.1f, 0.4f, 0.7f}, .gradient_angle = 30,
+                                         .stroke = {0, 0, 0, 1}, .stroke_width = 3};
+    items[2] = (ck_draw){.kind = CK_DRAW_IMAGE, .xf = {1, 0, 0, 1, (float)(w - 110), 10},
+                         .w = 100, .h = 100, .opacity = 1};
+    items[2].u.image.asset = 1;
+    items[3] = (ck_draw){.kind = CK_DRAW_TEXT, .xf = {1, 0, 0, 1, 20, (float)(h - 70)}, .w = 300,
+                         .h = 60, .opacity = 1};
+    items[3].u.text.glyph_first = 0;
+    items[3].u.text.glyph_count = 6;
+    items[3].u.text.size = 40;
+    items[3].u.text.color = (ck_color){1, 0.85f, 0.2f, 1};
+    items[3].u.text.outline_width = 2;
+    items[3].u.text.outline_color = (ck_color){0, 0, 0, 1};
+    items[3].u.text.shadow_dx = 3;
+    items[3].u.text.shadow_dy = 3;
+    items[3].u.text.shadow_blur = 3;
+    items[3].u.text.shadow_color = (ck_color){0, 0, 0, 0.6f};
+    /* Glyph indices: a varying set so the atlas keeps growing for a while, then is reused. */
+    for (int g = 0; g < 6; g++)
+        glyphs[g] = (ck_glyph){.glyph = (uint32_t)(36 + (i * 7 + g * 13) % 300), .font = 0,
+                               .x = 40.0f * g, .y = 45};
+    items[4] = (ck_draw){.kind = CK_DRAW_RECT, .xf = identity, .w = (float)w, .h = 6,
+                         .opacity = 1};
+    items[4].u.rect.p.fill = (ck_color){(float)(i % 256) / 255.0f, 0.5f, 0.2f, 1};
+    *dl = (ck_drawlist){.frame = i, .t = i / 25.0, .width = w, .height = h,
+                        .background = {0.1f, 0.2f, 0.3f, 1}, .items = items, .count = 5,
+                        .glyphs = glyphs, .glyph_count = 6};
+}
+
+static int to_byte(double v)
+{
+    v = floor(v + 0.5);
+    return v < 0 ? 0 : v > 255 ? 255 : (int)v;
+}
+
+/* CPU reference of shaders/nv12.comp: BT.709 limited range, chroma = mean of each 2x2. */
+static void test_nv12(void)
+{
+    ck_scene s = hand_scene(640, 360);
+    ck_error err = {0};
+    ck_gpu_scene *sg = ck_gpu_scene_create(gpu, &s, NULL, NULL, &err);
+    if (!sg)
+        fprintf(stderr, "  nv12 scene: %s\n", err.msg);
+    CK_CHECK(sg != NULL);
+    if (!sg)
+        return;
+    yuv_frame y;
+    make_yuv(&y, 640, 360, 13);
+    ck_gpu_video_frame vf = i420_of(&y, 2);
+    ck_draw items[5];
+    ck_glyph glyphs[6];
+    ck_drawlist dl;
+    hand_drawlist(&dl, items, glyphs, 7, 640, 360);
+    ck_gpu_frame fr;
+    CK_CHECK(ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_OK);
+    CK_CHECK(fr.rgba && fr.y && fr.uv && fr.width == 640 && fr.height == 360);
+    int max_y = 0, max_c = 0;
+    const double kr = 0.2126, kg = 0.7152, kb = 0.0722;
+    for (int py = 0; fr.rgba && py < fr.height; py++)
+        for (int px = 0; px < fr.width; px++) {
+            const uint8_t *p = fr.rgba + (size_t)py * fr.rgba_stride + (size_t)px * 4;
+            double l = (kr * p[0] + kg * p[1] + kb * p[2]) / 255.0;
+            int e = abs(to_byte(16 + 219 * l) - fr.y[(size_t)py * fr.y_stride + px]);
+            if (e > max_y)
+                max_y = e;
+        }
+    for (int cy = 0; fr.rgba && cy < fr.height / 2; cy++)
+        for (int cx = 0; cx < fr.width / 2; cx++) {
+            double m[3] = {0, 0, 0};
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; i < 2; i++) {
+                    const uint8_t *p = fr.rgba + (size_t)(cy * 2 + j) * fr.rgba_stride +
+                                       (size_t)(cx * 2 + i) * 4;
+                    for (int c = 0; c < 3; c++)
+                        m[c] += p[c] / 255.0 / 4;
+                }
+            double l = kr * m[0] + kg * m[1] + kb * m[2];
+            int cb = to_byte(128 + 224 * (m[2] - l) / 1.8556);
+            int cr = to_byte(128 + 224 * (m[0] - l) / 1.5748);
+            const uint8_t *q = fr.uv + (size_t)cy * fr.uv_stride + (size_t)cx * 2;
+            int e1 = abs(cb - q[0]), e2 = abs(cr - q[1]);
+            if (e1 > max_c)
+                max_c = e1;
+            if (e2 > max_c)
+                max_c = e2;
+        }
+    printf("  NV12 vs CPU reference: max error Y %d, CbCr %d\n", max_y, max_c);
+    CK_CHECK(max_y <= 1);
+    CK_CHECK(max_c <= 1);
+    /* And the video round trip: the bars' YUV comes back within a few codes in flat areas. */
+    size_t at = (size_t)100 * fr.y_stride + 45; /* top-left bar, away from the drawn items */
+    CK_CHECK(abs((int)fr.y[at] - (int)y.y[(size_t)100 * 640 + 45]) <= 2);
+    free_yuv(&y);
+    ck_gpu_scene_destroy(&sg);
+    CK_CHECK(validation_messages() == 0);
+}
+
+static void test_lifetime(void)
+{
+    const int frames = 1000, w = 320, h = 180;
+    ck_scene s = hand_scene(w, h);
+    ck_error err = {0};
+    ck_gpu_stats st0, st1, st2;
+    ck_gpu_get_stats(gpu, &st0);
+    ck_gpu_scene *sg = ck_gpu_scene_create(gpu, &s, NULL, NULL, &err);
+    CK_CHECK(sg != NULL);
+    if (!sg)
+        return;
+    yuv_frame y;
+    make_yuv(&y, w, h, 0);
+    ck_draw items[5];
+    ck_glyph glyphs[6];
+    long rss_warm = 0;
+    int ok = 0, received = 0;
+    for (int i = 0; i < frames; i++) {
+        ck_drawlist dl;
+        hand_drawlist(&dl, items, glyphs, i, w, h);
+        ck_gpu_video_frame vf = i % 2 ? i420_of(&y, 2) : nv12_of(&y, 2);
+        if (ck_gpu_submit(sg, &dl, &vf, 1, &err) == CK_OK)
+            ok++;
+        else
+            fprintf(stderr, "  frame %d: %s\n", i, err.msg);
+        /* Keep two frames in flight: receive the oldest once the ring is full. */
+        if (ck_gpu_pending(sg) == 2 || i == frames - 1) {
+            while (ck_gpu_pending(sg) > 0) {
+                ck_gpu_frame fr;
+                if (ck_gpu_receive(sg, &fr, &err) == CK_OK && fr.y && fr.rgba)
+                    received++;
+                if (ck_gpu_pending(sg) < 2 && i != frames - 1)
+                    break;
+            }
+        }
+        if (i == 100) {
+            ck_gpu_get_stats(gpu, &st1);
+            rss_warm = rss_kib();
+        }
+    }
+    ck_gpu_get_stats(gpu, &st2);
+    long rss_end = rss_kib();
+    printf("  lifetime: %d frames, objects %lld -> %lld, device memory %llu -> %llu bytes, "
+           "RSS %ld -> %ld KiB\n",
+           frames, (long long)st1.live_objects, (long long)st2.live_objects,
+           (unsigned long long)st1.device_bytes, (unsigned long long)st2.device_bytes, rss_warm,
+           rss_end);
+    CK_CHECK(ok == frames);
+    CK_CHECK(received == frames);
+    CK_CHECK(st2.live_objects == st1.live_objects);
+    CK_CHECK(st2.device_bytes == st1.device_bytes);
+    CK_CHECK(rss_end - rss_warm < 8 * 1024);
+    free_yuv(&y);
+    ck_gpu_scene_destroy(&sg);
+    ck_gpu_stats st3;
+    ck_gpu_get_stats(gpu, &st3);
+    CK_CHECK(st3.live_objects == st0.live_objects);
+    CK_CHECK(st3.device_bytes == st0.device_bytes);
+    CK_CHECK(validation_messages() == 0);
+}
+
+static void expect_scene_error(ck_scene *s, int asset, const char *path, ck_status want,
+                               const char *needle)
+{
+    const char *old = s->assets[asset].path;
+    s->assets[asset].path = path;
+    ck_error err = {0};
+    ck_gpu_scene *sg = ck_gpu_scene_create(gpu, s, NULL, NULL, &err);
+    CK_CHECK(sg == NULL);
+    CK_CHECK(err.status == want);
+    if (!strstr(err.msg, needle) || !strstr(err.msg, s->assets[asset].id))
+        fprintf(stderr, "  unexpected message for %s: %s\n", path, err.msg);
+    CK_CHECK(strstr(err.msg, needle) != NULL);
+    CK_CHECK(strstr(err.msg, s->assets[asset].id) != NULL);
+    printf("  bad input ok: %s\n", err.msg);
+    ck_gpu_scene_destroy(&sg);
+    s->assets[asset].path = old;
+}
+
+static void test_bad_input(void)
+{
+    ck_gpu_stats st0;
+    ck_gpu_get_stats(gpu, &st0);
+    ck_scene s = hand_scene(320, 180);
+    char p[600];
+    snprintf(p, sizeof p, "%s/missing.png", tmp_dir);
+    expect_scene_error(&s, 1, p, CK_ERR_IO, "cannot read");
+    snprintf(p, sizeof p, "%s/corrupt.png", tmp_dir);
+    expect_scene_error(&s, 1, p, CK_ERR_PARSE, "cannot decode");
+    snprintf(p, sizeof p, "%s/garbage.ttf", tmp_dir);
+    expect_scene_error(&s, 0, p, CK_ERR_PARSE, "not a TrueType");
+    snprintf(p, sizeof p, "%s/corrupt.ttf", tmp_dir);
+    expect_scene_error(&s, 0, p, CK_ERR_PARSE, "corrupt font");
+    snprintf(p, sizeof p, "%s/missing.ttf", tmp_dir);
+    expect_scene_error(&s, 0, p, CK_ERR_IO, "cannot read");
+    /* Failed creations leave nothing behind. */
+    ck_gpu_stats st1;
+    ck_gpu_get_stats(gpu, &st1);
+    CK_CHECK(st1.live_objects == st0.live_objects);
+
+    ck_error err = {0};
+    ck_gpu_scene_params odd = {.width = 321, .height = 180};
+    CK_CHECK(ck_gpu_scene_create(gpu, &s, NULL, &odd, &err) == NULL &&
+             err.status == CK_ERR_UNSUPPORTED);
+
+    ck_gpu_scene *sg = ck_gpu_scene_create(gpu, &s, NULL, NULL, &err);
+    CK_CHECK(sg != NULL);
+    if (!sg)
+        return;
+    ck_draw items[5];
+    ck_glyph glyphs[6];
+    ck_drawlist dl;
+    ck_gpu_frame fr;
+    yuv_frame y;
+    make_yuv(&y, 320, 180, 0);
+
+    /* A video draw before any frame: not drawn, one warning, the frame still renders. */
+    hand_drawlist(&dl, items, glyphs, 0, 320, 180);
+    CK_CHECK(ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_OK);
+
+    ck_gpu_video_frame vf = i420_of(&y, 2);
+    vf.format = (ck_gpu_pixfmt)7;
+    CK_CHECK(ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_ERR_UNSUPPORTED);
+    printf("  bad input ok: %s\n", err.msg);
+    CK_CHECK(strstr(err.msg, "pixel format") != NULL);
+    vf = i420_of(&y, 2);
+    vf.width = 319;
+    CK_CHECK(ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_ERR_UNSUPPORTED);
+    vf = i420_of(&y, 1); /* an image asset */
+    CK_CHECK(ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_ERR_INVALID);
+    vf = i420_of(&y, 2);
+    vf.planes[2] = NULL;
+    CK_CHECK(ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_ERR_INVALID);
+
+    items[2].u.image.asset = 0; /* a font, not an image */
+    CK_CHECK(ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_ERR_INVALID);
+    printf("  bad input ok: %s\n", err.msg);
+    items[2].u.image.asset = 99;
+    CK_CHECK(ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_ERR_INVALID);
+    hand_drawlist(&dl, items, glyphs, 0, 320, 180);
+    items[3].u.text.glyph_count = 100;
+    CK_CHECK(ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_ERR_INVALID);
+    hand_drawlist(&dl, items, glyphs, 0, 320, 180);
+    glyphs[2].font = 1;
+    CK_CHECK(ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_ERR_INVALID);
+    /* A glyph id the font does not have: drawn as .notdef, logged once. */
+    hand_drawlist(&dl, items, glyphs, 0, 320, 180);
+    glyphs[1].glyph = 60000;
+    CK_CHECK(ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_OK);
+    /* Degenerate geometry: zero size, zero scale, NaN opacity. */
+    hand_drawlist(&dl, items, glyphs, 0, 320, 180);
+    items[1].w = 0;
+    items[2].xf = (ck_affine){0, 0, 0, 0, 10, 10};
+    items[4].opacity = NAN;
+    CK_CHECK(ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_OK);
+    /* Empty list: just the background. */
+    ck_drawlist empty = {.width = 320, .height = 180, .background = {1, 0, 0, 1}};
+    CK_CHECK(ck_gpu_render(sg, &empty, NULL, 0, &fr, &err) == CK_OK);
+    CK_CHECK(fr.rgba && fr.rgba[0] == 255 && fr.rgba[1] == 0 && fr.rgba[3] == 255);
+    /* Frames in flight: the third submit without a receive is refused, not queued. */
+    CK_CHECK(ck_gpu_submit(sg, &empty, NULL, 0, &err) == CK_OK);
+    CK_CHECK(ck_gpu_submit(sg, &empty, NULL, 0, &err) == CK_OK);
+    CK_CHECK(ck_gpu_submit(sg, &empty, NULL, 0, &err) == CK_ERR_LIMIT);
+    CK_CHECK(ck_gpu_render(sg, &empty, NULL, 0, &fr, &err) == CK_ERR_USAGE);
+    CK_CHECK(ck_gpu_receive(sg, &fr, &err) == CK_OK);
+    CK_CHECK(ck_gpu_receive(sg, &fr, &err) == CK_OK);
+    CK_CHECK(ck_gpu_receive(sg, &fr, &err) == CK_ERR_USAGE);
+    CK_CHECK(ck_gpu_submit(NULL, &empty, NULL, 0, &err) == CK_ERR_INVALID);
+    free_yuv(&y);
+    ck_gpu_scene_destroy(&sg);
+    ck_gpu_scene_destroy(&sg); /* NULL-safe */
+    CK_CHECK(validation_messages() == 0);
+}
+
+int main(void)
+{
+    ck_log_set(quiet_log, NULL, CK_LOG_INFO);
+    regen = getenv("CIAK_REGEN_GOLDENS") && strcmp(getenv("CIAK_REGEN_GOLDENS"), "1") == 0;
+    ck_error err = {0};
+    ck_gpu_params gp = {.validation = true};
+    gpu = ck_gpu_create(&gp, &err);
+    if (!gpu) {
+        printf("test_gpu: no usable Vulkan device: %s\n", err.msg);
+        /* Skip only where there is no device at all; anything else is a failure. */
+        return err.status == CK_ERR_NOT_FOUND && !getenv("CIAK_VK_DEVICE") ? 77 : 1;
+    }
+    printf("  device: %s\n", ck_gpu_device_name(gpu));
+    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/ciak-gpu-XXXXXX");
+    CK_CHECK(mkdtemp(tmp_dir) != NULL);
+    snprintf(out_dir, sizeof out_dir, "%s/gpu-test", CK_BUILD_DIR);
+    mkdir(out_dir, 0755);
+    make_media();
+
+    test_features();
+    test_demo_campaigns();
+    test_nv12();
+    test_bad_input();
+    test_lifetime();
+
+    ck_gpu_stats st;
+    ck_gpu_get_stats(gpu, &st);
+    printf("  validation messages: %llu, frames: %llu\n",
+           (unsigned long long)st.validation_messages, (unsigned long long)st.frames);
+    CK_CHECK(st.validation_messages == 0);
+    CK_CHECK(st.live_objects == 0);
+    ck_gpu_destroy(&gpu);
+    CK_CHECK(gpu == NULL);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "  could not remove %s\n", tmp_dir);
+    return ck_test_done("test_gpu");
+}

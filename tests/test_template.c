@@ -1,0 +1,616 @@
+/* test_template.c: Italian formatting, templates (every filter, every compile error) and the
+ * binding of a hand-built scene. */
+#include "ck_template.h"
+#include "ck_test.h"
+
+#include <stdlib.h>
+
+/* ---- a small scene, built by hand so this test does not depend on the scene parser ---- */
+
+static const char *gender_values[] = {"F", "M"};
+static const char *gender_labels[] = {"femmina", "maschio"};
+static const char *benefit_values[] = {"quattordicesima", "maggiorazione", "assegno"};
+static const char *benefit_labels[] = {"quattordicesima", "maggiorazione sociale",
+                                       "assegno al nucleo"};
+static const char *region_values[] = {"Lazio", "Molise", "Campania"};
+
+enum { F_FIRST, F_LAST, F_GENDER, F_DATE, F_AMOUNT, F_INST, F_MARRIED, F_BENEFITS, F_REGION, NF };
+
+static ck_field fields[NF];
+static ck_scene scene;
+static ck_value vals[NF];
+static ck_record rec = {.id = "p1", .values = vals, .line = 1};
+static ck_arena arena;
+
+static void make_scene(void)
+{
+    fields[F_FIRST] = (ck_field){.name = "first_name",
+                                 .type = CK_FIELD_STRING,
+                                 .required = true,
+                                 .max_length = 40,
+                                 .min = 1,
+                                 .max = 0};
+    fields[F_LAST] = (ck_field){
+        .name = "last_name", .type = CK_FIELD_STRING, .required = true, .min = 1, .max = 0};
+    fields[F_GENDER] = (ck_field){.name = "gender",
+                                  .type = CK_FIELD_ENUM,
+                                  .required = true,
+                                  .values = gender_values,
+                                  .labels = gender_labels,
+                                  .value_count = 2,
+                                  .min = 1,
+                                  .max = 0};
+    fields[F_DATE] = (ck_field){
+        .name = "payment_date", .type = CK_FIELD_DATE, .required = true, .min = 1, .max = 0};
+    fields[F_AMOUNT] = (ck_field){
+        .name = "amount", .type = CK_FIELD_MONEY, .required = true, .min = 0, .max = 100000000};
+    fields[F_INST] =
+        (ck_field){.name = "installments", .type = CK_FIELD_INTEGER, .min = 0, .max = 10000};
+    fields[F_MARRIED] =
+        (ck_field){.name = "is_married", .type = CK_FIELD_BOOLEAN, .min = 1, .max = 0};
+    fields[F_BENEFITS] = (ck_field){.name = "benefits",
+                                    .type = CK_FIELD_SET,
+                                    .values = benefit_values,
+                                    .labels = benefit_labels,
+                                    .value_count = 3,
+                                    .min = 1,
+                                    .max = 0};
+    fields[F_REGION] = (ck_field){.name = "region",
+                                  .type = CK_FIELD_ENUM,
+                                  .values = region_values,
+                                  .value_count = 3,
+                                  .min = 1,
+                                  .max = 0};
+    scene.fields = fields;
+    scene.field_count = NF;
+    scene.file = "scene.json";
+}
+
+static void set_str(int f, const char *s)
+{
+    vals[f] = (ck_value){.present = true, .str = s};
+}
+
+static void set_enum(int f, int k)
+{
+    vals[f] = (ck_value){.present = true, .i = k, .str = fields[f].values[k]};
+}
+
+static void set_int(int f, int64_t v)
+{
+    vals[f] = (ck_value){.present = true, .i = v};
+}
+
+static void set_date(int f, int y, int m, int d)
+{
+    vals[f] = (ck_value){.present = true, .i = ck_days_from_civil(y, m, d)};
+}
+
+static void set_set(int f, uint64_t bits)
+{
+    vals[f] = (ck_value){.present = true, .set = bits};
+}
+
+static void default_record(void)
+{
+    memset(vals, 0, sizeof vals);
+    set_str(F_FIRST, "MARIA");
+    set_str(F_LAST, "D'ANGELO");
+    set_enum(F_GENDER, 0);
+    set_date(F_DATE, 2025, 4, 1);
+    set_int(F_AMOUNT, 53869);
+    set_int(F_INST, 3);
+    set_int(F_MARRIED, 1);
+    set_set(F_BENEFITS, 7);
+    /* region absent */
+}
+
+static const char *render(const char *src)
+{
+    ck_error err = {0};
+    ck_template *t = ck_template_compile(&scene, src, &arena, &err);
+    if (!t) {
+        fprintf(stderr, "unexpected compile error in %s: col %d: %s\n", src, err.col, err.msg);
+        return NULL;
+    }
+    return ck_template_render(t, &rec, &arena);
+}
+
+/* Compiling `src` must fail at column `col` with a message containing `part`. */
+static void compile_error(const char *src, int col, const char *part)
+{
+    ck_error err = {0};
+    ck_template *t = ck_template_compile(&scene, src, &arena, &err);
+    CK_CHECK(t == NULL);
+    if (t)
+        fprintf(stderr, "  template compiled but should not: %s\n", src);
+    bool ok = err.col == col && strstr(err.msg, part) != NULL && err.line == 0;
+    CK_CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "  %s\n  got col %d \"%s\", expected col %d with \"%s\"\n", src, err.col,
+                err.msg, col, part);
+}
+
+/* ---- Italian formatting ---- */
+
+static void test_dates(void)
+{
+    char buf[64];
+    int32_t d = ck_days_from_civil(2025, 4, 1);
+    CK_CHECK(ck_it_date(buf, sizeof buf, d) == strlen("1 aprile 2025"));
+    CK_CHECK_STR(buf, "1 aprile 2025");
+    ck_it_weekday_date(buf, sizeof buf, d);
+    CK_CHECK_STR(buf, "marted\xC3\xAC 1 aprile 2025");
+    ck_it_weekday_date(buf, sizeof buf, ck_days_from_civil(2024, 2, 29));
+    CK_CHECK_STR(buf, "gioved\xC3\xAC 29 febbraio 2024");
+    ck_it_weekday_date(buf, sizeof buf, ck_days_from_civil(1999, 12, 31));
+    CK_CHECK_STR(buf, "venerd\xC3\xAC 31 dicembre 1999");
+    ck_it_date(buf, sizeof buf, ck_days_from_civil(1970, 1, 1));
+    CK_CHECK_STR(buf, "1 gennaio 1970");
+
+    /* Every weekday: 2025-01-06 was a Monday. */
+    static const char *const wd[] = {"luned\xC3\xAC",  "marted\xC3\xAC", "mercoled\xC3\xAC",
+                                     "gioved\xC3\xAC", "venerd\xC3\xAC", "sabato",
+                                     "domenica"};
+    for (int i = 0; i < 7; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "%s %d gennaio 2025", wd[i], 6 + i);
+        ck_it_weekday_date(buf, sizeof buf, ck_days_from_civil(2025, 1, 6 + i));
+        CK_CHECK_STR(buf, want);
+    }
+    /* Every month, and days without a leading zero. */
+    static const char *const months[] = {"gennaio",   "febbraio", "marzo",    "aprile",
+                                         "maggio",    "giugno",   "luglio",   "agosto",
+                                         "settembre", "ottobre",  "novembre", "dicembre"};
+    for (int m = 1; m <= 12; m++) {
+        char want[64];
+        snprintf(want, sizeof want, "9 %s 2030", months[m - 1]);
+        ck_it_date(buf, sizeof buf, ck_days_from_civil(2030, m, 9));
+        CK_CHECK_STR(buf, want);
+    }
+    /* Truncation keeps whole characters. */
+    size_t n = ck_it_weekday_date(buf, 7, d); /* "martedì" is 8 bytes: "ì" does not fit */
+    CK_CHECK(n == 6);
+    CK_CHECK_STR(buf, "marted");
+    CK_CHECK(ck_it_date(buf, 0, d) == 0);
+    /* Out of range: nothing, no crash. */
+    CK_CHECK(ck_it_date(buf, sizeof buf, INT32_MAX) == 0);
+    CK_CHECK(ck_it_date(buf, sizeof buf, INT32_MIN) == 0);
+}
+
+static void test_money(void)
+{
+    char buf[64];
+    static const struct {
+        int64_t cents;
+        const char *want;
+    } cases[] = {
+        {0, "0,00\xC2\xA0\xE2\x82\xAC"},
+        {5, "0,05\xC2\xA0\xE2\x82\xAC"},
+        {100, "1,00\xC2\xA0\xE2\x82\xAC"},
+        {53869, "538,69\xC2\xA0\xE2\x82\xAC"},
+        {123456, "1.234,56\xC2\xA0\xE2\x82\xAC"},
+        {-1250, "-12,50\xC2\xA0\xE2\x82\xAC"},
+        {-5, "-0,05\xC2\xA0\xE2\x82\xAC"},
+        {100000000, "1.000.000,00\xC2\xA0\xE2\x82\xAC"},
+        {123456789012, "1.234.567.890,12\xC2\xA0\xE2\x82\xAC"},
+        {INT64_MAX, "92.233.720.368.547.758,07\xC2\xA0\xE2\x82\xAC"},
+        {INT64_MIN, "-92.233.720.368.547.758,08\xC2\xA0\xE2\x82\xAC"},
+    };
+    for (size_t i = 0; i < CK_ARRAY_LEN(cases); i++) {
+        size_t n = ck_it_money(buf, sizeof buf, cases[i].cents);
+        CK_CHECK_STR(buf, cases[i].want);
+        CK_CHECK(n == strlen(cases[i].want));
+    }
+    /* The no-break space is U+00A0, right before the euro sign. */
+    ck_it_money(buf, sizeof buf, 100);
+    CK_CHECK(memcmp(buf + 4, "\xC2\xA0\xE2\x82\xAC", 5) == 0);
+    /* Truncation never splits the NBSP or the euro sign. */
+    CK_CHECK(ck_it_money(buf, 8, 123456) == 7);
+    CK_CHECK_STR(buf, "1.234,5");
+    CK_CHECK(ck_it_money(buf, 10, 123456) == 8);
+    CK_CHECK_STR(buf, "1.234,56");
+    CK_CHECK(ck_it_money(buf, 13, 123456) == 10);
+    CK_CHECK_STR(buf, "1.234,56\xC2\xA0");
+
+    static const struct {
+        int64_t n;
+        const char *want;
+    } nums[] = {{0, "0"},
+                {7, "7"},
+                {999, "999"},
+                {1000, "1.000"},
+                {1234, "1.234"},
+                {-1234, "-1.234"},
+                {1234567, "1.234.567"},
+                {INT64_MIN, "-9.223.372.036.854.775.808"}};
+    for (size_t i = 0; i < CK_ARRAY_LEN(nums); i++) {
+        ck_it_number(buf, sizeof buf, nums[i].n);
+        CK_CHECK_STR(buf, nums[i].want);
+    }
+}
+
+static void name_case(const char *in, const char *want)
+{
+    char buf[256];
+    size_t n = ck_it_name_case(buf, sizeof buf, in);
+    CK_CHECK_STR(buf, want);
+    CK_CHECK(n == strlen(want));
+}
+
+static void test_names(void)
+{
+    name_case("MARIA D'ANGELO", "Maria D'Angelo");
+    name_case("DE LUCA", "De Luca");
+    name_case("DELL'ACQUA", "Dell'Acqua");
+    name_case("NICOLO'", "Nicol\xC3\xB2");
+    name_case("FELICITA'", "Felicit\xC3\xA0");
+    name_case("NICOLO' ROSSI", "Nicol\xC3\xB2 Rossi");
+    name_case("NICOLO\xE2\x80\x99", "Nicol\xC3\xB2"); /* typographic apostrophe */
+    name_case("Nicol\xC3\xB2", "Nicol\xC3\xB2");
+    name_case("NICOL\xC3\x92", "Nicol\xC3\xB2"); /* NICOLÒ */
+    name_case("ANNA MARIA", "Anna Maria");
+    name_case("LO RUSSO", "Lo Russo");
+    name_case("D\xE2\x80\x99"
+              "AMICO",
+              "D\xE2\x80\x99"
+              "Amico"); /* D’AMICO */
+    name_case("DI GIOVANNI DELLA ROCCA", "Di Giovanni Della Rocca");
+    name_case("E'", "\xC3\x88"); /* È */
+    name_case("MOSE' NOE'", "Mos\xC3\xA8 No\xC3\xA8");
+    name_case("DE' MEDICI", "De' Medici"); /* elided article, not an accent */
+    name_case("maria-grazia", "Maria-Grazia");
+    name_case("  anna \t  maria  ", "Anna Maria");
+    name_case("\xC3\x89MILE ZOL\xC3\x80", "\xC3\x89mile Zol\xC3\xA0"); /* ÉMILE ZOLÀ */
+    name_case("\xC5\x81UKASZ \xC5\xBBU\xC5\x81"
+              "AWSKI",
+              "\xC5\x81ukasz \xC5\xBBu\xC5\x82"
+              "awski");                                                /* ŁUKASZ ŻUŁAWSKI */
+    name_case("\xC3\x98RSTED \xC3\x85SE", "\xC3\x98rsted \xC3\x85se"); /* ØRSTED ÅSE */
+    name_case("McDonald", "McDonald");                                 /* mixed case is kept */
+    name_case("SANT'ANNA", "Sant'Anna");
+    name_case("", "");
+    name_case("'", "'");
+    name_case("\xFF\xFE", "\xEF\xBF\xBD\xEF\xBF\xBD"); /* malformed bytes: U+FFFD */
+    /* Truncation keeps valid UTF-8. */
+    char buf[8];
+    CK_CHECK(ck_it_name_case(buf, sizeof buf, "NICOLO'") == 7);
+    CK_CHECK_STR(buf, "Nicol\xC3\xB2");
+    CK_CHECK(ck_it_name_case(buf, 7, "NICOLO'") == 5);
+    CK_CHECK_STR(buf, "Nicol");
+    CK_CHECK(ck_it_name_case(buf, sizeof buf, NULL) == 0);
+}
+
+/* ---- templates ---- */
+
+static void test_filters(void)
+{
+    default_record();
+    CK_CHECK_STR(render("Hello"), "Hello");
+    CK_CHECK_STR(render(""), "");
+    CK_CHECK_STR(render("{{first_name}}"), "MARIA");
+    CK_CHECK_STR(render("{{ first_name | name }}"), "Maria");
+    CK_CHECK_STR(render("Gentile {{gender|F:signora|M:signore}} {{first_name|name}} "
+                        "{{last_name|name}},"),
+                 "Gentile signora Maria D'Angelo,");
+    CK_CHECK_STR(render("{{last_name|name|upper}}"), "D'ANGELO");
+    CK_CHECK_STR(render("{{last_name|lower}}"), "d'angelo");
+    CK_CHECK_STR(render("{{gender|upper}}"), "FEMMINA"); /* enum text is its label */
+    CK_CHECK_STR(render("{{gender}}"), "femmina");
+    CK_CHECK_STR(render("{{payment_date|date}}"), "1 aprile 2025");
+    CK_CHECK_STR(render("{{payment_date|weekday_date}}"), "marted\xC3\xAC 1 aprile 2025");
+    CK_CHECK_STR(render("{{payment_date}}"), "1 aprile 2025");
+    CK_CHECK_STR(render("{{payment_date|date|upper}}"), "1 APRILE 2025");
+    CK_CHECK_STR(render("{{amount|euro}}"), "538,69\xC2\xA0\xE2\x82\xAC");
+    CK_CHECK_STR(render("{{amount}}"), "538,69\xC2\xA0\xE2\x82\xAC");
+    CK_CHECK_STR(render("{{installments}}"), "3");
+    CK_CHECK_STR(render("{{installments|plural:rata:rate}}"), "3 rate");
+    CK_CHECK_STR(render("{{installments|plural: rata : rate }}"), "3 rate");
+    CK_CHECK_STR(render("{{is_married}}"), "s\xC3\xAC");
+    CK_CHECK_STR(render("{{is_married|true:sposata|false:nubile}}"), "sposata");
+    CK_CHECK_STR(render("{{is_married|s\xC3\xAC:s|no:n}}"), "s");
+    CK_CHECK_STR(render("{{is_married|no:n|*:altro}}"), "altro");
+    CK_CHECK_STR(render("{{benefits|list}}"),
+                 "quattordicesima, maggiorazione sociale e assegno al nucleo");
+    CK_CHECK_STR(render("{{benefits}}"),
+                 "quattordicesima, maggiorazione sociale e assegno al nucleo");
+    CK_CHECK_STR(render("{{benefits|count}}"), "3");
+    CK_CHECK_STR(render("{{benefits|plural:prestazione:prestazioni}}"), "3 prestazioni");
+    CK_CHECK_STR(render("{{benefits|count|0:nessuna|1:una|*:varie}}"), "varie");
+    CK_CHECK_STR(render("{{benefits|count|plural:voce:voci}}"), "3 voci");
+    CK_CHECK_STR(render("{{gender|F:Gentile signora|M:Gentile signore|upper}}"), "GENTILE SIGNORA");
+    CK_CHECK_STR(render("{{gender|M:o|*:a}}"), "a");
+    CK_CHECK_STR(render("Car{{gender|F:a|M:o}} {{first_name|name}}"), "Cara Maria");
+    /* Choice texts are literal, spaces and colons included. */
+    CK_CHECK_STR(render("{{gender|F: ore 10:30 |M:x}}"), " ore 10:30 ");
+    CK_CHECK_STR(render("a {{{{b}} c"), "a {{b}} c");
+    CK_CHECK_STR(render("{{{{"), "{{");
+    CK_CHECK_STR(render("}} and { alone"), "}} and { alone");
+
+    /* Sets of one and two; the empty set. */
+    set_set(F_BENEFITS, 1);
+    CK_CHECK_STR(render("{{benefits|list}}"), "quattordicesima");
+    CK_CHECK_STR(render("{{benefits|plural:prestazione:prestazioni}}"), "1 prestazione");
+    CK_CHECK_STR(render("{{benefits|count|0:nessuna|1:una|*:varie}}"), "una");
+    set_set(F_BENEFITS, 6);
+    CK_CHECK_STR(render("{{benefits|list}}"), "maggiorazione sociale e assegno al nucleo");
+    set_set(F_BENEFITS, 0);
+    CK_CHECK_STR(render("[{{benefits|list}}]"), "[]");
+    CK_CHECK_STR(render("{{benefits|count}}"), "0");
+    CK_CHECK_STR(render("{{benefits|count|0:nessuna|1:una|*:varie}}"), "nessuna");
+    /* Labels fall back to the values. */
+    fields[F_BENEFITS].labels = NULL;
+    set_set(F_BENEFITS, 5);
+    CK_CHECK_STR(render("{{benefits|list}}"), "quattordicesima e assegno");
+    fields[F_BENEFITS].labels = benefit_labels;
+
+    /* Numbers. */
+    set_int(F_INST, 1);
+    CK_CHECK_STR(render("{{installments|plural:rata:rate}}"), "1 rata");
+    set_int(F_INST, 0);
+    CK_CHECK_STR(render("{{installments|plural:rata:rate}}"), "0 rate");
+    set_int(F_INST, 1234);
+    CK_CHECK_STR(render("{{installments|number}}"), "1.234");
+    CK_CHECK_STR(render("{{installments|plural:rata:rate}}"), "1.234 rate");
+    CK_CHECK_STR(render("{{installments|1234:tante|*:poche}}"), "tante");
+    set_int(F_AMOUNT, -1250);
+    CK_CHECK_STR(render("{{amount|euro}}"), "-12,50\xC2\xA0\xE2\x82\xAC");
+    set_int(F_MARRIED, 0);
+    CK_CHECK_STR(render("{{is_married|true:sposata|false:nubile}}"), "nubile");
+    CK_CHECK_STR(render("{{is_married}}"), "no");
+    set_enum(F_GENDER, 1);
+    CK_CHECK_STR(render("Gentile {{gender|F:signora|M:signore}}"), "Gentile signore");
+
+    /* Unicode names through the filters. */
+    set_str(F_FIRST, "NICOLO'");
+    set_str(F_LAST, "D\xE2\x80\x99"
+                    "AMICO");
+    CK_CHECK_STR(render("{{first_name|name}} {{last_name|name}}"), "Nicol\xC3\xB2 D\xE2\x80\x99"
+                                                                   "Amico");
+    set_str(F_FIRST, "Nicol\xC3\xB2");
+    CK_CHECK_STR(render("{{first_name|upper}}"), "NICOL\xC3\x92");
+    CK_CHECK_STR(render("{{first_name|upper|lower}}"), "nicol\xC3\xB2");
+
+    /* Absent optional values render as nothing, whatever the filters. */
+    CK_CHECK_STR(render("[{{region}}]"), "[]");
+    CK_CHECK_STR(render("[{{region|upper}}]"), "[]");
+    CK_CHECK_STR(render("[{{region|Lazio:a|*:b}}]"), "[]");
+    vals[F_BENEFITS].present = false;
+    CK_CHECK_STR(render("[{{benefits|list}}]"), "[]");
+    vals[F_INST].present = false;
+    CK_CHECK_STR(render("[{{installments|plural:rata:rate}}]"), "[]");
+    set_enum(F_REGION, 1);
+    CK_CHECK_STR(render("{{region}} {{region|upper}}"), "Molise MOLISE");
+
+    /* A long value renders whole (the builder grows past its inline buffer). */
+    char longname[600];
+    memset(longname, 'A', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    set_str(F_FIRST, longname);
+    const char *r = render("{{first_name|name}}");
+    CK_CHECK(r && strlen(r) == 599 && r[0] == 'A' && r[1] == 'a' && r[598] == 'a');
+
+    /* NULL template and NULL record do not crash. */
+    CK_CHECK_STR(ck_template_render(NULL, &rec, &arena), "");
+    ck_error err;
+    ck_template *t = ck_template_compile(&scene, "[{{first_name}}]", &arena, &err);
+    CK_CHECK_STR(ck_template_render(t, NULL, &arena), "[]");
+}
+
+static void test_deps(void)
+{
+    ck_error err;
+    ck_template *t =
+        ck_template_compile(&scene, "Ciao {{gender|F:a|M:o}} {{last_name|name}}", &arena, &err);
+    CK_CHECK(t && ck_template_deps(t) == ((1u << F_GENDER) | (1u << F_LAST)));
+    t = ck_template_compile(&scene, "Uguale per tutti {{{{", &arena, &err);
+    CK_CHECK(t && ck_template_deps(t) == 0);
+    CK_CHECK(ck_template_deps(NULL) == 0);
+}
+
+static void test_compile_errors(void)
+{
+    compile_error("Ciao {{nome}}", 6, "unknown field \"nome\"");
+    compile_error("Ciao {{first_nam}}", 6,
+                  "unknown field \"first_nam\" (did you mean "
+                  "\"first_name\"?)");
+    /* Columns count characters, not bytes. */
+    compile_error("Caff\xC3\xA8 {{nome}}", 7, "unknown field");
+    compile_error("{{first_name|nam}}", 14, "unknown filter \"nam\" (did you mean \"name\"?)");
+    compile_error("{{first_name|bold}}", 14, "unknown filter \"bold\"");
+    compile_error("{{first_name||name}}", 14, "empty filter");
+    compile_error("{{amount|date}}", 10, "filter \"date\" needs a date; amount is money");
+    compile_error("{{payment_date|euro}}", 16,
+                  "filter \"euro\" needs money; payment_date is a date");
+    compile_error("{{payment_date|date|euro}}", 21,
+                  "filter \"euro\" needs money; after \"date\" the value is text");
+    compile_error("{{first_name|number}}", 14, "filter \"number\" needs an integer");
+    compile_error("{{first_name|list}}", 14, "filter \"list\" needs a set");
+    compile_error("{{gender|count}}", 10, "filter \"count\" needs a set");
+    compile_error("{{amount|upper}}", 10, "filter \"upper\" needs text; amount is money");
+    compile_error("{{installments|weekday_date}}", 16, "needs a date");
+    compile_error("{{gender|F:signora}}", 10,
+                  "the choice does not cover M (add it, or a \"*:\" default)");
+    compile_error("{{region|Lazio:a}}", 10, "does not cover Molise, Campania (add them");
+    compile_error("{{gender|X:a|F:b|M:c}}", 10, "\"X\" is not a value of enum field gender (F, M)");
+    compile_error("{{gender|F:a|F:b|M:c}}", 14, "\"F\" is chosen twice");
+    compile_error("{{gender|F:a|M:b|*:c|*:d}}", 22, "default \"*\" is given twice");
+    compile_error("{{gender|:a|M:b}}", 10, "needs a value before ':'");
+    compile_error("{{first_name|A:b}}", 14,
+                  "a choice (value:text) works on enum, boolean and integer values; first_name "
+                  "is a string");
+    compile_error("{{gender|F:a|M:b|upper|F:c}}", 24,
+                  "a choice (value:text) works on enum, boolean and integer values; after "
+                  "\"upper\" the value is text");
+    compile_error(
+        "{{benefits|count|0:a|*:b|plural:x:y}}", 26,
+        "filter \"plural\" needs an integer or a set; after \"choice\" the value is text");
+    compile_error("{{is_married|true:sposata}}", 14, "does not cover false");
+    compile_error("{{is_married|forse:x|*:y}}", 14, "\"forse\" is not a boolean choice");
+    compile_error("{{installments|1:uno|2:due}}", 16, "needs a \"*:\" default");
+    compile_error("{{installments|1:uno|1:due|*:x}}", 22, "1 is chosen twice");
+    compile_error("{{installments|x:uno|*:x}}", 16, "\"x\" is not a number");
+    compile_error("{{installments|plural:rata}}", 16, "plural takes two forms");
+    compile_error("{{installments|plural}}", 16, "plural takes two forms");
+    compile_error("{{installments|plural:a:b:c}}", 16, "plural takes two forms");
+    compile_error("{{installments|plural::rate}}", 16, "plural takes two forms");
+    compile_error("{{first_name|plural:a:b}}", 14, "filter \"plural\" needs an integer or a set");
+    compile_error("Ciao {{first_name", 6, "\"{{\" is not closed");
+    compile_error("{{}}", 1, "expected a field name");
+    compile_error("x {{ | name}}", 3, "expected a field name");
+    compile_error("{{first name}}", 1, "\"first name\" is not a field name");
+    compile_error("{{a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r}}", 37, "too many filters");
+    compile_error("ok \xFF", 4, "not valid UTF-8");
+    /* Unknown field beats later problems; the first error is the one reported. */
+    compile_error("{{nome}} {{cognome}}", 1, "\"nome\"");
+}
+
+static void test_garbage(void)
+{
+    /* Random bytes and random template-ish text never crash the compiler. */
+    static const char alphabet[] = "{}|:*_ abcdefgijlmnoprstuFM0123456789'\"\\";
+    char src[128];
+    unsigned seed = 12345;
+    for (int round = 0; round < 20000; round++) {
+        int n = (int)(seed % 100);
+        for (int i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            src[i] = round % 2 ? (char)(1 + (seed >> 16) % 255)
+                               : alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+        }
+        src[n] = 0;
+        seed = seed * 1103515245u + 12345u;
+        ck_error err = {0};
+        ck_template *t = ck_template_compile(&scene, src, &arena, &err);
+        if (t)
+            (void)ck_template_render(t, &rec, &arena);
+        else
+            CK_CHECK(err.msg[0] != 0 && err.col >= 1);
+        if (round % 1000 == 0)
+            ck_arena_reset(&arena);
+    }
+}
+
+/* ---- binding ---- */
+
+static void test_binding(void)
+{
+    default_record();
+    ck_layer layers[5];
+    memset(layers, 0, sizeof layers);
+    /* 0: a group shown to women; 1: a text inside it, shown to the married; 2: a text for
+     * everybody; 3: an image with no condition; 4: a text under 1's group chain. */
+    layers[0] = (ck_layer){.id = "group", .type = CK_LAYER_GROUP, .parent = -1};
+    layers[0].when = (ck_src_text){"gender == \"F\"", {5, 20}, "layers[0].when"};
+    layers[1] = (ck_layer){.id = "greeting", .type = CK_LAYER_TEXT, .parent = 0};
+    layers[1].text.text = (ck_src_text){"Cara {{first_name|name}}", {8, 20}, "layers[1].text"};
+    layers[1].when = (ck_src_text){"is_married", {9, 20}, "layers[1].when"};
+    layers[2] = (ck_layer){.id = "title", .type = CK_LAYER_TEXT, .parent = -1};
+    layers[2].text.text = (ck_src_text){"La tua pensione", {12, 20}, "layers[2].text"};
+    layers[3] = (ck_layer){.id = "logo", .type = CK_LAYER_IMAGE, .parent = -1};
+    layers[4] = (ck_layer){.id = "amount", .type = CK_LAYER_TEXT, .parent = 1};
+    layers[4].text.text = (ck_src_text){"{{amount|euro}}", {14, 20}, "layers[4].text"};
+    ck_cue cues[1];
+    memset(cues, 0, sizeof cues);
+    cues[0].kind = CK_CUE_POPUP;
+    cues[0].title = (ck_src_text){"Pagamento del {{payment_date|date}}", {20, 18}, NULL};
+    cues[0].body = (ck_src_text){"{{benefits|list}}", {21, 18}, NULL};
+    cues[0].when = (ck_src_text){"amount > 0", {22, 18}, NULL};
+    ck_caption caps[1];
+    memset(caps, 0, sizeof caps);
+    caps[0].text = (ck_src_text){"{{gender|F:Gentile signora|M:Gentile signore}}", {30, 15}, NULL};
+    scene.layers = layers;
+    scene.layer_count = 5;
+    scene.cues = cues;
+    scene.cue_count = 1;
+    scene.captions = caps;
+    scene.caption_count = 1;
+
+    ck_diags diags = {0};
+    ck_binding *b = ck_binding_create(&scene, &diags);
+    CK_CHECK(b != NULL);
+    CK_CHECK(diags.errors == 0);
+    if (b) {
+        CK_CHECK(b->layer_text[0] == NULL && b->layer_text[3] == NULL);
+        CK_CHECK(b->layer_text[1] && b->layer_text[2] && b->layer_text[4]);
+        CK_CHECK(b->layer_when[0] && b->layer_when[1] && !b->layer_when[2]);
+        CK_CHECK(b->layer_deps[0] == (1u << F_GENDER));
+        CK_CHECK(b->layer_deps[1] == ((1u << F_GENDER) | (1u << F_MARRIED) | (1u << F_FIRST)));
+        CK_CHECK(b->layer_deps[2] == 0);
+        CK_CHECK(b->layer_deps[3] == 0);
+        CK_CHECK(b->layer_deps[4] == ((1u << F_GENDER) | (1u << F_MARRIED) | (1u << F_AMOUNT)));
+        CK_CHECK_STR(ck_template_render(b->layer_text[1], &rec, &arena), "Cara Maria");
+        CK_CHECK(ck_expr_eval(b->layer_when[0], &rec));
+        CK_CHECK_STR(ck_template_render(b->cue_title[0], &rec, &arena),
+                     "Pagamento del 1 aprile 2025");
+        CK_CHECK(b->cue_label[0] == NULL);
+        CK_CHECK(ck_expr_eval(b->cue_when[0], &rec));
+        CK_CHECK_STR(ck_template_render(b->caption_text[0], &rec, &arena), "Gentile signora");
+    }
+    ck_binding_destroy(&b);
+    CK_CHECK(b == NULL);
+    ck_binding_destroy(&b); /* NULL-safe */
+
+    /* Errors: every one is reported at its place in scene.json, and the binding fails. */
+    layers[2].text.text = (ck_src_text){"Ciao {{nome}}", {12, 20}, "layers[2].text"};
+    layers[3].when = (ck_src_text){"gendr == \"F\"", {13, 9}, "layers[3].when"};
+    cues[0].body = (ck_src_text){"{{amount|date}}", {21, 18}, NULL};
+    caps[0].text = (ck_src_text){"{{gender|F:x}}", {30, 15}, NULL};
+    b = ck_binding_create(&scene, &diags);
+    CK_CHECK(b == NULL);
+    CK_CHECK(diags.errors == 4);
+    if (diags.count == 4) {
+        ck_diag *d = diags.items;
+        CK_CHECK_STR(d[0].file, "scene.json");
+        CK_CHECK(d[0].line == 12 && d[0].col == 26);
+        CK_CHECK_STR(d[0].msg, "layers[2].text: unknown field \"nome\"");
+        CK_CHECK(d[1].line == 13 && d[1].col == 10);
+        CK_CHECK_STR(d[1].msg, "layers[3].when: unknown field \"gendr\" (did you mean "
+                               "\"gender\"?)");
+        CK_CHECK(d[2].line == 21 && d[2].col == 18 + 10);
+        CK_CHECK_STR(d[2].msg, "cues[0].body: filter \"date\" needs a date; amount is money");
+        CK_CHECK(d[3].line == 30 && d[3].col == 15 + 10);
+        CK_CHECK(strncmp(d[3].msg, "captions[0].text: the choice does not cover M", 45) == 0);
+    }
+    ck_diags_free(&diags);
+
+    /* A parent cycle (a malformed scene) cannot hang the dependency walk. */
+    layers[2].text.text = (ck_src_text){"x", {12, 20}, NULL};
+    layers[3].when = (ck_src_text){0};
+    cues[0].body = (ck_src_text){0};
+    caps[0].text = (ck_src_text){0};
+    layers[0].parent = 4;
+    b = ck_binding_create(&scene, &diags);
+    CK_CHECK(b != NULL);
+    if (b)
+        CK_CHECK(b->caption_text[0] && b->cue_body[0] == NULL);
+    ck_binding_destroy(&b);
+    ck_diags_free(&diags);
+    layers[0].parent = -1;
+
+    /* Too many fields. */
+    int saved = scene.field_count;
+    scene.field_count = CK_MAX_FIELDS + 1;
+    b = ck_binding_create(&scene, &diags);
+    CK_CHECK(b == NULL && diags.errors == 1);
+    ck_diags_free(&diags);
+    scene.field_count = saved;
+    scene.layers = NULL;
+    scene.layer_count = scene.cue_count = scene.caption_count = 0;
+    CK_CHECK(ck_binding_create(NULL, &diags) == NULL);
+}
+
+int main(void)
+{
+    make_scene();
+    test_dates();
+    test_money();
+    test_names();
+    test_filters();
+    test_deps();
+    test_compile_errors();
+    test_garbage();
+    test_binding();
+    ck_arena_free(&arena);
+    return ck_test_done("test_template");
+}
