@@ -205,7 +205,7 @@ static void test_json_array(void)
     ERR(&d, 5, "payment_date: \"2025-02-30\" is not a real date (YYYY-MM-DD)");
     ERR(&d, 6, "id: missing");
     ERR(&d, 7, "amount: required field missing");
-    ERR(&d, 8, "id: duplicate \"a\" (first on line 2)");
+    ERR(&d, 8, "id: the same id as the record on line 2");
     WARN(&d, 9, "unknown field \"xyz\" (not used by this scene)");
     WARN(&d, 9, "unknown field \"gendre\" (not used by this scene; did you mean \"gender\"?)");
     ERR(&d, 11, "last_name: contains a control character (U+0007)");
@@ -213,8 +213,7 @@ static void test_json_array(void)
         "amount: 538.69 has decimals; write cents as an integer (53869) or euros as "
         "text (\"538,69\")");
     ERR(&d, 14,
-        "amount: 2.000.000,00\xC2\xA0\xE2\x82\xAC is more than the maximum "
-        "1.000.000,00\xC2\xA0\xE2\x82\xAC");
+        "amount: more than the maximum 1.000.000,00\xC2\xA0\xE2\x82\xAC");
     ERR(&d, 15, "installments: expected an integer, got a number with decimals");
     ERR(&d, 16, "is_married: \"forse\" is not a boolean (true, false, si, no, 1, 0)");
     ERR(&d, 17,
@@ -226,7 +225,7 @@ static void test_json_array(void)
     ERR(&d, 21, "gender: required field missing");
     ERR(&d, 22, "region: \"Roma\" is not one of Lazio, Molise, Campania");
     ERR(&d, 23, "payment_date: \"01/04/2025\" is not a date in the form YYYY-MM-DD");
-    ERR(&d, 24, "installments: -1 is less than the minimum 0");
+    ERR(&d, 24, "installments: less than the minimum 0");
     ERR(&d, 25, "amount: \"abc\" is not an amount (cents as digits: 53869, or euros: \"538,69\")");
     ERR(&d, 28, "id: missing");
     ERR(&d, 29, "id: expected text, got a list");
@@ -400,7 +399,7 @@ static void test_csv(void)
     ERR(&d, 7, "id: missing");
     ERR(&d, 8, "amount: required field missing");
     ERR(&d, 10, "a quoted cell is not closed (missing '\"')");
-    ERR(&d, 9, "id: duplicate \"p2\" (first on line 3)");
+    ERR(&d, 9, "id: the same id as the record on line 3");
     ck_records_destroy(&r);
     ck_diags_free(&d);
 
@@ -564,7 +563,7 @@ static void test_many(void)
     CK_CHECK(r && r->count == 20000);
     CK_CHECK(d.errors == 1);
     CK_CHECK(has_diag(&d, CK_SEV_ERROR, "people.csv", 20002,
-                      "id: duplicate \"id12345\" (first on line 12347)"));
+                      "id: the same id as the record on line 12347"));
     CK_CHECK(ck_records_find(r, "id19999") == 19999);
     if (r && r->count == 20000)
         CK_CHECK(r->items[19999].values[F_AMOUNT].i == 19999);

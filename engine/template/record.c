@@ -315,15 +315,15 @@ static bool check_range(rparse *rp, const ck_field *f, int64_t v)
 {
     if (f->min > f->max)
         return true;
-    char a[64], b[64];
+    /* The value itself is not repeated: amounts are personal data, and these reports end up
+     * in operators' terminals and import logs. */
+    char b[64];
     if (v < f->min) {
-        rec_error(rp, "%s: %s is less than the minimum %s", f->name, num_text(f, v, a, sizeof a),
-                  num_text(f, f->min, b, sizeof b));
+        rec_error(rp, "%s: less than the minimum %s", f->name, num_text(f, f->min, b, sizeof b));
         return false;
     }
     if (v > f->max) {
-        rec_error(rp, "%s: %s is more than the maximum %s", f->name, num_text(f, v, a, sizeof a),
-                  num_text(f, f->max, b, sizeof b));
+        rec_error(rp, "%s: more than the maximum %s", f->name, num_text(f, f->max, b, sizeof b));
         return false;
     }
     return true;
@@ -742,11 +742,9 @@ static void finish_record(rparse *rp, const char *id, ck_value *values)
 {
     if (id) {
         int first = id_seen(rp, id);
-        if (first) {
-            char q[128];
-            rec_error(rp, "id: duplicate %s (first on line %d)",
-                      ck_tpl_quote(id, strlen(id), q, sizeof q), first);
-        }
+        /* Person ids are personal data: name the lines, not the id. */
+        if (first)
+            rec_error(rp, "id: the same id as the record on line %d", first);
     }
     if (rp->bad || !id || !values)
         return;
