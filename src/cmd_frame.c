@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FRAME_USAGE                                                                        \
-    "usage: ciak frame SCENE_DIR --at SECONDS -o FRAME.png [--data FILE] "                 \
+#define FRAME_USAGE                                                                                \
+    "usage: ciak frame SCENE_DIR --at SECONDS -o FRAME.png [--data FILE] "                         \
     "[--record N | --id ID] [--size WxH]\n"
 
 int ck_cmd_frame(int argc, char **argv)
@@ -77,8 +77,8 @@ int ck_cmd_frame(int argc, char **argv)
         goto fail;
     if (!(gpu = ck_gpu_create(NULL, &err)))
         goto fail;
-    ck_gpu_scene_params sp = {.width = width, .height = height, .outputs = CK_GPU_OUT_RGBA,
-                              .frames_in_flight = 1};
+    ck_gpu_scene_params sp = {
+        .width = width, .height = height, .outputs = CK_GPU_OUT_RGBA, .frames_in_flight = 1};
     if (!(sg = ck_gpu_scene_create(gpu, cs.scene, cs.fonts, &sp, &err)))
         goto fail;
     ck_gpu_frame fr;

@@ -42,7 +42,7 @@
 #include "ck_timeline.h"
 
 /* Glyph atlas: SDFs rasterised at this em size (px) with this distance range (px). */
-#define CK_GPU_SDF_SIZE 48
+#define CK_GPU_SDF_SIZE  48
 #define CK_GPU_SDF_RANGE 8
 
 typedef struct ck_gpu ck_gpu;
@@ -112,11 +112,11 @@ typedef enum ck_gpu_pixfmt {
 
 /* One decoded frame of a video asset. The bytes are copied during ck_gpu_submit. */
 typedef struct ck_gpu_video_frame {
-    int asset;               /* scene asset index (a video asset) */
+    int asset; /* scene asset index (a video asset) */
     ck_gpu_pixfmt format;
-    int width, height;       /* even, at most the device's image size limit */
+    int width, height; /* even, at most the device's image size limit */
     const uint8_t *planes[3];
-    int strides[3];          /* bytes per row of each plane */
+    int strides[3]; /* bytes per row of each plane */
 } ck_gpu_video_frame;
 
 /* ---- rendering ---- */
@@ -124,11 +124,11 @@ typedef struct ck_gpu_video_frame {
 /* A finished frame. The pointers stay valid until the next ck_gpu_receive on this scene (or
  * its destruction). Planes not requested in ck_gpu_scene_params.outputs are NULL. */
 typedef struct ck_gpu_frame {
-    int64_t frame;          /* the draw list's frame number */
+    int64_t frame; /* the draw list's frame number */
     int width, height;
-    const uint8_t *rgba;    /* width*4 bytes per row, rgba_stride apart */
+    const uint8_t *rgba; /* width*4 bytes per row, rgba_stride apart */
     size_t rgba_stride;
-    const uint8_t *y, *uv;  /* NV12: height rows of y_stride, height/2 rows of uv_stride */
+    const uint8_t *y, *uv; /* NV12: height rows of y_stride, height/2 rows of uv_stride */
     size_t y_stride, uv_stride;
 } ck_gpu_frame;
 
@@ -153,8 +153,8 @@ ck_status ck_gpu_render(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
 
 /* Writes 8-bit pixels (channels 1..4, `stride` bytes per row) as PNG, or JPEG (quality 90)
  * when the path ends in .jpg/.jpeg. */
-ck_status ck_image_write(const char *path, const uint8_t *px, int width, int height,
-                         int channels, size_t stride, ck_error *err);
+ck_status ck_image_write(const char *path, const uint8_t *px, int width, int height, int channels,
+                         size_t stride, ck_error *err);
 /* Reads a PNG/JPEG file as 8-bit RGBA (straight alpha), malloc'd; free() it. */
 uint8_t *ck_image_read(const char *path, int *width, int *height, ck_error *err);
 

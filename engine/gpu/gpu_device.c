@@ -11,8 +11,8 @@
 const char *gpu_vk_result_str(VkResult r)
 {
     switch (r) {
-#define R(x)                                                                               \
-    case x:                                                                                \
+#define R(x)                                                                                       \
+    case x:                                                                                        \
         return #x;
         R(VK_SUCCESS)
         R(VK_NOT_READY)
@@ -58,8 +58,8 @@ ck_status gpu_vk_fail(ck_gpu *gpu, ck_error *err, VkResult r, const char *call, 
     if (paren)
         *paren = '\0';
     ck_log(CK_LOG_ERROR, "vulkan: %s failed: %s (%s:%d)", c, gpu_vk_result_str(r), file, line);
-    ck_error_set(err, st, NULL, 0, 0, "Vulkan call %s failed: %s (%s:%d)", c,
-                 gpu_vk_result_str(r), file, line);
+    ck_error_set(err, st, NULL, 0, 0, "Vulkan call %s failed: %s (%s:%d)", c, gpu_vk_result_str(r),
+                 file, line);
     return st;
 }
 
@@ -74,7 +74,8 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL debug_cb(VkDebugUtilsMessageSeverityFlagBi
     if (sev & (VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
                VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)) {
         gpu->validation_messages++;
-        ck_log(CK_LOG_ERROR, "vulkan validation: %s", data && data->pMessage ? data->pMessage : "?");
+        ck_log(CK_LOG_ERROR, "vulkan validation: %s",
+               data && data->pMessage ? data->pMessage : "?");
     }
     return VK_FALSE;
 }
@@ -118,7 +119,8 @@ static bool icontains(const char *hay, const char *needle)
     size_t n = strlen(needle);
     for (; *hay; hay++) {
         size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
             i++;
         if (i == n)
             return true;
@@ -228,9 +230,9 @@ static ck_status pick_device(ck_gpu *gpu, const char *want, ck_error *err)
     gpu->queue_family = (uint32_t)find_queue(gpu->phys);
     vkGetPhysicalDeviceProperties(gpu->phys, &gpu->props);
     vkGetPhysicalDeviceMemoryProperties(gpu->phys, &gpu->mem);
-    ck_log(CK_LOG_INFO, "gpu: using device %d: %s (%s, Vulkan %u.%u)", best,
-           gpu->props.deviceName, type_str(gpu->props.deviceType),
-           VK_API_VERSION_MAJOR(gpu->props.apiVersion), VK_API_VERSION_MINOR(gpu->props.apiVersion));
+    ck_log(CK_LOG_INFO, "gpu: using device %d: %s (%s, Vulkan %u.%u)", best, gpu->props.deviceName,
+           type_str(gpu->props.deviceType), VK_API_VERSION_MAJOR(gpu->props.apiVersion),
+           VK_API_VERSION_MINOR(gpu->props.apiVersion));
     free(devs);
     return CK_OK;
 error:
@@ -308,7 +310,9 @@ ck_gpu *ck_gpu_create(const ck_gpu_params *params, ck_error *err)
     VkInstanceCreateInfo ici = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
         /* Chained so instance creation and destruction are checked too. */
-        .pNext = layer_count ? (void *)&features : debug_utils ? (void *)&dbg : NULL,
+        .pNext = layer_count   ? (void *)&features
+                 : debug_utils ? (void *)&dbg
+                               : NULL,
         .pApplicationInfo = &app,
         .enabledLayerCount = layer_count,
         .ppEnabledLayerNames = layers,
@@ -428,9 +432,10 @@ ck_status gpu_buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags u
     int type = -1;
     if (host) {
         /* Readback wants cached memory (fast CPU reads); take coherent too when there is. */
-        type = find_memory(gpu, req.memoryTypeBits,
-                           VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT |
-                               VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        type =
+            find_memory(gpu, req.memoryTypeBits,
+                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT |
+                            VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
         if (type < 0)
             type = find_memory(gpu, req.memoryTypeBits,
                                VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
@@ -622,8 +627,8 @@ error:
 }
 
 /* ---- image files ---- */
-ck_status ck_image_write(const char *path, const uint8_t *px, int width, int height,
-                         int channels, size_t stride, ck_error *err)
+ck_status ck_image_write(const char *path, const uint8_t *px, int width, int height, int channels,
+                         size_t stride, ck_error *err)
 {
     if (!path || !px || width <= 0 || height <= 0 || channels < 1 || channels > 4 ||
         stride < (size_t)width * (size_t)channels)

@@ -45,17 +45,17 @@ ck_status gpu_vk_fail(ck_gpu *gpu, ck_error *err, VkResult r, const char *call, 
 
 /* The one checking macro: every Vulkan call that returns a VkResult goes through it. Needs
  * `gpu`, `err`, a ck_status `st` and an `error:` label in the calling function. */
-#define VK_TRY(call)                                                                       \
-    do {                                                                                   \
-        VkResult vk_r_ = (call);                                                           \
-        if (vk_r_ != VK_SUCCESS) {                                                         \
-            st = gpu_vk_fail(gpu, err, vk_r_, #call, __FILE__, __LINE__);                  \
-            goto error;                                                                    \
-        }                                                                                  \
+#define VK_TRY(call)                                                                               \
+    do {                                                                                           \
+        VkResult vk_r_ = (call);                                                                   \
+        if (vk_r_ != VK_SUCCESS) {                                                                 \
+            st = gpu_vk_fail(gpu, err, vk_r_, #call, __FILE__, __LINE__);                          \
+            goto error;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* Object accounting for the lifetime test: every create counts +1, every destroy -1. */
-#define GPU_CREATED(gpu) ((gpu)->live_objects++)
+#define GPU_CREATED(gpu)   ((gpu)->live_objects++)
 #define GPU_DESTROYED(gpu) ((gpu)->live_objects--)
 
 /* A buffer with its own memory; host-visible ones stay mapped. */
@@ -94,7 +94,7 @@ void gpu_image_barrier(VkCommandBuffer cb, VkImage image, int levels, VkImageLay
 
 /* ---- the scene ---- */
 #define GPU_ATLAS_SIZE 2048
-#define GPU_MAX_SLOTS 9
+#define GPU_MAX_SLOTS  9
 
 /* One glyph in the atlas (texels; offsets in atlas px from the origin, y down). */
 typedef struct gpu_glyph {
@@ -107,14 +107,14 @@ typedef struct gpu_font {
     gpu_ttf *ttf;
     uint8_t *owned; /* file bytes when read here (no fontset) */
     int glyph_count;
-    bool warned;    /* one warning for out-of-range glyph ids */
+    bool warned; /* one warning for out-of-range glyph ids */
 } gpu_font;
 
 typedef struct gpu_texture {
-    gpu_image img[3];      /* images and the atlas use img[0]; video Y, U, V */
-    VkDescriptorSet set;   /* set 1 */
-    bool ready;            /* video: a frame has been uploaded */
-    bool warned;           /* video: "no frame" logged */
+    gpu_image img[3];    /* images and the atlas use img[0]; video Y, U, V */
+    VkDescriptorSet set; /* set 1 */
+    bool ready;          /* video: a frame has been uploaded */
+    bool warned;         /* video: "no frame" logged */
 } gpu_texture;
 
 /* One frame in flight. */
@@ -123,12 +123,12 @@ typedef struct gpu_slot {
     VkFence fence;
     gpu_image color;
     VkFramebuffer fb;
-    VkDescriptorSet inst_set;   /* set 0: the instance buffer */
-    VkDescriptorSet nv12_set;   /* compute: colour image + nv12 buffer */
-    gpu_buffer inst;            /* host-visible instances */
-    gpu_buffer upload;          /* host-visible staging (glyphs, video planes) */
-    gpu_buffer rgba;            /* host-visible readback */
-    gpu_buffer nv12;            /* host-visible, written by the compute shader */
+    VkDescriptorSet inst_set; /* set 0: the instance buffer */
+    VkDescriptorSet nv12_set; /* compute: colour image + nv12 buffer */
+    gpu_buffer inst;          /* host-visible instances */
+    gpu_buffer upload;        /* host-visible staging (glyphs, video planes) */
+    gpu_buffer rgba;          /* host-visible readback */
+    gpu_buffer nv12;          /* host-visible, written by the compute shader */
     int64_t frame;
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
 } gpu_slot;
@@ -146,22 +146,22 @@ struct ck_gpu_scene {
     const ck_scene *scene;
     int width, height; /* output px */
     unsigned outputs;
-    int in_flight;     /* max pending */
-    int slot_count;    /* in_flight + 1: one more slot is held by the last received frame */
+    int in_flight;  /* max pending */
+    int slot_count; /* in_flight + 1: one more slot is held by the last received frame */
 
     VkRenderPass pass;
     VkDescriptorSetLayout inst_layout, tex_layout, nv12_layout;
     VkPipelineLayout layout, nv12_playout;
     VkPipeline pipes[PIPE_COUNT];
     VkPipeline nv12_pipe;
-    VkSampler sampler;      /* linear, clamp, mipmapped */
+    VkSampler sampler; /* linear, clamp, mipmapped */
     VkDescriptorPool dpool;
     VkCommandPool cpool;
 
-    gpu_font *fonts;        /* by asset index; ttf NULL for non-fonts */
-    gpu_texture *textures;  /* by asset index: images and videos */
+    gpu_font *fonts;       /* by asset index; ttf NULL for non-fonts */
+    gpu_texture *textures; /* by asset index: images and videos */
     gpu_texture atlas;
-    gpu_glyph *glyphs;      /* open-addressing table */
+    gpu_glyph *glyphs; /* open-addressing table */
     size_t glyph_cap, glyph_used;
     int shelf_x, shelf_y, shelf_h; /* atlas packing */
     bool atlas_full_warned;

@@ -106,7 +106,7 @@ static const gpu_glyph *glyph_get(ck_gpu_scene *sg, int font, uint32_t glyph, ck
     }
     int w = 0, h = 0, xoff = 0, yoff = 0;
     uint8_t *px = gpu_ttf_sdf(f->ttf, (int)glyph, (float)CK_GPU_SDF_SIZE, CK_GPU_SDF_RANGE,
-                             SDF_DIST_SCALE, &w, &h, &xoff, &yoff);
+                              SDF_DIST_SCALE, &w, &h, &xoff, &yoff);
     gpu_glyph e = {.key = key};
     if (px && w > 0 && h > 0) {
         /* Shelf packing with a 1 px gap so bilinear filtering never reads a neighbour. */
@@ -202,8 +202,8 @@ static ck_status check_input(ck_gpu_scene *sg, const ck_drawlist *dl,
                 int f = dl->glyphs[d->u.text.glyph_first + k].font;
                 if (f < 0 || f >= s->asset_count || !sg->fonts[f].ttf)
                     return ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0,
-                                        "draw %zu (layer \"%s\"): glyph font %d is not a font",
-                                        i, layer, f);
+                                        "draw %zu (layer \"%s\"): glyph font %d is not a font", i,
+                                        layer, f);
             }
             break;
         default:
@@ -234,8 +234,8 @@ static ck_status check_input(ck_gpu_scene *sg, const ck_drawlist *dl,
             int row = p == 0 ? v->width : v->format == CK_GPU_PIX_NV12 ? v->width : v->width / 2;
             if (!v->planes[p] || v->strides[p] < row)
                 return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
-                                    "video asset \"%s\": plane %d missing or stride %d < %d", id,
-                                    p, v->strides[p], row);
+                                    "video asset \"%s\": plane %d missing or stride %d < %d", id, p,
+                                    v->strides[p], row);
         }
     }
     return CK_OK;
@@ -289,7 +289,7 @@ static void stage_plane(uint8_t *dst, uint8_t *dst2, const uint8_t *src, int str
 
 static int text_passes(const ck_draw *d, bool pass_on[3])
 {
-    pass_on[2] = d->u.text.shadow_color.a > 0;                                  /* shadow */
+    pass_on[2] = d->u.text.shadow_color.a > 0;                                 /* shadow */
     pass_on[1] = d->u.text.outline_width > 0 && d->u.text.outline_color.a > 0; /* outline */
     pass_on[0] = d->u.text.color.a > 0;                                        /* fill */
     return pass_on[0] + pass_on[1] + pass_on[2];
@@ -341,8 +341,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     size_t video_base = up_bytes;
     for (size_t i = 0; i < video_count; i++)
         up_bytes += (size_t)videos[i].width * videos[i].height * 3 / 2 + 16;
-    if (up_bytes && (st = ensure_buffer(gpu, &sl->upload, up_bytes,
-                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT, err)))
+    if (up_bytes &&
+        (st = ensure_buffer(gpu, &sl->upload, up_bytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, err)))
         goto fail;
     VkDeviceSize inst_bytes = (VkDeviceSize)(inst_count ? inst_count : 1) * sizeof(gpu_inst);
     if (sl->inst.size < inst_bytes) {
@@ -416,13 +416,12 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         VkDeviceSize offs[3] = {off, off + (size_t)w * h, off + (size_t)w * h + (size_t)cw * chh};
         for (int p = 0; p < 3; p++) {
             VkImage im = t->img[p].image;
-            gpu_image_barrier(cb, im, 1,
-                              t->ready ? VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL
-                                       : VK_IMAGE_LAYOUT_UNDEFINED,
-                              VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                              t->ready ? VK_ACCESS_SHADER_READ_BIT : 0,
-                              VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
-                              VK_PIPELINE_STAGE_TRANSFER_BIT);
+            gpu_image_barrier(
+                cb, im, 1,
+                t->ready ? VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL : VK_IMAGE_LAYOUT_UNDEFINED,
+                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, t->ready ? VK_ACCESS_SHADER_READ_BIT : 0,
+                VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
+                VK_PIPELINE_STAGE_TRANSFER_BIT);
             VkBufferImageCopy r = {
                 .bufferOffset = offs[p],
                 .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
@@ -463,8 +462,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     float push[4] = {(float)sg->width, (float)sg->height, (float)sg->width / (float)cw,
                      (float)sg->height / (float)chh};
     vkCmdPushConstants(cb, sg->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof push, push);
-    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 0, 1, &sl->inst_set,
-                            0, NULL);
+    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 0, 1, &sl->inst_set, 0,
+                            NULL);
     gpu_inst *insts = sl->inst.map;
     uint32_t ni = 0;
     int bound = -1;
@@ -514,8 +513,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             gpu_texture *t = &sg->textures[d->u.video.asset];
             if (!t->ready) {
                 if (!t->warned)
-                    ck_log(CK_LOG_WARN,
-                           "gpu: video asset \"%s\" has no frame uploaded: not drawn",
+                    ck_log(CK_LOG_WARN, "gpu: video asset \"%s\" has no frame uploaded: not drawn",
                            sg->scene->assets[d->u.video.asset].id);
                 t->warned = true;
                 continue;
@@ -543,8 +541,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                 float dy = pass == 2 ? d->u.text.shadow_dy : 0;
                 for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
                     const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
-                    uint32_t id = gl->glyph < (uint32_t)sg->fonts[gl->font].glyph_count ? gl->glyph
-                                                                                     : 0;
+                    uint32_t id =
+                        gl->glyph < (uint32_t)sg->fonts[gl->font].glyph_count ? gl->glyph : 0;
                     bool found;
                     const gpu_glyph *e = glyph_find(sg, glyph_key(gl->font, id), &found);
                     if (!found || e->w == 0)

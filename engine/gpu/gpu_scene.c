@@ -146,8 +146,10 @@ static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
     VkShaderModule vert = VK_NULL_HANDLE, frag[PIPE_COUNT] = {0}, comp = VK_NULL_HANDLE;
     if ((st = make_shader(gpu, ck_spv_quad_vert, ck_spv_quad_vert_size, &vert, err)) ||
         (st = make_shader(gpu, ck_spv_rect_frag, ck_spv_rect_frag_size, &frag[PIPE_RECT], err)) ||
-        (st = make_shader(gpu, ck_spv_image_frag, ck_spv_image_frag_size, &frag[PIPE_IMAGE], err)) ||
-        (st = make_shader(gpu, ck_spv_video_frag, ck_spv_video_frag_size, &frag[PIPE_VIDEO], err)) ||
+        (st =
+             make_shader(gpu, ck_spv_image_frag, ck_spv_image_frag_size, &frag[PIPE_IMAGE], err)) ||
+        (st =
+             make_shader(gpu, ck_spv_video_frag, ck_spv_video_frag_size, &frag[PIPE_VIDEO], err)) ||
         (st = make_shader(gpu, ck_spv_text_frag, ck_spv_text_frag_size, &frag[PIPE_TEXT], err)) ||
         (st = make_shader(gpu, ck_spv_nv12_comp, ck_spv_nv12_comp_size, &comp, err)))
         goto error;
@@ -365,12 +367,13 @@ static ck_status load_image(ck_gpu_scene *sg, int asset, ck_error *err)
     free(file);
     if (!px)
         return ck_error_set(err, CK_ERR_PARSE, s->file, a->pos.line, a->pos.col,
-                            "image asset \"%s\" (%s): cannot decode: %s (PNG and JPEG only)",
-                            a->id, a->path, reason ? reason : "unknown format");
+                            "image asset \"%s\" (%s): cannot decode: %s (PNG and JPEG only)", a->id,
+                            a->path, reason ? reason : "unknown format");
 
     int levels = mip_levels(w, h);
     size_t total = 0;
-    for (int l = 0, lw = w, lh = h; l < levels; l++, lw = lw > 1 ? lw / 2 : 1, lh = lh > 1 ? lh / 2 : 1)
+    for (int l = 0, lw = w, lh = h;
+         l<levels; l++, lw = lw> 1 ? lw / 2 : 1, lh = lh > 1 ? lh / 2 : 1)
         total += (size_t)lw * lh * 4;
     if ((st = gpu_buffer_create(gpu, total, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, true, &staging, err)))
         goto error;
@@ -453,8 +456,8 @@ static ck_status make_atlas(ck_gpu_scene *sg, ck_error *err)
                       VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
     VkClearColorValue zero = {{0, 0, 0, 0}};
     VkImageSubresourceRange range = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-    vkCmdClearColorImage(cb, sg->atlas.img[0].image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &zero,
-                         1, &range);
+    vkCmdClearColorImage(cb, sg->atlas.img[0].image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &zero, 1,
+                         &range);
     gpu_image_barrier(cb, sg->atlas.img[0].image, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                       VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
                       VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
@@ -517,8 +520,8 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
     };
     VK_TRY(vkCreateFramebuffer(gpu->device, &fbi, NULL, &sl->fb));
     GPU_CREATED(gpu);
-    if ((st = gpu_buffer_create(gpu, 64 * 1024, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true,
-                                &sl->inst, err)))
+    if ((st = gpu_buffer_create(gpu, 64 * 1024, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true, &sl->inst,
+                                err)))
         return st;
     if ((st = alloc_set(sg, sg->inst_layout, &sl->inst_set, err)))
         return st;
@@ -733,10 +736,10 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
             vkDestroyPipeline(dev, sg->pipes[i], NULL);
             GPU_DESTROYED(gpu);
         }
-#define DESTROY(fn, h)                                                                     \
-    if (h) {                                                                               \
-        fn(dev, h, NULL);                                                                  \
-        GPU_DESTROYED(gpu);                                                                \
+#define DESTROY(fn, h)                                                                             \
+    if (h) {                                                                                       \
+        fn(dev, h, NULL);                                                                          \
+        GPU_DESTROYED(gpu);                                                                        \
     }
     DESTROY(vkDestroyPipeline, sg->nv12_pipe)
     DESTROY(vkDestroyPipelineLayout, sg->layout)

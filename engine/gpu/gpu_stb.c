@@ -81,8 +81,8 @@ gpu_ttf *gpu_ttf_open(const uint8_t *data, size_t size, int *glyph_count, const 
         *reason = "not a font file (too small)";
         return NULL;
     }
-    uint32_t tag = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 |
-                   data[3];
+    uint32_t tag =
+        (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
     if (tag != 0x00010000u && tag != 0x4f54544fu /* OTTO */ && tag != 0x74727565u /* true */) {
         *reason = "not a TrueType/OpenType font (bad signature)";
         return NULL;
@@ -95,8 +95,7 @@ gpu_ttf *gpu_ttf_open(const uint8_t *data, size_t size, int *glyph_count, const 
     for (unsigned i = 0; i < ntables; i++) {
         const uint8_t *t = data + 12 + 16 * i;
         uint64_t off = (uint64_t)t[8] << 24 | (uint64_t)t[9] << 16 | (uint64_t)t[10] << 8 | t[11];
-        uint64_t len = (uint64_t)t[12] << 24 | (uint64_t)t[13] << 16 | (uint64_t)t[14] << 8 |
-                       t[15];
+        uint64_t len = (uint64_t)t[12] << 24 | (uint64_t)t[13] << 16 | (uint64_t)t[14] << 8 | t[15];
         if (off + len > size) {
             *reason = "corrupt font (a table lies outside the file)";
             return NULL;

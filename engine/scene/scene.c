@@ -12,533 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Growable array of fixed-size items, copied into the scene arena at the end. */
-typedef struct vec {
-    void *items;
-    int count, cap;
-    size_t size;
-} vec;
-
-static void *vec_push(vec *v)
-{
-    if (v->count == v->cap) {
-        int cap = v->cap ? v->cap * 2 : 16;
-        void *items = realloc(v->items, (size_t)cap * v->size);
-        if (!items)
-            return NULL;
-        v->items = items;
-        v->cap = cap;
-    }
-    void *p = (char *)v->items + (size_t)v->count * v->size;
-    memset(p, 0, v->size);
-    v->count++;
-    return p;
-}
-
-typedef struct parser {
-    ck_scene *s;
-    ck_diags *d;
-    const char *file;
-    ck_jsonpos *jp;
-    const ck_scene_params *params;
-    vec layers, keyframes, cues, captions;
-    int depth;
-} parser;
-
 #define MAX_DEPTH 16
-
-static ck_srcpos pos_of(parser *P, const json_t *v, const json_t *parent)
-{
-    /* jansson shares one object for each of true, false and null, so their positions are
-     * not their own: point at the containing object instead. */
-    if (!v || json_is_boolean(v) || json_is_null(v))
-        return ck_jsonpos_get(P->jp, parent);
-    return ck_jsonpos_get(P->jp, v);
-}
-
-static void perr(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void perr(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
-{
-    ck_srcpos pos = pos_of(P, v, parent);
-    va_list ap;
-    va_start(ap, fmt);
-    ck_diag_addv(P->d, CK_SEV_ERROR, P->file, pos.line, pos.col, fmt, ap);
-    va_end(ap);
-}
-
-static void pwarn(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void pwarn(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
-{
-    ck_srcpos pos = pos_of(P, v, parent);
-    va_list ap;
-    va_start(ap, fmt);
-    ck_diag_addv(P->d, CK_SEV_WARNING, P->file, pos.line, pos.col, fmt, ap);
-    va_end(ap);
-}
-
-static const char *json_type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "?";
-}
-
-/* Edit distance, for "did you mean" hints. */
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40)
-        return 99;
-    int row[41];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int prev = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int cur = row[j];
-            int sub = prev + (a[i - 1] != b[j - 1]);
-            int del = row[j] + 1, ins = row[j - 1] + 1;
-            row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-            prev = cur;
-        }
-    }
-    return row[lb];
-}
-
-static const char *suggest_prop(const char *const *kinds, const char *name)
-{
-    size_t n;
-    const ck_prop_desc *rows = ck_scene_props(&n);
-    const char *best = NULL;
-    int bestd = 3;
-    for (size_t i = 0; i < n; i++)
-        for (const char *const *k = kinds; *k; k++)
-            if (strcmp(rows[i].obj, *k) == 0) {
-                int dd = edit_distance(name, rows[i].name);
-                if (dd < bestd)
-                    bestd = dd, best = rows[i].name;
-            }
-    return best;
-}
-
-static const ck_prop_desc *find_row(const char *const *kinds, const char *name)
-{
-    for (const char *const *k = kinds; *k; k++) {
-        const ck_prop_desc *r = ck_props_find(*k, name);
-        if (r)
-            return r;
-    }
-    return NULL;
-}
-
-static bool valid_id(const char *s)
-{
-    if (!*s || strlen(s) > 64)
-        return false;
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-            return false;
-    return true;
-}
-
-static const char *path_join(parser *P, const char *path, const char *name)
-{
-    return path && *path ? ck_arena_printf(&P->s->arena, "%s.%s", path, name)
-                         : ck_arena_strdup(&P->s->arena, name);
-}
-
-static int find_asset(parser *P, const char *id)
-{
-    for (int i = 0; i < P->s->asset_count; i++)
-        if (strcmp(P->s->assets[i].id, id) == 0)
-            return i;
-    return -1;
-}
-
-static ck_asset_kind expected_asset_kind(const ck_prop_desc *r)
-{
-    if (strcmp(r->obj, "image") == 0)
-        return CK_ASSET_IMAGE;
-    if (strcmp(r->obj, "video") == 0)
-        return CK_ASSET_VIDEO;
-    if (strcmp(r->name, "audio") == 0)
-        return CK_ASSET_AUDIO;
-    return CK_ASSET_FONT;
-}
-
-static const char *const asset_kind_names[] = {"font", "image", "video", "audio"};
-
-static bool parse_ease(const char *s, ck_ease *e)
-{
-    static const char *const names[] = {"linear", "ease-in", "ease-out", "ease-in-out"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *e = (ck_ease){.kind = (ck_ease_kind)i};
-            return true;
-        }
-    if (strcmp(s, "hold") == 0) {
-        *e = (ck_ease){.kind = CK_EASE_HOLD};
-        return true;
-    }
-    float x1, y1, x2, y2;
-    char tail;
-    if (sscanf(s, "cubic-bezier(%f ,%f ,%f ,%f )%c", &x1, &y1, &x2, &y2, &tail) == 5 && tail == 0)
-        return false;
-    int used = 0;
-    if (sscanf(s, " cubic-bezier ( %f , %f , %f , %f )%n", &x1, &y1, &x2, &y2, &used) == 4 &&
-        s[used] == 0) {
-        /* As in CSS, the x control points must stay in [0, 1] so time runs forwards. */
-        if (x1 < 0 || x1 > 1 || x2 < 0 || x2 > 1 || !isfinite(y1) || !isfinite(y2))
-            return false;
-        *e = (ck_ease){CK_EASE_BEZIER, x1, y1, x2, y2};
-        return true;
-    }
-    return false;
-}
-
-static bool parse_keyframes(parser *P, const json_t *arr, const ck_prop_desc *r, ck_anim *out,
-                            const char *path);
-
-/* Validates one value against its row and stores it into `base` (when the row has a store). */
-static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const json_t *obj,
-                        void *base, const char *path)
-{
-    char *dst = (char *)base + r->offset;
-    const char *key = r->name;
-    switch (r->type) {
-    case CK_PT_NUMBER:
-    case CK_PT_INTEGER: {
-        if (r->type == CK_PT_INTEGER ? !json_is_integer(v) : !json_is_number(v)) {
-            perr(P, v, obj, "%s: expected %s, got %s", path,
-                 r->type == CK_PT_INTEGER ? "an integer" : "a number", json_type_name(v));
-            return false;
-        }
-        double x = json_number_value(v);
-        if (!isfinite(x) || (r->min <= r->max && (x < r->min || x > r->max))) {
-            perr(P, v, obj, "%s: %g is out of range (%g to %g)", path, x, r->min, r->max);
-            return false;
-        }
-        if (r->store == CK_ST_F32)
-            *(float *)dst = (float)x;
-        else if (r->store == CK_ST_F64)
-            *(double *)dst = x;
-        else if (r->store == CK_ST_I32)
-            *(int *)dst = (int)x;
-        return true;
-    }
-    case CK_PT_BOOL:
-        if (!json_is_boolean(v)) {
-            perr(P, v, obj, "%s: expected true or false, got %s", path, json_type_name(v));
-            return false;
-        }
-        if (r->store == CK_ST_BOOL)
-            *(bool *)dst = json_is_true(v);
-        return true;
-    case CK_PT_ANIM:
-        if (json_is_number(v)) {
-            double x = json_number_value(v);
-            if (r->min <= r->max && (x < r->min || x > r->max)) {
-                perr(P, v, obj, "%s: %g is out of range (%g to %g)", path, x, r->min, r->max);
-                return false;
-            }
-            ((ck_anim *)dst)->value = (float)x;
-            ((ck_anim *)dst)->kf_count = 0;
-            return true;
-        }
-        if (json_is_array(v))
-            return parse_keyframes(P, v, r, (ck_anim *)dst, path);
-        perr(P, v, obj, "%s: expected a number or a list of keyframes, got %s", path,
-             json_type_name(v));
-        return false;
-    case CK_PT_OBJECT:
-        if (!json_is_object(v)) {
-            perr(P, v, obj, "%s: expected an object, got %s", path, json_type_name(v));
-            return false;
-        }
-        return true;
-    case CK_PT_ARRAY:
-        /* Field values may also be an object: value -> Italian label. */
-        if (!json_is_array(v) && !(json_is_object(v) && strcmp(r->item, "string") == 0)) {
-            perr(P, v, obj, "%s: expected an array, got %s", path, json_type_name(v));
-            return false;
-        }
-        return true;
-    default:
-        break;
-    }
-    /* Everything else is a string. */
-    if (!json_is_string(v)) {
-        perr(P, v, obj, "%s: expected a string, got %s", path, json_type_name(v));
-        return false;
-    }
-    const char *str = json_string_value(v);
-    size_t len = json_string_length(v);
-    if (strlen(str) != len) {
-        perr(P, v, obj, "%s: the string contains a NUL character", path);
-        return false;
-    }
-    switch (r->type) {
-    case CK_PT_ID:
-        if (!valid_id(str)) {
-            perr(P, v, obj,
-                 "%s: \"%s\" is not a valid id (lower-case letters, digits, '-' and '_', "
-                 "at most 64)",
-                 path, str);
-            return false;
-        }
-        break;
-    case CK_PT_COLOR: {
-        ck_color c;
-        if (!ck_parse_color(str, &c)) {
-            perr(P, v, obj, "%s: \"%s\" is not a colour (#rrggbb or #rrggbbaa)", path, str);
-            return false;
-        }
-        if (r->store == CK_ST_COLOR)
-            *(ck_color *)dst = c;
-        return true;
-    }
-    case CK_PT_ENUM: {
-        int idx = ck_enum_index(r->enum_values, str);
-        if (idx < 0) {
-            perr(P, v, obj, "%s: \"%s\" is not one of %s", path, str, r->enum_values);
-            return false;
-        }
-        if (r->store == CK_ST_ENUM)
-            *(int *)dst = idx;
-        return true;
-    }
-    case CK_PT_DATE: {
-        int32_t days;
-        if (!ck_parse_date(str, &days)) {
-            perr(P, v, obj, "%s: \"%s\" is not a date (YYYY-MM-DD)", path, str);
-            return false;
-        }
-        break;
-    }
-    case CK_PT_URL:
-        if (strncmp(str, "https://", 8) != 0 || len < 12 || strpbrk(str, " \t\r\n\"<>")) {
-            perr(P, v, obj, "%s: \"%s\" is not an https:// address", path, str);
-            return false;
-        }
-        break;
-    case CK_PT_EASE: {
-        ck_ease e;
-        if (!parse_ease(str, &e)) {
-            perr(P, v, obj,
-                 "%s: unknown easing \"%s\" (linear, ease-in, ease-out, ease-in-out, hold, "
-                 "cubic-bezier(x1, y1, x2, y2) with x in 0..1)",
-                 path, str);
-            return false;
-        }
-        break;
-    }
-    case CK_PT_ASSET: {
-        if (r->store == CK_ST_NONE)
-            break; /* resolved by the caller once the assets are known (scene.audio) */
-        int idx = find_asset(P, str);
-        ck_asset_kind want = expected_asset_kind(r);
-        if (idx < 0) {
-            perr(P, v, obj, "%s: no asset with id \"%s\" in \"assets\"", path, str);
-            return false;
-        }
-        if (P->s->assets[idx].kind != want) {
-            perr(P, v, obj, "%s: asset \"%s\" is a %s, a %s is needed here", path, str,
-                 asset_kind_names[P->s->assets[idx].kind], asset_kind_names[want]);
-            return false;
-        }
-        if (r->store == CK_ST_ASSET)
-            *(int *)dst = idx;
-        return true;
-    }
-    case CK_PT_TEMPLATE:
-    case CK_PT_CONDITION:
-        if (!ck_utf8_valid(str, len)) {
-            perr(P, v, obj, "%s: not valid UTF-8 text", path);
-            return false;
-        }
-        if (r->type == CK_PT_CONDITION && len == 0) {
-            perr(P, v, obj, "%s: empty condition", path);
-            return false;
-        }
-        break;
-    default:
-        if (!ck_utf8_valid(str, len)) {
-            perr(P, v, obj, "%s: not valid UTF-8 text", path);
-            return false;
-        }
-        break;
-    }
-    (void)key;
-    if (r->store == CK_ST_STR) {
-        *(const char **)dst = ck_arena_strdup(&P->s->arena, str);
-    } else if (r->store == CK_ST_SRC) {
-        ck_src_text *t = (ck_src_text *)dst;
-        t->text = ck_arena_strdup(&P->s->arena, str);
-        t->pos = pos_of(P, v, obj);
-        t->path = ck_arena_strdup(&P->s->arena, path);
-    }
-    return true;
-}
-
-/* Applies the defaults of every stored row of `kinds` to `base`. */
-static void apply_defaults(const char *const *kinds, void *base)
-{
-    size_t n;
-    const ck_prop_desc *rows = ck_scene_props(&n);
-    for (size_t i = 0; i < n; i++) {
-        const ck_prop_desc *r = &rows[i];
-        bool mine = false;
-        for (const char *const *k = kinds; *k; k++)
-            mine |= strcmp(r->obj, *k) == 0;
-        if (!mine || r->store == CK_ST_NONE)
-            continue;
-        char *dst = (char *)base + r->offset;
-        switch (r->store) {
-        case CK_ST_F32:
-            if (!isnan(r->def))
-                *(float *)dst = (float)r->def;
-            break;
-        case CK_ST_F64:
-            if (!isnan(r->def))
-                *(double *)dst = r->def;
-            break;
-        case CK_ST_I32:
-            if (!isnan(r->def))
-                *(int *)dst = (int)r->def;
-            break;
-        case CK_ST_BOOL:
-            if (!isnan(r->def))
-                *(bool *)dst = r->def != 0;
-            break;
-        case CK_ST_COLOR:
-            if (r->def_str)
-                ck_parse_color(r->def_str, (ck_color *)dst);
-            break;
-        case CK_ST_ENUM:
-            *(int *)dst = r->def_str ? ck_enum_index(r->enum_values, r->def_str) : 0;
-            break;
-        case CK_ST_ANIM:
-            ((ck_anim *)dst)->value = (float)r->def;
-            break;
-        case CK_ST_ASSET:
-            *(int *)dst = -1;
-            break;
-        case CK_ST_STR:
-            if (r->def_str)
-                *(const char **)dst = r->def_str; /* static storage, lives forever */
-            break;
-        default:
-            break;
-        }
-    }
-}
-
-/* Checks every key of `obj` against the rows of `kinds`, stores the stored ones into `base`
- * and reports missing required properties. Returns false on any error. */
-static bool parse_props(parser *P, const json_t *obj, const char *const *kinds, void *base,
-                        const char *path)
-{
-    if (!json_is_object(obj)) {
-        perr(P, obj, NULL, "%s: expected an object, got %s", *path ? path : "scene",
-             json_type_name(obj));
-        return false;
-    }
-    apply_defaults(kinds, base);
-    bool ok = true;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
-        const ck_prop_desc *r = find_row(kinds, key);
-        const char *sub = path_join(P, path, key);
-        if (!r) {
-            const char *hint = suggest_prop(kinds, key);
-            if (hint)
-                perr(P, v, obj, "%s: unknown property \"%s\" (did you mean \"%s\"?)",
-                     *path ? path : "scene", key, hint);
-            else
-                perr(P, v, obj, "%s: unknown property \"%s\"", *path ? path : "scene", key);
-            ok = false;
-            continue;
-        }
-        ok &= store_value(P, r, v, obj, base, sub);
-    }
-    size_t n;
-    const ck_prop_desc *rows = ck_scene_props(&n);
-    for (size_t i = 0; i < n; i++)
-        for (const char *const *k = kinds; *k; k++)
-            if (rows[i].required && strcmp(rows[i].obj, *k) == 0 &&
-                !json_object_get(obj, rows[i].name)) {
-                perr(P, obj, NULL, "%s: missing required property \"%s\"", *path ? path : "scene",
-                     rows[i].name);
-                ok = false;
-            }
-    return ok;
-}
-
-static bool parse_keyframes(parser *P, const json_t *arr, const ck_prop_desc *r, ck_anim *out,
-                            const char *path)
-{
-    static const char *const kinds[] = {"keyframe", NULL};
-    if (json_array_size(arr) == 0) {
-        perr(P, arr, NULL, "%s: a keyframe list needs at least one keyframe", path);
-        return false;
-    }
-    bool ok = true;
-    uint32_t first = (uint32_t)P->keyframes.count;
-    double prev_t = -1;
-    size_t i;
-    json_t *jk;
-    json_array_foreach(arr, i, jk)
-    {
-        const char *kpath = ck_arena_printf(&P->s->arena, "%s[%zu]", path, i);
-        ck_keyframe *kf = vec_push(&P->keyframes);
-        if (!kf)
-            return false;
-        if (!parse_props(P, jk, kinds, kf, kpath)) {
-            ok = false;
-            continue;
-        }
-        json_t *je = json_object_get(jk, "ease");
-        if (je)
-            parse_ease(json_string_value(je), &kf->ease);
-        if (r->min <= r->max && (kf->v < r->min || kf->v > r->max)) {
-            perr(P, json_object_get(jk, "v"), jk, "%s.v: %g is out of range (%g to %g)", kpath,
-                 (double)kf->v, r->min, r->max);
-            ok = false;
-        }
-        if (kf->t <= prev_t) {
-            perr(P, json_object_get(jk, "t"), jk,
-                 "%s.t: keyframe times must increase (%g comes after %g)", kpath, kf->t, prev_t);
-            ok = false;
-        }
-        prev_t = kf->t;
-    }
-    out->kf_first = first;
-    out->kf_count = (uint32_t)json_array_size(arr);
-    out->value = P->keyframes.count > (int)first ? ((ck_keyframe *)P->keyframes.items)[first].v : 0;
-    return ok;
-}
 
 /* ---- top-level sections ---- */
 
@@ -547,7 +21,7 @@ static bool parse_fields(parser *P, const json_t *jf)
     static const char *const kinds[] = {"field", NULL};
     size_t n = json_object_size(jf);
     if (n > 64) {
-        perr(P, jf, NULL, "fields: %zu fields declared, at most 64 are supported", n);
+        ck_sp_perr(P, jf, NULL, "fields: %zu fields declared, at most 64 are supported", n);
         return false;
     }
     ck_field *fields = ck_arena_alloc(&P->s->arena, (n ? n : 1) * sizeof *fields);
@@ -562,47 +36,49 @@ static bool parse_fields(parser *P, const json_t *jf)
         ck_field *f = &fields[count++];
         f->name = ck_arena_strdup(&P->s->arena, name);
         f->min = 1, f->max = 0;
-        f->pos = pos_of(P, v, jf);
+        f->pos = ck_sp_pos_of(P, v, jf);
         bool name_ok = (name[0] >= 'a' && name[0] <= 'z') && strlen(name) <= 64;
         for (const char *c = name; *c; c++)
             name_ok &= (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_';
         if (!name_ok) {
-            perr(P, v, jf, "%s: field names are lower-case letters, digits and '_'", path);
+            ck_sp_perr(P, v, jf, "%s: field names are lower-case letters, digits and '_'", path);
             ok = false;
         } else if (strcmp(name, "id") == 0) {
-            perr(P, v, jf, "%s: \"id\" is implicit in every record and cannot be declared", path);
+            ck_sp_perr(P, v, jf, "%s: \"id\" is implicit in every record and cannot be declared",
+                       path);
             ok = false;
         }
-        if (!parse_props(P, v, kinds, f, path)) {
+        if (!ck_sp_parse_props(P, v, kinds, f, path)) {
             ok = false;
             continue;
         }
         json_t *jmin = json_object_get(v, "min"), *jmax = json_object_get(v, "max");
         if (jmin || jmax) {
             if (f->type != CK_FIELD_INTEGER && f->type != CK_FIELD_MONEY) {
-                perr(P, jmin ? jmin : jmax, v, "%s: min and max apply to integer and money", path);
+                ck_sp_perr(P, jmin ? jmin : jmax, v, "%s: min and max apply to integer and money",
+                           path);
                 ok = false;
             }
             f->min = jmin ? json_integer_value(jmin) : INT64_MIN;
             f->max = jmax ? json_integer_value(jmax) : INT64_MAX;
             if (f->min > f->max) {
-                perr(P, jmin ? jmin : jmax, v, "%s: min is larger than max", path);
+                ck_sp_perr(P, jmin ? jmin : jmax, v, "%s: min is larger than max", path);
                 ok = false;
             }
         }
         json_t *jv = json_object_get(v, "values");
         bool wants_values = f->type == CK_FIELD_ENUM || f->type == CK_FIELD_SET;
         if (wants_values && !jv) {
-            perr(P, v, jf, "%s: an %s field needs \"values\"", path,
-                 f->type == CK_FIELD_ENUM ? "enum" : "set");
+            ck_sp_perr(P, v, jf, "%s: an %s field needs \"values\"", path,
+                       f->type == CK_FIELD_ENUM ? "enum" : "set");
             ok = false;
         } else if (!wants_values && jv) {
-            perr(P, jv, v, "%s.values: only enum and set fields have values", path);
+            ck_sp_perr(P, jv, v, "%s.values: only enum and set fields have values", path);
             ok = false;
         } else if (jv) {
             size_t nv = json_is_array(jv) ? json_array_size(jv) : json_object_size(jv);
             if (nv == 0 || nv > 64) {
-                perr(P, jv, v, "%s.values: between 1 and 64 values needed", path);
+                ck_sp_perr(P, jv, v, "%s.values: between 1 and 64 values needed", path);
                 ok = false;
                 continue;
             }
@@ -615,7 +91,8 @@ static bool parse_fields(parser *P, const json_t *jf)
                 json_array_foreach(jv, idx, it)
                 {
                     if (!json_is_string(it) || !*json_string_value(it)) {
-                        perr(P, it, jv, "%s.values[%zu]: expected a non-empty string", path, idx);
+                        ck_sp_perr(P, it, jv, "%s.values[%zu]: expected a non-empty string", path,
+                                   idx);
                         ok = false;
                         continue;
                     }
@@ -629,7 +106,8 @@ static bool parse_fields(parser *P, const json_t *jf)
                 json_object_foreach(jv, vname, label)
                 {
                     if (!json_is_string(label)) {
-                        perr(P, label, jv, "%s.values.%s: the label must be a string", path, vname);
+                        ck_sp_perr(P, label, jv, "%s.values.%s: the label must be a string", path,
+                                   vname);
                         ok = false;
                         continue;
                     }
@@ -641,7 +119,8 @@ static bool parse_fields(parser *P, const json_t *jf)
             for (size_t a = 0; a < k; a++)
                 for (size_t b = a + 1; b < k; b++)
                     if (strcmp(f->values[a], f->values[b]) == 0) {
-                        perr(P, jv, v, "%s.values: \"%s\" is listed twice", path, f->values[a]);
+                        ck_sp_perr(P, jv, v, "%s.values: \"%s\" is listed twice", path,
+                                   f->values[a]);
                         ok = false;
                     }
         } else if (!json_is_array(jv) && jv) {
@@ -668,12 +147,12 @@ static bool parse_assets(parser *P, const json_t *ja)
         snprintf(path, sizeof path, "assets.%.100s", id);
         ck_asset *a = &assets[count];
         a->id = ck_arena_strdup(&P->s->arena, id);
-        a->pos = pos_of(P, v, ja);
-        if (!valid_id(id)) {
-            perr(P, v, ja, "%s: \"%s\" is not a valid asset id", path, id);
+        a->pos = ck_sp_pos_of(P, v, ja);
+        if (!ck_sp_valid_id(id)) {
+            ck_sp_perr(P, v, ja, "%s: \"%s\" is not a valid asset id", path, id);
             ok = false;
         }
-        if (!parse_props(P, v, kinds, a, path)) {
+        if (!ck_sp_parse_props(P, v, kinds, a, path)) {
             ok = false;
             continue;
         }
@@ -682,8 +161,8 @@ static bool parse_assets(parser *P, const json_t *ja)
         a->path = ck_arena_strdup(&P->s->arena, full);
         if (!P->params->skip_asset_check && !ck_file_exists(full)) {
             bool generated = strstr(a->rel_path, "assets/generated/") != NULL;
-            perr(P, json_object_get(v, "path"), v, "%s: file not found: %s%s", path, full,
-                 generated ? " (it is made by scripts/make-assets.sh)" : "");
+            ck_sp_perr(P, json_object_get(v, "path"), v, "%s: file not found: %s%s", path, full,
+                       generated ? " (it is made by scripts/make-assets.sh)" : "");
             ok = false;
         }
         count++;
@@ -714,11 +193,12 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
                         const char *path)
 {
     if (!json_is_object(jl)) {
-        perr(P, jl, NULL, "%s: expected a layer object, got %s", path, json_type_name(jl));
+        ck_sp_perr(P, jl, NULL, "%s: expected a layer object, got %s", path,
+                   ck_sp_json_type_name(jl));
         return false;
     }
     if (P->depth >= MAX_DEPTH) {
-        perr(P, jl, NULL, "%s: groups nested more than %d deep", path, MAX_DEPTH);
+        ck_sp_perr(P, jl, NULL, "%s: groups nested more than %d deep", path, MAX_DEPTH);
         return false;
     }
     json_t *jt = json_object_get(jl, "type");
@@ -726,33 +206,35 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
     int type = tname ? ck_enum_index("video|image|text|shape|group", tname) : -1;
     if (type < 0) {
         if (!jt)
-            perr(P, jl, NULL, "%s: missing required property \"type\"", path);
+            ck_sp_perr(P, jl, NULL, "%s: missing required property \"type\"", path);
         else
-            perr(P, jt, jl, "%s.type: expected one of video, image, text, shape, group, got %s%s%s",
-                 path, tname ? "\"" : "", tname ? tname : json_type_name(jt), tname ? "\"" : "");
+            ck_sp_perr(P, jt, jl,
+                       "%s.type: expected one of video, image, text, shape, group, got %s%s%s",
+                       path, tname ? "\"" : "", tname ? tname : ck_sp_json_type_name(jt),
+                       tname ? "\"" : "");
         return false;
     }
     int index = P->layers.count;
-    ck_layer *L = vec_push(&P->layers);
+    ck_layer *L = ck_sp_vec_push(&P->layers);
     if (!L)
         return false;
     const char *kinds[] = {"layer", ck_layer_type_str((ck_layer_type)type), NULL};
     ck_layer tmp = {0};
-    bool ok = parse_props(P, jl, kinds, &tmp, path);
+    bool ok = ck_sp_parse_props(P, jl, kinds, &tmp, path);
     tmp.parent = parent;
-    tmp.pos = pos_of(P, jl, NULL);
+    tmp.pos = ck_sp_pos_of(P, jl, NULL);
     tmp.path = path;
     json_t *js = json_object_get(jl, "start"), *je = json_object_get(jl, "end");
     tmp.start = js && json_is_number(js) ? json_number_value(js) : pstart;
     tmp.end = je && json_is_number(je) ? json_number_value(je) : pend;
     if (ok && tmp.end <= tmp.start) {
-        perr(P, je ? je : jl, jl, "%s: end (%g) must come after start (%g)", path, tmp.end,
-             tmp.start);
+        ck_sp_perr(P, je ? je : jl, jl, "%s: end (%g) must come after start (%g)", path, tmp.end,
+                   tmp.start);
         ok = false;
     }
     if (ok && tmp.end > P->s->duration + 1e-9) {
-        pwarn(P, je ? je : jl, jl, "%s: ends at %g s, after the video's end (%g s)", path, tmp.end,
-              P->s->duration);
+        ck_sp_pwarn(P, je ? je : jl, jl, "%s: ends at %g s, after the video's end (%g s)", path,
+                    tmp.end, P->s->duration);
     }
     if (type == CK_LAYER_VIDEO) {
         if (tmp.width <= 0)
@@ -761,17 +243,18 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
             tmp.height = (float)P->s->height;
     }
     if ((type == CK_LAYER_SHAPE || type == CK_LAYER_IMAGE) && (tmp.width <= 0 || tmp.height <= 0)) {
-        perr(P, jl, NULL, "%s: a %s layer needs a width and a height", path, tname);
+        ck_sp_perr(P, jl, NULL, "%s: a %s layer needs a width and a height", path, tname);
         ok = false;
     }
     if (type == CK_LAYER_TEXT && tmp.text.fit != CK_FIT_NONE && tmp.width <= 0) {
-        perr(P, jl, NULL, "%s: fit \"%s\" needs a box: set width (and height)", path,
-             tmp.text.fit == CK_FIT_SHRINK ? "shrink" : "wrap");
+        ck_sp_perr(P, jl, NULL, "%s: fit \"%s\" needs a box: set width (and height)", path,
+                   tmp.text.fit == CK_FIT_SHRINK ? "shrink" : "wrap");
         ok = false;
     }
     if (type == CK_LAYER_TEXT && tmp.text.min_size > tmp.text.size) {
-        perr(P, json_object_get(jl, "min_size"), jl, "%s.min_size: %g is larger than size (%g)",
-             path, (double)tmp.text.min_size, (double)tmp.text.size);
+        ck_sp_perr(P, json_object_get(jl, "min_size"), jl,
+                   "%s.min_size: %g is larger than size (%g)", path, (double)tmp.text.min_size,
+                   (double)tmp.text.size);
         ok = false;
     }
     if (type == CK_LAYER_SHAPE) {
@@ -786,8 +269,8 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
     for (int i = 0; i < P->layers.count - 1; i++) {
         const ck_layer *o = &((ck_layer *)P->layers.items)[i];
         if (tmp.id && o->id && strcmp(o->id, tmp.id) == 0) {
-            perr(P, json_object_get(jl, "id"), jl, "%s.id: \"%s\" is already used by %s", path,
-                 tmp.id, o->path);
+            ck_sp_perr(P, json_object_get(jl, "id"), jl, "%s.id: \"%s\" is already used by %s",
+                       path, tmp.id, o->path);
             ok = false;
         }
     }
@@ -813,12 +296,12 @@ static bool parse_cues(parser *P, const json_t *arr)
     json_array_foreach(arr, i, jc)
     {
         const char *path = ck_arena_printf(&P->s->arena, "interactive[%zu]", i);
-        ck_cue *c = vec_push(&P->cues);
+        ck_cue *c = ck_sp_vec_push(&P->cues);
         if (!c)
             return false;
         c->path = path;
-        c->pos = pos_of(P, jc, arr);
-        if (!parse_props(P, jc, kinds, c, path)) {
+        c->pos = ck_sp_pos_of(P, jc, arr);
+        if (!ck_sp_parse_props(P, jc, kinds, c, path)) {
             ok = false;
             continue;
         }
@@ -829,27 +312,29 @@ static bool parse_cues(parser *P, const json_t *arr)
         for (int k = 0; k < 2; k++) {
             const char *prop = need[c->kind][k];
             if (prop && !json_object_get(jc, prop)) {
-                perr(P, jc, arr, "%s: a %s needs \"%s\"", path,
-                     c->kind == CK_CUE_POPUP    ? "popup"
-                     : c->kind == CK_CUE_BUTTON ? "button"
-                                                : "chapter",
-                     prop);
+                ck_sp_perr(P, jc, arr, "%s: a %s needs \"%s\"", path,
+                           c->kind == CK_CUE_POPUP    ? "popup"
+                           : c->kind == CK_CUE_BUTTON ? "button"
+                                                      : "chapter",
+                           prop);
                 ok = false;
             }
         }
         if (c->kind != CK_CUE_CHAPTER && c->end <= c->start) {
-            perr(P, je ? je : jc, jc, "%s: end (%g) must come after start (%g)", path, c->end,
-                 c->start);
+            ck_sp_perr(P, je ? je : jc, jc, "%s: end (%g) must come after start (%g)", path, c->end,
+                       c->start);
             ok = false;
         }
         if (c->start >= P->s->duration) {
-            perr(P, json_object_get(jc, "start"), jc, "%s: starts after the video's end", path);
+            ck_sp_perr(P, json_object_get(jc, "start"), jc, "%s: starts after the video's end",
+                       path);
             ok = false;
         }
         for (int k = 0; k < P->cues.count - 1; k++)
             if (c->id && ((ck_cue *)P->cues.items)[k].id &&
                 strcmp(((ck_cue *)P->cues.items)[k].id, c->id) == 0) {
-                perr(P, json_object_get(jc, "id"), jc, "%s.id: \"%s\" is used twice", path, c->id);
+                ck_sp_perr(P, json_object_get(jc, "id"), jc, "%s.id: \"%s\" is used twice", path,
+                           c->id);
                 ok = false;
             }
     }
@@ -866,25 +351,26 @@ static bool parse_captions(parser *P, const json_t *arr)
     json_array_foreach(arr, i, jc)
     {
         const char *path = ck_arena_printf(&P->s->arena, "captions[%zu]", i);
-        ck_caption *c = vec_push(&P->captions);
+        ck_caption *c = ck_sp_vec_push(&P->captions);
         if (!c)
             return false;
-        c->pos = pos_of(P, jc, arr);
-        if (!parse_props(P, jc, kinds, c, path)) {
+        c->pos = ck_sp_pos_of(P, jc, arr);
+        if (!ck_sp_parse_props(P, jc, kinds, c, path)) {
             ok = false;
             continue;
         }
         if (c->end <= c->start) {
-            perr(P, jc, arr, "%s: end (%g) must come after start (%g)", path, c->end, c->start);
+            ck_sp_perr(P, jc, arr, "%s: end (%g) must come after start (%g)", path, c->end,
+                       c->start);
             ok = false;
         } else if (c->start < prev_end - 1e-9) {
-            perr(P, json_object_get(jc, "start"), jc,
-                 "%s: starts at %g s, before the previous caption ends (%g s)", path, c->start,
-                 prev_end);
+            ck_sp_perr(P, json_object_get(jc, "start"), jc,
+                       "%s: starts at %g s, before the previous caption ends (%g s)", path,
+                       c->start, prev_end);
             ok = false;
         } else if (c->end > P->s->duration + 1e-9) {
-            perr(P, json_object_get(jc, "end"), jc, "%s: ends after the video's end (%g s)", path,
-                 P->s->duration);
+            ck_sp_perr(P, json_object_get(jc, "end"), jc, "%s: ends after the video's end (%g s)",
+                       path, P->s->duration);
             ok = false;
         }
         prev_end = c->end;
@@ -896,12 +382,13 @@ static bool parse_availability(parser *P, const json_t *ja)
 {
     static const char *const kinds[] = {"availability", NULL};
     ck_availability *av = &P->s->availability;
-    if (!parse_props(P, ja, kinds, av, "availability"))
+    if (!ck_sp_parse_props(P, ja, kinds, av, "availability"))
         return false;
     json_t *days = json_object_get(ja, "days_after"), *field = json_object_get(ja, "field"),
            *until = json_object_get(ja, "until");
     if (until && (days || field)) {
-        perr(P, ja, NULL, "availability: use either \"until\" or \"days_after\" with \"field\"");
+        ck_sp_perr(P, ja, NULL,
+                   "availability: use either \"until\" or \"days_after\" with \"field\"");
         return false;
     }
     if (until) {
@@ -910,15 +397,15 @@ static bool parse_availability(parser *P, const json_t *ja)
         return true;
     }
     if (!days || !field) {
-        perr(P, ja, NULL,
-             "availability: \"days_after\" needs \"field\" (a date field), or use \"until\"");
+        ck_sp_perr(P, ja, NULL,
+                   "availability: \"days_after\" needs \"field\" (a date field), or use \"until\"");
         return false;
     }
     av->kind = CK_AVAIL_DAYS_AFTER;
     av->field = ck_scene_field(P->s, json_string_value(field));
     if (av->field < 0 || P->s->fields[av->field].type != CK_FIELD_DATE) {
-        perr(P, field, ja, "availability.field: \"%s\" is not a date field of this scene",
-             json_string_value(field));
+        ck_sp_perr(P, field, ja, "availability.field: \"%s\" is not a date field of this scene",
+                   json_string_value(field));
         return false;
     }
     return true;
@@ -936,10 +423,10 @@ static bool parse_cuts(parser *P, const json_t *arr)
     {
         double t = json_number_value(jv);
         if (!json_is_number(jv) || t <= prev || t >= P->s->duration) {
-            perr(P, jv, arr,
-                 "segments.cuts[%zu]: cut times must be numbers that increase, inside "
-                 "(0, %g)",
-                 i, P->s->duration);
+            ck_sp_perr(P, jv, arr,
+                       "segments.cuts[%zu]: cut times must be numbers that increase, inside "
+                       "(0, %g)",
+                       i, P->s->duration);
             ok = false;
             continue;
         }
@@ -971,22 +458,23 @@ static bool parse_scene(parser *P, const json_t *root)
     s->seg_target = 2;
     s->fps = 30;
     s->audio = -1;
-    if (!parse_props(P, root, scene_kinds, s, ""))
+    if (!ck_sp_parse_props(P, root, scene_kinds, s, ""))
         return false;
     bool ok = true;
     json_t *jfmt = json_object_get(root, "format");
     (void)jfmt; /* range-checked by the table: only 1 passes */
-    ok &= parse_props(P, json_object_get(root, "canvas"), canvas_kinds, s, "canvas");
+    ok &= ck_sp_parse_props(P, json_object_get(root, "canvas"), canvas_kinds, s, "canvas");
     if (!ok)
         return false;
     if (s->width % 2 || s->height % 2) {
-        perr(P, json_object_get(root, "canvas"), root,
-             "canvas: width and height must be even (4:2:0 video), got %dx%d", s->width, s->height);
+        ck_sp_perr(P, json_object_get(root, "canvas"), root,
+                   "canvas: width and height must be even (4:2:0 video), got %dx%d", s->width,
+                   s->height);
         ok = false;
     }
     s->frame_count = (int64_t)llround(s->duration * s->fps);
     json_t *jseg = json_object_get(root, "segments");
-    if (jseg && parse_props(P, jseg, segment_kinds, s, "segments")) {
+    if (jseg && ck_sp_parse_props(P, jseg, segment_kinds, s, "segments")) {
         json_t *jcuts = json_object_get(jseg, "cuts");
         if (jcuts)
             ok &= parse_cuts(P, jcuts);
@@ -1001,10 +489,10 @@ static bool parse_scene(parser *P, const json_t *root)
         ok &= parse_assets(P, ja);
     json_t *jaudio = json_object_get(root, "audio");
     if (jaudio) {
-        int a = find_asset(P, json_string_value(jaudio));
+        int a = ck_sp_find_asset(P, json_string_value(jaudio));
         if (a < 0 || s->assets[a].kind != CK_ASSET_AUDIO) {
-            perr(P, jaudio, root, "audio: \"%s\" is not an audio asset in \"assets\"",
-                 json_string_value(jaudio));
+            ck_sp_perr(P, jaudio, root, "audio: \"%s\" is not an audio asset in \"assets\"",
+                       json_string_value(jaudio));
             ok = false;
         }
         s->audio = a;

@@ -37,4 +37,42 @@ int ck_enum_index(const char *list, const char *value);
 /* Parses "#rrggbb" / "#rrggbbaa". */
 bool ck_parse_color(const char *s, ck_color *c);
 
+/* ---- the parser's shared state and helpers (parse.c, used by scene.c) ---- */
+/* Growable array of fixed-size items, copied into the scene arena at the end. */
+typedef struct vec {
+    void *items;
+    int count, cap;
+    size_t size;
+} vec;
+
+typedef struct parser {
+    ck_scene *s;
+    ck_diags *d;
+    const char *file;
+    ck_jsonpos *jp;
+    const ck_scene_params *params;
+    vec layers, keyframes, cues, captions;
+    int depth;
+} parser;
+
+/* Appends a zeroed item; NULL when out of memory. */
+void *ck_sp_vec_push(vec *v);
+/* Position of a value for messages (true/false/null: the containing object's). */
+ck_srcpos ck_sp_pos_of(parser *P, const json_t *v, const json_t *parent);
+void ck_sp_perr(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ck_sp_pwarn(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "an object", "a string", ... for messages. */
+const char *ck_sp_json_type_name(const json_t *v);
+/* Ids: lower-case letters, digits, '-' and '_', at most 64. */
+bool ck_sp_valid_id(const char *s);
+/* Index of an asset already parsed, or -1. */
+int ck_sp_find_asset(parser *P, const char *id);
+bool ck_sp_parse_ease(const char *s, ck_ease *e);
+/* Checks every key of `obj` against the rows of `kinds` (NULL-terminated), applies defaults,
+ * stores values into `base`, reports missing required ones. False on any error. */
+bool ck_sp_parse_props(parser *P, const json_t *obj, const char *const *kinds, void *base,
+                       const char *path);
+
 #endif
