@@ -34,17 +34,29 @@ test-unit: build assets
 
 test-asan: build-asan assets
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 test: test-unit test-asan
 
-# Until the stream server exists, the demo checks every campaign with its sample records and
-# prints its segment map.
+# The main job on the embedded default (SQLite, lavapipe, libx264): every demo campaign's
+# samples imported into $(DEMO_DATA) (the same checks as `ciak check`), a link and QR code per
+# person (valid 30 days from today), a few links printed, then `ciak serve` in the foreground
+# on 127.0.0.1:8080 (Ctrl-C stops it).
+DEMO_DATA ?= var/demo
+DEMO_URL  ?= http://127.0.0.1:8080
+
 demo: build assets
-	@for s in $(SCENES); do \
-	  echo "== $$s"; \
-	  $(CIAK) check $$s --data $${s}samples.json || exit 1; \
-	done
+	@set -e; until=$$(date -u -d '+30 days' +%F); \
+	for s in $(SCENES); do \
+	  c=$$(basename $$s); echo "== $$c"; \
+	  $(CIAK) import $$c $${s}samples.json --data-dir $(DEMO_DATA) | grep -v 'availability window'; \
+	  $(CIAK) links $$c --base-url $(DEMO_URL) -o $(DEMO_DATA)/links-$$c.csv \
+	    --qr $(DEMO_DATA)/qr/$$c --expires $$until --data-dir $(DEMO_DATA); \
+	done; \
+	echo; echo "Links (all in $(DEMO_DATA)/links-*.csv, QR codes in $(DEMO_DATA)/qr/):"; \
+	for f in $(DEMO_DATA)/links-*.csv; do sed -n '2,3p' $$f | cut -d, -f2; done; echo
+	$(CIAK) serve --listen 127.0.0.1:8080 --data-dir $(DEMO_DATA)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -13,6 +13,17 @@ int ck_cmd_check(int argc, char **argv);
 int ck_cmd_schema(int argc, char **argv);
 int ck_cmd_drawlist(int argc, char **argv);
 int ck_cmd_frame(int argc, char **argv);
+/* the stream server: cmd_serve.c, cmd_import.c, cmd_links.c, cmd_admin.c */
+int ck_cmd_serve(int argc, char **argv);
+int ck_cmd_import(int argc, char **argv);
+int ck_cmd_links(int argc, char **argv);
+int ck_cmd_revoke(int argc, char **argv);
+int ck_cmd_purge(int argc, char **argv);
+int ck_cmd_warm(int argc, char **argv);
+int ck_cmd_keys(int argc, char **argv);
+int ck_cmd_render(int argc, char **argv);
+int ck_cmd_bench(int argc, char **argv);
+int ck_cmd_preview(int argc, char **argv);
 
 /* ---- shared helpers (cli.c) ---- */
 
@@ -44,6 +55,13 @@ int ck_cli_pick_arg(ck_cli_pick *pick, int argc, char **argv, int *i);
  * every problem; returns false on any error. */
 bool ck_cli_scene_open(ck_cli_scene *cs, const char *scene_dir, const ck_cli_pick *pick);
 void ck_cli_scene_close(ck_cli_scene *cs);
+
+/* Opens <data_dir>/keys and <data_dir>/ciak.db (creating the folder and the key file when
+ * `create`); prints the reason and returns false on failure (cmd_import.c). */
+struct ck_keyring;
+struct ck_store;
+bool ck_cli_open_store(const char *data_dir, bool create, struct ck_keyring *keys,
+                       struct ck_store **st);
 
 /* Parses a non-negative number of seconds ("12", "12.5"); false when malformed. */
 bool ck_cli_parse_seconds(const char *s, double *out);

@@ -11,12 +11,28 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"render", ck_cmd_render,
+     "render SCENE_DIR --data FILE -o OUT_DIR [--record N | --id ID] [--mp4 FILE] [--no-share] "
+     "[--encoder NAME] [--cache DIR] [--size WxH]"},
+    {"bench", ck_cmd_bench, "bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]"},
     {"check", ck_cmd_check, "check SCENE_DIR [--data RECORDS.json|.csv]"},
     {"drawlist", ck_cmd_drawlist,
      "drawlist SCENE_DIR --at SECONDS [--data FILE] [--record N | --id ID]"},
     {"schema", ck_cmd_schema, "schema [--markdown]"},
     {"frame", ck_cmd_frame,
      "frame SCENE_DIR --at SECONDS -o FRAME.png [--data FILE] [--record N | --id ID] [--size WxH]"},
+    /* the stream server (engine/server, engine/store) */
+    {"serve", ck_cmd_serve,
+     "serve [--listen 127.0.0.1:8080] [--data-dir ./var] [--scenes ./scenes]"},
+    {"import", ck_cmd_import, "import CAMPAIGN FILE.csv|FILE.json [--data-dir DIR] [--skip-bad]"},
+    {"links", ck_cmd_links,
+     "links CAMPAIGN --base-url URL -o links.csv [--qr DIR] [--expires YYYY-MM-DD]"},
+    {"revoke", ck_cmd_revoke, "revoke CAMPAIGN PERSON_ID [--data-dir DIR]"},
+    {"purge", ck_cmd_purge, "purge [--data-dir DIR]"},
+    {"warm", ck_cmd_warm, "warm CAMPAIGN [--data-dir DIR] [--scenes DIR]"},
+    {"keys", ck_cmd_keys, "keys rotate | drop ID [--data-dir DIR]"},
+    {"preview", ck_cmd_preview,
+     "preview SCENE_DIR [--data FILE] [--record N | --id ID] [--at SECONDS] [--screenshot FILE]"},
 };
 
 static void usage(FILE *f)

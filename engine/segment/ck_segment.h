@@ -36,4 +36,34 @@ ck_status ck_segment_plan_make(const ck_scene *s, const ck_binding *b, ck_segmen
                                ck_error *err);
 void ck_segment_plan_free(ck_segment_plan *plan);
 
+/* ---- segment digests (digest.c; BLAKE2b-256 from libsodium) ----
+ * A segment's identity is what it draws (DESIGN.md, decision 2): the digest hashes every
+ * field of every draw item of every frame (floats by bit pattern, in a fixed order, never
+ * struct padding), plus whatever the caller mixes in (scene, assets, encoder settings). */
+#define CK_DIGEST_BYTES 32
+#define CK_DIGEST_HEX 65 /* 64 hex digits + NUL */
+
+/* Incremental hashing state; opaque, big enough for libsodium's generichash state. */
+typedef struct ck_digest {
+    _Alignas(64) unsigned char opaque[448];
+} ck_digest;
+
+void ck_digest_init(ck_digest *d);
+void ck_digest_update(ck_digest *d, const void *data, size_t len);
+/* Hashes a string with its length, so "ab"+"c" and "a"+"bc" differ. NULL hashes as "". */
+void ck_digest_str(ck_digest *d, const char *s);
+void ck_digest_i64(ck_digest *d, int64_t v);
+/* Hashes one frame's draw list canonically (frame number and time included). */
+void ck_digest_drawlist(ck_digest *d, const ck_drawlist *dl);
+/* Finishes: lowercase hex into `hex`. The state must be initialised again before reuse. */
+void ck_digest_final(ck_digest *d, char hex[CK_DIGEST_HEX]);
+/* Digest of a whole file's bytes (asset identity). Errors name the file. */
+ck_status ck_digest_file(const char *path, char hex[CK_DIGEST_HEX], ck_error *err);
+
+/* Digest of segment `seg`: `salt` (scene/asset/encoder identity) then the timeline's draw
+ * lists for each of its frames with the record currently bound. `frame_arena` is reset per
+ * frame. */
+ck_status ck_segment_digest(ck_timeline *tl, const ck_segment *seg, const char *salt,
+                            ck_arena *frame_arena, char hex[CK_DIGEST_HEX], ck_error *err);
+
 #endif

@@ -1,0 +1,126 @@
+/* ck_media.h: decoding, encoding and muxing with FFmpeg's libraries.
+ *
+ * - Encoders: H.264 for HLS, chosen at run time by opening them (h264_nvenc, h264_vaapi,
+ *   libx264). Every encoder session makes one segment: IDR first, closed GOP, no scene-cut
+ *   keyframes, CRF/CQ capped by VBV (maxrate/bufsize), High profile, fixed threads and no
+ *   wall-clock metadata, so the same frames always give the same bytes (libx264).
+ * - Video decoder: a background video asset's frame at a source time (looping or clamped),
+ *   sequential decoding with seeks only when the time jumps; the frame is exact whatever the
+ *   decode history (seeks land on keyframes and decode forward).
+ * - Audio: the campaign's track decoded, resampled to 48 kHz stereo and encoded to AAC-LC once
+ *   (cached as an ADTS file), exactly the scene's duration (cut or padded with silence).
+ * - Segment writer: one MPEG-TS file per segment, video and the campaign's audio packets for
+ *   the segment's time span, timestamps from the absolute frame / sample number, written to a
+ *   temporary name and renamed into place only when complete.
+ *
+ * FFmpeg messages are routed to ck_log (warnings and errors only).
+ * Ownership: create/destroy pairs; frames returned by a decoder belong to it and stay valid
+ * until its next call. Thread safety: each object belongs to one thread at a time.
+ */
+#ifndef CK_MEDIA_H
+#define CK_MEDIA_H
+
+#include "ck_gpu.h"
+
+/* Installs the FFmpeg log callback (idempotent). Called by every create function. */
+void ck_media_init(void);
+
+/* ---- encoder configuration ---- */
+typedef struct ck_enc_config {
+    const char *encoder;  /* "libx264", "h264_nvenc", "h264_vaapi" */
+    int width, height;    /* even */
+    int fps_num, fps_den; /* frame rate */
+    int quality;          /* CRF / CQ / QP (0: 23) */
+    int64_t maxrate;      /* VBV, bit/s (0: 3 Mbit/s at 1280x720, scaled by pixel count) */
+    int64_t bufsize;      /* VBV buffer, bits (0: maxrate, one second) */
+    int threads;          /* fixed for determinism (0: 4) */
+    const char *preset;   /* x264 preset (NULL: "veryfast") */
+} ck_enc_config;
+
+/* Fills the zero fields of `cfg` with defaults (encoder name excluded). */
+void ck_enc_config_defaults(ck_enc_config *cfg);
+
+/* The encoders tried when none is asked for, in order. */
+extern const char *const ck_media_encoders[];
+
+/* Picks an encoder: `want` first (when non-NULL), then h264_nvenc, h264_vaapi, libx264, each
+ * tried by opening it with `cfg`'s size and rate. Logs one line when `want` is unavailable and
+ * which encoder it fell back to. Returns a static name, NULL when none opens (err says why). */
+const char *ck_media_probe_encoder(const char *want, const ck_enc_config *cfg, ck_error *err);
+
+/* A text naming every setting that changes the encoded bytes (for segment digests). */
+void ck_enc_config_fingerprint(const ck_enc_config *cfg, char *buf, size_t size);
+
+/* Peak bit rate a playlist may declare for segments of at least `min_seconds` (VBV cap plus a
+ * full buffer, audio and MPEG-TS overhead), bit/s. */
+int64_t ck_enc_config_peak_bitrate(const ck_enc_config *cfg, double min_seconds,
+                                   int64_t audio_bitrate);
+
+/* The RFC 6381 codecs string of the video stream, e.g. "avc1.64001f". */
+void ck_enc_config_codecs(const ck_enc_config *cfg, char *buf, size_t size);
+
+/* ---- video decoding ---- */
+typedef struct ck_video_decoder ck_video_decoder;
+
+/* Opens a video file and checks its first frame decodes. Errors name the file. */
+ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err);
+void ck_video_decoder_destroy(ck_video_decoder **d);
+/* Duration (seconds), frame rate and frame count of the source. */
+double ck_video_decoder_duration(const ck_video_decoder *d);
+int64_t ck_video_decoder_frames(const ck_video_decoder *d);
+
+/* The source frame shown at `t` seconds (frame floor(t * fps)): wrapped at the duration
+ * when `loop`, else held on the last frame. Fills out->format, width, height, planes and
+ * strides (out->asset is the caller's); valid until the next call. */
+ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
+                                    ck_gpu_video_frame *out, ck_error *err);
+
+/* ---- audio ---- */
+#define CK_AUDIO_RATE  48000
+#define CK_AUDIO_FRAME 1024 /* samples per AAC frame */
+
+typedef struct ck_audio ck_audio;
+
+/* The campaign's audio as AAC packets covering exactly `duration` seconds. Loaded from
+ * `cache_path` when it exists and is valid, else encoded from `src` (any format FFmpeg reads)
+ * and written there (temp + rename; cache_path NULL: not cached). Errors name the file. */
+ck_audio *ck_audio_create(const char *src, const char *cache_path, double duration, ck_error *err);
+void ck_audio_destroy(ck_audio **a);
+int64_t ck_audio_bitrate(const ck_audio *a); /* bit/s */
+int ck_audio_packet_count(const ck_audio *a);
+/* Packet i: an ADTS frame; pts in samples (48 kHz), the first packet is the encoder's priming
+ * and starts before 0. */
+void ck_audio_packet(const ck_audio *a, int i, const uint8_t **data, int *size, int64_t *pts);
+
+/* ---- segment writer ---- */
+typedef struct ck_ts_writer ck_ts_writer;
+
+typedef struct ck_ts_params {
+    const ck_enc_config *enc;     /* encoder already probed */
+    int64_t first_frame;          /* absolute frame number of the first frame (timestamps) */
+    const ck_audio *audio;        /* NULL: no audio stream */
+    int64_t audio_from, audio_to; /* audio packets whose pts (samples) is in [from, to) */
+} ck_ts_params;
+
+/* Opens an encoder session and a temporary file next to `path`. */
+ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_error *err);
+/* Encodes one NV12 frame (the writer copies it). Frames are numbered from first_frame. */
+ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
+                             size_t uv_stride, ck_error *err);
+/* Flushes the encoder, writes the trailer, fsyncs and renames into place. The writer is freed
+ * whatever happens; on failure nothing is left at `path`. bytes may be NULL. */
+ck_status ck_ts_writer_finish(ck_ts_writer **w, int64_t *bytes, ck_error *err);
+/* Abandons the segment: frees everything and removes the temporary file. NULL-safe. */
+void ck_ts_writer_destroy(ck_ts_writer **w);
+
+/* ---- progressive MP4 ---- */
+/* Concatenates MPEG-TS segments (continuous timestamps) into one MP4 (stream copy,
+ * faststart), atomically. */
+ck_status ck_media_ts_to_mp4(const char *const *inputs, int count, const char *out, ck_error *err);
+
+/* Writes a file atomically: temporary name in the same folder, fsync, rename. */
+ck_status ck_write_file_atomic(const char *path, const void *data, size_t len, ck_error *err);
+/* mkdir -p. Errors name the folder. */
+ck_status ck_mkdirs(const char *path, ck_error *err);
+
+#endif

@@ -1,0 +1,14 @@
+/* media_internal.h: helpers shared by the media module's files. */
+#ifndef CK_MEDIA_INTERNAL_H
+#define CK_MEDIA_INTERNAL_H
+
+#include "ck_media.h"
+
+/* Sets err from an FFmpeg error code: "what: message", naming `file`. Returns CK_ERR_MEDIA. */
+ck_status ck_media_averr(ck_error *err, const char *file, int ret, const char *what);
+/* "<path>.tmp<pid>", malloc'd. */
+char *ck_media_tmp_path(const char *path);
+/* fsync(tmp), rename(tmp, path); removes tmp on failure. */
+ck_status ck_media_commit(const char *tmp, const char *path, ck_error *err);
+
+#endif

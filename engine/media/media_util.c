@@ -1,0 +1,129 @@
+/* media_util.c: FFmpeg log routing, atomic file writes, folders. */
+#include "ck_media.h"
+#include "media_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libavutil/error.h>
+#include <libavutil/log.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void av_log_to_ck(void *avcl, int level, const char *fmt, va_list vl)
+{
+    /* The callback replaces FFmpeg's level check too (probes lower it to stay quiet). */
+    if (level > AV_LOG_WARNING || level > av_log_get_level())
+        return;
+    char line[1024];
+    int prefix = 1;
+    av_log_format_line2(avcl, level, fmt, vl, line, sizeof line, &prefix);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = 0;
+    if (n)
+        ck_log(level <= AV_LOG_ERROR ? CK_LOG_ERROR : CK_LOG_WARN, "ffmpeg: %s", line);
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_once_fn(void)
+{
+    av_log_set_callback(av_log_to_ck);
+}
+
+void ck_media_init(void)
+{
+    pthread_once(&init_once, init_once_fn);
+}
+
+ck_status ck_media_averr(ck_error *err, const char *file, int ret, const char *what)
+{
+    char msg[AV_ERROR_MAX_STRING_SIZE] = {0};
+    av_strerror(ret, msg, sizeof msg);
+    return ck_error_set(err, CK_ERR_MEDIA, file, 0, 0, "%s: %s", what, msg);
+}
+
+/* Unique per process and call, so two writers of one path never share a temporary file. */
+static _Atomic unsigned long tmp_seq;
+
+char *ck_media_tmp_path(const char *path)
+{
+    size_t n = strlen(path) + 32;
+    char *t = malloc(n);
+    if (t)
+        snprintf(t, n, "%s.tmp%ld-%lu", path, (long)getpid(), (unsigned long)++tmp_seq);
+    return t;
+}
+
+ck_status ck_media_commit(const char *tmp, const char *path, ck_error *err)
+{
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot sync: %s", strerror(e));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot rename into place: %s",
+                            strerror(e));
+    }
+    return CK_OK;
+}
+
+ck_status ck_write_file_atomic(const char *path, const void *data, size_t len, ck_error *err)
+{
+    char *tmp = ck_media_tmp_path(path);
+    if (!tmp)
+        return ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        ck_status st =
+            ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write: %s", strerror(errno));
+        free(tmp);
+        return st;
+    }
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "write failed: %s", strerror(e));
+    }
+    ck_status st = ck_media_commit(tmp, path, err);
+    free(tmp);
+    return st;
+}
+
+ck_status ck_mkdirs(const char *path, ck_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return ck_error_set(err, CK_ERR_LIMIT, path, 0, 0, "path too long");
+    for (char *p = buf + 1;; p++) {
+        bool end = *p == 0;
+        if (*p == '/' || end) {
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return ck_error_set(err, CK_ERR_IO, buf, 0, 0, "cannot create folder: %s",
+                                    strerror(errno));
+            if (end)
+                break;
+            *p = '/';
+        }
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "not a folder");
+    return CK_OK;
+}

@@ -1,0 +1,126 @@
+/* ck_render.h: the per-campaign renderer. Scene + one person's record -> HLS segments,
+ * playlists and captions. The stream server, `ciak render` and `ciak bench` all drive it.
+ *
+ * One ck_render per campaign (scene folder). It owns the scene, binding, fonts, timeline, the
+ * GPU scene, the segment plan, the chosen encoder and the campaign's AAC audio (encoded once,
+ * cached). Per person, ck_render_view_make() gives the digest of every segment: a shared
+ * segment's digest is the same for everybody (its draw lists do not depend on the record);
+ * a personal segment's digest hashes that person's draw lists, so two people who see the same
+ * thing share it too. The digest also covers the scene file, every asset's bytes, the output
+ * size, the encoder and its settings: a segment's file can be cached under its digest forever.
+ *
+ * Segments are MPEG-TS with H.264 (High profile, IDR first, closed GOP) and the campaign's
+ * AAC audio muxed in (no separate audio rendition). Timestamps come from the absolute frame
+ * number (and audio sample number), so separately rendered segments splice into one stream;
+ * the same digest always gives the same bytes (deterministic encoder settings).
+ *
+ * URL templates in playlists: "{digest}" and "{index}" (0-based) are replaced, e.g.
+ *   shared "/c/assegno-sociale/1/{digest}.ts", personal "/v/TOKEN/{index}.ts".
+ *
+ * Ownership: everything returned as char * is malloc'd (free() it); views are freed with
+ * ck_render_view_free(). The ck_gpu passed in must outlive the renderer.
+ * Thread safety: one renderer is used from one thread at a time (the server's render thread);
+ * the read-only getters and the playlist/caption functions only read immutable data after
+ * creation and may be called from any thread. Different renderers may run on different
+ * threads only with different ck_gpu objects (a ck_gpu belongs to one thread at a time).
+ * Personal data: nothing here logs names, ids or values from records.
+ */
+#ifndef CK_RENDER_H
+#define CK_RENDER_H
+
+#include "ck_gpu.h"
+#include "ck_segment.h"
+
+typedef struct ck_render ck_render;
+
+/* Zero means default. */
+typedef struct ck_render_params {
+    const char *cache_dir; /* root of the shared cache; NULL: "var/cache". The campaign's
+                              shared segments and audio go to <cache_dir>/<campaign>/<version>/ */
+    const char *encoder;   /* "libx264", "h264_nvenc", "h264_vaapi"; NULL: probe in that order
+                              (nvenc, vaapi, x264). An unavailable one falls back, logged. */
+    int width, height;     /* output size (even); 0: the canvas size */
+    bool no_share;         /* treat every segment as personal (benchmarks, debugging) */
+    int quality;           /* CRF (x264) / CQ (nvenc) / QP (vaapi), 0: 23 */
+    int64_t maxrate;       /* VBV max bit rate, bit/s; 0: 3 Mbit/s scaled by pixel count
+                              against 1280x720 */
+} ck_render_params;
+
+/* Loads the scene folder (scene.json and its assets), compiles its bindings, makes the GPU
+ * scene, the plan, probes the encoder, and encodes (or loads from the cache) the campaign's
+ * audio. NULL on failure with err naming the file or asset at fault. */
+ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_params *params,
+                            ck_error *err);
+void ck_render_destroy(ck_render **r);
+
+/* ---- what the renderer knows (immutable after creation) ---- */
+const ck_scene *ck_render_scene(const ck_render *r); /* parse records against this scene */
+const ck_segment_plan *ck_render_plan(const ck_render *r);
+const char *ck_render_encoder(const ck_render *r);    /* e.g. "libx264" */
+int ck_render_version(const ck_render *r);            /* the campaign version (scene.json) */
+const char *ck_render_campaign(const ck_render *r);   /* the campaign id */
+const char *ck_render_shared_dir(const ck_render *r); /* <cache_dir>/<campaign>/<version> */
+void ck_render_size(const ck_render *r, int *width, int *height); /* output size */
+
+/* ---- per person ---- */
+#define CK_RENDER_DIGEST_HEX CK_DIGEST_HEX /* 64 hex digits + NUL */
+
+typedef struct ck_render_seg {
+    char digest[CK_RENDER_DIGEST_HEX];
+    bool shared; /* same for every viewer: serve from the campaign's shared URL */
+    int64_t first_frame, frame_count;
+    double start, duration; /* seconds (exact EXTINF) */
+} ck_render_seg;
+
+typedef struct ck_render_view {
+    ck_render_seg *segs; /* one per plan segment, malloc'd */
+    int count;
+} ck_render_view;
+
+/* Evaluates the person's draw lists (cheap, no GPU) and fills every segment's digest.
+ * `rec` NULL: a record with no values (for the shared parts). */
+ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view *out,
+                              ck_error *err);
+void ck_render_view_free(ck_render_view *v);
+
+typedef struct ck_render_stats {
+    int64_t frames;      /* frames encoded */
+    double seconds;      /* wall-clock time spent */
+    int64_t bytes;       /* size of the written file */
+    const char *encoder; /* static string */
+} ck_render_stats;
+
+/* Renders segment `index` for `rec` and writes it to `path` atomically: a temporary file in
+ * the same folder, fsync'd, then renamed over `path`; on any failure nothing is left at
+ * `path` (and the temporary file is removed). For a shared segment `rec` does not matter.
+ * stats may be NULL. */
+ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
+                            ck_render_stats *stats, ck_error *err);
+
+/* The path a shared segment lives at in the cache: <shared_dir>/<digest>.ts (malloc'd). */
+char *ck_render_shared_path(const ck_render *r, const char *digest);
+
+/* ---- playlists and captions (malloc'd text; NULL only when out of memory) ---- */
+typedef struct ck_playlist_params {
+    const char *shared_url;   /* template for shared segments; NULL: "{digest}.ts" */
+    const char *personal_url; /* template for personal segments; NULL: "{digest}.ts" */
+} ck_playlist_params;
+
+/* The VOD media playlist: #EXT-X-VERSION:6, TARGETDURATION, PLAYLIST-TYPE:VOD,
+ * INDEPENDENT-SEGMENTS, one exact #EXTINF per segment, #EXT-X-ENDLIST. */
+char *ck_render_media_playlist(const ck_render *r, const ck_render_view *view,
+                               const ck_playlist_params *params);
+
+/* The master playlist: one video+audio variant (CODECS, RESOLUTION, BANDWIDTH from the VBV
+ * cap, FRAME-RATE) pointing at `media_uri`, with a SUBTITLES group ("subs", Italian) whose
+ * playlist is `subs_uri` (NULL: no captions rendition, e.g. a scene without captions). */
+char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const char *subs_uri);
+
+/* The subtitles media playlist: one WebVTT file `vtt_uri` spanning the whole video. */
+char *ck_render_subs_playlist(const ck_render *r, const char *vtt_uri);
+
+/* The person's captions as WebVTT (X-TIMESTAMP-MAP aligned with the segments' timestamps).
+ * Caption texts are the scene's caption templates rendered for `rec`. */
+char *ck_render_webvtt(const ck_render *r, const ck_record *rec);
+
+#endif

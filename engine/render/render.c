@@ -1,0 +1,598 @@
+/* render.c: the per-campaign renderer (ck_render.h).
+ *
+ * Per segment: draw lists from the timeline -> background video frames from the decoders ->
+ * ck_gpu_submit (several frames in flight, so the GPU composites frame n while the CPU
+ * decodes frame n+1 and the encoder works on frame n-1) -> NV12 -> encoder -> MPEG-TS with
+ * the segment's share of the campaign's AAC packets. */
+#include "ck_render.h"
+#include "ck_media.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FRAMES_IN_FLIGHT 3
+/* Bump when anything in the way segments are made changes (it is part of every digest). */
+#define SEGMENT_FORMAT "ciak-segment-1"
+
+struct ck_render {
+    ck_gpu *gpu;
+    ck_scene *scene;
+    ck_binding *binding;
+    ck_fontset *fonts;
+    ck_timeline *tl;
+    ck_gpu_scene *sg;
+    int width, height;
+    ck_segment_plan plan;
+    ck_enc_config enc;
+    ck_video_decoder **decoders; /* per asset index; NULL for assets that are not videos */
+    ck_audio *audio;             /* NULL: silent scene */
+    char *shared_dir;
+    char *salt;                           /* scene, assets, size, encoder settings, audio */
+    char (*shared_digest)[CK_DIGEST_HEX]; /* per segment, valid where shared[i] */
+    bool *shared;
+    double min_seg;
+    ck_arena frame_arena;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The first error of `d` as a ck_error (the scene loader reports into diags). */
+static ck_status diags_to_err(const ck_diags *d, ck_error *err, const char *fallback_file)
+{
+    for (size_t i = 0; i < d->count; i++)
+        if (d->items[i].sev == CK_SEV_ERROR)
+            return ck_error_set(err, CK_ERR_INVALID, d->items[i].file, d->items[i].line,
+                                d->items[i].col, "%s%s", d->items[i].msg,
+                                d->errors > 1 ? " (and more: run `ciak check`)" : "");
+    return ck_error_set(err, CK_ERR_INVALID, fallback_file, 0, 0, "cannot load the scene");
+}
+
+/* Frame rate as a fraction: integers, NTSC rates (n*1000/1001), else milli-frames. */
+static void fps_rational(double fps, int *num, int *den)
+{
+    double r = round(fps);
+    if (fabs(fps - r) < 1e-6) {
+        *num = (int)r;
+        *den = 1;
+        return;
+    }
+    double ntsc = round(fps * 1.001);
+    if (fabs(fps - ntsc * 1000.0 / 1001.0) < 1e-4) {
+        *num = (int)ntsc * 1000;
+        *den = 1001;
+        return;
+    }
+    *num = (int)llround(fps * 1000);
+    *den = 1000;
+}
+
+static char *dup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *dup_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* A growable string for salts and playlists. */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+static char *sb_take(sbuf *b)
+{
+    if (b->oom || !b->s) {
+        free(b->s);
+        return NULL;
+    }
+    return b->s;
+}
+
+static bool segment_shared(const ck_render *r, int i)
+{
+    return r->shared[i];
+}
+
+ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_params *params,
+                            ck_error *err)
+{
+    ck_render_params p = params ? *params : (ck_render_params){0};
+    ck_render *r = calloc(1, sizeof *r);
+    ck_diags d = {0};
+    sbuf salt = {0};
+    char hex[CK_DIGEST_HEX];
+    if (!r) {
+        ck_error_set(err, CK_ERR_NOMEM, scene_dir, 0, 0, "out of memory");
+        return NULL;
+    }
+    r->gpu = gpu;
+    if (!(r->scene = ck_scene_load(scene_dir, NULL, &d)) ||
+        !(r->binding = ck_binding_create(r->scene, &d)) ||
+        !(r->fonts = ck_fontset_create(r->scene, &d))) {
+        diags_to_err(&d, err, scene_dir);
+        goto fail;
+    }
+    const ck_scene *s = r->scene;
+    if (!(r->tl = ck_timeline_create(s, r->binding, r->fonts, err)))
+        goto fail;
+    if (ck_segment_plan_make(s, r->binding, &r->plan, err) != CK_OK)
+        goto fail;
+    if ((p.width || p.height) && (p.width <= 0 || p.height <= 0 || (p.width & 1) ||
+                                  (p.height & 1) || p.width > 8192 || p.height > 8192)) {
+        ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
+                     "output size %dx%d: width and height must be even, 2..8192", p.width,
+                     p.height);
+        goto fail;
+    }
+    ck_gpu_scene_params gp = {.width = p.width,
+                              .height = p.height,
+                              .outputs = CK_GPU_OUT_NV12,
+                              .frames_in_flight = FRAMES_IN_FLIGHT};
+    if (!(r->sg = ck_gpu_scene_create(gpu, s, r->fonts, &gp, err)))
+        goto fail;
+    ck_gpu_scene_size(r->sg, &r->width, &r->height);
+
+    /* Encoder: probed once per renderer; every segment uses the same settings. */
+    r->enc.width = r->width;
+    r->enc.height = r->height;
+    fps_rational(s->fps, &r->enc.fps_num, &r->enc.fps_den);
+    r->enc.quality = p.quality;
+    r->enc.maxrate = p.maxrate;
+    ck_enc_config_defaults(&r->enc);
+    if (!(r->enc.encoder = ck_media_probe_encoder(p.encoder, &r->enc, err)))
+        goto fail;
+
+    /* Cache folder of the campaign version. */
+    r->shared_dir =
+        dup_printf("%s/%s/%d", p.cache_dir ? p.cache_dir : "var/cache", s->id, s->version);
+    if (!r->shared_dir) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    if (ck_mkdirs(r->shared_dir, err) != CK_OK)
+        goto fail;
+
+    /* Identity of everything a segment's bytes depend on besides its draw lists. */
+    char fp[512];
+    ck_enc_config_fingerprint(&r->enc, fp, sizeof fp);
+    if (ck_digest_file(s->file, hex, err) != CK_OK)
+        goto fail;
+    sb_add(&salt, "%s|%s|%d|scene %s|out %dx%d|enc %s", SEGMENT_FORMAT, s->id, s->version, hex,
+           r->width, r->height, fp);
+    r->decoders = calloc((size_t)(s->asset_count > 0 ? s->asset_count : 1), sizeof *r->decoders);
+    if (!r->decoders) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < s->asset_count; i++) {
+        const ck_asset *a = &s->assets[i];
+        if (i == s->audio)
+            continue; /* hashed below with its encoding */
+        if (ck_digest_file(a->path, hex, err) != CK_OK)
+            goto fail;
+        sb_add(&salt, "|asset %s %s", a->id, hex);
+        if (a->kind == CK_ASSET_VIDEO && !(r->decoders[i] = ck_video_decoder_open(a->path, err)))
+            goto fail;
+    }
+    if (s->audio >= 0) {
+        const ck_asset *a = &s->assets[s->audio];
+        if (ck_digest_file(a->path, hex, err) != CK_OK)
+            goto fail;
+        char *cache = dup_printf("%s/audio-%.16s-%lld.aac", r->shared_dir, hex,
+                                 (long long)llround(s->duration * 1000));
+        if (!cache) {
+            ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            goto fail;
+        }
+        r->audio = ck_audio_create(a->path, cache, s->duration, err);
+        free(cache);
+        if (!r->audio)
+            goto fail;
+        sb_add(&salt, "|audio %s aac-lc 48000 2", hex);
+    }
+    if (!(r->salt = sb_take(&salt))) {
+        salt.s = NULL;
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    salt.s = NULL;
+
+    /* Shared segments' digests: the same for everybody, computed once. */
+    int n = r->plan.count;
+    r->shared = calloc((size_t)n, sizeof *r->shared);
+    r->shared_digest = calloc((size_t)n, sizeof *r->shared_digest);
+    if (!r->shared || !r->shared_digest) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    if (ck_timeline_set_record(r->tl, NULL, NULL, NULL) != CK_OK) {
+        ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0, "cannot bind an empty record");
+        goto fail;
+    }
+    r->min_seg = 1e9;
+    for (int i = 0; i < n; i++) {
+        const ck_segment *sg = &r->plan.items[i];
+        if (sg->duration < r->min_seg)
+            r->min_seg = sg->duration;
+        r->shared[i] = !sg->personal && !p.no_share;
+        if (r->shared[i] && ck_segment_digest(r->tl, sg, r->salt, &r->frame_arena,
+                                              r->shared_digest[i], err) != CK_OK)
+            goto fail;
+    }
+    int shared = 0;
+    for (int i = 0; i < n; i++)
+        shared += r->shared[i];
+    ck_log(CK_LOG_INFO, "render: %s v%d, %dx%d, %d segments (%d shared), encoder %s", s->id,
+           s->version, r->width, r->height, n, shared, r->enc.encoder);
+    ck_diags_free(&d);
+    return r;
+fail:
+    free(salt.s);
+    ck_diags_free(&d);
+    ck_render_destroy(&r);
+    return NULL;
+}
+
+void ck_render_destroy(ck_render **pr)
+{
+    ck_render *r = pr ? *pr : NULL;
+    if (!r)
+        return;
+    ck_gpu_scene_destroy(&r->sg);
+    for (int i = 0; r->decoders && r->scene && i < r->scene->asset_count; i++)
+        ck_video_decoder_destroy(&r->decoders[i]);
+    free(r->decoders);
+    ck_audio_destroy(&r->audio);
+    ck_timeline_destroy(&r->tl);
+    ck_segment_plan_free(&r->plan);
+    ck_fontset_destroy(&r->fonts);
+    ck_binding_destroy(&r->binding);
+    ck_scene_destroy(&r->scene);
+    ck_arena_free(&r->frame_arena);
+    free(r->shared_dir);
+    free(r->salt);
+    free(r->shared);
+    free(r->shared_digest);
+    free(r);
+    *pr = NULL;
+}
+
+const ck_scene *ck_render_scene(const ck_render *r)
+{
+    return r->scene;
+}
+
+const ck_segment_plan *ck_render_plan(const ck_render *r)
+{
+    return &r->plan;
+}
+
+const char *ck_render_encoder(const ck_render *r)
+{
+    return r->enc.encoder;
+}
+
+int ck_render_version(const ck_render *r)
+{
+    return r->scene->version;
+}
+
+const char *ck_render_campaign(const ck_render *r)
+{
+    return r->scene->id;
+}
+
+const char *ck_render_shared_dir(const ck_render *r)
+{
+    return r->shared_dir;
+}
+
+void ck_render_size(const ck_render *r, int *width, int *height)
+{
+    *width = r->width;
+    *height = r->height;
+}
+
+char *ck_render_shared_path(const ck_render *r, const char *digest)
+{
+    return dup_printf("%s/%s.ts", r->shared_dir, digest);
+}
+
+ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view *out,
+                              ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int n = r->plan.count;
+    out->segs = calloc((size_t)n, sizeof *out->segs);
+    if (!out->segs)
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    out->count = n;
+    ck_status st = ck_timeline_set_record(r->tl, rec, NULL, NULL);
+    for (int i = 0; i < n && st == CK_OK; i++) {
+        const ck_segment *sg = &r->plan.items[i];
+        ck_render_seg *v = &out->segs[i];
+        v->shared = segment_shared(r, i);
+        v->first_frame = sg->first_frame;
+        v->frame_count = sg->frame_count;
+        v->start = sg->start;
+        v->duration = sg->duration;
+        if (v->shared)
+            memcpy(v->digest, r->shared_digest[i], CK_DIGEST_HEX);
+        else
+            st = ck_segment_digest(r->tl, sg, r->salt, &r->frame_arena, v->digest, err);
+    }
+    if (st != CK_OK)
+        ck_render_view_free(out);
+    return st;
+}
+
+void ck_render_view_free(ck_render_view *v)
+{
+    if (!v)
+        return;
+    free(v->segs);
+    v->segs = NULL;
+    v->count = 0;
+}
+
+/* Receives the oldest frame from the GPU and encodes it (w NULL: just drain). */
+static ck_status receive_one(ck_render *r, ck_ts_writer *w, ck_error *err)
+{
+    ck_gpu_frame fr;
+    ck_status st = ck_gpu_receive(r->sg, &fr, err);
+    if (st != CK_OK || !w)
+        return st;
+    return ck_ts_writer_frame(w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
+}
+
+ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
+                            ck_render_stats *stats, ck_error *err)
+{
+    if (index < 0 || index >= r->plan.count)
+        return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "segment %d out of range (0..%d)",
+                            index, r->plan.count - 1);
+    double t0 = now_s();
+    const ck_segment *sg = &r->plan.items[index];
+    const ck_scene *s = r->scene;
+    /* Shared segments are drawn without the record: the same frames for everybody. */
+    ck_status st = ck_timeline_set_record(r->tl, sg->personal ? rec : NULL, NULL, NULL);
+    if (st != CK_OK)
+        return ck_error_set(err, st, s->file, 0, 0, "cannot bind the record");
+
+    double spf = (double)CK_AUDIO_RATE * r->enc.fps_den / r->enc.fps_num; /* samples/frame */
+    ck_ts_params tp = {
+        .enc = &r->enc,
+        .first_frame = sg->first_frame,
+        .audio = r->audio,
+        .audio_from = index == 0 ? INT64_MIN : (int64_t)llround(sg->first_frame * spf),
+        .audio_to = index == r->plan.count - 1
+                        ? INT64_MAX
+                        : (int64_t)llround((sg->first_frame + sg->frame_count) * spf),
+    };
+    ck_ts_writer *w = ck_ts_writer_create(path, &tp, err);
+    if (!w)
+        return CK_ERR_MEDIA;
+
+    ck_gpu_video_frame videos[8];
+    for (int64_t f = sg->first_frame; f < sg->first_frame + sg->frame_count && st == CK_OK; f++) {
+        ck_arena_reset(&r->frame_arena);
+        ck_drawlist dl;
+        if ((st = ck_timeline_eval(r->tl, f, &r->frame_arena, &dl, err)) != CK_OK)
+            break;
+        size_t nv = 0;
+        for (size_t i = 0; i < dl.count && st == CK_OK; i++) {
+            const ck_draw *it = &dl.items[i];
+            if (it->kind != CK_DRAW_VIDEO)
+                continue;
+            int a = it->u.video.asset;
+            bool seen = false;
+            for (size_t k = 0; k < nv; k++)
+                seen |= videos[k].asset == a;
+            if (seen || a < 0 || a >= s->asset_count || !r->decoders[a] ||
+                nv == CK_ARRAY_LEN(videos))
+                continue;
+            videos[nv].asset = a;
+            st = ck_video_decoder_frame_at(r->decoders[a], it->u.video.source_time,
+                                           it->u.video.loop, &videos[nv], err);
+            nv++;
+        }
+        if (st != CK_OK)
+            break;
+        if (ck_gpu_pending(r->sg) >= FRAMES_IN_FLIGHT && (st = receive_one(r, w, err)) != CK_OK)
+            break;
+        st = ck_gpu_submit(r->sg, &dl, videos, nv, err);
+    }
+    while (st == CK_OK && ck_gpu_pending(r->sg) > 0)
+        st = receive_one(r, w, err);
+    if (st != CK_OK) {
+        ck_error e2;
+        while (ck_gpu_pending(r->sg) > 0 && receive_one(r, NULL, &e2) == CK_OK)
+            ;
+        ck_ts_writer_destroy(&w);
+        return st;
+    }
+    int64_t bytes = 0;
+    if ((st = ck_ts_writer_finish(&w, &bytes, err)) != CK_OK)
+        return st;
+    if (stats) {
+        stats->frames = sg->frame_count;
+        stats->seconds = now_s() - t0;
+        stats->bytes = bytes;
+        stats->encoder = r->enc.encoder;
+    }
+    return CK_OK;
+}
+
+/* ---- playlists ---- */
+static void add_url(sbuf *b, const char *tpl, const ck_render_seg *sg, int index)
+{
+    for (const char *p = tpl; *p;) {
+        if (strncmp(p, "{digest}", 8) == 0) {
+            sb_add(b, "%s", sg->digest);
+            p += 8;
+        } else if (strncmp(p, "{index}", 7) == 0) {
+            sb_add(b, "%d", index);
+            p += 7;
+        } else {
+            sb_add(b, "%c", *p++);
+        }
+    }
+    sb_add(b, "\n");
+}
+
+char *ck_render_media_playlist(const ck_render *r, const ck_render_view *view,
+                               const ck_playlist_params *params)
+{
+    ck_playlist_params p = params ? *params : (ck_playlist_params){0};
+    const char *shared = p.shared_url ? p.shared_url : "{digest}.ts";
+    const char *personal = p.personal_url ? p.personal_url : "{digest}.ts";
+    double maxd = 0;
+    for (int i = 0; i < view->count; i++)
+        if (view->segs[i].duration > maxd)
+            maxd = view->segs[i].duration;
+    sbuf b = {0};
+    sb_add(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n", (int)ceil(maxd - 1e-9));
+    sb_add(&b, "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    (void)r;
+    for (int i = 0; i < view->count; i++) {
+        const ck_render_seg *sg = &view->segs[i];
+        sb_add(&b, "#EXTINF:%.6f,\n", sg->duration);
+        add_url(&b, sg->shared ? shared : personal, sg, i);
+    }
+    sb_add(&b, "#EXT-X-ENDLIST\n");
+    return sb_take(&b);
+}
+
+char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const char *subs_uri)
+{
+    char codecs[32];
+    ck_enc_config_codecs(&r->enc, codecs, sizeof codecs);
+    int64_t abr = r->audio ? ck_audio_bitrate(r->audio) : 0;
+    int64_t bw = ck_enc_config_peak_bitrate(&r->enc, r->min_seg, abr);
+    sbuf b = {0};
+    sb_add(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    if (subs_uri)
+        sb_add(&b,
+               "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"Italiano\",LANGUAGE=\"it\","
+               "DEFAULT=YES,AUTOSELECT=YES,FORCED=NO,URI=\"%s\"\n",
+               subs_uri);
+    sb_add(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%lld,CODECS=\"%s%s\",RESOLUTION=%dx%d,FRAME-RATE=%.3f",
+           (long long)bw, codecs, r->audio ? ",mp4a.40.2" : "", r->width, r->height,
+           (double)r->enc.fps_num / r->enc.fps_den);
+    if (subs_uri)
+        sb_add(&b, ",SUBTITLES=\"subs\"");
+    sb_add(&b, "\n%s\n", media_uri);
+    return sb_take(&b);
+}
+
+char *ck_render_subs_playlist(const ck_render *r, const char *vtt_uri)
+{
+    double dur = (double)r->scene->frame_count / r->scene->fps;
+    sbuf b = {0};
+    sb_add(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n", (int)ceil(dur - 1e-9));
+    sb_add(&b, "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n");
+    sb_add(&b, "#EXTINF:%.6f,\n%s\n#EXT-X-ENDLIST\n", dur, vtt_uri);
+    return sb_take(&b);
+}
+
+static void vtt_time(sbuf *b, double t)
+{
+    int64_t ms = llround(t * 1000);
+    sb_add(b, "%02lld:%02lld:%02lld.%03lld", (long long)(ms / 3600000),
+           (long long)(ms / 60000 % 60), (long long)(ms / 1000 % 60), (long long)(ms % 1000));
+}
+
+char *ck_render_webvtt(const ck_render *r, const ck_record *rec)
+{
+    const ck_scene *s = r->scene;
+    ck_arena a = {0};
+    sbuf b = {0};
+    /* Segments' video starts at MPEG-TS time 1.4 s (the muxer adds twice its 0.7 s delay):
+     * captions' time 0 is there. test_render checks the two agree. */
+    sb_add(&b, "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n");
+    int cue = 0;
+    for (int i = 0; i < s->caption_count; i++) {
+        const ck_caption *c = &s->captions[i];
+        const char *text = r->binding->caption_text[i]
+                               ? ck_template_render(r->binding->caption_text[i], rec, &a)
+                               : c->text.text;
+        if (!text || !*text)
+            continue;
+        sb_add(&b, "\n%d\n", ++cue);
+        vtt_time(&b, c->start);
+        sb_add(&b, " --> ");
+        vtt_time(&b, c->end);
+        sb_add(&b, "\n");
+        /* WebVTT cue text: escape markup; no blank line inside a cue. */
+        bool nl = false;
+        for (const char *p = text; *p; p++) {
+            if (*p == '&')
+                sb_add(&b, "&amp;");
+            else if (*p == '<')
+                sb_add(&b, "&lt;");
+            else if (*p == '>')
+                sb_add(&b, "&gt;");
+            else if (*p == '\n') {
+                if (!nl)
+                    sb_add(&b, "\n");
+                nl = true;
+                continue;
+            } else if (*p != '\r')
+                sb_add(&b, "%c", *p);
+            nl = false;
+        }
+        sb_add(&b, "\n");
+    }
+    ck_arena_free(&a);
+    return sb_take(&b);
+}

@@ -1,0 +1,560 @@
+/* http.c: libmicrohttpd (thread pool) and the routes.
+ *
+ *   GET /v/<token>                 player page
+ *   GET /v/<token>/index.m3u8      master playlist (queues the look-ahead)
+ *   GET /v/<token>/media.m3u8      media playlist: the whole VOD list, ENDLIST
+ *   GET /v/<token>/subs.m3u8       captions playlist;  /v/<token>/captions.vtt  the captions
+ *   GET /v/<token>/<digest>.ts     a personal segment
+ *   GET /c/<campaign>/<version>/<digest>.ts   a shared segment (no token: nothing personal)
+ *   GET /healthz, /metrics
+ *
+ * A request whose segment or view is not ready is suspended (MHD_suspend_connection) and
+ * attached to the render job; the worker resumes it, and the handler runs again and finds the
+ * file. So a waiting viewer holds no HTTP thread. Limits: header memory, per-address and total
+ * connections and idle timeout are libmicrohttpd options; only GET and HEAD exist; a request
+ * body is refused (413). */
+#include "server_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEADER_MEMORY (32 * 1024)
+#define MAX_WAITS     3 /* a request waits for at most this many jobs (view, then segment) */
+
+typedef struct req {
+    srv_waiter w;
+    int waits;
+    srv_view *view;
+    srv_route route;
+    unsigned status;
+    double t0;
+    char tag[9];
+} req;
+
+static const char ct_html[] = "text/html; charset=utf-8",
+                  ct_m3u8[] = "application/vnd.apple.mpegurl", ct_ts[] = "video/mp2t",
+                  ct_text[] = "text/plain; charset=utf-8";
+
+/* ---- responses ---- */
+static enum MHD_Result queue(struct MHD_Connection *conn, req *r, unsigned status,
+                             struct MHD_Response *resp, const char *ctype, const char *cache)
+{
+    if (!resp)
+        return MHD_NO;
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache ? cache : "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* The token is in the URL: never send it to another site as a Referer. */
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    r->status = status;
+    return ret;
+}
+
+static enum MHD_Result send_static(struct MHD_Connection *conn, req *r, unsigned status,
+                                   const char *body, const char *ctype)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (resp && ctype == ct_html)
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; style-src 'unsafe-inline'; img-src 'self'");
+    return queue(conn, r, status, resp, ctype, NULL);
+}
+
+/* Takes ownership of `body` (malloc'd; NULL: 500). */
+static enum MHD_Result send_owned(struct MHD_Connection *conn, req *r, char *body,
+                                  const char *ctype, const char *cache)
+{
+    if (!body)
+        return send_static(conn, r, MHD_HTTP_INTERNAL_SERVER_ERROR, srv_page_error, ct_html);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        free(body);
+    return queue(conn, r, MHD_HTTP_OK, resp, ctype, cache);
+}
+
+static enum MHD_Result unavailable(struct MHD_Connection *conn, req *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(srv_page_error), (void *)srv_page_error, MHD_RESPMEM_PERSISTENT);
+    if (resp)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    return queue(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, ct_html, NULL);
+}
+
+/* Parses a single "bytes=a-b" range against `size`. 0: no (usable) range, 1: range, -1:
+ * unsatisfiable. Multiple ranges are answered with the whole file, as RFC 9110 allows. */
+static int parse_range(const char *h, int64_t size, int64_t *from, int64_t *to)
+{
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    const char *p = h + 6;
+    char *end;
+    if (*p == '-') { /* suffix: the last N bytes */
+        errno = 0;
+        long long n = strtoll(p + 1, &end, 10);
+        if (errno || *end || end == p + 1 || n < 0)
+            return 0;
+        if (n == 0 || size == 0)
+            return -1;
+        *from = n >= size ? 0 : size - n;
+        *to = size - 1;
+        return 1;
+    }
+    errno = 0;
+    long long a = strtoll(p, &end, 10);
+    if (errno || end == p || *end != '-' || a < 0)
+        return 0;
+    p = end + 1;
+    long long b = size - 1;
+    if (*p) {
+        b = strtoll(p, &end, 10);
+        if (errno || *end || b < a)
+            return 0;
+    }
+    if (a >= size)
+        return -1;
+    *from = a;
+    *to = b >= size ? size - 1 : b;
+    return 1;
+}
+
+/* Serves a complete cached file, honouring Range and If-None-Match (the digest is the ETag).
+ * Returns MHD_NO... never for a missing file: *missing is set instead. */
+static enum MHD_Result send_file(struct MHD_Connection *conn, req *r, const char *path,
+                                 const char *digest, const char *cache, bool *missing)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    *missing = false;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        *missing = true;
+        return MHD_YES;
+    }
+    char etag[80];
+    snprintf(etag, sizeof etag, "\"%.64s\"", digest);
+    const char *inm =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (inm && strcmp(inm, etag) == 0) {
+        close(fd);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+        return queue(conn, r, MHD_HTTP_NOT_MODIFIED, resp, NULL, cache);
+    }
+    int64_t size = sb.st_size, from = 0, to = size - 1;
+    int range =
+        parse_range(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE), size,
+                    &from, &to);
+    char cr[96];
+    if (range < 0) {
+        close(fd);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        snprintf(cr, sizeof cr, "bytes */%lld", (long long)size);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+        return queue(conn, r, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, ct_text, cache);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_fd_at_offset64((uint64_t)(to - from + 1), fd, (uint64_t)from);
+    if (!resp) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    if (range > 0) {
+        snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", (long long)from, (long long)to,
+                 (long long)size);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+    }
+    return queue(conn, r, range > 0 ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, resp, ct_ts, cache);
+}
+
+/* ---- waiting for a job ---- */
+static void do_suspend(srv_waiter *w)
+{
+    MHD_suspend_connection(w->conn);
+}
+
+/* Queues `job` with this request waiting on it. */
+static enum MHD_Result wait_for(ck_server *s, struct MHD_Connection *conn, req *r, srv_job *job)
+{
+    if (r->waits >= MAX_WAITS || !s->queue)
+        return unavailable(conn, r);
+    r->waits++;
+    r->w.conn = conn;
+    job->deadline = 0; /* someone is waiting: before any look-ahead */
+    if (!srv_queue_push(s->queue, job, &r->w, do_suspend))
+        return unavailable(conn, r);
+    return MHD_YES;
+}
+
+/* ---- segments ---- */
+static enum MHD_Result serve_segment(ck_server *s, struct MHD_Connection *conn, req *r, int c,
+                                     const ck_render_seg *seg, int index, srv_view *v)
+{
+    srv_job job;
+    memset(&job, 0, sizeof job);
+    job.kind = JOB_SEGMENT;
+    job.campaign = c;
+    job.index = index;
+    job.shared = seg->shared;
+    snprintf(job.key, sizeof job.key, "%c:%s", seg->shared ? 's' : 'p', seg->digest);
+    const char *cache = seg->shared ? "public, max-age=31536000, immutable"
+                                    : "private, max-age=31536000, immutable";
+    if (seg->shared) {
+        snprintf(job.path, sizeof job.path, "%s/%s/%d/%s.ts", srv_cache_shared_root(s->cache),
+                 s->campaigns[c].id, s->campaigns[c].version, seg->digest);
+    } else {
+        srv_cache_personal_path(s->cache, seg->digest, job.path, sizeof job.path);
+        job.view = v;
+    }
+    bool missing;
+    enum MHD_Result ret = send_file(conn, r, job.path, seg->digest, cache, &missing);
+    if (!missing) {
+        if (r->waits == 0) {
+            atomic_fetch_add(&s->metrics.cache_hits, 1);
+            atomic_fetch_add(&s->metrics.reused, 1);
+        }
+        if (!seg->shared)
+            srv_cache_touch(s->cache, seg->digest, -1);
+        return ret;
+    }
+    if (r->waits == 0)
+        atomic_fetch_add(&s->metrics.cache_misses, 1);
+    return wait_for(s, conn, r, &job);
+}
+
+/* /c/<campaign>/<version>/<digest>.ts */
+static enum MHD_Result route_shared(ck_server *s, struct MHD_Connection *conn, req *r,
+                                    const char *rest)
+{
+    char campaign[CK_CAMPAIGN_MAX + 1], digest[CK_RENDER_DIGEST_HEX];
+    int version = 0, n = 0;
+    r->route = R_SHARED;
+    if (sscanf(rest, "%64[a-z0-9_-]/%9d/%64[0-9a-f].ts%n", campaign, &version, digest, &n) != 3 ||
+        rest[n] != '\0' || strlen(digest) != CK_RENDER_DIGEST_HEX - 1)
+        return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+    int c = srv_campaign_find(s, campaign);
+    if (c >= 0 && version == s->campaigns[c].version) {
+        const ck_render_view *sv = &s->campaigns[c].shared;
+        for (int i = 0; i < sv->count; i++)
+            if (sv->segs[i].shared && strcmp(sv->segs[i].digest, digest) == 0)
+                return serve_segment(s, conn, r, c, &sv->segs[i], i, NULL);
+    }
+    /* Not part of a loaded campaign version (an older one, say): serve it if it is on disk. */
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s/%d/%s.ts", srv_cache_shared_root(s->cache), campaign,
+             version, digest);
+    bool missing;
+    enum MHD_Result ret =
+        send_file(conn, r, path, digest, "public, max-age=31536000, immutable", &missing);
+    if (missing)
+        return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+    return ret;
+}
+
+/* ---- token routes ---- */
+static enum MHD_Result not_found_guarded(ck_server *s, struct MHD_Connection *conn, req *r,
+                                         const void *addr)
+{
+    srv_guard_fail(s->guard, addr);
+    return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+}
+
+static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, req *r,
+                                   const char *rest)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const void *addr = ci ? (const void *)ci->client_addr : NULL;
+    const char *slash = strchr(rest, '/');
+    size_t tlen = slash ? (size_t)(slash - rest) : strlen(rest);
+    const char *what = slash ? slash + 1 : "";
+    ck_token_tag(rest, tlen, r->tag);
+
+    if (what[0] == '\0')
+        r->route = R_PLAYER;
+    else if (strcmp(what, "index.m3u8") == 0)
+        r->route = R_MASTER;
+    else if (strcmp(what, "media.m3u8") == 0)
+        r->route = R_MEDIA;
+    else if (strcmp(what, "subs.m3u8") == 0)
+        r->route = R_SUBS;
+    else if (strcmp(what, "captions.vtt") == 0)
+        r->route = R_VTT;
+    else
+        r->route = R_PERSONAL;
+
+    int wait_s = srv_guard_blocked(s->guard, addr);
+    if (wait_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", wait_s);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            strlen(srv_page_too_many), (void *)srv_page_too_many, MHD_RESPMEM_PERSISTENT);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+        return queue(conn, r, MHD_HTTP_TOO_MANY_REQUESTS, resp, ct_html, NULL);
+    }
+    ck_token_claims claims;
+    ck_token_result tr = ck_token_verify(&s->keys, rest, tlen, ck_today(), &claims);
+    if (tr == CK_TOKEN_BAD)
+        return not_found_guarded(s, conn, r, addr);
+    if (tr == CK_TOKEN_EXPIRED)
+        return send_static(conn, r, MHD_HTTP_GONE, srv_page_gone, ct_html);
+    int c = srv_campaign_find(s, claims.campaign);
+    int64_t rev = 0;
+    ck_error err = {0};
+    if (c < 0)
+        return not_found_guarded(s, conn, r, addr);
+    ck_status st = ck_store_peek(s->store, claims.campaign, claims.handle, &rev, NULL, &err);
+    if (st == CK_ERR_NOT_FOUND)
+        return not_found_guarded(s, conn, r, addr); /* revoked or purged */
+    if (st != CK_OK)
+        return unavailable(conn, r);
+    const srv_campaign *cp = &s->campaigns[c];
+    if (r->route == R_PLAYER) {
+        char tok[CK_TOKEN_MAX];
+        snprintf(tok, sizeof tok, "%.*s", (int)tlen, rest);
+        char *page = srv_page_player(tok, cp->scene->title);
+        if (!page)
+            return unavailable(conn, r);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+            free(page);
+            return MHD_NO;
+        }
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; style-src 'unsafe-inline'; media-src 'self' "
+                                "blob:; img-src 'self'");
+        return queue(conn, r, MHD_HTTP_OK, resp, ct_html, "no-store");
+    }
+    if (!s->queue) /* no_render */
+        return unavailable(conn, r);
+
+    /* Everything else needs the person's view. */
+    if (!r->view) {
+        bool fresh;
+        r->view = srv_view_get(s, c, claims.handle, rev, &fresh);
+        if (!r->view)
+            return unavailable(conn, r);
+    }
+    pthread_mutex_lock(&s->view_lock);
+    bool ready = r->view->ready, failed = r->view->failed;
+    pthread_mutex_unlock(&s->view_lock);
+    if (failed)
+        return unavailable(conn, r);
+    if (!ready) {
+        srv_job job;
+        memset(&job, 0, sizeof job);
+        job.kind = JOB_VIEW;
+        job.campaign = c;
+        job.view = r->view;
+        char hex[2 * CK_HANDLE_BYTES + 1];
+        sodium_bin2hex(hex, sizeof hex, claims.handle, CK_HANDLE_BYTES);
+        snprintf(job.key, sizeof job.key, "v:%d:%s:%llx", c, hex, (unsigned long long)rev);
+        return wait_for(s, conn, r, &job);
+    }
+    srv_view *v = r->view;
+    const ck_render *rd = s->renderers[0][c];
+    const char *pl_cache = "private, no-cache";
+    switch (r->route) {
+    case R_MASTER:
+        srv_lookahead(s, v);
+        return send_owned(
+            conn, r,
+            ck_render_master_playlist(rd, "media.m3u8", cp->has_captions ? "subs.m3u8" : NULL),
+            ct_m3u8, pl_cache);
+    case R_MEDIA: {
+        srv_lookahead(s, v);
+        ck_playlist_params pp = {.shared_url = cp->shared_url, .personal_url = "{digest}.ts"};
+        return send_owned(conn, r, ck_render_media_playlist(rd, &v->view, &pp), ct_m3u8, pl_cache);
+    }
+    case R_SUBS:
+        if (!cp->has_captions)
+            break;
+        return send_owned(conn, r, ck_render_subs_playlist(rd, "captions.vtt"), ct_m3u8, pl_cache);
+    case R_VTT:
+        if (!cp->has_captions)
+            break;
+        return send_owned(conn, r, ck_render_webvtt(rd, &v->recs->items[0]),
+                          "text/vtt; charset=utf-8", "private, no-cache");
+    default: {
+        size_t n = strlen(what);
+        if (n != CK_RENDER_DIGEST_HEX - 1 + 3 || strcmp(what + n - 3, ".ts") != 0)
+            break;
+        for (int i = 0; i < v->view.count; i++)
+            if (strncmp(v->view.segs[i].digest, what, CK_RENDER_DIGEST_HEX - 1) == 0)
+                return serve_segment(s, conn, r, c, &v->view.segs[i], i, v);
+        break;
+    }
+    }
+    return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+}
+
+/* ---- the handler ---- */
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **req_cls)
+{
+    (void)version;
+    (void)upload;
+    ck_server *s = cls;
+    req *r = *req_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->t0 = ck_srv_now_ms();
+        r->route = R_OTHER;
+        *req_cls = r;
+        /* Refuse a body before reading it. */
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if ((cl && strcmp(cl, "0") != 0) ||
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+            return send_static(conn, r, MHD_HTTP_CONTENT_TOO_LARGE, "request body not allowed\n",
+                               ct_text);
+    }
+    if (*upload_size != 0) {
+        *upload_size = 0; /* already answered 413; discard */
+        return MHD_YES;
+    }
+    if (r->w.conn && !r->w.done)
+        return MHD_YES; /* still suspended (should not be called) */
+    if (r->w.conn && !r->w.ok) {
+        r->w.conn = NULL;
+        return unavailable(conn, r);
+    }
+    r->w.conn = NULL;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            19, (void *)"method not allowed\n", MHD_RESPMEM_PERSISTENT);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        return queue(conn, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, ct_text, NULL);
+    }
+    if (strncmp(url, "/v/", 3) == 0)
+        return route_token(s, conn, r, url + 3);
+    if (strncmp(url, "/c/", 3) == 0)
+        return route_shared(s, conn, r, url + 3);
+    if (strcmp(url, "/healthz") == 0) {
+        r->route = R_HEALTHZ;
+        return send_static(conn, r, MHD_HTTP_OK, "ok\n", ct_text);
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        r->route = R_METRICS;
+        return send_owned(conn, r, srv_metrics_text(&s->metrics),
+                          "text/plain; version=0.0.4; charset=utf-8", "no-store");
+    }
+    return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    ck_server *s = cls;
+    req *r = *req_cls;
+    if (!r)
+        return;
+    static const char *const names[] = {
+#define X(e, str) str,
+        SRV_ROUTES(X)
+#undef X
+    };
+    if (r->status) {
+        srv_metrics_request(&s->metrics, r->route, r->status);
+        if (s->p.access_log)
+            ck_log(CK_LOG_INFO, "%s %u %.1f ms%s%s", names[r->route], r->status,
+                   ck_srv_now_ms() - r->t0, r->tag[0] ? " link " : "", r->tag);
+    }
+    srv_view_unref(s, r->view);
+    free(r);
+    *req_cls = NULL;
+}
+
+/* libmicrohttpd's own messages (bind failures, resource limits) go to the one logger at
+ * debug level: they may name client addresses. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    while (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    ck_log(CK_LOG_DEBUG, "http: %s", buf);
+}
+
+ck_status srv_http_start(ck_server *s, ck_error *err)
+{
+    char host[128];
+    snprintf(host, sizeof host, "%s", s->listen);
+    char *colon = strrchr(host, ':');
+    if (!colon)
+        return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0, "--listen wants HOST:PORT, got \"%s\"",
+                            s->listen);
+    *colon = '\0';
+    const char *port = colon + 1, *h = host;
+    if (h[0] == '[') { /* [::1]:8080 */
+        h++;
+        char *rb = strchr(host, ']');
+        if (rb)
+            *rb = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                    *ai = NULL;
+    if (getaddrinfo(h[0] ? h : NULL, port, &hints, &ai) != 0 || !ai)
+        return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0, "cannot resolve --listen \"%s\"",
+                            s->listen);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->http = MHD_start_daemon(
+        flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->p.http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)s->p.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)s->p.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->p.timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->http)
+        return ck_error_set(err, CK_ERR_IO, NULL, 0, 0,
+                            "cannot listen on %s (in use, or not an address of this machine)",
+                            s->listen);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->http, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    ck_log(CK_LOG_INFO, "listening on %s (port %d), %d render worker(s), encoder %s", s->listen,
+           s->port, s->workers, s->metrics.encoder[0] ? s->metrics.encoder : "none");
+    return CK_OK;
+}
+
+void srv_http_stop(ck_server *s)
+{
+    if (s->http)
+        MHD_stop_daemon(s->http);
+    s->http = NULL;
+}

@@ -1,0 +1,591 @@
+/* server.c: start-up, campaigns, people's views, the jobs the render workers run, the daily
+ * purge, and `ciak warm`. */
+#include "server_internal.h"
+
+#include <dirent.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VIEW_BUCKETS 4096
+#define VIEW_MAX     8192 /* views kept in memory; older idle ones are dropped */
+
+/* ---- params ---- */
+static void resolve_params(ck_server *s, const ck_server_params *in)
+{
+    s->p = in ? *in : (ck_server_params){0};
+    snprintf(s->listen, sizeof s->listen, "%s", s->p.listen ? s->p.listen : "127.0.0.1:8080");
+    snprintf(s->data_dir, sizeof s->data_dir, "%s", s->p.data_dir ? s->p.data_dir : "var");
+    snprintf(s->scenes_dir, sizeof s->scenes_dir, "%s",
+             s->p.scenes_dir ? s->p.scenes_dir : "scenes");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (s->p.workers <= 0)
+        s->p.workers = cores >= 8 ? (int)(cores / 4) : 1;
+    if (s->p.http_threads <= 0)
+        s->p.http_threads = 4;
+    if (s->p.cache_bytes <= 0)
+        s->p.cache_bytes = (int64_t)10 << 30;
+    if (s->p.timeout_s <= 0)
+        s->p.timeout_s = 15;
+    if (s->p.per_ip_connections <= 0)
+        s->p.per_ip_connections = 16;
+    if (s->p.max_connections <= 0)
+        s->p.max_connections = 1024;
+    if (s->p.fail_limit <= 0)
+        s->p.fail_limit = 20;
+    if (s->p.personal_ttl_days <= 0)
+        s->p.personal_ttl_days = 7;
+    if (s->p.fail_window_s <= 0)
+        s->p.fail_window_s = 300;
+    s->workers = s->p.no_render ? 0 : s->p.workers;
+}
+
+/* ---- campaigns ---- */
+int srv_campaign_find(const ck_server *s, const char *id)
+{
+    for (int i = 0; i < s->campaign_count; i++)
+        if (strcmp(s->campaigns[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+/* Folder names under scenes_dir that hold a scene.json, sorted; NULL-terminated. */
+static char **list_campaigns(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    char **names = calloc(65, sizeof *names);
+    int n = 0;
+    struct dirent *de;
+    while (names && n < 64 && (de = readdir(d))) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s/scene.json", dir, de->d_name);
+        if (de->d_name[0] != '.' && ck_file_exists(path))
+            names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    return names;
+}
+
+static bool load_campaign(ck_server *s, const char *name, ck_error *err)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/%s", s->scenes_dir, name);
+    int c = s->campaign_count;
+    srv_campaign *cp = &s->campaigns[c];
+    memset(cp, 0, sizeof *cp);
+    if (s->p.no_render) {
+        ck_diags d = {.max = 20};
+        cp->own_scene = ck_scene_load(dir, NULL, &d);
+        if (!cp->own_scene && d.count)
+            ck_error_set(err, CK_ERR_PARSE, d.items[0].file, d.items[0].line, d.items[0].col, "%s",
+                         d.items[0].msg);
+        else if (!cp->own_scene)
+            ck_error_set(err, CK_ERR_PARSE, dir, 0, 0, "cannot load the scene");
+        ck_diags_free(&d);
+        if (!cp->own_scene)
+            return false;
+        cp->scene = cp->own_scene;
+    } else {
+        ck_render_params rp = {.cache_dir = srv_cache_shared_root(s->cache),
+                               .encoder = s->p.encoder,
+                               .width = s->p.width,
+                               .height = s->p.height};
+        bool ok = true;
+        for (int w = 0; ok && w < s->workers; w++)
+            ok = (s->renderers[w][c] = ck_render_create(s->gpus[w], dir, &rp, err)) != NULL;
+        ok = ok && ck_render_view_make(s->renderers[0][c], NULL, &cp->shared, err) == CK_OK;
+        if (!ok) {
+            for (int w = 0; w < s->workers; w++)
+                ck_render_destroy(&s->renderers[w][c]);
+            return false;
+        }
+        cp->scene = ck_render_scene(s->renderers[0][c]);
+        snprintf(s->metrics.encoder, sizeof s->metrics.encoder, "%s",
+                 ck_render_encoder(s->renderers[0][c]));
+    }
+    if (strlen(cp->scene->id) > CK_CAMPAIGN_MAX || srv_campaign_find(s, cp->scene->id) >= 0) {
+        ck_error_set(err, CK_ERR_INVALID, dir, 0, 0, "campaign id too long or loaded twice");
+        ck_render_view_free(&cp->shared);
+        ck_scene_destroy(&cp->own_scene);
+        for (int w = 0; w < s->workers; w++)
+            ck_render_destroy(&s->renderers[w][c]);
+        return false;
+    }
+    snprintf(cp->id, sizeof cp->id, "%s", cp->scene->id);
+    cp->version = cp->scene->version;
+    cp->has_captions = cp->scene->caption_count > 0;
+    snprintf(cp->shared_url, sizeof cp->shared_url, "/c/%s/%d/{digest}.ts", cp->id, cp->version);
+    s->campaign_count++;
+    int shared = 0;
+    for (int i = 0; i < cp->shared.count; i++)
+        shared += cp->shared.segs[i].shared;
+    ck_log(CK_LOG_INFO, "campaign %s v%d: %d shared segment(s)", cp->id, cp->version, shared);
+    return true;
+}
+
+static ck_status load_campaigns(ck_server *s, ck_error *err)
+{
+    char **found = NULL;
+    const char *const *names = s->p.campaigns;
+    if (!names) {
+        found = list_campaigns(s->scenes_dir);
+        names = (const char *const *)found;
+    }
+    int n = 0;
+    while (names && names[n])
+        n++;
+    ck_status st = CK_OK;
+    s->campaigns = calloc((size_t)(n ? n : 1), sizeof *s->campaigns);
+    s->gpus = calloc((size_t)(s->workers ? s->workers : 1), sizeof *s->gpus);
+    s->renderers = calloc((size_t)(s->workers ? s->workers : 1), sizeof *s->renderers);
+    if (!s->campaigns || !s->gpus || !s->renderers) {
+        st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto done;
+    }
+    for (int w = 0; w < s->workers; w++) {
+        s->renderers[w] = calloc((size_t)(n ? n : 1), sizeof **s->renderers);
+        s->gpus[w] = s->renderers[w] ? ck_gpu_create(NULL, err) : NULL;
+        if (!s->gpus[w]) {
+            st = err->status ? err->status : CK_ERR_NOMEM;
+            goto done;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        ck_error e = {0};
+        if (!load_campaign(s, names[i], &e)) {
+            char buf[1400];
+            ck_log(CK_LOG_ERROR, "campaign %s not loaded: %s", names[i],
+                   ck_error_format(&e, buf, sizeof buf));
+            if (s->p.campaigns) { /* asked for by name: that is an error */
+                *err = e;
+                st = e.status ? e.status : CK_ERR_INVALID;
+                goto done;
+            }
+        }
+    }
+    if (s->campaign_count == 0)
+        st = ck_error_set(err, CK_ERR_NOT_FOUND, s->scenes_dir, 0, 0, "no campaign loaded");
+done:
+    for (int i = 0; found && found[i]; i++)
+        free(found[i]);
+    free(found);
+    return st;
+}
+
+/* ---- views ---- */
+static size_t view_bucket(int campaign, const uint8_t *handle)
+{
+    uint64_t h = (uint64_t)campaign * 1099511628211ull;
+    for (int i = 0; i < CK_HANDLE_BYTES; i++)
+        h = (h ^ handle[i]) * 1099511628211ull;
+    return (size_t)(h % VIEW_BUCKETS);
+}
+
+static void view_free(srv_view *v)
+{
+    ck_render_view_free(&v->view);
+    ck_records_destroy(&v->recs);
+    sodium_memzero(v, sizeof *v);
+    free(v);
+}
+
+/* Removes from the table (the view lives on while referenced); view lock held. */
+static void view_detach(ck_server *s, srv_view *v)
+{
+    srv_view **pp = &s->view_table[view_bucket(v->campaign, v->handle)];
+    while (*pp && *pp != v)
+        pp = &(*pp)->next;
+    if (*pp) {
+        *pp = v->next;
+        s->view_count--;
+    }
+    v->next = NULL;
+    v->refs--; /* the table's reference */
+    if (v->refs == 0)
+        view_free(v);
+}
+
+/* Drops the older half of the idle views; view lock held. */
+static void view_trim(ck_server *s)
+{
+    double sum = 0;
+    size_t n = 0;
+    for (size_t b = 0; b < VIEW_BUCKETS; b++)
+        for (srv_view *v = s->view_table[b]; v; v = v->next, n++)
+            sum += v->last_used;
+    double mean = n ? sum / (double)n : 0;
+    for (size_t b = 0; b < VIEW_BUCKETS; b++)
+        for (srv_view *v = s->view_table[b], *next; v; v = next) {
+            next = v->next;
+            if (v->refs == 1 && v->last_used <= mean)
+                view_detach(s, v);
+        }
+}
+
+srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh)
+{
+    *fresh = false;
+    double now = ck_srv_now_ms();
+    pthread_mutex_lock(&s->view_lock);
+    size_t b = view_bucket(campaign, handle);
+    for (srv_view *v = s->view_table[b]; v; v = v->next)
+        if (v->campaign == campaign && memcmp(v->handle, handle, CK_HANDLE_BYTES) == 0) {
+            if (v->rev == rev && !v->failed) {
+                v->refs++;
+                v->last_used = now;
+                pthread_mutex_unlock(&s->view_lock);
+                return v;
+            }
+            view_detach(s, v); /* re-imported, or failed: make it again */
+            break;
+        }
+    if (s->view_count >= VIEW_MAX)
+        view_trim(s);
+    srv_view *v = calloc(1, sizeof *v);
+    if (v) {
+        v->campaign = campaign;
+        memcpy(v->handle, handle, CK_HANDLE_BYTES);
+        v->rev = rev;
+        v->refs = 2; /* the table's and the caller's */
+        v->last_used = now;
+        v->next = s->view_table[b];
+        s->view_table[b] = v;
+        s->view_count++;
+        *fresh = true;
+    }
+    pthread_mutex_unlock(&s->view_lock);
+    return v;
+}
+
+void srv_view_ref(ck_server *s, srv_view *v)
+{
+    pthread_mutex_lock(&s->view_lock);
+    v->refs++;
+    pthread_mutex_unlock(&s->view_lock);
+}
+
+void srv_view_unref(ck_server *s, srv_view *v)
+{
+    if (!v)
+        return;
+    pthread_mutex_lock(&s->view_lock);
+    if (--v->refs == 0)
+        view_free(v);
+    pthread_mutex_unlock(&s->view_lock);
+}
+
+/* ---- jobs ---- */
+static bool make_view(ck_server *s, int worker, srv_view *v)
+{
+    pthread_mutex_lock(&s->view_lock);
+    bool done = v->ready;
+    pthread_mutex_unlock(&s->view_lock);
+    if (done)
+        return true;
+    const srv_campaign *cp = &s->campaigns[v->campaign];
+    ck_person p;
+    ck_error err = {0};
+    ck_render_view view = {0};
+    ck_records *recs = NULL;
+    bool ok = false;
+    if (ck_store_get(s->store, cp->id, v->handle, &p, &err) != CK_OK)
+        goto done;
+    ck_diags d = {.max = 4};
+    recs = ck_records_parse(cp->scene, p.record_json, strlen(p.record_json), "store", &d);
+    ck_diags_free(&d);
+    ck_person_clear(&p);
+    if (!recs || recs->count != 1) {
+        /* The record was valid at import: the scene changed its fields since. */
+        ck_log(CK_LOG_WARN,
+               "campaign %s: a stored record no longer fits the scene; "
+               "re-import the campaign",
+               cp->id);
+        goto done;
+    }
+    if (ck_render_view_make(s->renderers[worker][v->campaign], &recs->items[0], &view, &err) !=
+        CK_OK) {
+        char buf[1400];
+        ck_log(CK_LOG_ERROR, "campaign %s: view: %s", cp->id,
+               ck_error_format(&err, buf, sizeof buf));
+        goto done;
+    }
+    ok = true;
+    atomic_fetch_add(&s->metrics.views_made, 1);
+done:
+    pthread_mutex_lock(&s->view_lock);
+    if (ok) {
+        v->view = view;
+        v->recs = recs;
+        v->ready = true;
+    } else {
+        v->failed = true;
+        ck_records_destroy(&recs);
+    }
+    pthread_mutex_unlock(&s->view_lock);
+    return ok;
+}
+
+static bool render_segment(ck_server *s, int worker, srv_job *j)
+{
+    if (access(j->path, F_OK) == 0)
+        return true; /* made by an earlier job or another process */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", j->path);
+    char *slash = strrchr(dir, '/');
+    ck_error err = {0};
+    if (slash)
+        *slash = '\0';
+    if (slash && ck_srv_mkdirs(dir, &err) != CK_OK)
+        return false;
+    const ck_record *rec = j->shared || !j->view ? NULL : &j->view->recs->items[0];
+    ck_render_stats stats = {0};
+    double t0 = ck_srv_now_ms();
+    ck_status st =
+        ck_render_segment(s->renderers[worker][j->campaign], rec, j->index, j->path, &stats, &err);
+    double ms = ck_srv_now_ms() - t0;
+    srv_metrics_render(&s->metrics, ms, j->shared, st == CK_OK);
+    if (st != CK_OK) {
+        char buf[1400];
+        ck_log(CK_LOG_ERROR, "campaign %s: segment %d: %s", s->campaigns[j->campaign].id, j->index,
+               ck_error_format(&err, buf, sizeof buf));
+        return false;
+    }
+    if (!j->shared)
+        srv_cache_touch(s->cache, j->key + 2, stats.bytes);
+    ck_log(CK_LOG_DEBUG, "campaign %s: %s segment %d in %.0f ms", s->campaigns[j->campaign].id,
+           j->shared ? "shared" : "personal", j->index, ms);
+    return true;
+}
+
+bool srv_run_job(ck_server *s, int worker, srv_job *job)
+{
+    if (job->kind == JOB_VIEW)
+        return make_view(s, worker, job->view);
+    return render_segment(s, worker, job);
+}
+
+/* Fills a segment job for segment `i` of `segs`; false when its file is already there. */
+static bool segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_view *v,
+                        srv_job *j)
+{
+    memset(j, 0, sizeof *j);
+    j->kind = JOB_SEGMENT;
+    j->campaign = c;
+    j->index = i;
+    j->shared = seg->shared;
+    snprintf(j->key, sizeof j->key, "%c:%s", seg->shared ? 's' : 'p', seg->digest);
+    if (seg->shared) {
+        char *p = ck_render_shared_path(s->renderers[0][c], seg->digest);
+        snprintf(j->path, sizeof j->path, "%s", p ? p : "");
+        free(p);
+    } else {
+        srv_cache_personal_path(s->cache, seg->digest, j->path, sizeof j->path);
+        j->view = v;
+    }
+    return access(j->path, F_OK) != 0;
+}
+
+void srv_lookahead(ck_server *s, srv_view *v)
+{
+    double now = ck_srv_now_ms();
+    for (int i = 0; i < v->view.count; i++) {
+        srv_job j;
+        if (!segment_job(s, v->campaign, &v->view.segs[i], i, v, &j))
+            continue;
+        j.deadline = now + v->view.segs[i].start * 1e3;
+        srv_queue_push(s->queue, &j, NULL, NULL);
+    }
+}
+
+static void warm(ck_server *s)
+{
+    for (int c = 0; c < s->campaign_count; c++) {
+        const ck_render_view *sv = &s->campaigns[c].shared;
+        for (int i = 0; i < sv->count; i++) {
+            srv_job j;
+            if (sv->segs[i].shared && segment_job(s, c, &sv->segs[i], i, NULL, &j)) {
+                j.deadline = 1e15 + i; /* after everything a viewer needs */
+                srv_queue_push(s->queue, &j, NULL, NULL);
+            }
+        }
+    }
+}
+
+/* ---- life cycle ---- */
+static void purge(ck_server *s)
+{
+    int64_t removed = 0;
+    ck_error err = {0};
+    if (ck_store_purge(s->store, ck_today(), &removed, &err) != CK_OK) {
+        char buf[1400];
+        ck_log(CK_LOG_ERROR, "purge: %s", ck_error_format(&err, buf, sizeof buf));
+        return;
+    }
+    atomic_fetch_add(&s->metrics.purged, (uint_fast64_t)removed);
+    int old = srv_cache_expire(s->cache, (int64_t)s->p.personal_ttl_days * 86400);
+    if (old)
+        ck_log(CK_LOG_INFO, "purge: %d personal segment(s) unused for %d days removed", old,
+               s->p.personal_ttl_days);
+    if (removed)
+        ck_log(CK_LOG_INFO, "purge: %lld person(s) past their availability window removed",
+               (long long)removed);
+}
+
+ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
+{
+    ck_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    resolve_params(s, params);
+    pthread_mutex_init(&s->view_lock, NULL);
+    char path[1100];
+    if (ck_srv_mkdirs(s->data_dir, err) != CK_OK)
+        goto fail;
+    snprintf(path, sizeof path, "%s/keys", s->data_dir);
+    if (ck_keyring_load(path, true, &s->keys, err) != CK_OK)
+        goto fail;
+    snprintf(path, sizeof path, "%s/ciak.db", s->data_dir);
+    s->store = ck_store_open(path, &(ck_store_params){.keys = &s->keys}, err);
+    if (!s->store)
+        goto fail;
+    snprintf(path, sizeof path, "%s/cache", s->data_dir);
+    s->guard = srv_guard_create(s->p.fail_limit, s->p.fail_window_s);
+    s->view_table = calloc(VIEW_BUCKETS, sizeof *s->view_table);
+    if (!s->guard || !s->view_table) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    s->cache = srv_cache_create(path, s->p.cache_bytes, &s->metrics, err);
+    if (!s->cache || load_campaigns(s, err) != CK_OK)
+        goto fail;
+    if (s->workers > 0) {
+        s->queue = srv_queue_create(s, s->workers, srv_run_job, &s->metrics);
+        if (!s->queue) {
+            ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "cannot start the render workers");
+            goto fail;
+        }
+        if (!s->p.no_warm)
+            warm(s);
+    }
+    purge(s);
+    if (srv_http_start(s, err) != CK_OK)
+        goto fail;
+    return s;
+fail:
+    ck_server_destroy(&s);
+    return NULL;
+}
+
+int ck_server_port(const ck_server *s)
+{
+    return s->port;
+}
+
+void ck_server_stop(ck_server *s)
+{
+    atomic_store(&s->stop, true);
+}
+
+void ck_server_run(ck_server *s)
+{
+    int32_t purged_day = ck_today();
+    while (!atomic_load(&s->stop)) {
+        usleep(100 * 1000);
+        if (ck_today() != purged_day) { /* the daily purge, just after midnight UTC */
+            purged_day = ck_today();
+            purge(s);
+        }
+    }
+}
+
+void ck_server_destroy(ck_server **ps)
+{
+    ck_server *s = *ps;
+    if (!s)
+        return;
+    if (s->queue)
+        srv_queue_fail_all(s->queue); /* resumes every waiting request */
+    srv_http_stop(s);
+    srv_queue_destroy(&s->queue);
+    if (s->view_table) {
+        for (size_t b = 0; b < VIEW_BUCKETS; b++)
+            while (s->view_table[b])
+                view_detach(s, s->view_table[b]);
+        free(s->view_table);
+    }
+    for (int c = 0; c < s->campaign_count; c++) {
+        ck_render_view_free(&s->campaigns[c].shared);
+        ck_scene_destroy(&s->campaigns[c].own_scene);
+    }
+    for (int w = 0; s->renderers && w < s->workers; w++) {
+        for (int c = 0; s->renderers[w] && c < s->campaign_count; c++)
+            ck_render_destroy(&s->renderers[w][c]);
+        free(s->renderers[w]);
+        ck_gpu_destroy(&s->gpus[w]);
+    }
+    free(s->renderers);
+    free(s->gpus);
+    free(s->campaigns);
+    srv_cache_destroy(&s->cache);
+    srv_guard_destroy(&s->guard);
+    ck_store_close(&s->store);
+    ck_keyring_wipe(&s->keys);
+    pthread_mutex_destroy(&s->view_lock);
+    free(s);
+    *ps = NULL;
+}
+
+/* ---- ciak warm ---- */
+ck_status ck_server_warm(const ck_server_params *params, const char *campaign, int *rendered,
+                         ck_error *err)
+{
+    ck_server_params p = params ? *params : (ck_server_params){0};
+    char dir[1100], cache[1100], shared_root[1200];
+    snprintf(dir, sizeof dir, "%s/%s", p.scenes_dir ? p.scenes_dir : "scenes", campaign);
+    snprintf(cache, sizeof cache, "%s/cache", p.data_dir ? p.data_dir : "var");
+    snprintf(shared_root, sizeof shared_root, "%s/shared", cache);
+    if (rendered)
+        *rendered = 0;
+    ck_status st = ck_srv_mkdirs(shared_root, err);
+    if (st != CK_OK)
+        return st;
+    ck_gpu *gpu = ck_gpu_create(NULL, err);
+    if (!gpu)
+        return err->status ? err->status : CK_ERR_GPU;
+    ck_render *r = ck_render_create(
+        gpu, dir,
+        &(ck_render_params){
+            .cache_dir = shared_root, .encoder = p.encoder, .width = p.width, .height = p.height},
+        err);
+    ck_render_view v = {0};
+    st = r ? ck_render_view_make(r, NULL, &v, err) : (err->status ? err->status : CK_ERR_GPU);
+    for (int i = 0; st == CK_OK && i < v.count; i++) {
+        if (!v.segs[i].shared)
+            continue;
+        char *path = ck_render_shared_path(r, v.segs[i].digest);
+        if (path && access(path, F_OK) != 0 &&
+            ck_srv_mkdirs(ck_render_shared_dir(r), err) == CK_OK) {
+            st = ck_render_segment(r, NULL, i, path, NULL, err);
+            if (st == CK_OK && rendered)
+                (*rendered)++;
+        }
+        free(path);
+    }
+    ck_render_view_free(&v);
+    ck_render_destroy(&r);
+    ck_gpu_destroy(&gpu);
+    return st;
+}

@@ -1,0 +1,197 @@
+/* server_internal.h: what the files of engine/server share. Not a public header.
+ *
+ *   util.c     atomic file writes, mkdir -p, clocks
+ *   metrics.c  counters and the Prometheus text
+ *   guard.c    failures per client address (429)
+ *   cache.c    the on-disk segment cache: clean-up after a crash, LRU of personal segments
+ *   queue.c    the render queue and its workers (look-ahead, urgent jobs, single flight)
+ *   http.c     libmicrohttpd, routes, responses
+ *   server.c   campaigns, views, start-up, the daily purge, `ciak warm`
+ */
+#ifndef CK_SERVER_INTERNAL_H
+#define CK_SERVER_INTERNAL_H
+
+#include "ck_render.h"
+#include "ck_server.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ---- util.c ---- */
+ck_status ck_srv_write_atomic(const char *path, const void *data, size_t len, ck_error *err);
+ck_status ck_srv_mkdirs(const char *path, ck_error *err);
+double ck_srv_now_ms(void); /* monotonic */
+/* True when s is n lowercase hex digits. */
+bool ck_srv_is_hex(const char *s, size_t n);
+
+/* ---- metrics.c ---- */
+#define SRV_ROUTES(X)                                                                              \
+    X(R_PLAYER, "player")                                                                          \
+    X(R_MASTER, "master")                                                                          \
+    X(R_MEDIA, "media")                                                                            \
+    X(R_SUBS, "subtitles")                                                                         \
+    X(R_VTT, "captions")                                                                           \
+    X(R_PERSONAL, "personal_segment")                                                              \
+    X(R_SHARED, "shared_segment")                                                                  \
+    X(R_HEALTHZ, "healthz")                                                                        \
+    X(R_METRICS, "metrics")                                                                        \
+    X(R_OTHER, "other")
+
+typedef enum srv_route {
+#define X(e, s) e,
+    SRV_ROUTES(X)
+#undef X
+        R__N
+} srv_route;
+
+#define SRV_HIST_BUCKETS 10
+typedef struct srv_metrics {
+    atomic_uint_fast64_t requests[R__N][16]; /* by status slot (metrics.c) */
+    atomic_uint_fast64_t render_hist[SRV_HIST_BUCKETS + 1];
+    atomic_uint_fast64_t render_us_sum, render_count;
+    atomic_uint_fast64_t cache_hits, cache_misses;
+    atomic_uint_fast64_t rendered_shared, rendered_personal, render_failures;
+    atomic_uint_fast64_t reused; /* segments served from the cache */
+    atomic_uint_fast64_t views_made, purged;
+    atomic_int queue_depth, rendering;
+    atomic_int_fast64_t cache_bytes;
+    char encoder[32];
+} srv_metrics;
+
+void srv_metrics_request(srv_metrics *m, srv_route r, unsigned status);
+void srv_metrics_render(srv_metrics *m, double ms, bool shared, bool ok);
+/* The Prometheus text exposition (malloc'd). */
+char *srv_metrics_text(const srv_metrics *m);
+
+/* ---- guard.c ---- */
+typedef struct srv_guard srv_guard;
+srv_guard *srv_guard_create(int limit, int window_s);
+void srv_guard_destroy(srv_guard **g);
+/* Seconds the address must wait (0: not blocked). `addr` is a struct sockaddr. */
+int srv_guard_blocked(srv_guard *g, const void *addr);
+void srv_guard_fail(srv_guard *g, const void *addr);
+
+/* ---- cache.c ---- */
+typedef struct srv_cache srv_cache;
+/* `root` holds shared/<campaign>/<version>/ and personal/<xx>/. Removes unfinished files
+ * (anything not named <digest>.ts) and indexes the personal segments by modification time. */
+srv_cache *srv_cache_create(const char *root, int64_t cap_bytes, srv_metrics *m, ck_error *err);
+void srv_cache_destroy(srv_cache **c);
+const char *srv_cache_shared_root(const srv_cache *c);
+/* Path of a personal segment (buffer of at least 1024 bytes). */
+void srv_cache_personal_path(const srv_cache *c, const char *digest, char *out, size_t size);
+/* A served or newly written personal segment: moves it to the LRU's head, and evicts the
+ * least recently used ones over the cap (`size` < 0: only a touch). */
+void srv_cache_touch(srv_cache *c, const char *digest, int64_t size);
+/* Deletes personal segments not written or served for `max_age_s`: they show people's data,
+ * so they should not outlive the need for them by much. Returns the count removed. */
+int srv_cache_expire(srv_cache *c, int64_t max_age_s);
+
+/* ---- views and campaigns (server.c) ---- */
+typedef struct srv_campaign {
+    char id[CK_CAMPAIGN_MAX + 1];
+    int version;
+    const ck_scene *scene; /* the renderer's, or own_scene */
+    ck_scene *own_scene;   /* no_render only */
+    ck_render_view shared; /* digests of the shared parts (empty with no_render) */
+    bool has_captions;
+    char shared_url[CK_CAMPAIGN_MAX + 48]; /* "/c/<id>/<version>/{digest}.ts" */
+} srv_campaign;
+
+/* One person's stream, made by a render worker and shared by that person's requests. */
+typedef struct srv_view {
+    int campaign;
+    uint8_t handle[CK_HANDLE_BYTES];
+    int64_t rev;
+    ck_records *recs; /* the one decrypted record (owned) */
+    ck_render_view view;
+    int refs; /* under the server's view lock */
+    bool ready, failed;
+    double last_used;
+    struct srv_view *next;
+} srv_view;
+
+/* ---- queue.c ---- */
+typedef enum srv_job_kind { JOB_VIEW, JOB_SEGMENT } srv_job_kind;
+
+/* An HTTP request waiting for a job (lives in the request's state). */
+typedef struct srv_waiter {
+    struct MHD_Connection *conn;
+    bool done, ok;
+    struct srv_waiter *next;
+} srv_waiter;
+
+typedef struct srv_job {
+    srv_job_kind kind;
+    int campaign, index; /* index: segment */
+    char key[96];        /* single-flight key: the output path, or the view's identity */
+    char path[1024];     /* segment: where it goes */
+    bool shared;
+    srv_view *view;  /* a reference: the record to render, or the view to make */
+    double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
+    bool running;
+    srv_waiter *waiters;
+} srv_job;
+
+typedef struct srv_queue srv_queue;
+typedef struct ck_server ck_server;
+/* Executes a job on worker `w` (0-based); returns success. */
+typedef bool (*srv_run_fn)(ck_server *s, int worker, srv_job *job);
+
+srv_queue *srv_queue_create(ck_server *s, int workers, srv_run_fn run, srv_metrics *m);
+/* Stops the workers (running jobs finish, queued ones fail), joins them. */
+void srv_queue_destroy(srv_queue **q);
+/* Queues a job unless one with the same key is queued or running, in which case the earlier
+ * deadline wins. When `waiter` is given it is attached and `suspend(waiter)` is called under
+ * the queue's lock, so the job cannot finish in between. `*job` is copied. Takes a new
+ * reference to job->view (via s). Returns false when the queue is full or stopping. */
+bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
+                    void (*suspend)(srv_waiter *));
+/* Fails every queued job and resumes its waiters (shutdown). */
+void srv_queue_fail_all(srv_queue *q);
+
+/* ---- server.c, for queue.c and http.c ---- */
+struct ck_server {
+    ck_server_params p;
+    char listen[128], data_dir[512], scenes_dir[512];
+    ck_keyring keys;
+    ck_store *store;
+    srv_metrics metrics;
+    srv_guard *guard;
+    srv_cache *cache;
+    srv_queue *queue;
+    srv_campaign *campaigns;
+    int campaign_count;
+    /* Per worker: a GPU context and a renderer per campaign (renderers[w][c]). */
+    int workers;
+    ck_gpu **gpus;
+    ck_render ***renderers;
+    /* Views by (campaign, handle). */
+    pthread_mutex_t view_lock;
+    srv_view **view_table;
+    size_t view_buckets, view_count;
+    struct MHD_Daemon *http;
+    int port;
+    atomic_bool stop;
+};
+
+int srv_campaign_find(const ck_server *s, const char *id);
+/* The person's current view (reference taken), or a new not-ready one with `*fresh` set.
+ * NULL when out of memory. */
+srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh);
+void srv_view_unref(ck_server *s, srv_view *v);
+void srv_view_ref(ck_server *s, srv_view *v);
+bool srv_run_job(ck_server *s, int worker, srv_job *job);
+/* Queues the person's segments missing from the cache, in playback order. */
+void srv_lookahead(ck_server *s, srv_view *v);
+
+/* ---- http.c ---- */
+ck_status srv_http_start(ck_server *s, ck_error *err);
+void srv_http_stop(ck_server *s);
+
+/* ---- pages (pages.c) ---- */
+/* Static pages in Italian; the player embeds the playlist URL. malloc'd. */
+char *srv_page_player(const char *token, const char *title);
+extern const char srv_page_gone[], srv_page_not_found[], srv_page_too_many[], srv_page_error[];
+
+#endif

@@ -1,0 +1,74 @@
+/* util.c: small helpers of the server. */
+#include "server_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+ck_status ck_srv_write_atomic(const char *path, const void *data, size_t len, ck_error *err)
+{
+    static atomic_uint seq;
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld.%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write: %s", strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        p += n;
+        left -= (size_t)n;
+    }
+    bool ok = left == 0 && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write: %s", strerror(e));
+    }
+    return CK_OK;
+}
+
+ck_status ck_srv_mkdirs(const char *path, ck_error *err)
+{
+    char buf[1024];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return ck_error_set(err, CK_ERR_INVALID, path, 0, 0, "bad folder name");
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return ck_error_set(err, CK_ERR_IO, buf, 0, 0, "cannot make folder: %s",
+                                strerror(errno));
+        buf[i] = c;
+    }
+    return CK_OK;
+}
+
+double ck_srv_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+bool ck_srv_is_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return s[n] == '\0' || s[n] == '.';
+}

@@ -1,0 +1,346 @@
+/* cmd_bench.c: `ciak bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]`
+ * times, in one run on one machine, for each campaign (default: every scenes/<name>/):
+ *   ciak    the full render of one person with sharing off (every segment rendered);
+ *   peer    the FFmpeg command line doing the same job: the background video looped, the same
+ *           texts (drawtext) and boxes (drawbox) at the same times, the same libx264 settings
+ *           and audio, HLS output (bench/peers/ffmpeg-peer.sh runs the generated graph);
+ *   floor   libx264 alone on the same frames (ffmpeg decoding ciak's stream and encoding it
+ *           with the same settings, minus the time of decoding alone);
+ *   +1      the marginal cost of one more person with sharing on: the digests plus that
+ *           person's personal segments, the shared ones already being in the cache.
+ * and prints ratios. No timing is asserted anywhere; bench/README.md has measured numbers. */
+#include "ck_cli.h"
+#include "ck_media.h"
+#include "ck_render.h"
+
+#include <glob.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Paths here come from the command line and fit easily; gcc's worst case for nested buffers
+ * does not. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define BENCH_USAGE                                                                                \
+    "usage: ciak bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]\n"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double run_timed(const char *cmd)
+{
+    double t0 = now_s();
+    int rc = system(cmd);
+    if (rc != 0) {
+        fprintf(stderr, "ciak bench: command failed (%d): %s\n", rc, cmd);
+        return -1;
+    }
+    return now_s() - t0;
+}
+
+static void hex_color(char *buf, size_t n, ck_color c, float opacity)
+{
+    snprintf(buf, n, "0x%02x%02x%02x@%.3f", (int)lroundf(c.r * 255), (int)lroundf(c.g * 255),
+             (int)lroundf(c.b * 255), c.a * opacity);
+}
+
+/* Writes the peer's filter graph: every shape and text layer active before `secs`, placed as
+ * the timeline places it half-way through its life (the peer has no keyframe animation:
+ * this flatters the peer, not ciak). */
+static bool write_peer_graph(ck_render *r, const ck_scene *s, const ck_record *rec, double secs,
+                             int w, int h, const char *dir, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    ck_diags d = {0};
+    ck_binding *b = ck_binding_create(s, &d);
+    ck_fontset *fs = ck_fontset_create(s, &d);
+    ck_error err;
+    ck_timeline *tl = b && fs ? ck_timeline_create(s, b, fs, &err) : NULL;
+    bool ok = tl && ck_timeline_set_record(tl, rec, NULL, NULL) == CK_OK;
+    double sx = (double)w / s->width, sy = (double)h / s->height;
+    fprintf(f, "[0:v]scale=%d:%d,fps=%g,format=yuv420p", w, h, s->fps);
+    ck_arena fa = {0};
+    int texts = 0;
+    (void)r;
+    for (int l = 0; ok && l < s->layer_count; l++) {
+        const ck_layer *ly = &s->layers[l];
+        if (ly->start >= secs || (ly->type != CK_LAYER_TEXT && ly->type != CK_LAYER_SHAPE))
+            continue;
+        int64_t f0, f1;
+        ck_layer_frames(s, l, &f0, &f1);
+        if (f1 <= f0)
+            continue;
+        ck_arena_reset(&fa);
+        ck_drawlist dl;
+        if (ck_timeline_eval(tl, (f0 + f1) / 2, &fa, &dl, &err) != CK_OK)
+            continue;
+        for (size_t i = 0; i < dl.count; i++) {
+            const ck_draw *it = &dl.items[i];
+            if (it->layer != l || it->opacity <= 0)
+                continue;
+            double x = it->xf.tx * sx, y = it->xf.ty * sy;
+            double bw = it->w * it->xf.a * sx, bh = it->h * it->xf.d * sy;
+            char en[96], col[32];
+            snprintf(en, sizeof en, "enable='between(t,%.3f,%.3f)'", ly->start, ly->end);
+            if (it->kind == CK_DRAW_RECT) {
+                hex_color(col, sizeof col, it->u.rect.p.fill, it->opacity);
+                fprintf(f, ",drawbox=x=%.0f:y=%.0f:w=%.0f:h=%.0f:color=%s:t=fill:%s", x, y,
+                        bw > 1 ? bw : 1, bh > 1 ? bh : 1, col, en);
+            } else if (it->kind == CK_DRAW_TEXT && it->u.text.glyph_count) {
+                size_t nfits;
+                const ck_text_fit *fits = ck_timeline_fits(tl, &nfits);
+                const char *text = NULL;
+                for (size_t k = 0; k < nfits; k++)
+                    if (fits[k].layer == l)
+                        text = fits[k].text;
+                if (!text)
+                    continue;
+                char tpath[4200];
+                snprintf(tpath, sizeof tpath, "%s/text%d.txt", dir, texts++);
+                FILE *tf = fopen(tpath, "w");
+                if (!tf)
+                    continue;
+                fputs(text, tf);
+                fclose(tf);
+                const ck_glyph *g = &dl.glyphs[it->u.text.glyph_first];
+                int font = ly->text.font;
+                hex_color(col, sizeof col, it->u.text.color, it->opacity);
+                fprintf(f,
+                        ",drawtext=fontfile=%s:textfile=%s:fontsize=%.0f:fontcolor=%s:"
+                        "x=%.0f:y=%.0f:%s",
+                        s->assets[font].path, tpath, it->u.text.size * sy, col, x + g->x * sx,
+                        y + g->y * sy - it->u.text.size * sy * 0.8, en);
+            }
+        }
+    }
+    fprintf(f, "[v]\n");
+    ck_arena_free(&fa);
+    ck_timeline_destroy(&tl);
+    ck_fontset_destroy(&fs);
+    ck_binding_destroy(&b);
+    ck_diags_free(&d);
+    return fclose(f) == 0 && ok;
+}
+
+/* Renders segments of `rec` that start before `secs` (only personal ones when `personal`):
+ * returns frames rendered, -1 on error. */
+static int64_t render_person(ck_render *r, const ck_record *rec, const char *dir, double secs,
+                             bool personal_only)
+{
+    ck_render_view v;
+    ck_error err;
+    char ebuf[1400];
+    if (ck_render_view_make(r, rec, &v, &err) != CK_OK) {
+        fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+        return -1;
+    }
+    int64_t frames = 0;
+    for (int i = 0; i < v.count && v.segs[i].start < secs; i++) {
+        char path[4200];
+        if (v.segs[i].shared) {
+            char *sp = ck_render_shared_path(r, v.segs[i].digest);
+            snprintf(path, sizeof path, "%s", sp ? sp : "");
+            free(sp);
+            if (ck_file_exists(path) || personal_only)
+                continue;
+        } else {
+            snprintf(path, sizeof path, "%s/%s.ts", dir, v.segs[i].digest);
+        }
+        ck_render_stats st;
+        if (ck_render_segment(r, rec, i, path, &st, &err) != CK_OK) {
+            fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+            frames = -1;
+            break;
+        }
+        frames += st.frames;
+    }
+    if (frames >= 0) {
+        char *pl = ck_render_media_playlist(r, &v, NULL);
+        char ppath[4200];
+        snprintf(ppath, sizeof ppath, "%s/video.m3u8", dir);
+        ck_error e2;
+        if (pl)
+            ck_write_file_atomic(ppath, pl, strlen(pl), &e2);
+        free(pl);
+    }
+    ck_render_view_free(&v);
+    return frames;
+}
+
+static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, double secs,
+                       const char *out)
+{
+    ck_error err;
+    char ebuf[1400], dir[4096], cmd[16384];
+    int rc = 1;
+    ck_render *full = NULL, *shared = NULL;
+    ck_records *recs = NULL;
+    ck_diags d = {0};
+    snprintf(dir, sizeof dir, "%s/bench", out);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/ciak' '%s/peer' '%s/plus1'", dir, dir,
+             dir, dir);
+    if (system(cmd) != 0)
+        return 1;
+    char cache[4200];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    ck_render_params p = {
+        .cache_dir = cache, .encoder = "libx264", .width = w0, .height = h0, .no_share = true};
+    if (!(full = ck_render_create(gpu, scene_dir, &p, &err)))
+        goto fail;
+    const ck_scene *s = ck_render_scene(full);
+    char samples[4200];
+    snprintf(samples, sizeof samples, "%s/samples.json", s->dir);
+    recs = ck_records_load(s, samples, &d);
+    if (!recs || recs->count < 2) {
+        fprintf(stderr, "ciak bench: %s: needs at least 2 sample records\n", samples);
+        goto done;
+    }
+    int w, h;
+    ck_render_size(full, &w, &h);
+    if (secs <= 0 || secs > s->duration)
+        secs = s->duration;
+
+    /* 1. ciak, sharing off: every segment of person 0. */
+    char cdir[4200];
+    snprintf(cdir, sizeof cdir, "%s/ciak", dir);
+    double t0 = now_s();
+    int64_t frames = render_person(full, &recs->items[0], cdir, secs, false);
+    double t_ciak = now_s() - t0;
+    if (frames <= 0)
+        goto done;
+
+    /* 2. +1 person with sharing on: person 0 fills the cache (untimed), person 1 is timed. */
+    p.no_share = false;
+    if (!(shared = ck_render_create(gpu, scene_dir, &p, &err)))
+        goto fail;
+    char pdir[4200];
+    snprintf(pdir, sizeof pdir, "%s/plus1", dir);
+    if (render_person(shared, &recs->items[0], pdir, secs, false) < 0)
+        goto done;
+    t0 = now_s();
+    int64_t pframes = render_person(shared, &recs->items[1], pdir, secs, true);
+    double t_plus1 = now_s() - t0;
+    if (pframes < 0)
+        goto done;
+
+    /* 3. the FFmpeg peer on the same content. */
+    char graph[4200], bg[4200] = "", audio[4200] = "";
+    snprintf(graph, sizeof graph, "%s/peer/graph.txt", dir);
+    for (int i = 0; i < s->layer_count && !bg[0]; i++)
+        if (s->layers[i].type == CK_LAYER_VIDEO)
+            snprintf(bg, sizeof bg, "%s", s->assets[s->layers[i].media.asset].path);
+    if (s->audio >= 0)
+        snprintf(audio, sizeof audio, "%s", s->assets[s->audio].path);
+    if (!bg[0] || !write_peer_graph(full, s, &recs->items[0], secs, w, h, dir, graph)) {
+        fprintf(stderr, "ciak bench: %s: cannot make the peer's filter graph\n", scene_dir);
+        goto done;
+    }
+    ck_enc_config ec = {.encoder = "libx264", .width = w, .height = h};
+    ck_enc_config_defaults(&ec);
+    snprintf(cmd, sizeof cmd, "bash '%s' '%s' '%s' '%s' %.3f %d %lld '%s/peer'",
+             "bench/peers/ffmpeg-peer.sh", bg, audio, graph, secs, ec.quality,
+             (long long)ec.maxrate, dir);
+    double t_peer = run_timed(cmd);
+
+    /* 4. the encoder floor: decode + encode minus decode, on ciak's own frames. */
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -i '%s/video.m3u8' -an -f null - ", cdir);
+    double t_dec = run_timed(cmd);
+    snprintf(cmd, sizeof cmd,
+             "ffmpeg -nostdin -v error -i '%s/video.m3u8' -an -c:v libx264 -preset veryfast "
+             "-crf %d -maxrate %lld -bufsize %lld -threads 4 -x264-params scenecut=0 -f null - ",
+             cdir, ec.quality, (long long)ec.maxrate, (long long)ec.bufsize);
+    double t_de = run_timed(cmd);
+    double t_floor = t_de - t_dec;
+
+    double fc = frames / t_ciak, fp = t_peer > 0 ? frames / t_peer : 0;
+    double ff = t_floor > 0 ? frames / t_floor : 0;
+    printf("%-18s %dx%d %5.1fs %5lld fr | ciak %6.1f fps | peer %6.1f fps | ciak/peer %5.2f | "
+           "x264 floor %6.1f fps | ciak/floor %5.2f | +1 person %6.2f s vs peer %6.2f s = %5.1fx "
+           "cheaper\n",
+           s->id, w, h, secs, (long long)frames, fc, fp, fp > 0 ? fc / fp : 0, ff,
+           ff > 0 ? fc / ff : 0, t_plus1, t_peer, t_plus1 > 0 ? t_peer / t_plus1 : 0);
+    fflush(stdout);
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+done:
+    ck_cli_print_diags(&d);
+    ck_diags_free(&d);
+    ck_records_destroy(&recs);
+    ck_render_destroy(&shared);
+    ck_render_destroy(&full);
+    return rc;
+}
+
+int ck_cmd_bench(int argc, char **argv)
+{
+    const char *scenes[64];
+    int nscenes = 0, w = 0, h = 0;
+    double secs = 0;
+    const char *out = "var/bench";
+    if (argc < 2 || strcmp(argv[1], "render") != 0) {
+        fputs(BENCH_USAGE, stderr);
+        return CK_EXIT_USAGE;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+            char tail;
+            if (sscanf(argv[++i], "%dx%d%c", &w, &h, &tail) != 2 || w <= 0 || h <= 0 || (w & 1) ||
+                (h & 1)) {
+                fprintf(stderr, "ciak bench: --size needs even WIDTHxHEIGHT\n");
+                return CK_EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+            if (!ck_cli_parse_seconds(argv[++i], &secs)) {
+                fprintf(stderr, "ciak bench: --seconds needs a number\n");
+                return CK_EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (argv[i][0] != '-' && nscenes < 64) {
+            scenes[nscenes++] = argv[i];
+        } else {
+            fputs(BENCH_USAGE, stderr);
+            return CK_EXIT_USAGE;
+        }
+    }
+    glob_t g = {0};
+    if (nscenes == 0 && glob("scenes/*/scene.json", 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc && nscenes < 64; i++) {
+            char *slash = strrchr(g.gl_pathv[i], '/');
+            *slash = 0;
+            scenes[nscenes++] = g.gl_pathv[i];
+        }
+    }
+    if (nscenes == 0) {
+        fprintf(stderr, "ciak bench: no scenes (run from the repository root or name them)\n");
+        globfree(&g);
+        return CK_EXIT_USAGE;
+    }
+    ck_error err;
+    char ebuf[1400];
+    ck_gpu *gpu = ck_gpu_create(NULL, &err);
+    if (!gpu) {
+        fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+        globfree(&g);
+        return CK_EXIT_PROBLEMS;
+    }
+    printf("ciak bench render: GPU %s, encoder libx264 (veryfast, same CRF/VBV for all)\n",
+           ck_gpu_device_name(gpu));
+    int rc = 0;
+    for (int i = 0; i < nscenes; i++)
+        rc |= bench_scene(gpu, scenes[i], w, h, secs, out);
+    ck_gpu_destroy(&gpu);
+    globfree(&g);
+    return rc ? CK_EXIT_PROBLEMS : CK_EXIT_OK;
+}

@@ -1,0 +1,232 @@
+/* cmd_render.c: `ciak render SCENE_DIR --data RECORD.json -o OUT_DIR [--record N | --id ID]
+ * [--mp4 FILE] [--no-share] [--encoder NAME] [--cache DIR] [--size WxH]` writes one person's
+ * complete HLS folder: master playlist (index.m3u8), media playlist (video.m3u8), captions
+ * (subs.m3u8 + captions.vtt) and the segments, named by digest. Shared segments are rendered
+ * once into the campaign cache (var/cache/<campaign>/<version>/ by default) and linked into
+ * the folder; personal ones are rendered into the folder (and reused when a segment with the
+ * same digest is already there). */
+#include "ck_cli.h"
+#include "ck_media.h"
+#include "ck_render.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RENDER_USAGE                                                                               \
+    "usage: ciak render SCENE_DIR --data FILE -o OUT_DIR [--record N | --id ID] [--mp4 FILE]\n"    \
+    "                   [--no-share] [--encoder NAME] [--cache DIR] [--size WxH]\n"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Puts `src` at `dst`: a hard link when they share a file system, else an atomic copy. */
+static ck_status link_or_copy(const char *src, const char *dst, ck_error *err)
+{
+    unlink(dst);
+    if (link(src, dst) == 0)
+        return CK_OK;
+    char *buf = NULL;
+    size_t len = 0;
+    ck_status st = ck_read_file(src, 1u << 30, &buf, &len, err);
+    if (st == CK_OK)
+        st = ck_write_file_atomic(dst, buf, len, err);
+    free(buf);
+    return st;
+}
+
+static void progress(int done, int total, bool tty)
+{
+    if (!tty)
+        return;
+    int width = 30, fill = total ? done * width / total : width;
+    fprintf(stderr, "\r[%.*s%*s] %d/%d segments", fill, "##############################",
+            width - fill, "", done, total);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static bool write_text(const char *dir, const char *name, char *text, ck_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    bool ok = text && ck_write_file_atomic(path, text, strlen(text), err) == CK_OK;
+    if (!text)
+        ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
+    free(text);
+    return ok;
+}
+
+int ck_cmd_render(int argc, char **argv)
+{
+    const char *dir = NULL, *out = NULL, *mp4 = NULL, *encoder = NULL, *cache = NULL;
+    bool no_share = false;
+    int width = 0, height = 0;
+    ck_cli_pick pick = {.record = -1};
+    for (int i = 1; i < argc; i++) {
+        int r = ck_cli_pick_arg(&pick, argc, argv, &i);
+        if (r < 0)
+            return CK_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--mp4") == 0 && i + 1 < argc) {
+            mp4 = argv[++i];
+        } else if (strcmp(argv[i], "--encoder") == 0 && i + 1 < argc) {
+            encoder = argv[++i];
+        } else if (strcmp(argv[i], "--cache") == 0 && i + 1 < argc) {
+            cache = argv[++i];
+        } else if (strcmp(argv[i], "--no-share") == 0) {
+            no_share = true;
+        } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+            char tail = 0;
+            if (sscanf(argv[++i], "%dx%d%c", &width, &height, &tail) != 2 || width <= 0 ||
+                height <= 0 || (width & 1) || (height & 1) || width > 8192 || height > 8192) {
+                fprintf(stderr, "ciak render: --size needs even WIDTHxHEIGHT, got \"%s\"\n",
+                        argv[i]);
+                return CK_EXIT_USAGE;
+            }
+        } else if (argv[i][0] != '-' && !dir) {
+            dir = argv[i];
+        } else {
+            fprintf(stderr, "ciak render: unexpected argument \"%s\"\n", argv[i]);
+            fputs(RENDER_USAGE, stderr);
+            return CK_EXIT_USAGE;
+        }
+    }
+    if (!dir || !out || !pick.data) {
+        fputs(RENDER_USAGE, stderr);
+        return CK_EXIT_USAGE;
+    }
+
+    int rc = CK_EXIT_PROBLEMS;
+    ck_error err = {0};
+    char ebuf[1400];
+    ck_gpu *gpu = NULL;
+    ck_render *r = NULL;
+    ck_records *recs = NULL;
+    ck_render_view view = {0};
+    char **files = NULL;
+    ck_diags d = {0};
+    double t0 = now_s();
+
+    if (!(gpu = ck_gpu_create(NULL, &err)))
+        goto fail;
+    ck_render_params rp = {.cache_dir = cache,
+                           .encoder = encoder,
+                           .width = width,
+                           .height = height,
+                           .no_share = no_share};
+    if (!(r = ck_render_create(gpu, dir, &rp, &err)))
+        goto fail;
+    recs = ck_records_load(ck_render_scene(r), pick.data, &d);
+    ck_cli_print_diags(&d);
+    if (!recs || d.errors)
+        goto done;
+    long idx = pick.record >= 0 ? pick.record : 0;
+    if (pick.id) {
+        idx = ck_records_find(recs, pick.id);
+        if (idx < 0) {
+            fprintf(stderr, "%s: no record with id \"%s\"\n", pick.data, pick.id);
+            goto done;
+        }
+    } else if ((size_t)idx >= recs->count) {
+        fprintf(stderr, "%s: --record %ld is out of range (%zu record(s), numbered from 0)\n",
+                pick.data, idx, recs->count);
+        goto done;
+    }
+    const ck_record *rec = &recs->items[idx];
+    if (ck_mkdirs(out, &err) != CK_OK)
+        goto fail;
+    if (ck_render_view_make(r, rec, &view, &err) != CK_OK)
+        goto fail;
+
+    bool tty = isatty(2);
+    int reused = 0, rendered_shared = 0, rendered_personal = 0;
+    int64_t frames = 0;
+    files = calloc((size_t)view.count, sizeof *files);
+    if (!files) {
+        ck_error_set(&err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < view.count; i++) {
+        const ck_render_seg *sg = &view.segs[i];
+        char dst[4096];
+        snprintf(dst, sizeof dst, "%s/%s.ts", out, sg->digest);
+        if (!(files[i] = strdup(dst))) {
+            ck_error_set(&err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            goto fail;
+        }
+        ck_render_stats st = {0};
+        if (sg->shared) {
+            char *cpath = ck_render_shared_path(r, sg->digest);
+            ck_status s = CK_OK;
+            if (!cpath) {
+                s = ck_error_set(&err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            } else if (ck_file_exists(cpath)) {
+                reused++;
+            } else if ((s = ck_render_segment(r, rec, i, cpath, &st, &err)) == CK_OK) {
+                rendered_shared++;
+                frames += st.frames;
+            }
+            if (s == CK_OK)
+                s = link_or_copy(cpath, dst, &err);
+            free(cpath);
+            if (s != CK_OK)
+                goto fail;
+        } else if (ck_file_exists(dst) && !no_share) {
+            reused++;
+        } else {
+            if (ck_render_segment(r, rec, i, dst, &st, &err) != CK_OK)
+                goto fail;
+            rendered_personal++;
+            frames += st.frames;
+        }
+        progress(i + 1, view.count, tty);
+    }
+
+    const ck_scene *scene = ck_render_scene(r);
+    bool subs = scene->caption_count > 0;
+    if (!write_text(out, "video.m3u8", ck_render_media_playlist(r, &view, NULL), &err) ||
+        !write_text(out, "index.m3u8",
+                    ck_render_master_playlist(r, "video.m3u8", subs ? "subs.m3u8" : NULL), &err) ||
+        (subs && (!write_text(out, "subs.m3u8", ck_render_subs_playlist(r, "captions.vtt"), &err) ||
+                  !write_text(out, "captions.vtt", ck_render_webvtt(r, rec), &err))))
+        goto fail;
+    if (mp4 && ck_media_ts_to_mp4((const char *const *)files, view.count, mp4, &err) != CK_OK)
+        goto fail;
+
+    double secs = now_s() - t0;
+    int w, h;
+    ck_render_size(r, &w, &h);
+    fprintf(stderr,
+            "ciak render: %d segments: %d reused, %d rendered (%d shared, %d personal); "
+            "%lld frames in %.1f s (%.1f fps), %dx%d, encoder %s -> %s/index.m3u8%s%s\n",
+            view.count, reused, rendered_shared + rendered_personal, rendered_shared,
+            rendered_personal, (long long)frames, secs, secs > 0 ? frames / secs : 0.0, w, h,
+            ck_render_encoder(r), out, mp4 ? ", " : "", mp4 ? mp4 : "");
+    rc = CK_EXIT_OK;
+    goto done;
+fail:
+    fprintf(stderr, "ciak render: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+done:
+    for (int i = 0; files && i < view.count; i++)
+        free(files[i]);
+    free(files);
+    ck_render_view_free(&view);
+    ck_records_destroy(&recs);
+    ck_diags_free(&d);
+    ck_render_destroy(&r);
+    ck_gpu_destroy(&gpu);
+    return rc;
+}

@@ -1,0 +1,438 @@
+/* test_render.c: the renderer end to end on a small scene (tests/data/render: 3 s, three 1 s
+ * segments, the middle one personal), at 320x180 so it runs in seconds on lavapipe, under
+ * sanitizers too. FFmpeg's command-line tools check what we wrote: ffprobe reads every
+ * segment and the playlists, ffmpeg decodes the whole stream and a stream stitched from two
+ * people's caches; boundary frames are compared with the compositor's own frames (PSNR). */
+#include "ck_media.h"
+#include "ck_render.h"
+#include "ck_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SCENE  CK_SOURCE_DIR "/tests/data/render"
+#define PEOPLE SCENE "/people.json"
+#define W      320
+#define H      180
+#define FRAMES 90
+
+static char tmp[1024];
+
+static bool log_fallback;
+static void capture_log(void *user, ck_log_level level, const char *msg)
+{
+    (void)user;
+    if (strstr(msg, "falling back to libx264"))
+        log_fallback = true;
+    fprintf(stderr, "[%d] %s\n", (int)level, msg);
+}
+
+/* Runs a shell command and returns its stdout (malloc'd), NULL when it fails. */
+static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    size_t n;
+    while (out && (n = fread(out + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *o = realloc(out, cap *= 2);
+            if (!o) {
+                free(out);
+                out = NULL;
+            }
+            out = o;
+        }
+    }
+    int rc = pclose(p);
+    if (!out)
+        return NULL;
+    out[len] = 0;
+    if (rc != 0) {
+        fprintf(stderr, "command failed (%d): %s\n%s\n", rc, cmd, out);
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    char *buf = NULL;
+    ck_error e;
+    if (ck_read_file(path, 0, &buf, len, &e) != CK_OK)
+        return NULL;
+    return buf;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *x = read_all(a, &la), *y = read_all(b, &lb);
+    bool same = x && y && la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    ck_error e;
+    CK_CHECK(text && ck_write_file_atomic(path, text, strlen(text), &e) == CK_OK);
+}
+
+/* Counts lines of ffprobe CSV output and checks the timestamps step by `step` exactly. */
+static int check_steps(const char *csv, long step, long *first, long *gaps)
+{
+    int n = 0;
+    long prev = 0;
+    *gaps = 0;
+    for (const char *p = csv; p && *p;) {
+        if (*p < '0' || *p > '9') { /* ffprobe prints blank lines between entries */
+            p = strchr(p, '\n');
+            if (p)
+                p++;
+            continue;
+        }
+        long v = strtol(p, NULL, 10);
+        if (n == 0)
+            *first = v;
+        else if (v - prev != step)
+            (*gaps)++;
+        prev = v;
+        n++;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return n;
+}
+
+static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    double se = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        se += d * d;
+    }
+    if (se == 0)
+        return 99;
+    return 10 * log10(255.0 * 255.0 / (se / n));
+}
+
+int main(void)
+{
+    if (!ck_file_exists(CK_SOURCE_DIR "/assets/generated/bg-blue.mp4") ||
+        !ck_file_exists(CK_SOURCE_DIR "/assets/generated/assegno-sociale-voice.m4a")) {
+        fprintf(stderr, "test_render: assets/generated missing: run scripts/make-assets.sh\n");
+        return 77;
+    }
+    char *probe = run("ffprobe -version >/dev/null 2>&1 && echo ok");
+    if (!probe) {
+        fprintf(stderr, "test_render: ffprobe/ffmpeg missing (Debian package ffmpeg)\n");
+        return 77;
+    }
+    free(probe);
+    ck_error err = {0};
+    char ebuf[1400];
+    ck_gpu *gpu = ck_gpu_create(NULL, &err);
+    if (!gpu) {
+        fprintf(stderr, "test_render: no Vulkan device: %s\n",
+                ck_error_format(&err, ebuf, sizeof ebuf));
+        return 77;
+    }
+    snprintf(tmp, sizeof tmp, "%s/render-test", CK_BUILD_DIR);
+    free(run("rm -rf '%s' && mkdir -p '%s/a' '%s/b'", tmp, tmp, tmp));
+
+    /* ---- renderer A: an encoder that does not exist falls back to libx264, logged ---- */
+    ck_log_set(capture_log, NULL, CK_LOG_INFO);
+    char cache_a[1100], cache_b[1100];
+    snprintf(cache_a, sizeof cache_a, "%s/cache-a", tmp);
+    snprintf(cache_b, sizeof cache_b, "%s/cache-b", tmp);
+    ck_render_params pa = {.cache_dir = cache_a, .encoder = "h264_nosuch", .width = W, .height = H};
+    ck_render *ra = ck_render_create(gpu, SCENE, &pa, &err);
+    if (!ra) {
+        fprintf(stderr, "%s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+        CK_CHECK(ra != NULL);
+        ck_gpu_destroy(&gpu);
+        return ck_test_done("test_render");
+    }
+    ck_log_set(NULL, NULL, CK_LOG_WARN);
+    CK_CHECK(log_fallback);
+    CK_CHECK_STR(ck_render_encoder(ra), "libx264");
+    CK_CHECK_STR(ck_render_campaign(ra), "render-test");
+    CK_CHECK(ck_render_version(ra) == 1);
+    const ck_segment_plan *plan = ck_render_plan(ra);
+    CK_CHECK(plan->count == 3);
+
+    ck_diags d = {0};
+    ck_records *recs = ck_records_load(ck_render_scene(ra), PEOPLE, &d);
+    CK_CHECK(recs && recs->count == 3 && d.errors == 0);
+    ck_diags_free(&d);
+    if (!recs)
+        return ck_test_done("test_render");
+    const ck_record *pers[3] = {&recs->items[0], &recs->items[1], &recs->items[2]};
+
+    /* ---- views: shared digests equal, personal differ, same data shares ---- */
+    ck_render_view va, vb, vc;
+    CK_CHECK(ck_render_view_make(ra, pers[0], &va, &err) == CK_OK);
+    CK_CHECK(ck_render_view_make(ra, pers[1], &vb, &err) == CK_OK);
+    CK_CHECK(ck_render_view_make(ra, pers[2], &vc, &err) == CK_OK);
+    CK_CHECK(va.count == 3 && va.segs[0].shared && !va.segs[1].shared && va.segs[2].shared);
+    CK_CHECK_STR(va.segs[0].digest, vb.segs[0].digest);
+    CK_CHECK_STR(va.segs[2].digest, vb.segs[2].digest);
+    CK_CHECK(strcmp(va.segs[1].digest, vb.segs[1].digest) != 0);
+    CK_CHECK(strcmp(va.segs[0].digest, va.segs[2].digest) != 0);
+    CK_CHECK_STR(va.segs[1].digest, vc.segs[1].digest); /* same visible data, another id */
+
+    /* ---- render person A, in order ---- */
+    char path[2048], pa_seg[3][2048], pb_seg[3][2048];
+    int64_t frames = 0;
+    for (int i = 0; i < 3; i++) {
+        ck_render_stats st = {0};
+        char *sp = ck_render_shared_path(ra, va.segs[i].digest);
+        if (va.segs[i].shared)
+            snprintf(pa_seg[i], sizeof pa_seg[i], "%s", sp);
+        else
+            snprintf(pa_seg[i], sizeof pa_seg[i], "%s/a/%s.ts", tmp, va.segs[i].digest);
+        free(sp);
+        ck_status s = ck_render_segment(ra, pers[0], i, pa_seg[i], &st, &err);
+        if (s != CK_OK)
+            fprintf(stderr, "%s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+        CK_CHECK(s == CK_OK);
+        frames += st.frames;
+        CK_CHECK(st.bytes > 0 && st.encoder && strcmp(st.encoder, "libx264") == 0);
+        /* ciak render's folder: every segment next to the playlists */
+        snprintf(path, sizeof path, "%s/a/%s.ts", tmp, va.segs[i].digest);
+        if (va.segs[i].shared)
+            free(run("cp '%s' '%s'", pa_seg[i], path));
+    }
+    CK_CHECK(frames == FRAMES);
+
+    /* ---- person B with another renderer and cache, segments in reverse order ---- */
+    ck_render_params pb = {.cache_dir = cache_b, .encoder = "libx264", .width = W, .height = H};
+    ck_render *rb = ck_render_create(gpu, SCENE, &pb, &err);
+    CK_CHECK(rb != NULL);
+    for (int i = 2; rb && i >= 0; i--) {
+        char *sp = ck_render_shared_path(rb, vb.segs[i].digest);
+        if (vb.segs[i].shared)
+            snprintf(pb_seg[i], sizeof pb_seg[i], "%s", sp);
+        else
+            snprintf(pb_seg[i], sizeof pb_seg[i], "%s/b/%s.ts", tmp, vb.segs[i].digest);
+        free(sp);
+        CK_CHECK(ck_render_segment(rb, pers[1], i, pb_seg[i], NULL, &err) == CK_OK);
+    }
+    CK_CHECK(same_file(pa_seg[0], pb_seg[0]));
+    CK_CHECK(same_file(pa_seg[2], pb_seg[2]));
+    CK_CHECK(!same_file(pa_seg[1], pb_seg[1]));
+    /* A shared segment rendered right after B's personal one, by A's renderer: same bytes. */
+    snprintf(path, sizeof path, "%s/again.ts", tmp);
+    CK_CHECK(ck_render_segment(ra, pers[1], 1, path, NULL, &err) == CK_OK);
+    CK_CHECK(same_file(path, pb_seg[1]));
+    CK_CHECK(ck_render_segment(ra, pers[1], 0, path, NULL, &err) == CK_OK);
+    CK_CHECK(same_file(path, pa_seg[0]));
+
+    /* ---- playlists and captions ---- */
+    char *media = ck_render_media_playlist(ra, &va, NULL);
+    char *master = ck_render_master_playlist(ra, "video.m3u8", "subs.m3u8");
+    char *subs = ck_render_subs_playlist(ra, "captions.vtt");
+    char *vtt = ck_render_webvtt(ra, pers[0]);
+    CK_CHECK(media && strstr(media, "#EXT-X-ENDLIST") && strstr(media, "#EXTINF:1.000000,") &&
+             strstr(media, "#EXT-X-INDEPENDENT-SEGMENTS") && strstr(media, "PLAYLIST-TYPE:VOD"));
+    CK_CHECK(master && strstr(master, "CODECS=\"avc1.64") && strstr(master, "mp4a.40.2") &&
+             strstr(master, "RESOLUTION=320x180") && strstr(master, "FRAME-RATE=30.000") &&
+             strstr(master, "SUBTITLES=\"subs\""));
+    CK_CHECK(vtt && strncmp(vtt, "WEBVTT\n", 7) == 0 && strstr(vtt, "X-TIMESTAMP-MAP=MPEGTS:") &&
+             strstr(vtt, "00:00:01.000 --> 00:00:02.000") &&
+             strstr(vtt, "Maria, le spettano 538,69") && strstr(vtt, "&lt;al mese&gt;"));
+    snprintf(path, sizeof path, "%s/a/video.m3u8", tmp);
+    write_text(path, media);
+    snprintf(path, sizeof path, "%s/a/index.m3u8", tmp);
+    write_text(path, master);
+    snprintf(path, sizeof path, "%s/a/subs.m3u8", tmp);
+    write_text(path, subs);
+    snprintf(path, sizeof path, "%s/a/captions.vtt", tmp);
+    write_text(path, vtt);
+    ck_playlist_params pp = {.shared_url = "/c/render-test/1/{digest}.ts",
+                             .personal_url = "/v/TOKEN/{index}.ts"};
+    char *media2 = ck_render_media_playlist(ra, &va, &pp);
+    snprintf(path, sizeof path, "/c/render-test/1/%s.ts\n#EXTINF", va.segs[0].digest);
+    CK_CHECK(media2 && strstr(media2, path) && strstr(media2, "\n/v/TOKEN/1.ts\n"));
+    free(media);
+    free(master);
+    free(subs);
+    free(vtt);
+    free(media2);
+
+    /* ---- ffprobe: every segment is H.264 High + AAC and starts with a keyframe ---- */
+    for (int i = 0; i < 3; i++) {
+        char *o = run("ffprobe -v error -show_entries stream=codec_name,profile,width,height "
+                      "-of csv=p=0 '%s'",
+                      pa_seg[i]);
+        CK_CHECK(o && strstr(o, "h264,High,320,180") && strstr(o, "aac,LC"));
+        free(o);
+        o = run("ffprobe -v error -select_streams v -show_entries packet=flags -of csv=p=0 "
+                "'%s' | head -1",
+                pa_seg[i]);
+        CK_CHECK(o && o[0] == 'K');
+        free(o);
+    }
+    /* ---- the whole stream through the master playlist: frames and timestamps ---- */
+    char *o = run("ffprobe -v error -select_streams v -show_entries frame=pts -of csv=p=0 "
+                  "'%s/a/index.m3u8'",
+                  tmp);
+    long first = -1, gaps = -1;
+    int n = check_steps(o, 3000, &first, &gaps);
+    CK_CHECK(n == FRAMES);
+    CK_CHECK(gaps == 0);
+    CK_CHECK(first == 126000); /* the mux delay, as in the WebVTT X-TIMESTAMP-MAP */
+    free(o);
+    o = run("ffmpeg -nostdin -v error -i '%s/a/index.m3u8' -f null - 2>&1", tmp);
+    CK_CHECK(o && o[0] == 0);
+    free(o);
+
+    /* ---- a stream stitched from both caches: B's shared, A's personal ---- */
+    snprintf(path, sizeof path, "%s/stitched.m3u8", tmp);
+    {
+        char text[8192];
+        snprintf(text, sizeof text,
+                 "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+                 "#EXTINF:1.0,\n%s\n#EXTINF:1.0,\n%s\n#EXTINF:1.0,\n%s\n#EXT-X-ENDLIST\n",
+                 pb_seg[0], pa_seg[1], pb_seg[2]);
+        write_text(path, text);
+    }
+    o = run("ffmpeg -nostdin -v error -i '%s' -map 0:v -f rawvideo -pix_fmt nv12 "
+            "'%s/stitched.nv12' 2>&1",
+            path, tmp);
+    CK_CHECK(o && o[0] == 0);
+    free(o);
+    /* Audio: one AAC frame after another, no gap, across both boundaries. */
+    o = run("ffprobe -v error -select_streams a -show_entries packet=pts -of csv=p=0 '%s'", path);
+    n = check_steps(o, 1920, &first, &gaps);
+    CK_CHECK(gaps == 0);
+    CK_CHECK(n >= 3 * 48000 / 1024 && n <= 3 * 48000 / 1024 + 3);
+    free(o);
+    /* The stitched stream's audio decodes to exactly the samples of the campaign's AAC track
+     * decoded in one piece: nothing lost, added or altered at the boundaries. */
+    o = run("ffmpeg -nostdin -v error -i '%s' -map 0:a -f s16le '%s/s.pcm' && "
+            "ffmpeg -nostdin -v error -i %s/render-test/1/audio-*.aac -f s16le '%s/c.pcm' && "
+            "cmp '%s/s.pcm' '%s/c.pcm' && stat -c %%s '%s/s.pcm'",
+            path, tmp, cache_a, tmp, tmp, tmp, tmp);
+    CK_CHECK(o && atol(o) >= 3L * 48000 * 4);
+    free(o);
+
+    /* ---- boundary frames match the compositor's (PSNR >= 35 dB) ---- */
+    size_t fsz = (size_t)W * H * 3 / 2, len = 0;
+    snprintf(path, sizeof path, "%s/stitched.nv12", tmp);
+    uint8_t *yuv = (uint8_t *)read_all(path, &len);
+    CK_CHECK(yuv && len == fsz * FRAMES);
+    {
+        const ck_scene *s = ck_render_scene(ra);
+        ck_diags dd = {0};
+        ck_binding *b = ck_binding_create(s, &dd);
+        ck_fontset *fs = ck_fontset_create(s, &dd);
+        ck_timeline *tl = b && fs ? ck_timeline_create(s, b, fs, &err) : NULL;
+        ck_gpu_scene_params gp = {
+            .width = W, .height = H, .outputs = CK_GPU_OUT_NV12, .frames_in_flight = 1};
+        ck_gpu_scene *sg = tl ? ck_gpu_scene_create(gpu, s, fs, &gp, &err) : NULL;
+        ck_video_decoder *dec =
+            ck_video_decoder_open(s->assets[ck_scene_asset(s, "bg")].path, &err);
+        CK_CHECK(sg && dec);
+        ck_arena fa = {0};
+        const int64_t check[] = {0, 29, 30, 59, 60, 89};
+        double worst = 99;
+        for (size_t k = 0; sg && dec && yuv && len == fsz * FRAMES && k < CK_ARRAY_LEN(check);
+             k++) {
+            int64_t f = check[k];
+            /* frames 30..59 are A's (personal), the rest B's (shared: record-independent) */
+            ck_timeline_set_record(tl, pers[f >= 30 && f < 60 ? 0 : 1], NULL, NULL);
+            ck_arena_reset(&fa);
+            ck_drawlist dl;
+            CK_CHECK(ck_timeline_eval(tl, f, &fa, &dl, &err) == CK_OK);
+            ck_gpu_video_frame vf = {.asset = ck_scene_asset(s, "bg")};
+            for (size_t i = 0; i < dl.count; i++)
+                if (dl.items[i].kind == CK_DRAW_VIDEO)
+                    CK_CHECK(ck_video_decoder_frame_at(dec, dl.items[i].u.video.source_time,
+                                                       dl.items[i].u.video.loop, &vf,
+                                                       &err) == CK_OK);
+            ck_gpu_frame fr;
+            CK_CHECK(ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_OK);
+            uint8_t *ref = malloc(fsz);
+            for (int y = 0; y < H; y++)
+                memcpy(ref + (size_t)y * W, fr.y + y * fr.y_stride, W);
+            for (int y = 0; y < H / 2; y++)
+                memcpy(ref + (size_t)W * H + (size_t)y * W, fr.uv + y * fr.uv_stride, W);
+            double p = psnr(ref, yuv + fsz * f, fsz);
+            fprintf(stderr, "frame %lld: PSNR %.2f dB\n", (long long)f, p);
+            if (p < worst)
+                worst = p;
+            free(ref);
+        }
+        CK_CHECK(worst >= 35.0);
+        ck_arena_free(&fa);
+        ck_video_decoder_destroy(&dec);
+        ck_gpu_scene_destroy(&sg);
+        ck_timeline_destroy(&tl);
+        ck_fontset_destroy(&fs);
+        ck_binding_destroy(&b);
+        ck_diags_free(&dd);
+    }
+    free(yuv);
+
+    /* ---- progressive MP4 from A's segments ---- */
+    {
+        const char *in[3] = {pa_seg[0], pa_seg[1], pa_seg[2]};
+        snprintf(path, sizeof path, "%s/a.mp4", tmp);
+        CK_CHECK(ck_media_ts_to_mp4(in, 3, path, &err) == CK_OK);
+        o = run("ffprobe -v error -count_frames -select_streams v -show_entries "
+                "stream=nb_read_frames -of csv=p=0 '%s'",
+                path);
+        CK_CHECK(o && atoi(o) == FRAMES);
+        free(o);
+    }
+
+    /* ---- bad input: unwritable output, corrupt background video ---- */
+    CK_CHECK(ck_render_segment(ra, pers[0], 1, "/nonexistent-dir/x.ts", NULL, &err) != CK_OK);
+    CK_CHECK(strstr(err.file, "/nonexistent-dir/x.ts") != NULL);
+    CK_CHECK(ck_render_segment(ra, pers[0], 7, path, NULL, &err) == CK_ERR_INVALID);
+    {
+        char bad[1400], garbage[1400];
+        snprintf(bad, sizeof bad, "%s/bad", tmp);
+        snprintf(garbage, sizeof garbage, "%s/bad/bg.mp4", tmp);
+        free(run("mkdir -p '%s' && head -c 5000 /dev/urandom > '%s' && sed "
+                 "-e 's#../../../assets/generated/bg-blue.mp4#bg.mp4#' "
+                 "-e 's#\\.\\./\\.\\./\\.\\./#%s/#g' '%s/scene.json' > '%s/scene.json'",
+                 bad, garbage, CK_SOURCE_DIR, SCENE, bad));
+        ck_render *rbad = ck_render_create(gpu, bad, &pb, &err);
+        CK_CHECK(rbad == NULL);
+        CK_CHECK(strstr(err.file, "bg.mp4") != NULL);
+        fprintf(stderr, "expected error: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+        ck_render_destroy(&rbad);
+    }
+    /* no temporary files left behind anywhere */
+    o = run("find '%s' -name '*.tmp*' | wc -l", tmp);
+    CK_CHECK(o && atoi(o) == 0);
+    free(o);
+
+    ck_render_view_free(&va);
+    ck_render_view_free(&vb);
+    ck_render_view_free(&vc);
+    ck_records_destroy(&recs);
+    ck_render_destroy(&rb);
+    ck_render_destroy(&ra);
+    ck_gpu_destroy(&gpu);
+    return ck_test_done("test_render");
+}

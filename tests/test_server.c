@@ -1,0 +1,409 @@
+/* test_server.c: the server's routes over real HTTP on 127.0.0.1 (a free port), with a small
+ * client on raw sockets so every byte sent is under the test's control. The server runs in
+ * this process without a renderer (no_render): pages, tokens, the store, cached segments,
+ * Range, HEAD, limits, rate limiting and metrics; rendering is tested end to end by
+ * tests/cli/server.sh. Every socket has a receive timeout, so the test cannot hang. */
+#include "ck_server.h"
+#include "ck_test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct resp {
+    int status; /* 0: connection closed without an answer */
+    char head[8192];
+    char *body;
+    size_t body_len;
+} resp;
+
+static int port;
+
+static int dial(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads a whole response (the server closes: every request says Connection: close). */
+static void read_resp(int fd, resp *r)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    ssize_t k;
+    while (buf && (k = recv(fd, buf + n, cap - n, 0)) > 0) {
+        n += (size_t)k;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+        }
+    }
+    memset(r, 0, sizeof *r);
+    if (!buf)
+        return;
+    buf[n] = '\0';
+    char *end = strstr(buf, "\r\n\r\n");
+    if (n > 12 && strncmp(buf, "HTTP/1.1 ", 9) == 0 && end) {
+        r->status = atoi(buf + 9);
+        size_t hl = (size_t)(end - buf) + 2;
+        memcpy(r->head, buf, hl < sizeof r->head ? hl : sizeof r->head - 1);
+        r->body_len = n - (size_t)(end + 4 - buf);
+        r->body = malloc(r->body_len + 1);
+        memcpy(r->body, end + 4, r->body_len);
+        r->body[r->body_len] = '\0';
+    }
+    free(buf);
+}
+
+static void request(const char *method, const char *path, const char *extra, resp *r)
+{
+    memset(r, 0, sizeof *r);
+    int fd = dial();
+    if (fd < 0)
+        return;
+    char req[4096];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s\r\n",
+                     method, path, extra ? extra : "");
+    if (send(fd, req, (size_t)n, MSG_NOSIGNAL) == n)
+        read_resp(fd, r);
+    close(fd);
+}
+
+static void get(const char *path, resp *r)
+{
+    request("GET", path, NULL, r);
+}
+
+/* Header value (copied into a static buffer), or NULL. */
+static const char *header(const resp *r, const char *name)
+{
+    static char val[512];
+    size_t nl = strlen(name);
+    for (const char *p = strstr(r->head, "\r\n"); p; p = strstr(p + 2, "\r\n"))
+        if (strncasecmp(p + 2, name, nl) == 0 && p[2 + nl] == ':') {
+            const char *v = p + 3 + nl;
+            while (*v == ' ')
+                v++;
+            size_t k = strcspn(v, "\r");
+            snprintf(val, sizeof val, "%.*s", (int)k, v);
+            return val;
+        }
+    return NULL;
+}
+
+static void done(resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+static bool contains(const resp *r, const char *s)
+{
+    return (r->body && strstr(r->body, s)) || strstr(r->head, s);
+}
+
+/* A token for the person `handle` of assegno-sociale. */
+static void token_for(const ck_keyring *k, const uint8_t *handle, int32_t expires, char *out)
+{
+    ck_token_claims c = {.expires = expires};
+    strcpy(c.campaign, "assegno-sociale");
+    memcpy(c.handle, handle, CK_HANDLE_BYTES);
+    ck_token_sign(k, &c, out);
+}
+
+typedef struct grab {
+    uint8_t h[4][CK_HANDLE_BYTES];
+    int n;
+} grab;
+
+static bool grab_handles(void *u, const ck_person *p)
+{
+    grab *g = u;
+    if (g->n < 4)
+        memcpy(g->h[g->n++], p->handle, CK_HANDLE_BYTES);
+    return true;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/ck_test_server_XXXXXX", path[1024];
+    CK_CHECK(mkdtemp(dir) != NULL);
+    const char *campaigns[] = {"assegno-sociale", NULL};
+    ck_server_params p = {.listen = "127.0.0.1:0",
+                          .data_dir = dir,
+                          .scenes_dir = CK_SOURCE_DIR "/scenes",
+                          .campaigns = campaigns,
+                          .no_render = true,
+                          .fail_limit = 6,
+                          .fail_window_s = 60,
+                          .timeout_s = 1,
+                          .per_ip_connections = 8,
+                          .http_threads = 2};
+    ck_error err = {0};
+    ck_server *s = ck_server_create(&p, &err);
+    if (!s) {
+        char buf[1400];
+        fprintf(stderr, "server: %s\n", ck_error_format(&err, buf, sizeof buf));
+        CK_CHECK(s != NULL);
+        return ck_test_done("test_server");
+    }
+    port = ck_server_port(s);
+    CK_CHECK(port > 0);
+
+    /* The key file was made on first run, private. */
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/keys", dir);
+    CK_CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+
+    /* People, as `ciak import` stores them (a second connection: WAL lets both in). */
+    ck_keyring keys;
+    CK_CHECK(ck_keyring_load(path, false, &keys, &err) == CK_OK);
+    snprintf(path, sizeof path, "%s/ciak.db", dir);
+    ck_store *st = ck_store_open(path, &(ck_store_params){.keys = &keys}, &err);
+    CK_CHECK(st != NULL);
+    int32_t today = ck_today();
+    const char *rec = "{\"id\":\"AS-9001\",\"first_name\":\"Addolorata\"}";
+    CK_CHECK(ck_store_put(st, "assegno-sociale", "AS-9001", rec, today + 30, NULL, &err) == CK_OK);
+    CK_CHECK(ck_store_put(st, "assegno-sociale", "AS-9002", rec, today + 30, NULL, &err) == CK_OK);
+    grab g = {0};
+    CK_CHECK(ck_store_each(st, "assegno-sociale", grab_handles, &g, &err) == CK_OK && g.n == 2);
+    char tok[CK_TOKEN_MAX], expired[CK_TOKEN_MAX], tok2[CK_TOKEN_MAX], url[512];
+    token_for(&keys, g.h[0], today + 30, tok);
+    token_for(&keys, g.h[0], today - 1, expired);
+    token_for(&keys, g.h[1], today + 30, tok2);
+    resp r;
+
+    /* Health. */
+    get("/healthz", &r);
+    CK_CHECK(r.status == 200 && r.body && strcmp(r.body, "ok\n") == 0);
+    CK_CHECK(header(&r, "Content-Length") && strcmp(header(&r, "Content-Length"), "3") == 0);
+    done(&r);
+
+    /* The player page: 200, HTML, the playlist URL, nothing personal, no Referer leaks. */
+    snprintf(url, sizeof url, "/v/%s", tok);
+    get(url, &r);
+    CK_CHECK(r.status == 200);
+    CK_CHECK(header(&r, "Content-Type") && strstr(header(&r, "Content-Type"), "text/html"));
+    CK_CHECK(contains(&r, "index.m3u8") && !contains(&r, "AS-9001") && !contains(&r, "Addolorata"));
+    CK_CHECK(header(&r, "Referrer-Policy") &&
+             strcmp(header(&r, "Referrer-Policy"), "no-referrer") == 0);
+    done(&r);
+    request("HEAD", url, NULL, &r);
+    CK_CHECK(r.status == 200 && r.body_len == 0 && header(&r, "Content-Length"));
+    done(&r);
+
+    /* Expired: 410, a polite Italian page pointing to MyINPS. */
+    snprintf(url, sizeof url, "/v/%s", expired);
+    get(url, &r);
+    CK_CHECK(r.status == 410 && contains(&r, "MyINPS") && contains(&r, "lang=\"it\""));
+    done(&r);
+    snprintf(url, sizeof url, "/v/%s/index.m3u8", expired);
+    get(url, &r);
+    CK_CHECK(r.status == 410);
+    done(&r);
+
+    /* Without a renderer the stream answers 503 (and the person is not counted as bad). */
+    snprintf(url, sizeof url, "/v/%s/index.m3u8", tok);
+    get(url, &r);
+    CK_CHECK(r.status == 503 && header(&r, "Retry-After"));
+    done(&r);
+
+    /* A cached shared segment: no token, immutable, Range, HEAD, ETag. */
+    const char *digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    char seg_dir[600], seg_path[800], seg_url[300];
+    snprintf(seg_dir, sizeof seg_dir, "%s/cache/shared/assegno-sociale/1", dir);
+    snprintf(seg_path, sizeof seg_path, "%s/%s.ts", seg_dir, digest);
+    snprintf(seg_url, sizeof seg_url, "/c/assegno-sociale/1/%s.ts", digest);
+    snprintf(path, sizeof path, "mkdir -p %s", seg_dir);
+    CK_CHECK(system(path) == 0);
+    FILE *f = fopen(seg_path, "wb");
+    for (int i = 0; f && i < 1000; i++)
+        fputc(i % 251, f);
+    if (f)
+        fclose(f);
+    get(seg_url, &r);
+    CK_CHECK(r.status == 200 && r.body_len == 1000 && (uint8_t)r.body[300] == 300 % 251);
+    CK_CHECK(header(&r, "Content-Type") && strcmp(header(&r, "Content-Type"), "video/mp2t") == 0);
+    CK_CHECK(header(&r, "Cache-Control") &&
+             strcmp(header(&r, "Cache-Control"), "public, max-age=31536000, immutable") == 0);
+    CK_CHECK(header(&r, "Content-Length") && strcmp(header(&r, "Content-Length"), "1000") == 0);
+    done(&r);
+    request("GET", seg_url, "Range: bytes=10-19\r\n", &r);
+    CK_CHECK(r.status == 206 && r.body_len == 10 && (uint8_t)r.body[0] == 10);
+    CK_CHECK(header(&r, "Content-Range") &&
+             strcmp(header(&r, "Content-Range"), "bytes 10-19/1000") == 0);
+    done(&r);
+    request("GET", seg_url, "Range: bytes=-5\r\n", &r);
+    CK_CHECK(r.status == 206 && r.body_len == 5 && (uint8_t)r.body[0] == 995 % 251);
+    done(&r);
+    request("GET", seg_url, "Range: bytes=990-\r\n", &r);
+    CK_CHECK(r.status == 206 && r.body_len == 10);
+    done(&r);
+    request("GET", seg_url, "Range: bytes=2000-\r\n", &r);
+    CK_CHECK(r.status == 416 && header(&r, "Content-Range") &&
+             strcmp(header(&r, "Content-Range"), "bytes */1000") == 0);
+    done(&r);
+    request("GET", seg_url, "Range: bytes=0-1,5-6\r\n", &r); /* several: the whole file */
+    CK_CHECK(r.status == 200 && r.body_len == 1000);
+    done(&r);
+    request("HEAD", seg_url, NULL, &r);
+    CK_CHECK(r.status == 200 && r.body_len == 0 && header(&r, "Content-Length") &&
+             strcmp(header(&r, "Content-Length"), "1000") == 0);
+    done(&r);
+    char inm[100];
+    snprintf(inm, sizeof inm, "If-None-Match: \"%s\"\r\n", digest);
+    request("GET", seg_url, inm, &r);
+    CK_CHECK(r.status == 304 && r.body_len == 0);
+    done(&r);
+    get("/c/assegno-sociale/1/ffff.ts", &r);
+    CK_CHECK(r.status == 404);
+    done(&r);
+    get("/c/../../etc/passwd", &r);
+    CK_CHECK(r.status == 404);
+    done(&r);
+
+    /* Methods, bodies, oversized headers. */
+    request("POST", "/healthz", "Content-Length: 0\r\n", &r);
+    CK_CHECK(r.status == 405 && header(&r, "Allow"));
+    done(&r);
+    request("GET", "/healthz", "Content-Length: 5\r\n", &r);
+    CK_CHECK(r.status == 413);
+    done(&r);
+    {
+        int fd = dial();
+        char big[40 * 1024];
+        int n = snprintf(big, sizeof big, "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: ");
+        memset(big + n, 'a', sizeof big - (size_t)n - 8);
+        memcpy(big + sizeof big - 8, "\r\n\r\n\0\0\0\0", 8);
+        send(fd, big, sizeof big - 4, MSG_NOSIGNAL);
+        read_resp(fd, &r);
+        CK_CHECK(r.status == 0 || r.status == 413 || r.status == 431);
+        close(fd);
+        done(&r);
+    }
+    get("/nothing/here", &r);
+    CK_CHECK(r.status == 404);
+    done(&r);
+
+    /* Garbage requests never hurt the server. */
+    srand(11);
+    for (int k = 0; k < 20; k++) {
+        int fd = dial();
+        char junk[512];
+        for (size_t i = 0; i < sizeof junk; i++)
+            junk[i] = (char)(rand() % 256);
+        send(fd, junk, sizeof junk, MSG_NOSIGNAL);
+        shutdown(fd, SHUT_WR);
+        read_resp(fd, &r);
+        done(&r);
+        close(fd);
+    }
+    get("/healthz", &r);
+    CK_CHECK(r.status == 200);
+    done(&r);
+
+    /* A slow client is dropped after the idle timeout (1 s here). */
+    {
+        int fd = dial();
+        send(fd, "GET /hea", 8, MSG_NOSIGNAL);
+        double t0 = (double)time(NULL);
+        char b[64];
+        ssize_t k = recv(fd, b, sizeof b, 0); /* returns when the server closes */
+        CK_CHECK(k <= 0 && (double)time(NULL) - t0 <= 4);
+        close(fd);
+    }
+
+    /* Per-address connection cap: the ninth idle connection is refused at once. */
+    {
+        int fds[9];
+        for (int i = 0; i < 8; i++)
+            fds[i] = dial();
+        usleep(100 * 1000);
+        fds[8] = dial();
+        char b[64];
+        ssize_t k = fds[8] >= 0 ? recv(fds[8], b, sizeof b, 0) : 0;
+        CK_CHECK(k <= 0);
+        for (int i = 0; i < 9; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        usleep(100 * 1000);
+    }
+
+    /* Revoked: 404, like a tampered or unknown link. */
+    CK_CHECK(ck_store_revoke(st, "assegno-sociale", "AS-9002", &err) == CK_OK);
+    snprintf(url, sizeof url, "/v/%s", tok2);
+    get(url, &r);
+    CK_CHECK(r.status == 404);
+    done(&r);
+    /* Tampered: 404 with the same page. */
+    char bad[CK_TOKEN_MAX];
+    snprintf(bad, sizeof bad, "%s", tok);
+    bad[10] = bad[10] == 'A' ? 'B' : 'A';
+    snprintf(url, sizeof url, "/v/%s", bad);
+    get(url, &r);
+    CK_CHECK(r.status == 404 && contains(&r, "Pagina non trovata"));
+    done(&r);
+    /* Unknown campaign, signed correctly: 404. */
+    ck_token_claims other = {.expires = today + 3};
+    strcpy(other.campaign, "nessuna");
+    char tok3[CK_TOKEN_MAX];
+    ck_token_sign(&keys, &other, tok3);
+    snprintf(url, sizeof url, "/v/%s/index.m3u8", tok3);
+    get(url, &r);
+    CK_CHECK(r.status == 404);
+    done(&r);
+
+    /* Three failures so far; three more reach the limit (6), then 429 even for a good link. */
+    for (int k = 0; k < 3; k++) {
+        get("/v/not-a-token", &r);
+        CK_CHECK(r.status == 404);
+        done(&r);
+    }
+    snprintf(url, sizeof url, "/v/%s", tok);
+    get(url, &r);
+    CK_CHECK(r.status == 429 && header(&r, "Retry-After") && contains(&r, "Troppi tentativi"));
+    done(&r);
+    get("/healthz", &r); /* not a link: still served */
+    CK_CHECK(r.status == 200);
+    done(&r);
+    get(seg_url, &r);
+    CK_CHECK(r.status == 200);
+    done(&r);
+
+    /* Metrics: Prometheus text by route and status, and nothing personal. */
+    get("/metrics", &r);
+    CK_CHECK(r.status == 200 && header(&r, "Content-Type") &&
+             strstr(header(&r, "Content-Type"), "text/plain"));
+    CK_CHECK(contains(&r, "ciak_http_requests_total{route=\"player\",status=\"200\"}"));
+    CK_CHECK(contains(&r, "ciak_http_requests_total{route=\"player\",status=\"429\"} 1"));
+    CK_CHECK(contains(&r, "ciak_http_requests_total{route=\"shared_segment\",status=\"206\"} 3"));
+    CK_CHECK(contains(&r, "ciak_render_seconds_bucket{le=\"+Inf\"}"));
+    CK_CHECK(contains(&r, "ciak_segment_cache_hit_ratio"));
+    CK_CHECK(contains(&r, "ciak_render_queue_depth"));
+    CK_CHECK(contains(&r, "ciak_encoder_info"));
+    CK_CHECK(!contains(&r, "AS-900") && !contains(&r, tok) && !contains(&r, "127.0.0.1"));
+    done(&r);
+
+    ck_store_close(&st);
+    ck_keyring_wipe(&keys);
+    ck_server_stop(s);
+    ck_server_destroy(&s);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    CK_CHECK(system(path) == 0);
+    return ck_test_done("test_server");
+}
