@@ -24,6 +24,7 @@ int ck_cmd_keys(int argc, char **argv);
 int ck_cmd_render(int argc, char **argv);
 int ck_cmd_bench(int argc, char **argv);
 int ck_cmd_preview(int argc, char **argv);
+int ck_cmd_guide(int argc, char **argv); /* cmd_guide.c: the PDF guide and player page */
 
 /* ---- shared helpers (cli.c) ---- */
 
@@ -62,6 +63,8 @@ struct ck_keyring;
 struct ck_store;
 bool ck_cli_open_store(const char *data_dir, bool create, struct ck_keyring *keys,
                        struct ck_store **st);
+/* mkdir -p with `mode` for the folders it makes; false (errno set) on failure. */
+bool ck_cli_mkdirs(const char *dir, int mode);
 
 /* Parses a non-negative number of seconds ("12", "12.5"); false when malformed. */
 bool ck_cli_parse_seconds(const char *s, double *out);

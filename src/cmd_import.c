@@ -5,6 +5,7 @@
 #include "ck_cli.h"
 #include "ck_store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,27 @@ static const char usage_text[] =
     "usage: ciak import CAMPAIGN FILE.csv|FILE.json [--data-dir DIR] [--scenes DIR] "
     "[--skip-bad] [--rejects FILE]\n";
 
+bool ck_cli_mkdirs(const char *dir, int mode)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, (mode_t)mode);
+            *p = '/';
+        }
+    return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
+}
+
 bool ck_cli_open_store(const char *data_dir, bool create, ck_keyring *keys, ck_store **st)
 {
     char path[1100];
     ck_error err = {0};
     char buf[1400];
-    if (create) {
-        snprintf(path, sizeof path, "%s", data_dir);
-        for (char *p = path + 1; *p; p++) /* mkdir -p */
-            if (*p == '/') {
-                *p = '\0';
-                mkdir(path, 0700);
-                *p = '/';
-            }
-        mkdir(path, 0700);
+    if (create && !ck_cli_mkdirs(data_dir, 0700)) {
+        fprintf(stderr, "ciak: cannot make %s: %s\n", data_dir, strerror(errno));
+        return false;
     }
     snprintf(path, sizeof path, "%s/keys", data_dir);
     if (ck_keyring_load(path, create, keys, &err) != CK_OK) {

@@ -149,7 +149,7 @@ int ck_cmd_links(int argc, char **argv)
         fprintf(stderr, "ciak links: --expires wants a date YYYY-MM-DD, got \"%s\"\n", expires);
         return CK_EXIT_USAGE;
     }
-    if (qr && mkdir(qr, 0755) != 0 && errno != EEXIST) {
+    if (qr && !ck_cli_mkdirs(qr, 0755)) {
         fprintf(stderr, "ciak links: cannot make %s: %s\n", qr, strerror(errno));
         return CK_EXIT_PROBLEMS;
     }

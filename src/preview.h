@@ -200,11 +200,12 @@ void pv_input_key(pv_app *a, int key, int mods);
 
 /* Test hook, --script FILE: one action per line, "SECONDS ACTION", seconds counted from the
  * first frame on screen. ACTION is a key ("space", "n", "shift+right", "pagedown", ...),
- * "shot" (an --autoshot of what is on screen now) or "quit". '#' starts a comment. */
+ * "shot" (an --autoshot of what is on screen now), "size WxH" (resize the window) or "quit".
+ * '#' starts a comment. */
 typedef struct pv_script_event {
     double t;
-    int key, mods; /* key 0: a command */
-    enum { PV_CMD_KEY, PV_CMD_SHOT, PV_CMD_QUIT } cmd;
+    int key, mods; /* PV_CMD_KEY; PV_CMD_SIZE: width, height */
+    enum { PV_CMD_KEY, PV_CMD_SHOT, PV_CMD_SIZE, PV_CMD_QUIT } cmd;
 } pv_script_event;
 /* Reads the script; false (message printed) when a line is malformed. */
 bool pv_script_load(pv_app *a, const char *path);

@@ -63,14 +63,21 @@ bool pv_script_load(pv_app *a, const char *path)
         if (hash)
             *hash = 0;
         double t = 0;
-        char action[64] = "";
-        int n = sscanf(line, "%lf %63s", &t, action);
+        char action[64] = "", arg[64] = "";
+        int n = sscanf(line, "%lf %63s %63s", &t, action, arg);
         if (n <= 0) {
             if (strspn(line, " \t\r\n") == strlen(line))
                 continue; /* blank or comment */
         }
         pv_script_event ev = {.t = t};
-        if (n != 2 || t < 0)
+        if (n < 2 || t < 0)
+            ok = false;
+        else if (strcmp(action, "size") == 0) {
+            char tail = 0;
+            ev.cmd = PV_CMD_SIZE;
+            ok = sscanf(arg, "%dx%d%c", &ev.key, &ev.mods, &tail) == 2 && ev.key > 0 &&
+                 ev.mods > 0 && ev.key <= 8192 && ev.mods <= 8192;
+        } else if (n != 2)
             ok = false;
         else if (strcmp(action, "shot") == 0)
             ev.cmd = PV_CMD_SHOT;
@@ -79,7 +86,8 @@ bool pv_script_load(pv_app *a, const char *path)
         else
             ok = parse_key(action, &ev.key, &ev.mods);
         if (!ok) {
-            fprintf(stderr, "%s:%d: error: expected \"SECONDS ACTION\" (a key, shot or quit)\n",
+            fprintf(stderr,
+                    "%s:%d: error: expected \"SECONDS ACTION\" (a key, shot, size WxH or quit)\n",
                     path, lineno);
             break;
         }
@@ -108,6 +116,8 @@ void pv_script_run(pv_app *a)
         if (ev->cmd == PV_CMD_SHOT) {
             a->autoshot_pending = true;
             a->need_draw = true;
+        } else if (ev->cmd == PV_CMD_SIZE) {
+            glfwSetWindowSize(a->win, ev->key, ev->mods);
         } else if (ev->cmd == PV_CMD_QUIT) {
             glfwSetWindowShouldClose(a->win, GLFW_TRUE);
         } else {

@@ -195,7 +195,7 @@ static void draw_cues(pv_image *im, const pv_layout *l, const pv_view_state *s)
             int w = pv_text_width(label, ts) + 2 * pad, h = ui_px(s, 30);
             button_y -= h;
             int x = l->vx + l->vw - margin - w;
-            pv_fill(im, x, button_y, w, h, (pv_rgba){0, 102, 204, 220});
+            pv_fill(im, x, button_y, w, h, (pv_rgba){0, 102, 204, 150});
             pv_frame_rect(im, x, button_y, w, h, ui_px(s, 2), C_CUE);
             pv_text(im, x + pad, button_y + (h - 7 * ts) / 2, ts, label, C_TEXT);
             button_y -= ui_px(s, 6);
@@ -236,7 +236,9 @@ static void draw_hud(pv_image *im, const pv_layout *l, const pv_view_state *s)
         snprintf(buf, sizeof buf, "%s", s->looping ? "loop all" : "");
     span(im, &x, y0, ts, buf, (pv_rgba){120, 255, 140, 255});
     snprintf(buf, sizeof buf, "render %.0f ms", s->render_ms);
-    pv_text(im, l->bar_x + l->bar_w - pv_text_width(buf, ts), y0, ts, buf, C_DIM);
+    int rx = l->bar_x + l->bar_w - pv_text_width(buf, ts);
+    if (rx >= x) /* narrow windows drop it rather than overprint */
+        pv_text(im, rx, y0, ts, buf, C_DIM);
 
     /* Row 2: what is personal here, whose data, and how its texts fit. */
     x = l->bar_x;
@@ -302,7 +304,15 @@ static void draw_strip(pv_image *im, const pv_layout *l, const pv_view_state *s)
             pv_fill(im, x0, cy, ui_px(s, 2), ui_px(s, 16), C_TEXT);
             const ck_template *tt = g->cs.binding->cue_title[i];
             const char *title = tt ? ck_template_render(tt, g->cs.record, &ar) : c->id;
-            pv_text(im, x0 + ui_px(s, 4), cy + ui_px(s, 6), ts1, title, C_DIM);
+            /* The title only where it fits before the next chapter. */
+            double next = sc->duration;
+            for (int j = 0; j < sc->cue_count; j++)
+                if (sc->cues[j].kind == CK_CUE_CHAPTER && sc->cues[j].start > c->start &&
+                    sc->cues[j].start < next && cue_shown(g, j))
+                    next = sc->cues[j].start;
+            int room = bar_x(l, next * sc->fps, fc) - x0 - ui_px(s, 8);
+            if (pv_text_width(title, ts1) <= room)
+                pv_text(im, x0 + ui_px(s, 4), cy + ui_px(s, 6), ts1, title, C_DIM);
         } else {
             int x1 = bar_x(l, c->end * sc->fps, fc);
             pv_fill(im, x0, cy, x1 - x0 > 1 ? x1 - x0 : 1, ui_px(s, 4), C_CUE);
@@ -361,32 +371,39 @@ static void draw_error(pv_image *im, const pv_layout *l, const pv_view_state *s)
     }
 }
 
-static const char *const help_lines[] = {
-    "space        play / pause",
-    "left/right   one frame back / forward (shift: one second)",
-    "pgup/pgdn    previous / next segment boundary   home/end: start / end",
-    "drag strip   scrub",
-    "I / O        loop in / out at the playhead   L: loop on/off   C: clear loop",
-    "N / P        next / previous record",
-    "1..5         safe areas, strip, cues, text fits, HUD   H: this help",
-    "S            screenshot (the frame, as `ciak frame`)   shift+S: the window",
-    "R            reload now   Q / Esc: quit",
+/* Key and what it does, drawn in two columns (the bitmap font is proportional). */
+static const char *const help_lines[][2] = {
+    {"space", "play / pause"},
+    {"left / right", "one frame back / forward (with shift: one second)"},
+    {"page up / down", "previous / next segment boundary"},
+    {"home / end", "start / end"},
+    {"drag the strip", "scrub"},
+    {"I / O", "loop in / out at the playhead"},
+    {"L / C", "loop on or off / clear the loop range"},
+    {"N / P", "next / previous record"},
+    {"1 2 3 4 5", "safe areas, strip, cue boxes, text fit warnings, HUD"},
+    {"S / shift+S", "screenshot: the frame (as `ciak frame`) / the window"},
+    {"R", "reload now (files are watched anyway)"},
+    {"H or F1", "this help"},
+    {"Q or Esc", "quit"},
 };
 
 static void draw_help(pv_image *im, const pv_layout *l, const pv_view_state *s)
 {
     int ts = text_scale(s), lh = ui_px(s, 20), pad = ui_px(s, 12);
-    int n = (int)CK_ARRAY_LEN(help_lines), w = 0;
+    int n = (int)CK_ARRAY_LEN(help_lines), kw = 0, dw = 0;
     for (int i = 0; i < n; i++) {
-        int tw = pv_text_width(help_lines[i], ts);
-        w = tw > w ? tw : w;
+        int a = pv_text_width(help_lines[i][0], ts), b = pv_text_width(help_lines[i][1], ts);
+        kw = a > kw ? a : kw;
+        dw = b > dw ? b : dw;
     }
-    w += 2 * pad;
-    int h = n * lh + 2 * pad;
+    int w = kw + dw + 3 * pad, h = n * lh + 2 * pad;
     int x = l->vx + (l->vw - w) / 2, y = l->vy + (l->vh - h) / 2;
-    pv_fill(im, x, y, w, h, (pv_rgba){0, 0, 0, 210});
-    for (int i = 0; i < n; i++)
-        pv_text(im, x + pad, y + pad + i * lh, ts, help_lines[i], C_TEXT);
+    pv_fill(im, x, y, w, h, (pv_rgba){0, 0, 0, 230});
+    for (int i = 0; i < n; i++) {
+        pv_text(im, x + pad, y + pad + i * lh, ts, help_lines[i][0], C_WRAPPED);
+        pv_text(im, x + 2 * pad + kw, y + pad + i * lh, ts, help_lines[i][1], C_TEXT);
+    }
 }
 
 void pv_view_draw(pv_image *out, const pv_view_state *s)

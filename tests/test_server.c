@@ -5,6 +5,7 @@
  * tests/cli/server.sh. Every socket has a receive timeout, so the test cannot hang. */
 #include "ck_server.h"
 #include "ck_test.h"
+#include "server_internal.h" /* the cache is tested directly too */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -137,6 +138,93 @@ static bool grab_handles(void *u, const ck_person *p)
     if (g->n < 4)
         memcpy(g->h[g->n++], p->handle, CK_HANDLE_BYTES);
     return true;
+}
+
+static void write_bytes(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    for (size_t i = 0; f && i < n; i++)
+        fputc('x', f);
+    if (f)
+        fclose(f);
+}
+
+/* QR codes: a valid PNG of the documented size and an SVG with the same module grid. */
+static void test_qr(const char *dir)
+{
+    char png[600], svg[600], vb[64];
+    snprintf(png, sizeof png, "%s/qr.png", dir);
+    snprintf(svg, sizeof svg, "%s/qr.svg", dir);
+    int modules = 0;
+    ck_error err = {0};
+    const char *url = "https://video.example.it/v/AQ9hc3NlZ25vLXNvY2lhbGXHYkPQ-c7QkcUhhhoAAFFSEvr2"
+                      "s7abIuakOXY4gg-uIQ";
+    CK_CHECK(ck_qr_write(url, png, svg, NULL, &modules, &err) == CK_OK);
+    CK_CHECK(modules == 41); /* version 6 at level M, as docs/server.md says */
+    char *b = NULL;
+    size_t n = 0;
+    CK_CHECK(ck_read_file(png, 0, &b, &n, &err) == CK_OK && n > 33);
+    if (b && n > 33) {
+        const uint8_t *u = (const uint8_t *)b;
+        CK_CHECK(memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(b + 12, "IHDR", 4) == 0);
+        uint32_t w = (uint32_t)u[16] << 24 | (uint32_t)u[17] << 16 | (uint32_t)u[18] << 8 | u[19];
+        CK_CHECK(w == (uint32_t)(modules + 8) * 10 && u[24] == 1 && u[25] == 0);
+    }
+    free(b);
+    CK_CHECK(ck_read_file(svg, 0, &b, &n, &err) == CK_OK);
+    snprintf(vb, sizeof vb, "viewBox=\"0 0 %d %d\"", modules + 8, modules + 8);
+    CK_CHECK(b && strstr(b, vb) && strstr(b, "</svg>"));
+    free(b);
+    char huge[4000];
+    memset(huge, 'a', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    CK_CHECK(ck_qr_write(huge, png, NULL, NULL, NULL, &err) != CK_OK);
+}
+
+/* The segment cache: crash leftovers removed, LRU eviction over the cap, expiry by age. */
+static void test_cache(const char *dir)
+{
+    char root[600], path[1200], cmd[1400];
+    snprintf(root, sizeof root, "%s/cachetest", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/personal/aa %s/shared/c/1", root, root);
+    CK_CHECK(system(cmd) == 0);
+    const char *d1 = "aa00000000000000000000000000000000000000000000000000000000000001",
+               *d2 = "aa00000000000000000000000000000000000000000000000000000000000002",
+               *d3 = "aa00000000000000000000000000000000000000000000000000000000000003";
+    snprintf(path, sizeof path, "%s/personal/aa/%s.ts", root, d1);
+    write_bytes(path, 100);
+    snprintf(path, sizeof path, "%s/personal/aa/%s.ts.tmp123-4", root, d2);
+    write_bytes(path, 50); /* a render killed mid-way */
+    snprintf(path, sizeof path, "%s/shared/c/1/%s.ts", root, d3);
+    write_bytes(path, 0); /* empty: never complete */
+    srv_metrics m;
+    memset(&m, 0, sizeof m);
+    ck_error err = {0};
+    srv_cache *c = srv_cache_create(root, 250, &m, &err);
+    CK_CHECK(c != NULL);
+    if (!c)
+        return;
+    CK_CHECK(!ck_file_exists(path));
+    snprintf(path, sizeof path, "%s/personal/aa/%s.ts.tmp123-4", root, d2);
+    CK_CHECK(!ck_file_exists(path));
+    CK_CHECK(atomic_load(&m.cache_bytes) == 100);
+    /* d2 and d3 arrive (150 + 100 bytes): d1, the least recently used, goes. */
+    srv_cache_personal_path(c, d2, path, sizeof path);
+    write_bytes(path, 100);
+    srv_cache_touch(c, d2, 100);
+    srv_cache_touch(c, d1, -1); /* d1 served: now d2 is the oldest */
+    srv_cache_personal_path(c, d3, path, sizeof path);
+    write_bytes(path, 100);
+    srv_cache_touch(c, d3, 100);
+    srv_cache_personal_path(c, d2, path, sizeof path);
+    CK_CHECK(!ck_file_exists(path));
+    srv_cache_personal_path(c, d1, path, sizeof path);
+    CK_CHECK(ck_file_exists(path));
+    CK_CHECK(atomic_load(&m.cache_bytes) == 200);
+    CK_CHECK(srv_cache_expire(c, 3600) == 0);
+    CK_CHECK(srv_cache_expire(c, -10) == 2 && atomic_load(&m.cache_bytes) == 0);
+    CK_CHECK(!ck_file_exists(path));
+    srv_cache_destroy(&c);
 }
 
 int main(void)
@@ -398,6 +486,9 @@ int main(void)
     CK_CHECK(contains(&r, "ciak_encoder_info"));
     CK_CHECK(!contains(&r, "AS-900") && !contains(&r, tok) && !contains(&r, "127.0.0.1"));
     done(&r);
+
+    test_qr(dir);
+    test_cache(dir);
 
     ck_store_close(&st);
     ck_keyring_wipe(&keys);

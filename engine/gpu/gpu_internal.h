@@ -125,15 +125,30 @@ typedef struct gpu_slot {
     VkFramebuffer fb;
     VkDescriptorSet inst_set; /* set 0: the instance buffer */
     VkDescriptorSet nv12_set; /* compute: colour image + nv12 buffer */
+    VkDescriptorSet bg_set;   /* video_bg.comp: upload buffer + bg_rgba, as texel buffers */
+    VkBufferView upload_view, bg_view; /* RGBA32UI views of upload and bg_rgba */
     gpu_buffer inst;          /* host-visible instances */
     gpu_buffer upload;        /* host-visible staging (glyphs, video planes) */
     gpu_buffer rgba;          /* host-visible readback */
     gpu_buffer nv12;          /* host-visible, written by the compute shader */
+    gpu_buffer bg_rgba;       /* video_bg.comp's output, copied into `color` (scenes with video) */
     int64_t frame;
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
 } gpu_slot;
 
-enum { PIPE_RECT, PIPE_IMAGE, PIPE_VIDEO, PIPE_TEXT, PIPE_COUNT };
+/* The graphics pipelines. The _OPAQUE ones blend nothing (the source replaces the target):
+ * for items known to be opaque everywhere they draw, which spares a software rasteriser the
+ * read of the target. */
+enum {
+    PIPE_RECT,        /* rect.frag */
+    PIPE_IMAGE,       /* image.frag */
+    PIPE_VIDEO,       /* video.frag */
+    PIPE_TEXT,        /* text.frag */
+    PIPE_FILL,        /* fill.frag: the inside of a rect */
+    PIPE_FILL_OPAQUE, /* fill.frag, opaque solid fill */
+    PIPE_VIDEO_OPAQUE,
+    PIPE_COUNT
+};
 
 /* Pending atlas upload (glyph bitmaps rasterised this frame). */
 typedef struct gpu_glyph_upload {
@@ -148,12 +163,14 @@ struct ck_gpu_scene {
     unsigned outputs;
     int in_flight;  /* max pending */
     int slot_count; /* in_flight + 1: one more slot is held by the last received frame */
+    bool has_video; /* the scene has video assets: slots get video_bg.comp's resources */
 
-    VkRenderPass pass;
-    VkDescriptorSetLayout inst_layout, tex_layout, nv12_layout;
-    VkPipelineLayout layout, nv12_playout;
+    VkRenderPass pass;      /* clears the colour target */
+    VkRenderPass pass_load; /* keeps the video_bg.comp frame (compatible with `pass`) */
+    VkDescriptorSetLayout inst_layout, tex_layout, nv12_layout, bg_layout;
+    VkPipelineLayout layout, nv12_playout, bg_playout;
     VkPipeline pipes[PIPE_COUNT];
-    VkPipeline nv12_pipe;
+    VkPipeline nv12_pipe, bg_pipe;
     VkSampler sampler; /* linear, clamp, mipmapped */
     VkDescriptorPool dpool;
     VkCommandPool cpool;
@@ -179,5 +196,8 @@ struct ck_gpu_scene {
 void gpu_texture_write_set(ck_gpu_scene *sg, gpu_texture *t, int planes);
 /* Points a slot's set 0 at its (possibly regrown) instance buffer. */
 void gpu_slot_write_inst_set(ck_gpu_scene *sg, gpu_slot *sl);
+/* (Re)makes the view of a slot's (possibly regrown) upload buffer and points its
+ * video_bg.comp set at it and bg_rgba. */
+ck_status gpu_slot_write_bg_set(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err);
 
 #endif

@@ -53,6 +53,36 @@ static void inst_base(gpu_inst *in, const ck_draw *d)
     in->uv[3] = 1;
 }
 
+/* Whether an item draws anything: a skipped one costs nothing, while a software rasteriser
+ * shades every pixel of a transparent full-frame shape (the demo scenes' "shade" layer). */
+static bool draw_visible(const ck_draw *d, float sx, float sy)
+{
+    if (!(d->opacity > 0) || !(px_scale(&d->xf, sx, sy) > 1e-6f))
+        return false;
+    if (d->kind == CK_DRAW_RECT) {
+        const ck_shape_props *p = &d->u.rect.p;
+        return p->fill.a > 0 || (p->gradient && p->fill2.a > 0) ||
+               (p->stroke_width > 0 && p->stroke.a > 0);
+    }
+    return true;
+}
+
+/* Whether video_bg.comp can draw item d from frame v: a frame exactly the output's size mapped
+ * 1:1 onto the whole output (no rotation, flip or scaling), its width a multiple of 32 (whole
+ * 16-byte texels per chroma row). Anything else goes through video.frag. */
+static bool bg_video_fits(const ck_draw *d, const ck_gpu_video_frame *v, const ck_gpu_scene *sg,
+                          const float push[4])
+{
+    const float eps = 1e-3f; /* px */
+    if (v->width != sg->width || v->height != sg->height || sg->width % 32 || d->xf.b != 0 ||
+        d->xf.c != 0)
+        return false;
+    float x0 = d->xf.tx * push[2], y0 = d->xf.ty * push[3];
+    float x1 = (d->xf.a * d->w + d->xf.tx) * push[2], y1 = (d->xf.d * d->h + d->xf.ty) * push[3];
+    return fabsf(x0) < eps && fabsf(y0) < eps && fabsf(x1 - (float)sg->width) < eps &&
+           fabsf(y1 - (float)sg->height) < eps;
+}
+
 /* ---- glyph cache ---- */
 static uint64_t glyph_key(int font, uint32_t glyph)
 {
@@ -320,7 +350,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
         if (d->kind != CK_DRAW_TEXT) {
-            inst_count++;
+            inst_count += d->kind == CK_DRAW_RECT ? 5 : 1; /* a split rect: middle + 4 bands */
             continue;
         }
         bool on[3];
@@ -340,10 +370,17 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     up_bytes = (up_bytes + 15) & ~(size_t)15;
     size_t video_base = up_bytes;
     for (size_t i = 0; i < video_count; i++)
-        up_bytes += (size_t)videos[i].width * videos[i].height * 3 / 2 + 16;
-    if (up_bytes &&
-        (st = ensure_buffer(gpu, &sl->upload, up_bytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, err)))
-        goto fail;
+        up_bytes += (size_t)videos[i].width * videos[i].height * 3 / 2 + 32;
+    if (up_bytes) {
+        VkBuffer old = sl->upload.buf;
+        if ((st = ensure_buffer(gpu, &sl->upload, up_bytes,
+                                VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                    VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT, /* video_bg.comp */
+                                err)))
+            goto fail;
+        if (sl->upload.buf != old && sl->bg_set && (st = gpu_slot_write_bg_set(sg, sl, err)))
+            goto fail;
+    }
     VkDeviceSize inst_bytes = (VkDeviceSize)(inst_count ? inst_count : 1) * sizeof(gpu_inst);
     if (sl->inst.size < inst_bytes) {
         if ((st = ensure_buffer(gpu, &sl->inst, inst_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
@@ -363,6 +400,19 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
     };
     VK_TRY(vkBeginCommandBuffer(cb, &bi));
+
+    /* The bottom item: the first that draws anything. */
+    ck_color bg = dl->background;
+    VkClearValue clear = {.color = {{bg.r * bg.a, bg.g * bg.a, bg.b * bg.a, bg.a}}};
+    int canvas_w = dl->width > 0 ? dl->width : sg->scene->width;
+    int canvas_h = dl->height > 0 ? dl->height : sg->scene->height;
+    float push[4] = {(float)sg->width, (float)sg->height, (float)sg->width / (float)canvas_w,
+                     (float)sg->height / (float)canvas_h};
+    size_t bottom = 0;
+    while (bottom < dl->count && !draw_visible(&dl->items[bottom], push[2], push[3]))
+        bottom++;
+    if (bottom < dl->count && (dl->items[bottom].kind != CK_DRAW_VIDEO || !sg->has_video))
+        bottom = dl->count;
 
     uint8_t *up = sl->upload.map;
     if (sg->up_count) {
@@ -400,12 +450,19 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         sg->up_count = 0;
     }
 
+    /* Where this frame's planes of each video asset are staged (the last frame given for an
+     * asset wins, as its copy is recorded last): video_bg.comp reads them there. */
+    const ck_gpu_video_frame *staged = NULL;
+    VkDeviceSize staged_at[3] = {0};
     size_t off = video_base;
     for (size_t i = 0; i < video_count; i++) {
         const ck_gpu_video_frame *v = &videos[i];
         gpu_texture *t = &sg->textures[v->asset];
         int w = v->width, h = v->height, cw = w / 2, chh = h / 2;
-        uint8_t *py = up + off, *pu = py + (size_t)w * h, *pv = pu + (size_t)cw * chh;
+        /* Each plane at a multiple of 16 bytes: video_bg.comp reads 16-byte texels. */
+        VkDeviceSize offs[3] = {off, off + (size_t)w * h,
+                                (off + (size_t)w * h + (size_t)cw * chh + 15) & ~(size_t)15};
+        uint8_t *py = up + offs[0], *pu = up + offs[1], *pv = up + offs[2];
         stage_plane(py, NULL, v->planes[0], v->strides[0], w, h, false);
         if (v->format == CK_GPU_PIX_NV12) {
             stage_plane(pu, pv, v->planes[1], v->strides[1], cw, chh, true);
@@ -413,7 +470,10 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             stage_plane(pu, NULL, v->planes[1], v->strides[1], cw, chh, false);
             stage_plane(pv, NULL, v->planes[2], v->strides[2], cw, chh, false);
         }
-        VkDeviceSize offs[3] = {off, off + (size_t)w * h, off + (size_t)w * h + (size_t)cw * chh};
+        if (bottom < dl->count && dl->items[bottom].u.video.asset == v->asset) {
+            staged = v;
+            memcpy(staged_at, offs, sizeof offs);
+        }
         for (int p = 0; p < 3; p++) {
             VkImage im = t->img[p].image;
             gpu_image_barrier(
@@ -436,8 +496,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                               VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
         }
         t->ready = true;
-        off += (size_t)w * h * 3 / 2;
-        off = (off + 15) & ~(size_t)15;
+        off = (offs[2] + (size_t)cw * chh + 15) & ~(size_t)15;
     }
     if (up_bytes && !sl->upload.coherent) {
         VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->upload.mem, 0,
@@ -445,22 +504,78 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
     }
 
-    /* 3. The render pass. */
-    ck_color bg = dl->background;
-    VkClearValue clear = {.color = {{bg.r * bg.a, bg.g * bg.a, bg.b * bg.a, bg.a}}};
+    /* 4. The bottom layer: a video frame uploaded this frame, exactly the output's size and
+     * placed 1:1, is converted over the background by video_bg.comp and copied into the
+     * colour target; the render pass then loads it instead of clearing. */
+    if (staged && !bg_video_fits(&dl->items[bottom], staged, sg, push))
+        staged = NULL;
+    if (staged) {
+        const ck_draw *d = &dl->items[bottom];
+        struct {
+            float bg[4];
+            uint32_t y_off, u_off, v_off;
+            int32_t width, height;
+            float opacity;
+        } bp = {{clear.color.float32[0], clear.color.float32[1], clear.color.float32[2],
+                 clear.color.float32[3]},
+                (uint32_t)(staged_at[0] / 16),
+                (uint32_t)(staged_at[1] / 16),
+                (uint32_t)(staged_at[2] / 16),
+                sg->width,
+                sg->height,
+                d->opacity < 1 ? d->opacity : 1};
+        /* The last frame in this slot is done with bg_rgba (copy) and the colour target
+         * (NV12 compute, RGBA copy): an execution dependency is enough. */
+        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 0, NULL, 0, NULL);
+        vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_pipe);
+        vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_playout, 0, 1,
+                                &sl->bg_set, 0, NULL);
+        vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof bp, &bp);
+        vkCmdDispatch(cb, ((uint32_t)sg->width / 32 + 7) / 8,
+                      ((uint32_t)sg->height / 2 + 7) / 8, 1);
+        VkBufferMemoryBarrier bb = {
+            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+            .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .buffer = sl->bg_rgba.buf,
+            .size = VK_WHOLE_SIZE,
+        };
+        VkImageMemoryBarrier ib = {
+            .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+            .srcAccessMask = 0,
+            .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+            .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+            .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .image = sl->color.image,
+            .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
+        };
+        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 1, &bb, 1, &ib);
+        VkBufferImageCopy r = {
+            .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+            .imageExtent = {(uint32_t)sg->width, (uint32_t)sg->height, 1},
+        };
+        vkCmdCopyBufferToImage(cb, sl->bg_rgba.buf, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, 1,
+                               &r);
+    } else {
+        bottom = dl->count; /* drawn by the render pass like any other item */
+    }
+
+    /* 5. The render pass. */
     VkRenderPassBeginInfo rbi = {
         .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-        .renderPass = sg->pass,
+        .renderPass = staged ? sg->pass_load : sg->pass,
         .framebuffer = sl->fb,
         .renderArea = {{0, 0}, {(uint32_t)sg->width, (uint32_t)sg->height}},
         .clearValueCount = 1,
         .pClearValues = &clear,
     };
     vkCmdBeginRenderPass(cb, &rbi, VK_SUBPASS_CONTENTS_INLINE);
-    int cw = dl->width > 0 ? dl->width : sg->scene->width;
-    int chh = dl->height > 0 ? dl->height : sg->scene->height;
-    float push[4] = {(float)sg->width, (float)sg->height, (float)sg->width / (float)cw,
-                     (float)sg->height / (float)chh};
     vkCmdPushConstants(cb, sg->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof push, push);
     vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 0, 1, &sl->inst_set, 0,
                             NULL);
@@ -469,14 +584,12 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     int bound = -1;
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
-        if (!(d->opacity > 0))
-            continue;
+        if (i == bottom || !draw_visible(d, push[2], push[3]))
+            continue; /* drawn by video_bg.comp, transparent or collapsed to nothing */
         float s = px_scale(&d->xf, push[2], push[3]);
-        if (!(s > 1e-6f))
-            continue; /* collapsed to nothing */
         int pipe;
         VkDescriptorSet set = VK_NULL_HANDLE;
-        uint32_t first = ni;
+        uint32_t first = ni, drawn = 0; /* drawn: instances at the end already drawn */
         switch (d->kind) {
         case CK_DRAW_RECT: {
             const ck_shape_props *p = &d->u.rect.p;
@@ -499,6 +612,36 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             in->p1[0] = cosf(a);
             in->p1[1] = sinf(a);
             pipe = PIPE_RECT;
+            /* Axis-aligned (so the pieces' shared edges rasterise without gaps or overlaps),
+             * large shapes: the middle, where coverage is exactly 1 and the stroke does not
+             * reach, goes to fill.frag; rect.frag draws four bands around it. m keeps 1/2
+             * output px more than rect.frag's coverage ramp needs. */
+            float r = fminf(fmaxf(p->radius, 0), fminf(d->w, d->h) * 0.5f);
+            float m = fmaxf(r, in->p0[1] + 1.0f / s);
+            if (d->xf.b != 0 || d->xf.c != 0 || !((d->w - 2 * m) * s >= 8) ||
+                !((d->h - 2 * m) * s >= 8))
+                break;
+            const float bands[4][4] = {
+                {-pad, -pad, d->w + pad, m},           /* top */
+                {-pad, d->h - m, d->w + pad, d->h + pad}, /* bottom */
+                {-pad, m, m, d->h - m},                /* left */
+                {d->w - m, m, d->w + pad, d->h - m},   /* right */
+            };
+            for (int b = 0; b < 4; b++) {
+                insts[ni] = *in;
+                memcpy(insts[ni++].rect, bands[b], sizeof bands[b]);
+            }
+            memcpy(in->rect, (float[4]){m, m, d->w - m, d->h - m}, sizeof in->rect);
+            if (bound != PIPE_RECT) {
+                vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->pipes[PIPE_RECT]);
+                bound = PIPE_RECT;
+            }
+            vkCmdDraw(cb, 4, 4, 0, first + 1);
+            /* The middle, alone: solid or gradient between opaque colours, fully opaque
+             * layer: nothing below shows through, no blending needed. */
+            bool opaque = p->fill.a >= 1 && (!p->gradient || p->fill2.a >= 1) && d->opacity >= 1;
+            pipe = opaque ? PIPE_FILL_OPAQUE : PIPE_FILL;
+            drawn = 4;
             break;
         }
         case CK_DRAW_IMAGE: {
@@ -521,7 +664,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             gpu_inst *in = &insts[ni++];
             inst_base(in, d);
             in->p0[3] = d->opacity;
-            pipe = PIPE_VIDEO;
+            /* Video is opaque: at full opacity it replaces what is below, no blending. */
+            pipe = d->opacity >= 1 ? PIPE_VIDEO_OPAQUE : PIPE_VIDEO;
             set = t->set;
             break;
         }
@@ -539,6 +683,17 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                                          : d->u.text.shadow_color;
                 float dx = pass == 2 ? d->u.text.shadow_dx : 0;
                 float dy = pass == 2 ? d->u.text.shadow_dy : 0;
+                /* Each bitmap is the glyph's box plus CK_GPU_SDF_RANGE atlas px of distance
+                 * field on every side, but a pass' coverage is exactly 0 beyond half an
+                 * output px (fill), the outline width (outline) or half the blur (shadow)
+                 * outside the outline: trim the quad to that, plus 1.5 atlas px for the
+                 * bilinear footprint. Text quads shrink to about half. */
+                float reach = pass == 0   ? 0.5f / s
+                              : pass == 1 ? d->u.text.outline_width + 0.5f / s
+                                          : 0.5f * fmaxf(d->u.text.shadow_blur, 1.0f / s);
+                float trim = (float)CK_GPU_SDF_RANGE - (reach / k + 1.5f);
+                if (!(trim > 0))
+                    trim = 0;
                 for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
                     const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
                     uint32_t id =
@@ -557,6 +712,14 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                     in->uv[1] = (float)e->y * inv;
                     in->uv[2] = (float)(e->x + e->w) * inv;
                     in->uv[3] = (float)(e->y + e->h) * inv;
+                    if (trim > 0) {
+                        for (int j = 0; j < 2; j++) {
+                            in->rect[j] += trim * k;
+                            in->rect[j + 2] -= trim * k;
+                            in->uv[j] += trim * inv;
+                            in->uv[j + 2] -= trim * inv;
+                        }
+                    }
                     premul(in->c0, c);
                     in->p0[0] = (float)pass;
                     in->p0[1] = d->opacity;
@@ -580,7 +743,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         if (set)
             vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 1, 1, &set, 0,
                                     NULL);
-        vkCmdDraw(cb, 4, ni - first, 0, first);
+        vkCmdDraw(cb, 4, ni - first - drawn, 0, first);
     }
     vkCmdEndRenderPass(cb);
     if (!sl->inst.coherent) {
@@ -589,7 +752,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
     }
 
-    /* 4. Outputs. */
+    /* 6. Outputs. */
     if (sg->outputs & CK_GPU_OUT_NV12) {
         vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_pipe);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_playout, 0, 1,

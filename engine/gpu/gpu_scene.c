@@ -57,6 +57,15 @@ static ck_status make_layouts(ck_gpu_scene *sg, ck_error *err)
     VK_TRY(vkCreateDescriptorSetLayout(gpu->device, &ci, NULL, &sg->nv12_layout));
     GPU_CREATED(gpu);
 
+    VkDescriptorSetLayoutBinding bg[2] = {
+        {0, VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+        {1, VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+    };
+    ci.bindingCount = 2;
+    ci.pBindings = bg;
+    VK_TRY(vkCreateDescriptorSetLayout(gpu->device, &ci, NULL, &sg->bg_layout));
+    GPU_CREATED(gpu);
+
     VkDescriptorSetLayout sets[2] = {sg->inst_layout, sg->tex_layout};
     VkPushConstantRange pcr = {VK_SHADER_STAGE_VERTEX_BIT, 0, 16};
     VkPipelineLayoutCreateInfo pli = {
@@ -74,6 +83,12 @@ static ck_status make_layouts(ck_gpu_scene *sg, ck_error *err)
     pli.pSetLayouts = &sg->nv12_layout;
     pli.pPushConstantRanges = &cpcr;
     VK_TRY(vkCreatePipelineLayout(gpu->device, &pli, NULL, &sg->nv12_playout));
+    GPU_CREATED(gpu);
+
+    VkPushConstantRange bpcr = {VK_SHADER_STAGE_COMPUTE_BIT, 0, 40};
+    pli.pSetLayouts = &sg->bg_layout;
+    pli.pPushConstantRanges = &bpcr;
+    VK_TRY(vkCreatePipelineLayout(gpu->device, &pli, NULL, &sg->bg_playout));
     GPU_CREATED(gpu);
     return CK_OK;
 error:
@@ -104,15 +119,18 @@ static ck_status make_render_pass(ck_gpu_scene *sg, ck_error *err)
     };
     VkSubpassDependency deps[2] = {
         {
-            /* Previous users of the image (last frame's compute / copy in this slot) and the
-             * uploads recorded before the pass (glyphs, video planes). */
+            /* Previous users of the image (last frame's compute / copy in this slot), the
+             * uploads recorded before the pass (glyphs, video planes) and, for pass_load,
+             * the copy of video_bg.comp's frame into it. One set of dependencies for both
+             * passes: compatible render passes must have identical ones. */
             .srcSubpass = VK_SUBPASS_EXTERNAL,
             .dstSubpass = 0,
             .srcStageMask = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
                             VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
             .dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
-            .srcAccessMask = 0,
-            .dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+            .dstAccessMask =
+                VK_ACCESS_COLOR_ATTACHMENT_READ_BIT | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
         },
         {
             .srcSubpass = 0,
@@ -134,6 +152,14 @@ static ck_status make_render_pass(ck_gpu_scene *sg, ck_error *err)
     };
     VK_TRY(vkCreateRenderPass(gpu->device, &rci, NULL, &sg->pass));
     GPU_CREATED(gpu);
+
+    /* The same pass over a colour target that already holds the bottom layer (copied from
+     * video_bg.comp's output, GENERAL): load it instead of clearing. Only load op and layouts differ, so the two are compatible and
+     * share pipelines and framebuffers. */
+    att.loadOp = VK_ATTACHMENT_LOAD_OP_LOAD;
+    att.initialLayout = VK_IMAGE_LAYOUT_GENERAL;
+    VK_TRY(vkCreateRenderPass(gpu->device, &rci, NULL, &sg->pass_load));
+    GPU_CREATED(gpu);
     return CK_OK;
 error:
     return st;
@@ -143,15 +169,21 @@ static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
 {
     ck_gpu *gpu = sg->gpu;
     ck_status st = CK_OK;
-    VkShaderModule vert = VK_NULL_HANDLE, frag[PIPE_COUNT] = {0}, comp = VK_NULL_HANDLE;
+    enum { FRAG_RECT, FRAG_IMAGE, FRAG_VIDEO, FRAG_TEXT, FRAG_FILL, FRAG_COUNT };
+    static const int frag_of[PIPE_COUNT] = {FRAG_RECT, FRAG_IMAGE, FRAG_VIDEO, FRAG_TEXT,
+                                            FRAG_FILL, FRAG_FILL,  FRAG_VIDEO};
+    VkShaderModule vert = VK_NULL_HANDLE, frag[FRAG_COUNT] = {0}, comp = VK_NULL_HANDLE,
+                   bg = VK_NULL_HANDLE;
     if ((st = make_shader(gpu, ck_spv_quad_vert, ck_spv_quad_vert_size, &vert, err)) ||
-        (st = make_shader(gpu, ck_spv_rect_frag, ck_spv_rect_frag_size, &frag[PIPE_RECT], err)) ||
+        (st = make_shader(gpu, ck_spv_rect_frag, ck_spv_rect_frag_size, &frag[FRAG_RECT], err)) ||
         (st =
-             make_shader(gpu, ck_spv_image_frag, ck_spv_image_frag_size, &frag[PIPE_IMAGE], err)) ||
+             make_shader(gpu, ck_spv_image_frag, ck_spv_image_frag_size, &frag[FRAG_IMAGE], err)) ||
         (st =
-             make_shader(gpu, ck_spv_video_frag, ck_spv_video_frag_size, &frag[PIPE_VIDEO], err)) ||
-        (st = make_shader(gpu, ck_spv_text_frag, ck_spv_text_frag_size, &frag[PIPE_TEXT], err)) ||
-        (st = make_shader(gpu, ck_spv_nv12_comp, ck_spv_nv12_comp_size, &comp, err)))
+             make_shader(gpu, ck_spv_video_frag, ck_spv_video_frag_size, &frag[FRAG_VIDEO], err)) ||
+        (st = make_shader(gpu, ck_spv_text_frag, ck_spv_text_frag_size, &frag[FRAG_TEXT], err)) ||
+        (st = make_shader(gpu, ck_spv_fill_frag, ck_spv_fill_frag_size, &frag[FRAG_FILL], err)) ||
+        (st = make_shader(gpu, ck_spv_nv12_comp, ck_spv_nv12_comp_size, &comp, err)) ||
+        (st = make_shader(gpu, ck_spv_video_bg_comp, ck_spv_video_bg_comp_size, &bg, err)))
         goto error;
 
     VkPipelineVertexInputStateCreateInfo vi = {
@@ -197,6 +229,7 @@ static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
         .pAttachments = &blend,
     };
     for (int i = 0; i < PIPE_COUNT; i++) {
+        blend.blendEnable = i == PIPE_FILL_OPAQUE || i == PIPE_VIDEO_OPAQUE ? VK_FALSE : VK_TRUE;
         VkPipelineShaderStageCreateInfo stages[2] = {
             {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
              .stage = VK_SHADER_STAGE_VERTEX_BIT,
@@ -204,7 +237,7 @@ static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
              .pName = "main"},
             {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
              .stage = VK_SHADER_STAGE_FRAGMENT_BIT,
-             .module = frag[i],
+             .module = frag[frag_of[i]],
              .pName = "main"},
         };
         VkGraphicsPipelineCreateInfo gp = {
@@ -234,15 +267,21 @@ static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
     };
     VK_TRY(vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, &sg->nv12_pipe));
     GPU_CREATED(gpu);
+    cp.stage.module = bg;
+    cp.layout = sg->bg_playout;
+    VK_TRY(vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, &sg->bg_pipe));
+    GPU_CREATED(gpu);
 error:
     /* Modules are only needed while making pipelines. */
     if (vert)
         vkDestroyShaderModule(gpu->device, vert, NULL);
-    for (int i = 0; i < PIPE_COUNT; i++)
+    for (int i = 0; i < FRAG_COUNT; i++)
         if (frag[i])
             vkDestroyShaderModule(gpu->device, frag[i], NULL);
     if (comp)
         vkDestroyShaderModule(gpu->device, comp, NULL);
+    if (bg)
+        vkDestroyShaderModule(gpu->device, bg, NULL);
     return st;
 }
 
@@ -490,6 +529,54 @@ void gpu_slot_write_inst_set(ck_gpu_scene *sg, gpu_slot *sl)
     vkUpdateDescriptorSets(sg->gpu->device, 1, &w, 0, NULL);
 }
 
+static ck_status make_view(ck_gpu *gpu, const gpu_buffer *b, VkBufferView *out, ck_error *err)
+{
+    ck_status st = CK_OK;
+    VkBufferViewCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+        .buffer = b->buf,
+        .format = VK_FORMAT_R32G32B32A32_UINT, /* 16 bytes per fetch / store */
+        .range = b->size / 16 * 16,
+    };
+    VK_TRY(vkCreateBufferView(gpu->device, &ci, NULL, out));
+    GPU_CREATED(gpu);
+    return CK_OK;
+error:
+    return st;
+}
+
+static void destroy_view(ck_gpu *gpu, VkBufferView *v)
+{
+    if (*v) {
+        vkDestroyBufferView(gpu->device, *v, NULL);
+        GPU_DESTROYED(gpu);
+        *v = VK_NULL_HANDLE;
+    }
+}
+
+ck_status gpu_slot_write_bg_set(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
+{
+    ck_status st;
+    destroy_view(sg->gpu, &sl->upload_view);
+    if (!sl->bg_view && (st = make_view(sg->gpu, &sl->bg_rgba, &sl->bg_view, err)))
+        return st;
+    if ((st = make_view(sg->gpu, &sl->upload, &sl->upload_view, err)))
+        return st;
+    VkWriteDescriptorSet w[2];
+    for (uint32_t i = 0; i < 2; i++)
+        w[i] = (VkWriteDescriptorSet){
+            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+            .dstSet = sl->bg_set,
+            .dstBinding = i,
+            .descriptorCount = 1,
+            .descriptorType = i ? VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
+                                : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+            .pTexelBufferView = i ? &sl->bg_view : &sl->upload_view,
+        };
+    vkUpdateDescriptorSets(sg->gpu->device, 2, w, 0, NULL);
+    return CK_OK;
+}
+
 static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
 {
     ck_gpu *gpu = sg->gpu;
@@ -506,7 +593,8 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
     GPU_CREATED(gpu);
     if ((st = gpu_image_create(gpu, sg->width, sg->height, 1, VK_FORMAT_R8G8B8A8_UNORM,
                                VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT |
-                                   VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                                   VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
+                                   VK_IMAGE_USAGE_TRANSFER_DST_BIT,
                                &sl->color, err)))
         return st;
     VkFramebufferCreateInfo fbi = {
@@ -526,6 +614,22 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
     if ((st = alloc_set(sg, sg->inst_layout, &sl->inst_set, err)))
         return st;
     gpu_slot_write_inst_set(sg, sl);
+    if (sg->has_video) {
+        if ((st = gpu_buffer_create(gpu, (VkDeviceSize)sg->width * sg->height * 4,
+                                    VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT |
+                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+                                    false, &sl->bg_rgba, err)))
+            return st;
+        /* The upload buffer grows on demand: make one now so the set is always complete. */
+        if ((st = gpu_buffer_create(gpu, 64 * 1024,
+                                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                        VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT,
+                                    true, &sl->upload, err)))
+            return st;
+        if ((st = alloc_set(sg, sg->bg_layout, &sl->bg_set, err)) ||
+            (st = gpu_slot_write_bg_set(sg, sl, err)))
+            return st;
+    }
     if (sg->outputs & CK_GPU_OUT_RGBA) {
         if ((st = gpu_buffer_create(gpu, (VkDeviceSize)sg->width * sg->height * 4,
                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &sl->rgba, err)))
@@ -647,14 +751,16 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
     GPU_CREATED(gpu);
 
     uint32_t tex_sets = (uint32_t)n + 1, slots = (uint32_t)sg->slot_count;
-    VkDescriptorPoolSize sizes[2] = {
+    VkDescriptorPoolSize sizes[4] = {
         {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, slots * 2},
         {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, tex_sets * 3 + slots},
+        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, slots},
+        {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, slots},
     };
     VkDescriptorPoolCreateInfo dpi = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-        .maxSets = tex_sets + slots * 2,
-        .poolSizeCount = 2,
+        .maxSets = tex_sets + slots * 3,
+        .poolSizeCount = 4,
         .pPoolSizes = sizes,
     };
     VK_TRY(vkCreateDescriptorPool(gpu->device, &dpi, NULL, &sg->dpool));
@@ -663,6 +769,8 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
     if ((st = make_layouts(sg, err)) || (st = make_render_pass(sg, err)) ||
         (st = make_pipelines(sg, err)) || (st = make_atlas(sg, err)))
         goto fail;
+    for (int i = 0; i < scene->asset_count; i++)
+        sg->has_video |= scene->assets[i].kind == CK_ASSET_VIDEO;
     for (int i = 0; i < scene->asset_count; i++) {
         if (scene->assets[i].kind == CK_ASSET_IMAGE) {
             if ((st = load_image(sg, i, err)))
@@ -726,6 +834,9 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
         gpu_buffer_destroy(gpu, &sl->upload);
         gpu_buffer_destroy(gpu, &sl->rgba);
         gpu_buffer_destroy(gpu, &sl->nv12);
+        destroy_view(gpu, &sl->upload_view);
+        destroy_view(gpu, &sl->bg_view);
+        gpu_buffer_destroy(gpu, &sl->bg_rgba);
     }
     if (sg->textures && sg->scene)
         for (int i = 0; i < sg->scene->asset_count; i++)
@@ -742,12 +853,16 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
         GPU_DESTROYED(gpu);                                                                        \
     }
     DESTROY(vkDestroyPipeline, sg->nv12_pipe)
+    DESTROY(vkDestroyPipeline, sg->bg_pipe)
     DESTROY(vkDestroyPipelineLayout, sg->layout)
     DESTROY(vkDestroyPipelineLayout, sg->nv12_playout)
+    DESTROY(vkDestroyPipelineLayout, sg->bg_playout)
     DESTROY(vkDestroyDescriptorSetLayout, sg->inst_layout)
     DESTROY(vkDestroyDescriptorSetLayout, sg->tex_layout)
     DESTROY(vkDestroyDescriptorSetLayout, sg->nv12_layout)
+    DESTROY(vkDestroyDescriptorSetLayout, sg->bg_layout)
     DESTROY(vkDestroyRenderPass, sg->pass)
+    DESTROY(vkDestroyRenderPass, sg->pass_load)
     DESTROY(vkDestroySampler, sg->sampler)
     /* Destroying the pools frees their sets and command buffers. */
     DESTROY(vkDestroyDescriptorPool, sg->dpool)

@@ -36,7 +36,7 @@ typedef struct buf {
 
 static void put(buf *b, const void *d, size_t n)
 {
-    if (b->fail)
+    if (b->fail || n == 0)
         return;
     if (b->n + n > b->cap) {
         size_t cap = (b->n + n) * 2;

@@ -50,7 +50,7 @@ ck_status ck_srv_mkdirs(const char *path, ck_error *err)
             continue;
         char c = buf[i];
         buf[i] = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST) /* people's videos: private */
             return ck_error_set(err, CK_ERR_IO, buf, 0, 0, "cannot make folder: %s",
                                 strerror(errno));
         buf[i] = c;

@@ -1,0 +1,640 @@
+/* analytics.c: validating, storing and counting the player's events (see ck_analytics.h). */
+#include "ck_analytics.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SALT_BYTES   32
+#define VIEWER_BYTES 8
+#define RATE_SLOTS   4096 /* viewers tracked by the rate limiter at once */
+#define RATE_PROBE   16
+
+typedef struct rate_slot {
+    uint8_t key[VIEWER_BYTES];
+    bool used;
+    double window_start;
+    int count;
+} rate_slot;
+
+struct ck_analytics {
+    sqlite3 *db;
+    pthread_mutex_t lock;
+    int rate_events;
+    double rate_window_s;
+    int32_t salt_day;
+    uint8_t salt[SALT_BYTES];
+    rate_slot *rate;
+};
+
+static const char *const event_names[] = {
+#define CK_X_NAME(e, name, doc) name,
+    CK_AN_EVENT_LIST(CK_X_NAME)
+#undef CK_X_NAME
+};
+
+const char *ck_an_event_name(ck_an_event e)
+{
+    return (unsigned)e < CK_EV__COUNT ? event_names[e] : "?";
+}
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA secure_delete=ON;"
+    "CREATE TABLE IF NOT EXISTS events(campaign TEXT NOT NULL, day INTEGER NOT NULL,"
+    " type TEXT NOT NULL, item TEXT NOT NULL DEFAULT '', value INTEGER NOT NULL DEFAULT 0,"
+    " viewer BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_cd ON events(campaign, day, type);"
+    /* The day's salt: one row at most; deleted when the day changes. */
+    "CREATE TABLE IF NOT EXISTS salt(day INTEGER PRIMARY KEY, bytes BLOB NOT NULL);";
+
+static ck_status db_error(ck_analytics *a, ck_error *err, const char *what)
+{
+    return ck_error_set(err, CK_ERR_IO, NULL, 0, 0, "analytics: %s: %s", what,
+                        a && a->db ? sqlite3_errmsg(a->db) : "cannot open");
+}
+
+ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *params,
+                                ck_error *err)
+{
+    if (sodium_init() < 0) {
+        ck_error_set(err, CK_ERR_UNSUPPORTED, NULL, 0, 0, "analytics: libsodium failed to start");
+        return NULL;
+    }
+    ck_analytics *a = calloc(1, sizeof *a);
+    if (!a) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
+        return NULL;
+    }
+    a->rate_events = params && params->rate_events > 0 ? params->rate_events : 120;
+    a->rate_window_s = params && params->rate_window_s > 0 ? params->rate_window_s : 600;
+    a->salt_day = -1;
+    a->rate = calloc(RATE_SLOTS, sizeof *a->rate);
+    pthread_mutex_init(&a->lock, NULL);
+    if (!a->rate) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
+        goto error;
+    }
+    if (sqlite3_open_v2(path, &a->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        ck_error_set(err, CK_ERR_IO, path, 0, 0, "analytics: cannot open the database: %s",
+                     a->db ? sqlite3_errmsg(a->db) : "out of memory");
+        goto error;
+    }
+    sqlite3_busy_timeout(a->db, 5000);
+    if (sqlite3_exec(a->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        db_error(a, err, "schema");
+        goto error;
+    }
+    return a;
+error:
+    ck_analytics_close(&a);
+    return NULL;
+}
+
+void ck_analytics_close(ck_analytics **ap)
+{
+    ck_analytics *a = ap ? *ap : NULL;
+    if (!a)
+        return;
+    sqlite3_close(a->db);
+    pthread_mutex_destroy(&a->lock);
+    sodium_memzero(a->salt, sizeof a->salt);
+    free(a->rate);
+    free(a);
+    *ap = NULL;
+}
+
+/* ---- the day's salt (under the lock) ---- */
+static bool salt_for(ck_analytics *a, int32_t today)
+{
+    if (a->salt_day == today)
+        return true;
+    sqlite3_stmt *st = NULL;
+    bool ok = false;
+    /* Yesterday's salt goes first, so that no old key can ever be recomputed. */
+    if (sqlite3_prepare_v2(a->db, "DELETE FROM salt WHERE day <> ?", -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_int(st, 1, today);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (!ok)
+        return false;
+    ok = false;
+    if (sqlite3_prepare_v2(a->db, "SELECT bytes FROM salt WHERE day = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return false;
+    sqlite3_bind_int(st, 1, today);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SALT_BYTES) {
+        memcpy(a->salt, sqlite3_column_blob(st, 0), SALT_BYTES);
+        ok = true;
+    }
+    sqlite3_finalize(st);
+    if (!ok) {
+        randombytes_buf(a->salt, SALT_BYTES);
+        if (sqlite3_prepare_v2(a->db, "INSERT OR REPLACE INTO salt(day, bytes) VALUES(?, ?)", -1,
+                               &st, NULL) != SQLITE_OK)
+            return false;
+        sqlite3_bind_int(st, 1, today);
+        sqlite3_bind_blob(st, 2, a->salt, SALT_BYTES, SQLITE_STATIC);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+        if (!ok)
+            return false;
+    }
+    /* A new day: the rate limiter's keys belong to the old salt. */
+    memset(a->rate, 0, RATE_SLOTS * sizeof *a->rate);
+    a->salt_day = today;
+    return true;
+}
+
+/* ---- rate limit (under the lock) ---- */
+static bool rate_take(ck_analytics *a, const uint8_t key[VIEWER_BYTES], int n, double now_s)
+{
+    uint32_t h;
+    memcpy(&h, key, sizeof h);
+    rate_slot *victim = NULL;
+    for (int i = 0; i < RATE_PROBE; i++) {
+        rate_slot *s = &a->rate[(h + (uint32_t)i) % RATE_SLOTS];
+        if (s->used && memcmp(s->key, key, VIEWER_BYTES) == 0) {
+            if (now_s - s->window_start >= a->rate_window_s) {
+                s->window_start = now_s;
+                s->count = 0;
+            }
+            if (s->count + n > a->rate_events)
+                return false;
+            s->count += n;
+            return true;
+        }
+        if (!s->used || now_s - s->window_start >= a->rate_window_s) {
+            if (!victim || victim->used)
+                victim = s;
+        } else if (!victim || (victim->used && s->window_start < victim->window_start)) {
+            victim = s;
+        }
+    }
+    /* Full neighbourhood: the oldest window makes room (bounded memory over fairness). */
+    memcpy(victim->key, key, VIEWER_BYTES);
+    victim->used = true;
+    victim->window_start = now_s;
+    victim->count = n;
+    return n <= a->rate_events;
+}
+
+/* ---- validation ---- */
+typedef struct parsed_event {
+    ck_an_event type;
+    char item[CK_AN_ID_MAX + 1];
+    int64_t value;
+} parsed_event;
+
+static bool valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > CK_AN_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static bool in_list(const char *id, const char *const *list, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (list[i] && strcmp(list[i], id) == 0)
+            return true;
+    return false;
+}
+
+static bool parse_event(json_t *o, const ck_an_allowed *allowed, parsed_event *out)
+{
+    if (!json_is_object(o))
+        return false;
+    /* Only known keys: a client sending more is not ours. */
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        if (strcmp(key, "type") != 0 && strcmp(key, "id") != 0 && strcmp(key, "value") != 0)
+            return false;
+    }
+    json_t *jt = json_object_get(o, "type"), *jid = json_object_get(o, "id"),
+           *jv = json_object_get(o, "value");
+    if (!json_is_string(jt))
+        return false;
+    const char *t = json_string_value(jt);
+    int type = -1;
+    for (int i = 0; i < CK_EV__COUNT; i++)
+        if (strcmp(t, event_names[i]) == 0)
+            type = i;
+    if (type < 0)
+        return false;
+    out->type = (ck_an_event)type;
+    out->item[0] = '\0';
+    out->value = 0;
+    if (jv && !json_is_integer(jv))
+        return false;
+    int64_t value = jv ? (int64_t)json_integer_value(jv) : 0;
+    bool wants_id = type == CK_EV_POPUP || type == CK_EV_BUTTON || type == CK_EV_ERROR;
+    if (wants_id != (jid != NULL))
+        return false;
+    if (jid) {
+        if (!json_is_string(jid) || !valid_id(json_string_value(jid)))
+            return false;
+        snprintf(out->item, sizeof out->item, "%s", json_string_value(jid));
+    }
+    switch (out->type) {
+    case CK_EV_PROGRESS:
+        if (value != 25 && value != 50 && value != 75 && value != 100)
+            return false;
+        break;
+    case CK_EV_RATING:
+        if (value < 1 || value > 5)
+            return false;
+        break;
+    case CK_EV_CAPTIONS:
+        if (value != 0 && value != 1)
+            return false;
+        break;
+    case CK_EV_STALL:
+    case CK_EV_STARTUP:
+        if (!jv || value < 0 || value > 600000)
+            return false;
+        break;
+    case CK_EV_POPUP:
+        if (value != 0 || !allowed || !in_list(out->item, allowed->popups, allowed->popup_count))
+            return false;
+        break;
+    case CK_EV_BUTTON:
+        if (value != 0 || !allowed ||
+            !in_list(out->item, allowed->buttons, allowed->button_count))
+            return false;
+        break;
+    default:
+        if (value != 0)
+            return false;
+        break;
+    }
+    out->value = value;
+    return true;
+}
+
+ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const char *token,
+                                 size_t token_len, const char *body, size_t len,
+                                 const ck_an_allowed *allowed, int32_t today, double now_s)
+{
+    if (len > CK_AN_MAX_BODY)
+        return CK_AN_TOO_LARGE;
+    if (!body || len == 0 || !campaign || !valid_id(campaign))
+        return CK_AN_BAD;
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return CK_AN_BAD;
+    json_t *list = json_is_object(root) && json_object_size(root) == 1
+                       ? json_object_get(root, "events")
+                       : NULL;
+    ck_an_result res = CK_AN_BAD;
+    size_t n = json_is_array(list) ? json_array_size(list) : 0;
+    if (n > CK_AN_MAX_BATCH) {
+        json_decref(root);
+        return CK_AN_TOO_LARGE;
+    }
+    parsed_event ev[CK_AN_MAX_BATCH];
+    if (n == 0)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        if (!parse_event(json_array_get(list, i), allowed, &ev[i]))
+            goto done;
+
+    pthread_mutex_lock(&a->lock);
+    uint8_t viewer[VIEWER_BYTES];
+    if (!salt_for(a, today)) {
+        pthread_mutex_unlock(&a->lock);
+        ck_log(CK_LOG_ERROR, "analytics: cannot make the day's salt: %s", sqlite3_errmsg(a->db));
+        res = CK_AN_FAILED;
+        goto done;
+    }
+    crypto_generichash(viewer, sizeof viewer, (const uint8_t *)token, token_len, a->salt,
+                       SALT_BYTES);
+    if (!rate_take(a, viewer, (int)n, now_s)) {
+        pthread_mutex_unlock(&a->lock);
+        res = CK_AN_LIMITED;
+        goto done;
+    }
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(a->db,
+                                 "INSERT INTO events(campaign, day, type, item, value, viewer) "
+                                 "VALUES(?, ?, ?, ?, ?, ?)",
+                                 -1, &st, NULL) == SQLITE_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, today);
+        sqlite3_bind_text(st, 3, event_names[ev[i].type], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, ev[i].item, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, ev[i].value);
+        sqlite3_bind_blob(st, 6, viewer, sizeof viewer, SQLITE_STATIC);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (ok)
+        ok = sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok) {
+        ck_log(CK_LOG_ERROR, "analytics: cannot store events: %s", sqlite3_errmsg(a->db));
+        sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    pthread_mutex_unlock(&a->lock);
+    res = ok ? CK_AN_STORED : CK_AN_FAILED;
+done:
+    json_decref(root);
+    return res;
+}
+
+/* ---- reports ---- */
+static sqlite3_stmt *prep(ck_analytics *a, const char *sql, const char *campaign, int32_t from,
+                          int32_t to)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, campaign, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, from);
+    sqlite3_bind_int(st, 3, to);
+    return st;
+}
+
+static bool one_int(ck_analytics *a, const char *sql, const char *campaign, int32_t from,
+                    int32_t to, int64_t *out)
+{
+    sqlite3_stmt *st = prep(a, sql, campaign, from, to);
+    if (!st)
+        return false;
+    *out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return true;
+}
+
+#define WHERE " WHERE campaign = ?1 AND day BETWEEN ?2 AND ?3"
+
+static bool counts_by_item(ck_analytics *a, const char *type, const char *campaign, int32_t from,
+                           int32_t to, ck_an_count *out, int *count)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT item, COUNT(*) FROM events" WHERE " AND type = '%s' GROUP BY item "
+             "ORDER BY 2 DESC, 1 LIMIT %d",
+             type, CK_AN_MAX_ITEMS);
+    sqlite3_stmt *st = prep(a, sql, campaign, from, to);
+    if (!st)
+        return false;
+    *count = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && *count < CK_AN_MAX_ITEMS) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out[*count].id, sizeof out[*count].id, "%s", id ? id : "");
+        out[*count].count = sqlite3_column_int64(st, 1);
+        (*count)++;
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+static double percentile(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
+                         int64_t n, double p)
+{
+    if (n <= 0)
+        return 0;
+    int64_t rank = (int64_t)ceil(p * (double)n) - 1; /* nearest rank */
+    if (rank < 0)
+        rank = 0;
+    sqlite3_stmt *st = prep(a,
+                            "SELECT value FROM events" WHERE " AND type = 'startup' "
+                            "ORDER BY value LIMIT 1 OFFSET ?4",
+                            campaign, from, to);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 4, rank);
+    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : 0;
+    sqlite3_finalize(st);
+    return v;
+}
+
+ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
+                              ck_an_report *out, ck_error *err)
+{
+    int64_t links = out->links;
+    memset(out, 0, sizeof *out);
+    out->links = links;
+    snprintf(out->campaign, sizeof out->campaign, "%s", campaign);
+    if (to - from + 1 > CK_AN_MAX_DAYS)
+        from = to - CK_AN_MAX_DAYS + 1;
+    pthread_mutex_lock(&a->lock);
+    bool ok =
+        one_int(a, "SELECT COUNT(*) FROM (SELECT DISTINCT day, viewer FROM events" WHERE ")",
+                campaign, from, to, &out->viewers) &&
+        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'play'", campaign, from, to,
+                &out->plays) &&
+        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'stall'", campaign, from, to,
+                &out->stalls) &&
+        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'error'", campaign, from, to,
+                &out->errors) &&
+        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'guide'", campaign, from, to,
+                &out->guides) &&
+        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'captions' AND value = 1",
+                campaign, from, to, &out->caption_on) &&
+        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'captions' AND value = 0",
+                campaign, from, to, &out->caption_off) &&
+        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'startup'", campaign, from,
+                to, &out->startup_count);
+    static const int marks[4] = {25, 50, 75, 100};
+    for (int i = 0; ok && i < 4; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM (SELECT DISTINCT day, viewer FROM events" WHERE
+                 " AND type = 'progress' AND value >= %d)",
+                 marks[i]);
+        ok = one_int(a, sql, campaign, from, to, &out->funnel[i]);
+    }
+    ok = ok &&
+         counts_by_item(a, "popup", campaign, from, to, out->popups, &out->popup_count) &&
+         counts_by_item(a, "button", campaign, from, to, out->buttons, &out->button_count);
+    if (ok) {
+        sqlite3_stmt *st = prep(a,
+                                "SELECT value, COUNT(*) FROM events" WHERE
+                                " AND type = 'rating' GROUP BY value",
+                                campaign, from, to);
+        ok = st != NULL;
+        int64_t n = 0, sum = 0;
+        while (st && sqlite3_step(st) == SQLITE_ROW) {
+            int64_t v = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
+            if (v >= 1 && v <= 5) {
+                out->ratings[v - 1] = c;
+                n += c;
+                sum += v * c;
+            }
+        }
+        sqlite3_finalize(st);
+        out->rating_avg = n ? (double)sum / (double)n : 0;
+    }
+    if (ok) {
+        out->startup_p50_ms = percentile(a, campaign, from, to, out->startup_count, 0.50);
+        out->startup_p90_ms = percentile(a, campaign, from, to, out->startup_count, 0.90);
+        out->startup_p99_ms = percentile(a, campaign, from, to, out->startup_count, 0.99);
+    }
+    if (ok) {
+        out->day_count = to - from + 1 > 0 ? to - from + 1 : 0;
+        for (int i = 0; i < out->day_count; i++)
+            out->days[i].day = from + i;
+        sqlite3_stmt *st = prep(a,
+                                "SELECT day, COUNT(DISTINCT viewer), SUM(type = 'play'), "
+                                "SUM(type = 'progress' AND value = 100) FROM events" WHERE
+                                " GROUP BY day",
+                                campaign, from, to);
+        ok = st != NULL;
+        while (st && sqlite3_step(st) == SQLITE_ROW) {
+            int64_t d = sqlite3_column_int64(st, 0) - from;
+            if (d < 0 || d >= out->day_count)
+                continue;
+            out->days[d].viewers = sqlite3_column_int64(st, 1);
+            out->days[d].plays = sqlite3_column_int64(st, 2);
+            out->days[d].completions = sqlite3_column_int64(st, 3);
+        }
+        sqlite3_finalize(st);
+    }
+    ck_status s = ok ? CK_OK : db_error(a, err, "report");
+    pthread_mutex_unlock(&a->lock);
+    return s;
+}
+
+ck_status ck_analytics_campaigns(ck_analytics *a, char ***list, int *count, ck_error *err)
+{
+    *list = NULL;
+    *count = 0;
+    pthread_mutex_lock(&a->lock);
+    sqlite3_stmt *st = NULL;
+    ck_status s = CK_OK;
+    if (sqlite3_prepare_v2(a->db, "SELECT DISTINCT campaign FROM events ORDER BY 1 LIMIT 256", -1,
+                           &st, NULL) != SQLITE_OK) {
+        s = db_error(a, err, "campaigns");
+        goto out;
+    }
+    char **l = calloc(256, sizeof *l);
+    if (!l) {
+        s = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
+        goto out;
+    }
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && n < 256) {
+        const char *c = (const char *)sqlite3_column_text(st, 0);
+        if (c && (l[n] = strdup(c)) != NULL)
+            n++;
+    }
+    *list = l;
+    *count = n;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&a->lock);
+    return s;
+}
+
+void ck_analytics_free_list(char **list, int count)
+{
+    for (int i = 0; list && i < count; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* A growable string. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err)
+{
+    sbuf b = {0};
+    const char *head = "campaign,day,type,item,events,viewers,value_sum\n";
+    sb_add(&b, head, strlen(head));
+    pthread_mutex_lock(&a->lock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(a->db,
+                           "SELECT campaign, day, type, item, COUNT(*), COUNT(DISTINCT viewer), "
+                           "SUM(value) FROM events WHERE ?1 IS NULL OR campaign = ?1 "
+                           "GROUP BY campaign, day, type, item ORDER BY campaign, day, type, item",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_error(a, err, "export");
+        pthread_mutex_unlock(&a->lock);
+        free(b.p);
+        return NULL;
+    }
+    if (campaign)
+        sqlite3_bind_text(st, 1, campaign, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int y, m, d;
+        ck_civil_from_days((int32_t)sqlite3_column_int64(st, 1), &y, &m, &d);
+        char line[512];
+        /* Campaign, type and item are [a-z0-9_-] by construction: no quoting needed. */
+        int k = snprintf(line, sizeof line, "%s,%04d-%02d-%02d,%s,%s,%lld,%lld,%lld\n",
+                         (const char *)sqlite3_column_text(st, 0), y, m, d,
+                         (const char *)sqlite3_column_text(st, 2),
+                         (const char *)sqlite3_column_text(st, 3),
+                         (long long)sqlite3_column_int64(st, 4),
+                         (long long)sqlite3_column_int64(st, 5),
+                         (long long)sqlite3_column_int64(st, 6));
+        if (k > 0 && (size_t)k < sizeof line)
+            sb_add(&b, line, (size_t)k);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&a->lock);
+    if (b.oom) {
+        free(b.p);
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
+        return NULL;
+    }
+    return b.p;
+}
+
+int64_t ck_analytics_event_count(ck_analytics *a)
+{
+    int64_t n = 0;
+    pthread_mutex_lock(&a->lock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(a->db, "SELECT COUNT(*) FROM events", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&a->lock);
+    return n;
+}

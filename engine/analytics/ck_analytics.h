@@ -1,0 +1,171 @@
+/* ck_analytics.h: anonymous viewing statistics, and the admin dashboard's login.
+ *
+ * The player sends small batches of events (navigator.sendBeacon, JSON, at most
+ * CK_AN_MAX_BODY bytes and CK_AN_MAX_BATCH events) to POST /v/<token>/events. The server
+ * verifies the token first (a forged or unknown one is a 404 before anything here runs), then
+ * ck_analytics_ingest() validates every event of the batch and stores all of them or none.
+ *
+ * What is stored, per event, and nothing else:
+ *   campaign, day (days since 1970-01-01, UTC), type, item (cue or service id, or an error
+ *   code), value (percent, rating, milliseconds, 0/1), viewer key.
+ * The viewer key is BLAKE2b-64 of the token keyed with the day's salt: 32 random bytes made
+ * on the first event of a day and deleted (secure_delete) when the day changes. It counts
+ * unique viewers within a day; across days, or once the salt is gone, no one can link keys
+ * to each other or to a token. No token, address, user agent, name or person id is stored.
+ *
+ * Rate limiting: per viewer key (so per link and day), at most `rate_events` events in
+ * `rate_window_s`; over it a batch is refused whole (429). The table is bounded.
+ *
+ * Storage: its own SQLite file (WAL), separate from the people store, so it can be kept,
+ * exported or deleted on its own schedule.
+ * Thread safety: one ck_analytics may be used from any number of threads (one mutex).
+ */
+#ifndef CK_ANALYTICS_H
+#define CK_ANALYTICS_H
+
+#include "ck_base.h"
+
+#define CK_AN_MAX_BODY  4096 /* bytes of one POST; more: 413 */
+#define CK_AN_MAX_BATCH 32   /* events in one POST */
+#define CK_AN_ID_MAX    64   /* cue, service and error ids: [a-z0-9_-]{1,64} */
+
+/* Event types: enum, wire name, what `item` and `value` hold. */
+#define CK_AN_EVENT_LIST(X)                                                                        \
+    X(CK_EV_PLAY, "play", "-, 0")                                                                  \
+    X(CK_EV_PROGRESS, "progress", "-, 25|50|75|100 (percent watched)")                             \
+    X(CK_EV_POPUP, "popup", "pop-up cue id, 0")                                                    \
+    X(CK_EV_BUTTON, "button", "service (button cue) id, 0")                                        \
+    X(CK_EV_RATING, "rating", "-, 1..5")                                                           \
+    X(CK_EV_CAPTIONS, "captions", "-, 1 on / 0 off")                                               \
+    X(CK_EV_STALL, "stall", "-, milliseconds spent waiting (0..600000)")                           \
+    X(CK_EV_ERROR, "error", "error code [a-z0-9_-], 0")                                            \
+    X(CK_EV_STARTUP, "startup", "-, milliseconds from page start to first frame (0..600000)")      \
+    X(CK_EV_GUIDE, "guide", "-, 0 (PDF guide downloaded)")
+
+typedef enum ck_an_event {
+#define CK_X_ENUM(e, name, doc) e,
+    CK_AN_EVENT_LIST(CK_X_ENUM)
+#undef CK_X_ENUM
+        CK_EV__COUNT
+} ck_an_event;
+const char *ck_an_event_name(ck_an_event e);
+
+typedef struct ck_analytics ck_analytics;
+
+/* Zero means default. */
+typedef struct ck_analytics_params {
+    int rate_events;   /* events per viewer per window; 0: 120 */
+    int rate_window_s; /* 0: 600 */
+} ck_analytics_params;
+
+/* Opens (creating) the database at `path`. NULL on failure with err set. */
+ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *params,
+                                ck_error *err);
+void ck_analytics_close(ck_analytics **a);
+
+/* Which ids a viewer may report: the pop-up and button cues the page was given (the cues
+ * whose `when` holds for that person). Arrays of strings; NULL/0: none allowed. */
+typedef struct ck_an_allowed {
+    const char *const *popups;
+    int popup_count;
+    const char *const *buttons;
+    int button_count;
+} ck_an_allowed;
+
+typedef enum ck_an_result {
+    CK_AN_STORED,    /* 204 */
+    CK_AN_BAD,       /* malformed JSON, unknown type, id or value out of range: 400 */
+    CK_AN_TOO_LARGE, /* body over CK_AN_MAX_BODY or batch over CK_AN_MAX_BATCH: 413 */
+    CK_AN_LIMITED,   /* rate limit: 429 */
+    CK_AN_FAILED     /* database error (logged): 503 */
+} ck_an_result;
+
+/* Validates `body` (len bytes, need not be NUL-terminated):
+ *   {"events": [{"type": "progress", "value": 50}, {"type": "popup", "id": "cue-id"}, ...]}
+ * and stores every event, or none. `token` only keys the viewer hash; it is not stored.
+ * `today` in days since 1970-01-01 (UTC), `now_s` a monotonic clock in seconds (rate limit). */
+ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const char *token,
+                                 size_t token_len, const char *body, size_t len,
+                                 const ck_an_allowed *allowed, int32_t today, double now_s);
+
+/* ---- reports (the dashboard and the CSV export) ---- */
+#define CK_AN_MAX_ITEMS 48 /* distinct cue / service ids listed per campaign */
+#define CK_AN_MAX_DAYS  92 /* days in the time series */
+
+typedef struct ck_an_count {
+    char id[CK_AN_ID_MAX + 1];
+    int64_t count;
+} ck_an_count;
+
+typedef struct ck_an_day {
+    int32_t day;
+    int64_t viewers, plays, completions;
+} ck_an_day;
+
+typedef struct ck_an_report {
+    char campaign[65];
+    int64_t links;     /* links issued (people in the store): filled by the caller */
+    int64_t viewers;   /* sum over days of unique viewer keys per day */
+    int64_t plays;     /* play events */
+    int64_t funnel[4]; /* unique viewer-days that reached 25, 50, 75, 100 % */
+    ck_an_count popups[CK_AN_MAX_ITEMS];
+    int popup_count;
+    ck_an_count buttons[CK_AN_MAX_ITEMS];
+    int button_count;
+    int64_t ratings[5]; /* how many gave 1..5 */
+    double rating_avg;  /* 0 when none */
+    int64_t startup_count;
+    double startup_p50_ms, startup_p90_ms, startup_p99_ms;
+    int64_t stalls, errors, caption_on, caption_off, guides;
+    ck_an_day days[CK_AN_MAX_DAYS]; /* oldest first, every day of the range (zeros included) */
+    int day_count;
+} ck_an_report;
+
+/* The report of one campaign over days [from, to] (inclusive; the range is clipped to the
+ * last CK_AN_MAX_DAYS days). */
+ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
+                              ck_an_report *out, ck_error *err);
+/* The campaigns that have events, malloc'd array of malloc'd strings (free with
+ * ck_analytics_free_list); *count gets the length. */
+ck_status ck_analytics_campaigns(ck_analytics *a, char ***list, int *count, ck_error *err);
+void ck_analytics_free_list(char **list, int count);
+
+/* CSV (malloc'd): one row per (campaign, day, type, item) with events and unique viewers:
+ *   campaign,day,type,item,events,viewers,value_sum
+ * `campaign` NULL: every campaign. No viewer key is exported. */
+char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err);
+
+/* Counts rows (tests). */
+int64_t ck_analytics_event_count(ck_analytics *a);
+
+/* ---- the dashboard page (dashboard.c) ---- */
+/* The dashboard HTML (malloc'd): campaign picker, figures, funnel, pop-ups, services, ratings,
+ * startup percentiles, an inline SVG chart of the daily series, CSV export link. `reports`
+ * has `count` entries; `selected` is the index shown in detail. */
+char *ck_dashboard_html(const ck_an_report *reports, int count, int selected);
+/* The login page (malloc'd); `failed` adds the "wrong password" message. */
+char *ck_dashboard_login_html(bool failed);
+
+/* ---- admin login ---- */
+/* The admin credential lives in a file (<data-dir>/admin, mode 0600), one line:
+ *   password $argon2id$...          crypto_pwhash_str of a password, or
+ *   token-sha256 HEX                SHA-256 of a long random token (at least 20 characters)
+ * Sessions: 32 random bytes in a cookie (HttpOnly; Secure; SameSite=Strict; Path=/admin),
+ * kept in memory with an 8-hour lifetime; a restart logs everyone out. */
+typedef struct ck_admin ck_admin;
+
+/* NULL with err set when the file is missing, unreadable by its owner only, or malformed:
+ * the server then answers /admin/ with 404 (no dashboard without a credential). */
+ck_admin *ck_admin_create(const char *path, ck_error *err);
+void ck_admin_destroy(ck_admin **a);
+/* Checks a password or token (constant time for the token). */
+bool ck_admin_check(ck_admin *a, const char *secret, size_t len);
+/* A new session; writes the cookie value (64 hex digits + NUL). */
+void ck_admin_session_new(ck_admin *a, double now_s, char out[65]);
+/* True when the Cookie header holds a live session. */
+bool ck_admin_session_ok(ck_admin *a, const char *cookie_header, double now_s);
+void ck_admin_session_end(ck_admin *a, const char *cookie_header);
+/* Writes a credential line for `password` into `out` (crypto_pwhash_str). */
+ck_status ck_admin_hash_password(const char *password, char *out, size_t size, ck_error *err);
+
+#endif

@@ -1,0 +1,84 @@
+/* guide_internal.h: what the files of engine/guide share. Not a public header.
+ *
+ *   guide_content.c  the campaigns' guide texts (templates), and the common sections
+ *   guide.c          ck_guide: compiling the texts, the person's cues
+ *   player.c         the player page
+ *   pdf.c            the PDF guide (cairo + pango)
+ */
+#ifndef CK_GUIDE_INTERNAL_H
+#define CK_GUIDE_INTERNAL_H
+
+#include "ck_guide.h"
+
+#define GUIDE_MAX_FACTS 12
+#define GUIDE_MAX_ITEMS 10
+
+/* A text as written: a template over the scene's fields, shown only when `when` holds. */
+typedef struct guide_src {
+    const char *text;
+    const char *when; /* NULL: always */
+} guide_src;
+
+typedef struct guide_fact_src {
+    const char *label;
+    const char *value; /* template */
+    const char *when;
+} guide_fact_src;
+
+typedef struct guide_campaign_src {
+    const char *id;
+    const char *topic; /* "Assegno sociale" */
+    const char *intro; /* template */
+    guide_fact_src facts[GUIDE_MAX_FACTS];
+    const char *duties_title;
+    guide_src duties[GUIDE_MAX_ITEMS];
+    const char *window_label; /* the fact showing the last day; NULL: "Video-guida disponibile
+                                 fino al" */
+} guide_campaign_src;
+
+/* The campaign's texts, or NULL (the generic guide is used). */
+const guide_campaign_src *guide_campaign_find(const char *id);
+extern const char guide_greeting[];      /* template; needs first_name, last_name, gender */
+extern const guide_src guide_generic_duties[];
+extern const char *const guide_health[]; /* NULL-terminated */
+extern const char *const guide_fraud[];
+extern const char *const guide_help[];
+
+/* A compiled text. */
+typedef struct guide_text {
+    ck_template *tpl;
+    ck_expr *when;
+    const char *label; /* facts */
+} guide_text;
+
+struct ck_guide {
+    const ck_scene *scene;
+    ck_binding *binding;
+    const char *topic;
+    ck_template *greeting; /* NULL: "Gentile utente," */
+    ck_template *intro;    /* may be NULL */
+    guide_text facts[GUIDE_MAX_FACTS + 8];
+    int fact_count;
+    const char *duties_title;
+    guide_text duties[GUIDE_MAX_ITEMS];
+    int duty_count;
+    const char *window_label;
+    ck_arena arena;
+};
+
+/* Renders a compiled text for rec, or NULL when its `when` does not hold or it renders empty. */
+const char *guide_text_render(const guide_text *t, const ck_record *rec, ck_arena *arena);
+/* The last day the video can be watched, or -1 when the scene has no window. */
+int32_t guide_last_day(const ck_scene *scene, const ck_record *rec);
+
+/* A growable string (player.c, pdf.c). */
+typedef struct guide_buf {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} guide_buf;
+void guide_put(guide_buf *b, const char *s, size_t n);
+void guide_puts(guide_buf *b, const char *s);
+void guide_esc(guide_buf *b, const char *s); /* HTML-escaped */
+
+#endif

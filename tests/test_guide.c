@@ -1,0 +1,201 @@
+/* test_guide.c: the viewer side of a person's guide: cues decided on the server (a pop-up only
+ * for a person holding that benefit, never another person's text), the player page (escaped,
+ * no raw template, captions on, services and rating), and the PDF (A4, tagged, /Lang it-IT,
+ * one link per service, valid trailer after the incremental update). */
+#include "ck_guide.h"
+#include "ck_test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static ck_scene *load_scene(const char *name)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, name);
+    ck_scene_params p = {.skip_asset_check = true};
+    ck_diags d = {0};
+    ck_scene *s = ck_scene_load(dir, &p, &d);
+    ck_diags_free(&d);
+    return s;
+}
+
+static ck_records *load_samples(const ck_scene *s, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/scenes/%s/samples.json", CK_SOURCE_DIR, name);
+    ck_diags d = {0};
+    ck_records *r = ck_records_load(s, path, &d);
+    ck_diags_free(&d);
+    return r;
+}
+
+static const ck_record *by_id(const ck_records *r, const char *id)
+{
+    long i = ck_records_find(r, id);
+    return i >= 0 ? &r->items[i] : NULL;
+}
+
+static bool has(const char *hay, const char *needle)
+{
+    return hay && strstr(hay, needle) != NULL;
+}
+
+static size_t count(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle), c = 0;
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            c++;
+    return c;
+}
+
+static void test_cues_per_person(void)
+{
+    ck_scene *s = load_scene("red-sollecito");
+    CK_CHECK(s != NULL);
+    if (!s)
+        return;
+    ck_records *r = load_samples(s, "red-sollecito");
+    CK_CHECK(r != NULL);
+    ck_error err = {0};
+    ck_guide *g = ck_guide_create(s, &err);
+    CK_CHECK(g != NULL);
+    if (!r || !g)
+        goto out;
+    const ck_record *none = by_id(r, "RED-0001"), *q = by_id(r, "RED-0002"),
+                    *two = by_id(r, "RED-0007");
+    CK_CHECK(none && q && two);
+    if (!none || !q || !two)
+        goto out;
+
+    ck_arena a = {0};
+    ck_guide_cue *c = NULL;
+    int n = ck_guide_cues(g, q, &a, &c);
+    bool quattordicesima = false, integrazione = false, generale = false;
+    int buttons = 0;
+    for (int i = 0; i < n; i++) {
+        quattordicesima |= strcmp(c[i].id, "redditi-quattordicesima") == 0;
+        integrazione |= strcmp(c[i].id, "redditi-integrazione-minimo") == 0;
+        generale |= strcmp(c[i].id, "redditi-generale") == 0;
+        buttons += c[i].kind == CK_CUE_BUTTON;
+        CK_CHECK(!has(c[i].title, "{{") && !has(c[i].body, "{{") && !has(c[i].label, "{{"));
+    }
+    CK_CHECK(quattordicesima && !integrazione && !generale);
+    CK_CHECK(buttons == 6);
+    n = ck_guide_cues(g, none, &a, &c);
+    quattordicesima = generale = false;
+    for (int i = 0; i < n; i++) {
+        quattordicesima |= strcmp(c[i].id, "redditi-quattordicesima") == 0;
+        generale |= strcmp(c[i].id, "redditi-generale") == 0;
+    }
+    CK_CHECK(!quattordicesima && generale);
+    ck_arena_free(&a);
+
+    /* The page: only this person's pop-ups, their name, polite Italian, no template. */
+    char *p1 = ck_guide_player_html(g, q, "TOKEN123", true);
+    char *p0 = ck_guide_player_html(g, none, "TOKEN000", true);
+    char *p2 = ck_guide_player_html(g, two, "TOKEN777", true);
+    CK_CHECK(has(p1, "id=\"pop-redditi-quattordicesima\""));
+    CK_CHECK(!has(p1, "pop-redditi-integrazione-minimo"));
+    CK_CHECK(!has(p1, "pop-redditi-generale"));
+    CK_CHECK(!has(p0, "pop-redditi-quattordicesima") && has(p0, "pop-redditi-generale"));
+    CK_CHECK(has(p2, "pop-redditi-quattordicesima") && has(p2, "pop-redditi-integrazione-minimo"));
+    CK_CHECK(has(p2, "se è coniugato")); /* gender wording rendered on the server */
+    CK_CHECK(has(p1, "Gentile signore Pierluigi Massimiliano Bartolomeo Lo Russo,"));
+    CK_CHECK(!has(p1, "Maria") && !has(p1, "RED-0002")); /* no other person, no person id */
+    CK_CHECK(has(p0, "Gentile signora Maria Addolorata Concetta Immacolata Dell&#39;Acqua,"));
+    CK_CHECK(!has(p0, "{{") && !has(p1, "{{"));
+    CK_CHECK(has(p1, "lang=\"it\"") && has(p1, "kind=\"captions\"") && has(p1, " default"));
+    CK_CHECK(has(p1, "/v/TOKEN123/media.m3u8") && has(p1, "/v/TOKEN123/guida.pdf") &&
+             has(p1, "/v/TOKEN123/events"));
+    CK_CHECK(has(p1, "Quanto ti è stata utile questa video-guida?"));
+    CK_CHECK(count(p1, strlen(p1), "name=\"voto\"") == 5);
+    CK_CHECK(count(p1, strlen(p1), "class=\"service\"") == 6);
+    CK_CHECK(has(p1, "data-service=\"red-precompilato\""));
+    CK_CHECK(!has(p1, "autoplay"));
+    free(p0);
+    free(p1);
+    free(p2);
+
+    /* PDF. */
+    char *pdf = NULL;
+    size_t len = 0;
+    ck_guide_pdf_params pp = {.today = ck_days_from_civil(2022, 12, 5)};
+    CK_CHECK(ck_guide_pdf(g, two, &pp, &pdf, &len, &err) == CK_OK);
+    CK_CHECK(pdf && len > 1000 && memcmp(pdf, "%PDF-", 5) == 0);
+    if (pdf) {
+        CK_CHECK(count(pdf, len, "/Lang (it-IT)") == 1);
+        CK_CHECK(count(pdf, len, "/StructTreeRoot") >= 1);
+        CK_CHECK(count(pdf, len, "/DisplayDocTitle true") == 1);
+        CK_CHECK(count(pdf, len, "/URI (https://www.inps.it/") == 6);
+        CK_CHECK(count(pdf, len, "/MediaBox [ 0 0 595.") >= 1);
+        CK_CHECK(count(pdf, len, "/Prev ") == 1);
+        CK_CHECK(len > 6 && memcmp(pdf + len - 6, "%%EOF\n", 6) == 0);
+    }
+    free(pdf);
+out:
+    ck_guide_destroy(&g);
+    CK_CHECK(g == NULL);
+    ck_records_destroy(&r);
+    ck_scene_destroy(&s);
+}
+
+/* Markup in a name is text, never markup; every campaign makes a page and a PDF. */
+static void test_escaping_and_campaigns(void)
+{
+    ck_scene *s = load_scene("assegno-sociale");
+    CK_CHECK(s != NULL);
+    if (!s)
+        return;
+    const char *json = "{\"id\": \"X-1\", \"first_name\": \"Anna<script>x\", \"last_name\": "
+                       "\"O\\\"Neil & Co\", \"gender\": \"F\", \"decision_date\": \"2026-11-01\", "
+                       "\"first_payment_date\": \"2026-12-01\", \"amount\": 53869, "
+                       "\"deductions\": 0, \"net_amount\": 53869}";
+    ck_diags d = {0};
+    ck_records *r = ck_records_parse(s, json, strlen(json), "x.json", &d);
+    ck_diags_free(&d);
+    ck_error err = {0};
+    ck_guide *g = ck_guide_create(s, &err);
+    CK_CHECK(r && r->count == 1 && g);
+    if (r && r->count == 1 && g) {
+        char *p = ck_guide_player_html(g, &r->items[0], "T", true);
+        CK_CHECK(p && !has(p, "<script>x") && has(p, "&lt;"));
+        CK_CHECK(has(p, "&amp; Co"));
+        free(p);
+        char *pdf = NULL;
+        size_t len = 0;
+        CK_CHECK(ck_guide_pdf(g, &r->items[0], NULL, &pdf, &len, &err) == CK_OK && len > 1000);
+        free(pdf);
+    }
+    ck_guide_destroy(&g);
+    ck_records_destroy(&r);
+    ck_scene_destroy(&s);
+
+    static const char *const names[] = {"naspi-accolta", "neopensionato"};
+    for (size_t i = 0; i < CK_ARRAY_LEN(names); i++) {
+        ck_scene *sc = load_scene(names[i]);
+        ck_records *rs = sc ? load_samples(sc, names[i]) : NULL;
+        ck_guide *gg = sc ? ck_guide_create(sc, &err) : NULL;
+        CK_CHECK(sc && rs && rs->count > 0 && gg);
+        if (sc && rs && rs->count > 0 && gg) {
+            char *p = ck_guide_player_html(gg, &rs->items[0], "T", sc->caption_count > 0);
+            CK_CHECK(p && !has(p, "{{") && has(p, "class=\"chapter\""));
+            free(p);
+            char *pdf = NULL;
+            size_t len = 0;
+            CK_CHECK(ck_guide_pdf(gg, &rs->items[0], NULL, &pdf, &len, &err) == CK_OK);
+            CK_CHECK(pdf && count(pdf, len, "/URI (https://") >= 5);
+            free(pdf);
+        }
+        ck_guide_destroy(&gg);
+        ck_records_destroy(&rs);
+        ck_scene_destroy(&sc);
+    }
+}
+
+int main(void)
+{
+    test_cues_per_person();
+    test_escaping_and_campaigns();
+    return ck_test_done("test_guide");
+}

@@ -1,0 +1,316 @@
+// player.js: the ciak video-guide player. Plain modern JavaScript, no framework.
+//
+// The page (engine/guide/player.c) carries everything personal already rendered by the server:
+// the pop-ups this person may open, the chapters, the service buttons. This script only plays
+// the stream, shows and hides cues by time, and sends anonymous events.
+//
+// Playback: native HLS where the browser has it (Safari, iOS, recent Chromium), else hls.js
+// (served by ciak from web/node_modules, loaded only when needed: 390 KB matter on a weak
+// connection). Nothing starts with sound on its own: the viewer presses "Avvia".
+// Events: batched and sent with navigator.sendBeacon to /v/<token>/events (see
+// docs/analytics.md); no name, token or address is in them (the URL carries the token, and the
+// server keeps only a salted daily hash of it).
+'use strict';
+
+(() => {
+  const root = document.getElementById('player');
+  const video = document.getElementById('video');
+  if (!root || !video) return;
+  document.documentElement.classList.add('js');
+
+  const $ = (id) => document.getElementById(id);
+  const status = $('status');
+  const bigplay = $('bigplay');
+  const playBtn = $('play');
+  const eventsUrl = root.dataset.events;
+  const t0 = performance.now();
+
+  // ---- events ----
+  const queue = [];
+  let flushTimer = 0;
+  function flush() {
+    clearTimeout(flushTimer);
+    flushTimer = 0;
+    while (queue.length) {
+      const batch = queue.splice(0, 16);
+      const body = JSON.stringify({ events: batch });
+      let sent = false;
+      try {
+        sent = navigator.sendBeacon &&
+          navigator.sendBeacon(eventsUrl, new Blob([body], { type: 'text/plain' }));
+      } catch (e) { sent = false; }
+      if (!sent) {
+        fetch(eventsUrl, { method: 'POST', body, keepalive: true, credentials: 'omit',
+          headers: { 'Content-Type': 'text/plain' } }).catch(() => {});
+      }
+    }
+  }
+  function track(type, extra, now) {
+    const ev = Object.assign({ type }, extra || {});
+    queue.push(ev);
+    if (now) flush();
+    else if (!flushTimer) flushTimer = setTimeout(flush, 3000);
+  }
+  window.ciakTrack = track; // for the browser tests only: reads nothing back
+  addEventListener('pagehide', flush);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') flush();
+  });
+
+  const say = (text) => { if (status) status.textContent = text; };
+
+  // ---- the stream ----
+  const src = root.dataset.media;
+  let hls = null;
+  let attached = false;
+  let failed = false;
+  const native = video.canPlayType('application/vnd.apple.mpegurl') !== '';
+
+  function fail(code, message) {
+    if (failed) return;
+    failed = true;
+    track('error', { id: code }, true);
+    say(message || 'Non riusciamo a riprodurre il video in questo momento. Riprovi tra ' +
+      'qualche minuto, oppure scarichi la guida in PDF qui sotto.');
+  }
+
+  function attach() {
+    if (attached) return Promise.resolve();
+    attached = true;
+    if (native) {
+      video.src = src;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const s = document.createElement('script');
+      s.src = root.dataset.hls;
+      s.onload = () => {
+        if (!window.Hls || !window.Hls.isSupported()) {
+          fail('unsupported', 'Il suo browser non riesce a riprodurre questo video. Provi con ' +
+            'un altro browser o dall\'app INPS Mobile.');
+          resolve();
+          return;
+        }
+        // Small buffers ahead: the stream is being made while it plays.
+        hls = new window.Hls({ maxBufferLength: 20, backBufferLength: 30, enableWorker: true,
+          startPosition: 0, manifestLoadingMaxRetry: 6, levelLoadingMaxRetry: 6,
+          fragLoadingMaxRetry: 8 });
+        hls.on(window.Hls.Events.ERROR, (ev, data) => {
+          if (!data.fatal) return;
+          if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) {
+            hls.recoverMediaError();
+          } else {
+            fail(data.type === window.Hls.ErrorTypes.NETWORK_ERROR ? 'network' : 'media');
+          }
+        });
+        hls.loadSource(src);
+        hls.attachMedia(video);
+        resolve();
+      };
+      s.onerror = () => { fail('player_load'); resolve(); };
+      document.head.appendChild(s);
+    });
+  }
+  // Start loading at once, so the first segment is rendered while the viewer reads the page.
+  attach();
+
+  video.addEventListener('error', () => {
+    if (!hls) fail(video.error && video.error.code === 2 ? 'network' : 'media');
+  });
+
+  // ---- start-up time: from the press of "Avvia" to the first frame shown ----
+  let pressed = 0;
+  let started = false;
+  function firstFrame() {
+    if (started || !pressed) return;
+    started = true;
+    const ms = Math.round(performance.now() - pressed);
+    root.dataset.startupMs = String(ms);
+    track('startup', { value: Math.min(ms, 600000) }, true);
+    say('');
+  }
+  video.addEventListener('playing', () => {
+    if (started) return;
+    if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(firstFrame);
+    else firstFrame();
+  });
+
+  // Stalls: time spent waiting after the start.
+  let waitingSince = 0;
+  video.addEventListener('waiting', () => {
+    if (started && !waitingSince) waitingSince = performance.now();
+    if (started) say('Caricamento in corso…');
+  });
+  const endWait = () => {
+    if (!waitingSince) return;
+    const ms = Math.round(performance.now() - waitingSince);
+    waitingSince = 0;
+    say('');
+    if (ms >= 250) track('stall', { value: Math.min(ms, 600000) });
+  };
+  video.addEventListener('playing', endWait);
+  video.addEventListener('seeked', () => { waitingSince = 0; });
+
+  function start() {
+    if (!pressed) {
+      pressed = performance.now();
+      track('play', null, true);
+      say('Il video si sta preparando: parte tra pochi secondi.');
+    }
+    bigplay.hidden = true;
+    attach().then(() => {
+      const p = video.play();
+      if (p && p.catch) p.catch(() => {});
+    });
+  }
+  bigplay.addEventListener('click', start);
+  video.addEventListener('play', () => {
+    if (!pressed) start();
+    bigplay.hidden = true;
+    playBtn.textContent = 'Pausa';
+  });
+  video.addEventListener('pause', () => { playBtn.textContent = 'Riproduci'; });
+  playBtn.addEventListener('click', () => {
+    if (video.paused) start();
+    else video.pause();
+  });
+  $('back').addEventListener('click', () => {
+    video.currentTime = Math.max(0, video.currentTime - 10);
+  });
+
+  // ---- captions: on by default, size control ----
+  const cc = $('cc');
+  const ccsize = $('ccsize');
+  function track0() {
+    return video.textTracks && video.textTracks.length ? video.textTracks[0] : null;
+  }
+  function setCaptions(on, report) {
+    const t = track0();
+    if (t) t.mode = on ? 'showing' : 'hidden';
+    if (cc) {
+      cc.setAttribute('aria-pressed', on ? 'true' : 'false');
+      cc.textContent = on ? 'Sottotitoli attivi' : 'Sottotitoli spenti';
+    }
+    if (report) track('captions', { value: on ? 1 : 0 });
+  }
+  if (cc) {
+    setCaptions(true, false);
+    if (video.textTracks) {
+      video.textTracks.addEventListener('addtrack', () => {
+        setCaptions(cc.getAttribute('aria-pressed') === 'true', false);
+      });
+    }
+    cc.addEventListener('click', () => {
+      setCaptions(cc.getAttribute('aria-pressed') !== 'true', true);
+    });
+  }
+  if (ccsize) {
+    const apply = () => { root.dataset.ccsize = ccsize.value; };
+    apply();
+    ccsize.addEventListener('change', apply);
+  }
+
+  // ---- pop-ups: offered while the scene says; opening one pauses the video ----
+  const popItems = Array.from(document.querySelectorAll('#popups .cue'));
+  let opener = null;
+  let resumeAfter = false;
+  document.querySelectorAll('.open-pop').forEach((btn) => {
+    btn.addEventListener('click', () => {
+      const dlg = $('pop-' + btn.dataset.pop);
+      if (!dlg) return;
+      opener = btn;
+      resumeAfter = !video.paused;
+      video.pause();
+      dlg.showModal();
+      track('popup', { id: btn.dataset.pop }, true);
+    });
+  });
+  document.querySelectorAll('dialog.pop').forEach((dlg) => {
+    dlg.addEventListener('close', () => {
+      if (opener) opener.focus();
+      opener = null;
+      if (resumeAfter) video.play().catch(() => {});
+      resumeAfter = false;
+    });
+  });
+
+  // ---- chapters ----
+  const chapters = Array.from(document.querySelectorAll('.chapter'));
+  chapters.forEach((b) => {
+    b.addEventListener('click', () => {
+      video.currentTime = parseFloat(b.dataset.t) || 0;
+      if (video.paused) start();
+    });
+  });
+
+  // ---- end screen: services, rating ----
+  const fine = $('fine');
+  const fineStart = fine ? parseFloat(fine.dataset.start) : Infinity;
+  if (fine) fine.classList.add('later');
+  function showEnd(focus) {
+    if (!fine) return;
+    const was = fine.classList.contains('later');
+    fine.classList.remove('later');
+    if (focus) {
+      const h = $('fine-h');
+      if (h) h.focus();
+    } else if (was) {
+      say('Sotto il video trova i servizi online per lei.');
+    }
+  }
+  document.querySelectorAll('.service').forEach((a) => {
+    a.addEventListener('click', () => track('button', { id: a.dataset.service }, true));
+  });
+  const guide = $('guide');
+  if (guide) guide.addEventListener('click', () => track('guide', null, true));
+
+  const form = $('rating');
+  if (form) {
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const v = form.querySelector('input[name="voto"]:checked');
+      const done = $('rating-done');
+      if (!v) {
+        done.textContent = 'Scelga prima un voto da 1 a 5.';
+        return;
+      }
+      track('rating', { value: parseInt(v.value, 10) }, true);
+      form.querySelectorAll('input, button').forEach((el) => { el.disabled = true; });
+      done.textContent = 'Grazie per la sua valutazione.';
+    });
+  }
+
+  // ---- time-driven updates ----
+  const marks = [25, 50, 75, 100];
+  const reached = new Set();
+  video.addEventListener('timeupdate', () => {
+    const t = video.currentTime;
+    const d = video.duration;
+    for (const li of popItems) {
+      const on = t >= parseFloat(li.dataset.start) && t < parseFloat(li.dataset.end);
+      li.classList.toggle('on', on);
+    }
+    let cur = null;
+    for (const b of chapters) if (t + 0.05 >= parseFloat(b.dataset.t)) cur = b;
+    for (const b of chapters) {
+      if (b === cur) b.setAttribute('aria-current', 'true');
+      else b.removeAttribute('aria-current');
+    }
+    if (t >= fineStart) showEnd(false);
+    if (d && isFinite(d) && d > 0) {
+      for (const m of marks) {
+        if (!reached.has(m) && (m < 100 ? t >= d * m / 100 : t >= d - 0.5)) {
+          reached.add(m);
+          track('progress', { value: m }, m === 100);
+        }
+      }
+    }
+  });
+  video.addEventListener('ended', () => {
+    if (!reached.has(100)) {
+      reached.add(100);
+      track('progress', { value: 100 }, true);
+    }
+    showEnd(true);
+  });
+})();
