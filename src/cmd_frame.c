@@ -4,6 +4,7 @@
  * video at a moment without encoding anything. */
 #include "ck_cli.h"
 #include "ck_gpu.h"
+#include "ck_media.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ int ck_cmd_frame(int argc, char **argv)
     ck_error err = {0};
     ck_gpu *gpu = NULL;
     ck_gpu_scene *sg = NULL;
+    ck_video_set *videos = NULL;
     uint8_t *rgb = NULL;
     char buf[1400];
 
@@ -81,8 +83,14 @@ int ck_cmd_frame(int argc, char **argv)
         .width = width, .height = height, .outputs = CK_GPU_OUT_RGBA, .frames_in_flight = 1};
     if (!(sg = ck_gpu_scene_create(gpu, cs.scene, cs.fonts, &sp, &err)))
         goto fail;
+    if (!(videos = ck_video_set_create(cs.scene, &err)))
+        goto fail;
+    ck_gpu_video_frame vf[CK_VIDEO_SET_MAX];
+    size_t nv;
+    if (ck_video_set_frames(videos, &dl, vf, &nv, &err) != CK_OK)
+        goto fail;
     ck_gpu_frame fr;
-    if (ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) != CK_OK)
+    if (ck_gpu_render(sg, &dl, vf, nv, &fr, &err) != CK_OK)
         goto fail;
     rgb = malloc((size_t)fr.width * fr.height * 3);
     if (!rgb) {
@@ -104,6 +112,7 @@ fail:
     fprintf(stderr, "ciak frame: %s\n", ck_error_format(&err, buf, sizeof buf));
 done:
     free(rgb);
+    ck_video_set_destroy(&videos);
     ck_gpu_scene_destroy(&sg);
     ck_gpu_destroy(&gpu);
     ck_arena_free(&fa);

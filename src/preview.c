@@ -112,8 +112,11 @@ static void render(pv_app *a)
     char buf[1400];
     ck_arena_reset(&a->frame_arena);
     double t0 = pv_now();
+    ck_gpu_video_frame vf[CK_VIDEO_SET_MAX];
+    size_t nv = 0;
     if (ck_timeline_eval(a->gen.cs.timeline, a->frame, &a->frame_arena, &a->dl, &err) != CK_OK ||
-        ck_gpu_render(a->gen.gpu, &a->dl, NULL, 0, &a->shot, &err) != CK_OK) {
+        ck_video_set_frames(a->gen.videos, &a->dl, vf, &nv, &err) != CK_OK ||
+        ck_gpu_render(a->gen.gpu, &a->dl, vf, nv, &a->shot, &err) != CK_OK) {
         memset(&a->dl, 0, sizeof a->dl);
         fprintf(stderr, "ciak preview: frame %lld: %s\n", (long long)a->frame,
                 ck_error_format(&err, buf, sizeof buf));

@@ -19,6 +19,7 @@
 
 #include "ck_cli.h"
 #include "ck_gpu.h"
+#include "ck_media.h"
 
 /* ---- one loaded version of the scene (preview_scene.c) ---- */
 
@@ -28,6 +29,7 @@ typedef struct pv_gen {
     ck_cli_scene cs;      /* scene, binding, fonts, records (may be NULL), timeline */
     ck_segment_plan plan; /* segments, shared or personal */
     ck_gpu_scene *gpu;    /* the compositor's resources for this scene */
+    ck_video_set *videos; /* decoders of the background videos */
     long record;          /* index into cs.records, or -1 without records */
     char **watch;         /* files whose change triggers a reload (malloc'd strings) */
     int watch_count;

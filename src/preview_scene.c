@@ -81,6 +81,11 @@ bool pv_gen_load(pv_gen *g, ck_gpu *gpu, const pv_load_params *p, ck_diags *diag
         ck_diag_add_error(diags, &err);
         goto fail;
     }
+    g->videos = ck_video_set_create(cs->scene, &err);
+    if (!g->videos) {
+        ck_diag_add_error(diags, &err);
+        goto fail;
+    }
     if (!make_watch_list(g, p)) {
         ck_diag_add(diags, CK_SEV_ERROR, NULL, 0, 0, "out of memory");
         goto fail;
@@ -96,6 +101,7 @@ fail:
 
 void pv_gen_free(pv_gen *g)
 {
+    ck_video_set_destroy(&g->videos);
     ck_gpu_scene_destroy(&g->gpu);
     ck_segment_plan_free(&g->plan);
     ck_cli_scene_close(&g->cs);

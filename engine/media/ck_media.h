@@ -75,6 +75,23 @@ int64_t ck_video_decoder_frames(const ck_video_decoder *d);
 ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
                                     ck_gpu_video_frame *out, ck_error *err);
 
+/* ---- the background videos of a scene ---- */
+/* One decoder per video asset of a scene, and the frames a draw list shows: what the
+ * compositor needs next to each draw list (ck_gpu_submit's `videos`). Used by the render
+ * pipeline, `ciak frame` and the preview, so they all show the same source frame at t. */
+typedef struct ck_video_set ck_video_set;
+
+#define CK_VIDEO_SET_MAX 8 /* distinct video assets drawn in one frame */
+
+/* Opens every video asset of `scene` (it must outlive the set). Errors name the file. */
+ck_video_set *ck_video_set_create(const ck_scene *scene, ck_error *err);
+void ck_video_set_destroy(ck_video_set **vs);
+/* Fills out[0 .. *count) with the frame of each video asset drawn in `dl` (once per asset,
+ * at the first draw's source time). Frames stay valid until the next call. */
+ck_status ck_video_set_frames(ck_video_set *vs, const ck_drawlist *dl,
+                              ck_gpu_video_frame out[CK_VIDEO_SET_MAX], size_t *count,
+                              ck_error *err);
+
 /* ---- audio ---- */
 #define CK_AUDIO_RATE  48000
 #define CK_AUDIO_FRAME 1024 /* samples per AAC frame */

@@ -28,8 +28,8 @@ struct ck_render {
     int width, height;
     ck_segment_plan plan;
     ck_enc_config enc;
-    ck_video_decoder **decoders; /* per asset index; NULL for assets that are not videos */
-    ck_audio *audio;             /* NULL: silent scene */
+    ck_video_set *videos; /* the scene's background videos */
+    ck_audio *audio;      /* NULL: silent scene */
     char *shared_dir;
     char *salt;                           /* scene, assets, size, encoder settings, audio */
     char (*shared_digest)[CK_DIGEST_HEX]; /* per segment, valid where shared[i] */
@@ -209,11 +209,8 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         goto fail;
     sb_add(&salt, "%s|%s|%d|scene %s|out %dx%d|enc %s", SEGMENT_FORMAT, s->id, s->version, hex,
            r->width, r->height, fp);
-    r->decoders = calloc((size_t)(s->asset_count > 0 ? s->asset_count : 1), sizeof *r->decoders);
-    if (!r->decoders) {
-        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (!(r->videos = ck_video_set_create(s, err)))
         goto fail;
-    }
     for (int i = 0; i < s->asset_count; i++) {
         const ck_asset *a = &s->assets[i];
         if (i == s->audio)
@@ -221,8 +218,6 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         if (ck_digest_file(a->path, hex, err) != CK_OK)
             goto fail;
         sb_add(&salt, "|asset %s %s", a->id, hex);
-        if (a->kind == CK_ASSET_VIDEO && !(r->decoders[i] = ck_video_decoder_open(a->path, err)))
-            goto fail;
     }
     if (s->audio >= 0) {
         const ck_asset *a = &s->assets[s->audio];
@@ -289,9 +284,7 @@ void ck_render_destroy(ck_render **pr)
     if (!r)
         return;
     ck_gpu_scene_destroy(&r->sg);
-    for (int i = 0; r->decoders && r->scene && i < r->scene->asset_count; i++)
-        ck_video_decoder_destroy(&r->decoders[i]);
-    free(r->decoders);
+    ck_video_set_destroy(&r->videos);
     ck_audio_destroy(&r->audio);
     ck_timeline_destroy(&r->tl);
     ck_segment_plan_free(&r->plan);
@@ -423,30 +416,14 @@ ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const
     if (!w)
         return CK_ERR_MEDIA;
 
-    ck_gpu_video_frame videos[8];
+    ck_gpu_video_frame videos[CK_VIDEO_SET_MAX];
     for (int64_t f = sg->first_frame; f < sg->first_frame + sg->frame_count && st == CK_OK; f++) {
         ck_arena_reset(&r->frame_arena);
         ck_drawlist dl;
         if ((st = ck_timeline_eval(r->tl, f, &r->frame_arena, &dl, err)) != CK_OK)
             break;
         size_t nv = 0;
-        for (size_t i = 0; i < dl.count && st == CK_OK; i++) {
-            const ck_draw *it = &dl.items[i];
-            if (it->kind != CK_DRAW_VIDEO)
-                continue;
-            int a = it->u.video.asset;
-            bool seen = false;
-            for (size_t k = 0; k < nv; k++)
-                seen |= videos[k].asset == a;
-            if (seen || a < 0 || a >= s->asset_count || !r->decoders[a] ||
-                nv == CK_ARRAY_LEN(videos))
-                continue;
-            videos[nv].asset = a;
-            st = ck_video_decoder_frame_at(r->decoders[a], it->u.video.source_time,
-                                           it->u.video.loop, &videos[nv], err);
-            nv++;
-        }
-        if (st != CK_OK)
+        if ((st = ck_video_set_frames(r->videos, &dl, videos, &nv, err)) != CK_OK)
             break;
         if (ck_gpu_pending(r->sg) >= FRAMES_IN_FLIGHT && (st = receive_one(r, w, err)) != CK_OK)
             break;

@@ -1,0 +1,262 @@
+// player.test.js: the viewer experience in a real browser (Debian chromium driven by
+// playwright-core), against a running `ciak serve` started by tests/cli/e2e.sh.
+//
+// Environment: CIAK_BASE (http://127.0.0.1:PORT), CIAK_LINKS (links.csv), CIAK_EXPIRED (a link
+// past its last day), CIAK_ADMIN (the admin token), CIAK_ARTIFACTS (screenshots, report).
+// Prints one line per check and "N passed, N failed"; exits 1 on any failure. Every wait is
+// bounded; the whole run is capped by a watchdog.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const os = require('os');
+const { chromium } = require('playwright-core');
+const { AxeBuilder } = require('@axe-core/playwright');
+
+const BASE = process.env.CIAK_BASE;
+const LINKS = process.env.CIAK_LINKS;
+const EXPIRED = process.env.CIAK_EXPIRED;
+const ADMIN = process.env.CIAK_ADMIN;
+const OUT = process.env.CIAK_ARTIFACTS || path.join(os.tmpdir(), 'ciak-artifacts');
+const WATCHDOG_MS = 150000;
+
+let passed = 0;
+let failed = 0;
+const report = {};
+function check(what, ok, detail) {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail !== undefined ? ` (${detail})` : ''}`);
+}
+
+function links() {
+  const rows = fs.readFileSync(LINKS, 'utf8').trim().split('\n').slice(1);
+  const byId = {};
+  for (const r of rows) {
+    const [id, url] = r.split(',');
+    byId[id] = url.replace(/^https?:\/\/[^/]+/, BASE);
+  }
+  return byId;
+}
+
+async function axe(page, what) {
+  const res = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  const v = res.violations.map((x) => `${x.id}: ${x.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  check(`axe-core: no WCAG 2.1 AA violations on ${what}`, v.length === 0, v.join('; ') || undefined);
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+
+async function waitTime(page, t, ms) {
+  await page.waitForFunction((tt) => document.getElementById('video').currentTime > tt, t,
+    { timeout: ms, polling: 100 });
+}
+
+async function seek(page, t) {
+  await page.evaluate((tt) => { document.getElementById('video').currentTime = tt; }, t);
+  await waitTime(page, t - 0.5, 30000);
+}
+
+async function main() {
+  fs.mkdirSync(OUT, { recursive: true });
+  const L = links();
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ciak-chromium-'));
+  // A fresh profile (Playwright passes it to chromium as --user-data-dir), deleted at the end.
+  const phone = await chromium.launchPersistentContext(userDir, {
+    executablePath: '/usr/bin/chromium',
+    timeout: 30000,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 360, height: 740 },
+    locale: 'it-IT',
+  });
+  const desk = phone; // one context: pages switch to the desktop size below
+  try {
+    // Nothing leaves the machine: the INPS service links answer from here.
+    await phone.route(/^https:\/\/www\.inps\.it\//, (r) => r.fulfill({ status: 200,
+      contentType: 'text/html', body: '<!doctype html><title>INPS</title>' }));
+
+    // ---- a person holding the quattordicesima (RED-0002) ----
+    const page = await phone.newPage();
+    await page.goto(L['RED-0002'], { waitUntil: 'load', timeout: 20000 });
+    check('player page opens', await page.locator('#bigplay').isVisible());
+    check('no autoplay: video paused before the press',
+      await page.evaluate(() => document.getElementById('video').paused));
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    check('no horizontal scrolling at 360 px', width <= 360, width);
+    await shot(page, 'player-phone.png');
+    await axe(page, 'the player');
+    check('pop-up of the person\'s benefit is on the page',
+      await page.locator('#pop-redditi-quattordicesima').count() === 1);
+    check('no pop-up of a benefit the person does not hold',
+      await page.locator('#pop-redditi-integrazione-minimo, #pop-redditi-generale').count() === 0);
+
+    await page.locator('#bigplay').click();
+    await waitTime(page, 0.3, 60000);
+    const startup = await page.evaluate(() => Number(document.getElementById('player').dataset.startupMs || 0));
+    report.startup_native_or_default_ms = startup;
+    report.engine = await page.evaluate(() => (document.getElementById('video').src.startsWith('blob:') ? 'hls.js' : 'native HLS'));
+    check('video starts: first frame reported', startup > 0, `${startup} ms, ${report.engine}`);
+    const t1 = await page.evaluate(() => document.getElementById('video').currentTime);
+    await page.waitForTimeout(1500);
+    const t2 = await page.evaluate(() => document.getElementById('video').currentTime);
+    check('currentTime advances', t2 > t1 + 0.5, `${t1.toFixed(2)} -> ${t2.toFixed(2)}`);
+
+    // Captions: on by default, and they carry the person's name.
+    await waitTime(page, 1.4, 30000);
+    const cap = await page.evaluate(() => {
+      const t = document.getElementById('video').textTracks[0];
+      const active = t && t.activeCues ? Array.from(t.activeCues).map((c) => c.text).join(' ') : '';
+      return { mode: t ? t.mode : 'none', active };
+    });
+    check('captions showing by default', cap.mode === 'showing', cap.mode);
+    check('captions show the person\'s name', /Pierluigi Massimiliano Bartolomeo Lo Russo/.test(cap.active), cap.active);
+    await page.selectOption('#ccsize', 'xl');
+    await page.locator('#cc').click();
+    check('caption toggle turns them off', await page.evaluate(() => document.getElementById('video').textTracks[0].mode) === 'hidden');
+    await page.locator('#cc').click();
+
+    // Pop-up: offered at its time; opening pauses the video; closing returns focus.
+    await seek(page, 34);
+    const opener = page.locator('button[data-pop="redditi-quattordicesima"]');
+    await opener.waitFor({ state: 'visible', timeout: 10000 });
+    check('pop-up offered at its time', await opener.isVisible());
+    await opener.click();
+    const dlg = page.locator('#pop-redditi-quattordicesima');
+    await dlg.waitFor({ state: 'visible', timeout: 5000 });
+    check('opening the pop-up pauses the video', await page.evaluate(() => document.getElementById('video').paused));
+    await shot(page, 'popup-phone.png');
+    await axe(page, 'the open pop-up');
+    await page.keyboard.press('Escape');
+    await dlg.waitFor({ state: 'hidden', timeout: 5000 });
+    check('closing the pop-up returns focus to its button',
+      await page.evaluate(() => document.activeElement && document.activeElement.dataset.pop === 'redditi-quattordicesima'));
+
+    // End screen: services and rating.
+    await seek(page, 86);
+    await page.locator('#fine').waitFor({ state: 'visible', timeout: 10000 });
+    const [tab] = await Promise.all([
+      phone.waitForEvent('page', { timeout: 10000 }),
+      page.locator('a[data-service="red-precompilato"]').click(),
+    ]);
+    check('service button opens the INPS service', /red-precompilato/.test(tab.url()), tab.url());
+    await tab.close();
+    await page.locator('label[for="voto-5"]').click();
+    await page.locator('#rating button[type="submit"]').click();
+    check('rating thanks the viewer', /Grazie/.test(await page.locator('#rating-done').textContent()));
+    await page.evaluate(() => { const v = document.getElementById('video'); if (v.paused) v.play(); });
+    await page.waitForFunction(() => document.getElementById('video').ended, null, { timeout: 40000, polling: 200 })
+      .catch(() => {});
+    check('video plays to the end', await page.evaluate(() => document.getElementById('video').ended));
+    check('end screen heading focused at the end', await page.evaluate(() => document.activeElement && document.activeElement.id === 'fine-h'));
+    await shot(page, 'endscreen-phone.png');
+    const pdf = await page.request.get(L['RED-0002'] + '/guida.pdf');
+    check('PDF guide downloads', pdf.status() === 200 && (await pdf.body()).subarray(0, 5).toString() === '%PDF-');
+    await page.close();
+
+    // ---- a person holding no income-linked benefit (RED-0001) ----
+    const other = await phone.newPage();
+    await other.goto(L['RED-0001'], { waitUntil: 'load', timeout: 20000 });
+    check('other person: no quattordicesima pop-up',
+      await other.locator('#pop-redditi-quattordicesima').count() === 0);
+    check('other person: the general pop-up instead',
+      await other.locator('#pop-redditi-generale').count() === 1);
+    check('other person: their own name only',
+      !/Pierluigi/.test(await other.content()) && /Maria Addolorata/.test(await other.content()));
+    await other.close();
+
+    // ---- hls.js (as on browsers without native HLS), desktop size ----
+    const hp = await desk.newPage();
+    await hp.setViewportSize({ width: 1280, height: 800 });
+    await hp.addInitScript(() => {
+      const orig = HTMLMediaElement.prototype.canPlayType;
+      HTMLMediaElement.prototype.canPlayType = function (t) {
+        return /mpegurl/i.test(t) ? '' : orig.call(this, t);
+      };
+    });
+    await hp.goto(L['RED-0003'], { waitUntil: 'load', timeout: 20000 });
+    await shot(hp, 'player-desktop.png');
+    await hp.locator('#bigplay').click();
+    await waitTime(hp, 0.3, 60000);
+    const st2 = await hp.evaluate(() => Number(document.getElementById('player').dataset.startupMs || 0));
+    report.startup_hlsjs_ms = st2;
+    check('hls.js from ciak plays', await hp.evaluate(() => document.getElementById('video').src.startsWith('blob:')), `${st2} ms to first frame`);
+    await hp.close();
+
+    // ---- the expired link ----
+    const ex = await desk.newPage();
+    await ex.setViewportSize({ width: 1280, height: 800 });
+    const resp = await ex.goto(EXPIRED, { waitUntil: 'load', timeout: 20000 });
+    check('expired link answers 410', resp.status() === 410, resp.status());
+    await axe(ex, 'the expired-link page');
+    await ex.close();
+
+    // ---- forged, malformed and oversized events: refused, nothing stored ----
+    const ev = L['RED-0004'] + '/events';
+    const forged = L['RED-0004'].replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) + '/events';
+    const posts = [
+      [forged, '{"events":[{"type":"play"}]}', 404, 'forged token'],
+      [ev, 'not json', 400, 'malformed'],
+      [ev, '{"events":[{"type":"popup","id":"redditi-quattordicesima"}]}', 400, 'a pop-up this person never had'],
+      [ev, '{"events":[{"type":"rating","value":9}]}', 400, 'rating out of range'],
+      [ev, JSON.stringify({ events: [{ type: 'play' }], pad: 'x'.repeat(5000) }), 413, 'oversized'],
+    ];
+    const api = desk.request;
+    for (const [u, body, want, what] of posts) {
+      const r = await api.post(u, { data: body, headers: { 'Content-Type': 'text/plain' } });
+      check(`event post refused: ${what}`, r.status() === want, r.status());
+    }
+
+    // ---- dashboard ----
+    const dash = await desk.newPage();
+    await dash.setViewportSize({ width: 1280, height: 900 });
+    await dash.goto(BASE + '/admin/', { waitUntil: 'load', timeout: 20000 });
+    await axe(dash, 'the dashboard login');
+    await dash.fill('#password', 'wrong-password-000000');
+    await dash.locator('button[type="submit"]').click();
+    check('wrong password refused', /non corretta/.test(await dash.content()));
+    await dash.fill('#password', ADMIN);
+    await dash.locator('button[type="submit"]').click();
+    await dash.waitForSelector('svg.chart', { timeout: 10000 });
+    const cookie = (await desk.cookies()).find((c) => c.name === 'ck_admin');
+    check('session cookie HttpOnly; Secure; SameSite=Strict',
+      cookie && cookie.httpOnly && cookie.secure && cookie.sameSite === 'Strict');
+    const html = await dash.content();
+    const num = async (sel) => Number((await dash.locator(sel).first().textContent()).replace(/\D/g, '') || 0);
+    check('dashboard: links issued', await num('#links') >= 20);
+    check('dashboard: views', await num('#plays') >= 2);
+    check('dashboard: pop-up opened counted', /redditi-quattordicesima<\/code><\/td><td class="num">1</.test(html));
+    check('dashboard: service click counted', /red-precompilato<\/code><\/td><td class="num">1</.test(html));
+    check('dashboard: rating counted', await num('#rating-5') === 1);
+    check('dashboard: completion counted', await num('#funnel-100') >= 1);
+    await shot(dash, 'dashboard-desktop.png');
+    await axe(dash, 'the dashboard');
+    const csv = await dash.request.get(BASE + '/admin/export.csv?c=red-sollecito');
+    const text = await csv.text();
+    check('CSV export', csv.status() === 200 && text.startsWith('campaign,day,type,item,events,viewers,value_sum'));
+    check('CSV: nothing from the refused posts', !/,rating,,\d+,\d+,9\n/.test(text) &&
+      (text.match(/,popup,redditi-quattordicesima,(\d+),/) || [])[1] === '1');
+    fs.writeFileSync(path.join(OUT, 'analytics.csv'), text);
+    await dash.close();
+  } finally {
+    await phone.close();
+    fs.rmSync(userDir, { recursive: true, force: true });
+  }
+  fs.writeFileSync(path.join(OUT, 'report.json'), JSON.stringify(report, null, 2));
+  console.log(`startup (first frame after pressing play): ${report.engine || '?'} ${report.startup_native_or_default_ms} ms, hls.js ${report.startup_hlsjs_ms} ms`);
+}
+
+const dog = setTimeout(() => {
+  console.log('FAIL watchdog: the browser test ran too long');
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+}, WATCHDOG_MS);
+main().catch((e) => { check('browser test ran', false, e && e.message ? e.message.split('\n')[0] : e); })
+  .finally(() => {
+    clearTimeout(dog);
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  });
