@@ -126,6 +126,7 @@
     started = true;
     const ms = Math.round(performance.now() - pressed);
     root.dataset.startupMs = String(ms);
+    root.dataset.firstFrameMs = String(Math.round(performance.now())); // since navigation
     track('startup', { value: Math.min(ms, 600000) }, true);
     say('');
   }

@@ -372,13 +372,14 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     for (size_t i = 0; i < video_count; i++)
         up_bytes += (size_t)videos[i].width * videos[i].height * 3 / 2 + 32;
     if (up_bytes) {
-        VkBuffer old = sl->upload.buf;
+        /* Regrown: a new buffer (whose handle may well equal the freed one's). */
+        VkDeviceSize old = sl->upload.size;
         if ((st = ensure_buffer(gpu, &sl->upload, up_bytes,
                                 VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                     VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT, /* video_bg.comp */
                                 err)))
             goto fail;
-        if (sl->upload.buf != old && sl->bg_set && (st = gpu_slot_write_bg_set(sg, sl, err)))
+        if (sl->upload.size != old && sl->bg_set && (st = gpu_slot_write_bg_set(sg, sl, err)))
             goto fail;
     }
     VkDeviceSize inst_bytes = (VkDeviceSize)(inst_count ? inst_count : 1) * sizeof(gpu_inst);

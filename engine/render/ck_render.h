@@ -83,6 +83,17 @@ ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view
                               ck_error *err);
 void ck_render_view_free(ck_render_view *v);
 
+/* Views without the renderer: a digester has its own timeline and frame arena over the
+ * renderer's (read-only) scene, fonts and plan, so views can be made on another thread while
+ * the renderer renders; a new viewer's playlist then never waits behind someone else's
+ * segment. One digester per thread at a time; the renderer must outlive it. */
+typedef struct ck_render_digester ck_render_digester;
+ck_render_digester *ck_render_digester_create(const ck_render *r, ck_error *err);
+void ck_render_digester_destroy(ck_render_digester **d);
+/* Same result as ck_render_view_make for the same record. */
+ck_status ck_render_digester_view(ck_render_digester *d, const ck_record *rec, ck_render_view *out,
+                                  ck_error *err);
+
 typedef struct ck_render_stats {
     int64_t frames;      /* frames encoded */
     double seconds;      /* wall-clock time spent */

@@ -341,8 +341,9 @@ char *ck_render_shared_path(const ck_render *r, const char *digest)
     return dup_printf("%s/%s.ts", r->shared_dir, digest);
 }
 
-ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view *out,
-                              ck_error *err)
+/* The view of `rec` drawn with timeline `tl` in `arena` (the renderer's or a digester's). */
+static ck_status view_make(const ck_render *r, ck_timeline *tl, ck_arena *arena,
+                           const ck_record *rec, ck_render_view *out, ck_error *err)
 {
     memset(out, 0, sizeof *out);
     int n = r->plan.count;
@@ -350,7 +351,7 @@ ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view
     if (!out->segs)
         return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     out->count = n;
-    ck_status st = ck_timeline_set_record(r->tl, rec, NULL, NULL);
+    ck_status st = ck_timeline_set_record(tl, rec, NULL, NULL);
     for (int i = 0; i < n && st == CK_OK; i++) {
         const ck_segment *sg = &r->plan.items[i];
         ck_render_seg *v = &out->segs[i];
@@ -362,11 +363,53 @@ ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view
         if (v->shared)
             memcpy(v->digest, r->shared_digest[i], CK_DIGEST_HEX);
         else
-            st = ck_segment_digest(r->tl, sg, r->salt, &r->frame_arena, v->digest, err);
+            st = ck_segment_digest(tl, sg, r->salt, arena, v->digest, err);
     }
     if (st != CK_OK)
         ck_render_view_free(out);
     return st;
+}
+
+ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view *out,
+                              ck_error *err)
+{
+    return view_make(r, r->tl, &r->frame_arena, rec, out, err);
+}
+
+struct ck_render_digester {
+    const ck_render *r;
+    ck_timeline *tl;
+    ck_arena arena;
+};
+
+ck_render_digester *ck_render_digester_create(const ck_render *r, ck_error *err)
+{
+    ck_render_digester *d = calloc(1, sizeof *d);
+    if (!d) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    d->r = r;
+    if (!(d->tl = ck_timeline_create(r->scene, r->binding, r->fonts, err)))
+        ck_render_digester_destroy(&d);
+    return d;
+}
+
+void ck_render_digester_destroy(ck_render_digester **pd)
+{
+    ck_render_digester *d = pd ? *pd : NULL;
+    if (!d)
+        return;
+    ck_timeline_destroy(&d->tl);
+    ck_arena_free(&d->arena);
+    free(d);
+    *pd = NULL;
+}
+
+ck_status ck_render_digester_view(ck_render_digester *d, const ck_record *rec, ck_render_view *out,
+                                  ck_error *err)
+{
+    return view_make(d->r, d->tl, &d->arena, rec, out, err);
 }
 
 void ck_render_view_free(ck_render_view *v)

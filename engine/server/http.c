@@ -360,19 +360,8 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     pthread_mutex_lock(&s->view_lock);
     bool ready = r->view->ready, failed = r->view->failed;
     pthread_mutex_unlock(&s->view_lock);
-    if (failed)
+    if (failed || (!ready && !srv_make_view(s, r->view)))
         return unavailable(conn, r);
-    if (!ready) {
-        srv_job job;
-        memset(&job, 0, sizeof job);
-        job.kind = JOB_VIEW;
-        job.campaign = c;
-        job.view = r->view;
-        char hex[2 * CK_HANDLE_BYTES + 1];
-        sodium_bin2hex(hex, sizeof hex, claims.handle, CK_HANDLE_BYTES);
-        snprintf(job.key, sizeof job.key, "v:%d:%s:%llx", c, hex, (unsigned long long)rev);
-        return wait_for(s, conn, r, &job);
-    }
     srv_view *v = r->view;
     const ck_render *rd = s->renderers[0][c];
     const char *pl_cache = "private, no-cache";

@@ -105,7 +105,9 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
         for (int w = 0; ok && w < s->workers; w++)
             ok = (s->renderers[w][c] = ck_render_create(s->gpus[w], dir, &rp, err)) != NULL;
         ok = ok && ck_render_view_make(s->renderers[0][c], NULL, &cp->shared, err) == CK_OK;
+        ok = ok && (cp->digester = ck_render_digester_create(s->renderers[0][c], err)) != NULL;
         if (!ok) {
+            ck_render_view_free(&cp->shared);
             for (int w = 0; w < s->workers; w++)
                 ck_render_destroy(&s->renderers[w][c]);
             return false;
@@ -117,11 +119,13 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
     if (strlen(cp->scene->id) > CK_CAMPAIGN_MAX || srv_campaign_find(s, cp->scene->id) >= 0) {
         ck_error_set(err, CK_ERR_INVALID, dir, 0, 0, "campaign id too long or loaded twice");
         ck_render_view_free(&cp->shared);
+        ck_render_digester_destroy(&cp->digester);
         ck_scene_destroy(&cp->own_scene);
         for (int w = 0; w < s->workers; w++)
             ck_render_destroy(&s->renderers[w][c]);
         return false;
     }
+    pthread_mutex_init(&cp->digest_lock, NULL);
     snprintf(cp->id, sizeof cp->id, "%s", cp->scene->id);
     cp->version = cp->scene->version;
     cp->has_captions = cp->scene->caption_count > 0;
@@ -286,14 +290,19 @@ void srv_view_unref(ck_server *s, srv_view *v)
 }
 
 /* ---- jobs ---- */
-static bool make_view(ck_server *s, int worker, srv_view *v)
+bool srv_make_view(ck_server *s, srv_view *v)
 {
+    srv_campaign *cp = &s->campaigns[v->campaign];
+    /* Held throughout: the digester is single-threaded, and a second request for the same
+     * person finds the view ready instead of making it twice. */
+    pthread_mutex_lock(&cp->digest_lock);
     pthread_mutex_lock(&s->view_lock);
-    bool done = v->ready;
+    bool done = v->ready, failed = v->failed;
     pthread_mutex_unlock(&s->view_lock);
-    if (done)
-        return true;
-    const srv_campaign *cp = &s->campaigns[v->campaign];
+    if (done || failed) {
+        pthread_mutex_unlock(&cp->digest_lock);
+        return done;
+    }
     ck_person p;
     ck_error err = {0};
     ck_render_view view = {0};
@@ -313,8 +322,7 @@ static bool make_view(ck_server *s, int worker, srv_view *v)
                cp->id);
         goto done;
     }
-    if (ck_render_view_make(s->renderers[worker][v->campaign], &recs->items[0], &view, &err) !=
-        CK_OK) {
+    if (ck_render_digester_view(cp->digester, &recs->items[0], &view, &err) != CK_OK) {
         char buf[1400];
         ck_log(CK_LOG_ERROR, "campaign %s: view: %s", cp->id,
                ck_error_format(&err, buf, sizeof buf));
@@ -333,6 +341,7 @@ done:
         ck_records_destroy(&recs);
     }
     pthread_mutex_unlock(&s->view_lock);
+    pthread_mutex_unlock(&cp->digest_lock);
     return ok;
 }
 
@@ -370,8 +379,6 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
 
 bool srv_run_job(ck_server *s, int worker, srv_job *job)
 {
-    if (job->kind == JOB_VIEW)
-        return make_view(s, worker, job->view);
     return render_segment(s, worker, job);
 }
 
@@ -528,6 +535,8 @@ void ck_server_destroy(ck_server **ps)
     }
     for (int c = 0; c < s->campaign_count; c++) {
         ck_render_view_free(&s->campaigns[c].shared);
+        ck_render_digester_destroy(&s->campaigns[c].digester);
+        pthread_mutex_destroy(&s->campaigns[c].digest_lock);
         ck_scene_destroy(&s->campaigns[c].own_scene);
     }
     for (int w = 0; s->renderers && w < s->workers; w++) {

@@ -96,6 +96,10 @@ typedef struct srv_campaign {
     ck_render_view shared; /* digests of the shared parts (empty with no_render) */
     bool has_captions;
     char shared_url[CK_CAMPAIGN_MAX + 48]; /* "/c/<id>/<version>/{digest}.ts" */
+    /* Views are made on request threads, never behind a render: one digester per campaign,
+     * used under digest_lock (a view takes ~10 ms, a segment render ~1 s). */
+    ck_render_digester *digester;
+    pthread_mutex_t digest_lock;
 } srv_campaign;
 
 /* One person's stream, made by a render worker and shared by that person's requests. */
@@ -112,7 +116,7 @@ typedef struct srv_view {
 } srv_view;
 
 /* ---- queue.c ---- */
-typedef enum srv_job_kind { JOB_VIEW, JOB_SEGMENT } srv_job_kind;
+typedef enum srv_job_kind { JOB_SEGMENT } srv_job_kind;
 
 /* An HTTP request waiting for a job (lives in the request's state). */
 typedef struct srv_waiter {
@@ -127,7 +131,7 @@ typedef struct srv_job {
     char key[96];        /* single-flight key: the output path, or the view's identity */
     char path[1024];     /* segment: where it goes */
     bool shared;
-    srv_view *view;  /* a reference: the record to render, or the view to make */
+    srv_view *view;  /* a reference: the record to render (personal segments) */
     double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
     bool running;
     srv_waiter *waiters;
@@ -182,6 +186,9 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
 bool srv_run_job(ck_server *s, int worker, srv_job *job);
+/* Makes the person's view (segment digests) if it is not ready yet, on the calling thread.
+ * False when the record cannot be read or the view cannot be made (logged, no personal data). */
+bool srv_make_view(ck_server *s, srv_view *v);
 /* Queues the person's segments missing from the cache, in playback order. */
 void srv_lookahead(ck_server *s, srv_view *v);
 
