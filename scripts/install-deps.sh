@@ -17,8 +17,8 @@ PKGS=(
   # server side: store, crypto, HTTP, QR codes, PDF guide
   libsqlite3-dev libsodium-dev libmicrohttpd-dev libqrencode-dev libcairo2-dev libpango1.0-dev
   poppler-utils
-  # server tests: HTTP client
-  curl
+  # server tests: HTTP client; `ciak bench serve`: HTTP load generator
+  curl wrk
   # preview window and browser tests
   libglfw3-dev xvfb xauth chromium
 )

@@ -28,6 +28,9 @@ layout(push_constant) uniform ck_bg_push {
     int width;     // px, multiple of 32 (chroma rows are whole texels)
     int height;    // px, even
     float opacity; // the layer's
+    vec4 over0;    // OVERLAY: the folded shape's premultiplied colours (times its opacity) at
+    vec4 over1;    // t = 0 and 1,
+    vec4 tcoef;    // t = clamp(tcoef.x + tcoef.y * x + tcoef.z * y) at pixel (x, y)
 } p;
 
 float byte_of(uvec4 t, int b)
@@ -47,14 +50,35 @@ void chroma_row(uint base, int bx, int row, out float c[18])
     c[17] = bx < texels - 1 ? byte_of(texelFetch(u_src, at + 1), 0) : byte_of(t, 15);
 }
 
-uint convert(float yb, float ub, float vb)
+// Specialisation constants, not branches: lavapipe runs both sides of a branch.
+// OPAQUE: the video is fully opaque (the usual case), no blend with the background.
+// OVERLAY: a shape covering the whole output right above the video (the demos' gradient
+// "shade") is folded in here rather than costing a full-frame fragment pass of its own.
+layout(constant_id = 0) const bool OPAQUE = false;
+layout(constant_id = 1) const bool OVERLAY = false;
+
+uint convert(float yb, float ub, float vb, int x, int y_px)
 {
     float y = (yb - 16.0) / 219.0;
     float cb = (ub - 128.0) / 224.0;
     float cr = (vb - 128.0) / 224.0;
-    vec3 rgb = vec3(y + 1.5748 * cr, y - 0.187324 * cb - 0.468124 * cr, y + 1.8556 * cb);
-    vec4 c = vec4(clamp(rgb, 0.0, 1.0), 1.0) * p.opacity;
-    return packUnorm4x8(c + p.bg * (1.0 - c.a));
+    vec3 rgb = clamp(vec3(y + 1.5748 * cr, y - 0.187324 * cb - 0.468124 * cr, y + 1.8556 * cb),
+                     0.0, 1.0);
+    if (OPAQUE && !OVERLAY) {
+        uvec3 b = uvec3(rgb * 255.0 + 0.5); // packUnorm4x8 without the clamps and alpha
+        return b.r | (b.g << 8) | (b.b << 16) | 0xff000000u;
+    }
+    vec4 c = vec4(rgb, 1.0);
+    if (!OPAQUE) {
+        c *= p.opacity;
+        c += p.bg * (1.0 - c.a);
+    }
+    if (OVERLAY) {
+        float t = clamp(p.tcoef.x + p.tcoef.y * float(x) + p.tcoef.z * float(y_px), 0.0, 1.0);
+        vec4 f = mix(p.over0, p.over1, t);
+        c = f + c * (1.0 - f.a);
+    }
+    return packUnorm4x8(c);
 }
 
 void main()
@@ -90,7 +114,7 @@ void main()
                     // of the one to the right.
                     int n = (i & 1) == 0 ? c - 1 : c + 1;
                     o[k] = convert(byte_of(yt, q * 4 + k), 0.75 * uc[c] + 0.25 * uc[n],
-                                   0.75 * vc[c] + 0.25 * vc[n]);
+                                   0.75 * vc[c] + 0.25 * vc[n], bx * 32 + i, y);
                 }
                 imageStore(u_dst, otex + h * 4 + q, o);
             }

@@ -8,7 +8,9 @@
  *           with the same settings, minus the time of decoding alone);
  *   +1      the marginal cost of one more person with sharing on: the digests plus that
  *           person's personal segments, the shared ones already being in the cache.
- * and prints ratios. No timing is asserted anywhere; bench/README.md has measured numbers. */
+ * and prints ratios. No timing is asserted anywhere; bench/README.md has measured numbers.
+ * `ciak bench serve` (the stream server, seen from HTTP clients) lives in bench_serve.c. */
+#include "bench_serve.h"
 #include "ck_cli.h"
 #include "ck_media.h"
 #include "ck_render.h"
@@ -25,7 +27,8 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 #define BENCH_USAGE                                                                                \
-    "usage: ciak bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]\n"
+    "usage: ciak bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]\n"             \
+    "       ciak bench serve [--campaign C] [--people N] [--size WxH] [...] (bench/README.md)\n"
 
 static double now_s(void)
 {
@@ -288,6 +291,8 @@ int ck_cmd_bench(int argc, char **argv)
     int nscenes = 0, w = 0, h = 0;
     double secs = 0;
     const char *out = "var/bench";
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+        return ck_bench_serve(argc - 1, argv + 1); /* bench_serve.c */
     if (argc < 2 || strcmp(argv[1], "render") != 0) {
         fputs(BENCH_USAGE, stderr);
         return CK_EXIT_USAGE;

@@ -89,8 +89,7 @@ static void test_ingest(const char *dir)
 
     /* Oversized: body over the limit, or too many events. */
     char *big = malloc(CK_AN_MAX_BODY + 64);
-    snprintf(big, CK_AN_MAX_BODY + 64, "{\"events\":[{\"type\":\"play\"}%*s]}", CK_AN_MAX_BODY,
-             "");
+    snprintf(big, CK_AN_MAX_BODY + 64, "{\"events\":[{\"type\":\"play\"}%*s]}", CK_AN_MAX_BODY, "");
     CK_CHECK(post(a, TOKEN_A, big, day) == CK_AN_TOO_LARGE);
     free(big);
     char many[2048] = "{\"events\":[";
@@ -115,14 +114,16 @@ static void test_ingest(const char *dir)
     strcat(thirty, "]}");
     CK_CHECK(post(a, TOKEN_B, thirty, day) == CK_AN_STORED); /* 38 */
     int64_t before = ck_analytics_event_count(a);
-    CK_CHECK(post(a, TOKEN_B, "{\"events\":[{\"type\":\"guide\"},{\"type\":\"guide\"},"
-                              "{\"type\":\"guide\"}]}",
+    CK_CHECK(post(a, TOKEN_B,
+                  "{\"events\":[{\"type\":\"guide\"},{\"type\":\"guide\"},"
+                  "{\"type\":\"guide\"}]}",
                   day) == CK_AN_LIMITED); /* 41 > 40: refused whole */
     CK_CHECK(ck_analytics_event_count(a) == before);
     CK_CHECK(post(a, TOKEN_A, "{\"events\":[{\"type\":\"guide\"}]}", day) == CK_AN_STORED);
 
-    CK_CHECK(post(a, TOKEN_A, "{\"events\":[{\"type\":\"play\"},{\"type\":\"startup\",\"value\":"
-                              "500},{\"type\":\"error\",\"id\":\"network\"}]}",
+    CK_CHECK(post(a, TOKEN_A,
+                  "{\"events\":[{\"type\":\"play\"},{\"type\":\"startup\",\"value\":"
+                  "500},{\"type\":\"error\",\"id\":\"network\"}]}",
                   day + 1) == CK_AN_STORED);
 
     /* Report. */
@@ -130,8 +131,7 @@ static void test_ingest(const char *dir)
     CK_CHECK(ck_analytics_report(a, "red-sollecito", day - 6, day + 1, &rep, &err) == CK_OK);
     CK_CHECK(rep.links == 20);
     CK_CHECK(rep.viewers == 3); /* A and B on day, A again on day + 1 (a new key) */
-    CK_CHECK(rep.funnel[0] == 2 && rep.funnel[1] == 2 && rep.funnel[2] == 1 &&
-             rep.funnel[3] == 1);
+    CK_CHECK(rep.funnel[0] == 2 && rep.funnel[1] == 2 && rep.funnel[2] == 1 && rep.funnel[3] == 1);
     CK_CHECK(rep.ratings[4] == 1 && rep.ratings[3] == 1);
     CK_CHECK_NEAR(rep.rating_avg, 4.5, 1e-9);
     CK_CHECK(rep.popup_count == 1 && rep.popups[0].count == 1 &&
@@ -212,8 +212,7 @@ static void test_admin(const char *dir)
     /* A password line made by ck_admin_hash_password. */
     char pw[256];
     CK_CHECK(ck_admin_hash_password("corta", pw, sizeof pw, &err) != CK_OK);
-    CK_CHECK(ck_admin_hash_password("una password abbastanza lunga", pw, sizeof pw, &err) ==
-             CK_OK);
+    CK_CHECK(ck_admin_hash_password("una password abbastanza lunga", pw, sizeof pw, &err) == CK_OK);
     f = fopen(path, "w");
     fputs(pw, f);
     fclose(f);

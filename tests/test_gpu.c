@@ -763,9 +763,11 @@ static void test_nv12(void)
 }
 
 /* A full-output background video frame drawn 1:1 goes through shaders/video_bg.comp instead of
- * video.frag; both must give the same pixels. Noise frames (every chroma neighbour differs),
- * YUV420P and NV12, opaque and translucent, against the same frame drawn by video.frag (a
- * visible item below the video, off the canvas, keeps the compute path off). Tolerance 3:
+ * video.frag, and a full-frame gradient shape right above it is folded into that pass; both
+ * must give the same pixels as the render pass. Noise frames (every chroma neighbour
+ * differs), YUV420P and NV12, opaque and translucent, with and without the shape, against the
+ * same frame drawn by video.frag and rect.frag (a visible item below the video, off the
+ * canvas, keeps the compute path off). Tolerance 3:
  * lavapipe's sampler rounds the interpolated chroma to 8 bits, the compute path does not, and
  * Cb reaches blue with a gain of 2.1. */
 static void test_video_bg(void)
@@ -793,16 +795,26 @@ static void test_video_bg(void)
     size_t bytes = (size_t)w * h * 4;
     uint8_t *ref = malloc(bytes);
     int max_err = 0;
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 6; c++) {
         ck_gpu_video_frame vf = c % 2 ? nv12_of(&y, 2) : i420_of(&y, 2);
-        ck_draw items[2] = {
+        ck_draw items[3] = {
             /* Below the video and off the canvas: the video is no longer the bottom item. */
             {.kind = CK_DRAW_RECT, .xf = {1, 0, 0, 1, -50, -50}, .w = 4, .h = 4, .opacity = 1},
             {.kind = CK_DRAW_VIDEO,
              .xf = identity,
              .w = (float)w,
              .h = (float)h,
-             .opacity = c < 2 ? 1.0f : 0.6f},
+             .opacity = c / 2 == 1 ? 0.6f : 1.0f},
+            /* The demos' "shade": transparent at the top to dark at the bottom. */
+            {.kind = CK_DRAW_RECT,
+             .xf = identity,
+             .w = (float)w,
+             .h = (float)h,
+             .opacity = 0.9f,
+             .u.rect.p = {.fill = {0, 0, 0, 0},
+                          .gradient = true,
+                          .fill2 = {0.05f, 0.1f, 0.2f, 0.8f},
+                          .gradient_angle = 80}},
         };
         items[0].u.rect.p.fill = (ck_color){1, 1, 1, 1};
         items[1].u.video.asset = 2;
@@ -810,7 +822,7 @@ static void test_video_bg(void)
                           .height = h,
                           .background = {0.1f, 0.2f, 0.3f, 1},
                           .items = items,
-                          .count = 2};
+                          .count = c < 4 ? 2 : 3};
         ck_gpu_frame fr;
         CK_CHECK(ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_OK);
         if (!fr.rgba)

@@ -101,9 +101,11 @@ static void test_cues_per_person(void)
     CK_CHECK(!has(p0, "pop-redditi-quattordicesima") && has(p0, "pop-redditi-generale"));
     CK_CHECK(has(p2, "pop-redditi-quattordicesima") && has(p2, "pop-redditi-integrazione-minimo"));
     CK_CHECK(has(p2, "se è coniugato")); /* gender wording rendered on the server */
-    CK_CHECK(has(p1, "Gentile signore Pierluigi Massimiliano Bartolomeo Lo Russo,"));
-    CK_CHECK(!has(p1, "Maria") && !has(p1, "RED-0002")); /* no other person, no person id */
-    CK_CHECK(has(p0, "Gentile signora Maria Addolorata Concetta Immacolata Dell&#39;Acqua,"));
+    CK_CHECK(has(p1, "Gentile signore, questo video"));
+    CK_CHECK(has(p0, "Gentile signora, questo video"));
+    /* No name on the page (the video, captions and PDF carry it), no person id. */
+    CK_CHECK(!has(p1, "Pierluigi") && !has(p1, "Russo") && !has(p1, "RED-0002"));
+    CK_CHECK(!has(p0, "Addolorata") && !has(p0, "Acqua"));
     CK_CHECK(!has(p0, "{{") && !has(p1, "{{"));
     CK_CHECK(has(p1, "lang=\"it\"") && has(p1, "kind=\"captions\"") && has(p1, " default"));
     CK_CHECK(has(p1, "/v/TOKEN123/media.m3u8") && has(p1, "/v/TOKEN123/guida.pdf") &&
@@ -159,8 +161,7 @@ static void test_escaping_and_campaigns(void)
     CK_CHECK(r && r->count == 1 && g);
     if (r && r->count == 1 && g) {
         char *p = ck_guide_player_html(g, &r->items[0], "T", true);
-        CK_CHECK(p && !has(p, "<script>x") && has(p, "&lt;"));
-        CK_CHECK(has(p, "&amp; Co"));
+        CK_CHECK(p && !has(p, "<script>x") && !has(p, "Neil"));
         free(p);
         char *pdf = NULL;
         size_t len = 0;

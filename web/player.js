@@ -170,7 +170,11 @@
     bigplay.hidden = true;
     playBtn.textContent = 'Pausa';
   });
-  video.addEventListener('pause', () => { playBtn.textContent = 'Riproduci'; });
+  video.addEventListener('pause', () => {
+    playBtn.textContent = 'Riproduci';
+    waitingSince = 0;
+    say('');
+  });
   playBtn.addEventListener('click', () => {
     if (video.paused) start();
     else video.pause();

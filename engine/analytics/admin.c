@@ -141,8 +141,7 @@ static bool cookie_id(const char *header, uint8_t id[SESSION_BYTES])
         size_t n = strcspn(v, "; ");
         size_t got = 0;
         if (n == 2 * SESSION_BYTES &&
-            sodium_hex2bin(id, SESSION_BYTES, v, n, NULL, &got, NULL) == 0 &&
-            got == SESSION_BYTES)
+            sodium_hex2bin(id, SESSION_BYTES, v, n, NULL, &got, NULL) == 0 && got == SESSION_BYTES)
             return true;
     }
     return false;

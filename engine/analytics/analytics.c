@@ -59,8 +59,7 @@ static ck_status db_error(ck_analytics *a, ck_error *err, const char *what)
                         a && a->db ? sqlite3_errmsg(a->db) : "cannot open");
 }
 
-ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *params,
-                                ck_error *err)
+ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *params, ck_error *err)
 {
     if (sodium_init() < 0) {
         ck_error_set(err, CK_ERR_UNSUPPORTED, NULL, 0, 0, "analytics: libsodium failed to start");
@@ -275,8 +274,7 @@ static bool parse_event(json_t *o, const ck_an_allowed *allowed, parsed_event *o
             return false;
         break;
     case CK_EV_BUTTON:
-        if (value != 0 || !allowed ||
-            !in_list(out->item, allowed->buttons, allowed->button_count))
+        if (value != 0 || !allowed || !in_list(out->item, allowed->buttons, allowed->button_count))
             return false;
         break;
     default:
@@ -409,8 +407,8 @@ static bool counts_by_item(ck_analytics *a, const char *type, const char *campai
     return true;
 }
 
-static double percentile(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
-                         int64_t n, double p)
+static double percentile(ck_analytics *a, const char *campaign, int32_t from, int32_t to, int64_t n,
+                         double p)
 {
     if (n <= 0)
         return 0;
@@ -439,23 +437,22 @@ ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t fro
     if (to - from + 1 > CK_AN_MAX_DAYS)
         from = to - CK_AN_MAX_DAYS + 1;
     pthread_mutex_lock(&a->lock);
-    bool ok =
-        one_int(a, "SELECT COUNT(*) FROM (SELECT DISTINCT day, viewer FROM events" WHERE ")",
-                campaign, from, to, &out->viewers) &&
-        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'play'", campaign, from, to,
-                &out->plays) &&
-        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'stall'", campaign, from, to,
-                &out->stalls) &&
-        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'error'", campaign, from, to,
-                &out->errors) &&
-        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'guide'", campaign, from, to,
-                &out->guides) &&
-        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'captions' AND value = 1",
-                campaign, from, to, &out->caption_on) &&
-        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'captions' AND value = 0",
-                campaign, from, to, &out->caption_off) &&
-        one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'startup'", campaign, from,
-                to, &out->startup_count);
+    bool ok = one_int(a, "SELECT COUNT(*) FROM (SELECT DISTINCT day, viewer FROM events" WHERE ")",
+                      campaign, from, to, &out->viewers) &&
+              one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'play'", campaign, from,
+                      to, &out->plays) &&
+              one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'stall'", campaign, from,
+                      to, &out->stalls) &&
+              one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'error'", campaign, from,
+                      to, &out->errors) &&
+              one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'guide'", campaign, from,
+                      to, &out->guides) &&
+              one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'captions' AND value = 1",
+                      campaign, from, to, &out->caption_on) &&
+              one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'captions' AND value = 0",
+                      campaign, from, to, &out->caption_off) &&
+              one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'startup'", campaign,
+                      from, to, &out->startup_count);
     static const int marks[4] = {25, 50, 75, 100};
     for (int i = 0; ok && i < 4; i++) {
         char sql[200];
@@ -465,14 +462,12 @@ ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t fro
                  marks[i]);
         ok = one_int(a, sql, campaign, from, to, &out->funnel[i]);
     }
-    ok = ok &&
-         counts_by_item(a, "popup", campaign, from, to, out->popups, &out->popup_count) &&
+    ok = ok && counts_by_item(a, "popup", campaign, from, to, out->popups, &out->popup_count) &&
          counts_by_item(a, "button", campaign, from, to, out->buttons, &out->button_count);
     if (ok) {
-        sqlite3_stmt *st = prep(a,
-                                "SELECT value, COUNT(*) FROM events" WHERE
-                                " AND type = 'rating' GROUP BY value",
-                                campaign, from, to);
+        sqlite3_stmt *st = prep(
+            a, "SELECT value, COUNT(*) FROM events" WHERE " AND type = 'rating' GROUP BY value",
+            campaign, from, to);
         ok = st != NULL;
         int64_t n = 0, sum = 0;
         while (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -495,11 +490,11 @@ ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t fro
         out->day_count = to - from + 1 > 0 ? to - from + 1 : 0;
         for (int i = 0; i < out->day_count; i++)
             out->days[i].day = from + i;
-        sqlite3_stmt *st = prep(a,
-                                "SELECT day, COUNT(DISTINCT viewer), SUM(type = 'play'), "
-                                "SUM(type = 'progress' AND value = 100) FROM events" WHERE
-                                " GROUP BY day",
-                                campaign, from, to);
+        sqlite3_stmt *st =
+            prep(a,
+                 "SELECT day, COUNT(DISTINCT viewer), SUM(type = 'play'), "
+                 "SUM(type = 'progress' AND value = 100) FROM events" WHERE " GROUP BY day",
+                 campaign, from, to);
         ok = st != NULL;
         while (st && sqlite3_step(st) == SQLITE_ROW) {
             int64_t d = sqlite3_column_int64(st, 0) - from;
@@ -606,13 +601,12 @@ char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err)
         ck_civil_from_days((int32_t)sqlite3_column_int64(st, 1), &y, &m, &d);
         char line[512];
         /* Campaign, type and item are [a-z0-9_-] by construction: no quoting needed. */
-        int k = snprintf(line, sizeof line, "%s,%04d-%02d-%02d,%s,%s,%lld,%lld,%lld\n",
-                         (const char *)sqlite3_column_text(st, 0), y, m, d,
-                         (const char *)sqlite3_column_text(st, 2),
-                         (const char *)sqlite3_column_text(st, 3),
-                         (long long)sqlite3_column_int64(st, 4),
-                         (long long)sqlite3_column_int64(st, 5),
-                         (long long)sqlite3_column_int64(st, 6));
+        int k = snprintf(
+            line, sizeof line, "%s,%04d-%02d-%02d,%s,%s,%lld,%lld,%lld\n",
+            (const char *)sqlite3_column_text(st, 0), y, m, d,
+            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+            (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+            (long long)sqlite3_column_int64(st, 6));
         if (k > 0 && (size_t)k < sizeof line)
             sb_add(&b, line, (size_t)k);
     }

@@ -59,8 +59,7 @@ typedef struct ck_analytics_params {
 } ck_analytics_params;
 
 /* Opens (creating) the database at `path`. NULL on failure with err set. */
-ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *params,
-                                ck_error *err);
+ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *params, ck_error *err);
 void ck_analytics_close(ck_analytics **a);
 
 /* Which ids a viewer may report: the pop-up and button cues the page was given (the cues

@@ -55,12 +55,23 @@ static void esc(out *o, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '<': puts_(o, "&lt;"); break;
-        case '>': puts_(o, "&gt;"); break;
-        case '&': puts_(o, "&amp;"); break;
-        case '"': puts_(o, "&quot;"); break;
-        case '\'': puts_(o, "&#39;"); break;
-        default: put(o, s, 1);
+        case '<':
+            puts_(o, "&lt;");
+            break;
+        case '>':
+            puts_(o, "&gt;");
+            break;
+        case '&':
+            puts_(o, "&amp;");
+            break;
+        case '"':
+            puts_(o, "&quot;");
+            break;
+        case '\'':
+            puts_(o, "&#39;");
+            break;
+        default:
+            put(o, s, 1);
         }
     }
 }
@@ -142,8 +153,8 @@ static void bar(out *o, int64_t v, int64_t max)
          w);
 }
 
-static void count_table(out *o, const char *caption, const char *col, const ck_an_count *c,
-                        int n, const char *empty)
+static void count_table(out *o, const char *caption, const char *col, const ck_an_count *c, int n,
+                        const char *empty)
 {
     putf(o, "<section>\n<h3>%s</h3>\n", caption);
     if (n == 0) {
@@ -153,9 +164,10 @@ static void count_table(out *o, const char *caption, const char *col, const ck_a
     int64_t max = 0;
     for (int i = 0; i < n; i++)
         max = c[i].count > max ? c[i].count : max;
-    putf(o, "<table>\n<thead><tr><th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">"
-            "Aperture</th><th scope=\"col\"><span class=\"sr-only\">Grafico</span></th></tr>"
-            "</thead>\n<tbody>\n",
+    putf(o,
+         "<table>\n<thead><tr><th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">"
+         "Aperture</th><th scope=\"col\"><span class=\"sr-only\">Grafico</span></th></tr>"
+         "</thead>\n<tbody>\n",
          col);
     for (int i = 0; i < n; i++) {
         char b[32];
@@ -180,6 +192,7 @@ static void chart(out *o, const ck_an_report *r)
         if (r->days[i].completions > max)
             max = r->days[i].completions;
     }
+    max = (max + 3) / 4 * 4; /* four whole-number steps on the scale */
     double pw = (double)(W - L - 8), ph = (double)(H - B - T), bw = n ? pw / n : pw;
     char tot[32];
     int64_t sum = 0;
@@ -197,7 +210,7 @@ static void chart(out *o, const ck_an_report *r)
         putf(o, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>", L, W - 8, y,
              y);
         putf(o, "<text class=\"axis\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", L - 6,
-             y + 4, it_int(lab, sizeof lab, (max * k + 2) / 4));
+             y + 4, it_int(lab, sizeof lab, max * k / 4));
     }
     for (int i = 0; i < n; i++) {
         double h = ph * (double)r->days[i].viewers / (double)max;
@@ -234,8 +247,8 @@ static void chart(out *o, const ck_an_report *r)
         putf(o,
              "<tr><td>%02d/%02d/%04d</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
              "<td class=\"num\">%s</td></tr>\n",
-             d, m, y, it_int(a, sizeof a, r->days[i].viewers), it_int(b, sizeof b, r->days[i].plays),
-             it_int(c, sizeof c, r->days[i].completions));
+             d, m, y, it_int(a, sizeof a, r->days[i].viewers),
+             it_int(b, sizeof b, r->days[i].plays), it_int(c, sizeof c, r->days[i].completions));
     }
     puts_(o, "</tbody>\n</table>\n</details>\n");
 }
@@ -290,8 +303,8 @@ char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
     for (int i = 0; i < 5; i++)
         nrat += r->ratings[i];
     snprintf(c, sizeof c, "su 5, %s valutazioni", it_int(b, sizeof b, nrat));
-    figure(&o, "rating", "Valutazione media",
-           nrat ? it_dec(a, sizeof a, r->rating_avg, 1) : "–", c);
+    figure(&o, "rating", "Valutazione media", nrat ? it_dec(a, sizeof a, r->rating_avg, 1) : "–",
+           c);
     snprintf(c, sizeof c, "mediana, %s misure", it_int(b, sizeof b, r->startup_count));
     snprintf(a, sizeof a, "%s s", it_dec(b, sizeof b, r->startup_p50_ms / 1000.0, 2));
     figure(&o, "startup", "Avvio del video", r->startup_count ? a : "–", c);
@@ -323,8 +336,8 @@ char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
     for (int i = 0; i < 5; i++)
         rmax = r->ratings[i] > rmax ? r->ratings[i] : rmax;
     for (int i = 4; i >= 0; i--) {
-        putf(&o, "<tr><td>%d su 5</td><td class=\"num\" id=\"rating-%d\">%s</td><td>", i + 1,
-             i + 1, it_int(a, sizeof a, r->ratings[i]));
+        putf(&o, "<tr><td>%d su 5</td><td class=\"num\" id=\"rating-%d\">%s</td><td>", i + 1, i + 1,
+             it_int(a, sizeof a, r->ratings[i]));
         bar(&o, r->ratings[i], rmax);
         puts_(&o, "</td></tr>\n");
     }
@@ -343,8 +356,9 @@ char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
          it_dec(a, sizeof a, r->startup_p90_ms / 1000.0, 2));
     putf(&o, "<tr><th scope=\"row\">Avvio, 99° percentile</th><td class=\"num\">%s s</td></tr>\n",
          it_dec(a, sizeof a, r->startup_p99_ms / 1000.0, 2));
-    putf(&o, "<tr><th scope=\"row\">Interruzioni per caricamento</th><td class=\"num\">%s</td>"
-             "</tr>\n",
+    putf(&o,
+         "<tr><th scope=\"row\">Interruzioni per caricamento</th><td class=\"num\">%s</td>"
+         "</tr>\n",
          it_int(a, sizeof a, r->stalls));
     putf(&o, "<tr><th scope=\"row\">Errori di riproduzione</th><td class=\"num\">%s</td></tr>\n",
          it_int(a, sizeof a, r->errors));

@@ -20,8 +20,8 @@
  * (Y 16..235, CbCr 16..240), chroma averaged over each 2x2 block (centre siting).
  *
  * Video: a CK_DRAW_VIDEO item shows the last frame uploaded for its asset (through the
- * `videos` argument of ck_gpu_submit, YUV 4:2:0 planes, BT.709 limited range, converted in
- * the fragment shader). Decoding is the media module's job. A video asset with no frame
+ * `videos` argument of ck_gpu_submit, YUV 4:2:0 planes, BT.709 limited range, converted on
+ * the GPU). Decoding is the media module's job. A video asset with no frame
  * uploaded yet draws nothing (the layers below show through) and logs one warning per asset.
  *
  * Text: glyph ids are the font's glyph indices (ck_text.h); glyph positions are box-local

@@ -127,11 +127,11 @@ typedef struct gpu_slot {
     VkDescriptorSet nv12_set; /* compute: colour image + nv12 buffer */
     VkDescriptorSet bg_set;   /* video_bg.comp: upload buffer + bg_rgba, as texel buffers */
     VkBufferView upload_view, bg_view; /* RGBA32UI views of upload and bg_rgba */
-    gpu_buffer inst;          /* host-visible instances */
-    gpu_buffer upload;        /* host-visible staging (glyphs, video planes) */
-    gpu_buffer rgba;          /* host-visible readback */
-    gpu_buffer nv12;          /* host-visible, written by the compute shader */
-    gpu_buffer bg_rgba;       /* video_bg.comp's output, copied into `color` (scenes with video) */
+    gpu_buffer inst;                   /* host-visible instances */
+    gpu_buffer upload;                 /* host-visible staging (glyphs, video planes) */
+    gpu_buffer rgba;                   /* host-visible readback */
+    gpu_buffer nv12;                   /* host-visible, written by the compute shader */
+    gpu_buffer bg_rgba; /* video_bg.comp output, copied to `color` (scenes with video) */
     int64_t frame;
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
 } gpu_slot;
@@ -170,8 +170,9 @@ struct ck_gpu_scene {
     VkDescriptorSetLayout inst_layout, tex_layout, nv12_layout, bg_layout;
     VkPipelineLayout layout, nv12_playout, bg_playout;
     VkPipeline pipes[PIPE_COUNT];
-    VkPipeline nv12_pipe, bg_pipe;
-    VkSampler sampler; /* linear, clamp, mipmapped */
+    VkPipeline nv12_pipe;
+    VkPipeline bg_pipes[4]; /* video_bg.comp; index: 1 OPAQUE, 2 OVERLAY (its spec. constants) */
+    VkSampler sampler;      /* linear, clamp, mipmapped */
     VkDescriptorPool dpool;
     VkCommandPool cpool;
 

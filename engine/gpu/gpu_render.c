@@ -83,6 +83,38 @@ static bool bg_video_fits(const ck_draw *d, const ck_gpu_video_frame *v, const c
            fabsf(y1 - (float)sg->height) < eps;
 }
 
+/* Whether shape d, right above a video_bg.comp video, can be folded into that pass: no stroke,
+ * square corners, axis-aligned, covering the whole output so its coverage is 1 on every
+ * pixel (the demos' full-frame gradient "shade"). Fills in its[0..1] the colours at t = 0 and
+ * 1 (premultiplied, times the opacity) and in t[0..2] t = clamp(t0 + t1 x + t2 y) at output
+ * pixel (x, y), rect.frag's gradient parameter. */
+static bool bg_overlay_fits(const ck_draw *d, const ck_gpu_scene *sg, const float push[4],
+                            float cols[8], float t[3])
+{
+    const ck_shape_props *p = &d->u.rect.p;
+    if (d->kind != CK_DRAW_RECT || p->radius > 0 || (p->stroke_width > 0 && p->stroke.a > 0) ||
+        d->xf.b != 0 || d->xf.c != 0 || !(d->xf.a > 0) || !(d->xf.d > 0))
+        return false;
+    double sx = push[2], sy = push[3];
+    if (d->xf.tx * sx > 0 || d->xf.ty * sy > 0 || (d->xf.a * d->w + d->xf.tx) * sx < sg->width ||
+        (d->xf.d * d->h + d->xf.ty) * sy < sg->height)
+        return false;
+    premul(cols, p->fill);
+    premul(cols + 4, p->gradient ? p->fill2 : p->fill);
+    for (int i = 0; i < 8; i++)
+        cols[i] *= d->opacity;
+    t[0] = t[1] = t[2] = 0;
+    if (p->gradient) {
+        double a = p->gradient_angle * M_PI / 180.0, dx = cos(a), dy = sin(a);
+        double ext = fmax(fabs(d->w * dx) + fabs(d->h * dy), 1e-6);
+        t[1] = (float)(dx / (ext * d->xf.a * sx));
+        t[2] = (float)(dy / (ext * d->xf.d * sy));
+        t[0] = (float)(0.5 + ((0.5 / sx - d->xf.tx) / d->xf.a - d->w * 0.5) * dx / ext +
+                       ((0.5 / sy - d->xf.ty) / d->xf.d - d->h * 0.5) * dy / ext);
+    }
+    return true;
+}
+
 /* ---- glyph cache ---- */
 static uint64_t glyph_key(int font, uint32_t glyph)
 {
@@ -505,18 +537,20 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
     }
 
-    /* 4. The bottom layer: a video frame uploaded this frame, exactly the output's size and
+    /* 3. The bottom layer: a video frame uploaded this frame, exactly the output's size and
      * placed 1:1, is converted over the background by video_bg.comp and copied into the
      * colour target; the render pass then loads it instead of clearing. */
     if (staged && !bg_video_fits(&dl->items[bottom], staged, sg, push))
         staged = NULL;
+    size_t over = dl->count; /* a shape folded into video_bg.comp, count if none */
     if (staged) {
         const ck_draw *d = &dl->items[bottom];
         struct {
             float bg[4];
             uint32_t y_off, u_off, v_off;
             int32_t width, height;
-            float opacity;
+            float opacity, pad[2];
+            float over[8], tcoef[4];
         } bp = {{clear.color.float32[0], clear.color.float32[1], clear.color.float32[2],
                  clear.color.float32[3]},
                 (uint32_t)(staged_at[0] / 16),
@@ -524,17 +558,26 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                 (uint32_t)(staged_at[2] / 16),
                 sg->width,
                 sg->height,
-                d->opacity < 1 ? d->opacity : 1};
+                d->opacity < 1 ? d->opacity : 1,
+                {0, 0},
+                {0},
+                {0}};
+        over = bottom + 1;
+        while (over < dl->count && !draw_visible(&dl->items[over], push[2], push[3]))
+            over++;
+        if (over < dl->count && !bg_overlay_fits(&dl->items[over], sg, push, bp.over, bp.tcoef))
+            over = dl->count;
+        int variant = (bp.opacity >= 1) | (over < dl->count) << 1;
         /* The last frame in this slot is done with bg_rgba (copy) and the colour target
          * (NV12 compute, RGBA copy): an execution dependency is enough. */
         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
                              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 0, NULL, 0, NULL);
-        vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_pipe);
+        vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_pipes[variant]);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_playout, 0, 1,
                                 &sl->bg_set, 0, NULL);
         vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof bp, &bp);
-        vkCmdDispatch(cb, ((uint32_t)sg->width / 32 + 7) / 8,
-                      ((uint32_t)sg->height / 2 + 7) / 8, 1);
+        vkCmdDispatch(cb, ((uint32_t)sg->width / 32 + 7) / 8, ((uint32_t)sg->height / 2 + 7) / 8,
+                      1);
         VkBufferMemoryBarrier bb = {
             .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
             .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
@@ -555,7 +598,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             .image = sl->color.image,
             .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
         };
-        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+        vkCmdPipelineBarrier(cb,
+                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                              VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 1, &bb, 1, &ib);
         VkBufferImageCopy r = {
             .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
@@ -567,7 +611,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         bottom = dl->count; /* drawn by the render pass like any other item */
     }
 
-    /* 5. The render pass. */
+    /* 4. The render pass. */
     VkRenderPassBeginInfo rbi = {
         .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
         .renderPass = staged ? sg->pass_load : sg->pass,
@@ -585,7 +629,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     int bound = -1;
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
-        if (i == bottom || !draw_visible(d, push[2], push[3]))
+        if (i == bottom || i == over || !draw_visible(d, push[2], push[3]))
             continue; /* drawn by video_bg.comp, transparent or collapsed to nothing */
         float s = px_scale(&d->xf, push[2], push[3]);
         int pipe;
@@ -623,10 +667,10 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                 !((d->h - 2 * m) * s >= 8))
                 break;
             const float bands[4][4] = {
-                {-pad, -pad, d->w + pad, m},           /* top */
+                {-pad, -pad, d->w + pad, m},              /* top */
                 {-pad, d->h - m, d->w + pad, d->h + pad}, /* bottom */
-                {-pad, m, m, d->h - m},                /* left */
-                {d->w - m, m, d->w + pad, d->h - m},   /* right */
+                {-pad, m, m, d->h - m},                   /* left */
+                {d->w - m, m, d->w + pad, d->h - m},      /* right */
             };
             for (int b = 0; b < 4; b++) {
                 insts[ni] = *in;
@@ -753,7 +797,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
     }
 
-    /* 6. Outputs. */
+    /* 5. Outputs. */
     if (sg->outputs & CK_GPU_OUT_NV12) {
         vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_pipe);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_playout, 0, 1,

@@ -85,7 +85,7 @@ static ck_status make_layouts(ck_gpu_scene *sg, ck_error *err)
     VK_TRY(vkCreatePipelineLayout(gpu->device, &pli, NULL, &sg->nv12_playout));
     GPU_CREATED(gpu);
 
-    VkPushConstantRange bpcr = {VK_SHADER_STAGE_COMPUTE_BIT, 0, 40};
+    VkPushConstantRange bpcr = {VK_SHADER_STAGE_COMPUTE_BIT, 0, 96};
     pli.pSetLayouts = &sg->bg_layout;
     pli.pPushConstantRanges = &bpcr;
     VK_TRY(vkCreatePipelineLayout(gpu->device, &pli, NULL, &sg->bg_playout));
@@ -154,8 +154,8 @@ static ck_status make_render_pass(ck_gpu_scene *sg, ck_error *err)
     GPU_CREATED(gpu);
 
     /* The same pass over a colour target that already holds the bottom layer (copied from
-     * video_bg.comp's output, GENERAL): load it instead of clearing. Only load op and layouts differ, so the two are compatible and
-     * share pipelines and framebuffers. */
+     * video_bg.comp's output, GENERAL): load it instead of clearing. Only load op and layouts
+     * differ, so the two are compatible and share pipelines and framebuffers. */
     att.loadOp = VK_ATTACHMENT_LOAD_OP_LOAD;
     att.initialLayout = VK_IMAGE_LAYOUT_GENERAL;
     VK_TRY(vkCreateRenderPass(gpu->device, &rci, NULL, &sg->pass_load));
@@ -269,8 +269,16 @@ static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
     GPU_CREATED(gpu);
     cp.stage.module = bg;
     cp.layout = sg->bg_playout;
-    VK_TRY(vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, &sg->bg_pipe));
-    GPU_CREATED(gpu);
+    for (int i = 0; i < 4; i++) {
+        VkBool32 flags[2] = {(VkBool32)(i & 1), (VkBool32)(i >> 1)}; /* OPAQUE, OVERLAY */
+        VkSpecializationMapEntry me[2] = {{0, 0, sizeof(VkBool32)},
+                                          {1, sizeof(VkBool32), sizeof(VkBool32)}};
+        VkSpecializationInfo si = {2, me, sizeof flags, flags};
+        cp.stage.pSpecializationInfo = &si;
+        VK_TRY(
+            vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, &sg->bg_pipes[i]));
+        GPU_CREATED(gpu);
+    }
 error:
     /* Modules are only needed while making pipelines. */
     if (vert)
@@ -591,11 +599,11 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
     VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     VK_TRY(vkCreateFence(gpu->device, &fci, NULL, &sl->fence));
     GPU_CREATED(gpu);
-    if ((st = gpu_image_create(gpu, sg->width, sg->height, 1, VK_FORMAT_R8G8B8A8_UNORM,
-                               VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT |
-                                   VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
-                                   VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-                               &sl->color, err)))
+    if ((st =
+             gpu_image_create(gpu, sg->width, sg->height, 1, VK_FORMAT_R8G8B8A8_UNORM,
+                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT |
+                                  VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+                              &sl->color, err)))
         return st;
     VkFramebufferCreateInfo fbi = {
         .sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
@@ -853,7 +861,8 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
         GPU_DESTROYED(gpu);                                                                        \
     }
     DESTROY(vkDestroyPipeline, sg->nv12_pipe)
-    DESTROY(vkDestroyPipeline, sg->bg_pipe)
+    for (int i = 0; i < 4; i++)
+        DESTROY(vkDestroyPipeline, sg->bg_pipes[i])
     DESTROY(vkDestroyPipelineLayout, sg->layout)
     DESTROY(vkDestroyPipelineLayout, sg->nv12_playout)
     DESTROY(vkDestroyPipelineLayout, sg->bg_playout)

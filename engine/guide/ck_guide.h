@@ -6,9 +6,10 @@
  * bodies and labels are filled in. The page receives only this person's rendered cues, never
  * the templates, the conditions or anyone else's data.
  *
- * Player page: HTML that links /static/player.js and /static/player.css (web/), plays
- * /v/<token>/media.m3u8 (native HLS where the browser has it, hls.js otherwise) with the
- * WebVTT captions /v/<token>/captions.vtt, and posts anonymous events to /v/<token>/events.
+ * Player page (it names nobody: the name is in the video, captions and PDF): HTML that links
+ * /static/player.js and /static/player.css (web/), plays /v/<token>/media.m3u8 (native HLS where
+ * the browser has it, hls.js otherwise) with the WebVTT captions /v/<token>/captions.vtt, and posts
+ * anonymous events to /v/<token>/events.
  *
  * PDF guide (cairo + pango): A4, large type, tagged (title, language it-IT, headings,
  * paragraphs, links): greeting with the person's name, their key dates and amounts, the
@@ -55,9 +56,9 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
 
 /* Zero means default. */
 typedef struct ck_guide_pdf_params {
-    int32_t today;       /* days since 1970-01-01; 0: now (the "prepared on" line) */
-    const char *font;    /* Pango family; NULL: "DejaVu Sans" (fonts-dejavu-core) */
-    double body_pt;      /* 0: 14 */
+    int32_t today;    /* days since 1970-01-01; 0: now (the "prepared on" line) */
+    const char *font; /* Pango family; NULL: "DejaVu Sans" (fonts-dejavu-core) */
+    double body_pt;   /* 0: 14 */
 } ck_guide_pdf_params;
 
 /* The PDF for `rec` in memory: *data (malloc'd) and *len. */

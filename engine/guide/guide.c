@@ -68,6 +68,8 @@ ck_guide *ck_guide_create(const ck_scene *scene, ck_error *err)
     guide_text t;
     if (compile_text(g, guide_greeting, NULL, "greeting", &t))
         g->greeting = t.tpl;
+    if (compile_text(g, guide_salute, NULL, "salute", &t))
+        g->salute = t.tpl;
     if (c && c->intro && compile_text(g, c->intro, NULL, "intro", &t))
         g->intro = t.tpl;
     if (c) {
@@ -178,12 +180,23 @@ void guide_esc(guide_buf *b, const char *s)
 {
     for (const char *p = s ? s : ""; *p; p++) {
         switch (*p) {
-        case '<': guide_puts(b, "&lt;"); break;
-        case '>': guide_puts(b, "&gt;"); break;
-        case '&': guide_puts(b, "&amp;"); break;
-        case '"': guide_puts(b, "&quot;"); break;
-        case '\'': guide_puts(b, "&#39;"); break;
-        default: guide_put(b, p, 1);
+        case '<':
+            guide_puts(b, "&lt;");
+            break;
+        case '>':
+            guide_puts(b, "&gt;");
+            break;
+        case '&':
+            guide_puts(b, "&amp;");
+            break;
+        case '"':
+            guide_puts(b, "&quot;");
+            break;
+        case '\'':
+            guide_puts(b, "&#39;");
+            break;
+        default:
+            guide_put(b, p, 1);
         }
     }
 }

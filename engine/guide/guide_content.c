@@ -9,11 +9,12 @@
 
 const char guide_greeting[] =
     "{{gender|F:Gentile signora|M:Gentile signore}} {{first_name|name}} {{last_name|name}},";
+const char guide_salute[] = "{{gender|F:Gentile signora|M:Gentile signore}},";
 
 /* RED: the person holds at least one income-linked benefit. */
 #define ANY_BENEFIT                                                                                \
-    "benefits has \"quattordicesima\" or benefits has \"integrazione_minimo\" or "                   \
-    "benefits has \"maggiorazione_sociale\" or benefits has \"assegni_nucleo_familiare\" or "       \
+    "benefits has \"quattordicesima\" or benefits has \"integrazione_minimo\" or "                 \
+    "benefits has \"maggiorazione_sociale\" or benefits has \"assegni_nucleo_familiare\" or "      \
     "benefits has \"importo_aggiuntivo\""
 
 static const guide_campaign_src campaigns[] = {
@@ -122,8 +123,7 @@ static const guide_campaign_src campaigns[] = {
             {
                 {"Lettera di sollecito del", "{{letter_date|date}}", NULL},
                 {"Redditi da dichiarare", "dell'anno 2020", NULL},
-                {"Prestazioni collegate al reddito", "{{benefits|list}}",
-                 ANY_BENEFIT},
+                {"Prestazioni collegate al reddito", "{{benefits|list}}", ANY_BENEFIT},
             },
         .window_label = "Scadenza per inviare la dichiarazione",
         .duties_title = "Cosa deve fare",

@@ -38,7 +38,8 @@ typedef struct guide_campaign_src {
 
 /* The campaign's texts, or NULL (the generic guide is used). */
 const guide_campaign_src *guide_campaign_find(const char *id);
-extern const char guide_greeting[];      /* template; needs first_name, last_name, gender */
+extern const char guide_greeting[]; /* template; needs first_name, last_name, gender */
+extern const char guide_salute[];   /* the page's greeting: no name (see player.c) */
 extern const guide_src guide_generic_duties[];
 extern const char *const guide_health[]; /* NULL-terminated */
 extern const char *const guide_fraud[];
@@ -56,6 +57,7 @@ struct ck_guide {
     ck_binding *binding;
     const char *topic;
     ck_template *greeting; /* NULL: "Gentile utente," */
+    ck_template *salute;   /* the page's: no name; NULL: "Gentile utente," */
     ck_template *intro;    /* may be NULL */
     guide_text facts[GUIDE_MAX_FACTS + 8];
     int fact_count;

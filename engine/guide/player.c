@@ -2,7 +2,10 @@
  * here, on the server; web/player.js only reads times and ids from data attributes, so the
  * page works the same with native HLS and with hls.js, and without a JSON blob to parse.
  * Without JavaScript the page still shows the video (native HLS), chapters, services and the
- * PDF link. Italian, polite form ("lei"), as INPS writes to its users. */
+ * PDF link. Italian, polite form ("lei"), as INPS writes to its users.
+ * The page's own text names nobody (the server keeps names out of its pages, so a page kept
+ * in a browser's cache or history shows none); the name is in the video, its captions and the
+ * PDF, which the viewer asks for. */
 #include "guide_internal.h"
 
 #include <stdio.h>
@@ -59,11 +62,11 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
                    "<main id=\"main\">\n<h1>");
     guide_esc(&b, title);
     guide_puts(&b, "</h1>\n");
-    const char *greeting = g->greeting ? ck_template_render(g->greeting, rec, &arena) : NULL;
+    const char *greeting = g->salute ? ck_template_render(g->salute, rec, &arena) : NULL;
     guide_puts(&b, "<p class=\"greeting\">");
     guide_esc(&b, greeting && greeting[0] ? greeting : "Gentile utente,");
-    guide_puts(&b, " questo video è stato preparato per lei. Lo avvii quando vuole: "
-                   "parte senza audio solo se lo sceglie lei.</p>\n");
+    guide_puts(&b, " questo video è stato preparato per lei. "
+                   "Lo avvii quando vuole con il pulsante «Avvia la video-guida».</p>\n");
 
     /* The player. */
     guide_puts(&b, "<div class=\"player\" id=\"player\"");
@@ -91,19 +94,7 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
     snprintf(url, sizeof url, "%s/index.m3u8", base);
     put_attr(&b, "href", url);
     guide_puts(&b, ">apra il video direttamente</a>.</p></noscript>\n"
-                   "<p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\"></p>\n"
-                   "<div class=\"controls\" role=\"group\" aria-label=\"Comandi del video\">\n"
-                   "<button type=\"button\" id=\"play\" class=\"ctl\">Riproduci</button>\n"
-                   "<button type=\"button\" id=\"back\" class=\"ctl\">Indietro di 10 secondi"
-                   "</button>\n");
-    if (captions)
-        guide_puts(&b, "<button type=\"button\" id=\"cc\" class=\"ctl\" aria-pressed=\"true\">"
-                       "Sottotitoli</button>\n"
-                       "<label class=\"ctl size\">Testo dei sottotitoli\n<select id=\"ccsize\">"
-                       "<option value=\"m\">normale</option><option value=\"l\" selected>grande"
-                       "</option><option value=\"xl\">molto grande</option></select></label>\n");
-    guide_puts(&b, "</div>\n");
-
+                   "<p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\"></p>\n");
     /* Pop-ups: a button appears while the scene says; the dialog pauses the video. */
     int pops = 0;
     for (int i = 0; i < n; i++)
@@ -119,7 +110,8 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
             put_num(&b, c->start);
             guide_puts(&b, "\" data-end=\"");
             put_num(&b, c->end);
-            guide_puts(&b, "\"><button type=\"button\" class=\"open-pop\" aria-haspopup=\"dialog\"");
+            guide_puts(&b,
+                       "\"><button type=\"button\" class=\"open-pop\" aria-haspopup=\"dialog\"");
             put_attr(&b, "data-pop", c->id);
             guide_puts(&b, "><span class=\"icon\" aria-hidden=\"true\">i</span> "
                            "Approfondimento: ");
@@ -146,6 +138,18 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
                            "torna al video</button></form>\n</dialog>\n");
         }
     }
+    guide_puts(&b, "<div class=\"controls\" role=\"group\" aria-label=\"Comandi del video\">\n"
+                   "<button type=\"button\" id=\"play\" class=\"ctl\">Riproduci</button>\n"
+                   "<button type=\"button\" id=\"back\" class=\"ctl\">Indietro di 10 secondi"
+                   "</button>\n");
+    if (captions)
+        guide_puts(&b, "<button type=\"button\" id=\"cc\" class=\"ctl\" aria-pressed=\"true\">"
+                       "Sottotitoli</button>\n"
+                       "<label class=\"ctl size\">Testo dei sottotitoli\n<select id=\"ccsize\">"
+                       "<option value=\"m\">normale</option><option value=\"l\" selected>grande"
+                       "</option><option value=\"xl\">molto grande</option></select></label>\n");
+    guide_puts(&b, "</div>\n");
+
     guide_puts(&b, "</div>\n");
 
     /* Chapters. */

@@ -71,6 +71,8 @@ typedef struct ck_server_params {
     const char *listen;           /* "HOST:PORT"; NULL: "127.0.0.1:8080"; port 0 picks a free one */
     const char *data_dir;         /* keys, store, cache; NULL: "var" */
     const char *scenes_dir;       /* one folder per campaign; NULL: "scenes" */
+    const char *web_dir;          /* player and dashboard assets, hls.js in node_modules;
+                                     NULL: "web" */
     const char *const *campaigns; /* NULL-terminated ids to load; NULL: every scene folder */
     bool no_render;               /* load scenes without GPU or encoder: pages, tokens, cached
                                      segments and metrics work; views and renders answer 503

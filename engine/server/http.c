@@ -7,12 +7,15 @@
  *   GET /v/<token>/<digest>.ts     a personal segment
  *   GET /c/<campaign>/<version>/<digest>.ts   a shared segment (no token: nothing personal)
  *   GET /healthz, /metrics
+ *   viewer.c: GET /v/<token>/guida.pdf, POST /v/<token>/events, GET /static/<asset>,
+ *             /admin/ (dashboard, POST /admin/login and /admin/logout, export.csv)
  *
  * A request whose segment or view is not ready is suspended (MHD_suspend_connection) and
  * attached to the render job; the worker resumes it, and the handler runs again and finds the
  * file. So a waiting viewer holds no HTTP thread. Limits: header memory, per-address and total
- * connections and idle timeout are libmicrohttpd options; only GET and HEAD exist; a request
- * body is refused (413). */
+ * connections and idle timeout are libmicrohttpd options; only GET and HEAD exist, plus the
+ * three POSTs above with bodies up to 4 KiB (more: 413); any other body is refused (413). */
+#include "ck_analytics.h"
 #include "server_internal.h"
 
 #include <errno.h>
@@ -37,7 +40,13 @@ typedef struct req {
     unsigned status;
     double t0;
     char tag[9];
+    /* A POST's body (events, admin login): at most BODY_MAX bytes, else 413. */
+    bool post, body_over;
+    char *body;
+    size_t body_len;
 } req;
+
+#define BODY_MAX CK_AN_MAX_BODY
 
 static const char ct_html[] = "text/html; charset=utf-8",
                   ct_m3u8[] = "application/vnd.apple.mpegurl", ct_ts[] = "video/mp2t",
@@ -187,6 +196,32 @@ static enum MHD_Result send_file(struct MHD_Connection *conn, req *r, const char
     return queue(conn, r, range > 0 ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, resp, ct_ts, cache);
 }
 
+/* Sends what viewer.c built (a bodiless 404 or 503 gets the usual page). */
+static enum MHD_Result send_reply(struct MHD_Connection *conn, req *r, srv_reply *o)
+{
+    if (!o->body && o->status == MHD_HTTP_NOT_FOUND)
+        return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+    if (!o->body && o->status != MHD_HTTP_NO_CONTENT) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            strlen(srv_page_error), (void *)srv_page_error, MHD_RESPMEM_PERSISTENT);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+        return queue(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, ct_html, NULL);
+    }
+    struct MHD_Response *resp =
+        o->body ? MHD_create_response_from_buffer(o->len, o->body, MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(o->body);
+        return MHD_NO;
+    }
+    if (o->csp)
+        MHD_add_response_header(resp, "Content-Security-Policy", o->csp);
+    for (int i = 0; i < o->hdrs; i++)
+        MHD_add_response_header(resp, o->hdr_name[i], o->hdr_value[i]);
+    return queue(conn, r, o->status, resp, o->ctype, o->cache);
+}
+
 /* ---- waiting for a job ---- */
 static void do_suspend(srv_waiter *w)
 {
@@ -300,6 +335,10 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
         r->route = R_SUBS;
     else if (strcmp(what, "captions.vtt") == 0)
         r->route = R_VTT;
+    else if (strcmp(what, "guida.pdf") == 0)
+        r->route = R_GUIDE;
+    else if (strcmp(what, "events") == 0)
+        r->route = R_EVENTS;
     else
         r->route = R_PERSONAL;
 
@@ -330,23 +369,11 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     if (st != CK_OK)
         return unavailable(conn, r);
     const srv_campaign *cp = &s->campaigns[c];
-    if (r->route == R_PLAYER) {
-        char tok[CK_TOKEN_MAX];
-        snprintf(tok, sizeof tok, "%.*s", (int)tlen, rest);
-        char *page = srv_page_player(tok, cp->scene->title);
-        if (!page)
-            return unavailable(conn, r);
-        struct MHD_Response *resp =
-            MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_MUST_FREE);
-        if (!resp) {
-            free(page);
-            return MHD_NO;
-        }
-        MHD_add_response_header(resp, "Content-Security-Policy",
-                                "default-src 'self'; style-src 'unsafe-inline'; media-src 'self' "
-                                "blob:; img-src 'self'");
-        return queue(conn, r, MHD_HTTP_OK, resp, ct_html, "no-store");
-    }
+    /* The page, the PDF guide and the events need only the record, never a render. */
+    srv_reply rep = {0};
+    if (srv_viewer_token_route(s, c, claims.handle, rest, tlen, what, r->body, r->body_len, r->post,
+                               &rep))
+        return send_reply(conn, r, &rep);
     if (!s->queue) /* no_render */
         return unavailable(conn, r);
 
@@ -415,18 +442,48 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->t0 = ck_srv_now_ms();
         r->route = R_OTHER;
         *req_cls = r;
-        /* Refuse a body before reading it. */
+        /* Only three POSTs exist, each with a small body; every other body is refused before
+         * it is read. */
+        size_t ulen = strlen(url);
+        r->post =
+            strcmp(method, MHD_HTTP_METHOD_POST) == 0 &&
+            ((strncmp(url, "/v/", 3) == 0 && ulen > 10 && strcmp(url + ulen - 7, "/events") == 0) ||
+             strcmp(url, "/admin/login") == 0 || strcmp(url, "/admin/logout") == 0);
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if ((cl && strcmp(cl, "0") != 0) ||
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        bool chunked =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (r->post) {
+            if (cl && (strlen(cl) > 9 || strtoul(cl, NULL, 10) > BODY_MAX))
+                return send_static(conn, r, MHD_HTTP_CONTENT_TOO_LARGE, "request too large\n",
+                                   ct_text);
+        } else if ((cl && strcmp(cl, "0") != 0) || chunked) {
             return send_static(conn, r, MHD_HTTP_CONTENT_TOO_LARGE, "request body not allowed\n",
                                ct_text);
+        }
+        if (r->post)
+            return MHD_YES; /* the body comes in the next calls */
     }
     if (*upload_size != 0) {
-        *upload_size = 0; /* already answered 413; discard */
+        if (r->post && !r->status) {
+            size_t n = *upload_size;
+            if (r->body_len + n > BODY_MAX) {
+                r->body_over = true;
+            } else {
+                char *nb = realloc(r->body, r->body_len + n + 1);
+                if (!nb)
+                    return MHD_NO;
+                memcpy(nb + r->body_len, upload, n);
+                r->body = nb;
+                r->body_len += n;
+                nb[r->body_len] = '\0';
+            }
+        }
+        *upload_size = 0; /* consumed, or already answered 413: discard */
         return MHD_YES;
     }
+    if (r->body_over)
+        return send_static(conn, r, MHD_HTTP_CONTENT_TOO_LARGE, "request too large\n", ct_text);
     if (r->w.conn && !r->w.done)
         return MHD_YES; /* still suspended (should not be called) */
     if (r->w.conn && !r->w.ok) {
@@ -434,7 +491,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return unavailable(conn, r);
     }
     r->w.conn = NULL;
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+    if (!r->post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(
             19, (void *)"method not allowed\n", MHD_RESPMEM_PERSISTENT);
         if (resp)
@@ -443,6 +501,31 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     }
     if (strncmp(url, "/v/", 3) == 0)
         return route_token(s, conn, r, url + 3);
+    if (strncmp(url, "/static/", 8) == 0 || strncmp(url, "/admin", 6) == 0) {
+        r->route = url[1] == 's' ? R_STATIC : R_ADMIN;
+        srv_request q = {
+            .url = url,
+            .post = r->post,
+            .cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
+            .origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+            .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+            .fetch_site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site"),
+            .campaign = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "c"),
+            .body = r->body,
+            .body_len = r->body_len};
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const void *addr = ci ? (const void *)ci->client_addr : NULL;
+        int wait_s = r->route == R_ADMIN ? srv_guard_blocked(s->guard, addr) : 0;
+        if (wait_s > 0)
+            return send_static(conn, r, MHD_HTTP_TOO_MANY_REQUESTS, srv_page_too_many, ct_html);
+        srv_reply rep = {0};
+        if (srv_viewer_route(s, &q, &rep)) {
+            if (rep.login_failed)
+                srv_guard_fail(s->guard, addr);
+            return send_reply(conn, r, &rep);
+        }
+    }
     if (strncmp(url, "/c/", 3) == 0)
         return route_shared(s, conn, r, url + 3);
     if (strcmp(url, "/healthz") == 0) {
@@ -478,6 +561,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                    ck_srv_now_ms() - r->t0, r->tag[0] ? " link " : "", r->tag);
     }
     srv_view_unref(s, r->view);
+    free(r->body);
     free(r);
     *req_cls = NULL;
 }

@@ -1,7 +1,7 @@
 /* pages.c: the HTML the server answers with. Plain, large type, Italian, no scripts except
  * the player's; every page says where to go next (MyINPS, the contact centre), because the
- * viewers are mostly elderly people who reached us from a paper letter. A later issue brings
- * the full player (hls.js, overlays); this one plays HLS natively where the browser can. */
+ * viewers are mostly elderly people who reached us from a paper letter. The player page itself
+ * is made per person by engine/guide (ck_guide_player_html), served from viewer.c. */
 #include "server_internal.h"
 
 #include <stdio.h>
@@ -50,49 +50,3 @@ const char srv_page_error[] =
                                                      "disponibile</h1>\n<p>Non siamo riusciti a "
                                                      "preparare la video-guida in questo momento. "
                                                      "Riprovi tra qualche minuto.</p>\n" HELP;
-
-char *srv_page_player(const char *token, const char *title)
-{
-    /* The title comes from scene.json (campaign text, never personal data); escape it anyway. */
-    char esc[512];
-    size_t n = 0;
-    for (const char *p = title ? title : "Video-guida INPS"; *p && n + 7 < sizeof esc; p++) {
-        const char *r = *p == '<'   ? "&lt;"
-                        : *p == '>' ? "&gt;"
-                        : *p == '&' ? "&amp;"
-                        : *p == '"' ? "&quot;"
-                                    : NULL;
-        if (r) {
-            memcpy(esc + n, r, strlen(r));
-            n += strlen(r);
-        } else {
-            esc[n++] = *p;
-        }
-    }
-    esc[n] = '\0';
-    /* Plain concatenation, not printf: the page holds '%' (CSS) and the token. */
-    const char *parts[] = {HEAD_OPEN,
-                           esc,
-                           HEAD_CLOSE,
-                           "<h1>",
-                           esc,
-                           "</h1>\n<video controls playsinline preload=\"auto\" src=\"/v/",
-                           token,
-                           "/index.m3u8\">\n<p>Il suo browser non riproduce questo video. Provi "
-                           "con un altro browser o dall'app INPS Mobile.</p>\n</video>\n"
-                           "<p>Il video è preparato per lei in questo momento: la riproduzione "
-                           "parte in pochi secondi. I sottotitoli si attivano dal pulsante del "
-                           "lettore.</p>\n" HELP};
-    size_t len = 1;
-    for (size_t i = 0; i < CK_ARRAY_LEN(parts); i++)
-        len += strlen(parts[i]);
-    char *out = malloc(len), *w = out;
-    for (size_t i = 0; out && i < CK_ARRAY_LEN(parts); i++) {
-        size_t k = strlen(parts[i]);
-        memcpy(w, parts[i], k);
-        w += k;
-    }
-    if (out)
-        *w = '\0';
-    return out;
-}

@@ -488,7 +488,7 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
             warm(s);
     }
     purge(s);
-    if (srv_http_start(s, err) != CK_OK)
+    if (srv_viewer_open(s, err) != CK_OK || srv_http_start(s, err) != CK_OK)
         goto fail;
     return s;
 fail:
@@ -527,6 +527,7 @@ void ck_server_destroy(ck_server **ps)
         srv_queue_fail_all(s->queue); /* resumes every waiting request */
     srv_http_stop(s);
     srv_queue_destroy(&s->queue);
+    srv_viewer_close(s);
     if (s->view_table) {
         for (size_t b = 0; b < VIEW_BUCKETS; b++)
             while (s->view_table[b])

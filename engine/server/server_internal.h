@@ -35,6 +35,10 @@ bool ck_srv_is_hex(const char *s, size_t n);
     X(R_SHARED, "shared_segment")                                                                  \
     X(R_HEALTHZ, "healthz")                                                                        \
     X(R_METRICS, "metrics")                                                                        \
+    X(R_GUIDE, "guide_pdf")                                                                        \
+    X(R_EVENTS, "events")                                                                          \
+    X(R_STATIC, "static")                                                                          \
+    X(R_ADMIN, "admin")                                                                            \
     X(R_OTHER, "other")
 
 typedef enum srv_route {
@@ -177,6 +181,7 @@ struct ck_server {
     struct MHD_Daemon *http;
     int port;
     atomic_bool stop;
+    struct srv_viewer *viewer; /* viewer.c */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);
@@ -196,9 +201,46 @@ void srv_lookahead(ck_server *s, srv_view *v);
 ck_status srv_http_start(ck_server *s, ck_error *err);
 void srv_http_stop(ck_server *s);
 
+/* ---- the viewer experience and the dashboard (viewer.c) ---- */
+typedef struct srv_viewer srv_viewer;
+#define SRV_REPLY_HEADERS 3
+/* An answer built by viewer.c and sent by http.c. `body` is malloc'd (http.c frees it); a
+ * status with no body (404, 503) gets http.c's page. */
+typedef struct srv_reply {
+    unsigned status;
+    char *body;
+    size_t len;
+    const char *ctype, *cache, *csp;
+    const char *hdr_name[SRV_REPLY_HEADERS];
+    char hdr_value[SRV_REPLY_HEADERS][200];
+    int hdrs;
+    bool login_failed; /* a wrong admin password: a strike for the address (guard) */
+} srv_reply;
+
+/* What viewer.c needs of a request that is not a /v/ one. */
+typedef struct srv_request {
+    const char *url;
+    bool post;
+    const char *cookie, *origin, *host, *fetch_site; /* headers; NULL when absent */
+    const char *campaign;                            /* ?c= */
+    const char *body;
+    size_t body_len;
+} srv_request;
+
+/* Per-campaign guides, the analytics database (<data-dir>/analytics.db) and the admin
+ * credential (<data-dir>/admin; missing: the dashboard is off). */
+ck_status srv_viewer_open(ck_server *s, ck_error *err);
+void srv_viewer_close(ck_server *s);
+/* /v/<token>/{"", guida.pdf, events} after http.c verified the token: false when `what` is
+ * none of them. */
+bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const char *token,
+                            size_t tlen, const char *what, const char *body, size_t body_len,
+                            bool post, srv_reply *out);
+/* /static/..., /admin...: false when the URL is not one of them. */
+bool srv_viewer_route(ck_server *s, const srv_request *q, srv_reply *out);
+
 /* ---- pages (pages.c) ---- */
-/* Static pages in Italian; the player embeds the playlist URL. malloc'd. */
-char *srv_page_player(const char *token, const char *title);
+/* Static pages in Italian (the player page comes from engine/guide, via viewer.c). */
 extern const char srv_page_gone[], srv_page_not_found[], srv_page_too_many[], srv_page_error[];
 
 #endif

@@ -19,6 +19,8 @@ const EXPIRED = process.env.CIAK_EXPIRED;
 const ADMIN = process.env.CIAK_ADMIN;
 const OUT = process.env.CIAK_ARTIFACTS || path.join(os.tmpdir(), 'ciak-artifacts');
 const WATCHDOG_MS = 150000;
+// From opening the link to the first frame (sanitizer builds get a looser one from e2e.sh).
+const BUDGET_MS = Number(process.env.CIAK_STARTUP_BUDGET_MS || 5000);
 
 let passed = 0;
 let failed = 0;
@@ -165,8 +167,8 @@ async function main() {
     await waitTime(cold, 0.1, 60000);
     report.cold = await cold.evaluate(() => ({ press_to_first_frame_ms: Number(document.getElementById('player').dataset.startupMs),
       navigation_to_first_frame_ms: Number(document.getElementById('player').dataset.firstFrameMs) }));
-    check('cold start: first frame within the 5 s budget', report.cold.navigation_to_first_frame_ms > 0 &&
-      report.cold.navigation_to_first_frame_ms < 5000, `${report.cold.navigation_to_first_frame_ms} ms from opening the link, ${report.cold.press_to_first_frame_ms} ms from the press`);
+    check(`cold start: first frame within the ${BUDGET_MS} ms budget`, report.cold.navigation_to_first_frame_ms > 0 &&
+      report.cold.navigation_to_first_frame_ms < BUDGET_MS, `${report.cold.navigation_to_first_frame_ms} ms from opening the link, ${report.cold.press_to_first_frame_ms} ms from the press`);
     await cold.close();
 
     // ---- a person holding no income-linked benefit (RED-0001) ----
@@ -176,8 +178,8 @@ async function main() {
       await other.locator('#pop-redditi-quattordicesima').count() === 0);
     check('other person: the general pop-up instead',
       await other.locator('#pop-redditi-generale').count() === 1);
-    check('other person: their own name only',
-      !/Pierluigi/.test(await other.content()) && /Maria Addolorata/.test(await other.content()));
+    check('no name on the page (it is in the video, captions and PDF)',
+      !/Pierluigi|Addolorata|RED-000/.test(await other.content()));
     await other.close();
 
     // ---- hls.js (as on browsers without native HLS), desktop size ----
@@ -246,9 +248,11 @@ async function main() {
     check('dashboard: completion counted', await num('#funnel-100') >= 1);
     await shot(dash, 'dashboard-desktop.png');
     await axe(dash, 'the dashboard');
-    const csv = await dash.request.get(BASE + '/admin/export.csv?c=red-sollecito');
-    const text = await csv.text();
-    check('CSV export', csv.status() === 200 && text.startsWith('campaign,day,type,item,events,viewers,value_sum'));
+    const { status: csvStatus, text } = await dash.evaluate(async () => {
+      const r = await fetch('/admin/export.csv?c=red-sollecito');
+      return { status: r.status, text: await r.text() };
+    });
+    check('CSV export', csvStatus === 200 && text.startsWith('campaign,day,type,item,events,viewers,value_sum'));
     check('CSV: nothing from the refused posts', !/,rating,,\d+,\d+,9\n/.test(text) &&
       (text.match(/,popup,redditi-quattordicesima,(\d+),/) || [])[1] === '1');
     fs.writeFileSync(path.join(OUT, 'analytics.csv'), text);

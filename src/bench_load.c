@@ -1,0 +1,403 @@
+/* bench_load.c: the measurements of `ciak bench serve` against a running server.
+ *
+ *   ttfs     new people one after another on a warm server: the client's time from the
+ *            master playlist request to the last byte of segment 0 (master, media playlist,
+ *            segment 0 on one fresh connection, as a player does);
+ *   viewers  K new people at once, each a thread playing at playback pace: playback starts
+ *            when segment 0 has arrived (t0), segment i is due at t0 + its start time and is
+ *            requested when the previous one has arrived but not more than `buffer_s` ahead
+ *            of its due time (a player's forward buffer). K doubles until a segment is late,
+ *            then bisects; the server's peak RSS is sampled during each trial;
+ *   wrk      `wrk` on one cached shared segment (full GETs, then If-None-Match answers).
+ *
+ * Every person is used once: a person seen before has their view and segments cached. */
+#include "bench_serve.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SEGS 256
+
+int bench_playlist(bench_conn *c, const bench_link *link, bench_seg *segs, int max)
+{
+    char path[400];
+    bench_resp r;
+    snprintf(path, sizeof path, "%s/index.m3u8", link->path);
+    if (!bench_get(c, path, false, false, &r) || r.status != 200)
+        return -1;
+    snprintf(path, sizeof path, "%s/media.m3u8", link->path);
+    if (!bench_get(c, path, false, true, &r) || r.status != 200 || !r.body) {
+        free(r.body);
+        return -1;
+    }
+    int n = 0;
+    double t = 0, dur = -1;
+    for (char *line = strtok(r.body, "\r\n"); line && n < max; line = strtok(NULL, "\r\n")) {
+        if (strncmp(line, "#EXTINF:", 8) == 0) {
+            dur = strtod(line + 8, NULL);
+        } else if (line[0] != '#' && dur >= 0) {
+            const char *uri = line;
+            if (strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0) {
+                const char *slash = strchr(strstr(uri, "//") + 2, '/');
+                uri = slash ? slash : "/";
+            }
+            bench_seg *s = &segs[n++];
+            if (uri[0] == '/')
+                snprintf(s->path, sizeof s->path, "%s", uri);
+            else
+                snprintf(s->path, sizeof s->path, "%s/%s", link->path, uri);
+            s->shared = strncmp(s->path, "/c/", 3) == 0;
+            s->start_s = t;
+            s->dur_s = dur;
+            t += dur;
+            dur = -1;
+        }
+    }
+    free(r.body);
+    return n;
+}
+
+bool bench_wait_idle(int port, double max_s)
+{
+    double end = bench_now_s() + max_s;
+    do {
+        double q = bench_metric(port, "ciak_render_queue_depth");
+        double run = bench_metric(port, "ciak_renders_in_progress");
+        if (q == 0 && run == 0)
+            return true;
+        usleep(50 * 1000);
+    } while (bench_now_s() < end);
+    return false;
+}
+
+double bench_rss_mb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    double mb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            mb = strtod(line + 6, NULL) / 1024.0;
+    if (f)
+        fclose(f);
+    return mb;
+}
+
+/* ---- time to first segment ---- */
+static const char *last_part(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+bool bench_ttfs(bench_ctx *b, int people, bench_results *r)
+{
+    double *ms = calloc((size_t)people, sizeof *ms);
+    char(*seg0)[80] = calloc((size_t)people, sizeof *seg0);
+    bench_seg *segs = calloc(MAX_SEGS, sizeof *segs);
+    int n = 0, personal = 0, busy = 0;
+    for (int i = 0; ms && seg0 && segs && i < people && b->next_link < b->link_count; i++) {
+        /* The previous person's look-ahead renders their personal segments; a new person
+         * arriving meanwhile waits for the segment in progress, which is measured by the
+         * viewers trial. Here: the fast path of a warm, otherwise idle server. */
+        if (!bench_wait_idle(b->port, 120))
+            busy++;
+        const bench_link *link = &b->links[b->next_link++];
+        bench_conn c;
+        bench_conn_init(&c, b->port, 0);
+        double t0 = bench_now_s();
+        int count = bench_playlist(&c, link, segs, MAX_SEGS);
+        bench_resp resp = {0};
+        bool ok = count > 0 && bench_get(&c, segs[0].path, false, false, &resp) &&
+                  resp.status == 200 && resp.bytes > 0;
+        double t1 = bench_now_s();
+        bench_conn_close(&c);
+        if (!ok) {
+            fprintf(stderr, "ciak bench: time to first segment: person %d failed (HTTP %d)\n", i,
+                    resp.status);
+            continue;
+        }
+        ms[n] = (t1 - t0) * 1e3;
+        snprintf(seg0[n], sizeof seg0[n], "%.79s", last_part(segs[0].path));
+        personal += !segs[0].shared;
+        if (!b->wrk_seg[0])
+            for (int k = 0; k < count; k++)
+                if (segs[k].shared) {
+                    snprintf(b->wrk_seg, sizeof b->wrk_seg, "%s", segs[k].path);
+                    break;
+                }
+        n++;
+    }
+    int distinct = 0;
+    for (int i = 0; i < n; i++) {
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(seg0[i], seg0[j]) == 0;
+        distinct += !seen;
+    }
+    r->ttfs_n = n;
+    r->seg0_personal = personal;
+    r->seg0_distinct = distinct;
+    if (n > 0) {
+        r->ttfs_p50_ms = bench_quantile(ms, n, 0.50);
+        r->ttfs_p95_ms = bench_quantile(ms, n, 0.95);
+        r->ttfs_max_ms = ms[n - 1];
+    }
+    if (busy)
+        fprintf(stderr, "ciak bench: the server was still rendering before %d of them\n", busy);
+    free(ms);
+    free(seg0);
+    free(segs);
+    return n > 0;
+}
+
+/* ---- viewers at playback pace ---- */
+typedef struct viewer {
+    const bench_ctx *b;
+    const bench_link *link;
+    int source;
+    double start_at;
+    /* results */
+    bool failed;
+    int segments, late;
+    atomic_int *late_at; /* per segment index, shared by a trial's viewers */
+    double startup_ms, late_max_ms;
+    atomic_int *done;
+} viewer;
+
+static void *viewer_main(void *arg)
+{
+    viewer *v = arg;
+    bench_seg *segs = calloc(MAX_SEGS, sizeof *segs);
+    bench_conn c;
+    bench_conn_init(&c, v->b->port, v->source);
+    c.timeout_s = 120;
+    bench_sleep_until(v->start_at);
+    double t_req = bench_now_s();
+    int n = segs ? bench_playlist(&c, v->link, segs, MAX_SEGS) : -1;
+    bench_resp r = {0};
+    if (n <= 0 || !bench_get(&c, segs[0].path, false, false, &r) || r.status != 200) {
+        v->failed = true;
+        goto out;
+    }
+    double t0 = bench_now_s();
+    v->startup_ms = (t0 - t_req) * 1e3;
+    v->segments = 1;
+    /* By default through the last personal segment: the rest are shared, already cached,
+     * and arrive in milliseconds, so playing them only makes the trial longer. */
+    double play_s = v->b->play_s;
+    for (int i = n - 1; v->b->play_s <= 0 && i >= 0; i--)
+        if (!segs[i].shared) {
+            play_s = segs[i].start_s + 1e-3;
+            break;
+        }
+    for (int i = 1; i < n; i++) {
+        if (play_s > 0 && segs[i].start_s >= play_s)
+            break;
+        double due = t0 + segs[i].start_s;
+        bench_sleep_until(due - v->b->buffer_s);
+        if (!bench_get(&c, segs[i].path, false, false, &r) || r.status != 200) {
+            v->failed = true;
+            break;
+        }
+        double late = bench_now_s() - due;
+        if (late > 0) {
+            v->late++;
+            atomic_fetch_add(&v->late_at[i], 1);
+            if (late * 1e3 > v->late_max_ms)
+                v->late_max_ms = late * 1e3;
+        }
+        v->segments++;
+    }
+out:
+    bench_conn_close(&c);
+    free(segs);
+    atomic_fetch_add(v->done, 1);
+    return NULL;
+}
+
+typedef struct trial {
+    bool ran, pass;
+    int late, failed;
+    double late_max_ms, startup_p50_ms, startup_max_ms, rss_mb;
+} trial;
+
+static trial run_trial(bench_ctx *b, int k)
+{
+    trial t = {0};
+    if (b->next_link + k > b->link_count) {
+        fprintf(stderr, "ciak bench: %d viewers need %d more people (--people)\n", k,
+                b->next_link + k - b->link_count);
+        return t;
+    }
+    if (!bench_wait_idle(b->port, 300))
+        fprintf(stderr, "ciak bench: the server was still rendering after 300 s\n");
+    viewer *vs = calloc((size_t)k, sizeof *vs);
+    pthread_t *th = calloc((size_t)k, sizeof *th);
+    double *startup = calloc((size_t)k, sizeof *startup);
+    atomic_int done = 0;
+    atomic_int *late_at = calloc(MAX_SEGS, sizeof *late_at);
+    if (!vs || !th || !startup || !late_at)
+        goto out;
+    double sum0 = bench_metric(b->port, "ciak_render_seconds_sum");
+    double cnt0 = bench_metric(b->port, "ciak_render_seconds_count");
+    double start = bench_now_s() + 0.2;
+    int started = 0;
+    for (int i = 0; i < k; i++) {
+        /* 127.0.1.1, 127.0.1.2, ...: one loopback address per viewer (per-address cap). */
+        vs[i] = (viewer){.b = b,
+                         .link = &b->links[b->next_link++],
+                         .source = 256 + 1 + i,
+                         .start_at = start,
+                         .late_at = late_at,
+                         .done = &done};
+        if (pthread_create(&th[i], NULL, viewer_main, &vs[i]) != 0)
+            break;
+        started++;
+    }
+    while (atomic_load(&done) < started) {
+        double rss = bench_rss_mb(b->server);
+        if (rss > t.rss_mb)
+            t.rss_mb = rss;
+        usleep(100 * 1000);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    int ns = 0;
+    for (int i = 0; i < started; i++) {
+        t.late += vs[i].late;
+        t.failed += vs[i].failed;
+        if (vs[i].late_max_ms > t.late_max_ms)
+            t.late_max_ms = vs[i].late_max_ms;
+        if (!vs[i].failed)
+            startup[ns++] = vs[i].startup_ms;
+    }
+    t.failed += k - started;
+    t.startup_max_ms = ns ? bench_quantile(startup, ns, 1.0) : 0;
+    t.startup_p50_ms = bench_quantile(startup, ns, 0.5);
+    double renders = bench_metric(b->port, "ciak_render_seconds_count") - cnt0;
+    double render_ms =
+        renders > 0 ? (bench_metric(b->port, "ciak_render_seconds_sum") - sum0) * 1e3 / renders : 0;
+    t.ran = true;
+    t.pass = t.late == 0 && t.failed == 0 && t.startup_max_ms <= b->startup_max_s * 1e3;
+    printf("  %3d viewer(s): %s  late segments %d (worst %.0f ms), failed %d, startup p50 %.0f "
+           "max %.0f ms, server RSS peak %.0f MB, %.0f renders of %.0f ms\n",
+           k, t.pass ? "ok  " : "LATE", t.late, t.late_max_ms, t.failed, t.startup_p50_ms,
+           t.startup_max_ms, t.rss_mb, renders, render_ms);
+    if (t.late) { /* which segments were late, and for how many viewers */
+        printf("                 late:");
+        for (int i = 0; i < MAX_SEGS; i++)
+            if (atomic_load(&late_at[i]))
+                printf(" #%d x%d", i, atomic_load(&late_at[i]));
+        printf("\n");
+    }
+    fflush(stdout);
+out:
+    free(late_at);
+    free(vs);
+    free(th);
+    free(startup);
+    return t;
+}
+
+static void keep(bench_results *r, int k, const trial *t)
+{
+    if (t->pass) {
+        r->viewers_ok = k;
+        r->viewers_rss_mb = t->rss_mb;
+        r->viewers_startup_p50_ms = t->startup_p50_ms;
+        r->viewers_startup_max_ms = t->startup_max_ms;
+    } else if (r->viewers_fail < 0 || k < r->viewers_fail) {
+        r->viewers_fail = k;
+        r->fail_late = t->late;
+        r->fail_late_max_ms = t->late_max_ms;
+        r->fail_rss_mb = t->rss_mb;
+    }
+}
+
+bool bench_viewers(bench_ctx *b, bench_results *r)
+{
+    r->viewers_ok = 0;
+    r->viewers_fail = -1;
+    int lo = 0, hi = -1;
+    for (int k = 1; k <= b->max_viewers; k *= 2) {
+        trial t = run_trial(b, k);
+        if (!t.ran)
+            break;
+        keep(r, k, &t);
+        if (!t.pass) {
+            hi = k;
+            break;
+        }
+        lo = k;
+    }
+    /* Bisect between the last good count and the first late one, at most 3 more trials. */
+    for (int step = 0; hi > 0 && hi - lo > 1 && step < 3; step++) {
+        int k = (lo + hi) / 2;
+        trial t = run_trial(b, k);
+        if (!t.ran)
+            break;
+        keep(r, k, &t);
+        if (t.pass)
+            lo = k;
+        else
+            hi = k;
+    }
+    return true;
+}
+
+/* ---- wrk ---- */
+/* Runs wrk and parses "Requests/sec:" and "Transfer/sec:"; false when wrk cannot run. */
+static bool run_wrk(const bench_ctx *b, const char *header, double *rps, double *mbps)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "wrk -t2 -c%d -d%.0fs --latency %s%s%s 'http://127.0.0.1:%d%s' 2>&1",
+             16, b->wrk_s, header ? "-H '" : "", header ? header : "", header ? "'" : "", b->port,
+             b->wrk_path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return false;
+    char line[512];
+    *rps = -1;
+    *mbps = -1;
+    while (fgets(line, sizeof line, p)) {
+        double v;
+        char unit[8] = "";
+        if (sscanf(line, "Requests/sec: %lf", &v) == 1)
+            *rps = v;
+        else if (sscanf(line, "Transfer/sec: %lf%7s", &v, unit) == 2)
+            *mbps = unit[0] == 'G' ? v * 1024 : unit[0] == 'K' ? v / 1024 : v;
+    }
+    return pclose(p) == 0 && *rps >= 0;
+}
+
+bool bench_wrk(bench_ctx *b, bench_results *r)
+{
+    if (!b->wrk_seg[0]) {
+        fprintf(stderr, "ciak bench: no shared segment found for wrk\n");
+        return false;
+    }
+    if (system("command -v wrk >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "ciak bench: wrk missing (scripts/install-deps.sh installs it)\n");
+        return false;
+    }
+    b->wrk_path = b->wrk_seg;
+    bench_wait_idle(b->port, 300);
+    double mbps;
+    if (!run_wrk(b, NULL, &r->wrk_rps, &r->wrk_mbps))
+        return false;
+    /* The digest is the ETag: a revalidation measures the request path without the bytes. */
+    char etag[200];
+    const char *base = strrchr(b->wrk_seg, '/') + 1;
+    snprintf(etag, sizeof etag, "If-None-Match: \"%.*s\"", (int)(strcspn(base, ".")), base);
+    run_wrk(b, etag, &r->wrk_304_rps, &mbps);
+    /* The floor of the HTTP layer itself: libmicrohttpd answering a constant. */
+    b->wrk_path = "/healthz";
+    run_wrk(b, NULL, &r->wrk_healthz_rps, &mbps);
+    return true;
+}

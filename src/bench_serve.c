@@ -1,0 +1,370 @@
+/* bench_serve.c: `ciak bench serve`: the stream server measured from outside, as viewers see
+ * it (issue 5's benchmark).
+ *
+ * It prepares a temporary data folder (synthetic people made from a campaign's samples,
+ * imported; links issued; shared segments warmed with `ciak warm`), starts the real
+ * `ciak serve` as a child process on 127.0.0.1 with a free port, runs the measurements of
+ * bench_load.c with its own HTTP client, prints goal and measured value side by side, stops
+ * the server and deletes the folder. Every wait is bounded; nothing leaves loopback; no token,
+ * id or name is printed (the child's output goes to a log file in the temporary folder). */
+#include "bench_serve.h"
+#include "ck_cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Paths here are a short temporary folder plus a file name. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define SERVE_USAGE                                                                                \
+    "usage: ciak bench serve [--campaign C] [--people N] [--size WxH] [--scenes DIR]\n"            \
+    "                        [--ttfs N] [--max-viewers N] [--play S] [--buffer S]\n"               \
+    "                        [--startup-max S] [--wrk-seconds S] [--workers N] [--keep]\n"
+
+typedef struct serve_opts {
+    const char *campaign, *scenes, *size, *workers;
+    int people, ttfs, max_viewers;
+    double play_s, buffer_s, startup_max_s, wrk_s;
+    bool keep;
+} serve_opts;
+
+/* Runs `ciak ARGS...` (this very binary) with its output appended to `log`; returns its exit
+ * status, -1 when it could not run. */
+static int run_ciak(const char *self, const char *log, char *const args[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        execv(self, args);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Starts `ciak serve` in the background; 0 on failure. */
+static pid_t start_ciak(const char *self, const char *log, char *const args[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(self, args);
+        _exit(127);
+    }
+    return pid > 0 ? pid : 0;
+}
+
+/* SIGTERM, up to 20 s for a clean exit, then SIGKILL. */
+static void stop_child(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        usleep(100 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* Reads the link paths ("/v/<token>") of links.csv; returns the count. */
+static int read_links(const char *path, bench_link **out)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, cap = 0;
+    bench_link *links = NULL;
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char *v = strstr(line, "/v/");
+        if (!v)
+            continue;
+        v[strcspn(v, ",\r\n")] = '\0';
+        if (strlen(v) >= sizeof links->path)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            bench_link *nl = realloc(links, (size_t)cap * sizeof *links);
+            if (!nl)
+                break;
+            links = nl;
+        }
+        snprintf(links[n++].path, sizeof links->path, "%s", v);
+    }
+    if (f)
+        fclose(f);
+    *out = links;
+    return n;
+}
+
+static void load_avg(char *buf, size_t n)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double l1 = -1;
+    if (f && fscanf(f, "%lf", &l1) != 1)
+        l1 = -1;
+    if (f)
+        fclose(f);
+    snprintf(buf, n, "%.1f", l1);
+}
+
+static bool parse_args(int argc, char **argv, serve_opts *o)
+{
+    *o = (serve_opts){.campaign = "assegno-sociale",
+                      .scenes = "scenes",
+                      .people = 200,
+                      .ttfs = 10,
+                      .max_viewers = 32,
+                      .buffer_s = 30,
+                      .startup_max_s = 1,
+                      .wrk_s = 10};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        int w, h;
+        char tail;
+        if (strcmp(a, "--keep") == 0) {
+            o->keep = true;
+            continue;
+        }
+        if (!v)
+            return false;
+        i++;
+        if (strcmp(a, "--campaign") == 0)
+            o->campaign = v;
+        else if (strcmp(a, "--scenes") == 0)
+            o->scenes = v;
+        else if (strcmp(a, "--workers") == 0 && strtol(v, &end, 10) > 0 && !*end)
+            o->workers = v;
+        else if (strcmp(a, "--size") == 0 && sscanf(v, "%dx%d%c", &w, &h, &tail) == 2 && w > 0 &&
+                 h > 0 && !(w & 1) && !(h & 1))
+            o->size = v;
+        else if (strcmp(a, "--people") == 0 && (o->people = (int)strtol(v, &end, 10)) > 0 && !*end)
+            ;
+        else if (strcmp(a, "--ttfs") == 0 && (o->ttfs = (int)strtol(v, &end, 10)) >= 0 && !*end)
+            ;
+        else if (strcmp(a, "--max-viewers") == 0 &&
+                 (o->max_viewers = (int)strtol(v, &end, 10)) >= 0 && !*end && o->max_viewers < 250)
+            ;
+        else if (strcmp(a, "--play") == 0 && ck_cli_parse_seconds(v, &o->play_s))
+            ;
+        else if (strcmp(a, "--buffer") == 0 && ck_cli_parse_seconds(v, &o->buffer_s))
+            ;
+        else if (strcmp(a, "--startup-max") == 0 && ck_cli_parse_seconds(v, &o->startup_max_s))
+            ;
+        else if (strcmp(a, "--wrk-seconds") == 0 && ck_cli_parse_seconds(v, &o->wrk_s))
+            ;
+        else
+            return false;
+    }
+    return true;
+}
+
+static void print_table(const serve_opts *o, const bench_results *r)
+{
+    char v[64];
+    printf("\n%-46s %-16s %s\n", "measure", "goal", "measured");
+    snprintf(v, sizeof v, "%.0f ms", r->ttfs_p50_ms);
+    printf("%-46s %-16s %s\n", "time to first segment, new person, p50", "<= 150 ms",
+           r->ttfs_n > 0 ? v : "-");
+    snprintf(v, sizeof v, "%.0f ms (max %.0f, n=%d)", r->ttfs_p95_ms, r->ttfs_max_ms, r->ttfs_n);
+    printf("%-46s %-16s %s\n", "time to first segment, new person, p95", "<= 300 ms",
+           r->ttfs_n > 0 ? v : "-");
+    if (r->viewers_fail >= 0)
+        snprintf(v, sizeof v, "%d (at %d: %d late, worst %.0f ms)", r->viewers_ok, r->viewers_fail,
+                 r->fail_late, r->fail_late_max_ms);
+    else
+        snprintf(v, sizeof v, "%d (none late up to --max-viewers %d)", r->viewers_ok,
+                 o->max_viewers);
+    printf("%-46s %-16s %s\n", "new viewers at once at playback pace", ">= 16",
+           o->max_viewers > 0 ? v : "-");
+    if (r->viewers_ok > 0)
+        snprintf(v, sizeof v, "%.0f MB", r->viewers_rss_mb);
+    else if (r->viewers_fail > 0) /* none passed: the RSS of the smallest load tried */
+        snprintf(v, sizeof v, "- (%.0f MB at %d)", r->fail_rss_mb, r->viewers_fail);
+    else
+        snprintf(v, sizeof v, "-");
+    printf("%-46s %-16s %s\n", "server RSS at that load (peak)", "<= 400 MB", v);
+    snprintf(v, sizeof v, "%.0f req/s (%.0f MB/s)", r->wrk_rps, r->wrk_mbps);
+    printf("%-46s %-16s %s\n", "cached shared segment, wrk 16 conn", ">= 20000 req/s",
+           r->wrk_rps >= 0 ? v : "-");
+    snprintf(v, sizeof v, "%.0f req/s", r->wrk_304_rps);
+    printf("%-46s %-16s %s\n", "  the same, If-None-Match (304, no body)", "-",
+           r->wrk_304_rps >= 0 ? v : "-");
+    snprintf(v, sizeof v, "%.0f req/s", r->wrk_healthz_rps);
+    printf("%-46s %-16s %s\n", "  GET /healthz (the HTTP layer alone)", "-",
+           r->wrk_healthz_rps >= 0 ? v : "-");
+}
+
+int ck_bench_serve(int argc, char **argv)
+{
+    serve_opts o;
+    if (!parse_args(argc, argv, &o)) {
+        fputs(SERVE_USAGE, stderr);
+        return CK_EXIT_USAGE;
+    }
+    char self[PATH_MAX];
+    ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sn <= 0) {
+        fprintf(stderr, "ciak bench: cannot find the ciak binary\n");
+        return CK_EXIT_PROBLEMS;
+    }
+    self[sn] = '\0';
+    char tmp[] = "/tmp/ciak-bench-serve-XXXXXX";
+    if (!mkdtemp(tmp)) {
+        fprintf(stderr, "ciak bench: cannot make a temporary folder: %s\n", strerror(errno));
+        return CK_EXIT_PROBLEMS;
+    }
+    int rc = CK_EXIT_PROBLEMS;
+    pid_t server = 0;
+    bench_link *links = NULL;
+    char data[128], log[128], people[128], rejects[128], links_csv[128], port_file[128];
+    char samples[1200], expires[16], load0[16], load1[16];
+    snprintf(data, sizeof data, "%s/var", tmp);
+    snprintf(log, sizeof log, "%s/ciak.log", tmp);
+    snprintf(people, sizeof people, "%s/people.json", tmp);
+    snprintf(rejects, sizeof rejects, "%s/rejects.txt", tmp);
+    snprintf(links_csv, sizeof links_csv, "%s/links.csv", tmp);
+    snprintf(port_file, sizeof port_file, "%s/port", tmp);
+    snprintf(samples, sizeof samples, "%s/%s/samples.json", o.scenes, o.campaign);
+    time_t later = time(NULL) + 30 * 86400;
+    strftime(expires, sizeof expires, "%Y-%m-%d", gmtime(&later));
+    load_avg(load0, sizeof load0);
+
+    /* 1. people, import, links, warm: each step's output goes to the log, not the terminal
+     *    (import's rejects would name people). */
+    double t0 = bench_now_s();
+    if (!bench_people_write(samples, o.people, people))
+        goto done;
+    char *imp[] = {self,    "import",   (char *)o.campaign, people,       "--data-dir",
+                   data,    "--scenes", (char *)o.scenes,   "--skip-bad", "--rejects",
+                   rejects, NULL};
+    char *lnk[] = {self, "links",   (char *)o.campaign, "--base-url", "http://127.0.0.1:1",
+                   "-o", links_csv, "--expires",        expires,      "--data-dir",
+                   data, NULL};
+    char *wrm[] = {self,       "warm",           (char *)o.campaign,       "--data-dir",   data,
+                   "--scenes", (char *)o.scenes, o.size ? "--size" : NULL, (char *)o.size, NULL};
+    if (run_ciak(self, log, imp) > 1 || run_ciak(self, log, lnk) != 0) {
+        fprintf(stderr, "ciak bench: import or links failed (see %s with --keep)\n", log);
+        goto done;
+    }
+    int nlinks = read_links(links_csv, &links);
+    double t_import = bench_now_s() - t0;
+    t0 = bench_now_s();
+    if (run_ciak(self, log, wrm) != 0) {
+        fprintf(stderr, "ciak bench: ciak warm failed (see %s with --keep)\n", log);
+        goto done;
+    }
+    double t_warm = bench_now_s() - t0;
+
+    /* 2. the server, as in production but on a free loopback port. */
+    char *srv[16] = {self,          "serve",          "--listen",   "127.0.0.1:0",
+                     "--port-file", port_file,        "--data-dir", data,
+                     "--scenes",    (char *)o.scenes, "--campaign", (char *)o.campaign};
+    int na = 12;
+    if (o.size) {
+        srv[na++] = "--size";
+        srv[na++] = (char *)o.size;
+    }
+    if (o.workers) {
+        srv[na++] = "--workers";
+        srv[na++] = (char *)o.workers;
+    }
+    srv[na] = NULL;
+    t0 = bench_now_s();
+    if (!(server = start_ciak(self, log, srv)))
+        goto done;
+    int port = 0;
+    while (!port && bench_now_s() - t0 < 120 && waitpid(server, NULL, WNOHANG) == 0) {
+        FILE *f = fopen(port_file, "r");
+        if (f && fscanf(f, "%d", &port) != 1)
+            port = 0;
+        if (f)
+            fclose(f);
+        usleep(50 * 1000);
+    }
+    if (!port) {
+        fprintf(stderr, "ciak bench: the server did not start (see %s with --keep)\n", log);
+        goto done;
+    }
+    double t_start = bench_now_s() - t0;
+    bench_wait_idle(port, 300); /* its own start-up warm finds everything cached */
+    printf("ciak bench serve: %s %s, %d people with links (import %.1f s, warm %.1f s), "
+           "server up in %.1f s, RSS idle %.0f MB, load %s\n",
+           o.campaign, o.size ? o.size : "canvas size", nlinks, t_import, t_warm, t_start,
+           bench_rss_mb(server), load0);
+    fflush(stdout);
+
+    /* 3. the measurements. */
+    bench_ctx b = {.port = port,
+                   .server = server,
+                   .links = links,
+                   .link_count = nlinks,
+                   .play_s = o.play_s,
+                   .buffer_s = o.buffer_s,
+                   .startup_max_s = o.startup_max_s,
+                   .max_viewers = o.max_viewers,
+                   .wrk_s = o.wrk_s};
+    bench_results r;
+    memset(&r, 0, sizeof r);
+    r.ttfs_n = 0;
+    r.viewers_ok = -1;
+    r.viewers_fail = -1;
+    r.viewers_rss_mb = r.wrk_rps = r.wrk_mbps = r.wrk_304_rps = r.wrk_healthz_rps = -1;
+    if (o.ttfs > 0 || o.max_viewers == 0) {
+        bench_ttfs(&b, o.ttfs > 0 ? o.ttfs : 1, &r);
+        printf("time to first segment: %d people, segment 0 personal for %d (%d distinct)\n",
+               r.ttfs_n, r.seg0_personal, r.seg0_distinct);
+    }
+    if (o.max_viewers > 0) {
+        char play[40] = "through the last personal segment";
+        if (o.play_s > 0)
+            snprintf(play, sizeof play, "the first %.0f s", o.play_s);
+        printf("viewers at playback pace (play %s, buffer %.0f s, startup <= %.1f s):\n", play,
+               o.buffer_s, o.startup_max_s);
+        bench_viewers(&b, &r);
+    }
+    if (o.wrk_s > 0)
+        bench_wrk(&b, &r);
+    load_avg(load1, sizeof load1);
+    print_table(&o, &r);
+    printf("(load average %s at start, %s at end, %ld cores)\n", load0, load1,
+           sysconf(_SC_NPROCESSORS_ONLN));
+    rc = CK_EXIT_OK;
+done:
+    stop_child(server);
+    free(links);
+    if (o.keep) {
+        fprintf(stderr, "ciak bench: kept %s\n", tmp);
+    } else {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "ciak bench: could not remove %s\n", tmp);
+    }
+    return rc;
+}

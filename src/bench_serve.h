@@ -1,0 +1,118 @@
+/* bench_serve.h: internals of `ciak bench serve`, shared by src/bench_*.c.
+ *
+ *   bench_serve.c   options, the temporary data folder, the server child process, the table
+ *   bench_people.c  synthetic people made from a campaign's samples (all different)
+ *   bench_http.c    a tiny blocking HTTP/1.1 client (keep-alive, Content-Length only)
+ *   bench_load.c    the measurements: time to first segment, viewers at playback pace, wrk
+ *
+ * Nothing here prints a token, a person id or a name: links are read from links.csv into
+ * memory and only counts and timings leave. Everything talks to 127.0.0.1. */
+#ifndef CK_BENCH_SERVE_H
+#define CK_BENCH_SERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* ---- clock and small helpers (bench_http.c) ---- */
+double bench_now_s(void);
+void bench_sleep_until(double t_s);
+/* Sorts `v` (n values) and returns the q-quantile (0..1), nearest rank; 0 when n is 0. */
+double bench_quantile(double *v, int n, double q);
+
+/* ---- HTTP client (bench_http.c) ---- */
+/* One connection to 127.0.0.1:port from the source address 127.0.x.y (`source` = x*256+y, 0:
+ * the kernel's choice). The server caps connections per address, so each simulated viewer
+ * comes from its own loopback address, as distinct people do. */
+typedef struct bench_conn {
+    int fd; /* -1: not connected; bench_get connects (and reconnects once) on its own */
+    int port;
+    int source;
+    double timeout_s; /* per request; 0: 60 */
+    char buf[16384];
+    size_t len; /* bytes in buf not yet consumed */
+} bench_conn;
+
+typedef struct bench_resp {
+    int status;    /* HTTP status; 0 on a transport error */
+    int64_t bytes; /* body bytes received */
+    char *body;    /* NUL-terminated body when asked for (free()); NULL otherwise */
+} bench_resp;
+
+void bench_conn_init(bench_conn *c, int port, int source);
+void bench_conn_close(bench_conn *c);
+/* GET `path` (starting with '/'); `head` sends HEAD. Reads the whole answer; keeps the body
+ * only when `keep_body`. Returns false on a transport error or timeout (status 0). */
+bool bench_get(bench_conn *c, const char *path, bool head, bool keep_body, bench_resp *r);
+
+/* A number from the server's /metrics (`name` is the whole series name); -1 when absent. */
+double bench_metric(int port, const char *name);
+
+/* ---- synthetic people (bench_people.c) ---- */
+/* Writes `n` people to `out_path` (a JSON array) made from the sample records in
+ * `samples_path`: each takes every text field from a different sample (mixed-radix over the
+ * samples, so no two people are alike in their first two text fields), numbers and dates from
+ * one sample, and a new id. Returns false with a message printed on failure. */
+bool bench_people_write(const char *samples_path, int n, const char *out_path);
+
+/* ---- the run ---- */
+typedef struct bench_link {
+    char path[200]; /* "/v/<token>": the only place a token lives; never printed */
+} bench_link;
+
+/* One segment of a person's media playlist. */
+typedef struct bench_seg {
+    char path[320]; /* absolute path on the server */
+    double start_s, dur_s;
+    bool shared;
+} bench_seg;
+
+/* Fetches `link`'s master and media playlists on `c` and parses the media playlist into
+ * `segs` (at most `max`); returns the count, -1 on failure. */
+int bench_playlist(bench_conn *c, const bench_link *link, bench_seg *segs, int max);
+
+typedef struct bench_ctx {
+    int port;
+    pid_t server; /* the `ciak serve` child, for its RSS */
+    const bench_link *links;
+    int link_count;
+    int next_link; /* people are used once each: a person seen before is cached */
+    double play_s; /* how much of each video a viewer plays; 0: through the last personal
+                     segment */
+    double buffer_s;
+    double startup_max_s;
+    int max_viewers;
+    double wrk_s;
+    const char *wrk_path; /* a shared segment's path, found by the first measurement */
+    char wrk_seg[320];
+} bench_ctx;
+
+/* Results, all -1 when not measured. */
+typedef struct bench_results {
+    int ttfs_n;
+    double ttfs_p50_ms, ttfs_p95_ms, ttfs_max_ms;
+    int seg0_personal, seg0_distinct; /* people whose segment 0 is personal; distinct ones */
+    int viewers_ok;                   /* the largest count with no late segment */
+    int viewers_fail;                 /* the smallest count tried that had one; -1: none */
+    double viewers_rss_mb;            /* peak RSS of the server at viewers_ok */
+    double viewers_startup_p50_ms, viewers_startup_max_ms;
+    double fail_late_max_ms, fail_rss_mb; /* at viewers_fail */
+    int fail_late;
+    double wrk_rps, wrk_mbps, wrk_304_rps, wrk_healthz_rps;
+} bench_results;
+
+/* bench_load.c. Each returns false when the measurement could not run (reason printed). */
+bool bench_ttfs(bench_ctx *b, int people, bench_results *r);
+bool bench_viewers(bench_ctx *b, bench_results *r);
+bool bench_wrk(bench_ctx *b, bench_results *r);
+/* Waits until the server renders nothing (queue empty, no render running), at most
+ * `max_s`; returns false on timeout. */
+bool bench_wait_idle(int port, double max_s);
+/* The child's resident set in MB (VmRSS from /proc), -1 when unknown. */
+double bench_rss_mb(pid_t pid);
+
+/* bench_serve.c */
+int ck_bench_serve(int argc, char **argv);
+
+#endif
