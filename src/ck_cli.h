@@ -21,6 +21,7 @@ int ck_cmd_revoke(int argc, char **argv);
 int ck_cmd_purge(int argc, char **argv);
 int ck_cmd_warm(int argc, char **argv);
 int ck_cmd_keys(int argc, char **argv);
+int ck_cmd_admin_password(int argc, char **argv);
 int ck_cmd_render(int argc, char **argv);
 int ck_cmd_bench(int argc, char **argv);
 int ck_cmd_preview(int argc, char **argv);

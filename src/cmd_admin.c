@@ -6,7 +6,13 @@
 #include "ck_cli.h"
 #include "ck_server.h"
 
+#include "ck_analytics.h"
+
 #include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +139,60 @@ int ck_cmd_keys(int argc, char **argv)
     }
     fprintf(stderr, "usage: ciak keys rotate | drop ID [--data-dir DIR]\n");
     return CK_EXIT_USAGE;
+}
+
+/* `ciak admin-password [--data-dir DIR]`: reads a password (no echo on a terminal) and writes
+ * <data-dir>/admin (mode 0600) with its argon2id hash, which turns the dashboard on. */
+int ck_cmd_admin_password(int argc, char **argv)
+{
+    const char *data_dir = "var", *pos[1];
+    if (parse(argc, argv, &data_dir, NULL, NULL, pos, 0) != 0) {
+        fprintf(stderr, "usage: ciak admin-password [--data-dir DIR]  (password on stdin)\n");
+        return CK_EXIT_USAGE;
+    }
+    bool tty = isatty(STDIN_FILENO);
+    struct termios old;
+    if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
+        struct termios quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fprintf(stderr, "dashboard password (at least 12 characters): ");
+    } else {
+        tty = false;
+    }
+    char pw[256];
+    bool got = fgets(pw, sizeof pw, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    size_t n = got ? strcspn(pw, "\r\n") : 0;
+    pw[n] = 0;
+    if (n < 12) {
+        sodium_memzero(pw, sizeof pw);
+        fprintf(stderr, "ciak admin-password: the password needs at least 12 characters\n");
+        return CK_EXIT_USAGE;
+    }
+    char line[crypto_pwhash_STRBYTES + 32];
+    ck_error err = {0};
+    ck_status st = ck_admin_hash_password(pw, line, sizeof line, &err);
+    sodium_memzero(pw, sizeof pw);
+    if (st != CK_OK)
+        return fail("admin-password", &err);
+    char path[1100], tmp[1120];
+    snprintf(path, sizeof path, "%s/admin", data_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(line);
+    bool ok = fd >= 0 && write(fd, line, len) == (ssize_t)len &&
+              (len && line[len - 1] == '\n' ? true : write(fd, "\n", 1) == 1) && fsync(fd) == 0;
+    if (fd >= 0)
+        ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "ciak admin-password: cannot write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return CK_EXIT_PROBLEMS;
+    }
+    printf("wrote %s: the dashboard at /admin/ accepts this password (restart the server)\n", path);
+    return CK_EXIT_OK;
 }

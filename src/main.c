@@ -31,6 +31,8 @@ static const command commands[] = {
     {"purge", ck_cmd_purge, "purge [--data-dir DIR]"},
     {"warm", ck_cmd_warm, "warm CAMPAIGN [--data-dir DIR] [--scenes DIR]"},
     {"keys", ck_cmd_keys, "keys rotate | drop ID [--data-dir DIR]"},
+    {"admin-password", ck_cmd_admin_password,
+     "admin-password [--data-dir DIR]  (password on stdin)"},
     {"guide", ck_cmd_guide,
      "guide SCENE_DIR --data FILE [--record N | --id ID] -o GUIDE.pdf [--html PAGE.html]"},
     {"preview", ck_cmd_preview,

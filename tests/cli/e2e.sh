@@ -92,9 +92,9 @@ later=$(date -u -d "+30 days" +%F)
 # Links past their last day (the store keeps the later date: these answer 410).
 "$CIAK" links $camp --base-url http://127.0.0.1 -o "$tmp/expired.csv" --expires 2023-01-01 \
     --data-dir "$data" >/dev/null 2>&1 || { bad "expired links"; finish; }
+# The dashboard's credential, made the way an operator makes it.
 admin=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
-printf 'token-sha256 %s\n' "$(printf '%s' "$admin" | sha256sum | cut -d' ' -f1)" >"$data/admin"
-chmod 600 "$data/admin"
+printf '%s\n' "$admin" | "$CIAK" admin-password --data-dir "$data" >/dev/null
 
 "$CIAK" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --data-dir "$data" \
     --scenes "$ROOT/scenes" --campaign $camp --size 320x180 --no-warm >"$tmp/server.log" 2>&1 &
