@@ -20,7 +20,8 @@
 #define PREVIEW_USAGE                                                                              \
     "usage: ciak preview SCENE_DIR [--data FILE] [--record N | --id ID] [--at SECONDS]\n"          \
     "                    [--size WxH] [--window WxH] [--screenshot FILE [--overlays]]\n"           \
-    "                    [--autoshot DIR] [--script FILE] [--exit-after SECONDS]\n"
+    "                    [--shaders DIR] [--autoshot DIR] [--script FILE]\n"                       \
+    "                    [--exit-after SECONDS]\n"
 
 /* How often files are checked for changes, and how often a broken scene is retried even
  * without a change to a known file (the fix may be a file the broken scene names). */
@@ -292,7 +293,7 @@ typedef struct pv_opts {
     double at, exit_after;
     int width, height, win_w, win_h;
     bool overlays;
-    const char *autoshot, *script;
+    const char *autoshot, *script, *shaders;
 } pv_opts;
 
 static bool parse_size(const char *s, int *w, int *h)
@@ -328,6 +329,8 @@ static int parse_opts(pv_opts *o, int argc, char **argv)
             o->autoshot = argv[++i];
         else if (strcmp(a, "--script") == 0 && v)
             o->script = argv[++i];
+        else if (strcmp(a, "--shaders") == 0 && v)
+            o->shaders = argv[++i];
         else if (strcmp(a, "--overlays") == 0)
             o->overlays = true;
         else if (a[0] != '-' && !o->dir)
@@ -511,7 +514,8 @@ int ck_cmd_preview(int argc, char **argv)
                          .data = o.pick.data,
                          .record = o.pick.record >= 0 ? o.pick.record : 0,
                          .width = o.width,
-                         .height = o.height},
+                         .height = o.height,
+                         .shaders = o.shaders},
                 .id = o.pick.id,
                 .loop_in = -1,
                 .loop_out = -1,

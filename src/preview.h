@@ -37,10 +37,20 @@ typedef struct pv_gen {
 
 typedef struct pv_load_params {
     const char *scene_dir;
-    const char *data;  /* records file, or NULL */
-    long record;       /* wanted record (clamped to the records there are) */
-    int width, height; /* compositor output size (0: canvas) */
+    const char *data;    /* records file, or NULL */
+    long record;         /* wanted record (clamped to the records there are) */
+    int width, height;   /* compositor output size (0: canvas) */
+    const char *shaders; /* GLSL folder compiled and watched (--shaders), or NULL: built-in */
 } pv_load_params;
+
+/* ---- live shader reload (preview_shaders.c) ---- */
+/* Compiles every compositor shader in `src` into a new temporary folder (returned, malloc'd);
+ * NULL with file:line diagnostics on a compile error. */
+char *pv_shaders_compile(const char *src, ck_diags *diags);
+/* Removes a folder made by pv_shaders_compile. */
+void pv_shaders_remove(const char *dir);
+/* Paths of every file in `src` (malloc'd into out[0 .. return)), for the watch list. */
+int pv_shaders_sources(const char *src, char **out, int max);
 
 /* Loads a generation. On failure returns false with every problem in `diags` (file:line:col
  * where known) and `g` zeroed. */

@@ -21,10 +21,12 @@ static char *dup_str(const char *s)
 
 /* scene.json, the records file and every asset: a change to any of them reloads. Video and
  * audio are watched too, harmlessly, so the list does not depend on what the GPU uses. */
+#define MAX_SHADER_FILES 64
+
 static bool make_watch_list(pv_gen *g, const pv_load_params *p)
 {
     const ck_scene *s = g->cs.scene;
-    int n = 2 + s->asset_count;
+    int n = 2 + s->asset_count + (p->shaders ? MAX_SHADER_FILES : 0);
     g->watch = calloc((size_t)n, sizeof *g->watch);
     if (!g->watch)
         return false;
@@ -33,6 +35,9 @@ static bool make_watch_list(pv_gen *g, const pv_load_params *p)
         g->watch[g->watch_count++] = dup_str(p->data);
     for (int i = 0; i < s->asset_count; i++)
         g->watch[g->watch_count++] = dup_str(s->assets[i].path);
+    if (p->shaders)
+        g->watch_count +=
+            pv_shaders_sources(p->shaders, g->watch + g->watch_count, MAX_SHADER_FILES);
     for (int i = 0; i < g->watch_count; i++)
         if (!g->watch[i])
             return false;
@@ -74,9 +79,18 @@ bool pv_gen_load(pv_gen *g, ck_gpu *gpu, const pv_load_params *p, ck_diags *diag
         ck_diag_add_error(diags, &err);
         goto fail;
     }
-    ck_gpu_scene_params sp = {
-        .width = p->width, .height = p->height, .outputs = CK_GPU_OUT_RGBA, .frames_in_flight = 1};
+    char *spv = NULL;
+    if (p->shaders && !(spv = pv_shaders_compile(p->shaders, diags)))
+        goto fail;
+    ck_gpu_scene_params sp = {.width = p->width,
+                              .height = p->height,
+                              .outputs = CK_GPU_OUT_RGBA,
+                              .frames_in_flight = 1,
+                              .shader_dir = spv};
     g->gpu = ck_gpu_scene_create(gpu, cs->scene, cs->fonts, &sp, &err);
+    if (spv) /* the pipelines are made: the SPIR-V files are no longer needed */
+        pv_shaders_remove(spv);
+    free(spv);
     if (!g->gpu) {
         ck_diag_add_error(diags, &err);
         goto fail;

@@ -85,11 +85,18 @@ enum {
 
 /* Zero means default. */
 typedef struct ck_gpu_scene_params {
-    int width, height;    /* output size in px (0: the canvas size). The canvas is scaled to it
-                             (goldens render 1280x720 scenes at 320x180). */
-    unsigned outputs;     /* CK_GPU_OUT_* bits (0: both) */
-    int frames_in_flight; /* frames submitted and not yet received (0: 2; 1..8) */
+    int width, height;      /* output size in px (0: the canvas size). The canvas is scaled to it
+                               (goldens render 1280x720 scenes at 320x180). */
+    unsigned outputs;       /* CK_GPU_OUT_* bits (0: both) */
+    int frames_in_flight;   /* frames submitted and not yet received (0: 2; 1..8) */
+    const char *shader_dir; /* NULL: the SPIR-V built into the binary. Else a folder holding
+                               "<source>.spv" for every name of ck_gpu_shader_sources(),
+                               loaded instead (the preview's live shader reload). */
 } ck_gpu_scene_params;
+
+/* The shader sources in shaders/ that the compositor uses ("quad.vert", "rect.frag", ...);
+ * a static list. */
+const char *const *ck_gpu_shader_sources(size_t *count);
 
 /* Makes a scene's GPU resources: loads and uploads every image asset, loads every font asset
  * (the bytes come from `fonts` when it has the font, else from the asset's file; `fonts` may

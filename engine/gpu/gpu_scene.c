@@ -2,6 +2,7 @@
  * atlas, image textures (decoded, premultiplied, mipmapped on the CPU, uploaded once), video
  * texture slots, the fonts for glyph rasterisation, and the ring of frame slots. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,7 +166,63 @@ error:
     return st;
 }
 
-static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
+/* Every shader: its source name in shaders/ and its built-in SPIR-V. */
+typedef struct shader_src {
+    const char *name;
+    const uint32_t *code;
+    const size_t *size;
+} shader_src;
+
+enum { SH_QUAD, SH_RECT, SH_IMAGE, SH_VIDEO, SH_TEXT, SH_FILL, SH_NV12, SH_VIDEO_BG, SH_COUNT };
+
+static const shader_src shaders[SH_COUNT] = {
+    [SH_QUAD] = {"quad.vert", ck_spv_quad_vert, &ck_spv_quad_vert_size},
+    [SH_RECT] = {"rect.frag", ck_spv_rect_frag, &ck_spv_rect_frag_size},
+    [SH_IMAGE] = {"image.frag", ck_spv_image_frag, &ck_spv_image_frag_size},
+    [SH_VIDEO] = {"video.frag", ck_spv_video_frag, &ck_spv_video_frag_size},
+    [SH_TEXT] = {"text.frag", ck_spv_text_frag, &ck_spv_text_frag_size},
+    [SH_FILL] = {"fill.frag", ck_spv_fill_frag, &ck_spv_fill_frag_size},
+    [SH_NV12] = {"nv12.comp", ck_spv_nv12_comp, &ck_spv_nv12_comp_size},
+    [SH_VIDEO_BG] = {"video_bg.comp", ck_spv_video_bg_comp, &ck_spv_video_bg_comp_size},
+};
+
+const char *const *ck_gpu_shader_sources(size_t *count)
+{
+    static const char *names[SH_COUNT];
+    for (int i = 0; i < SH_COUNT; i++)
+        names[i] = shaders[i].name;
+    *count = SH_COUNT;
+    return names;
+}
+
+/* Makes shader `which` from the built-in SPIR-V, or from <dir>/<name>.spv when dir is set. */
+static ck_status load_shader(ck_gpu *gpu, const char *dir, int which, VkShaderModule *out,
+                             ck_error *err)
+{
+    const shader_src *sh = &shaders[which];
+    if (!dir)
+        return make_shader(gpu, sh->code, *sh->size, out, err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.spv", dir, sh->name);
+    char *code = NULL;
+    size_t len = 0;
+    ck_status st = ck_read_file(path, 16u << 20, &code, &len, err);
+    if (st != CK_OK)
+        return st;
+    uint32_t magic = 0;
+    if (len >= 4)
+        memcpy(&magic, code, 4);
+    if (len < 20 || len % 4 || magic != 0x07230203u) {
+        free(code);
+        return ck_error_set(err, CK_ERR_INVALID, path, 0, 0, "not a SPIR-V module");
+    }
+    /* ck_read_file's buffer comes from malloc, so it is aligned for uint32_t. */
+    st = make_shader(gpu, (const uint32_t *)(void *)code, len, out, err);
+    free(code);
+    return st;
+}
+
+static ck_status make_pipelines(ck_gpu_scene *sg, const char *shader_dir, ck_error *err)
 {
     ck_gpu *gpu = sg->gpu;
     ck_status st = CK_OK;
@@ -174,16 +231,14 @@ static ck_status make_pipelines(ck_gpu_scene *sg, ck_error *err)
                                             FRAG_FILL, FRAG_FILL,  FRAG_VIDEO};
     VkShaderModule vert = VK_NULL_HANDLE, frag[FRAG_COUNT] = {0}, comp = VK_NULL_HANDLE,
                    bg = VK_NULL_HANDLE;
-    if ((st = make_shader(gpu, ck_spv_quad_vert, ck_spv_quad_vert_size, &vert, err)) ||
-        (st = make_shader(gpu, ck_spv_rect_frag, ck_spv_rect_frag_size, &frag[FRAG_RECT], err)) ||
-        (st =
-             make_shader(gpu, ck_spv_image_frag, ck_spv_image_frag_size, &frag[FRAG_IMAGE], err)) ||
-        (st =
-             make_shader(gpu, ck_spv_video_frag, ck_spv_video_frag_size, &frag[FRAG_VIDEO], err)) ||
-        (st = make_shader(gpu, ck_spv_text_frag, ck_spv_text_frag_size, &frag[FRAG_TEXT], err)) ||
-        (st = make_shader(gpu, ck_spv_fill_frag, ck_spv_fill_frag_size, &frag[FRAG_FILL], err)) ||
-        (st = make_shader(gpu, ck_spv_nv12_comp, ck_spv_nv12_comp_size, &comp, err)) ||
-        (st = make_shader(gpu, ck_spv_video_bg_comp, ck_spv_video_bg_comp_size, &bg, err)))
+    if ((st = load_shader(gpu, shader_dir, SH_QUAD, &vert, err)) ||
+        (st = load_shader(gpu, shader_dir, SH_RECT, &frag[FRAG_RECT], err)) ||
+        (st = load_shader(gpu, shader_dir, SH_IMAGE, &frag[FRAG_IMAGE], err)) ||
+        (st = load_shader(gpu, shader_dir, SH_VIDEO, &frag[FRAG_VIDEO], err)) ||
+        (st = load_shader(gpu, shader_dir, SH_TEXT, &frag[FRAG_TEXT], err)) ||
+        (st = load_shader(gpu, shader_dir, SH_FILL, &frag[FRAG_FILL], err)) ||
+        (st = load_shader(gpu, shader_dir, SH_NV12, &comp, err)) ||
+        (st = load_shader(gpu, shader_dir, SH_VIDEO_BG, &bg, err)))
         goto error;
 
     VkPipelineVertexInputStateCreateInfo vi = {
@@ -775,7 +830,7 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
     GPU_CREATED(gpu);
 
     if ((st = make_layouts(sg, err)) || (st = make_render_pass(sg, err)) ||
-        (st = make_pipelines(sg, err)) || (st = make_atlas(sg, err)))
+        (st = make_pipelines(sg, p.shader_dir, err)) || (st = make_atlas(sg, err)))
         goto fail;
     for (int i = 0; i < scene->asset_count; i++)
         sg->has_video |= scene->assets[i].kind == CK_ASSET_VIDEO;

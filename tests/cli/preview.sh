@@ -210,6 +210,43 @@ if [ "$st" -eq 0 ]; then ok; else
     sed 's/^/    /' "$tmp/live.log" | tail -20
 fi
 
+# ---- live shader reload (--shaders) ----
+# A copy of shaders/: the preview compiles it with glslang; a shader edit shows, a shader
+# with an error names its file:line and keeps the last good picture.
+sh="$tmp/shaders"
+mkdir -p "$sh"
+cp "$ROOT"/shaders/*.vert "$ROOT"/shaders/*.frag "$ROOT"/shaders/*.comp "$ROOT"/shaders/*.glsl "$sh/"
+sshots="$tmp/sshots"
+timeout 90 "$CIAK" preview "$scene" --data "$data" --record 1 --at 3 --shaders "$sh" \
+    --autoshot "$sshots" --exit-after 80 >"$tmp/shaders.log" 2>&1 &
+bg_pid=$!
+if wait_for "$sshots/001.txt" && grep -q '^ok' "$sshots/001.txt"; then
+    ok
+    same "$sshots/001.png" "$tmp/frame.png" "shaders: compiled from source vs frame"
+else
+    bad "shaders: no first autoshot: $(cat "$sshots/001.txt" 2>/dev/null)"
+fi
+# Text drawn in pure red: the picture changes.
+sleep 0.2
+sed -i 's/    o_color = v_c0 \* (cov \* v_p0.y);/    o_color = vec4(1.0, 0.0, 0.0, 1.0) * (cov * v_p0.y);/' "$sh/text.frag"
+if grep -q 'vec4(1.0, 0.0, 0.0, 1.0)' "$sh/text.frag" && wait_for "$sshots/002.txt" &&
+    grep -q '^ok' "$sshots/002.txt"; then
+    ok
+    differ "$sshots/002.png" "$sshots/001.png" "shaders: the shader edit shows"
+else
+    bad "shaders: no reload after a shader edit"
+fi
+echo 'this is not GLSL' >>"$sh/rect.frag"
+if wait_for "$sshots/003.txt" && grep -qE 'rect.frag:[0-9]+: error' "$sshots/003.txt"; then
+    ok
+    same "$sshots/003.png" "$sshots/002.png" "shaders: last good version kept"
+else
+    bad "shaders: no file:line error for a broken shader: $(cat "$sshots/003.txt" 2>/dev/null)"
+fi
+kill -TERM "$bg_pid"
+wait "$bg_pid"
+bg_pid=
+
 # ---- transport, by script ----
 cat >"$tmp/script" <<'EOF'
 # seconds action
