@@ -549,39 +549,11 @@ void ck_analytics_free_list(char **list, int count)
     free(list);
 }
 
-/* A growable string. */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
 char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err)
 {
-    sbuf b = {0};
+    ck_strbuf b = {0};
     const char *head = "campaign,day,type,item,events,viewers,value_sum\n";
-    sb_add(&b, head, strlen(head));
+    ck_strbuf_puts(&b, head);
     pthread_mutex_lock(&a->lock);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(a->db,
@@ -591,7 +563,7 @@ char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err)
                            -1, &st, NULL) != SQLITE_OK) {
         db_error(a, err, "export");
         pthread_mutex_unlock(&a->lock);
-        free(b.p);
+        ck_strbuf_free(&b);
         return NULL;
     }
     if (campaign)
@@ -608,16 +580,14 @@ char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err)
             (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
             (long long)sqlite3_column_int64(st, 6));
         if (k > 0 && (size_t)k < sizeof line)
-            sb_add(&b, line, (size_t)k);
+            ck_strbuf_add(&b, line, (size_t)k);
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&a->lock);
-    if (b.oom) {
-        free(b.p);
+    char *csv = ck_strbuf_take(&b);
+    if (!csv)
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
-        return NULL;
-    }
-    return b.p;
+    return csv;
 }
 
 int64_t ck_analytics_event_count(ck_analytics *a)

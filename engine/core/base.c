@@ -245,6 +245,110 @@ void ck_arena_free(ck_arena *a)
     a->used_total = 0;
 }
 
+/* ---- growable strings ---- */
+
+static bool strbuf_reserve(ck_strbuf *b, size_t extra)
+{
+    if (b->failed)
+        return false;
+    if (b->len + extra + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1) {
+        if (cap > SIZE_MAX / 2) {
+            b->failed = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *s = realloc(b->s, cap);
+    if (!s) {
+        b->failed = true;
+        return false;
+    }
+    b->s = s;
+    b->cap = cap;
+    return true;
+}
+
+void ck_strbuf_add(ck_strbuf *b, const char *s, size_t n)
+{
+    if (!strbuf_reserve(b, n))
+        return;
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+void ck_strbuf_puts(ck_strbuf *b, const char *s)
+{
+    ck_strbuf_add(b, s, strlen(s));
+}
+
+void ck_strbuf_vprintf(ck_strbuf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        b->failed = true;
+        return;
+    }
+    if (!strbuf_reserve(b, (size_t)n))
+        return;
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void ck_strbuf_printf(ck_strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ck_strbuf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void ck_strbuf_html(ck_strbuf *b, const char *s)
+{
+    for (const char *p = s ? s : ""; *p; p++) {
+        switch (*p) {
+        case '<':
+            ck_strbuf_add(b, "&lt;", 4);
+            break;
+        case '>':
+            ck_strbuf_add(b, "&gt;", 4);
+            break;
+        case '&':
+            ck_strbuf_add(b, "&amp;", 5);
+            break;
+        case '"':
+            ck_strbuf_add(b, "&quot;", 6);
+            break;
+        case '\'':
+            ck_strbuf_add(b, "&#39;", 5);
+            break;
+        default:
+            ck_strbuf_add(b, p, 1);
+        }
+    }
+}
+
+char *ck_strbuf_take(ck_strbuf *b)
+{
+    char *s = b->failed ? NULL : b->s ? b->s : strdup("");
+    if (b->failed)
+        free(b->s);
+    memset(b, 0, sizeof *b);
+    return s;
+}
+
+void ck_strbuf_free(ck_strbuf *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof *b);
+}
+
 /* ---- files ---- */
 
 ck_status ck_read_file(const char *path, size_t limit, char **out, size_t *len, ck_error *err)

@@ -113,6 +113,27 @@ char *ck_arena_printf(ck_arena *a, const char *fmt, ...) __attribute__((format(p
 void ck_arena_reset(ck_arena *a);
 void ck_arena_free(ck_arena *a);
 
+/* ---- growable strings ---- */
+/* A NUL-terminated string that grows as text is appended (playlists, JSON, pages, CSV).
+ * Zero-initialise it. After a failed allocation it stops growing and ck_strbuf_take returns
+ * NULL, so callers check once at the end. */
+typedef struct ck_strbuf {
+    char *s; /* NULL until something is appended */
+    size_t len, cap;
+    bool failed; /* out of memory: the text is incomplete */
+} ck_strbuf;
+
+void ck_strbuf_add(ck_strbuf *b, const char *s, size_t n);
+void ck_strbuf_puts(ck_strbuf *b, const char *s);
+void ck_strbuf_printf(ck_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ck_strbuf_vprintf(ck_strbuf *b, const char *fmt, va_list ap);
+/* Appends `s` escaped for HTML text and attribute values (< > & " '). NULL adds nothing. */
+void ck_strbuf_html(ck_strbuf *b, const char *s);
+/* Hands the string to the caller (malloc'd, "" when nothing was added; NULL after a failed
+ * allocation) and resets the buffer. */
+char *ck_strbuf_take(ck_strbuf *b);
+void ck_strbuf_free(ck_strbuf *b);
+
 /* ---- small helpers ---- */
 /* Reads a whole file (max `limit` bytes, 0 = 64 MiB) into a malloc'd, NUL-terminated buffer. */
 ck_status ck_read_file(const char *path, size_t limit, char **out, size_t *len, ck_error *err);

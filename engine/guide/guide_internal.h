@@ -73,14 +73,4 @@ const char *guide_text_render(const guide_text *t, const ck_record *rec, ck_aren
 /* The last day the video can be watched, or -1 when the scene has no window. */
 int32_t guide_last_day(const ck_scene *scene, const ck_record *rec);
 
-/* A growable string (player.c, pdf.c). */
-typedef struct guide_buf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} guide_buf;
-void guide_put(guide_buf *b, const char *s, size_t n);
-void guide_puts(guide_buf *b, const char *s);
-void guide_esc(guide_buf *b, const char *s); /* HTML-escaped */
-
 #endif

@@ -41,9 +41,9 @@ typedef struct pdf_doc {
 /* ---- output into memory ---- */
 static cairo_status_t write_buf(void *closure, const unsigned char *data, unsigned int length)
 {
-    guide_buf *b = closure;
-    guide_put(b, (const char *)data, length);
-    return b->oom ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
+    ck_strbuf *b = closure;
+    ck_strbuf_add(b, (const char *)data, length);
+    return b->failed ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
 }
 
 /* ---- text ---- */
@@ -274,10 +274,10 @@ static const char *rfind(const char *hay, size_t n, const char *needle)
     return NULL;
 }
 
-static bool add_lang(guide_buf *b)
+static bool add_lang(ck_strbuf *b)
 {
-    const char *pdf = b->p;
-    size_t n = b->n;
+    const char *pdf = b->s;
+    size_t n = b->len;
     const char *cat = find(pdf, n, "/Type /Catalog", NULL);
     const char *trailer = rfind(pdf, n, "trailer");
     const char *sx = rfind(pdf, n, "startxref");
@@ -320,17 +320,17 @@ static bool add_lang(guide_buf *b)
         return false;
     memcpy(body, open + 2, body_len);
     body[body_len] = '\0';
-    size_t at = b->n;
-    if (b->p[b->n - 1] != '\n')
-        guide_puts(b, "\n"), at++;
+    size_t at = b->len;
+    if (b->s[b->len - 1] != '\n')
+        ck_strbuf_puts(b, "\n"), at++;
     char head[64];
     snprintf(head, sizeof head, "%d 0 obj\n<<", obj);
-    guide_puts(b, head);
-    guide_puts(b, body);
-    guide_puts(b, "   /Lang (it-IT)\n   /ViewerPreferences << /DisplayDocTitle true >>\n>>\n"
-                  "endobj\n");
+    ck_strbuf_puts(b, head);
+    ck_strbuf_puts(b, body);
+    ck_strbuf_puts(b, "   /Lang (it-IT)\n   /ViewerPreferences << /DisplayDocTitle true >>\n>>\n"
+                      "endobj\n");
     free(body);
-    size_t xref = b->n;
+    size_t xref = b->len;
     char tail[512];
     char info_ref[32] = "";
     if (info > 0)
@@ -339,8 +339,8 @@ static bool add_lang(guide_buf *b)
              "xref\n%d 1\n%010zu 00000 n \ntrailer\n<< /Size %d /Root %d 0 R%s /Prev %ld >>\n"
              "startxref\n%zu\n%%%%EOF\n",
              obj, at, size, obj, info_ref, prev, xref);
-    guide_puts(b, tail);
-    return !b->oom;
+    ck_strbuf_puts(b, tail);
+    return !b->failed;
 }
 
 ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_pdf_params *params,
@@ -350,7 +350,7 @@ ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_p
     *data = NULL;
     *len = 0;
     ck_arena arena = {0};
-    guide_buf out = {0};
+    ck_strbuf out = {0};
     pdf_doc d = {0};
     d.font = params && params->font ? params->font : "DejaVu Sans";
     d.body_pt = params && params->body_pt > 0 ? params->body_pt : 14;
@@ -454,18 +454,18 @@ ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_p
     cairo_status_t cs = cairo_surface_status(d.surface);
     cairo_surface_destroy(d.surface);
     ck_arena_free(&arena);
-    if (cs != CAIRO_STATUS_SUCCESS || out.oom || !out.p) {
-        free(out.p);
+    if (cs != CAIRO_STATUS_SUCCESS || out.failed || !out.s) {
+        free(out.s);
         return ck_error_set(err, CK_ERR_IO, NULL, 0, 0, "guide: cairo: %s",
-                            out.oom ? "out of memory" : cairo_status_to_string(cs));
+                            out.failed ? "out of memory" : cairo_status_to_string(cs));
     }
     if (!add_lang(&out))
         ck_log(CK_LOG_WARN, "guide %s: could not add /Lang to the PDF", s->id);
-    if (out.oom) {
-        free(out.p);
+    if (out.failed) {
+        free(out.s);
         return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "guide: out of memory");
     }
-    *data = out.p;
-    *len = out.n;
+    *data = out.s;
+    *len = out.len;
     return CK_OK;
 }

@@ -12,29 +12,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put_time(guide_buf *b, double s)
+static void put_time(ck_strbuf *b, double s)
 {
     char t[32];
     int sec = (int)(s + 0.5);
     snprintf(t, sizeof t, "%d:%02d", sec / 60, sec % 60);
-    guide_puts(b, t);
+    ck_strbuf_puts(b, t);
 }
 
-static void put_num(guide_buf *b, double v)
+static void put_num(ck_strbuf *b, double v)
 {
     char t[32];
     snprintf(t, sizeof t, "%.2f", v);
-    guide_puts(b, t);
+    ck_strbuf_puts(b, t);
 }
 
 /* Element ids come from scene ids ([a-z0-9_-]): safe in attributes as they are. */
-static void put_attr(guide_buf *b, const char *name, const char *value)
+static void put_attr(ck_strbuf *b, const char *name, const char *value)
 {
-    guide_puts(b, " ");
-    guide_puts(b, name);
-    guide_puts(b, "=\"");
-    guide_esc(b, value);
-    guide_puts(b, "\"");
+    ck_strbuf_puts(b, " ");
+    ck_strbuf_puts(b, name);
+    ck_strbuf_puts(b, "=\"");
+    ck_strbuf_html(b, value);
+    ck_strbuf_puts(b, "\"");
 }
 
 char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *token,
@@ -42,137 +42,139 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
 {
     const ck_scene *s = g->scene;
     ck_arena arena = {0};
-    guide_buf b = {0};
+    ck_strbuf b = {0};
     ck_guide_cue *cues = NULL;
     int n = ck_guide_cues(g, rec, &arena, &cues);
     const char *title = s->title ? s->title : "La sua video-guida INPS";
     char base[256];
     snprintf(base, sizeof base, "/v/%s", token);
 
-    guide_puts(&b, "<!doctype html>\n<html lang=\"it\">\n<head>\n<meta charset=\"utf-8\">\n"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                   "<meta name=\"robots\" content=\"noindex\">\n"
-                   "<meta name=\"referrer\" content=\"no-referrer\">\n"
-                   "<link rel=\"stylesheet\" href=\"/static/player.css\">\n"
-                   "<script src=\"/static/player.js\" defer></script>\n<title>");
-    guide_esc(&b, title);
-    guide_puts(&b, "</title>\n</head>\n<body>\n<header class=\"top\">\n"
-                   "<p class=\"brand\"><span class=\"logo\">INPS</span> "
-                   "<span>La sua video-guida personale</span></p>\n</header>\n"
-                   "<main id=\"main\">\n<h1>");
-    guide_esc(&b, title);
-    guide_puts(&b, "</h1>\n");
+    ck_strbuf_puts(&b, "<!doctype html>\n<html lang=\"it\">\n<head>\n<meta charset=\"utf-8\">\n"
+                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                       "<meta name=\"robots\" content=\"noindex\">\n"
+                       "<meta name=\"referrer\" content=\"no-referrer\">\n"
+                       "<link rel=\"stylesheet\" href=\"/static/player.css\">\n"
+                       "<script src=\"/static/player.js\" defer></script>\n<title>");
+    ck_strbuf_html(&b, title);
+    ck_strbuf_puts(&b, "</title>\n</head>\n<body>\n<header class=\"top\">\n"
+                       "<p class=\"brand\"><span class=\"logo\">INPS</span> "
+                       "<span>La sua video-guida personale</span></p>\n</header>\n"
+                       "<main id=\"main\">\n<h1>");
+    ck_strbuf_html(&b, title);
+    ck_strbuf_puts(&b, "</h1>\n");
     const char *greeting = g->salute ? ck_template_render(g->salute, rec, &arena) : NULL;
-    guide_puts(&b, "<p class=\"greeting\">");
-    guide_esc(&b, greeting && greeting[0] ? greeting : "Gentile utente,");
-    guide_puts(&b, " questo video è stato preparato per lei. "
-                   "Lo avvii quando vuole con il pulsante «Avvia la video-guida».</p>\n");
+    ck_strbuf_puts(&b, "<p class=\"greeting\">");
+    ck_strbuf_html(&b, greeting && greeting[0] ? greeting : "Gentile utente,");
+    ck_strbuf_puts(&b, " questo video è stato preparato per lei. "
+                       "Lo avvii quando vuole con il pulsante «Avvia la video-guida».</p>\n");
 
     /* The player. */
-    guide_puts(&b, "<div class=\"player\" id=\"player\"");
+    ck_strbuf_puts(&b, "<div class=\"player\" id=\"player\"");
     char url[300];
     snprintf(url, sizeof url, "%s/media.m3u8", base);
     put_attr(&b, "data-media", url);
     snprintf(url, sizeof url, "%s/events", base);
     put_attr(&b, "data-events", url);
     put_attr(&b, "data-hls", "/static/hls.light.min.js");
-    guide_puts(&b, ">\n<div class=\"stage\">\n<video id=\"video\" playsinline preload=\"auto\" "
-                   "controls");
+    ck_strbuf_puts(&b, ">\n<div class=\"stage\">\n<video id=\"video\" playsinline preload=\"auto\" "
+                       "controls");
     /* No src: player.js picks native HLS or hls.js. Without JS: see <noscript>. */
-    guide_puts(&b, " aria-label=\"Video-guida\">\n");
+    ck_strbuf_puts(&b, " aria-label=\"Video-guida\">\n");
     if (captions) {
         snprintf(url, sizeof url, "%s/captions.vtt", base);
-        guide_puts(&b, "<track kind=\"captions\" srclang=\"it\" label=\"Italiano\" default");
+        ck_strbuf_puts(&b, "<track kind=\"captions\" srclang=\"it\" label=\"Italiano\" default");
         put_attr(&b, "src", url);
-        guide_puts(&b, ">\n");
+        ck_strbuf_puts(&b, ">\n");
     }
-    guide_puts(&b, "</video>\n<button type=\"button\" class=\"bigplay\" id=\"bigplay\">"
-                   "<span class=\"icon\" aria-hidden=\"true\">▶</span> Avvia la video-guida"
-                   "</button>\n</div>\n"
-                   "<noscript><p>Per vedere il video attivi JavaScript nel browser, oppure "
-                   "<a");
+    ck_strbuf_puts(&b, "</video>\n<button type=\"button\" class=\"bigplay\" id=\"bigplay\">"
+                       "<span class=\"icon\" aria-hidden=\"true\">▶</span> Avvia la video-guida"
+                       "</button>\n</div>\n"
+                       "<noscript><p>Per vedere il video attivi JavaScript nel browser, oppure "
+                       "<a");
     snprintf(url, sizeof url, "%s/index.m3u8", base);
     put_attr(&b, "href", url);
-    guide_puts(&b, ">apra il video direttamente</a>.</p></noscript>\n"
+    ck_strbuf_puts(&b,
+                   ">apra il video direttamente</a>.</p></noscript>\n"
                    "<p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\"></p>\n");
     /* Pop-ups: a button appears while the scene says; the dialog pauses the video. */
     int pops = 0;
     for (int i = 0; i < n; i++)
         pops += cues[i].kind == CK_CUE_POPUP;
     if (pops) {
-        guide_puts(&b, "<section class=\"popups\" aria-label=\"Approfondimenti\">\n"
-                       "<ul id=\"popups\" aria-live=\"polite\">\n");
+        ck_strbuf_puts(&b, "<section class=\"popups\" aria-label=\"Approfondimenti\">\n"
+                           "<ul id=\"popups\" aria-live=\"polite\">\n");
         for (int i = 0; i < n; i++) {
             const ck_guide_cue *c = &cues[i];
             if (c->kind != CK_CUE_POPUP)
                 continue;
-            guide_puts(&b, "<li class=\"cue\" data-start=\"");
+            ck_strbuf_puts(&b, "<li class=\"cue\" data-start=\"");
             put_num(&b, c->start);
-            guide_puts(&b, "\" data-end=\"");
+            ck_strbuf_puts(&b, "\" data-end=\"");
             put_num(&b, c->end);
-            guide_puts(&b,
-                       "\"><button type=\"button\" class=\"open-pop\" aria-haspopup=\"dialog\"");
+            ck_strbuf_puts(
+                &b, "\"><button type=\"button\" class=\"open-pop\" aria-haspopup=\"dialog\"");
             put_attr(&b, "data-pop", c->id);
-            guide_puts(&b, "><span class=\"icon\" aria-hidden=\"true\">i</span> "
-                           "Approfondimento: ");
-            guide_esc(&b, c->title);
-            guide_puts(&b, "</button></li>\n");
+            ck_strbuf_puts(&b, "><span class=\"icon\" aria-hidden=\"true\">i</span> "
+                               "Approfondimento: ");
+            ck_strbuf_html(&b, c->title);
+            ck_strbuf_puts(&b, "</button></li>\n");
         }
-        guide_puts(&b, "</ul>\n</section>\n");
+        ck_strbuf_puts(&b, "</ul>\n</section>\n");
         for (int i = 0; i < n; i++) {
             const ck_guide_cue *c = &cues[i];
             if (c->kind != CK_CUE_POPUP)
                 continue;
-            guide_puts(&b, "<dialog class=\"pop\"");
+            ck_strbuf_puts(&b, "<dialog class=\"pop\"");
             snprintf(url, sizeof url, "pop-%s", c->id);
             put_attr(&b, "id", url);
             snprintf(url, sizeof url, "pop-%s-t", c->id);
             put_attr(&b, "aria-labelledby", url);
-            guide_puts(&b, ">\n<h2");
+            ck_strbuf_puts(&b, ">\n<h2");
             put_attr(&b, "id", url);
-            guide_puts(&b, ">");
-            guide_esc(&b, c->title);
-            guide_puts(&b, "</h2>\n<p>");
-            guide_esc(&b, c->body);
-            guide_puts(&b, "</p>\n<form method=\"dialog\"><button class=\"close\">Chiudi e "
-                           "torna al video</button></form>\n</dialog>\n");
+            ck_strbuf_puts(&b, ">");
+            ck_strbuf_html(&b, c->title);
+            ck_strbuf_puts(&b, "</h2>\n<p>");
+            ck_strbuf_html(&b, c->body);
+            ck_strbuf_puts(&b, "</p>\n<form method=\"dialog\"><button class=\"close\">Chiudi e "
+                               "torna al video</button></form>\n</dialog>\n");
         }
     }
-    guide_puts(&b, "<div class=\"controls\" role=\"group\" aria-label=\"Comandi del video\">\n"
-                   "<button type=\"button\" id=\"play\" class=\"ctl\">Riproduci</button>\n"
-                   "<button type=\"button\" id=\"back\" class=\"ctl\">Indietro di 10 secondi"
-                   "</button>\n");
+    ck_strbuf_puts(&b, "<div class=\"controls\" role=\"group\" aria-label=\"Comandi del video\">\n"
+                       "<button type=\"button\" id=\"play\" class=\"ctl\">Riproduci</button>\n"
+                       "<button type=\"button\" id=\"back\" class=\"ctl\">Indietro di 10 secondi"
+                       "</button>\n");
     if (captions)
-        guide_puts(&b, "<button type=\"button\" id=\"cc\" class=\"ctl\" aria-pressed=\"true\">"
+        ck_strbuf_puts(&b,
+                       "<button type=\"button\" id=\"cc\" class=\"ctl\" aria-pressed=\"true\">"
                        "Sottotitoli</button>\n"
                        "<label class=\"ctl size\">Testo dei sottotitoli\n<select id=\"ccsize\">"
                        "<option value=\"m\">normale</option><option value=\"l\" selected>grande"
                        "</option><option value=\"xl\">molto grande</option></select></label>\n");
-    guide_puts(&b, "</div>\n");
+    ck_strbuf_puts(&b, "</div>\n");
 
-    guide_puts(&b, "</div>\n");
+    ck_strbuf_puts(&b, "</div>\n");
 
     /* Chapters. */
     int chapters = 0;
     for (int i = 0; i < n; i++)
         chapters += cues[i].kind == CK_CUE_CHAPTER;
     if (chapters) {
-        guide_puts(&b, "<nav class=\"chapters\" aria-labelledby=\"chapters-h\">\n"
-                       "<h2 id=\"chapters-h\">Capitoli</h2>\n<ol id=\"chapters\">\n");
+        ck_strbuf_puts(&b, "<nav class=\"chapters\" aria-labelledby=\"chapters-h\">\n"
+                           "<h2 id=\"chapters-h\">Capitoli</h2>\n<ol id=\"chapters\">\n");
         for (int i = 0; i < n; i++) {
             const ck_guide_cue *c = &cues[i];
             if (c->kind != CK_CUE_CHAPTER)
                 continue;
-            guide_puts(&b, "<li><button type=\"button\" class=\"chapter\" data-t=\"");
+            ck_strbuf_puts(&b, "<li><button type=\"button\" class=\"chapter\" data-t=\"");
             put_num(&b, c->start);
-            guide_puts(&b, "\"><span class=\"ct\">");
-            guide_esc(&b, c->title);
-            guide_puts(&b, "</span> <span class=\"time\"><span class=\"sr-only\">dal minuto "
-                           "</span>");
+            ck_strbuf_puts(&b, "\"><span class=\"ct\">");
+            ck_strbuf_html(&b, c->title);
+            ck_strbuf_puts(&b, "</span> <span class=\"time\"><span class=\"sr-only\">dal minuto "
+                               "</span>");
             put_time(&b, c->start);
-            guide_puts(&b, "</span></button></li>\n");
+            ck_strbuf_puts(&b, "</span></button></li>\n");
         }
-        guide_puts(&b, "</ol>\n</nav>\n");
+        ck_strbuf_puts(&b, "</ol>\n</nav>\n");
     }
 
     /* The end screen: services, rating. Revealed by player.js when the scene's first service
@@ -181,29 +183,30 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
     for (int i = 0; i < n; i++)
         if (cues[i].kind == CK_CUE_BUTTON && cues[i].start < first_button)
             first_button = cues[i].start;
-    guide_puts(&b, "<section class=\"endscreen\" id=\"fine\" aria-labelledby=\"fine-h\" "
-                   "data-start=\"");
+    ck_strbuf_puts(&b, "<section class=\"endscreen\" id=\"fine\" aria-labelledby=\"fine-h\" "
+                       "data-start=\"");
     put_num(&b, first_button);
-    guide_puts(&b, "\">\n<h2 id=\"fine-h\" tabindex=\"-1\">I servizi online per lei</h2>\n");
-    guide_puts(&b, "<p>Ogni pulsante apre il servizio sul sito dell'INPS in una nuova scheda. "
-                   "Per accedere servono SPID, CIE o CNS.</p>\n<ul class=\"services\">\n");
+    ck_strbuf_puts(&b, "\">\n<h2 id=\"fine-h\" tabindex=\"-1\">I servizi online per lei</h2>\n");
+    ck_strbuf_puts(&b, "<p>Ogni pulsante apre il servizio sul sito dell'INPS in una nuova scheda. "
+                       "Per accedere servono SPID, CIE o CNS.</p>\n<ul class=\"services\">\n");
     for (int i = 0; i < n; i++) {
         const ck_guide_cue *c = &cues[i];
         if (c->kind != CK_CUE_BUTTON || !c->url)
             continue;
-        guide_puts(&b, "<li><a class=\"service\" target=\"_blank\" "
-                       "rel=\"noopener noreferrer\"");
+        ck_strbuf_puts(&b, "<li><a class=\"service\" target=\"_blank\" "
+                           "rel=\"noopener noreferrer\"");
         put_attr(&b, "href", c->url);
         put_attr(&b, "data-service", c->id);
-        guide_puts(&b, ">");
-        guide_esc(&b, c->label);
-        guide_puts(&b, "<span class=\"sr-only\"> (si apre in una nuova scheda)</span></a></li>\n");
+        ck_strbuf_puts(&b, ">");
+        ck_strbuf_html(&b, c->label);
+        ck_strbuf_puts(&b,
+                       "<span class=\"sr-only\"> (si apre in una nuova scheda)</span></a></li>\n");
     }
-    guide_puts(&b, "</ul>\n");
-    guide_puts(&b,
-               "<form class=\"rating\" id=\"rating\">\n<fieldset>\n<legend>Quanto ti è stata "
-               "utile questa video-guida?</legend>\n<p class=\"hint\" id=\"rating-hint\">Scelga "
-               "un voto da 1 (per niente) a 5 (moltissimo).</p>\n<div class=\"stars\">\n");
+    ck_strbuf_puts(&b, "</ul>\n");
+    ck_strbuf_puts(
+        &b, "<form class=\"rating\" id=\"rating\">\n<fieldset>\n<legend>Quanto ti è stata "
+            "utile questa video-guida?</legend>\n<p class=\"hint\" id=\"rating-hint\">Scelga "
+            "un voto da 1 (per niente) a 5 (moltissimo).</p>\n<div class=\"stars\">\n");
     static const char *const words[5] = {"per niente utile", "poco utile", "abbastanza utile",
                                          "molto utile", "moltissimo utile"};
     for (int v = 1; v <= 5; v++) {
@@ -213,30 +216,29 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
                  "aria-describedby=\"rating-hint\"><label for=\"voto-%d\"><span "
                  "class=\"n\">%d</span> <span class=\"w\">%s</span></label>\n",
                  v, v, v, v, words[v - 1]);
-        guide_puts(&b, row);
+        ck_strbuf_puts(&b, row);
     }
-    guide_puts(&b, "</div>\n<button type=\"submit\" class=\"send\">Invii la valutazione</button>\n"
+    ck_strbuf_puts(&b,
+                   "</div>\n<button type=\"submit\" class=\"send\">Invii la valutazione</button>\n"
                    "<p id=\"rating-done\" class=\"thanks\" role=\"status\"></p>\n</fieldset>\n"
                    "</form>\n</section>\n");
 
     /* The PDF guide. */
-    guide_puts(&b, "<section class=\"pdf\" aria-labelledby=\"pdf-h\">\n<h2 id=\"pdf-h\">La sua "
+    ck_strbuf_puts(&b,
+                   "<section class=\"pdf\" aria-labelledby=\"pdf-h\">\n<h2 id=\"pdf-h\">La sua "
                    "guida da conservare</h2>\n<p>Date, importi, obblighi, collegamenti ai "
                    "servizi, consigli per la salute e per difendersi dalle truffe, in un file "
                    "PDF da conservare sul telefono o da stampare.</p>\n<p><a class=\"download\" "
                    "id=\"guide\" download=\"guida-inps.pdf\"");
     snprintf(url, sizeof url, "%s/guida.pdf", base);
     put_attr(&b, "href", url);
-    guide_puts(&b, ">Scarichi la guida in PDF</a></p>\n</section>\n</main>\n"
+    ck_strbuf_puts(&b,
+                   ">Scarichi la guida in PDF</a></p>\n</section>\n</main>\n"
                    "<footer class=\"help\">\n<p>Serve aiuto? Chiami il Contact Center INPS: "
                    "<a href=\"tel:803164\">803 164</a> (gratuito da rete fissa) oppure "
                    "<a href=\"tel:+3906164164\">06 164 164</a> (da cellulare).</p>\n"
                    "<p>L'INPS non le chiederà mai dati personali, codici o denaro per telefono, "
                    "e-mail o SMS.</p>\n</footer>\n</body>\n</html>\n");
     ck_arena_free(&arena);
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return ck_strbuf_take(&b);
 }

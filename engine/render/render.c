@@ -91,53 +91,6 @@ static char *dup_printf(const char *fmt, ...)
     return s;
 }
 
-/* A growable string for salts and playlists. */
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->oom = true;
-        return;
-    }
-    if (b->len + (size_t)n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-static char *sb_take(sbuf *b)
-{
-    if (b->oom || !b->s) {
-        free(b->s);
-        return NULL;
-    }
-    return b->s;
-}
-
 static bool segment_shared(const ck_render *r, int i)
 {
     return r->shared[i];
@@ -149,7 +102,7 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
     ck_render_params p = params ? *params : (ck_render_params){0};
     ck_render *r = calloc(1, sizeof *r);
     ck_diags d = {0};
-    sbuf salt = {0};
+    ck_strbuf salt = {0};
     char hex[CK_DIGEST_HEX];
     if (!r) {
         ck_error_set(err, CK_ERR_NOMEM, scene_dir, 0, 0, "out of memory");
@@ -207,8 +160,8 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
     ck_enc_config_fingerprint(&r->enc, fp, sizeof fp);
     if (ck_digest_file(s->file, hex, err) != CK_OK)
         goto fail;
-    sb_add(&salt, "%s|%s|%d|scene %s|out %dx%d|enc %s", SEGMENT_FORMAT, s->id, s->version, hex,
-           r->width, r->height, fp);
+    ck_strbuf_printf(&salt, "%s|%s|%d|scene %s|out %dx%d|enc %s", SEGMENT_FORMAT, s->id, s->version,
+                     hex, r->width, r->height, fp);
     if (!(r->videos = ck_video_set_create(s, err)))
         goto fail;
     for (int i = 0; i < s->asset_count; i++) {
@@ -217,7 +170,7 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
             continue; /* hashed below with its encoding */
         if (ck_digest_file(a->path, hex, err) != CK_OK)
             goto fail;
-        sb_add(&salt, "|asset %s %s", a->id, hex);
+        ck_strbuf_printf(&salt, "|asset %s %s", a->id, hex);
     }
     if (s->audio >= 0) {
         const ck_asset *a = &s->assets[s->audio];
@@ -233,14 +186,12 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         free(cache);
         if (!r->audio)
             goto fail;
-        sb_add(&salt, "|audio %s aac-lc 48000 2", hex);
+        ck_strbuf_printf(&salt, "|audio %s aac-lc 48000 2", hex);
     }
-    if (!(r->salt = sb_take(&salt))) {
-        salt.s = NULL;
+    if (!(r->salt = ck_strbuf_take(&salt))) {
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto fail;
     }
-    salt.s = NULL;
 
     /* Shared segments' digests: the same for everybody, computed once. */
     int n = r->plan.count;
@@ -272,7 +223,7 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
     ck_diags_free(&d);
     return r;
 fail:
-    free(salt.s);
+    ck_strbuf_free(&salt);
     ck_diags_free(&d);
     ck_render_destroy(&r);
     return NULL;
@@ -494,20 +445,20 @@ ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const
 }
 
 /* ---- playlists ---- */
-static void add_url(sbuf *b, const char *tpl, const ck_render_seg *sg, int index)
+static void add_url(ck_strbuf *b, const char *tpl, const ck_render_seg *sg, int index)
 {
     for (const char *p = tpl; *p;) {
         if (strncmp(p, "{digest}", 8) == 0) {
-            sb_add(b, "%s", sg->digest);
+            ck_strbuf_printf(b, "%s", sg->digest);
             p += 8;
         } else if (strncmp(p, "{index}", 7) == 0) {
-            sb_add(b, "%d", index);
+            ck_strbuf_printf(b, "%d", index);
             p += 7;
         } else {
-            sb_add(b, "%c", *p++);
+            ck_strbuf_printf(b, "%c", *p++);
         }
     }
-    sb_add(b, "\n");
+    ck_strbuf_printf(b, "\n");
 }
 
 char *ck_render_media_playlist(const ck_render *r, const ck_render_view *view,
@@ -520,17 +471,19 @@ char *ck_render_media_playlist(const ck_render *r, const ck_render_view *view,
     for (int i = 0; i < view->count; i++)
         if (view->segs[i].duration > maxd)
             maxd = view->segs[i].duration;
-    sbuf b = {0};
-    sb_add(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n", (int)ceil(maxd - 1e-9));
-    sb_add(&b, "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    ck_strbuf b = {0};
+    ck_strbuf_printf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n",
+                     (int)ceil(maxd - 1e-9));
+    ck_strbuf_printf(
+        &b, "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n");
     (void)r;
     for (int i = 0; i < view->count; i++) {
         const ck_render_seg *sg = &view->segs[i];
-        sb_add(&b, "#EXTINF:%.6f,\n", sg->duration);
+        ck_strbuf_printf(&b, "#EXTINF:%.6f,\n", sg->duration);
         add_url(&b, sg->shared ? shared : personal, sg, i);
     }
-    sb_add(&b, "#EXT-X-ENDLIST\n");
-    return sb_take(&b);
+    ck_strbuf_printf(&b, "#EXT-X-ENDLIST\n");
+    return ck_strbuf_take(&b);
 }
 
 char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const char *subs_uri)
@@ -539,47 +492,51 @@ char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const
     ck_enc_config_codecs(&r->enc, codecs, sizeof codecs);
     int64_t abr = r->audio ? ck_audio_bitrate(r->audio) : 0;
     int64_t bw = ck_enc_config_peak_bitrate(&r->enc, r->min_seg, abr);
-    sbuf b = {0};
-    sb_add(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    ck_strbuf b = {0};
+    ck_strbuf_printf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
     if (subs_uri)
-        sb_add(&b,
-               "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"Italiano\",LANGUAGE=\"it\","
-               "DEFAULT=YES,AUTOSELECT=YES,FORCED=NO,URI=\"%s\"\n",
-               subs_uri);
-    sb_add(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%lld,CODECS=\"%s%s\",RESOLUTION=%dx%d,FRAME-RATE=%.3f",
-           (long long)bw, codecs, r->audio ? ",mp4a.40.2" : "", r->width, r->height,
-           (double)r->enc.fps_num / r->enc.fps_den);
+        ck_strbuf_printf(
+            &b,
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"Italiano\",LANGUAGE=\"it\","
+            "DEFAULT=YES,AUTOSELECT=YES,FORCED=NO,URI=\"%s\"\n",
+            subs_uri);
+    ck_strbuf_printf(
+        &b, "#EXT-X-STREAM-INF:BANDWIDTH=%lld,CODECS=\"%s%s\",RESOLUTION=%dx%d,FRAME-RATE=%.3f",
+        (long long)bw, codecs, r->audio ? ",mp4a.40.2" : "", r->width, r->height,
+        (double)r->enc.fps_num / r->enc.fps_den);
     if (subs_uri)
-        sb_add(&b, ",SUBTITLES=\"subs\"");
-    sb_add(&b, "\n%s\n", media_uri);
-    return sb_take(&b);
+        ck_strbuf_printf(&b, ",SUBTITLES=\"subs\"");
+    ck_strbuf_printf(&b, "\n%s\n", media_uri);
+    return ck_strbuf_take(&b);
 }
 
 char *ck_render_subs_playlist(const ck_render *r, const char *vtt_uri)
 {
     double dur = (double)r->scene->frame_count / r->scene->fps;
-    sbuf b = {0};
-    sb_add(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n", (int)ceil(dur - 1e-9));
-    sb_add(&b, "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n");
-    sb_add(&b, "#EXTINF:%.6f,\n%s\n#EXT-X-ENDLIST\n", dur, vtt_uri);
-    return sb_take(&b);
+    ck_strbuf b = {0};
+    ck_strbuf_printf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n",
+                     (int)ceil(dur - 1e-9));
+    ck_strbuf_printf(&b, "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n");
+    ck_strbuf_printf(&b, "#EXTINF:%.6f,\n%s\n#EXT-X-ENDLIST\n", dur, vtt_uri);
+    return ck_strbuf_take(&b);
 }
 
-static void vtt_time(sbuf *b, double t)
+static void vtt_time(ck_strbuf *b, double t)
 {
     int64_t ms = llround(t * 1000);
-    sb_add(b, "%02lld:%02lld:%02lld.%03lld", (long long)(ms / 3600000),
-           (long long)(ms / 60000 % 60), (long long)(ms / 1000 % 60), (long long)(ms % 1000));
+    ck_strbuf_printf(b, "%02lld:%02lld:%02lld.%03lld", (long long)(ms / 3600000),
+                     (long long)(ms / 60000 % 60), (long long)(ms / 1000 % 60),
+                     (long long)(ms % 1000));
 }
 
 char *ck_render_webvtt(const ck_render *r, const ck_record *rec)
 {
     const ck_scene *s = r->scene;
     ck_arena a = {0};
-    sbuf b = {0};
+    ck_strbuf b = {0};
     /* Segments' video starts at MPEG-TS time 1.4 s (the muxer adds twice its 0.7 s delay):
      * captions' time 0 is there. test_render checks the two agree. */
-    sb_add(&b, "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n");
+    ck_strbuf_printf(&b, "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n");
     int cue = 0;
     for (int i = 0; i < s->caption_count; i++) {
         const ck_caption *c = &s->captions[i];
@@ -588,31 +545,31 @@ char *ck_render_webvtt(const ck_render *r, const ck_record *rec)
                                : c->text.text;
         if (!text || !*text)
             continue;
-        sb_add(&b, "\n%d\n", ++cue);
+        ck_strbuf_printf(&b, "\n%d\n", ++cue);
         vtt_time(&b, c->start);
-        sb_add(&b, " --> ");
+        ck_strbuf_printf(&b, " --> ");
         vtt_time(&b, c->end);
-        sb_add(&b, "\n");
+        ck_strbuf_printf(&b, "\n");
         /* WebVTT cue text: escape markup; no blank line inside a cue. */
         bool nl = false;
         for (const char *p = text; *p; p++) {
             if (*p == '&')
-                sb_add(&b, "&amp;");
+                ck_strbuf_printf(&b, "&amp;");
             else if (*p == '<')
-                sb_add(&b, "&lt;");
+                ck_strbuf_printf(&b, "&lt;");
             else if (*p == '>')
-                sb_add(&b, "&gt;");
+                ck_strbuf_printf(&b, "&gt;");
             else if (*p == '\n') {
                 if (!nl)
-                    sb_add(&b, "\n");
+                    ck_strbuf_printf(&b, "\n");
                 nl = true;
                 continue;
             } else if (*p != '\r')
-                sb_add(&b, "%c", *p);
+                ck_strbuf_printf(&b, "%c", *p);
             nl = false;
         }
-        sb_add(&b, "\n");
+        ck_strbuf_printf(&b, "\n");
     }
     ck_arena_free(&a);
-    return sb_take(&b);
+    return ck_strbuf_take(&b);
 }

@@ -510,37 +510,6 @@ char *ck_scene_schema_json(void)
 
 /* ---- Markdown ---- */
 
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !b->s)
-        return;
-    if (b->n + (size_t)n + 1 > b->cap) {
-        size_t cap = (b->cap + (size_t)n + 1) * 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            free(b->s);
-            b->s = NULL;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->n, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)n;
-}
-
 static const char *type_name(const ck_prop_desc *p)
 {
     switch (p->type) {
@@ -582,15 +551,12 @@ static const char *type_name(const ck_prop_desc *p)
 
 char *ck_scene_props_markdown(void)
 {
-    sbuf b = {malloc(4096), 0, 4096};
-    if (!b.s)
-        return NULL;
-    b.s[0] = 0;
+    ck_strbuf b = {0};
     for (size_t o = 0; o < CK_ARRAY_LEN(objects); o++) {
         const char *obj = objects[o];
-        sb_printf(&b, "\n### `%s`%s\n\n", obj, is_layer_part(obj) ? " layers" : "");
-        sb_printf(&b, "| property | type | required | default | range / values | "
-                      "description |\n|---|---|---|---|---|---|\n");
+        ck_strbuf_printf(&b, "\n### `%s`%s\n\n", obj, is_layer_part(obj) ? " layers" : "");
+        ck_strbuf_printf(&b, "| property | type | required | default | range / values | "
+                             "description |\n|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < CK_ARRAY_LEN(props); i++) {
             const ck_prop_desc *p = &props[i];
             if (strcmp(p->obj, obj) != 0)
@@ -620,10 +586,10 @@ char *ck_scene_props_markdown(void)
             } else if (p->min <= p->max) {
                 snprintf(range, sizeof range, "%g – %g", p->min, p->max);
             }
-            sb_printf(&b, "| `%s` | %s%s%s | %s | %s | %s | %s |\n", p->name, type_name(p),
-                      p->item ? " of " : "", p->item ? p->item : "", p->required ? "yes" : "", def,
-                      range, p->doc);
+            ck_strbuf_printf(&b, "| `%s` | %s%s%s | %s | %s | %s | %s |\n", p->name, type_name(p),
+                             p->item ? " of " : "", p->item ? p->item : "",
+                             p->required ? "yes" : "", def, range, p->doc);
         }
     }
-    return b.s;
+    return ck_strbuf_take(&b);
 }

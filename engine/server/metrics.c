@@ -42,37 +42,11 @@ void srv_metrics_render(srv_metrics *m, double ms, bool shared, bool ok)
     atomic_fetch_add(shared ? &m->rendered_shared : &m->rendered_personal, 1);
 }
 
-typedef struct out {
-    char *p;
-    size_t n, cap;
-} out;
-
-static void outf(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void outf(out *o, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = o->p ? vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap) : -1;
-        va_end(ap);
-        if (n >= 0 && (size_t)n < o->cap - o->n) {
-            o->n += (size_t)n;
-            return;
-        }
-        size_t cap = o->cap ? o->cap * 2 : 8192;
-        char *p = realloc(o->p, cap);
-        if (!p)
-            return;
-        o->p = p;
-        o->cap = cap;
-    }
-}
-
 char *srv_metrics_text(const srv_metrics *m)
 {
-    out o = {0};
-    outf(&o, "# HELP ciak_http_requests_total HTTP requests by route and status.\n"
-             "# TYPE ciak_http_requests_total counter\n");
+    ck_strbuf o = {0};
+    ck_strbuf_printf(&o, "# HELP ciak_http_requests_total HTTP requests by route and status.\n"
+                         "# TYPE ciak_http_requests_total counter\n");
     for (int r = 0; r < R__N; r++)
         for (size_t k = 0; k < SLOT_COUNT; k++) {
             uint64_t v = atomic_load(&m->requests[r][k]);
@@ -83,60 +57,63 @@ char *srv_metrics_text(const srv_metrics *m)
                 snprintf(st, sizeof st, "%u", status_slots[k]);
             else
                 snprintf(st, sizeof st, "other");
-            outf(&o, "ciak_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n", route_names[r],
-                 st, (unsigned long long)v);
+            ck_strbuf_printf(&o, "ciak_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
+                             route_names[r], st, (unsigned long long)v);
         }
-    outf(&o, "# HELP ciak_render_seconds Time to render and encode one segment.\n"
-             "# TYPE ciak_render_seconds histogram\n");
+    ck_strbuf_printf(&o, "# HELP ciak_render_seconds Time to render and encode one segment.\n"
+                         "# TYPE ciak_render_seconds histogram\n");
     uint64_t cum = 0;
     for (int b = 0; b <= SRV_HIST_BUCKETS; b++) {
         cum += atomic_load(&m->render_hist[b]);
         if (b < SRV_HIST_BUCKETS)
-            outf(&o, "ciak_render_seconds_bucket{le=\"%g\"} %llu\n", hist_le[b],
-                 (unsigned long long)cum);
+            ck_strbuf_printf(&o, "ciak_render_seconds_bucket{le=\"%g\"} %llu\n", hist_le[b],
+                             (unsigned long long)cum);
         else
-            outf(&o, "ciak_render_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+            ck_strbuf_printf(&o, "ciak_render_seconds_bucket{le=\"+Inf\"} %llu\n",
+                             (unsigned long long)cum);
     }
-    outf(&o, "ciak_render_seconds_sum %.6f\nciak_render_seconds_count %llu\n",
-         (double)atomic_load(&m->render_us_sum) / 1e6,
-         (unsigned long long)atomic_load(&m->render_count));
+    ck_strbuf_printf(&o, "ciak_render_seconds_sum %.6f\nciak_render_seconds_count %llu\n",
+                     (double)atomic_load(&m->render_us_sum) / 1e6,
+                     (unsigned long long)atomic_load(&m->render_count));
     uint64_t hits = atomic_load(&m->cache_hits), misses = atomic_load(&m->cache_misses);
-    outf(&o,
-         "# HELP ciak_render_queue_depth Render jobs waiting.\n"
-         "# TYPE ciak_render_queue_depth gauge\nciak_render_queue_depth %d\n"
-         "# HELP ciak_renders_in_progress Render jobs running.\n"
-         "# TYPE ciak_renders_in_progress gauge\nciak_renders_in_progress %d\n"
-         "# HELP ciak_segment_cache_hits_total Segment requests served from the cache.\n"
-         "# TYPE ciak_segment_cache_hits_total counter\nciak_segment_cache_hits_total %llu\n"
-         "# HELP ciak_segment_cache_misses_total Segment requests that waited for a render.\n"
-         "# TYPE ciak_segment_cache_misses_total counter\nciak_segment_cache_misses_total %llu\n"
-         "# HELP ciak_segment_cache_hit_ratio Hits over all segment requests.\n"
-         "# TYPE ciak_segment_cache_hit_ratio gauge\nciak_segment_cache_hit_ratio %.4f\n"
-         "# HELP ciak_segment_cache_bytes Bytes of personal segments on disk.\n"
-         "# TYPE ciak_segment_cache_bytes gauge\nciak_segment_cache_bytes %lld\n",
-         atomic_load(&m->queue_depth), atomic_load(&m->rendering), (unsigned long long)hits,
-         (unsigned long long)misses, hits + misses ? (double)hits / (double)(hits + misses) : 0.0,
-         (long long)atomic_load(&m->cache_bytes));
-    outf(&o,
-         "# HELP ciak_segments_rendered_total Segments rendered, by kind.\n"
-         "# TYPE ciak_segments_rendered_total counter\n"
-         "ciak_segments_rendered_total{kind=\"shared\"} %llu\n"
-         "ciak_segments_rendered_total{kind=\"personal\"} %llu\n"
-         "# HELP ciak_segments_reused_total Segment responses from a file already rendered.\n"
-         "# TYPE ciak_segments_reused_total counter\nciak_segments_reused_total %llu\n"
-         "# HELP ciak_render_failures_total Renders that failed.\n"
-         "# TYPE ciak_render_failures_total counter\nciak_render_failures_total %llu\n"
-         "# HELP ciak_views_made_total People's segment lists computed.\n"
-         "# TYPE ciak_views_made_total counter\nciak_views_made_total %llu\n"
-         "# HELP ciak_people_purged_total People removed when their window closed.\n"
-         "# TYPE ciak_people_purged_total counter\nciak_people_purged_total %llu\n"
-         "# HELP ciak_encoder_info The video encoder in use.\n"
-         "# TYPE ciak_encoder_info gauge\nciak_encoder_info{encoder=\"%s\"} 1\n",
-         (unsigned long long)atomic_load(&m->rendered_shared),
-         (unsigned long long)atomic_load(&m->rendered_personal),
-         (unsigned long long)atomic_load(&m->reused),
-         (unsigned long long)atomic_load(&m->render_failures),
-         (unsigned long long)atomic_load(&m->views_made),
-         (unsigned long long)atomic_load(&m->purged), m->encoder[0] ? m->encoder : "none");
-    return o.p;
+    ck_strbuf_printf(
+        &o,
+        "# HELP ciak_render_queue_depth Render jobs waiting.\n"
+        "# TYPE ciak_render_queue_depth gauge\nciak_render_queue_depth %d\n"
+        "# HELP ciak_renders_in_progress Render jobs running.\n"
+        "# TYPE ciak_renders_in_progress gauge\nciak_renders_in_progress %d\n"
+        "# HELP ciak_segment_cache_hits_total Segment requests served from the cache.\n"
+        "# TYPE ciak_segment_cache_hits_total counter\nciak_segment_cache_hits_total %llu\n"
+        "# HELP ciak_segment_cache_misses_total Segment requests that waited for a render.\n"
+        "# TYPE ciak_segment_cache_misses_total counter\nciak_segment_cache_misses_total %llu\n"
+        "# HELP ciak_segment_cache_hit_ratio Hits over all segment requests.\n"
+        "# TYPE ciak_segment_cache_hit_ratio gauge\nciak_segment_cache_hit_ratio %.4f\n"
+        "# HELP ciak_segment_cache_bytes Bytes of personal segments on disk.\n"
+        "# TYPE ciak_segment_cache_bytes gauge\nciak_segment_cache_bytes %lld\n",
+        atomic_load(&m->queue_depth), atomic_load(&m->rendering), (unsigned long long)hits,
+        (unsigned long long)misses, hits + misses ? (double)hits / (double)(hits + misses) : 0.0,
+        (long long)atomic_load(&m->cache_bytes));
+    ck_strbuf_printf(
+        &o,
+        "# HELP ciak_segments_rendered_total Segments rendered, by kind.\n"
+        "# TYPE ciak_segments_rendered_total counter\n"
+        "ciak_segments_rendered_total{kind=\"shared\"} %llu\n"
+        "ciak_segments_rendered_total{kind=\"personal\"} %llu\n"
+        "# HELP ciak_segments_reused_total Segment responses from a file already rendered.\n"
+        "# TYPE ciak_segments_reused_total counter\nciak_segments_reused_total %llu\n"
+        "# HELP ciak_render_failures_total Renders that failed.\n"
+        "# TYPE ciak_render_failures_total counter\nciak_render_failures_total %llu\n"
+        "# HELP ciak_views_made_total People's segment lists computed.\n"
+        "# TYPE ciak_views_made_total counter\nciak_views_made_total %llu\n"
+        "# HELP ciak_people_purged_total People removed when their window closed.\n"
+        "# TYPE ciak_people_purged_total counter\nciak_people_purged_total %llu\n"
+        "# HELP ciak_encoder_info The video encoder in use.\n"
+        "# TYPE ciak_encoder_info gauge\nciak_encoder_info{encoder=\"%s\"} 1\n",
+        (unsigned long long)atomic_load(&m->rendered_shared),
+        (unsigned long long)atomic_load(&m->rendered_personal),
+        (unsigned long long)atomic_load(&m->reused),
+        (unsigned long long)atomic_load(&m->render_failures),
+        (unsigned long long)atomic_load(&m->views_made),
+        (unsigned long long)atomic_load(&m->purged), m->encoder[0] ? m->encoder : "none");
+    return ck_strbuf_take(&o);
 }

@@ -376,105 +376,73 @@ ck_status ck_timeline_eval(ck_timeline *tl, int64_t frame, ck_arena *fa, ck_draw
 
 /* ---- JSON dump ---- */
 
-typedef struct jbuf {
-    char *s;
-    size_t n, cap;
-    bool failed;
-} jbuf;
-
-static void jb(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jb(jbuf *b, const char *fmt, ...)
+static void jb_color(ck_strbuf *b, const char *name, ck_color c)
 {
-    if (b->failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || b->n + (size_t)n + 1 > b->cap) {
-        size_t cap = (b->cap + (size_t)(n > 0 ? n : 0) + 1) * 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns || n < 0) {
-            b->failed = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->n, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)n;
-}
-
-static void jb_color(jbuf *b, const char *name, ck_color c)
-{
-    jb(b, ", \"%s\": [%.4f, %.4f, %.4f, %.4f]", name, (double)c.r, (double)c.g, (double)c.b,
-       (double)c.a);
+    ck_strbuf_printf(b, ", \"%s\": [%.4f, %.4f, %.4f, %.4f]", name, (double)c.r, (double)c.g,
+                     (double)c.b, (double)c.a);
 }
 
 char *ck_drawlist_json(const ck_scene *s, const ck_drawlist *dl)
 {
     static const char *const kinds[] = {"rect", "image", "video", "text"};
-    jbuf b = {0};
-    jb(&b, "{\"frame\": %lld, \"t\": %.6f, \"width\": %d, \"height\": %d, \"deps\": [",
-       (long long)dl->frame, dl->t, dl->width, dl->height);
+    ck_strbuf b = {0};
+    ck_strbuf_printf(&b,
+                     "{\"frame\": %lld, \"t\": %.6f, \"width\": %d, \"height\": %d, \"deps\": [",
+                     (long long)dl->frame, dl->t, dl->width, dl->height);
     bool first = true;
     for (int f = 0; f < s->field_count; f++)
         if (dl->deps & (1ull << f)) {
-            jb(&b, "%s\"%s\"", first ? "" : ", ", s->fields[f].name);
+            ck_strbuf_printf(&b, "%s\"%s\"", first ? "" : ", ", s->fields[f].name);
             first = false;
         }
-    jb(&b, "]");
+    ck_strbuf_printf(&b, "]");
     jb_color(&b, "background", dl->background);
-    jb(&b, ", \"draws\": [");
+    ck_strbuf_printf(&b, ", \"draws\": [");
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
-        jb(&b,
-           "%s\n  {\"kind\": \"%s\", \"layer\": \"%s\", \"xf\": [%.4f, %.4f, %.4f, %.4f, "
-           "%.3f, %.3f], \"w\": %.3f, \"h\": %.3f, \"opacity\": %.4f",
-           i ? "," : "", kinds[d->kind], s->layers[d->layer].id, (double)d->xf.a, (double)d->xf.b,
-           (double)d->xf.c, (double)d->xf.d, (double)d->xf.tx, (double)d->xf.ty, (double)d->w,
-           (double)d->h, (double)d->opacity);
+        ck_strbuf_printf(
+            &b,
+            "%s\n  {\"kind\": \"%s\", \"layer\": \"%s\", \"xf\": [%.4f, %.4f, %.4f, %.4f, "
+            "%.3f, %.3f], \"w\": %.3f, \"h\": %.3f, \"opacity\": %.4f",
+            i ? "," : "", kinds[d->kind], s->layers[d->layer].id, (double)d->xf.a, (double)d->xf.b,
+            (double)d->xf.c, (double)d->xf.d, (double)d->xf.tx, (double)d->xf.ty, (double)d->w,
+            (double)d->h, (double)d->opacity);
         switch (d->kind) {
         case CK_DRAW_RECT:
-            jb(&b, ", \"radius\": %.3f", (double)d->u.rect.p.radius);
+            ck_strbuf_printf(&b, ", \"radius\": %.3f", (double)d->u.rect.p.radius);
             jb_color(&b, "fill", d->u.rect.p.fill);
             if (d->u.rect.p.gradient) {
                 jb_color(&b, "fill2", d->u.rect.p.fill2);
-                jb(&b, ", \"gradient_angle\": %.3f", (double)d->u.rect.p.gradient_angle);
+                ck_strbuf_printf(&b, ", \"gradient_angle\": %.3f",
+                                 (double)d->u.rect.p.gradient_angle);
             }
             if (d->u.rect.p.stroke_width > 0) {
                 jb_color(&b, "stroke", d->u.rect.p.stroke);
-                jb(&b, ", \"stroke_width\": %.3f", (double)d->u.rect.p.stroke_width);
+                ck_strbuf_printf(&b, ", \"stroke_width\": %.3f", (double)d->u.rect.p.stroke_width);
             }
             break;
         case CK_DRAW_IMAGE:
-            jb(&b, ", \"asset\": \"%s\"", s->assets[d->u.image.asset].id);
+            ck_strbuf_printf(&b, ", \"asset\": \"%s\"", s->assets[d->u.image.asset].id);
             break;
         case CK_DRAW_VIDEO:
-            jb(&b, ", \"asset\": \"%s\", \"source_time\": %.6f, \"loop\": %s",
-               s->assets[d->u.video.asset].id, d->u.video.source_time,
-               d->u.video.loop ? "true" : "false");
+            ck_strbuf_printf(&b, ", \"asset\": \"%s\", \"source_time\": %.6f, \"loop\": %s",
+                             s->assets[d->u.video.asset].id, d->u.video.source_time,
+                             d->u.video.loop ? "true" : "false");
             break;
         case CK_DRAW_TEXT:
-            jb(&b, ", \"size\": %.3f", (double)d->u.text.size);
+            ck_strbuf_printf(&b, ", \"size\": %.3f", (double)d->u.text.size);
             jb_color(&b, "color", d->u.text.color);
-            jb(&b, ", \"glyphs\": [");
+            ck_strbuf_printf(&b, ", \"glyphs\": [");
             for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
                 const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
-                jb(&b, "%s[\"%s\", %u, %.3f, %.3f]", g ? ", " : "", s->assets[gl->font].id,
-                   gl->glyph, (double)gl->x, (double)gl->y);
+                ck_strbuf_printf(&b, "%s[\"%s\", %u, %.3f, %.3f]", g ? ", " : "",
+                                 s->assets[gl->font].id, gl->glyph, (double)gl->x, (double)gl->y);
             }
-            jb(&b, "]");
+            ck_strbuf_printf(&b, "]");
             break;
         }
-        jb(&b, "}");
+        ck_strbuf_printf(&b, "}");
     }
-    jb(&b, "\n]}\n");
-    if (b.failed) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    ck_strbuf_printf(&b, "\n]}\n");
+    return ck_strbuf_take(&b);
 }
