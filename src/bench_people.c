@@ -5,9 +5,9 @@
  * the renderer. So person n takes its text fields from different samples, in mixed radix
  * over the k samples (d0 = n mod k, d1 = n / k mod k): text field j comes from sample
  * (d0 + j * (d1 + 1)) mod k, while numbers, dates and short codes come whole from sample d0,
- * so that sums that must agree (amount - deductions = net) still agree. Every value was valid in some
- * sample, so the import's checks (types, fit) mostly pass; the import runs with --skip-bad
- * and the count that made it is what the benchmark uses. */
+ * so that sums that must agree (amount - deductions = net) still agree. Every value was valid
+ * in some sample, so the import's checks (types, fit) mostly pass; the import runs with
+ * --skip-bad and the count that made it is what the benchmark uses. */
 #include "bench_serve.h"
 
 #include <jansson.h>

@@ -14,7 +14,9 @@ static const command commands[] = {
     {"render", ck_cmd_render,
      "render SCENE_DIR --data FILE -o OUT_DIR [--record N | --id ID] [--mp4 FILE] [--no-share] "
      "[--encoder NAME] [--cache DIR] [--size WxH]"},
-    {"bench", ck_cmd_bench, "bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]"},
+    {"bench", ck_cmd_bench,
+     "bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR] | bench serve [--campaign "
+     "C] [--size WxH] [--keep]"},
     {"check", ck_cmd_check, "check SCENE_DIR [--data RECORDS.json|.csv]"},
     {"drawlist", ck_cmd_drawlist,
      "drawlist SCENE_DIR --at SECONDS [--data FILE] [--record N | --id ID]"},
