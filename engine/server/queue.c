@@ -1,9 +1,11 @@
 /* queue.c: the render queue.
  *
- * Jobs run earliest deadline first. A request that is waiting gets deadline 0 (it jumps the
- * queue); look-ahead jobs carry the time their segment will be played (request time + the
- * segment's start), so several viewers' segments interleave by when each is needed; warming
- * jobs come last. One job per key (the output path, or the view's identity): a second request
+ * Jobs run earliest deadline first. Look-ahead jobs carry the time their segment will be
+ * played (the person's first playlist request + the segment's start), so several viewers'
+ * segments interleave by when each is needed; a request that is waiting moves its job to when
+ * that person's playback reaches it, at the latest a segment's length from now (http.c), so a
+ * player buffering ahead does not pass another viewer's first segment; warming jobs come
+ * last. One job per key (the output path, or the view's identity): a second request
  * for the same thing attaches to the first (single flight) and may only move its deadline
  * earlier. The queue is a plain array scanned linearly: it holds at most a few thousand jobs
  * and each scan costs far less than one render. */
@@ -167,7 +169,8 @@ bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
             break;
         }
     if (!j) {
-        int limit = job->deadline <= 0 ? QUEUE_MAX : QUEUE_MAX - QUEUE_RESERVE;
+        /* The last QUEUE_RESERVE places are kept for requests someone is waiting on. */
+        int limit = waiter ? QUEUE_MAX : QUEUE_MAX - QUEUE_RESERVE;
         if (q->stopping || q->count >= limit || !(j = malloc(sizeof *j))) {
             pthread_mutex_unlock(&q->lock);
             return false;

@@ -405,7 +405,10 @@ static bool segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, sr
 
 void srv_lookahead(ck_server *s, srv_view *v)
 {
-    double now = ck_srv_now_ms();
+    double now = ck_srv_now_ms(), unset = 0;
+    /* The first playlist request starts the person's playback clock (waiting requests use
+     * it to tell a player buffering ahead from one that needs the segment now). */
+    atomic_compare_exchange_strong(&v->play_ms, &unset, now);
     for (int i = 0; i < v->view.count; i++) {
         srv_job j;
         if (!segment_job(s, v->campaign, &v->view.segs[i], i, v, &j))

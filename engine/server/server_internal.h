@@ -116,6 +116,7 @@ typedef struct srv_view {
     int refs; /* under the server's view lock */
     bool ready, failed;
     double last_used;
+    _Atomic double play_ms; /* when the look-ahead first ran (playlist request); 0: not yet */
     struct srv_view *next;
 } srv_view;
 
