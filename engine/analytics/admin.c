@@ -36,7 +36,8 @@ ck_admin *ck_admin_create(const char *path, ck_error *err)
     struct stat sb;
     if (stat(path, &sb) != 0) {
         ck_error_set(err, CK_ERR_NOT_FOUND, path, 0, 0,
-                     "no admin credential: the dashboard is off (docs/analytics.md)");
+                     "no admin credential: the dashboard is off "
+                     "(turn it on with `ciak admin-password --data-dir DIR`)");
         return NULL;
     }
     if (sb.st_mode & 077) {
