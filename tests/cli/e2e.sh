@@ -7,24 +7,8 @@
 # holds no name, person id, token or address. Screenshots go to tests/artifacts/ (ignored).
 # Every wait is bounded; the server is stopped on exit. Usage: e2e.sh CIAK_BINARY REPO_ROOT
 set -u
-CIAK=$1
-ROOT=$2
-pass=0
-fail=0
-tmp=$(mktemp -d)
-server_pid=
-stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null
-        for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
-    server_pid=
-}
-trap 'stop_server; rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# shellcheck source=../support/cli-server-lib.sh
+source "$2/tests/support/cli-server-lib.sh" "$@"
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
 for tool in pdftotext pdfinfo node; do

@@ -5,25 +5,8 @@
 # with a warm cache, kill -9 during a render, and no name or person id in the server's log.
 # Renders at 320x180 to stay fast; every wait is bounded; the server is stopped on exit.
 set -u
-CIAK=$1
-ROOT=$2
-pass=0
-fail=0
-tmp=$(mktemp -d)
-server_pid=
-stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null
-        for _ in $(seq 1 200); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
-    server_pid=
-}
-trap 'stop_server; rm -rf "$tmp"' EXIT
-
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# shellcheck source=../support/cli-server-lib.sh
+source "$2/tests/support/cli-server-lib.sh" "$@"
 check() { # check DESCRIPTION -- command...
     local what=$1
     shift 2
