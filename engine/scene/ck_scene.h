@@ -175,7 +175,6 @@ typedef struct ck_media_props {
     int asset;           /* image or video asset index */
     double source_start; /* video: source time at the layer's start */
     bool loop;           /* video: loop the source */
-    ck_fit fit_unused;
 } ck_media_props;
 
 typedef struct ck_layer {

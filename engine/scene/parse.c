@@ -175,9 +175,6 @@ bool ck_sp_parse_ease(const char *s, ck_ease *e)
         return true;
     }
     float x1, y1, x2, y2;
-    char tail;
-    if (sscanf(s, "cubic-bezier(%f ,%f ,%f ,%f )%c", &x1, &y1, &x2, &y2, &tail) == 5 && tail == 0)
-        return false;
     int used = 0;
     if (sscanf(s, " cubic-bezier ( %f , %f , %f , %f )%n", &x1, &y1, &x2, &y2, &used) == 4 &&
         s[used] == 0) {
@@ -198,7 +195,6 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
                         void *base, const char *path)
 {
     char *dst = (char *)base + r->offset;
-    const char *key = r->name;
     switch (r->type) {
     case CK_PT_NUMBER:
     case CK_PT_INTEGER: {
@@ -364,7 +360,6 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
         }
         break;
     }
-    (void)key;
     if (r->store == CK_ST_STR) {
         *(const char **)dst = ck_arena_strdup(&P->s->arena, str);
     } else if (r->store == CK_ST_SRC) {

@@ -123,8 +123,6 @@ static bool parse_fields(parser *P, const json_t *jf)
                                    f->values[a]);
                         ok = false;
                     }
-        } else if (!json_is_array(jv) && jv) {
-            ok = false;
         }
     }
     P->s->fields = fields;
@@ -461,8 +459,6 @@ static bool parse_scene(parser *P, const json_t *root)
     if (!ck_sp_parse_props(P, root, scene_kinds, s, ""))
         return false;
     bool ok = true;
-    json_t *jfmt = json_object_get(root, "format");
-    (void)jfmt; /* range-checked by the table: only 1 passes */
     ok &= ck_sp_parse_props(P, json_object_get(root, "canvas"), canvas_kinds, s, "canvas");
     if (!ok)
         return false;
@@ -531,8 +527,7 @@ ck_scene *ck_scene_load_buffer(const char *json, size_t len, const char *file, c
         goto error;
     }
     json_error_t jerr;
-    json_t *root =
-        json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK * 0, &jerr);
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         ck_diag_add(d, CK_SEV_ERROR, file, jerr.line > 0 ? jerr.line : 0,
                     jerr.column > 0 ? jerr.column : 0, "invalid JSON: %s", jerr.text);
