@@ -255,21 +255,9 @@ static enum MHD_Result serve_segment(ck_server *s, struct MHD_Connection *conn, 
                                      const ck_render_seg *seg, int index, srv_view *v)
 {
     srv_job job;
-    memset(&job, 0, sizeof job);
-    job.kind = JOB_SEGMENT;
-    job.campaign = c;
-    job.index = index;
-    job.shared = seg->shared;
-    snprintf(job.key, sizeof job.key, "%c:%s", seg->shared ? 's' : 'p', seg->digest);
+    srv_segment_job(s, c, seg, index, v, &job);
     const char *cache = seg->shared ? "public, max-age=31536000, immutable"
                                     : "private, max-age=31536000, immutable";
-    if (seg->shared) {
-        snprintf(job.path, sizeof job.path, "%s/%s/%d/%s.ts", srv_cache_shared_root(s->cache),
-                 s->campaigns[c].id, s->campaigns[c].version, seg->digest);
-    } else {
-        srv_cache_personal_path(s->cache, seg->digest, job.path, sizeof job.path);
-        job.view = v;
-    }
     bool missing;
     enum MHD_Result ret = send_file(conn, r, job.path, seg->digest, cache, &missing);
     if (!missing) {

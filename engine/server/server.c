@@ -382,24 +382,28 @@ bool srv_run_job(ck_server *s, int worker, srv_job *job)
     return render_segment(s, worker, job);
 }
 
-/* Fills a segment job for segment `i` of `segs`; false when its file is already there. */
-static bool segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_view *v,
-                        srv_job *j)
+void srv_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_view *v, srv_job *j)
 {
     memset(j, 0, sizeof *j);
-    j->kind = JOB_SEGMENT;
     j->campaign = c;
     j->index = i;
     j->shared = seg->shared;
     snprintf(j->key, sizeof j->key, "%c:%s", seg->shared ? 's' : 'p', seg->digest);
     if (seg->shared) {
-        char *p = ck_render_shared_path(s->renderers[0][c], seg->digest);
-        snprintf(j->path, sizeof j->path, "%s", p ? p : "");
-        free(p);
+        /* The renderer's layout (ck_render_shared_path), without an allocation per request. */
+        snprintf(j->path, sizeof j->path, "%s/%s/%d/%s.ts", srv_cache_shared_root(s->cache),
+                 s->campaigns[c].id, s->campaigns[c].version, seg->digest);
     } else {
         srv_cache_personal_path(s->cache, seg->digest, j->path, sizeof j->path);
         j->view = v;
     }
+}
+
+/* Fills the job for segment `i`; false when its file is already there. */
+static bool missing_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_view *v,
+                                srv_job *j)
+{
+    srv_segment_job(s, c, seg, i, v, j);
     return access(j->path, F_OK) != 0;
 }
 
@@ -411,7 +415,7 @@ void srv_lookahead(ck_server *s, srv_view *v)
     atomic_compare_exchange_strong(&v->play_ms, &unset, now);
     for (int i = 0; i < v->view.count; i++) {
         srv_job j;
-        if (!segment_job(s, v->campaign, &v->view.segs[i], i, v, &j))
+        if (!missing_segment_job(s, v->campaign, &v->view.segs[i], i, v, &j))
             continue;
         j.deadline = now + v->view.segs[i].start * 1e3;
         srv_queue_push(s->queue, &j, NULL, NULL);
@@ -424,7 +428,7 @@ static void warm(ck_server *s)
         const ck_render_view *sv = &s->campaigns[c].shared;
         for (int i = 0; i < sv->count; i++) {
             srv_job j;
-            if (sv->segs[i].shared && segment_job(s, c, &sv->segs[i], i, NULL, &j)) {
+            if (sv->segs[i].shared && missing_segment_job(s, c, &sv->segs[i], i, NULL, &j)) {
                 j.deadline = 1e15 + i; /* after everything a viewer needs */
                 srv_queue_push(s->queue, &j, NULL, NULL);
             }

@@ -121,8 +121,6 @@ typedef struct srv_view {
 } srv_view;
 
 /* ---- queue.c ---- */
-typedef enum srv_job_kind { JOB_SEGMENT } srv_job_kind;
-
 /* An HTTP request waiting for a job (lives in the request's state). */
 typedef struct srv_waiter {
     struct MHD_Connection *conn;
@@ -130,11 +128,11 @@ typedef struct srv_waiter {
     struct srv_waiter *next;
 } srv_waiter;
 
+/* One segment to render (views are made on request threads, not queued). */
 typedef struct srv_job {
-    srv_job_kind kind;
-    int campaign, index; /* index: segment */
-    char key[96];        /* single-flight key: the output path, or the view's identity */
-    char path[1024];     /* segment: where it goes */
+    int campaign, index;
+    char key[96];    /* single-flight key: "s:" or "p:" and the segment's digest */
+    char path[1024]; /* where it goes */
     bool shared;
     srv_view *view;  /* a reference: the record to render (personal segments) */
     double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
@@ -192,6 +190,9 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
 bool srv_run_job(ck_server *s, int worker, srv_job *job);
+/* Fills `j` for segment `i` of campaign `c` (output path, single-flight key; `v` is kept for
+ * personal segments). The file may already exist. */
+void srv_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_view *v, srv_job *j);
 /* Makes the person's view (segment digests) if it is not ready yet, on the calling thread.
  * False when the record cannot be read or the view cannot be made (logged, no personal data). */
 bool srv_make_view(ck_server *s, srv_view *v);
