@@ -421,6 +421,7 @@ static int run_loop(pv_app *a, const pv_opts *o)
     ck_error err = {0};
     char buf[1400];
     double next_watch = 0;
+    bool settling = false;
     a->script_t0 = pv_now();
     while (!glfwWindowShouldClose(a->win) && !quit_signal) {
         double now = pv_now();
@@ -430,9 +431,15 @@ static int run_loop(pv_app *a, const pv_opts *o)
             break;
         if (now >= next_watch) {
             next_watch = now + WATCH_PERIOD_S;
+            /* A change reloads once the files have stood still for a whole watch period, so
+             * an editor caught mid-write (truncated, then filled) never shows a false error. */
             bool changed = pv_watch_changed(&a->watch);
-            if (changed || (a->error && now >= a->next_retry))
+            if (changed)
+                settling = true;
+            else if (settling || (a->error && now >= a->next_retry)) {
+                settling = false;
                 pv_reload(a);
+            }
         }
         if (a->playing && a->have_gen && !a->scrubbing)
             advance(a);
