@@ -67,7 +67,7 @@ expect 2 "usage" -- "$CIAK" check
 expect 2 "unknown command" -- "$CIAK" frobnicate
 
 # The draw list of a personal moment carries the record's dependencies.
-expect 0 "\"deps\": \[\"" -- "$CIAK" drawlist "$scene" --data "$scene/samples.json" --record 1 --at 2
+expect 0 "\"deps\": \[\"" -- "$CIAK" drawlist "$scene" --data "$scene/samples.json" --record 1 --at 6
 
 echo "cli_check: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -120,8 +120,8 @@ scene="$ROOT/scenes/assegno-sociale"
 data="$scene/samples.json"
 
 # ---- --screenshot equals `ciak frame` ----
-ref_frame "$scene" --data "$data" --record 1 --at 3 -o "$tmp/frame.png"
-expect 0 "wrote .*1280x720" -- "$CIAK" preview "$scene" --data "$data" --record 1 --at 3 \
+ref_frame "$scene" --data "$data" --record 1 --at 7 -o "$tmp/frame.png"
+expect 0 "wrote .*1280x720" -- "$CIAK" preview "$scene" --data "$data" --record 1 --at 7 \
     --screenshot "$tmp/shot.png"
 same "$tmp/shot.png" "$tmp/frame.png" "screenshot vs frame (assegno-sociale, record 1, 3 s)"
 # SCENE_DIR/samples.json is the default data; --size is passed to the compositor as in frame.
@@ -131,7 +131,7 @@ expect 0 "wrote .*640x360" -- "$CIAK" preview "$other" --at 12.5 --size 640x360 
     --screenshot "$tmp/shot2.png"
 same "$tmp/shot2.png" "$tmp/frame2.png" "screenshot vs frame (naspi-accolta, default data, 12.5 s)"
 # --overlays: the window as shown (here 800x600, the picture letterboxed), not the frame.
-expect 0 "wrote .*800x600" -- "$CIAK" preview "$scene" --at 3 --window 800x600 --overlays \
+expect 0 "wrote .*800x600" -- "$CIAK" preview "$scene" --at 7 --window 800x600 --overlays \
     --screenshot "$tmp/window.png"
 
 # ---- usage and input errors ----
@@ -151,7 +151,7 @@ mkdir -p "$live"
 sed "s#\.\./\.\./assets#$ROOT/assets#g" "$scene/scene.json" >"$live/scene.json"
 cp "$data" "$live/samples.json"
 shots="$tmp/shots"
-timeout 90 "$CIAK" preview "$live" --record 1 --at 3 --autoshot "$shots" --exit-after 80 \
+timeout 90 "$CIAK" preview "$live" --record 1 --at 7 --autoshot "$shots" --exit-after 80 \
     >"$tmp/live.log" 2>&1 &
 bg_pid=$!
 if wait_for "$shots/001.txt" && grep -q '^ok' "$shots/001.txt"; then
@@ -166,7 +166,7 @@ sleep 0.2
 sed -i 's/Gentile signora/Cara signora/; s/Gentile signore/Caro signore/' "$live/scene.json"
 if wait_for "$shots/002.txt" && grep -q '^ok' "$shots/002.txt"; then
     ok
-    ref_frame "$live" --data "$live/samples.json" --record 1 --at 3 -o "$tmp/frame1.png"
+    ref_frame "$live" --data "$live/samples.json" --record 1 --at 7 -o "$tmp/frame1.png"
     same "$shots/002.png" "$tmp/frame1.png" "live: reloaded frame vs frame of the edited scene"
     differ "$shots/002.png" "$shots/001.png" "live: the edit shows"
 else
@@ -217,7 +217,7 @@ sh="$tmp/shaders"
 mkdir -p "$sh"
 cp "$ROOT"/shaders/*.vert "$ROOT"/shaders/*.frag "$ROOT"/shaders/*.comp "$ROOT"/shaders/*.glsl "$sh/"
 sshots="$tmp/sshots"
-timeout 90 "$CIAK" preview "$scene" --data "$data" --record 1 --at 3 --shaders "$sh" \
+timeout 90 "$CIAK" preview "$scene" --data "$data" --record 1 --at 7 --shaders "$sh" \
     --autoshot "$sshots" --exit-after 80 >"$tmp/shaders.log" 2>&1 &
 bg_pid=$!
 if wait_for "$sshots/001.txt" && grep -q '^ok' "$sshots/001.txt"; then
@@ -258,16 +258,16 @@ cat >"$tmp/script" <<'EOF'
 1.3 shot
 1.5 quit
 EOF
-expect 0 "" -- "$CIAK" preview "$scene" --at 3 --script "$tmp/script" --autoshot "$tmp/tshots" \
+expect 0 "" -- "$CIAK" preview "$scene" --at 7 --script "$tmp/script" --autoshot "$tmp/tshots" \
     --exit-after 50
-ref_frame "$scene" --data "$data" --record 1 --at 5 -o "$tmp/frame5.png"
+ref_frame "$scene" --data "$data" --record 1 --at 9 -o "$tmp/frame9.png"
 if [ -f "$tmp/tshots/003.txt" ]; then
     ok
     same "$tmp/tshots/002.png" "$tmp/frame.png" "script: N shows record 1"
-    if grep -q '^frame 150$' "$tmp/tshots/003.txt"; then ok; else
-        bad "script: PageDown from 3 s should land on the segment at 5 s (frame 150): $(cat "$tmp/tshots/003.txt")"
+    if grep -q '^frame 270$' "$tmp/tshots/003.txt"; then ok; else
+        bad "script: PageDown from 7 s should land on the segment at 9 s (frame 270): $(cat "$tmp/tshots/003.txt")"
     fi
-    same "$tmp/tshots/003.png" "$tmp/frame5.png" "script: frame after PageDown"
+    same "$tmp/tshots/003.png" "$tmp/frame9.png" "script: frame after PageDown"
     # A resized window keeps drawing (the swapchain follows) at the new size.
     size=$(python3 -c 'import struct, sys; print("%dx%d" % struct.unpack(">II", open(sys.argv[1], "rb").read(24)[16:24]))' \
         "$tmp/tshots/004-window.png" 2>/dev/null)

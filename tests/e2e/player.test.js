@@ -108,7 +108,7 @@ async function main() {
     check('currentTime advances', t2 > t1 + 0.5, `${t1.toFixed(2)} -> ${t2.toFixed(2)}`);
 
     // Captions: on by default, and they carry the person's name.
-    await waitTime(page, 1.4, 30000);
+    await waitTime(page, 5.4, 30000);
     const cap = await page.evaluate(() => {
       const t = document.getElementById('video').textTracks[0];
       const active = t && t.activeCues ? Array.from(t.activeCues).map((c) => c.text).join(' ') : '';
@@ -122,7 +122,7 @@ async function main() {
     await page.locator('#cc').click();
 
     // Pop-up: offered at its time; opening pauses the video; closing returns focus.
-    await seek(page, 34);
+    await seek(page, 38);
     const opener = page.locator('button[data-pop="redditi-quattordicesima"]');
     await opener.waitFor({ state: 'visible', timeout: 10000 });
     check('pop-up offered at its time', await opener.isVisible());
@@ -138,7 +138,7 @@ async function main() {
       await page.evaluate(() => document.activeElement && document.activeElement.dataset.pop === 'redditi-quattordicesima'));
 
     // End screen: services and rating.
-    await seek(page, 86);
+    await seek(page, 90);
     await page.locator('#fine').waitFor({ state: 'visible', timeout: 10000 });
     const [tab] = await Promise.all([
       phone.waitForEvent('page', { timeout: 10000 }),
