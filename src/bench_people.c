@@ -7,12 +7,17 @@
  * (d0 + j * (d1 + 1)) mod k, while numbers, dates and short codes come whole from sample d0,
  * so that sums that must agree (amount - deductions = net) still agree. Every value was valid
  * in some sample, so the import's checks (types, fit) mostly pass; the import runs with
- * --skip-bad and the count that made it is what the benchmark uses. */
+ * --skip-bad and the count that made it is what the benchmark uses.
+ * Numbers alone would still repeat every k people, and the segments that show a payment
+ * (a date next to amounts) would be shared by them, which real people rarely are: so every
+ * date of person n moves forward by n / k days, all by the same amount (their order, e.g. a
+ * decision before its first payment, is kept). */
 #include "bench_serve.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Dates ("2025-01-15") and short codes ("F") travel with their sample: a date mixed in from
  * another sample could fall before the decision date. */
@@ -24,6 +29,22 @@ static bool mixable(const char *key, const json_t *v)
     size_t n = strlen(s);
     bool date = n == 10 && s[4] == '-' && s[7] == '-';
     return !date && n > 2;
+}
+
+/* "YYYY-MM-DD" plus `days`, into out; false when s is not such a date. */
+static bool date_plus(const char *s, int days, char out[32])
+{
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+        return false;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + days, .tm_hour = 12};
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || !gmtime_r(&t, &tm))
+        return false;
+    snprintf(out, 32, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    return true;
 }
 
 bool bench_people_write(const char *samples_path, int n, const char *out_path)
@@ -50,6 +71,11 @@ bool bench_people_write(const char *samples_path, int n, const char *out_path)
         int j = 0;
         json_object_foreach(rec, key, val)
         {
+            char moved[32];
+            if (json_is_string(val) && date_plus(json_string_value(val), p / k, moved)) {
+                json_object_set_new(rec, key, json_string(moved));
+                continue;
+            }
             if (!mixable(key, val))
                 continue;
             /* j = 0 keeps d0's value; later fields step by d1 + 1, so the pair of the first

@@ -99,7 +99,15 @@ typedef struct ck_render_stats {
     double seconds;      /* wall-clock time spent */
     int64_t bytes;       /* size of the written file */
     const char *encoder; /* static string */
+    int threads;         /* encoder threads used */
 } ck_render_stats;
+
+/* Encoder threads for personal segments from now on (0: the fixed count of the encoder
+ * settings). Shared segments always use the fixed count, so that every render of one is
+ * byte-identical; a personal segment encoded with other threads shows the same pictures in
+ * other bytes (its digest, which names what it shows, does not change). The server picks few
+ * threads when many viewers wait (throughput) and many when one does (latency). */
+void ck_render_set_personal_threads(ck_render *r, int threads);
 
 /* Renders segment `index` for `rec` and writes it to `path` atomically: a temporary file in
  * the same folder, fsync'd, then renamed over `path`; on any failure nothing is left at

@@ -28,6 +28,7 @@ struct ck_render {
     int width, height;
     ck_segment_plan plan;
     ck_enc_config enc;
+    int personal_threads; /* 0: enc.threads */
     ck_video_set *videos; /* the scene's background videos */
     ck_audio *audio;      /* NULL: silent scene */
     char *shared_dir;
@@ -382,6 +383,11 @@ static ck_status receive_one(ck_render *r, ck_ts_writer *w, ck_error *err)
     return ck_ts_writer_frame(w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
 }
 
+void ck_render_set_personal_threads(ck_render *r, int threads)
+{
+    r->personal_threads = threads > 0 ? threads : 0;
+}
+
 ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
                             ck_render_stats *stats, ck_error *err)
 {
@@ -397,8 +403,11 @@ ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const
         return ck_error_set(err, st, s->file, 0, 0, "cannot bind the record");
 
     double spf = (double)CK_AUDIO_RATE * r->enc.fps_den / r->enc.fps_num; /* samples/frame */
+    ck_enc_config enc = r->enc;
+    if (sg->personal && r->personal_threads > 0)
+        enc.threads = r->personal_threads;
     ck_ts_params tp = {
-        .enc = &r->enc,
+        .enc = &enc,
         .first_frame = sg->first_frame,
         .audio = r->audio,
         .audio_from = index == 0 ? INT64_MIN : (int64_t)llround(sg->first_frame * spf),
@@ -440,6 +449,7 @@ ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const
         stats->seconds = now_s() - t0;
         stats->bytes = bytes;
         stats->encoder = r->enc.encoder;
+        stats->threads = enc.threads;
     }
     return CK_OK;
 }

@@ -80,6 +80,11 @@ static void *worker_main(void *arg)
         }
         srv_job *j = q->jobs[best];
         j->running = true;
+        double soon = ck_srv_now_ms() + SRV_BACKLOG_MS;
+        j->backlog = 0;
+        for (int i = 0; i < q->count; i++)
+            if (q->jobs[i] != j && q->jobs[i]->deadline <= soon)
+                j->backlog++;
         atomic_fetch_sub(&q->metrics->queue_depth, 1);
         atomic_fetch_add(&q->metrics->rendering, 1);
         pthread_mutex_unlock(&q->lock);

@@ -22,6 +22,7 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     snprintf(s->scenes_dir, sizeof s->scenes_dir, "%s",
              s->p.scenes_dir ? s->p.scenes_dir : "scenes");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s->cores = cores > 0 ? (int)cores : 1;
     if (s->p.workers <= 0)
         s->p.workers = cores >= 8 ? (int)(cores / 4) : 1;
     if (s->p.http_threads <= 0)
@@ -345,6 +346,19 @@ done:
     return ok;
 }
 
+/* Encoder threads for a personal segment. Alone (nothing else due within SRV_BACKLOG_MS):
+ * latency, every core for this one segment, and at least the fixed count (x264's frame
+ * threads also overlap encoding with the compositor). With a backlog: throughput, the cores
+ * split between the workers, since each thread beyond a core only adds x264's frame-thread
+ * overhead while another viewer waits. */
+static int personal_threads(const ck_server *s, int backlog)
+{
+    if (backlog == 0) /* the fixed count (0) on small machines, more on big ones */
+        return s->cores <= 4 ? 0 : s->cores > 16 ? 16 : s->cores;
+    int per_worker = s->cores / (s->workers > 0 ? s->workers : 1);
+    return per_worker < 1 ? 1 : per_worker > 16 ? 16 : per_worker;
+}
+
 static bool render_segment(ck_server *s, int worker, srv_job *j)
 {
     if (access(j->path, F_OK) == 0)
@@ -358,10 +372,11 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     if (slash && ck_srv_mkdirs(dir, &err) != CK_OK)
         return false;
     const ck_record *rec = j->shared || !j->view ? NULL : &j->view->recs->items[0];
+    ck_render *r = s->renderers[worker][j->campaign];
+    ck_render_set_personal_threads(r, personal_threads(s, j->backlog));
     ck_render_stats stats = {0};
     double t0 = ck_srv_now_ms();
-    ck_status st =
-        ck_render_segment(s->renderers[worker][j->campaign], rec, j->index, j->path, &stats, &err);
+    ck_status st = ck_render_segment(r, rec, j->index, j->path, &stats, &err);
     double ms = ck_srv_now_ms() - t0;
     srv_metrics_render(&s->metrics, ms, j->shared, st == CK_OK);
     if (st != CK_OK) {
@@ -372,8 +387,9 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     }
     if (!j->shared)
         srv_cache_touch(s->cache, j->key + 2, stats.bytes);
-    ck_log(CK_LOG_DEBUG, "campaign %s: %s segment %d in %.0f ms", s->campaigns[j->campaign].id,
-           j->shared ? "shared" : "personal", j->index, ms);
+    ck_log(CK_LOG_DEBUG, "campaign %s: %s segment %d in %.0f ms (%d encoder threads, %d due soon)",
+           s->campaigns[j->campaign].id, j->shared ? "shared" : "personal", j->index, ms,
+           stats.threads, j->backlog);
     return true;
 }
 

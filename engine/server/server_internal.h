@@ -137,8 +137,13 @@ typedef struct srv_job {
     srv_view *view;  /* a reference: the record to render (personal segments) */
     double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
     bool running;
+    int backlog; /* when it started: other jobs due within SRV_BACKLOG_MS (queue.c) */
     srv_waiter *waiters;
 } srv_job;
+
+/* A job started while other jobs are due this soon renders for throughput (fewer encoder
+ * threads each, so the workers share the cores), alone for latency (server.c). */
+#define SRV_BACKLOG_MS 4000.0
 
 typedef struct srv_queue srv_queue;
 typedef struct ck_server ck_server;
@@ -171,6 +176,7 @@ struct ck_server {
     int campaign_count;
     /* Per worker: a GPU context and a renderer per campaign (renderers[w][c]). */
     int workers;
+    int cores; /* online CPUs at start-up */
     ck_gpu **gpus;
     ck_render ***renderers;
     /* Views by (campaign, handle). */
