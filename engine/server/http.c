@@ -458,8 +458,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return send_static(conn, r, MHD_HTTP_CONTENT_TOO_LARGE, "request body not allowed\n",
                                ct_text);
         }
-        if (r->post)
-            return MHD_YES; /* the body comes in the next calls */
+        /* Answered on the next call, once MHD has the whole request: a response queued on
+         * the first call makes libmicrohttpd close the connection after it (no keep-alive). */
+        return MHD_YES;
     }
     if (*upload_size != 0) {
         if (r->post && !r->status) {

@@ -110,6 +110,11 @@ flip=A
 tampered="${u1:0:$at}$flip${u1:$((at + 1))}"
 check "tampered 404" -- test "$(code "$tampered")" = 404
 check "healthz" -- test "$(code "$base/healthz")" = 200
+# Keep-alive: two requests on one connection, no "Connection: close" (players and CDNs
+# fetch segment after segment on one connection).
+curl -sv "$base/healthz" "$base/healthz" >"$tmp/ka.txt" 2>&1
+check "keep-alive: the second request reuses the connection" -- grep -q "Re-using existing connection" "$tmp/ka.txt"
+check "keep-alive: no Connection: close" -- bash -c "! grep -qi '^< connection: close' '$tmp/ka.txt'"
 curl -s -m 120 "$u1/index.m3u8" >"$tmp/master.m3u8"
 check "master playlist" -- grep -q "media.m3u8" "$tmp/master.m3u8"
 curl -s -m 120 "$u1/media.m3u8" >"$tmp/media1.m3u8"
