@@ -5,15 +5,24 @@
  * seeks (to the keyframe before the target, then decoding forward) only when the time goes
  * back or jumps far ahead. Seeking and decoding forward from a keyframe gives the same pixels
  * as decoding sequentially, so a segment's frames do not depend on what was rendered before:
- * shared segments are byte-identical whatever the render order. */
+ * shared segments are byte-identical whatever the render order.
+ *
+ * Hardware decoding: CUDA (NVDEC), then VAAPI, tried when a decoder opens (CIAK_HWDEC=none,
+ * cuda or vaapi to choose); H.264 decoding is bit-exact, so the pixels are the same as in
+ * software. Frames are copied to system memory (NV12) only for the frame asked for. With no
+ * device, or when the codec or size is not supported there, decoding stays in software (one
+ * log line per process says which was used and why). */
 #include "ck_media.h"
 #include "media_internal.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/hwcontext.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +46,111 @@ struct ck_video_decoder {
     /* Conversion for sources that are not 4:2:0 with even size. */
     struct SwsContext *sws;
     AVFrame *conv;
+    /* Hardware decoding: the device's pixel format (AV_PIX_FMT_NONE: software) and the frame
+     * copied back to system memory. */
+    enum AVPixelFormat hw_fmt;
+    const char *hw_name;
+    AVFrame *sw;
 };
+
+/* ---- hardware decoding ---- */
+
+static const enum AVHWDeviceType hw_order[] = {AV_HWDEVICE_TYPE_CUDA, AV_HWDEVICE_TYPE_VAAPI};
+
+static enum AVPixelFormat pick_format(AVCodecContext *c, const enum AVPixelFormat *offered)
+{
+    const ck_video_decoder *d = c->opaque;
+    for (const enum AVPixelFormat *p = offered; *p != AV_PIX_FMT_NONE; p++)
+        if (*p == d->hw_fmt)
+            return *p;
+    /* The device cannot take this stream (profile, size): the first software format. */
+    for (const enum AVPixelFormat *p = offered; *p != AV_PIX_FMT_NONE; p++) {
+        const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(*p);
+        if (desc && !(desc->flags & AV_PIX_FMT_FLAG_HWACCEL))
+            return *p;
+    }
+    return AV_PIX_FMT_NONE;
+}
+
+/* Attaches the first hardware device that opens and can decode `codec` to d->dec. Writes
+ * what happened into `why` (for the log line). */
+static void hw_attach(ck_video_decoder *d, const AVCodec *codec, char *why, size_t size)
+{
+    const char *want = getenv("CIAK_HWDEC");
+    why[0] = 0;
+    if (want && strcmp(want, "none") == 0) {
+        snprintf(why, size, "CIAK_HWDEC=none");
+        return;
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof hw_order / sizeof hw_order[0]; k++) {
+        enum AVHWDeviceType type = hw_order[k];
+        const char *name = av_hwdevice_get_type_name(type);
+        if (want && *want && strcmp(want, "auto") != 0 && strcmp(want, name) != 0)
+            continue;
+        enum AVPixelFormat fmt = AV_PIX_FMT_NONE;
+        for (int i = 0;; i++) {
+            const AVCodecHWConfig *cfg = avcodec_get_hw_config(codec, i);
+            if (!cfg)
+                break;
+            if ((cfg->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) &&
+                cfg->device_type == type) {
+                fmt = cfg->pix_fmt;
+                break;
+            }
+        }
+        /* A device type that failed once fails again: not probed per decoder. */
+        static _Atomic int failed[sizeof hw_order / sizeof hw_order[0]]; /* the error, 0: none */
+        AVBufferRef *dev = NULL;
+        int ret = fmt == AV_PIX_FMT_NONE ? AVERROR(ENOSYS) : atomic_load(&failed[k]);
+        if (ret == 0) {
+            ck_media_quiet(true);
+            ret = av_hwdevice_ctx_create(&dev, type, NULL, NULL, 0);
+            ck_media_quiet(false);
+            if (ret < 0)
+                atomic_store(&failed[k], ret);
+        }
+        if (ret < 0) {
+            char e[128];
+            av_strerror(ret, e, sizeof e);
+            if (n < size)
+                n += (size_t)snprintf(why + n, size - n, "%s%s: %s%s", n ? "; " : "", name,
+                                      fmt == AV_PIX_FMT_NONE ? "not for this codec"
+                                                             : "no usable device: ",
+                                      fmt == AV_PIX_FMT_NONE ? "" : e);
+            continue;
+        }
+        d->dec->hw_device_ctx = dev;
+        d->dec->opaque = d;
+        d->dec->get_format = pick_format;
+        d->hw_fmt = fmt;
+        d->hw_name = name;
+        return;
+    }
+    if (want && *want && strcmp(want, "auto") != 0 && !n)
+        snprintf(why, size, "CIAK_HWDEC=%s is not one of cuda, vaapi, none", want);
+}
+
+/* One line per process and outcome (not per decoder: a server opens many): which decoding
+ * the background videos use, and why not the hardware. */
+static void hw_report(const ck_video_decoder *d, const char *why)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char last[600];
+    char line[600];
+    if (d->hw_name)
+        snprintf(line, sizeof line, "video decode: hardware (%s)", d->hw_name);
+    else
+        snprintf(line, sizeof line, "video decode: software%s%s%s", why[0] ? " (" : "", why,
+                 why[0] ? ")" : "");
+    pthread_mutex_lock(&lock);
+    bool news = strcmp(line, last) != 0;
+    if (news)
+        snprintf(last, sizeof last, "%s", line);
+    pthread_mutex_unlock(&lock);
+    if (news)
+        ck_log(CK_LOG_INFO, "%s", line);
+}
 
 static int64_t frame_index(const ck_video_decoder *d, const AVFrame *f)
 {
@@ -128,12 +241,14 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
         return NULL;
     }
     d->cur_idx = -1;
+    d->hw_fmt = AV_PIX_FMT_NONE;
     d->path = strdup(path);
     d->cur = av_frame_alloc();
     d->tmp = av_frame_alloc();
     d->conv = av_frame_alloc();
+    d->sw = av_frame_alloc();
     d->pkt = av_packet_alloc();
-    if (!d->path || !d->cur || !d->tmp || !d->conv || !d->pkt) {
+    if (!d->path || !d->cur || !d->tmp || !d->conv || !d->sw || !d->pkt) {
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
         goto fail;
     }
@@ -176,10 +291,28 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
     /* Slice threads only: frame threads would add latency to every seek. */
     d->dec->thread_count = 2;
     d->dec->thread_type = FF_THREAD_SLICE;
-    if ((ret = avcodec_open2(d->dec, codec, NULL)) < 0) {
+    char why[512];
+    hw_attach(d, codec, why, sizeof why);
+    if ((ret = avcodec_open2(d->dec, codec, NULL)) < 0 && d->hw_name) {
+        /* The device took the context but not the stream: software from scratch. */
+        snprintf(why, sizeof why, "%s: cannot open the decoder there", d->hw_name);
+        avcodec_free_context(&d->dec);
+        d->hw_name = NULL;
+        d->hw_fmt = AV_PIX_FMT_NONE;
+        if (!(d->dec = avcodec_alloc_context3(codec)) ||
+            avcodec_parameters_to_context(d->dec, st->codecpar) < 0) {
+            ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
+            goto fail;
+        }
+        d->dec->thread_count = 2;
+        d->dec->thread_type = FF_THREAD_SLICE;
+        ret = avcodec_open2(d->dec, codec, NULL);
+    }
+    if (ret < 0) {
         ck_media_averr(err, path, ret, "cannot open the video decoder");
         goto fail;
     }
+    hw_report(d, why);
     ck_gpu_video_frame probe;
     if (ck_video_decoder_frame_at(d, 0, false, &probe, err) != CK_OK)
         goto fail;
@@ -199,6 +332,7 @@ void ck_video_decoder_destroy(ck_video_decoder **pd)
     av_frame_free(&d->cur);
     av_frame_free(&d->tmp);
     av_frame_free(&d->conv);
+    av_frame_free(&d->sw);
     av_packet_free(&d->pkt);
     sws_freeContext(d->sws);
     free(d->path);
@@ -231,6 +365,14 @@ ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
     if (st != CK_OK)
         return st;
     AVFrame *f = d->cur;
+    if (d->hw_fmt != AV_PIX_FMT_NONE && f->format == d->hw_fmt) {
+        /* Copied back once per frame asked for (NV12 from both CUDA and VAAPI). */
+        av_frame_unref(d->sw);
+        int ret = av_hwframe_transfer_data(d->sw, f, 0);
+        if (ret < 0)
+            return ck_media_averr(err, d->path, ret, "cannot copy a decoded frame from the device");
+        f = d->sw;
+    }
     bool direct = (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P ||
                    f->format == AV_PIX_FMT_NV12) &&
                   !(f->width & 1) && !(f->height & 1);

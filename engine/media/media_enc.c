@@ -212,14 +212,14 @@ const char *ck_media_probe_encoder(const char *want, const ck_enc_config *cfg, c
         ck_enc_config_defaults(&c);
         enc_session s;
         /* Hardware probes fail routinely (no GPU, no driver): keep FFmpeg quiet meanwhile. */
-        int level = av_log_get_level();
         if (i < n - 1)
-            av_log_set_level(AV_LOG_QUIET);
+            ck_media_quiet(true);
         ck_error e = {0};
         ck_status st = (want && i == 0 && !want_known)
                            ? ck_error_set(&e, CK_ERR_UNSUPPORTED, NULL, 0, 0, "unknown encoder")
                            : enc_open(&s, &c, true, &e);
-        av_log_set_level(level);
+        if (i < n - 1)
+            ck_media_quiet(false);
         if (st == CK_OK) {
             enc_close(&s);
             if (want && i > 0)

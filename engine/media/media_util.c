@@ -14,10 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Set while this thread probes hardware that may well be missing (ck_media_quiet). */
+static _Thread_local int quiet;
+
+void ck_media_quiet(bool on)
+{
+    quiet += on ? 1 : -1;
+}
+
 static void av_log_to_ck(void *avcl, int level, const char *fmt, va_list vl)
 {
-    /* The callback replaces FFmpeg's level check too (probes lower it to stay quiet). */
-    if (level > AV_LOG_WARNING || level > av_log_get_level())
+    /* The callback replaces FFmpeg's level check too. */
+    if (quiet > 0 || level > AV_LOG_WARNING || level > av_log_get_level())
         return;
     char line[1024];
     int prefix = 1;
