@@ -232,6 +232,18 @@ static ck_status advance_to(ck_video_decoder *d, int64_t idx, ck_error *err)
     return CK_OK;
 }
 
+/* A decoder context for the stream in d->dec (not opened yet); false when out of memory. */
+static bool new_context(ck_video_decoder *d, const AVCodec *codec, const AVStream *st)
+{
+    if (!(d->dec = avcodec_alloc_context3(codec)) ||
+        avcodec_parameters_to_context(d->dec, st->codecpar) < 0)
+        return false;
+    /* Slice threads only: frame threads would add latency to every seek. */
+    d->dec->thread_count = 2;
+    d->dec->thread_type = FF_THREAD_SLICE;
+    return true;
+}
+
 ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
 {
     ck_media_init();
@@ -283,14 +295,10 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
         ck_error_set(err, CK_ERR_MEDIA, path, 0, 0, "video has no frames");
         goto fail;
     }
-    if (!(d->dec = avcodec_alloc_context3(codec)) ||
-        avcodec_parameters_to_context(d->dec, st->codecpar) < 0) {
+    if (!new_context(d, codec, st)) {
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
         goto fail;
     }
-    /* Slice threads only: frame threads would add latency to every seek. */
-    d->dec->thread_count = 2;
-    d->dec->thread_type = FF_THREAD_SLICE;
     char why[512];
     hw_attach(d, codec, why, sizeof why);
     if ((ret = avcodec_open2(d->dec, codec, NULL)) < 0 && d->hw_name) {
@@ -299,13 +307,10 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
         avcodec_free_context(&d->dec);
         d->hw_name = NULL;
         d->hw_fmt = AV_PIX_FMT_NONE;
-        if (!(d->dec = avcodec_alloc_context3(codec)) ||
-            avcodec_parameters_to_context(d->dec, st->codecpar) < 0) {
+        if (!new_context(d, codec, st)) {
             ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
             goto fail;
         }
-        d->dec->thread_count = 2;
-        d->dec->thread_type = FF_THREAD_SLICE;
         ret = avcodec_open2(d->dec, codec, NULL);
     }
     if (ret < 0) {
