@@ -73,6 +73,7 @@ typedef struct ck_gpu_stats {
     int64_t live_objects;         /* Vulkan objects created by ciak and not yet destroyed */
     uint64_t device_bytes;        /* device memory allocated by ciak */
     uint64_t frames;              /* frames submitted, all scenes */
+    uint64_t yuv_frames; /* of those, composited in YUV (NV12-only scenes over a 1:1 video) */
 } ck_gpu_stats;
 void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out);
 
