@@ -954,7 +954,7 @@ static void test_yuv_path(void)
 {
     /* 1. Hand-made frames: the busy frame of test_nv12 at a few times, a translucent video,
      * the video and shade alone, and items at the frame's edges and partly off it. */
-    const int w = 320, h = 180;
+    const int w = 352, h = 180; /* the last column and row of 64x16 tiles are partial */
     ck_scene s = hand_scene(w, h);
     ck_error err = {0};
     ck_gpu_scene_params fp = {.outputs = CK_GPU_OUT_NV12};

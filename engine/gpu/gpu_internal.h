@@ -95,7 +95,11 @@ void gpu_image_barrier(VkCommandBuffer cb, VkImage image, int levels, VkImageLay
 
 /* ---- the scene ---- */
 #define GPU_ATLAS_SIZE 2048
-#define GPU_MAX_SLOTS  9
+/* The YUV path blends the items over the NV12 frame only in the tiles of this many output
+ * px that they touch (yuv_over.comp's workgroup: 2 x 8 invocations of 32 x 2 px). */
+#define GPU_TILE_W    64
+#define GPU_TILE_H    16
+#define GPU_MAX_SLOTS 9
 
 /* One glyph in the atlas (texels; offsets in atlas px from the origin, y down). */
 typedef struct gpu_glyph {
@@ -137,7 +141,8 @@ typedef struct gpu_slot {
     gpu_buffer rgba;    /* host-visible readback */
     gpu_buffer nv12;    /* host-visible, written by the compute shader */
     gpu_buffer bg_rgba; /* video_bg.comp output, copied to `color` (scenes with video); on
-                           the YUV path, the overlays' box copied from `color` */
+                           the YUV path, the items' tiles copied from `color` (4 KiB each,
+                           packed), then the tile list */
     int64_t frame;
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
 } gpu_slot;
@@ -215,6 +220,12 @@ struct ck_gpu_scene {
      * then): per frame, grown on demand, freed with the scene. */
     gpu_draw_op *ops;
     size_t op_cap;
+    /* The YUV path's tiles (yuv_fast only; made with the scene): which ones the frame's items
+     * touch, their list (tx | ty << 16) and the copies of them out of the colour target. */
+    int tiles_x, tiles_y;
+    uint8_t *tile_mask;
+    uint32_t *tile_list;
+    VkBufferImageCopy *tile_copies;
 };
 
 /* Points a texture's descriptor set at its images (planes 1: img[0] thrice; 3: Y, U, V). */

@@ -351,14 +351,17 @@ static void stage_plane(uint8_t *dst, uint8_t *dst2, const uint8_t *src, int str
 
 /* ---- the YUV path ---- */
 
-/* The output px box (x multiple of 32, y even: yuv_over.comp's blocks) that holds every
- * instance's quad, one px of margin around. False when it is empty (all off the output). */
-static bool overlay_box(const ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n,
-                        const float push[4], VkRect2D *box)
+/* Marks the YUV path's tiles that the instances' quads touch (their bounding boxes, one px
+ * of margin around) and lists them in sg->tile_list; `area` becomes the box of those tiles,
+ * clipped to the output (the render pass' area). Returns how many, 0 when every quad is off
+ * the output. */
+static uint32_t overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n,
+                              const float push[4], VkRect2D *area)
 {
-    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    memset(sg->tile_mask, 0, (size_t)sg->tiles_x * sg->tiles_y);
     for (uint32_t i = 0; i < n; i++) {
         const gpu_inst *in = &insts[i];
+        float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
         for (int c = 0; c < 4; c++) {
             float lx = in->rect[(c & 1) * 2], ly = in->rect[1 + (c >> 1) * 2];
             float x = (in->xf[0] * lx + in->xf[2] * ly + in->tr[0]) * push[2];
@@ -368,30 +371,54 @@ static bool overlay_box(const ck_gpu_scene *sg, const gpu_inst *insts, uint32_t 
             x1 = fmaxf(x1, x);
             y1 = fmaxf(y1, y);
         }
+        if (!(x0 <= x1 && y0 <= y1)) { /* NaN: a broken transform, mark everything */
+            x0 = y0 = 0;
+            x1 = (float)sg->width;
+            y1 = (float)sg->height;
+        }
+        /* Clamped in float first: the bounds may be far beyond int's range. */
+        float fx0 = fmaxf(x0 - 1, 0), fy0 = fmaxf(y0 - 1, 0);
+        float fx1 = fminf(x1 + 1, (float)sg->width), fy1 = fminf(y1 + 1, (float)sg->height);
+        if (!(fx1 > fx0 && fy1 > fy0))
+            continue; /* off the output */
+        int tx0 = (int)fx0 / GPU_TILE_W, ty0 = (int)fy0 / GPU_TILE_H;
+        int tx1 = ((int)ceilf(fx1) - 1) / GPU_TILE_W, ty1 = ((int)ceilf(fy1) - 1) / GPU_TILE_H;
+        for (int ty = ty0; ty <= ty1; ty++)
+            memset(sg->tile_mask + (size_t)ty * sg->tiles_x + tx0, 1, (size_t)(tx1 - tx0 + 1));
     }
-    if (!isfinite(x0) || !isfinite(y0) || !isfinite(x1) || !isfinite(y1)) {
-        if (!n)
-            return false;
-        x0 = y0 = 0; /* huge or broken transforms: the whole output */
-        x1 = (float)sg->width;
-        y1 = (float)sg->height;
+    uint32_t count = 0;
+    int ax0 = sg->tiles_x, ay0 = sg->tiles_y, ax1 = -1, ay1 = -1;
+    for (int ty = 0; ty < sg->tiles_y; ty++)
+        for (int tx = 0; tx < sg->tiles_x; tx++) {
+            if (!sg->tile_mask[(size_t)ty * sg->tiles_x + tx])
+                continue;
+            int x = tx * GPU_TILE_W, y = ty * GPU_TILE_H;
+            sg->tile_list[count] = (uint32_t)tx | (uint32_t)ty << 16;
+            sg->tile_copies[count] = (VkBufferImageCopy){
+                .bufferOffset = (VkDeviceSize)count * GPU_TILE_W * GPU_TILE_H * 4,
+                .bufferRowLength = GPU_TILE_W,
+                .bufferImageHeight = GPU_TILE_H,
+                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                .imageOffset = {x, y, 0},
+                .imageExtent = {(uint32_t)(sg->width - x < GPU_TILE_W ? sg->width - x : GPU_TILE_W),
+                                (uint32_t)(sg->height - y < GPU_TILE_H ? sg->height - y
+                                                                       : GPU_TILE_H),
+                                1},
+            };
+            count++;
+            ax0 = tx < ax0 ? tx : ax0;
+            ay0 = ty < ay0 ? ty : ay0;
+            ax1 = tx > ax1 ? tx : ax1;
+            ay1 = ty > ay1 ? ty : ay1;
+        }
+    if (count) {
+        int x1 = (ax1 + 1) * GPU_TILE_W, y1 = (ay1 + 1) * GPU_TILE_H;
+        x1 = x1 < sg->width ? x1 : sg->width;
+        y1 = y1 < sg->height ? y1 : sg->height;
+        *area = (VkRect2D){{ax0 * GPU_TILE_W, ay0 * GPU_TILE_H},
+                           {(uint32_t)(x1 - ax0 * GPU_TILE_W), (uint32_t)(y1 - ay0 * GPU_TILE_H)}};
     }
-    /* Clamped in float first: the bounds may be far beyond int's range. */
-    int bx0 = (int)floorf(fmaxf(x0 - 1, 0)), by0 = (int)floorf(fmaxf(y0 - 1, 0));
-    int bx1 = (int)ceilf(fminf(x1 + 1, (float)sg->width));
-    int by1 = (int)ceilf(fminf(y1 + 1, (float)sg->height));
-    bx0 &= ~31;
-    by0 &= ~1;
-    bx1 = (bx1 + 31) & ~31; /* the width is a multiple of 32, the height even */
-    by1 = (by1 + 1) & ~1;
-    if (bx1 > sg->width)
-        bx1 = sg->width;
-    if (by1 > sg->height)
-        by1 = sg->height;
-    if (bx1 <= bx0 || by1 <= by0)
-        return false;
-    *box = (VkRect2D){{bx0, by0}, {(uint32_t)(bx1 - bx0), (uint32_t)(by1 - by0)}};
-    return true;
+    return count;
 }
 
 /* yuv_bg.comp: the 1:1 background video over the background colour, under the folded shape
@@ -401,16 +428,26 @@ static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, co
                           float opacity, const VkDeviceSize staged_at[3], const float over[8],
                           const float tcoef[4])
 {
-    /* The background's offset YCbCr (code values), times what of it shows through. */
-    float l = 0.2126f * bg[0] + 0.7152f * bg[1] + 0.0722f * bg[2], k = 1 - opacity;
+    /* In YCbCr code values less (16, 128, 128): the background times what of it shows
+     * through the video, and the shape's M f = k0 + k1 t and 1 - f.a = a0 + a1 t (t its
+     * gradient parameter: f = over0 + (over1 - over0) t). */
+    const float kr = 0.2126f, kg = 0.7152f, kb = 0.0722f;
+    float k = 1 - opacity, l = kr * bg[0] + kg * bg[1] + kb * bg[2];
+    float d[4], l0 = kr * over[0] + kg * over[1] + kb * over[2];
+    for (int i = 0; i < 4; i++)
+        d[i] = over[4 + i] - over[i];
+    float ld = kr * d[0] + kg * d[1] + kb * d[2];
     struct {
-        float base[4];
+        float ky[4], kc[4], base[4];
         uint32_t y_off, u_off, v_off;
         int32_t width, height;
         uint32_t uv_off;
         float pad[2];
-        float over[8], tcoef[4];
+        float tcoef[4];
     } yp = {
+        {219 * l0, 219 * ld, 1 - over[3], -d[3]},
+        {224 * (over[2] - l0) / 1.8556f, 224 * (d[2] - ld) / 1.8556f,
+         224 * (over[0] - l0) / 1.5748f, 224 * (d[0] - ld) / 1.5748f},
         {k * 219 * l, k * 224 * (bg[2] - l) / 1.8556f, k * 224 * (bg[0] - l) / 1.5748f, opacity},
         (uint32_t)(staged_at[0] / 16),
         (uint32_t)(staged_at[1] / 16),
@@ -419,10 +456,7 @@ static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, co
         sg->height,
         (uint32_t)(sg->y_stride * (size_t)sg->height / 16),
         {0, 0},
-        {0},
-        {0}};
-    memcpy(yp.over, over, sizeof yp.over);
-    memcpy(yp.tcoef, tcoef, sizeof yp.tcoef);
+        {tcoef[0], tcoef[1], tcoef[2], tcoef[3]}};
     /* Earlier frames in this slot are done with the NV12 buffer (compute, host) and bg_rgba
      * (yuv_over.comp reads it, the copy below writes it). */
     VkMemoryBarrier mb = {
@@ -441,16 +475,15 @@ static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, co
     vkCmdDispatch(cb, ((uint32_t)sg->width / 32 + 7) / 8, ((uint32_t)sg->height / 2 + 7) / 8, 1);
 }
 
-/* yuv_over.comp: the items the render pass drew into `box` of the colour target (cleared to
- * transparent) are copied to bg_rgba, packed, and blended over the NV12 buffer. */
-static void record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, VkRect2D box)
+/* yuv_over.comp: the tiles of the colour target (cleared to transparent, then drawn on by the
+ * render pass) that the items touch are copied to bg_rgba, packed, with their list after them,
+ * and blended over the NV12 buffer, one workgroup per tile. */
+static void record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles)
 {
-    VkBufferImageCopy r = {
-        .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-        .imageOffset = {box.offset.x, box.offset.y, 0},
-        .imageExtent = {box.extent.width, box.extent.height, 1},
-    };
-    vkCmdCopyImageToBuffer(cb, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, sl->bg_rgba.buf, 1, &r);
+    vkCmdCopyImageToBuffer(cb, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, sl->bg_rgba.buf, tiles,
+                           sg->tile_copies);
+    VkDeviceSize list_at = (VkDeviceSize)sg->tiles_x * sg->tiles_y * GPU_TILE_W * GPU_TILE_H * 4;
+    vkCmdUpdateBuffer(cb, sl->bg_rgba.buf, list_at, tiles * sizeof *sg->tile_list, sg->tile_list);
     VkBufferMemoryBarrier b[2] = {
         {
             .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
@@ -475,19 +508,15 @@ static void record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, 
     vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                          VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 2, b, 0, NULL);
     struct {
-        int32_t x0, y0, w, h, width;
-        uint32_t uv_off;
-    } op = {box.offset.x,
-            box.offset.y,
-            (int32_t)box.extent.width,
-            (int32_t)box.extent.height,
-            sg->width,
-            (uint32_t)(sg->y_stride * (size_t)sg->height / 16)};
+        int32_t width, height;
+        uint32_t uv_off, list_off;
+    } op = {sg->width, sg->height, (uint32_t)(sg->y_stride * (size_t)sg->height / 16),
+            (uint32_t)(list_at / 16)};
     vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->yuv_over_pipe);
     vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_playout, 0, 1,
                             &sl->yuv_over_set, 0, NULL);
     vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof op, &op);
-    vkCmdDispatch(cb, (box.extent.width / 32 + 7) / 8, (box.extent.height / 2 + 7) / 8, 1);
+    vkCmdDispatch(cb, tiles, 1, 1);
 }
 
 static int text_passes(const ck_draw *d, bool pass_on[3])
@@ -926,10 +955,11 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             sg->ops[nops++] = (gpu_draw_op){pipe, set, first, ni - first - drawn};
     }
 
-    /* 5. The render pass: over the whole output, or on the YUV path over the items' box only,
-     * cleared to transparent, and not at all when there is nothing to draw. */
+    /* 5. The render pass: over the whole output, or on the YUV path over the box of the tiles
+     * the items touch only, cleared to transparent, and not at all when nothing is drawn. */
     VkRect2D area = {{0, 0}, {(uint32_t)sg->width, (uint32_t)sg->height}};
-    if (yuv && !overlay_box(sg, insts, ni, push, &area))
+    uint32_t tiles = yuv ? overlay_tiles(sg, insts, ni, push, &area) : 0;
+    if (yuv && !tiles)
         nops = 0; /* nothing reaches the output */
     if (!yuv || nops) {
         VkClearValue none = {.color = {{0, 0, 0, 0}}};
@@ -968,7 +998,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
 
     /* 6. Outputs. */
     if (yuv && nops) {
-        record_yuv_over(sg, sl, cb, area);
+        record_yuv_over(sg, sl, cb, tiles);
     } else if (yuv) {
         /* NV12 is already complete. */
     } else if (sg->outputs & CK_GPU_OUT_NV12) {

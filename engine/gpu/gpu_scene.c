@@ -766,8 +766,12 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
             VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
         if (sg->yuv_fast)
             use |= VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
-        if ((st = gpu_buffer_create(gpu, (VkDeviceSize)sg->width * sg->height * 4, use, false,
-                                    &sl->bg_rgba, err)))
+        VkDeviceSize bytes = (VkDeviceSize)sg->width * sg->height * 4;
+        if (sg->yuv_fast) {
+            size_t tiles = (size_t)sg->tiles_x * sg->tiles_y;
+            bytes = tiles * GPU_TILE_W * GPU_TILE_H * 4 + ((tiles * 4 + 15) & ~(size_t)15);
+        }
+        if ((st = gpu_buffer_create(gpu, bytes, use, false, &sl->bg_rgba, err)))
             return st;
         /* The upload buffer grows on demand: make one now so the set is always complete. */
         if ((st = gpu_buffer_create(gpu, 64 * 1024,
@@ -893,6 +897,18 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
     for (int i = 0; i < scene->asset_count; i++)
         sg->has_video |= scene->assets[i].kind == CK_ASSET_VIDEO;
     sg->yuv_fast = sg->has_video && sg->outputs == CK_GPU_OUT_NV12 && sg->width % 32 == 0;
+    if (sg->yuv_fast) {
+        sg->tiles_x = (sg->width + GPU_TILE_W - 1) / GPU_TILE_W;
+        sg->tiles_y = (sg->height + GPU_TILE_H - 1) / GPU_TILE_H;
+        size_t tiles = (size_t)sg->tiles_x * sg->tiles_y;
+        sg->tile_mask = calloc(tiles, 1);
+        sg->tile_list = calloc(tiles, sizeof *sg->tile_list);
+        sg->tile_copies = calloc(tiles, sizeof *sg->tile_copies);
+        if (!sg->tile_mask || !sg->tile_list || !sg->tile_copies) {
+            ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            goto fail;
+        }
+    }
     if ((st = make_layouts(sg, err)) || (st = make_render_pass(sg, err)) ||
         (st = make_pipelines(sg, p.shader_dir, err)) || (st = make_atlas(sg, err)))
         goto fail;
@@ -1006,6 +1022,9 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
         gpu_ttf_sdf_free(sg->ups[i].px);
     free(sg->ups);
     free(sg->ops);
+    free(sg->tile_mask);
+    free(sg->tile_list);
+    free(sg->tile_copies);
     free(sg->glyphs);
     free(sg->fonts);
     free(sg->textures);
