@@ -950,6 +950,63 @@ static void yuv_report(const char *what, const nv12_diff *d)
     CK_CHECK(d->max_y <= 3 && d->max_c <= 3);
 }
 
+static double clamp_byte(double v)
+{
+    return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/* The YUV path against its own definition, computed here in double precision: the video
+ * (opacity op) over the background bg under a solid shade f, all in YUV, rounded to bytes
+ * (as yuv_bg.comp writes them), then the overlay (the same items rendered alone over a
+ * transparent background by the RGBA path) blended over that in YUV. Unlike the comparison
+ * with the RGBA path this is exact up to float rounding: at most 1 code, and on at most 0.5%
+ * of the samples (a constant bias of one code fails it). */
+static void yuv_reference(const ck_gpu_frame *fast, const uint8_t *ov, size_t ov_stride,
+                          const yuv_frame *v, double op, ck_color bg, ck_color f, int *max_err,
+                          size_t *off_by_one, size_t *samples)
+{
+    const double kr = 0.2126, kg = 0.7152, kb = 0.0722;
+    double bgp[3] = {bg.r * bg.a, bg.g * bg.a, bg.b * bg.a};
+    double fp[4] = {f.r * f.a, f.g * f.a, f.b * f.a, f.a};
+    double lb = kr * bgp[0] + kg * bgp[1] + kb * bgp[2], lf = kr * fp[0] + kg * fp[1] + kb * fp[2];
+    int w = fast->width, h = fast->height;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double yv = op * (v->y[(size_t)y * w + x] - 16) + (1 - op) * 219 * lb;
+            double yb = floor(clamp_byte(16 + 219 * lf + (1 - fp[3]) * yv) + 0.5);
+            const uint8_t *o = ov + (size_t)y * ov_stride + (size_t)x * 4;
+            double lo = (kr * o[0] + kg * o[1] + kb * o[2]) / 255.0;
+            int want = (int)floor(clamp_byte(16 + 219 * lo + (1 - o[3] / 255.0) * (yb - 16)) + 0.5);
+            int e = abs(want - fast->y[(size_t)y * fast->y_stride + x]);
+            *max_err = e > *max_err ? e : *max_err;
+            *off_by_one += e > 0;
+            ++*samples;
+        }
+    for (int y = 0; y < h / 2; y++)
+        for (int x = 0; x < w / 2; x++) {
+            double m[4] = {0, 0, 0, 0};
+            for (int j = 0; j < 4; j++)
+                for (int c = 0; c < 4; c++)
+                    m[c] +=
+                        ov[(size_t)(y * 2 + j / 2) * ov_stride + (size_t)(x * 2 + j % 2) * 4 + c] /
+                        255.0 / 4;
+            double lm = kr * m[0] + kg * m[1] + kb * m[2];
+            size_t at = (size_t)y * (w / 2) + x;
+            double cv[2] = {op * (v->u[at] - 128) + (1 - op) * 224 * (bgp[2] - lb) / 1.8556,
+                            op * (v->v[at] - 128) + (1 - op) * 224 * (bgp[0] - lb) / 1.5748};
+            double cf[2] = {224 * (fp[2] - lf) / 1.8556, 224 * (fp[0] - lf) / 1.5748};
+            double co[2] = {224 * (m[2] - lm) / 1.8556, 224 * (m[0] - lm) / 1.5748};
+            for (int c = 0; c < 2; c++) {
+                double cb = floor(clamp_byte(128 + cf[c] + (1 - fp[3]) * cv[c]) + 0.5);
+                int want = (int)floor(clamp_byte(128 + co[c] + (1 - m[3]) * (cb - 128)) + 0.5);
+                int e = abs(want - fast->uv[(size_t)y * fast->uv_stride + (size_t)x * 2 + c]);
+                *max_err = e > *max_err ? e : *max_err;
+                *off_by_one += e > 0;
+                ++*samples;
+            }
+        }
+}
+
 static void test_yuv_path(void)
 {
     /* 1. Hand-made frames: the busy frame of test_nv12 at a few times, a translucent video,
@@ -1022,6 +1079,52 @@ static void test_yuv_path(void)
         free_yuv(&y);
     }
     yuv_report("hand-made frames", &all);
+
+    /* Against the CPU reference: opaque video under a solid shade, translucent video with
+     * no shade; items at the edges (the overlay taken from the RGBA path, drawn alone). */
+    int max_err = 0;
+    size_t off = 0, samples = 0;
+    for (int c = 0; fast && ref && c < 2; c++) {
+        yuv_frame y;
+        make_smooth_yuv(&y, w, h, 3 + c);
+        ck_gpu_video_frame vf = c ? nv12_of(&y, 2) : i420_of(&y, 2);
+        ck_draw items[8];
+        ck_glyph glyphs[6];
+        ck_drawlist dl;
+        hand_drawlist(&dl, items, glyphs, 5 + c, w, h);
+        ck_color shade = c ? (ck_color){0, 0, 0, 0} : (ck_color){0.1f, 0.2f, 0.5f, 0.45f};
+        items[0].opacity = c ? 0.7f : 1.0f;
+        memmove(items + 2, items + 1, 4 * sizeof *items); /* the shade goes at 1 */
+        items[1] = (ck_draw){.kind = CK_DRAW_RECT,
+                             .xf = identity,
+                             .w = (float)w,
+                             .h = (float)h,
+                             .opacity = 1,
+                             .u.rect.p = {.fill = shade}};
+        items[2].xf.tx = -60; /* the card half off the left edge */
+        dl.count = 6;
+        ck_gpu_frame a, o;
+        CK_CHECK(ck_gpu_render(fast, &dl, &vf, 1, &a, &err) == CK_OK);
+        size_t bytes = a.y_stride * (size_t)h + a.uv_stride * (size_t)(h / 2);
+        uint8_t *got = malloc(bytes);
+        memcpy(got, a.y, bytes);
+        a.y = got;
+        a.uv = got + a.y_stride * (size_t)h;
+        /* The overlay alone: the items above the shade over nothing. */
+        ck_drawlist odl = dl;
+        odl.items = items + 2;
+        odl.count = 4;
+        odl.background = (ck_color){0, 0, 0, 0};
+        CK_CHECK(ck_gpu_render(ref, &odl, NULL, 0, &o, &err) == CK_OK);
+        if (o.rgba)
+            yuv_reference(&a, o.rgba, o.rgba_stride, &y, items[0].opacity, dl.background, shade,
+                          &max_err, &off, &samples);
+        free(got);
+        free_yuv(&y);
+    }
+    printf("  YUV path vs CPU reference: max error %d, %zu of %zu samples off by one\n", max_err,
+           off, samples);
+    CK_CHECK(samples > 0 && max_err <= 1 && off * 200 <= samples);
     ck_gpu_scene_destroy(&fast);
     ck_gpu_scene_destroy(&ref);
 
