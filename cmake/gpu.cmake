@@ -7,7 +7,7 @@ find_program(CIAK_GLSLANG NAMES glslangValidator REQUIRED)
 set(CIAK_SHADER_SRC ${PROJECT_SOURCE_DIR}/shaders)
 set(CIAK_SHADER_OUT ${PROJECT_BINARY_DIR}/shaders)
 set(CIAK_SHADERS quad.vert rect.frag image.frag video.frag text.frag nv12.comp video_bg.comp
-    fill.frag)
+    fill.frag yuv_bg.comp yuv_over.comp)
 file(MAKE_DIRECTORY ${CIAK_SHADER_OUT})
 
 set(ciak_spv_files)

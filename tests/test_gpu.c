@@ -8,6 +8,9 @@
  *   at a personal moment (320x180). CIAK_REGEN_GOLDENS=1 rewrites them
  *   (scripts/regen-goldens.sh); a missing golden fails, never silently passes.
  * - NV12 against a CPU reference (max error 1 code value).
+ * - The YUV path (NV12-only scenes over a 1:1 background video) against the RGBA path's NV12:
+ *   hand-made frames with items at and across the edges, and the demo campaigns at a few
+ *   times (PSNR >= 45 dB, max error 3 codes on Y and CbCr), same bytes when rendered twice.
  * - Lifetime: 1000 pipelined frames, no growth of Vulkan objects, device memory or RSS.
  * - Bad input: missing / corrupt image or font, unsupported pixel format, bad draw items,
  *   glyphs the font lacks: clear errors, no crash, no validation message.
@@ -845,6 +848,357 @@ static void test_video_bg(void)
     CK_CHECK(validation_messages() == 0);
 }
 
+/* ---- the YUV path: NV12-only scenes over a 1:1 background video ---- */
+
+/* A smooth frame, in gamut (limited range, |Cb|, |Cr| <= 25 around 128, Y 70..180, so every
+ * pixel is a valid RGB colour): the RGBA path clamps RGB and upsamples chroma bilinearly, the
+ * YUV path does neither, and on such content the two agree to a code value or so. Luma gets
+ * fine detail (a 3 px checker), chroma does not. */
+static void make_smooth_yuv(yuv_frame *f, int w, int h, int phase)
+{
+    make_yuv(f, w, h, 0);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double fx = (double)x / w, fy = (double)y / h;
+            f->y[(size_t)y * w + x] =
+                (uint8_t)(120 + 40 * sin(6.0 * fx + phase * 0.3) * cos(4.0 * fy) +
+                          (((x / 3) + (y / 3)) % 2 ? 10 : -10));
+            if (x % 2 == 0 && y % 2 == 0) {
+                size_t c = (size_t)(y / 2) * (w / 2) + x / 2;
+                f->u[c] = (uint8_t)lround(128 + 25 * sin(3.0 * fx + 2.0 * fy + phase * 0.2));
+                f->v[c] = (uint8_t)lround(128 + 25 * cos(2.0 * fx - 3.0 * fy + phase * 0.1));
+                f->uv[c * 2] = f->u[c];
+                f->uv[c * 2 + 1] = f->v[c];
+            }
+        }
+}
+
+typedef struct nv12_diff {
+    int max_y, max_c;
+    double se_y, se_c; /* sums of squared errors */
+    size_t n_y, n_c;
+} nv12_diff;
+
+static void nv12_compare(nv12_diff *d, const ck_gpu_frame *a, const ck_gpu_frame *b)
+{
+    for (int y = 0; y < a->height; y++)
+        for (int x = 0; x < a->width; x++) {
+            int e = abs((int)a->y[(size_t)y * a->y_stride + x] -
+                        (int)b->y[(size_t)y * b->y_stride + x]);
+            d->max_y = e > d->max_y ? e : d->max_y;
+            d->se_y += (double)e * e;
+            d->n_y++;
+        }
+    for (int y = 0; y < a->height / 2; y++)
+        for (int x = 0; x < a->width; x++) {
+            int e = abs((int)a->uv[(size_t)y * a->uv_stride + x] -
+                        (int)b->uv[(size_t)y * b->uv_stride + x]);
+            d->max_c = e > d->max_c ? e : d->max_c;
+            d->se_c += (double)e * e;
+            d->n_c++;
+        }
+}
+
+static double psnr_of(double se, size_t n)
+{
+    return se > 0 ? 10.0 * log10(255.0 * 255.0 * (double)n / se) : 99.0;
+}
+
+/* Renders dl with frame vf on the fast scene (NV12 only: the YUV path) and the reference
+ * scene (RGBA and NV12: video_bg.comp, the render pass, nv12.comp), compares the NV12 planes
+ * into d and checks the fast scene took the YUV path and gives the same bytes twice. */
+static void yuv_case(ck_gpu_scene *fast, ck_gpu_scene *ref, const ck_drawlist *dl,
+                     const ck_gpu_video_frame *vf, nv12_diff *d, nv12_diff *one)
+{
+    ck_error err = {0};
+    ck_gpu_stats s0, s1;
+    ck_gpu_get_stats(gpu, &s0);
+    ck_gpu_frame a, b;
+    ck_status st = ck_gpu_render(fast, dl, vf, 1, &a, &err);
+    if (st)
+        fprintf(stderr, "  yuv path: %s\n", err.msg);
+    CK_CHECK(st == CK_OK);
+    ck_gpu_get_stats(gpu, &s1);
+    CK_CHECK(s1.yuv_frames == s0.yuv_frames + 1); /* the fast scene took the YUV path */
+    if (st)
+        return;
+    size_t bytes = a.y_stride * (size_t)a.height + a.uv_stride * (size_t)(a.height / 2);
+    uint8_t *first = malloc(bytes);
+    memcpy(first, a.y, bytes);
+    CK_CHECK(ck_gpu_render(fast, dl, vf, 1, &a, &err) == CK_OK);
+    CK_CHECK(memcmp(first, a.y, bytes) == 0); /* deterministic */
+    free(first);
+    ck_gpu_get_stats(gpu, &s0);
+    CK_CHECK(ck_gpu_render(ref, dl, vf, 1, &b, &err) == CK_OK);
+    ck_gpu_get_stats(gpu, &s1);
+    CK_CHECK(s1.yuv_frames == s0.yuv_frames); /* the reference did not */
+    CK_CHECK(a.width == b.width && a.height == b.height && a.y && b.y);
+    memset(one, 0, sizeof *one);
+    nv12_compare(one, &a, &b);
+    nv12_compare(d, &a, &b);
+}
+
+static void yuv_report(const char *what, const nv12_diff *d)
+{
+    double py = psnr_of(d->se_y, d->n_y), pc = psnr_of(d->se_c, d->n_c);
+    printf("  YUV path vs RGBA path, %s: Y max %d PSNR %.2f dB, CbCr max %d PSNR %.2f dB\n", what,
+           d->max_y, py, d->max_c, pc);
+    /* Tolerance: 45 dB and 3 codes. The RGBA path rounds the video to 8-bit RGB before
+     * blending and upsamples chroma bilinearly (a [1/8 3/4 1/8] blur once nv12.comp averages
+     * it back); the YUV path keeps the source chroma. */
+    CK_CHECK(py >= 45.0 && pc >= 45.0);
+    CK_CHECK(d->max_y <= 3 && d->max_c <= 3);
+}
+
+static double clamp_byte(double v)
+{
+    return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/* The YUV path against its own definition, computed here in double precision: the video
+ * (opacity op) over the background bg under a solid shade f, all in YUV, rounded to bytes
+ * (as yuv_bg.comp writes them), then the overlay (the same items rendered alone over a
+ * transparent background by the RGBA path) blended over that in YUV. Unlike the comparison
+ * with the RGBA path this is exact up to float rounding: at most 1 code, and on at most 0.5%
+ * of the samples (a constant bias of one code fails it). */
+static void yuv_reference(const ck_gpu_frame *fast, const uint8_t *ov, size_t ov_stride,
+                          const yuv_frame *v, double op, ck_color bg, ck_color f, int *max_err,
+                          size_t *off_by_one, size_t *samples)
+{
+    const double kr = 0.2126, kg = 0.7152, kb = 0.0722;
+    double bgp[3] = {bg.r * bg.a, bg.g * bg.a, bg.b * bg.a};
+    double fp[4] = {f.r * f.a, f.g * f.a, f.b * f.a, f.a};
+    double lb = kr * bgp[0] + kg * bgp[1] + kb * bgp[2], lf = kr * fp[0] + kg * fp[1] + kb * fp[2];
+    int w = fast->width, h = fast->height;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double yv = op * (v->y[(size_t)y * w + x] - 16) + (1 - op) * 219 * lb;
+            double yb = floor(clamp_byte(16 + 219 * lf + (1 - fp[3]) * yv) + 0.5);
+            const uint8_t *o = ov + (size_t)y * ov_stride + (size_t)x * 4;
+            double lo = (kr * o[0] + kg * o[1] + kb * o[2]) / 255.0;
+            int want = (int)floor(clamp_byte(16 + 219 * lo + (1 - o[3] / 255.0) * (yb - 16)) + 0.5);
+            int e = abs(want - fast->y[(size_t)y * fast->y_stride + x]);
+            *max_err = e > *max_err ? e : *max_err;
+            *off_by_one += e > 0;
+            ++*samples;
+        }
+    for (int y = 0; y < h / 2; y++)
+        for (int x = 0; x < w / 2; x++) {
+            double m[4] = {0, 0, 0, 0};
+            for (int j = 0; j < 4; j++)
+                for (int c = 0; c < 4; c++)
+                    m[c] +=
+                        ov[(size_t)(y * 2 + j / 2) * ov_stride + (size_t)(x * 2 + j % 2) * 4 + c] /
+                        255.0 / 4;
+            double lm = kr * m[0] + kg * m[1] + kb * m[2];
+            size_t at = (size_t)y * (w / 2) + x;
+            double cv[2] = {op * (v->u[at] - 128) + (1 - op) * 224 * (bgp[2] - lb) / 1.8556,
+                            op * (v->v[at] - 128) + (1 - op) * 224 * (bgp[0] - lb) / 1.5748};
+            double cf[2] = {224 * (fp[2] - lf) / 1.8556, 224 * (fp[0] - lf) / 1.5748};
+            double co[2] = {224 * (m[2] - lm) / 1.8556, 224 * (m[0] - lm) / 1.5748};
+            for (int c = 0; c < 2; c++) {
+                double cb = floor(clamp_byte(128 + cf[c] + (1 - fp[3]) * cv[c]) + 0.5);
+                int want = (int)floor(clamp_byte(128 + co[c] + (1 - m[3]) * (cb - 128)) + 0.5);
+                int e = abs(want - fast->uv[(size_t)y * fast->uv_stride + (size_t)x * 2 + c]);
+                *max_err = e > *max_err ? e : *max_err;
+                *off_by_one += e > 0;
+                ++*samples;
+            }
+        }
+}
+
+static void test_yuv_path(void)
+{
+    /* 1. Hand-made frames: the busy frame of test_nv12 at a few times, a translucent video,
+     * the video and shade alone, and items at the frame's edges and partly off it. */
+    const int w = 352, h = 180; /* the last column and row of 64x16 tiles are partial */
+    ck_scene s = hand_scene(w, h);
+    ck_error err = {0};
+    ck_gpu_scene_params fp = {.outputs = CK_GPU_OUT_NV12};
+    ck_gpu_scene *fast = ck_gpu_scene_create(gpu, &s, NULL, &fp, &err);
+    ck_gpu_scene *ref = ck_gpu_scene_create(gpu, &s, NULL, NULL, &err);
+    CK_CHECK(fast && ref);
+    nv12_diff all = {0}, one;
+    for (int c = 0; fast && ref && c < 7; c++) {
+        yuv_frame y;
+        make_smooth_yuv(&y, w, h, c);
+        ck_gpu_video_frame vf = c % 2 ? nv12_of(&y, 2) : i420_of(&y, 2);
+        ck_draw items[8];
+        ck_glyph glyphs[6];
+        ck_drawlist dl;
+        hand_drawlist(&dl, items, glyphs, c * 11, w, h);
+        if (c == 3) {
+            items[0].opacity = 0.7f; /* translucent video over the background colour */
+        } else if (c >= 4) {
+            /* The shade folded into yuv_bg.comp, then (c >= 5) items at the edges: a rect
+             * half off the left edge, a rotated one across the bottom right corner, the
+             * image half off the top, text running off the right edge. */
+            items[1] = (ck_draw){.kind = CK_DRAW_RECT,
+                                 .xf = identity,
+                                 .w = (float)w,
+                                 .h = (float)h,
+                                 .opacity = 0.9f,
+                                 .u.rect.p = {.fill = {0, 0, 0, 0},
+                                              .gradient = true,
+                                              .fill2 = {0.05f, 0.1f, 0.2f, 0.8f},
+                                              .gradient_angle = 80}};
+            items[2] = (ck_draw){.kind = CK_DRAW_RECT,
+                                 .xf = {1, 0, 0, 1, -30, 50},
+                                 .w = 60,
+                                 .h = 40,
+                                 .opacity = 1,
+                                 .u.rect.p = {.fill = {0.9f, 0.3f, 0.1f, 1}, .radius = 6}};
+            items[3] = (ck_draw){.kind = CK_DRAW_RECT,
+                                 .xf = {0.8f, 0.6f, -0.6f, 0.8f, (float)w - 20, (float)h - 25},
+                                 .w = 70,
+                                 .h = 30,
+                                 .opacity = 0.75f,
+                                 .u.rect.p = {.fill = {0.2f, 0.9f, 0.4f, 1},
+                                              .stroke = {1, 1, 1, 1},
+                                              .stroke_width = 2}};
+            items[4] = (ck_draw){.kind = CK_DRAW_IMAGE,
+                                 .xf = {1, 0, 0, 1, 150, -40},
+                                 .w = 80,
+                                 .h = 80,
+                                 .opacity = 1};
+            items[4].u.image.asset = 1;
+            items[5] = (ck_draw){.kind = CK_DRAW_TEXT,
+                                 .xf = {1, 0, 0, 1, (float)w - 90, 100},
+                                 .w = 300,
+                                 .h = 60,
+                                 .opacity = 1};
+            items[5].u.text.glyph_count = 6;
+            items[5].u.text.size = 32;
+            items[5].u.text.color = (ck_color){1, 1, 1, 1};
+            items[5].u.text.outline_width = 2;
+            items[5].u.text.outline_color = (ck_color){0, 0, 0, 1};
+            dl.count = c == 4 ? 2 : 6;
+        }
+        yuv_case(fast, ref, &dl, &vf, &all, &one);
+        printf("  hand frame %d: Y max %d, CbCr max %d\n", c, one.max_y, one.max_c);
+        free_yuv(&y);
+    }
+    yuv_report("hand-made frames", &all);
+
+    /* Against the CPU reference: opaque video under a solid shade, translucent video with
+     * no shade; items at the edges (the overlay taken from the RGBA path, drawn alone). */
+    int max_err = 0;
+    size_t off = 0, samples = 0;
+    for (int c = 0; fast && ref && c < 2; c++) {
+        yuv_frame y;
+        make_smooth_yuv(&y, w, h, 3 + c);
+        ck_gpu_video_frame vf = c ? nv12_of(&y, 2) : i420_of(&y, 2);
+        ck_draw items[8];
+        ck_glyph glyphs[6];
+        ck_drawlist dl;
+        hand_drawlist(&dl, items, glyphs, 5 + c, w, h);
+        ck_color shade = c ? (ck_color){0, 0, 0, 0} : (ck_color){0.1f, 0.2f, 0.5f, 0.45f};
+        items[0].opacity = c ? 0.7f : 1.0f;
+        memmove(items + 2, items + 1, 4 * sizeof *items); /* the shade goes at 1 */
+        items[1] = (ck_draw){.kind = CK_DRAW_RECT,
+                             .xf = identity,
+                             .w = (float)w,
+                             .h = (float)h,
+                             .opacity = 1,
+                             .u.rect.p = {.fill = shade}};
+        items[2].xf.tx = -60; /* the card half off the left edge */
+        dl.count = 6;
+        ck_gpu_frame a, o;
+        CK_CHECK(ck_gpu_render(fast, &dl, &vf, 1, &a, &err) == CK_OK);
+        size_t bytes = a.y_stride * (size_t)h + a.uv_stride * (size_t)(h / 2);
+        uint8_t *got = malloc(bytes);
+        memcpy(got, a.y, bytes);
+        a.y = got;
+        a.uv = got + a.y_stride * (size_t)h;
+        /* The overlay alone: the items above the shade over nothing. */
+        ck_drawlist odl = dl;
+        odl.items = items + 2;
+        odl.count = 4;
+        odl.background = (ck_color){0, 0, 0, 0};
+        CK_CHECK(ck_gpu_render(ref, &odl, NULL, 0, &o, &err) == CK_OK);
+        if (o.rgba)
+            yuv_reference(&a, o.rgba, o.rgba_stride, &y, items[0].opacity, dl.background, shade,
+                          &max_err, &off, &samples);
+        free(got);
+        free_yuv(&y);
+    }
+    printf("  YUV path vs CPU reference: max error %d, %zu of %zu samples off by one\n", max_err,
+           off, samples);
+    CK_CHECK(samples > 0 && max_err <= 1 && off * 200 <= samples);
+
+    /* A video that is not 1:1 (scaled, or with nothing uploaded this frame): the NV12-only
+     * scene keeps the RGBA path, the very same bytes as the reference scene. */
+    for (int c = 0; fast && ref && c < 2; c++) {
+        yuv_frame y;
+        make_smooth_yuv(&y, w, h, c);
+        ck_gpu_video_frame vf = i420_of(&y, 2);
+        ck_draw items[5];
+        ck_glyph glyphs[6];
+        ck_drawlist dl;
+        hand_drawlist(&dl, items, glyphs, 3, w, h);
+        if (c == 0)
+            items[0].xf.a = items[0].xf.d = 0.5f;
+        ck_gpu_stats s0, s1;
+        ck_gpu_get_stats(gpu, &s0);
+        ck_gpu_frame a, b;
+        CK_CHECK(ck_gpu_render(fast, &dl, c ? NULL : &vf, c ? 0 : 1, &a, &err) == CK_OK);
+        ck_gpu_get_stats(gpu, &s1);
+        CK_CHECK(s1.yuv_frames == s0.yuv_frames);
+        size_t bytes = a.y_stride * (size_t)h + a.uv_stride * (size_t)(h / 2);
+        uint8_t *got = malloc(bytes);
+        memcpy(got, a.y, bytes);
+        CK_CHECK(ck_gpu_render(ref, &dl, c ? NULL : &vf, c ? 0 : 1, &b, &err) == CK_OK);
+        CK_CHECK(b.y_stride == a.y_stride && memcmp(got, b.y, bytes) == 0);
+        free(got);
+        free_yuv(&y);
+    }
+    ck_gpu_scene_destroy(&fast);
+    ck_gpu_scene_destroy(&ref);
+
+    /* 2. The demo campaigns at a few times (the personal moment and around it), a smooth
+     * frame uploaded for the background video asset. */
+    static const char *demos[] = {"naspi-accolta", "assegno-sociale"};
+    memset(&all, 0, sizeof all);
+    for (size_t i = 0; i < CK_ARRAY_LEN(demos); i++) {
+        char dir[1024], rec[1200];
+        snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, demos[i]);
+        fixture f;
+        if (!find_records(dir, rec, sizeof rec) || !fixture_load(&f, NULL, dir, NULL, rec, 0)) {
+            printf("  scenes/%s does not load: skipped\n", demos[i]);
+            continue;
+        }
+        int asset = -1;
+        for (int a = 0; a < f.s->asset_count; a++)
+            if (f.s->assets[a].kind == CK_ASSET_VIDEO && asset < 0)
+                asset = a;
+        ck_gpu_scene_params sp = {.width = OUT_W, .height = OUT_H};
+        ref = ck_gpu_scene_create(gpu, f.s, f.fs, &sp, &err);
+        sp.outputs = CK_GPU_OUT_NV12;
+        fast = ck_gpu_scene_create(gpu, f.s, f.fs, &sp, &err);
+        CK_CHECK(fast && ref && asset >= 0);
+        double tp = personal_moment(&f);
+        const double times[] = {1.0, tp, tp + 2.5, 20.0};
+        for (size_t k = 0; fast && ref && asset >= 0 && k < CK_ARRAY_LEN(times); k++) {
+            ck_drawlist dl;
+            if (!eval_at(&f, times[k], &dl))
+                continue;
+            yuv_frame y;
+            make_smooth_yuv(&y, OUT_W, OUT_H, (int)k);
+            ck_gpu_video_frame vf = i420_of(&y, asset);
+            yuv_case(fast, ref, &dl, &vf, &all, &one);
+            printf("  scenes/%s at %.2f s: Y max %d, CbCr max %d\n", demos[i], times[k], one.max_y,
+                   one.max_c);
+            free_yuv(&y);
+        }
+        ck_gpu_scene_destroy(&fast);
+        ck_gpu_scene_destroy(&ref);
+        fixture_free(&f);
+    }
+    if (all.n_y)
+        yuv_report("demo campaigns", &all);
+    CK_CHECK(validation_messages() == 0);
+}
+
 static void test_lifetime(void)
 {
     const int frames = 1000, w = 320, h = 180;
@@ -1048,6 +1402,7 @@ int main(void)
     test_demo_campaigns();
     test_nv12();
     test_video_bg();
+    test_yuv_path();
     test_bad_input();
     test_lifetime();
 

@@ -403,6 +403,7 @@ void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out)
     out->live_objects = gpu->live_objects;
     out->device_bytes = gpu->device_bytes;
     out->frames = gpu->frames;
+    out->yuv_frames = gpu->yuv_frames;
 }
 
 /* ---- memory, buffers, images ---- */

@@ -35,6 +35,7 @@ struct ck_gpu {
     int64_t live_objects;
     uint64_t device_bytes;
     uint64_t frames;
+    uint64_t yuv_frames;
     int scenes; /* live ck_gpu_scene count */
 };
 
@@ -94,7 +95,11 @@ void gpu_image_barrier(VkCommandBuffer cb, VkImage image, int levels, VkImageLay
 
 /* ---- the scene ---- */
 #define GPU_ATLAS_SIZE 2048
-#define GPU_MAX_SLOTS  9
+/* The YUV path blends the items over the NV12 frame only in the tiles of this many output
+ * px that they touch (yuv_over.comp's workgroup: 2 x 8 invocations of 32 x 2 px). */
+#define GPU_TILE_W    64
+#define GPU_TILE_H    16
+#define GPU_MAX_SLOTS 9
 
 /* One glyph in the atlas (texels; offsets in atlas px from the origin, y down). */
 typedef struct gpu_glyph {
@@ -127,11 +132,17 @@ typedef struct gpu_slot {
     VkDescriptorSet nv12_set; /* compute: colour image + nv12 buffer */
     VkDescriptorSet bg_set;   /* video_bg.comp: upload buffer + bg_rgba, as texel buffers */
     VkBufferView upload_view, bg_view; /* RGBA32UI views of upload and bg_rgba */
-    gpu_buffer inst;                   /* host-visible instances */
-    gpu_buffer upload;                 /* host-visible staging (glyphs, video planes) */
-    gpu_buffer rgba;                   /* host-visible readback */
-    gpu_buffer nv12;                   /* host-visible, written by the compute shader */
-    gpu_buffer bg_rgba; /* video_bg.comp output, copied to `color` (scenes with video) */
+    /* The YUV path (sg->yuv_fast): yuv_bg.comp reads upload and writes nv12; yuv_over.comp
+     * reads the overlays' box from bg_rgba and blends it into nv12 (RGBA32UI view nv12_view). */
+    VkDescriptorSet yuv_bg_set, yuv_over_set;
+    VkBufferView nv12_view;
+    gpu_buffer inst;    /* host-visible instances */
+    gpu_buffer upload;  /* host-visible staging (glyphs, video planes) */
+    gpu_buffer rgba;    /* host-visible readback */
+    gpu_buffer nv12;    /* host-visible, written by the compute shader */
+    gpu_buffer bg_rgba; /* video_bg.comp output, copied to `color` (scenes with video); on
+                           the YUV path, the items' tiles copied from `color` (4 KiB each,
+                           packed), then the tile list */
     int64_t frame;
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
 } gpu_slot;
@@ -150,6 +161,14 @@ enum {
     PIPE_COUNT
 };
 
+/* One draw of the frame: `count` instances from `first` with pipeline `pipe` (and texture
+ * set `set`, if any). */
+typedef struct gpu_draw_op {
+    int pipe;
+    VkDescriptorSet set;
+    uint32_t first, count;
+} gpu_draw_op;
+
 /* Pending atlas upload (glyph bitmaps rasterised this frame). */
 typedef struct gpu_glyph_upload {
     uint8_t *px; /* malloc'd, w*h bytes */
@@ -164,6 +183,10 @@ struct ck_gpu_scene {
     int in_flight;  /* max pending */
     int slot_count; /* in_flight + 1: one more slot is held by the last received frame */
     bool has_video; /* the scene has video assets: slots get video_bg.comp's resources */
+    /* NV12 is the only output, the scene has video and the width is a multiple of 32: frames
+     * whose bottom layer video_bg.comp could draw are composited in YUV instead (yuv_bg.comp,
+     * then the other items through the render pass and yuv_over.comp, over their box only). */
+    bool yuv_fast;
 
     VkRenderPass pass;      /* clears the colour target */
     VkRenderPass pass_load; /* keeps the video_bg.comp frame (compatible with `pass`) */
@@ -172,7 +195,8 @@ struct ck_gpu_scene {
     VkPipeline pipes[PIPE_COUNT];
     VkPipeline nv12_pipe;
     VkPipeline bg_pipes[4]; /* video_bg.comp; index: 1 OPAQUE, 2 OVERLAY (its spec. constants) */
-    VkSampler sampler;      /* linear, clamp, mipmapped */
+    VkPipeline yuv_bg_pipe, yuv_over_pipe; /* bg_layout and bg_playout too */
+    VkSampler sampler;                     /* linear, clamp, mipmapped */
     VkDescriptorPool dpool;
     VkCommandPool cpool;
 
@@ -191,6 +215,17 @@ struct ck_gpu_scene {
     bool held;                   /* slots[(received-1) % n] holds the last received frame */
 
     size_t y_stride, uv_stride, nv12_bytes;
+
+    /* The frame's draws, gathered before the render pass begins (its area is known only
+     * then): per frame, grown on demand, freed with the scene. */
+    gpu_draw_op *ops;
+    size_t op_cap;
+    /* The YUV path's tiles (yuv_fast only; made with the scene): which ones the frame's items
+     * touch, their list (tx | ty << 16) and the copies of them out of the colour target. */
+    int tiles_x, tiles_y;
+    uint8_t *tile_mask;
+    uint32_t *tile_list;
+    VkBufferImageCopy *tile_copies;
 };
 
 /* Points a texture's descriptor set at its images (planes 1: img[0] thrice; 3: Y, U, V). */
@@ -198,7 +233,8 @@ void gpu_texture_write_set(ck_gpu_scene *sg, gpu_texture *t, int planes);
 /* Points a slot's set 0 at its (possibly regrown) instance buffer. */
 void gpu_slot_write_inst_set(ck_gpu_scene *sg, gpu_slot *sl);
 /* (Re)makes the view of a slot's (possibly regrown) upload buffer and points its
- * video_bg.comp set at it and bg_rgba. */
+ * video_bg.comp set at it and bg_rgba (and, on the YUV path, its yuv_bg.comp and
+ * yuv_over.comp sets at upload, bg_rgba and nv12). */
 ck_status gpu_slot_write_bg_set(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err);
 
 #endif

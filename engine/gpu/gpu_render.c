@@ -349,6 +349,176 @@ static void stage_plane(uint8_t *dst, uint8_t *dst2, const uint8_t *src, int str
     }
 }
 
+/* ---- the YUV path ---- */
+
+/* Marks the YUV path's tiles that the instances' quads touch (their bounding boxes, one px
+ * of margin around) and lists them in sg->tile_list; `area` becomes the box of those tiles,
+ * clipped to the output (the render pass' area). Returns how many, 0 when every quad is off
+ * the output. */
+static uint32_t overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n,
+                              const float push[4], VkRect2D *area)
+{
+    memset(sg->tile_mask, 0, (size_t)sg->tiles_x * sg->tiles_y);
+    for (uint32_t i = 0; i < n; i++) {
+        const gpu_inst *in = &insts[i];
+        float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+        for (int c = 0; c < 4; c++) {
+            float lx = in->rect[(c & 1) * 2], ly = in->rect[1 + (c >> 1) * 2];
+            float x = (in->xf[0] * lx + in->xf[2] * ly + in->tr[0]) * push[2];
+            float y = (in->xf[1] * lx + in->xf[3] * ly + in->tr[1]) * push[3];
+            x0 = fminf(x0, x);
+            y0 = fminf(y0, y);
+            x1 = fmaxf(x1, x);
+            y1 = fmaxf(y1, y);
+        }
+        if (!(x0 <= x1 && y0 <= y1)) { /* NaN: a broken transform, mark everything */
+            x0 = y0 = 0;
+            x1 = (float)sg->width;
+            y1 = (float)sg->height;
+        }
+        /* Clamped in float first: the bounds may be far beyond int's range. */
+        float fx0 = fmaxf(x0 - 1, 0), fy0 = fmaxf(y0 - 1, 0);
+        float fx1 = fminf(x1 + 1, (float)sg->width), fy1 = fminf(y1 + 1, (float)sg->height);
+        if (!(fx1 > fx0 && fy1 > fy0))
+            continue; /* off the output */
+        int tx0 = (int)fx0 / GPU_TILE_W, ty0 = (int)fy0 / GPU_TILE_H;
+        int tx1 = ((int)ceilf(fx1) - 1) / GPU_TILE_W, ty1 = ((int)ceilf(fy1) - 1) / GPU_TILE_H;
+        for (int ty = ty0; ty <= ty1; ty++)
+            memset(sg->tile_mask + (size_t)ty * sg->tiles_x + tx0, 1, (size_t)(tx1 - tx0 + 1));
+    }
+    uint32_t count = 0;
+    int ax0 = sg->tiles_x, ay0 = sg->tiles_y, ax1 = -1, ay1 = -1;
+    for (int ty = 0; ty < sg->tiles_y; ty++)
+        for (int tx = 0; tx < sg->tiles_x; tx++) {
+            if (!sg->tile_mask[(size_t)ty * sg->tiles_x + tx])
+                continue;
+            int x = tx * GPU_TILE_W, y = ty * GPU_TILE_H;
+            sg->tile_list[count] = (uint32_t)tx | (uint32_t)ty << 16;
+            sg->tile_copies[count] = (VkBufferImageCopy){
+                .bufferOffset = (VkDeviceSize)count * GPU_TILE_W * GPU_TILE_H * 4,
+                .bufferRowLength = GPU_TILE_W,
+                .bufferImageHeight = GPU_TILE_H,
+                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                .imageOffset = {x, y, 0},
+                .imageExtent = {(uint32_t)(sg->width - x < GPU_TILE_W ? sg->width - x : GPU_TILE_W),
+                                (uint32_t)(sg->height - y < GPU_TILE_H ? sg->height - y
+                                                                       : GPU_TILE_H),
+                                1},
+            };
+            count++;
+            ax0 = tx < ax0 ? tx : ax0;
+            ay0 = ty < ay0 ? ty : ay0;
+            ax1 = tx > ax1 ? tx : ax1;
+            ay1 = ty > ay1 ? ty : ay1;
+        }
+    if (count) {
+        int x1 = (ax1 + 1) * GPU_TILE_W, y1 = (ay1 + 1) * GPU_TILE_H;
+        x1 = x1 < sg->width ? x1 : sg->width;
+        y1 = y1 < sg->height ? y1 : sg->height;
+        *area = (VkRect2D){{ax0 * GPU_TILE_W, ay0 * GPU_TILE_H},
+                           {(uint32_t)(x1 - ax0 * GPU_TILE_W), (uint32_t)(y1 - ay0 * GPU_TILE_H)}};
+    }
+    return count;
+}
+
+/* yuv_bg.comp: the 1:1 background video over the background colour, under the folded shape
+ * (over: its colours at t = 0 and 1, zero when none; tcoef: its gradient), straight into the
+ * NV12 buffer. */
+static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const float bg[4],
+                          float opacity, const VkDeviceSize staged_at[3], const float over[8],
+                          const float tcoef[4])
+{
+    /* In YCbCr code values less (16, 128, 128): the background times what of it shows
+     * through the video, and the shape's M f = k0 + k1 t and 1 - f.a = a0 + a1 t (t its
+     * gradient parameter: f = over0 + (over1 - over0) t). */
+    const float kr = 0.2126f, kg = 0.7152f, kb = 0.0722f;
+    float k = 1 - opacity, l = kr * bg[0] + kg * bg[1] + kb * bg[2];
+    float d[4], l0 = kr * over[0] + kg * over[1] + kb * over[2];
+    for (int i = 0; i < 4; i++)
+        d[i] = over[4 + i] - over[i];
+    float ld = kr * d[0] + kg * d[1] + kb * d[2];
+    struct {
+        float ky[4], kc[4], base[4];
+        uint32_t y_off, u_off, v_off;
+        int32_t width, height;
+        uint32_t uv_off;
+        float pad[2];
+        float tcoef[4];
+    } yp = {
+        {219 * l0, 219 * ld, 1 - over[3], -d[3]},
+        {224 * (over[2] - l0) / 1.8556f, 224 * (d[2] - ld) / 1.8556f,
+         224 * (over[0] - l0) / 1.5748f, 224 * (d[0] - ld) / 1.5748f},
+        {k * 219 * l, k * 224 * (bg[2] - l) / 1.8556f, k * 224 * (bg[0] - l) / 1.5748f, opacity},
+        (uint32_t)(staged_at[0] / 16),
+        (uint32_t)(staged_at[1] / 16),
+        (uint32_t)(staged_at[2] / 16),
+        sg->width,
+        sg->height,
+        (uint32_t)(sg->y_stride * (size_t)sg->height / 16),
+        {0, 0},
+        {tcoef[0], tcoef[1], tcoef[2], tcoef[3]}};
+    /* Earlier frames in this slot are done with the NV12 buffer (compute, host) and bg_rgba
+     * (yuv_over.comp reads it, the copy below writes it). */
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask =
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+    };
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
+                         1, &mb, 0, NULL, 0, NULL);
+    vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->yuv_bg_pipe);
+    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_playout, 0, 1,
+                            &sl->yuv_bg_set, 0, NULL);
+    vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof yp, &yp);
+    vkCmdDispatch(cb, ((uint32_t)sg->width / 32 + 7) / 8, ((uint32_t)sg->height / 2 + 7) / 8, 1);
+}
+
+/* yuv_over.comp: the tiles of the colour target (cleared to transparent, then drawn on by the
+ * render pass) that the items touch are copied to bg_rgba, packed, with their list after them,
+ * and blended over the NV12 buffer, one workgroup per tile. */
+static void record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles)
+{
+    vkCmdCopyImageToBuffer(cb, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, sl->bg_rgba.buf, tiles,
+                           sg->tile_copies);
+    VkDeviceSize list_at = (VkDeviceSize)sg->tiles_x * sg->tiles_y * GPU_TILE_W * GPU_TILE_H * 4;
+    vkCmdUpdateBuffer(cb, sl->bg_rgba.buf, list_at, tiles * sizeof *sg->tile_list, sg->tile_list);
+    VkBufferMemoryBarrier b[2] = {
+        {
+            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
+            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .buffer = sl->bg_rgba.buf,
+            .size = VK_WHOLE_SIZE,
+        },
+        {
+            /* yuv_bg.comp's frame, read and rewritten. */
+            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+            .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+            .buffer = sl->nv12.buf,
+            .size = VK_WHOLE_SIZE,
+        },
+    };
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 2, b, 0, NULL);
+    struct {
+        int32_t width, height;
+        uint32_t uv_off, list_off;
+    } op = {sg->width, sg->height, (uint32_t)(sg->y_stride * (size_t)sg->height / 16),
+            (uint32_t)(list_at / 16)};
+    vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->yuv_over_pipe);
+    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_playout, 0, 1,
+                            &sl->yuv_over_set, 0, NULL);
+    vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof op, &op);
+    vkCmdDispatch(cb, tiles, 1, 1);
+}
+
 static int text_passes(const ck_draw *d, bool pass_on[3])
 {
     pass_on[2] = d->u.text.shadow_color.a > 0;                                 /* shadow */
@@ -420,6 +590,16 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                                 err)))
             goto fail;
         gpu_slot_write_inst_set(sg, sl);
+    }
+    if (sg->op_cap < dl->count * 2) {
+        /* At most two draws per item: a split rect's bands, then its middle. */
+        gpu_draw_op *ops = realloc(sg->ops, dl->count * 2 * sizeof *ops);
+        if (!ops) {
+            st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            goto fail;
+        }
+        sg->ops = ops;
+        sg->op_cap = dl->count * 2;
     }
     for (size_t i = 0; i < video_count; i++)
         if ((st = video_textures(sg, &sg->textures[videos[i].asset], videos[i].width,
@@ -543,30 +723,37 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     if (staged && !bg_video_fits(&dl->items[bottom], staged, sg, push))
         staged = NULL;
     size_t over = dl->count; /* a shape folded into video_bg.comp, count if none */
+    bool yuv = false;        /* composited in YUV (yuv_bg.comp, yuv_over.comp) */
+    struct {
+        float bg[4];
+        uint32_t y_off, u_off, v_off;
+        int32_t width, height;
+        float opacity, pad[2];
+        float over[8], tcoef[4];
+    } bp = {{clear.color.float32[0], clear.color.float32[1], clear.color.float32[2],
+             clear.color.float32[3]},
+            (uint32_t)(staged_at[0] / 16),
+            (uint32_t)(staged_at[1] / 16),
+            (uint32_t)(staged_at[2] / 16),
+            sg->width,
+            sg->height,
+            1,
+            {0, 0},
+            {0},
+            {0}};
     if (staged) {
         const ck_draw *d = &dl->items[bottom];
-        struct {
-            float bg[4];
-            uint32_t y_off, u_off, v_off;
-            int32_t width, height;
-            float opacity, pad[2];
-            float over[8], tcoef[4];
-        } bp = {{clear.color.float32[0], clear.color.float32[1], clear.color.float32[2],
-                 clear.color.float32[3]},
-                (uint32_t)(staged_at[0] / 16),
-                (uint32_t)(staged_at[1] / 16),
-                (uint32_t)(staged_at[2] / 16),
-                sg->width,
-                sg->height,
-                d->opacity < 1 ? d->opacity : 1,
-                {0, 0},
-                {0},
-                {0}};
+        bp.opacity = d->opacity < 1 ? d->opacity : 1;
         over = bottom + 1;
         while (over < dl->count && !draw_visible(&dl->items[over], push[2], push[3]))
             over++;
         if (over < dl->count && !bg_overlay_fits(&dl->items[over], sg, push, bp.over, bp.tcoef))
             over = dl->count;
+        yuv = sg->yuv_fast;
+    }
+    if (yuv) {
+        record_yuv_bg(sg, sl, cb, clear.color.float32, bp.opacity, staged_at, bp.over, bp.tcoef);
+    } else if (staged) {
         int variant = (bp.opacity >= 1) | (over < dl->count) << 1;
         /* The last frame in this slot is done with bg_rgba (copy) and the colour target
          * (NV12 compute, RGBA copy): an execution dependency is enough. */
@@ -611,22 +798,11 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         bottom = dl->count; /* drawn by the render pass like any other item */
     }
 
-    /* 4. The render pass. */
-    VkRenderPassBeginInfo rbi = {
-        .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-        .renderPass = staged ? sg->pass_load : sg->pass,
-        .framebuffer = sl->fb,
-        .renderArea = {{0, 0}, {(uint32_t)sg->width, (uint32_t)sg->height}},
-        .clearValueCount = 1,
-        .pClearValues = &clear,
-    };
-    vkCmdBeginRenderPass(cb, &rbi, VK_SUBPASS_CONTENTS_INLINE);
-    vkCmdPushConstants(cb, sg->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof push, push);
-    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 0, 1, &sl->inst_set, 0,
-                            NULL);
+    /* 4. The other items: their instances, and the draws to record once the render pass'
+     * area is known. */
     gpu_inst *insts = sl->inst.map;
     uint32_t ni = 0;
-    int bound = -1;
+    size_t nops = 0;
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
         if (i == bottom || i == over || !draw_visible(d, push[2], push[3]))
@@ -677,11 +853,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                 memcpy(insts[ni++].rect, bands[b], sizeof bands[b]);
             }
             memcpy(in->rect, (float[4]){m, m, d->w - m, d->h - m}, sizeof in->rect);
-            if (bound != PIPE_RECT) {
-                vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->pipes[PIPE_RECT]);
-                bound = PIPE_RECT;
-            }
-            vkCmdDraw(cb, 4, 4, 0, first + 1);
+            sg->ops[nops++] = (gpu_draw_op){PIPE_RECT, VK_NULL_HANDLE, first + 1, 4};
             /* The middle, alone: solid or gradient between opaque colours, fully opaque
              * layer: nothing below shows through, no blending needed. */
             bool opaque = p->fill.a >= 1 && (!p->gradient || p->fill2.a >= 1) && d->opacity >= 1;
@@ -779,26 +951,57 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             break;
         }
         }
-        if (ni == first)
-            continue;
-        if (pipe != bound) {
-            vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->pipes[pipe]);
-            bound = pipe;
-        }
-        if (set)
-            vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 1, 1, &set, 0,
-                                    NULL);
-        vkCmdDraw(cb, 4, ni - first - drawn, 0, first);
+        if (ni - first > drawn)
+            sg->ops[nops++] = (gpu_draw_op){pipe, set, first, ni - first - drawn};
     }
-    vkCmdEndRenderPass(cb);
+
+    /* 5. The render pass: over the whole output, or on the YUV path over the box of the tiles
+     * the items touch only, cleared to transparent, and not at all when nothing is drawn. */
+    VkRect2D area = {{0, 0}, {(uint32_t)sg->width, (uint32_t)sg->height}};
+    uint32_t tiles = yuv ? overlay_tiles(sg, insts, ni, push, &area) : 0;
+    if (yuv && !tiles)
+        nops = 0; /* nothing reaches the output */
+    if (!yuv || nops) {
+        VkClearValue none = {.color = {{0, 0, 0, 0}}};
+        VkRenderPassBeginInfo rbi = {
+            .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+            .renderPass = staged && !yuv ? sg->pass_load : sg->pass,
+            .framebuffer = sl->fb,
+            .renderArea = area,
+            .clearValueCount = 1,
+            .pClearValues = yuv ? &none : &clear,
+        };
+        vkCmdBeginRenderPass(cb, &rbi, VK_SUBPASS_CONTENTS_INLINE);
+        vkCmdSetScissor(cb, 0, 1, &area);
+        vkCmdPushConstants(cb, sg->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof push, push);
+        vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 0, 1,
+                                &sl->inst_set, 0, NULL);
+        int bound = -1;
+        for (size_t i = 0; i < nops; i++) {
+            const gpu_draw_op *op = &sg->ops[i];
+            if (op->pipe != bound) {
+                vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->pipes[op->pipe]);
+                bound = op->pipe;
+            }
+            if (op->set)
+                vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 1, 1,
+                                        &op->set, 0, NULL);
+            vkCmdDraw(cb, 4, op->count, 0, op->first);
+        }
+        vkCmdEndRenderPass(cb);
+    }
     if (!sl->inst.coherent) {
         VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->inst.mem, 0,
                                  VK_WHOLE_SIZE};
         VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
     }
 
-    /* 5. Outputs. */
-    if (sg->outputs & CK_GPU_OUT_NV12) {
+    /* 6. Outputs. */
+    if (yuv && nops) {
+        record_yuv_over(sg, sl, cb, tiles);
+    } else if (yuv) {
+        /* NV12 is already complete. */
+    } else if (sg->outputs & CK_GPU_OUT_NV12) {
         vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_pipe);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_playout, 0, 1,
                                 &sl->nv12_set, 0, NULL);
@@ -807,6 +1010,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         vkCmdPushConstants(cb, sg->nv12_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof pc, pc);
         uint32_t gx = ((uint32_t)sg->width / 4 + 7) / 8, gy = ((uint32_t)sg->height / 2 + 7) / 8;
         vkCmdDispatch(cb, gx ? gx : 1, gy ? gy : 1, 1);
+    }
+    if (sg->outputs & CK_GPU_OUT_NV12) {
         VkBufferMemoryBarrier b = {
             .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
             .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
@@ -849,6 +1054,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     sl->frame = dl->frame;
     sg->submitted++;
     gpu->frames++;
+    gpu->yuv_frames += yuv;
     return CK_OK;
 
 error:

@@ -173,7 +173,19 @@ typedef struct shader_src {
     const size_t *size;
 } shader_src;
 
-enum { SH_QUAD, SH_RECT, SH_IMAGE, SH_VIDEO, SH_TEXT, SH_FILL, SH_NV12, SH_VIDEO_BG, SH_COUNT };
+enum {
+    SH_QUAD,
+    SH_RECT,
+    SH_IMAGE,
+    SH_VIDEO,
+    SH_TEXT,
+    SH_FILL,
+    SH_NV12,
+    SH_VIDEO_BG,
+    SH_YUV_BG,
+    SH_YUV_OVER,
+    SH_COUNT
+};
 
 static const shader_src shaders[SH_COUNT] = {
     [SH_QUAD] = {"quad.vert", ck_spv_quad_vert, &ck_spv_quad_vert_size},
@@ -184,6 +196,8 @@ static const shader_src shaders[SH_COUNT] = {
     [SH_FILL] = {"fill.frag", ck_spv_fill_frag, &ck_spv_fill_frag_size},
     [SH_NV12] = {"nv12.comp", ck_spv_nv12_comp, &ck_spv_nv12_comp_size},
     [SH_VIDEO_BG] = {"video_bg.comp", ck_spv_video_bg_comp, &ck_spv_video_bg_comp_size},
+    [SH_YUV_BG] = {"yuv_bg.comp", ck_spv_yuv_bg_comp, &ck_spv_yuv_bg_comp_size},
+    [SH_YUV_OVER] = {"yuv_over.comp", ck_spv_yuv_over_comp, &ck_spv_yuv_over_comp_size},
 };
 
 const char *const *ck_gpu_shader_sources(size_t *count)
@@ -230,7 +244,7 @@ static ck_status make_pipelines(ck_gpu_scene *sg, const char *shader_dir, ck_err
     static const int frag_of[PIPE_COUNT] = {FRAG_RECT, FRAG_IMAGE, FRAG_VIDEO, FRAG_TEXT,
                                             FRAG_FILL, FRAG_FILL,  FRAG_VIDEO};
     VkShaderModule vert = VK_NULL_HANDLE, frag[FRAG_COUNT] = {0}, comp = VK_NULL_HANDLE,
-                   bg = VK_NULL_HANDLE;
+                   bg = VK_NULL_HANDLE, ybg = VK_NULL_HANDLE, yover = VK_NULL_HANDLE;
     if ((st = load_shader(gpu, shader_dir, SH_QUAD, &vert, err)) ||
         (st = load_shader(gpu, shader_dir, SH_RECT, &frag[FRAG_RECT], err)) ||
         (st = load_shader(gpu, shader_dir, SH_IMAGE, &frag[FRAG_IMAGE], err)) ||
@@ -238,7 +252,9 @@ static ck_status make_pipelines(ck_gpu_scene *sg, const char *shader_dir, ck_err
         (st = load_shader(gpu, shader_dir, SH_TEXT, &frag[FRAG_TEXT], err)) ||
         (st = load_shader(gpu, shader_dir, SH_FILL, &frag[FRAG_FILL], err)) ||
         (st = load_shader(gpu, shader_dir, SH_NV12, &comp, err)) ||
-        (st = load_shader(gpu, shader_dir, SH_VIDEO_BG, &bg, err)))
+        (st = load_shader(gpu, shader_dir, SH_VIDEO_BG, &bg, err)) ||
+        (sg->yuv_fast && ((st = load_shader(gpu, shader_dir, SH_YUV_BG, &ybg, err)) ||
+                          (st = load_shader(gpu, shader_dir, SH_YUV_OVER, &yover, err)))))
         goto error;
 
     VkPipelineVertexInputStateCreateInfo vi = {
@@ -283,6 +299,14 @@ static ck_status make_pipelines(ck_gpu_scene *sg, const char *shader_dir, ck_err
         .attachmentCount = 1,
         .pAttachments = &blend,
     };
+    /* The scissor is set per frame: the whole output, or on the YUV path the overlays' box
+     * (the render area) so nothing is drawn outside it. */
+    VkDynamicState dyn_states[1] = {VK_DYNAMIC_STATE_SCISSOR};
+    VkPipelineDynamicStateCreateInfo dyn = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
+        .dynamicStateCount = 1,
+        .pDynamicStates = dyn_states,
+    };
     for (int i = 0; i < PIPE_COUNT; i++) {
         blend.blendEnable = i == PIPE_FILL_OPAQUE || i == PIPE_VIDEO_OPAQUE ? VK_FALSE : VK_TRUE;
         VkPipelineShaderStageCreateInfo stages[2] = {
@@ -305,6 +329,7 @@ static ck_status make_pipelines(ck_gpu_scene *sg, const char *shader_dir, ck_err
             .pRasterizationState = &rs,
             .pMultisampleState = &ms,
             .pColorBlendState = &cb,
+            .pDynamicState = &dyn,
             .layout = sg->layout,
             .renderPass = sg->pass,
             .subpass = 0,
@@ -334,6 +359,15 @@ static ck_status make_pipelines(ck_gpu_scene *sg, const char *shader_dir, ck_err
             vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, &sg->bg_pipes[i]));
         GPU_CREATED(gpu);
     }
+    /* The YUV path's two passes share video_bg.comp's layouts (a texel buffer in, a storage
+     * texel buffer out, 96 bytes of push constants). */
+    cp.stage.pSpecializationInfo = NULL;
+    for (int i = 0; i < 2 && sg->yuv_fast; i++) {
+        VkPipeline *out = i ? &sg->yuv_over_pipe : &sg->yuv_bg_pipe;
+        cp.stage.module = i ? yover : ybg;
+        VK_TRY(vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, out));
+        GPU_CREATED(gpu);
+    }
 error:
     /* Modules are only needed while making pipelines. */
     if (vert)
@@ -345,6 +379,10 @@ error:
         vkDestroyShaderModule(gpu->device, comp, NULL);
     if (bg)
         vkDestroyShaderModule(gpu->device, bg, NULL);
+    if (ybg)
+        vkDestroyShaderModule(gpu->device, ybg, NULL);
+    if (yover)
+        vkDestroyShaderModule(gpu->device, yover, NULL);
     return st;
 }
 
@@ -625,18 +663,29 @@ ck_status gpu_slot_write_bg_set(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
         return st;
     if ((st = make_view(sg->gpu, &sl->upload, &sl->upload_view, err)))
         return st;
-    VkWriteDescriptorSet w[2];
-    for (uint32_t i = 0; i < 2; i++)
-        w[i] = (VkWriteDescriptorSet){
-            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-            .dstSet = sl->bg_set,
-            .dstBinding = i,
-            .descriptorCount = 1,
-            .descriptorType = i ? VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
-                                : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
-            .pTexelBufferView = i ? &sl->bg_view : &sl->upload_view,
-        };
-    vkUpdateDescriptorSets(sg->gpu->device, 2, w, 0, NULL);
+    /* Set, binding 0 (read), binding 1 (written). */
+    const struct {
+        VkDescriptorSet set;
+        VkBufferView *in, *out;
+    } sets[3] = {
+        {sl->bg_set, &sl->upload_view, &sl->bg_view},
+        {sl->yuv_bg_set, &sl->upload_view, &sl->nv12_view},
+        {sl->yuv_over_set, &sl->bg_view, &sl->nv12_view},
+    };
+    VkWriteDescriptorSet w[6];
+    uint32_t n = 0;
+    for (int s = 0; s < 3; s++)
+        for (uint32_t i = 0; i < 2 && sets[s].set; i++)
+            w[n++] = (VkWriteDescriptorSet){
+                .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                .dstSet = sets[s].set,
+                .dstBinding = i,
+                .descriptorCount = 1,
+                .descriptorType = i ? VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
+                                    : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+                .pTexelBufferView = i ? sets[s].out : sets[s].in,
+            };
+    vkUpdateDescriptorSets(sg->gpu->device, n, w, 0, NULL);
     return CK_OK;
 }
 
@@ -677,30 +726,18 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
     if ((st = alloc_set(sg, sg->inst_layout, &sl->inst_set, err)))
         return st;
     gpu_slot_write_inst_set(sg, sl);
-    if (sg->has_video) {
-        if ((st = gpu_buffer_create(gpu, (VkDeviceSize)sg->width * sg->height * 4,
-                                    VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT |
-                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-                                    false, &sl->bg_rgba, err)))
-            return st;
-        /* The upload buffer grows on demand: make one now so the set is always complete. */
-        if ((st = gpu_buffer_create(gpu, 64 * 1024,
-                                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                        VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT,
-                                    true, &sl->upload, err)))
-            return st;
-        if ((st = alloc_set(sg, sg->bg_layout, &sl->bg_set, err)) ||
-            (st = gpu_slot_write_bg_set(sg, sl, err)))
-            return st;
-    }
     if (sg->outputs & CK_GPU_OUT_RGBA) {
         if ((st = gpu_buffer_create(gpu, (VkDeviceSize)sg->width * sg->height * 4,
                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &sl->rgba, err)))
             return st;
     }
     if (sg->outputs & CK_GPU_OUT_NV12) {
-        if ((st = gpu_buffer_create(gpu, sg->nv12_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true,
-                                    &sl->nv12, err)))
+        VkBufferUsageFlags use = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+        if (sg->yuv_fast)
+            use |= VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT; /* yuv_bg.comp, yuv_over.comp */
+        if ((st = gpu_buffer_create(gpu, sg->nv12_bytes, use, true, &sl->nv12, err)))
+            return st;
+        if (sg->yuv_fast && (st = make_view(gpu, &sl->nv12, &sl->nv12_view, err)))
             return st;
         if ((st = alloc_set(sg, sg->nv12_layout, &sl->nv12_set, err)))
             return st;
@@ -721,6 +758,34 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
              .pBufferInfo = &bi},
         };
         vkUpdateDescriptorSets(gpu->device, 2, w, 0, NULL);
+    }
+    if (sg->has_video) {
+        /* On the YUV path bg_rgba also takes the overlays' box from `color` and is read by
+         * yuv_over.comp through the same view. */
+        VkBufferUsageFlags use =
+            VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+        if (sg->yuv_fast)
+            use |= VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
+        VkDeviceSize bytes = (VkDeviceSize)sg->width * sg->height * 4;
+        if (sg->yuv_fast) {
+            size_t tiles = (size_t)sg->tiles_x * sg->tiles_y;
+            bytes = tiles * GPU_TILE_W * GPU_TILE_H * 4 + ((tiles * 4 + 15) & ~(size_t)15);
+        }
+        if ((st = gpu_buffer_create(gpu, bytes, use, false, &sl->bg_rgba, err)))
+            return st;
+        /* The upload buffer grows on demand: make one now so the set is always complete. */
+        if ((st = gpu_buffer_create(gpu, 64 * 1024,
+                                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                        VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT,
+                                    true, &sl->upload, err)))
+            return st;
+        if ((st = alloc_set(sg, sg->bg_layout, &sl->bg_set, err)))
+            return st;
+        if (sg->yuv_fast && ((st = alloc_set(sg, sg->bg_layout, &sl->yuv_bg_set, err)) ||
+                             (st = alloc_set(sg, sg->bg_layout, &sl->yuv_over_set, err))))
+            return st;
+        if ((st = gpu_slot_write_bg_set(sg, sl, err)))
+            return st;
     }
     sl->state = SLOT_FREE;
     return CK_OK;
@@ -817,23 +882,36 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
     VkDescriptorPoolSize sizes[4] = {
         {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, slots * 2},
         {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, tex_sets * 3 + slots},
-        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, slots},
-        {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, slots},
+        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, slots * 3},
+        {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, slots * 3},
     };
     VkDescriptorPoolCreateInfo dpi = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-        .maxSets = tex_sets + slots * 3,
+        .maxSets = tex_sets + slots * 5,
         .poolSizeCount = 4,
         .pPoolSizes = sizes,
     };
     VK_TRY(vkCreateDescriptorPool(gpu->device, &dpi, NULL, &sg->dpool));
     GPU_CREATED(gpu);
 
+    for (int i = 0; i < scene->asset_count; i++)
+        sg->has_video |= scene->assets[i].kind == CK_ASSET_VIDEO;
+    sg->yuv_fast = sg->has_video && sg->outputs == CK_GPU_OUT_NV12 && sg->width % 32 == 0;
+    if (sg->yuv_fast) {
+        sg->tiles_x = (sg->width + GPU_TILE_W - 1) / GPU_TILE_W;
+        sg->tiles_y = (sg->height + GPU_TILE_H - 1) / GPU_TILE_H;
+        size_t tiles = (size_t)sg->tiles_x * sg->tiles_y;
+        sg->tile_mask = calloc(tiles, 1);
+        sg->tile_list = calloc(tiles, sizeof *sg->tile_list);
+        sg->tile_copies = calloc(tiles, sizeof *sg->tile_copies);
+        if (!sg->tile_mask || !sg->tile_list || !sg->tile_copies) {
+            ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            goto fail;
+        }
+    }
     if ((st = make_layouts(sg, err)) || (st = make_render_pass(sg, err)) ||
         (st = make_pipelines(sg, p.shader_dir, err)) || (st = make_atlas(sg, err)))
         goto fail;
-    for (int i = 0; i < scene->asset_count; i++)
-        sg->has_video |= scene->assets[i].kind == CK_ASSET_VIDEO;
     for (int i = 0; i < scene->asset_count; i++) {
         if (scene->assets[i].kind == CK_ASSET_IMAGE) {
             if ((st = load_image(sg, i, err)))
@@ -899,6 +977,7 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
         gpu_buffer_destroy(gpu, &sl->nv12);
         destroy_view(gpu, &sl->upload_view);
         destroy_view(gpu, &sl->bg_view);
+        destroy_view(gpu, &sl->nv12_view);
         gpu_buffer_destroy(gpu, &sl->bg_rgba);
     }
     if (sg->textures && sg->scene)
@@ -918,6 +997,8 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
     DESTROY(vkDestroyPipeline, sg->nv12_pipe)
     for (int i = 0; i < 4; i++)
         DESTROY(vkDestroyPipeline, sg->bg_pipes[i])
+    DESTROY(vkDestroyPipeline, sg->yuv_bg_pipe)
+    DESTROY(vkDestroyPipeline, sg->yuv_over_pipe)
     DESTROY(vkDestroyPipelineLayout, sg->layout)
     DESTROY(vkDestroyPipelineLayout, sg->nv12_playout)
     DESTROY(vkDestroyPipelineLayout, sg->bg_playout)
@@ -940,6 +1021,10 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
     for (size_t i = 0; i < sg->up_count; i++)
         gpu_ttf_sdf_free(sg->ups[i].px);
     free(sg->ups);
+    free(sg->ops);
+    free(sg->tile_mask);
+    free(sg->tile_list);
+    free(sg->tile_copies);
     free(sg->glyphs);
     free(sg->fonts);
     free(sg->textures);
