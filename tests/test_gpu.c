@@ -638,6 +638,20 @@ static ck_scene hand_scene(int w, int h)
 
 static const ck_affine identity = {1, 0, 0, 1, 0, 0};
 
+/* The demos' "shade": a full-frame gradient, transparent at the top to dark at the bottom. */
+static ck_draw shade_item(int w, int h)
+{
+    return (ck_draw){.kind = CK_DRAW_RECT,
+                     .xf = identity,
+                     .w = (float)w,
+                     .h = (float)h,
+                     .opacity = 0.9f,
+                     .u.rect.p = {.fill = {0, 0, 0, 0},
+                                  .gradient = true,
+                                  .fill2 = {0.05f, 0.1f, 0.2f, 0.8f},
+                                  .gradient_angle = 80}};
+}
+
 /* A busy frame: video, gradient card, image, text with outline and shadow, moving with i. */
 static void hand_drawlist(ck_drawlist *dl, ck_draw *items, ck_glyph *glyphs, int i, int w, int h)
 {
@@ -808,16 +822,7 @@ static void test_video_bg(void)
              .w = (float)w,
              .h = (float)h,
              .opacity = c / 2 == 1 ? 0.6f : 1.0f},
-            /* The demos' "shade": transparent at the top to dark at the bottom. */
-            {.kind = CK_DRAW_RECT,
-             .xf = identity,
-             .w = (float)w,
-             .h = (float)h,
-             .opacity = 0.9f,
-             .u.rect.p = {.fill = {0, 0, 0, 0},
-                          .gradient = true,
-                          .fill2 = {0.05f, 0.1f, 0.2f, 0.8f},
-                          .gradient_angle = 80}},
+            shade_item(w, h),
         };
         items[0].u.rect.p.fill = (ck_color){1, 1, 1, 1};
         items[1].u.video.asset = 2;
@@ -1033,15 +1038,7 @@ static void test_yuv_path(void)
             /* The shade folded into yuv_bg.comp, then (c >= 5) items at the edges: a rect
              * half off the left edge, a rotated one across the bottom right corner, the
              * image half off the top, text running off the right edge. */
-            items[1] = (ck_draw){.kind = CK_DRAW_RECT,
-                                 .xf = identity,
-                                 .w = (float)w,
-                                 .h = (float)h,
-                                 .opacity = 0.9f,
-                                 .u.rect.p = {.fill = {0, 0, 0, 0},
-                                              .gradient = true,
-                                              .fill2 = {0.05f, 0.1f, 0.2f, 0.8f},
-                                              .gradient_angle = 80}};
+            items[1] = shade_item(w, h);
             items[2] = (ck_draw){.kind = CK_DRAW_RECT,
                                  .xf = {1, 0, 0, 1, -30, 50},
                                  .w = 60,

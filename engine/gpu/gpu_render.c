@@ -421,6 +421,20 @@ static uint32_t overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t 
     return count;
 }
 
+/* A barrier on a whole buffer, no queue family transfer. */
+static VkBufferMemoryBarrier buffer_barrier(VkBuffer buf, VkAccessFlags src, VkAccessFlags dst)
+{
+    return (VkBufferMemoryBarrier){
+        .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+        .srcAccessMask = src,
+        .dstAccessMask = dst,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .buffer = buf,
+        .size = VK_WHOLE_SIZE,
+    };
+}
+
 /* yuv_bg.comp: the 1:1 background video over the background colour, under the folded shape
  * (over: its colours at t = 0 and 1, zero when none; tcoef: its gradient), straight into the
  * NV12 buffer. */
@@ -485,25 +499,10 @@ static void record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, 
     VkDeviceSize list_at = (VkDeviceSize)sg->tiles_x * sg->tiles_y * GPU_TILE_W * GPU_TILE_H * 4;
     vkCmdUpdateBuffer(cb, sl->bg_rgba.buf, list_at, tiles * sizeof *sg->tile_list, sg->tile_list);
     VkBufferMemoryBarrier b[2] = {
-        {
-            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-            .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
-            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .buffer = sl->bg_rgba.buf,
-            .size = VK_WHOLE_SIZE,
-        },
-        {
-            /* yuv_bg.comp's frame, read and rewritten. */
-            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-            .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-            .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
-            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .buffer = sl->nv12.buf,
-            .size = VK_WHOLE_SIZE,
-        },
+        buffer_barrier(sl->bg_rgba.buf, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_SHADER_READ_BIT),
+        /* yuv_bg.comp's frame, read and rewritten. */
+        buffer_barrier(sl->nv12.buf, VK_ACCESS_SHADER_WRITE_BIT,
+                       VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT),
     };
     vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                          VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 2, b, 0, NULL);
@@ -765,15 +764,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof bp, &bp);
         vkCmdDispatch(cb, ((uint32_t)sg->width / 32 + 7) / 8, ((uint32_t)sg->height / 2 + 7) / 8,
                       1);
-        VkBufferMemoryBarrier bb = {
-            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-            .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-            .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .buffer = sl->bg_rgba.buf,
-            .size = VK_WHOLE_SIZE,
-        };
+        VkBufferMemoryBarrier bb = buffer_barrier(sl->bg_rgba.buf, VK_ACCESS_SHADER_WRITE_BIT,
+                                                  VK_ACCESS_TRANSFER_READ_BIT);
         VkImageMemoryBarrier ib = {
             .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
             .srcAccessMask = 0,
@@ -1012,15 +1004,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         vkCmdDispatch(cb, gx ? gx : 1, gy ? gy : 1, 1);
     }
     if (sg->outputs & CK_GPU_OUT_NV12) {
-        VkBufferMemoryBarrier b = {
-            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-            .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-            .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .buffer = sl->nv12.buf,
-            .size = VK_WHOLE_SIZE,
-        };
+        VkBufferMemoryBarrier b =
+            buffer_barrier(sl->nv12.buf, VK_ACCESS_SHADER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
                              0, 0, NULL, 1, &b, 0, NULL);
     }
@@ -1030,15 +1015,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             .imageExtent = {(uint32_t)sg->width, (uint32_t)sg->height, 1},
         };
         vkCmdCopyImageToBuffer(cb, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, sl->rgba.buf, 1, &r);
-        VkBufferMemoryBarrier b = {
-            .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-            .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .buffer = sl->rgba.buf,
-            .size = VK_WHOLE_SIZE,
-        };
+        VkBufferMemoryBarrier b =
+            buffer_barrier(sl->rgba.buf, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
                              NULL, 1, &b, 0, NULL);
     }
