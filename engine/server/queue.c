@@ -67,11 +67,15 @@ static void *worker_main(void *arg)
     srv_queue *q = w->q;
     pthread_mutex_lock(&q->lock);
     for (;;) {
-        int best = -1;
-        for (int i = 0; i < q->count; i++)
-            if (!q->jobs[i]->running &&
-                (best < 0 || q->jobs[i]->deadline < q->jobs[best]->deadline))
+        /* One scan: the earliest job not running, and how many jobs are due soon. */
+        int best = -1, due = 0;
+        double soon = ck_srv_now_ms() + SRV_BACKLOG_MS;
+        for (int i = 0; i < q->count; i++) {
+            const srv_job *c = q->jobs[i];
+            due += c->deadline <= soon;
+            if (!c->running && (best < 0 || c->deadline < q->jobs[best]->deadline))
                 best = i;
+        }
         if (q->stopping)
             break;
         if (best < 0) {
@@ -80,11 +84,7 @@ static void *worker_main(void *arg)
         }
         srv_job *j = q->jobs[best];
         j->running = true;
-        double soon = ck_srv_now_ms() + SRV_BACKLOG_MS;
-        j->backlog = 0;
-        for (int i = 0; i < q->count; i++)
-            if (q->jobs[i] != j && q->jobs[i]->deadline <= soon)
-                j->backlog++;
+        j->backlog = due - (j->deadline <= soon); /* the others */
         atomic_fetch_sub(&q->metrics->queue_depth, 1);
         atomic_fetch_add(&q->metrics->rendering, 1);
         pthread_mutex_unlock(&q->lock);
