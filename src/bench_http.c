@@ -2,6 +2,7 @@
  * bodies delimited by Content-Length (every answer of ciak's server has one). Small on
  * purpose: a client that costs little CPU leaves the two cores to the server being measured. */
 #include "bench_serve.h"
+#include "ck_base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,9 +19,7 @@
 
 double bench_now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return ck_now_s();
 }
 
 void bench_sleep_until(double t_s)

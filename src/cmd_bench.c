@@ -30,22 +30,15 @@
     "usage: ciak bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]\n"             \
     "       ciak bench serve [--campaign C] [--people N] [--size WxH] [...] (bench/README.md)\n"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static double run_timed(const char *cmd)
 {
-    double t0 = now_s();
+    double t0 = ck_now_s();
     int rc = system(cmd);
     if (rc != 0) {
         fprintf(stderr, "ciak bench: command failed (%d): %s\n", rc, cmd);
         return -1;
     }
-    return now_s() - t0;
+    return ck_now_s() - t0;
 }
 
 static void hex_color(char *buf, size_t n, ck_color c, float opacity)
@@ -147,25 +140,34 @@ static int64_t render_person(ck_render *r, const ck_record *rec, const char *dir
         return -1;
     }
     int64_t frames = 0;
-    for (int i = 0; i < v.count && v.segs[i].start < secs; i++) {
-        char path[4200];
+    int n = 0;
+    ck_render_job *jobs = calloc((size_t)v.count + 1, sizeof *jobs);
+    char(*paths)[4200] = calloc((size_t)v.count + 1, sizeof *paths);
+    if (!jobs || !paths) {
+        fprintf(stderr, "ciak bench: out of memory\n");
+        frames = -1;
+    }
+    for (int i = 0; frames >= 0 && i < v.count && v.segs[i].start < secs; i++) {
         if (v.segs[i].shared) {
             char *sp = ck_render_shared_path(r, v.segs[i].digest);
-            snprintf(path, sizeof path, "%s", sp ? sp : "");
+            snprintf(paths[n], sizeof paths[n], "%s", sp ? sp : "");
             free(sp);
-            if (ck_file_exists(path) || personal_only)
+            if (ck_file_exists(paths[n]) || personal_only)
                 continue;
         } else {
-            snprintf(path, sizeof path, "%s/%s.ts", dir, v.segs[i].digest);
+            snprintf(paths[n], sizeof paths[n], "%s/%s.ts", dir, v.segs[i].digest);
         }
-        ck_render_stats st;
-        if (ck_render_segment(r, rec, i, path, &st, &err) != CK_OK) {
-            fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
-            frames = -1;
-            break;
-        }
-        frames += st.frames;
+        jobs[n] = (ck_render_job){.index = i, .path = paths[n]};
+        n++;
     }
+    if (frames >= 0 && ck_render_segments(r, rec, jobs, n, NULL, NULL, &err) != CK_OK) {
+        fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+        frames = -1;
+    }
+    for (int j = 0; frames >= 0 && j < n; j++)
+        frames += jobs[j].stats.frames;
+    free(jobs);
+    free(paths);
     if (frames >= 0) {
         char *pl = ck_render_media_playlist(r, &v, NULL);
         char ppath[4200];
@@ -215,9 +217,9 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     /* 1. ciak, sharing off: every segment of person 0. */
     char cdir[4200];
     snprintf(cdir, sizeof cdir, "%s/ciak", dir);
-    double t0 = now_s();
+    double t0 = ck_now_s();
     int64_t frames = render_person(full, &recs->items[0], cdir, secs, false);
-    double t_ciak = now_s() - t0;
+    double t_ciak = ck_now_s() - t0;
     if (frames <= 0)
         goto done;
 
@@ -229,9 +231,9 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     snprintf(pdir, sizeof pdir, "%s/plus1", dir);
     if (render_person(shared, &recs->items[0], pdir, secs, false) < 0)
         goto done;
-    t0 = now_s();
+    t0 = ck_now_s();
     int64_t pframes = render_person(shared, &recs->items[1], pdir, secs, true);
-    double t_plus1 = now_s() - t0;
+    double t_plus1 = ck_now_s() - t0;
     if (pframes < 0)
         goto done;
 

@@ -21,13 +21,6 @@
     "usage: ciak render SCENE_DIR --data FILE -o OUT_DIR [--record N | --id ID] [--mp4 FILE]\n"    \
     "                   [--no-share] [--encoder NAME] [--cache DIR] [--size WxH]\n"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Puts `src` at `dst`: a hard link when they share a file system, else an atomic copy. */
 static ck_status link_or_copy(const char *src, const char *dst, ck_error *err)
 {
@@ -43,9 +36,17 @@ static ck_status link_or_copy(const char *src, const char *dst, ck_error *err)
     return st;
 }
 
-static void progress(int done, int total, bool tty)
+typedef struct progress_ctx {
+    int total;
+    bool tty;
+} progress_ctx;
+
+/* The progress bar on a TTY, as segments' frames are composited. */
+static void progress(void *ctx, int done)
 {
-    if (!tty)
+    const progress_ctx *pc = ctx;
+    int total = pc->total;
+    if (!pc->tty)
         return;
     int width = 30, fill = total ? done * width / total : width;
     fprintf(stderr, "\r[%.*s%*s] %d/%d segments", fill, "##############################",
@@ -116,9 +117,10 @@ int ck_cmd_render(int argc, char **argv)
     ck_render *r = NULL;
     ck_records *recs = NULL;
     ck_render_view view = {0};
-    char **files = NULL;
+    char **files = NULL, **cache_files = NULL;
+    ck_render_job *jobs = NULL;
     ck_diags d = {0};
-    double t0 = now_s();
+    double t0 = ck_now_s();
 
     if (!(gpu = ck_gpu_create(NULL, &err)))
         goto fail;
@@ -152,48 +154,46 @@ int ck_cmd_render(int argc, char **argv)
         goto fail;
 
     bool tty = isatty(2);
-    int reused = 0, rendered_shared = 0, rendered_personal = 0;
+    int reused = 0, rendered_shared = 0, rendered_personal = 0, njobs = 0;
     int64_t frames = 0;
     files = calloc((size_t)view.count, sizeof *files);
-    if (!files) {
+    cache_files = calloc((size_t)view.count, sizeof *cache_files);
+    jobs = calloc((size_t)view.count + 1, sizeof *jobs);
+    if (!files || !cache_files || !jobs) {
         ck_error_set(&err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto fail;
     }
+    /* What to render: shared segments not in the campaign cache yet (they go there and are
+     * linked into OUT_DIR), personal ones not already in OUT_DIR. */
     for (int i = 0; i < view.count; i++) {
         const ck_render_seg *sg = &view.segs[i];
         char dst[4096];
         snprintf(dst, sizeof dst, "%s/%s.ts", out, sg->digest);
-        if (!(files[i] = strdup(dst))) {
+        if (!(files[i] = strdup(dst)) ||
+            (sg->shared && !(cache_files[i] = ck_render_shared_path(r, sg->digest)))) {
             ck_error_set(&err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
             goto fail;
         }
-        ck_render_stats st = {0};
-        if (sg->shared) {
-            char *cpath = ck_render_shared_path(r, sg->digest);
-            ck_status s = CK_OK;
-            if (!cpath) {
-                s = ck_error_set(&err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
-            } else if (ck_file_exists(cpath)) {
-                reused++;
-            } else if ((s = ck_render_segment(r, rec, i, cpath, &st, &err)) == CK_OK) {
-                rendered_shared++;
-                frames += st.frames;
-            }
-            if (s == CK_OK)
-                s = link_or_copy(cpath, dst, &err);
-            free(cpath);
-            if (s != CK_OK)
-                goto fail;
-        } else if (ck_file_exists(dst) && !no_share) {
+        const char *path = sg->shared ? cache_files[i] : files[i];
+        if (ck_file_exists(path) && (sg->shared || !no_share)) {
             reused++;
-        } else {
-            if (ck_render_segment(r, rec, i, dst, &st, &err) != CK_OK)
-                goto fail;
-            rendered_personal++;
-            frames += st.frames;
+            continue;
         }
-        progress(i + 1, view.count, tty);
+        jobs[njobs++] = (ck_render_job){.index = i, .path = path};
+        if (sg->shared)
+            rendered_shared++;
+        else
+            rendered_personal++;
     }
+    progress_ctx pc = {njobs, tty};
+    progress(&pc, 0);
+    if (ck_render_segments(r, rec, jobs, njobs, progress, &pc, &err) != CK_OK)
+        goto fail;
+    for (int j = 0; j < njobs; j++)
+        frames += jobs[j].stats.frames;
+    for (int i = 0; i < view.count; i++)
+        if (cache_files[i] && link_or_copy(cache_files[i], files[i], &err) != CK_OK)
+            goto fail;
 
     const ck_scene *scene = ck_render_scene(r);
     bool subs = scene->caption_count > 0;
@@ -206,7 +206,7 @@ int ck_cmd_render(int argc, char **argv)
     if (mp4 && ck_media_ts_to_mp4((const char *const *)files, view.count, mp4, &err) != CK_OK)
         goto fail;
 
-    double secs = now_s() - t0;
+    double secs = ck_now_s() - t0;
     int w, h;
     ck_render_size(r, &w, &h);
     fprintf(stderr,
@@ -222,7 +222,11 @@ fail:
 done:
     for (int i = 0; files && i < view.count; i++)
         free(files[i]);
+    for (int i = 0; cache_files && i < view.count; i++)
+        free(cache_files[i]);
     free(files);
+    free(cache_files);
+    free(jobs);
     ck_render_view_free(&view);
     ck_records_destroy(&recs);
     ck_diags_free(&d);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 const char *ck_status_str(ck_status s)
 {
@@ -543,4 +544,11 @@ int ck_weekday(int32_t days)
     /* 1970-01-01 was a Thursday (3 with Monday = 0). */
     int w = (int)((days % 7 + 7) % 7);
     return (w + 3) % 7;
+}
+
+double ck_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

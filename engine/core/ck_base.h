@@ -146,6 +146,8 @@ size_t ck_utf8_len(const char *s);
 /* Joins a directory and a relative path into buf ("dir/rel"); absolute `rel` is kept as is. */
 const char *ck_path_join(char *buf, size_t size, const char *dir, const char *rel);
 bool ck_file_exists(const char *path);
+/* Seconds on a monotonic clock (durations, deadlines; not the time of day). */
+double ck_now_s(void);
 
 /* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
 int32_t ck_days_from_civil(int y, int m, int d);

@@ -130,6 +130,23 @@ ck_status ck_ts_writer_finish(ck_ts_writer **w, int64_t *bytes, ck_error *err);
 /* Abandons the segment: frees everything and removes the temporary file. NULL-safe. */
 void ck_ts_writer_destroy(ck_ts_writer **w);
 
+/* ---- finishing segments in the background ---- */
+/* A thread that finishes writers (ck_ts_writer_finish: the encoder's last frames, trailer,
+ * fsync, rename) in the order given, so that the caller composites the next segment while the
+ * last one drains. One caller thread. */
+typedef struct ck_ts_finisher ck_ts_finisher;
+
+ck_ts_finisher *ck_ts_finisher_create(ck_error *err);
+/* Hands `w` over (waits while two are queued). When it is done, *bytes (may be NULL) is its
+ * size and *done (may be NULL) the ck_now_s() it was done at; read them after
+ * ck_ts_finisher_wait. After an earlier failure `w` is abandoned and that failure returned. */
+ck_status ck_ts_finisher_add(ck_ts_finisher *f, ck_ts_writer *w, int64_t *bytes, double *done,
+                             ck_error *err);
+/* Waits until every writer handed over is done: the first failure, if any. */
+ck_status ck_ts_finisher_wait(ck_ts_finisher *f, ck_error *err);
+/* Stops the thread; writers still queued are abandoned (temporary files removed). */
+void ck_ts_finisher_destroy(ck_ts_finisher **f);
+
 /* ---- progressive MP4 ---- */
 /* Concatenates MPEG-TS segments (continuous timestamps) into one MP4 (stream copy,
  * faststart), atomically. */

@@ -116,6 +116,21 @@ void ck_render_set_personal_threads(ck_render *r, int threads);
 ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
                             ck_render_stats *stats, ck_error *err);
 
+/* One segment of a batch: which, where to, and (out) how it went. */
+typedef struct ck_render_job {
+    int index;             /* in the plan */
+    const char *path;      /* written atomically, as by ck_render_segment */
+    ck_render_stats stats; /* out; seconds: from its first frame to its file in place */
+} ck_render_job;
+
+/* Renders several segments of `rec` in order, as ck_render_segment would one by one, but
+ * pipelined: the GPU is not drained between segments, and a segment's encoder drains (on a
+ * thread of its own) while the next segment is composited. Returns once every file is in place, or at the first failure;
+ * either way each path holds a complete segment or nothing (never a partial file).
+ * `progress` (may be NULL) is called on this thread as each job's frames are composited. */
+ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *jobs, int n,
+                             void (*progress)(void *ctx, int done), void *ctx, ck_error *err);
+
 /* The path a shared segment lives at in the cache: <shared_dir>/<digest>.ts (malloc'd). */
 char *ck_render_shared_path(const ck_render *r, const char *digest);
 

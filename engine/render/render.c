@@ -39,13 +39,6 @@ struct ck_render {
     ck_arena frame_arena;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* The first error of `d` as a ck_error (the scene loader reports into diags). */
 static ck_status diags_to_err(const ck_diags *d, ck_error *err, const char *fallback_file)
 {
@@ -374,38 +367,70 @@ void ck_render_view_free(ck_render_view *v)
 }
 
 /* Receives the oldest frame from the GPU and encodes it (w NULL: just drain). */
-static ck_status receive_one(ck_render *r, ck_ts_writer *w, ck_error *err)
-{
-    ck_gpu_frame fr;
-    ck_status st = ck_gpu_receive(r->sg, &fr, err);
-    if (st != CK_OK || !w)
-        return st;
-    return ck_ts_writer_frame(w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
-}
-
 void ck_render_set_personal_threads(ck_render *r, int threads)
 {
     r->personal_threads = threads > 0 ? threads : 0;
 }
 
-ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
-                            ck_render_stats *stats, ck_error *err)
+/* A frame in flight on the GPU: the segment it belongs to. */
+typedef struct inflight {
+    ck_ts_writer *w;
+    int job;
+    bool last; /* the segment's last frame: finish the writer after it */
+} inflight;
+
+typedef struct batch {
+    ck_render *r;
+    ck_render_job *jobs;
+    ck_ts_finisher *fin; /* NULL: finish on this thread (a single segment) */
+    inflight fl[FRAMES_IN_FLIGHT];
+    int fl_head, fl_count;
+    double *started, *done;
+    ck_ts_writer **ws; /* per job, until handed over to the encoder thread */
+} batch;
+
+/* Receives the oldest frame from the GPU and encodes it; after a segment's last frame, the
+ * segment is finished (by the finisher thread when there is one). */
+static ck_status receive_one(batch *b, ck_error *err)
 {
-    if (index < 0 || index >= r->plan.count)
-        return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "segment %d out of range (0..%d)",
-                            index, r->plan.count - 1);
-    double t0 = now_s();
+    ck_gpu_frame fr;
+    ck_status st = ck_gpu_receive(b->r->sg, &fr, err);
+    if (st != CK_OK)
+        return st;
+    inflight f = b->fl[b->fl_head];
+    b->fl_head = (b->fl_head + 1) % FRAMES_IN_FLIGHT;
+    b->fl_count--;
+    st = ck_ts_writer_frame(f.w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
+    if (st == CK_OK && f.last) {
+        /* Finishing frees the writer, whether it succeeds or not. */
+        b->ws[f.job] = NULL;
+        int64_t *bytes = &b->jobs[f.job].stats.bytes;
+        if (b->fin) {
+            st = ck_ts_finisher_add(b->fin, f.w, bytes, &b->done[f.job], err);
+        } else {
+            st = ck_ts_writer_finish(&f.w, bytes, err);
+            b->done[f.job] = ck_now_s();
+        }
+    }
+    return st;
+}
+
+/* Opens segment `index`'s writer at `path` with the record bound (none for a shared one). */
+static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec, int index,
+                                    const char *path, int *threads, ck_error *err)
+{
     const ck_segment *sg = &r->plan.items[index];
     const ck_scene *s = r->scene;
     /* Shared segments are drawn without the record: the same frames for everybody. */
-    ck_status st = ck_timeline_set_record(r->tl, sg->personal ? rec : NULL, NULL, NULL);
-    if (st != CK_OK)
-        return ck_error_set(err, st, s->file, 0, 0, "cannot bind the record");
-
+    if (ck_timeline_set_record(r->tl, sg->personal ? rec : NULL, NULL, NULL) != CK_OK) {
+        ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0, "cannot bind the record");
+        return NULL;
+    }
     double spf = (double)CK_AUDIO_RATE * r->enc.fps_den / r->enc.fps_num; /* samples/frame */
     ck_enc_config enc = r->enc;
     if (sg->personal && r->personal_threads > 0)
         enc.threads = r->personal_threads;
+    *threads = enc.threads;
     ck_ts_params tp = {
         .enc = &enc,
         .first_frame = sg->first_frame,
@@ -415,43 +440,99 @@ ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const
                         ? INT64_MAX
                         : (int64_t)llround((sg->first_frame + sg->frame_count) * spf),
     };
-    ck_ts_writer *w = ck_ts_writer_create(path, &tp, err);
-    if (!w)
-        return CK_ERR_MEDIA;
+    return ck_ts_writer_create(path, &tp, err);
+}
 
+/* Composites job `j`'s frames. The GPU is not drained at the end: the next segment's first
+ * frames are submitted while this one's last frames are received. */
+static ck_status render_job(batch *b, const ck_record *rec, int j, ck_error *err)
+{
+    ck_render *r = b->r;
+    ck_render_job *job = &b->jobs[j];
+    const ck_segment *sg = &r->plan.items[job->index];
+    b->started[j] = ck_now_s();
+    ck_ts_writer *w = segment_writer(r, rec, job->index, job->path, &job->stats.threads, err);
+    if (!w)
+        return err->status ? err->status : CK_ERR_MEDIA;
+    b->ws[j] = w;
+    job->stats.frames = sg->frame_count;
+    job->stats.encoder = r->enc.encoder;
     ck_gpu_video_frame videos[CK_VIDEO_SET_MAX];
-    for (int64_t f = sg->first_frame; f < sg->first_frame + sg->frame_count && st == CK_OK; f++) {
+    ck_status st = CK_OK;
+    int64_t end = sg->first_frame + sg->frame_count;
+    for (int64_t f = sg->first_frame; f < end && st == CK_OK; f++) {
         ck_arena_reset(&r->frame_arena);
         ck_drawlist dl;
-        if ((st = ck_timeline_eval(r->tl, f, &r->frame_arena, &dl, err)) != CK_OK)
-            break;
         size_t nv = 0;
-        if ((st = ck_video_set_frames(r->videos, &dl, videos, &nv, err)) != CK_OK)
+        if ((st = ck_timeline_eval(r->tl, f, &r->frame_arena, &dl, err)) != CK_OK ||
+            (st = ck_video_set_frames(r->videos, &dl, videos, &nv, err)) != CK_OK)
             break;
-        if (ck_gpu_pending(r->sg) >= FRAMES_IN_FLIGHT && (st = receive_one(r, w, err)) != CK_OK)
+        if (ck_gpu_pending(r->sg) >= FRAMES_IN_FLIGHT && (st = receive_one(b, err)) != CK_OK)
             break;
-        st = ck_gpu_submit(r->sg, &dl, videos, nv, err);
+        if ((st = ck_gpu_submit(r->sg, &dl, videos, nv, err)) != CK_OK)
+            break;
+        b->fl[(b->fl_head + b->fl_count++) % FRAMES_IN_FLIGHT] = (inflight){w, j, f == end - 1};
     }
-    while (st == CK_OK && ck_gpu_pending(r->sg) > 0)
-        st = receive_one(r, w, err);
+    return st;
+}
+
+ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *jobs, int n,
+                             void (*progress)(void *ctx, int done), void *ctx, ck_error *err)
+{
+    for (int j = 0; j < n; j++) {
+        if (jobs[j].index < 0 || jobs[j].index >= r->plan.count)
+            return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
+                                "segment %d out of range (0..%d)", jobs[j].index,
+                                r->plan.count - 1);
+        memset(&jobs[j].stats, 0, sizeof jobs[j].stats);
+    }
+    batch b = {.r = r, .jobs = jobs};
+    b.started = calloc((size_t)n + 1, sizeof *b.started);
+    b.done = calloc((size_t)n + 1, sizeof *b.done);
+    b.ws = calloc((size_t)n + 1, sizeof *b.ws);
+    ck_status st = CK_OK;
+    if (!b.started || !b.done || !b.ws)
+        st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    else if (n > 1 && !(b.fin = ck_ts_finisher_create(err)))
+        st = err->status ? err->status : CK_ERR_NOMEM;
+    for (int j = 0; j < n && st == CK_OK; j++) {
+        st = render_job(&b, rec, j, err);
+        if (st == CK_OK && progress)
+            progress(ctx, j + 1);
+    }
+    while (st == CK_OK && b.fl_count > 0)
+        st = receive_one(&b, err);
+    if (st == CK_OK && b.fin)
+        st = ck_ts_finisher_wait(b.fin, err);
     if (st != CK_OK) {
+        /* Abandon what is in flight: the GPU's frames, then the segments waiting to be
+         * finished, then those whose last frame was not encoded (nothing left at their paths). */
         ck_error e2;
-        while (ck_gpu_pending(r->sg) > 0 && receive_one(r, NULL, &e2) == CK_OK)
-            ;
-        ck_ts_writer_destroy(&w);
-        return st;
+        while (ck_gpu_pending(r->sg) > 0) {
+            ck_gpu_frame fr;
+            if (ck_gpu_receive(r->sg, &fr, &e2) != CK_OK)
+                break;
+        }
     }
-    int64_t bytes = 0;
-    if ((st = ck_ts_writer_finish(&w, &bytes, err)) != CK_OK)
-        return st;
-    if (stats) {
-        stats->frames = sg->frame_count;
-        stats->seconds = now_s() - t0;
-        stats->bytes = bytes;
-        stats->encoder = r->enc.encoder;
-        stats->threads = enc.threads;
-    }
-    return CK_OK;
+    ck_ts_finisher_destroy(&b.fin);
+    for (int j = 0; j < n && b.ws; j++)
+        ck_ts_writer_destroy(&b.ws[j]);
+    for (int j = 0; j < n && st == CK_OK; j++)
+        jobs[j].stats.seconds = b.done[j] - b.started[j];
+    free(b.started);
+    free(b.done);
+    free(b.ws);
+    return st;
+}
+
+ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
+                            ck_render_stats *stats, ck_error *err)
+{
+    ck_render_job job = {.index = index, .path = path};
+    ck_status st = ck_render_segments(r, rec, &job, 1, NULL, NULL, err);
+    if (st == CK_OK && stats)
+        *stats = job.stats;
+    return st;
 }
 
 /* ---- playlists ---- */

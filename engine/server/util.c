@@ -60,9 +60,7 @@ ck_status ck_srv_mkdirs(const char *path, ck_error *err)
 
 double ck_srv_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return ck_now_s() * 1e3;
 }
 
 bool ck_srv_is_hex(const char *s, size_t n)
