@@ -912,8 +912,14 @@ static double psnr_of(double se, size_t n)
 /* Renders dl with frame vf on the fast scene (NV12 only: the YUV path) and the reference
  * scene (RGBA and NV12: video_bg.comp, the render pass, nv12.comp), compares the NV12 planes
  * into d and checks the fast scene took the YUV path and gives the same bytes twice. */
+/* The YUV path's background: by the host on CPU devices (gpu_host.c), else, and in the
+ * second run of test_yuv_path, by yuv_bg.comp. */
+static bool shader_bg;
+
+/* host_fits: the frame's shade, if any, does not change along rows (else even a CPU device
+ * leaves the background to yuv_bg.comp). */
 static void yuv_case(ck_gpu_scene *fast, ck_gpu_scene *ref, const ck_drawlist *dl,
-                     const ck_gpu_video_frame *vf, nv12_diff *d, nv12_diff *one)
+                     const ck_gpu_video_frame *vf, bool host_fits, nv12_diff *d, nv12_diff *one)
 {
     ck_error err = {0};
     ck_gpu_stats s0, s1;
@@ -925,6 +931,8 @@ static void yuv_case(ck_gpu_scene *fast, ck_gpu_scene *ref, const ck_drawlist *d
     CK_CHECK(st == CK_OK);
     ck_gpu_get_stats(gpu, &s1);
     CK_CHECK(s1.yuv_frames == s0.yuv_frames + 1); /* the fast scene took the YUV path */
+    bool host = !shader_bg && ck_gpu_is_cpu(gpu) && host_fits;
+    CK_CHECK(s1.host_bg_frames == s0.host_bg_frames + host);
     if (st)
         return;
     size_t bytes = a.y_stride * (size_t)a.height + a.uv_stride * (size_t)(a.height / 2);
@@ -1012,14 +1020,16 @@ static void yuv_reference(const ck_gpu_frame *fast, const uint8_t *ov, size_t ov
         }
 }
 
-static void test_yuv_path(void)
+static void test_yuv_path(bool shader_background)
 {
+    shader_bg = shader_background;
+    printf("  background by %s\n", shader_bg || !ck_gpu_is_cpu(gpu) ? "yuv_bg.comp" : "the host");
     /* 1. Hand-made frames: the busy frame of test_nv12 at a few times, a translucent video,
      * the video and shade alone, and items at the frame's edges and partly off it. */
     const int w = 352, h = 180; /* the last column and row of 64x16 tiles are partial */
     ck_scene s = hand_scene(w, h);
     ck_error err = {0};
-    ck_gpu_scene_params fp = {.outputs = CK_GPU_OUT_NV12};
+    ck_gpu_scene_params fp = {.outputs = CK_GPU_OUT_NV12, .shader_background = shader_bg};
     ck_gpu_scene *fast = ck_gpu_scene_create(gpu, &s, NULL, &fp, &err);
     ck_gpu_scene *ref = ck_gpu_scene_create(gpu, &s, NULL, NULL, &err);
     CK_CHECK(fast && ref);
@@ -1071,7 +1081,7 @@ static void test_yuv_path(void)
             items[5].u.text.outline_color = (ck_color){0, 0, 0, 1};
             dl.count = c == 4 ? 2 : 6;
         }
-        yuv_case(fast, ref, &dl, &vf, &all, &one);
+        yuv_case(fast, ref, &dl, &vf, c < 4, &all, &one); /* shade_item's gradient is at 80 deg */
         printf("  hand frame %d: Y max %d, CbCr max %d\n", c, one.max_y, one.max_c);
         free_yuv(&y);
     }
@@ -1171,6 +1181,7 @@ static void test_yuv_path(void)
         ck_gpu_scene_params sp = {.width = OUT_W, .height = OUT_H};
         ref = ck_gpu_scene_create(gpu, f.s, f.fs, &sp, &err);
         sp.outputs = CK_GPU_OUT_NV12;
+        sp.shader_background = shader_bg;
         fast = ck_gpu_scene_create(gpu, f.s, f.fs, &sp, &err);
         CK_CHECK(fast && ref && asset >= 0);
         double tp = personal_moment(&f);
@@ -1182,7 +1193,7 @@ static void test_yuv_path(void)
             yuv_frame y;
             make_smooth_yuv(&y, OUT_W, OUT_H, (int)k);
             ck_gpu_video_frame vf = i420_of(&y, asset);
-            yuv_case(fast, ref, &dl, &vf, &all, &one);
+            yuv_case(fast, ref, &dl, &vf, true, &all, &one); /* vertical shades */
             printf("  scenes/%s at %.2f s: Y max %d, CbCr max %d\n", demos[i], times[k], one.max_y,
                    one.max_c);
             free_yuv(&y);
@@ -1399,7 +1410,8 @@ int main(void)
     test_demo_campaigns();
     test_nv12();
     test_video_bg();
-    test_yuv_path();
+    test_yuv_path(false);
+    test_yuv_path(true);
     test_bad_input();
     test_lifetime();
 

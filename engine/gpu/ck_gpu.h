@@ -67,13 +67,16 @@ void ck_gpu_destroy(ck_gpu **gpu);
 
 /* The chosen device's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
 const char *ck_gpu_device_name(const ck_gpu *gpu);
+/* Whether it is a CPU implementation (lavapipe): shaders run on the host's cores. */
+bool ck_gpu_is_cpu(const ck_gpu *gpu);
 
 typedef struct ck_gpu_stats {
     uint64_t validation_messages; /* warnings and errors from the validation layer */
     int64_t live_objects;         /* Vulkan objects created by ciak and not yet destroyed */
     uint64_t device_bytes;        /* device memory allocated by ciak */
     uint64_t frames;              /* frames submitted, all scenes */
-    uint64_t yuv_frames; /* of those, composited in YUV (NV12-only scenes over a 1:1 video) */
+    uint64_t yuv_frames;     /* of those, composited in YUV (NV12-only scenes over a 1:1 video) */
+    uint64_t host_bg_frames; /* of those, the background written by the host (CPU devices) */
 } ck_gpu_stats;
 void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out);
 
@@ -92,6 +95,8 @@ typedef struct ck_gpu_scene_params {
                                frames over a 1:1 background video be composited in YUV, about
                                twice as cheap on lavapipe, within 1-2 codes of the RGBA path */
     int frames_in_flight;   /* frames submitted and not yet received (0: 2; 1..8) */
+    bool shader_background; /* YUV path: the background always by yuv_bg.comp; else a CPU
+                               device has the host write it (gpu_host.c), same arithmetic */
     const char *shader_dir; /* NULL: the SPIR-V built into the binary. Else a folder holding
                                "<source>.spv" for every name of ck_gpu_shader_sources(),
                                loaded instead (the preview's live shader reload). */

@@ -394,6 +394,11 @@ const char *ck_gpu_device_name(const ck_gpu *gpu)
     return gpu ? gpu->props.deviceName : "";
 }
 
+bool ck_gpu_is_cpu(const ck_gpu *gpu)
+{
+    return gpu->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
 void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -404,6 +409,7 @@ void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out)
     out->device_bytes = gpu->device_bytes;
     out->frames = gpu->frames;
     out->yuv_frames = gpu->yuv_frames;
+    out->host_bg_frames = gpu->host_bg_frames;
 }
 
 /* ---- memory, buffers, images ---- */

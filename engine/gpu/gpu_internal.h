@@ -36,6 +36,7 @@ struct ck_gpu {
     uint64_t device_bytes;
     uint64_t frames;
     uint64_t yuv_frames;
+    uint64_t host_bg_frames;
     int scenes; /* live ck_gpu_scene count */
 };
 
@@ -187,6 +188,9 @@ struct ck_gpu_scene {
      * whose bottom layer video_bg.comp could draw are composited in YUV instead (yuv_bg.comp,
      * then the other items through the render pass and yuv_over.comp, over their box only). */
     bool yuv_fast;
+    /* yuv_fast on a CPU device: the host writes the background into the NV12 buffer itself
+     * (gpu_host.c) instead of staging the planes for yuv_bg.comp. */
+    bool host_bg;
 
     VkRenderPass pass;      /* clears the colour target */
     VkRenderPass pass_load; /* keeps the video_bg.comp frame (compatible with `pass`) */
@@ -227,6 +231,18 @@ struct ck_gpu_scene {
     uint32_t *tile_list;
     VkBufferImageCopy *tile_copies;
 };
+
+/* yuv_bg.comp's constants (the first part of its push constants). */
+typedef struct gpu_yuv_bg {
+    float ky[4], kc[4], base[4], tcoef[4];
+} gpu_yuv_bg;
+/* Whether the host can do yuv_bg.comp's work under a shade with gradient parameter t = t0 +
+ * t1 x + t2 y: when it does not change along rows (its tables are per row). */
+bool gpu_host_bg_fits(const float t[3], int width);
+/* yuv_bg.comp's work on the host (where gpu_host_bg_fits): the 1:1 background video v under
+ * constants k into an NV12 frame (planes y_out and uv_out). */
+void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
+                     size_t y_stride, uint8_t *uv_out, size_t uv_stride);
 
 /* Points a texture's descriptor set at its images (planes 1: img[0] thrice; 3: Y, U, V). */
 void gpu_texture_write_set(ck_gpu_scene *sg, gpu_texture *t, int planes);

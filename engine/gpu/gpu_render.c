@@ -83,6 +83,40 @@ static bool bg_video_fits(const ck_draw *d, const ck_gpu_video_frame *v, const c
            fabsf(y1 - (float)sg->height) < eps;
 }
 
+/* Whether an item above `bottom` shows video `asset` (samples that video's textures). */
+static bool video_drawn_above(const ck_drawlist *dl, size_t bottom, int asset, const float push[4])
+{
+    for (size_t i = bottom + 1; i < dl->count; i++)
+        if (dl->items[i].kind == CK_DRAW_VIDEO && dl->items[i].u.video.asset == asset &&
+            draw_visible(&dl->items[i], push[2], push[3]))
+            return true;
+    return false;
+}
+
+static bool bg_overlay_fits(const ck_draw *d, const ck_gpu_scene *sg, const float push[4],
+                            float cols[8], float t[3]);
+
+/* The video asset whose background the host writes this frame (gpu_host.c), -1 for none: on
+ * a CPU device, when no item above shows the same video and the shade folded into it, if any,
+ * does not change along rows (others stay with yuv_bg.comp). */
+static int host_bg_asset(const ck_gpu_scene *sg, const ck_drawlist *dl, size_t bottom,
+                         const float push[4])
+{
+    if (!sg->host_bg || bottom >= dl->count)
+        return -1;
+    int asset = dl->items[bottom].u.video.asset;
+    if (video_drawn_above(dl, bottom, asset, push))
+        return -1;
+    size_t over = bottom + 1;
+    while (over < dl->count && !draw_visible(&dl->items[over], push[2], push[3]))
+        over++;
+    float cols[8], t[3] = {0, 0, 0};
+    if (over < dl->count && bg_overlay_fits(&dl->items[over], sg, push, cols, t) &&
+        !gpu_host_bg_fits(t, sg->width))
+        return -1;
+    return asset;
+}
+
 /* Whether shape d, right above a video_bg.comp video, can be folded into that pass: no stroke,
  * square corners, axis-aligned, covering the whole output so its coverage is 1 on every
  * pixel (the demos' full-frame gradient "shade"). Fills in its[0..1] the colours at t = 0 and
@@ -435,12 +469,11 @@ static VkBufferMemoryBarrier buffer_barrier(VkBuffer buf, VkAccessFlags src, VkA
     };
 }
 
-/* yuv_bg.comp: the 1:1 background video over the background colour, under the folded shape
- * (over: its colours at t = 0 and 1, zero when none; tcoef: its gradient), straight into the
- * NV12 buffer. */
-static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const float bg[4],
-                          float opacity, const VkDeviceSize staged_at[3], const float over[8],
-                          const float tcoef[4])
+/* yuv_bg.comp's constants for the 1:1 background video at `opacity` over the background
+ * colour bg, under the folded shape (over: its colours at t = 0 and 1, zero when none; tcoef:
+ * its gradient). */
+static gpu_yuv_bg yuv_bg_coef(const float bg[4], float opacity, const float over[8],
+                              const float tcoef[4])
 {
     /* In YCbCr code values less (16, 128, 128): the background times what of it shows
      * through the video, and the shape's M f = k0 + k1 t and 1 - f.a = a0 + a1 t (t its
@@ -451,6 +484,18 @@ static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, co
     for (int i = 0; i < 4; i++)
         d[i] = over[4 + i] - over[i];
     float ld = kr * d[0] + kg * d[1] + kb * d[2];
+    return (gpu_yuv_bg){
+        {219 * l0, 219 * ld, 1 - over[3], -d[3]},
+        {224 * (over[2] - l0) / 1.8556f, 224 * (d[2] - ld) / 1.8556f,
+         224 * (over[0] - l0) / 1.5748f, 224 * (d[0] - ld) / 1.5748f},
+        {k * 219 * l, k * 224 * (bg[2] - l) / 1.8556f, k * 224 * (bg[0] - l) / 1.5748f, opacity},
+        {tcoef[0], tcoef[1], tcoef[2], tcoef[3]}};
+}
+
+/* yuv_bg.comp: the background (yuv_bg_coef's) straight into the NV12 buffer. */
+static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const gpu_yuv_bg *c,
+                          const VkDeviceSize staged_at[3])
+{
     struct {
         float ky[4], kc[4], base[4];
         uint32_t y_off, u_off, v_off;
@@ -458,19 +503,17 @@ static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, co
         uint32_t uv_off;
         float pad[2];
         float tcoef[4];
-    } yp = {
-        {219 * l0, 219 * ld, 1 - over[3], -d[3]},
-        {224 * (over[2] - l0) / 1.8556f, 224 * (d[2] - ld) / 1.8556f,
-         224 * (over[0] - l0) / 1.5748f, 224 * (d[0] - ld) / 1.5748f},
-        {k * 219 * l, k * 224 * (bg[2] - l) / 1.8556f, k * 224 * (bg[0] - l) / 1.5748f, opacity},
-        (uint32_t)(staged_at[0] / 16),
-        (uint32_t)(staged_at[1] / 16),
-        (uint32_t)(staged_at[2] / 16),
-        sg->width,
-        sg->height,
-        (uint32_t)(sg->y_stride * (size_t)sg->height / 16),
-        {0, 0},
-        {tcoef[0], tcoef[1], tcoef[2], tcoef[3]}};
+    } yp = {{c->ky[0], c->ky[1], c->ky[2], c->ky[3]},
+            {c->kc[0], c->kc[1], c->kc[2], c->kc[3]},
+            {c->base[0], c->base[1], c->base[2], c->base[3]},
+            (uint32_t)(staged_at[0] / 16),
+            (uint32_t)(staged_at[1] / 16),
+            (uint32_t)(staged_at[2] / 16),
+            sg->width,
+            sg->height,
+            (uint32_t)(sg->y_stride * (size_t)sg->height / 16),
+            {0, 0},
+            {c->tcoef[0], c->tcoef[1], c->tcoef[2], c->tcoef[3]}};
     /* Earlier frames in this slot are done with the NV12 buffer (compute, host) and bg_rgba
      * (yuv_over.comp reads it, the copy below writes it). */
     VkMemoryBarrier mb = {
@@ -662,6 +705,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         sg->up_count = 0;
     }
 
+    int host_asset = host_bg_asset(sg, dl, bottom, push); /* needs no staging */
+
     /* Where this frame's planes of each video asset are staged (the last frame given for an
      * asset wins, as its copy is recorded last): video_bg.comp reads them there. */
     const ck_gpu_video_frame *staged = NULL;
@@ -674,6 +719,10 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         /* Each plane at a multiple of 16 bytes: video_bg.comp reads 16-byte texels. */
         VkDeviceSize offs[3] = {off, off + (size_t)w * h,
                                 (off + (size_t)w * h + (size_t)cw * chh + 15) & ~(size_t)15};
+        if (v->asset == host_asset && bg_video_fits(&dl->items[bottom], v, sg, push)) {
+            staged = v; /* written by the host below, from the decoded planes */
+            continue;
+        }
         uint8_t *py = up + offs[0], *pu = up + offs[1], *pv = up + offs[2];
         stage_plane(py, NULL, v->planes[0], v->strides[0], w, h, false);
         if (v->format == CK_GPU_PIX_NV12) {
@@ -751,7 +800,19 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         yuv = sg->yuv_fast;
     }
     if (yuv) {
-        record_yuv_bg(sg, sl, cb, clear.color.float32, bp.opacity, staged_at, bp.over, bp.tcoef);
+        gpu_yuv_bg k = yuv_bg_coef(clear.color.float32, bp.opacity, bp.over, bp.tcoef);
+        if (staged->asset == host_asset) {
+            uint8_t *nv = sl->nv12.map;
+            gpu_host_yuv_bg(&k, staged, nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height,
+                            sg->uv_stride);
+            if (!sl->nv12.coherent) {
+                VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->nv12.mem,
+                                         0, VK_WHOLE_SIZE};
+                VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
+            }
+        } else {
+            record_yuv_bg(sg, sl, cb, &k, staged_at);
+        }
     } else if (staged) {
         int variant = (bp.opacity >= 1) | (over < dl->count) << 1;
         /* The last frame in this slot is done with bg_rgba (copy) and the colour target
@@ -1033,6 +1094,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     sg->submitted++;
     gpu->frames++;
     gpu->yuv_frames += yuv;
+    gpu->host_bg_frames += yuv && staged->asset == host_asset;
     return CK_OK;
 
 error:

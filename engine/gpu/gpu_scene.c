@@ -897,6 +897,7 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
     for (int i = 0; i < scene->asset_count; i++)
         sg->has_video |= scene->assets[i].kind == CK_ASSET_VIDEO;
     sg->yuv_fast = sg->has_video && sg->outputs == CK_GPU_OUT_NV12 && sg->width % 32 == 0;
+    sg->host_bg = sg->yuv_fast && !p.shader_background && ck_gpu_is_cpu(gpu);
     if (sg->yuv_fast) {
         sg->tiles_x = (sg->width + GPU_TILE_W - 1) / GPU_TILE_W;
         sg->tiles_y = (sg->height + GPU_TILE_H - 1) / GPU_TILE_H;

@@ -416,8 +416,8 @@ static ck_status receive_one(batch *b, ck_error *err)
 }
 
 /* Opens segment `index`'s writer at `path` with the record bound (none for a shared one). */
-static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec, int index,
-                                    const char *path, int *threads, ck_error *err)
+static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec, int index, const char *path,
+                                    int *threads, ck_error *err)
 {
     const ck_segment *sg = &r->plan.items[index];
     const ck_scene *s = r->scene;
@@ -481,9 +481,8 @@ ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *
 {
     for (int j = 0; j < n; j++) {
         if (jobs[j].index < 0 || jobs[j].index >= r->plan.count)
-            return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
-                                "segment %d out of range (0..%d)", jobs[j].index,
-                                r->plan.count - 1);
+            return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "segment %d out of range (0..%d)",
+                                jobs[j].index, r->plan.count - 1);
         memset(&jobs[j].stats, 0, sizeof jobs[j].stats);
     }
     batch b = {.r = r, .jobs = jobs};

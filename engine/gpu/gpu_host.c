@@ -1,0 +1,86 @@
+/* gpu_host.c: the YUV path's background written by the host, for CPU devices.
+ *
+ * On a CPU Vulkan device (lavapipe) "device memory" is host memory and shaders run on the same
+ * cores as everything else, through a JIT whose per-lane image accesses cost more than the
+ * arithmetic. yuv_bg.comp's job there (one affine map per sample, 1.4 MB a 720p frame) is done
+ * better by the render thread while it would otherwise copy the planes into the upload
+ * buffer: the background goes straight from the decoded planes into the slot's NV12 buffer,
+ * and yuv_over.comp blends the items over it as before. A real GPU keeps yuv_bg.comp.
+ *
+ * Same arithmetic as yuv_bg.comp (its comment has the derivation), in float, for shades that
+ * do not change along a row (vertical gradients, solid shades, none: every demo frame), where
+ * every byte value of a row maps the same way: a 256-entry table per row replaces the
+ * arithmetic per sample. Other shades stay with yuv_bg.comp. */
+#include "gpu_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline uint8_t to_byte(float v)
+{
+    v += 0.5f;
+    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+static inline float clamp01(float t)
+{
+    return t < 0 ? 0 : t > 1 ? 1 : t;
+}
+
+/* The gradient parameter of row y (constant along it). */
+static float row_param(const gpu_yuv_bg *k, int y)
+{
+    return clamp01(k->tcoef[0] + k->tcoef[2] * (float)y);
+}
+
+static uint8_t luma(const gpu_yuv_bg *k, float t, uint8_t y)
+{
+    float v = k->base[3] * ((float)y - 16.0f) + k->base[0];
+    return to_byte(16.0f + k->ky[0] + k->ky[1] * t + (k->ky[2] + k->ky[3] * t) * v);
+}
+
+/* c: 0 Cb (from U), 1 Cr (from V). */
+static uint8_t chroma(const gpu_yuv_bg *k, float t, int c, uint8_t s)
+{
+    float keep = k->ky[2] + k->ky[3] * t;
+    float v = k->base[3] * ((float)s - 128.0f) + k->base[1 + c];
+    return to_byte(128.0f + k->kc[2 * c] + k->kc[2 * c + 1] * t + keep * v);
+}
+
+bool gpu_host_bg_fits(const float t[3], int width)
+{
+    return fabsf(t[1]) * (float)width < 1e-6f;
+}
+
+void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
+                     size_t y_stride, uint8_t *uv_out, size_t uv_stride)
+{
+    int w = v->width, h = v->height, cw = w / 2, ch = h / 2;
+    uint8_t lut[2][256];
+    for (int y = 0; y < h; y++) {
+        const uint8_t *src = v->planes[0] + (size_t)v->strides[0] * y;
+        uint8_t *dst = y_out + y_stride * y;
+        float t = row_param(k, y);
+        for (int i = 0; i < 256; i++)
+            lut[0][i] = luma(k, t, (uint8_t)i);
+        for (int x = 0; x < w; x++)
+            dst[x] = lut[0][src[x]];
+    }
+    bool nv12 = v->format == CK_GPU_PIX_NV12;
+    int step = nv12 ? 2 : 1;
+    for (int y = 0; y < ch; y++) {
+        const uint8_t *u = v->planes[1] + (size_t)v->strides[1] * y;
+        const uint8_t *vv = nv12 ? u + 1 : v->planes[2] + (size_t)v->strides[2] * y;
+        uint8_t *dst = uv_out + uv_stride * y;
+        /* The mean of the 2x2 block's parameters: its two rows'. */
+        float t = 0.5f * (row_param(k, 2 * y) + row_param(k, 2 * y + 1));
+        for (int i = 0; i < 256; i++) {
+            lut[0][i] = chroma(k, t, 0, (uint8_t)i);
+            lut[1][i] = chroma(k, t, 1, (uint8_t)i);
+        }
+        for (int x = 0; x < cw; x++) {
+            dst[2 * x] = lut[0][u[step * x]];
+            dst[2 * x + 1] = lut[1][vv[step * x]];
+        }
+    }
+}
