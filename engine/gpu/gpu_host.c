@@ -84,3 +84,66 @@ void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *
         }
     }
 }
+
+/* ---- yuv_over.comp on the host ---- */
+/* Its arithmetic, in float: the premultiplied overlay colour c (bytes / 255) over the frame,
+ * luma per pixel, chroma from the 2x2 mean. A fully transparent overlay pixel (all bytes 0,
+ * most of a tile) leaves the frame exactly as it is in the shader too, so it is skipped. */
+static const float KR = 0.2126f, KG = 0.7152f, KB = 0.0722f;
+
+static void over_luma(const uint8_t *o, uint8_t *y)
+{
+    float r = o[0] / 255.0f, g = o[1] / 255.0f, b = o[2] / 255.0f, a = o[3] / 255.0f;
+    *y = to_byte(16.0f + 219.0f * (KR * r + KG * g + KB * b) + (1.0f - a) * ((float)*y - 16.0f));
+}
+
+/* o0, o1: the block's two rows of overlay pixels (two each); uv: its CbCr pair. */
+static void over_chroma(const uint8_t *o0, const uint8_t *o1, uint8_t *uv)
+{
+    float m[4];
+    for (int c = 0; c < 4; c++)
+        m[c] = 0.25f * (o0[c] / 255.0f + o0[4 + c] / 255.0f + o1[c] / 255.0f + o1[4 + c] / 255.0f);
+    float l = KR * m[0] + KG * m[1] + KB * m[2];
+    uv[0] = to_byte(128.0f + 224.0f * (m[2] - l) / 1.8556f + (1.0f - m[3]) * (uv[0] - 128.0f));
+    uv[1] = to_byte(128.0f + 224.0f * (m[0] - l) / 1.5748f + (1.0f - m[3]) * (uv[1] - 128.0f));
+}
+
+static bool clear4(const uint8_t *o)
+{
+    uint32_t v;
+    memcpy(&v, o, 4);
+    return v == 0;
+}
+
+void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t count, int width,
+                       int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
+                       size_t uv_stride)
+{
+    const size_t row = GPU_TILE_W * 4;
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *tile = tiles + (size_t)i * GPU_TILE_W * GPU_TILE_H * 4;
+        int x0 = (int)(list[i] & 0xffffu) * GPU_TILE_W, y0 = (int)(list[i] >> 16) * GPU_TILE_H;
+        int tw = width - x0 < GPU_TILE_W ? width - x0 : GPU_TILE_W;
+        int th = height - y0 < GPU_TILE_H ? height - y0 : GPU_TILE_H;
+        for (int r = 0; r + 1 < th; r += 2) {
+            const uint8_t *o0 = tile + row * r, *o1 = o0 + row;
+            uint8_t *ya = y_out + y_stride * (size_t)(y0 + r) + x0, *yb = ya + y_stride;
+            uint8_t *uv = uv_out + uv_stride * (size_t)((y0 + r) / 2) + x0;
+            for (int c = 0; c + 1 < tw; c += 2) {
+                const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
+                bool ca = clear4(a), cb = clear4(a + 4), cc = clear4(b), cd = clear4(b + 4);
+                if (ca && cb && cc && cd)
+                    continue;
+                if (!ca)
+                    over_luma(a, ya + c);
+                if (!cb)
+                    over_luma(a + 4, ya + c + 1);
+                if (!cc)
+                    over_luma(b, yb + c);
+                if (!cd)
+                    over_luma(b + 4, yb + c + 1);
+                over_chroma(a, b, uv + c);
+            }
+        }
+    }
+}

@@ -145,6 +145,7 @@ typedef struct gpu_slot {
                            the YUV path, the items' tiles copied from `color` (4 KiB each,
                            packed), then the tile list */
     int64_t frame;
+    uint32_t host_tiles; /* tiles in bg_rgba the host blends over nv12 when received (host_bg) */
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
 } gpu_slot;
 
@@ -189,7 +190,8 @@ struct ck_gpu_scene {
      * then the other items through the render pass and yuv_over.comp, over their box only). */
     bool yuv_fast;
     /* yuv_fast on a CPU device: the host writes the background into the NV12 buffer itself
-     * (gpu_host.c) instead of staging the planes for yuv_bg.comp. */
+     * (gpu_host.c) instead of staging the planes for yuv_bg.comp, and blends the items' tiles
+     * over it when the frame is received instead of yuv_over.comp (bg_rgba is mapped). */
     bool host_bg;
 
     VkRenderPass pass;      /* clears the colour target */
@@ -243,6 +245,12 @@ bool gpu_host_bg_fits(const float t[3], int width);
  * constants k into an NV12 frame (planes y_out and uv_out). */
 void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
                      size_t y_stride, uint8_t *uv_out, size_t uv_stride);
+
+/* yuv_over.comp's work on the host: `count` packed 64x16 RGBA tiles (premultiplied; their
+ * positions in `list`, tx | ty << 16) blended over an NV12 frame of width x height. */
+void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t count, int width,
+                       int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
+                       size_t uv_stride);
 
 /* Points a texture's descriptor set at its images (planes 1: img[0] thrice; 3: Y, U, V). */
 void gpu_texture_write_set(ck_gpu_scene *sg, gpu_texture *t, int planes);

@@ -534,13 +534,22 @@ static void record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, co
 
 /* yuv_over.comp: the tiles of the colour target (cleared to transparent, then drawn on by the
  * render pass) that the items touch are copied to bg_rgba, packed, with their list after them,
- * and blended over the NV12 buffer, one workgroup per tile. */
+ * and blended over the NV12 buffer, one workgroup per tile; on a host_bg scene by the host
+ * when the frame is received instead. */
 static void record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles)
 {
     vkCmdCopyImageToBuffer(cb, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, sl->bg_rgba.buf, tiles,
                            sg->tile_copies);
     VkDeviceSize list_at = (VkDeviceSize)sg->tiles_x * sg->tiles_y * GPU_TILE_W * GPU_TILE_H * 4;
     vkCmdUpdateBuffer(cb, sl->bg_rgba.buf, list_at, tiles * sizeof *sg->tile_list, sg->tile_list);
+    if (sg->host_bg) {
+        VkBufferMemoryBarrier hb =
+            buffer_barrier(sl->bg_rgba.buf, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
+        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
+                             NULL, 1, &hb, 0, NULL);
+        sl->host_tiles = tiles;
+        return;
+    }
     VkBufferMemoryBarrier b[2] = {
         buffer_barrier(sl->bg_rgba.buf, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_SHADER_READ_BIT),
         /* yuv_bg.comp's frame, read and rewritten. */
@@ -587,6 +596,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     gpu_slot *sl = &sg->slots[sg->submitted % sg->slot_count];
     if (sl->state != SLOT_FREE)
         return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "internal: frame slot still in use");
+    sl->host_tiles = 0;
 
     /* 1. Glyphs: make sure every one is in the atlas (new ones queued in sg->ups). Count
      * instances on the way. */
@@ -1142,6 +1152,20 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
                                         0, VK_WHOLE_SIZE};
     if (nr)
         VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, nr, r));
+    if (sl->host_tiles) {
+        if (!sl->bg_rgba.coherent) {
+            VkMappedMemoryRange br = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->bg_rgba.mem,
+                                      0, VK_WHOLE_SIZE};
+            VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, 1, &br));
+        }
+        const uint8_t *tiles = sl->bg_rgba.map;
+        size_t list_at = (size_t)sg->tiles_x * sg->tiles_y * GPU_TILE_W * GPU_TILE_H * 4;
+        uint8_t *nv = sl->nv12.map;
+        gpu_host_yuv_over(tiles, (const uint32_t *)(tiles + list_at), sl->host_tiles, sg->width,
+                          sg->height, nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height,
+                          sg->uv_stride);
+        sl->host_tiles = 0;
+    }
     out->frame = sl->frame;
     out->width = sg->width;
     out->height = sg->height;

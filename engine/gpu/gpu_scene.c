@@ -771,7 +771,7 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
             size_t tiles = (size_t)sg->tiles_x * sg->tiles_y;
             bytes = tiles * GPU_TILE_W * GPU_TILE_H * 4 + ((tiles * 4 + 15) & ~(size_t)15);
         }
-        if ((st = gpu_buffer_create(gpu, bytes, use, false, &sl->bg_rgba, err)))
+        if ((st = gpu_buffer_create(gpu, bytes, use, sg->host_bg, &sl->bg_rgba, err)))
             return st;
         /* The upload buffer grows on demand: make one now so the set is always complete. */
         if ((st = gpu_buffer_create(gpu, 64 * 1024,
