@@ -121,6 +121,13 @@ static int check_steps(const char *csv, long step, long *first, long *gaps)
     return n;
 }
 
+static void count_progress(void *ctx, int done)
+{
+    int *calls = ctx;
+    CK_CHECK(done == *calls + 1);
+    ++*calls;
+}
+
 static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
 {
     double se = 0;
@@ -238,6 +245,32 @@ int main(void)
     CK_CHECK(same_file(pa_seg[0], pb_seg[0]));
     CK_CHECK(same_file(pa_seg[2], pb_seg[2]));
     CK_CHECK(!same_file(pa_seg[1], pb_seg[1]));
+
+    /* ---- B again as one pipelined batch: the same bytes as one by one ---- */
+    {
+        char bat[3][2048];
+        ck_render_job jobs[3];
+        for (int i = 0; i < 3; i++) {
+            snprintf(bat[i], sizeof bat[i], "%s/batch-%d.ts", tmp, i);
+            jobs[i] = (ck_render_job){.index = i, .path = bat[i]};
+        }
+        int calls = 0;
+        CK_CHECK(rb &&
+                 ck_render_segments(rb, pers[1], jobs, 3, count_progress, &calls, &err) == CK_OK);
+        CK_CHECK(calls == 3);
+        for (int i = 0; i < 3; i++) {
+            CK_CHECK(same_file(bat[i], pb_seg[i]));
+            CK_CHECK(jobs[i].stats.frames > 0 && jobs[i].stats.bytes > 0 &&
+                     jobs[i].stats.seconds > 0);
+        }
+        /* A batch failing at its second segment (unwritable): the error names it, and no
+         * path holds a partial file (the first is complete or absent). */
+        snprintf(bat[0], sizeof bat[0], "%s/batch-bad-0.ts", tmp);
+        jobs[1].path = "/nonexistent-dir/batch-1.ts";
+        CK_CHECK(rb && ck_render_segments(rb, pers[1], jobs, 3, NULL, NULL, &err) != CK_OK);
+        CK_CHECK(strstr(err.file, "/nonexistent-dir/batch-1.ts") != NULL);
+        CK_CHECK(!ck_file_exists(bat[0]) || same_file(bat[0], pb_seg[0]));
+    }
     /* A shared segment rendered right after B's personal one, by A's renderer: same bytes. */
     snprintf(path, sizeof path, "%s/again.ts", tmp);
     CK_CHECK(ck_render_segment(ra, pers[1], 1, path, NULL, &err) == CK_OK);
