@@ -84,6 +84,15 @@ static void test_digest(void)
     CK_CHECK(strstr(err.file, "/nonexistent/file") != NULL);
 }
 
+static double luma_mean(const ck_gpu_video_frame *f)
+{
+    double sum = 0;
+    for (int y = 0; y < f->height; y++)
+        for (int x = 0; x < f->width; x++)
+            sum += f->planes[0][(size_t)f->strides[0] * y + x];
+    return sum / ((double)f->width * f->height);
+}
+
 static void test_decoder(void)
 {
     ck_error err;
@@ -113,6 +122,23 @@ static void test_decoder(void)
     CK_CHECK(seq[30] == f0);
     CK_CHECK(ck_video_decoder_frame_at(d, 25.0, false, &f, &err) == CK_OK);
     CK_CHECK(frame_sum(&f) == seq[29]);
+    /* Scaled by the decoder (a 1280x720 canvas rendered at 1920x1080): the same picture at the
+     * new size, the mean luma within a code; the same frame twice gives the same bytes; back
+     * to the source's size, the source's bytes. */
+    int sw, sh;
+    ck_video_decoder_size(d, &sw, &sh);
+    CK_CHECK(sw == 1280 && sh == 720);
+    double mean0 = luma_mean(&f);
+    ck_video_decoder_set_size(d, 1920, 1080);
+    CK_CHECK(ck_video_decoder_frame_at(d, 25.0, false, &f, &err) == CK_OK);
+    CK_CHECK(f.width == 1920 && f.height == 1080 && f.format == CK_GPU_PIX_YUV420P);
+    CK_CHECK_NEAR(luma_mean(&f), mean0, 1.0);
+    uint64_t big = frame_sum(&f);
+    CK_CHECK(ck_video_decoder_frame_at(d, 25.0, false, &f, &err) == CK_OK);
+    CK_CHECK(frame_sum(&f) == big);
+    ck_video_decoder_set_size(d, 0, 0);
+    CK_CHECK(ck_video_decoder_frame_at(d, 25.0, false, &f, &err) == CK_OK);
+    CK_CHECK(f.width == 1280 && frame_sum(&f) == seq[29]);
     ck_video_decoder_destroy(&d);
     CK_CHECK(d == NULL);
 

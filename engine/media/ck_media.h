@@ -68,6 +68,11 @@ void ck_video_decoder_destroy(ck_video_decoder **d);
 /* Duration (seconds), frame rate and frame count of the source. */
 double ck_video_decoder_duration(const ck_video_decoder *d);
 int64_t ck_video_decoder_frames(const ck_video_decoder *d);
+/* The source's size in px. */
+void ck_video_decoder_size(const ck_video_decoder *d, int *width, int *height);
+/* Frames from now on scaled to width x height (bilinear, rounded down to even; 0: the source's
+ * size). */
+void ck_video_decoder_set_size(ck_video_decoder *d, int width, int height);
 
 /* The source frame shown at `t` seconds (frame floor(t * fps)): wrapped at the duration
  * when `loop`, else held on the last frame. Fills out->format, width, height, planes and
@@ -86,6 +91,10 @@ typedef struct ck_video_set ck_video_set;
 /* Opens every video asset of `scene` (it must outlive the set). Errors name the file. */
 ck_video_set *ck_video_set_create(const ck_scene *scene, ck_error *err);
 void ck_video_set_destroy(ck_video_set **vs);
+/* Rendering the canvas (canvas_w x canvas_h) at another output size: videos exactly the
+ * canvas' size (full-frame backgrounds) come scaled to the output size, so they stay 1:1 with
+ * the output (the compositor's YUV path) and are scaled once, on the CPU, not per sample. */
+void ck_video_set_fit(ck_video_set *vs, int canvas_w, int canvas_h, int out_w, int out_h);
 /* Fills out[0 .. *count) with the frame of each video asset drawn in `dl` (once per asset,
  * at the first draw's source time). Frames stay valid until the next call. */
 ck_status ck_video_set_frames(ck_video_set *vs, const ck_drawlist *dl,

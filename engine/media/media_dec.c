@@ -43,9 +43,11 @@ struct ck_video_decoder {
     AVFrame *tmp;
     AVPacket *pkt;
     bool eof;
-    /* Conversion for sources that are not 4:2:0 with even size. */
+    /* Conversion for sources that are not 4:2:0 with even size, or to out_w x out_h. */
     struct SwsContext *sws;
     AVFrame *conv;
+    int out_w, out_h; /* 0: the source's size */
+    int64_t conv_idx; /* the frame conv holds, -1: none */
     /* Hardware decoding: the device's pixel format (AV_PIX_FMT_NONE: software) and the frame
      * copied back to system memory. */
     enum AVPixelFormat hw_fmt;
@@ -252,7 +254,7 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
         return NULL;
     }
-    d->cur_idx = -1;
+    d->cur_idx = d->conv_idx = -1;
     d->hw_fmt = AV_PIX_FMT_NONE;
     d->path = strdup(path);
     d->cur = av_frame_alloc();
@@ -355,6 +357,20 @@ int64_t ck_video_decoder_frames(const ck_video_decoder *d)
     return d->frames;
 }
 
+void ck_video_decoder_size(const ck_video_decoder *d, int *width, int *height)
+{
+    const AVCodecParameters *cp = d->fmt->streams[d->stream]->codecpar;
+    *width = cp->width;
+    *height = cp->height;
+}
+
+void ck_video_decoder_set_size(ck_video_decoder *d, int width, int height)
+{
+    d->out_w = width > 0 && height > 0 ? width & ~1 : 0;
+    d->out_h = width > 0 && height > 0 ? height & ~1 : 0;
+    d->conv_idx = -1;
+}
+
 ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
                                     ck_gpu_video_frame *out, ck_error *err)
 {
@@ -378,11 +394,14 @@ ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
             return ck_media_averr(err, d->path, ret, "cannot copy a decoded frame from the device");
         f = d->sw;
     }
+    bool sized = !d->out_w || (f->width == d->out_w && f->height == d->out_h);
     bool direct = (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P ||
                    f->format == AV_PIX_FMT_NV12) &&
-                  !(f->width & 1) && !(f->height & 1);
-    if (!direct) {
-        int w = f->width & ~1, h = f->height & ~1;
+                  !(f->width & 1) && !(f->height & 1) && sized;
+    if (!direct && d->conv_idx == idx) {
+        f = d->conv; /* held: converted already */
+    } else if (!direct) {
+        int w = d->out_w ? d->out_w : f->width & ~1, h = d->out_w ? d->out_h : f->height & ~1;
         if (w < 2 || h < 2)
             return ck_error_set(err, CK_ERR_MEDIA, d->path, 0, 0, "video frame too small");
         d->sws = sws_getCachedContext(d->sws, f->width, f->height, f->format, w, h,
@@ -401,6 +420,7 @@ ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
         sws_scale(d->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, d->conv->data,
                   d->conv->linesize);
         f = d->conv;
+        d->conv_idx = idx;
     }
     out->format = f->format == AV_PIX_FMT_NV12 ? CK_GPU_PIX_NV12 : CK_GPU_PIX_YUV420P;
     out->width = f->width;

@@ -42,6 +42,18 @@ void ck_video_set_destroy(ck_video_set **pvs)
     *pvs = NULL;
 }
 
+void ck_video_set_fit(ck_video_set *vs, int canvas_w, int canvas_h, int out_w, int out_h)
+{
+    for (int i = 0; i < vs->scene->asset_count; i++) {
+        int w, h;
+        if (!vs->decoders[i])
+            continue;
+        ck_video_decoder_size(vs->decoders[i], &w, &h);
+        if (w == canvas_w && h == canvas_h && (out_w != w || out_h != h))
+            ck_video_decoder_set_size(vs->decoders[i], out_w, out_h);
+    }
+}
+
 ck_status ck_video_set_frames(ck_video_set *vs, const ck_drawlist *dl,
                               ck_gpu_video_frame out[CK_VIDEO_SET_MAX], size_t *count,
                               ck_error *err)

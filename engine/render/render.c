@@ -16,7 +16,7 @@
 
 #define FRAMES_IN_FLIGHT 3
 /* Bump when anything in the way segments are made changes (it is part of every digest). */
-#define SEGMENT_FORMAT "ciak-segment-1"
+#define SEGMENT_FORMAT "ciak-segment-2" /* 2: full-canvas videos scaled by the decoder */
 
 struct ck_render {
     ck_gpu *gpu;
@@ -158,6 +158,7 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
                      hex, r->width, r->height, fp);
     if (!(r->videos = ck_video_set_create(s, err)))
         goto fail;
+    ck_video_set_fit(r->videos, s->width, s->height, r->width, r->height);
     for (int i = 0; i < s->asset_count; i++) {
         const ck_asset *a = &s->assets[i];
         if (i == s->audio)
