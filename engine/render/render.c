@@ -387,7 +387,7 @@ typedef struct batch {
     inflight fl[FRAMES_IN_FLIGHT];
     int fl_head, fl_count;
     double *started, *done;
-    ck_ts_writer **ws; /* per job, until handed over to the encoder thread */
+    ck_ts_writer **ws; /* per job, until handed over to be finished */
 } batch;
 
 /* Receives the oldest frame from the GPU and encodes it; after a segment's last frame, the
