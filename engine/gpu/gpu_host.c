@@ -89,30 +89,37 @@ void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *
 /* Its arithmetic, in float: the premultiplied overlay colour c (bytes / 255) over the frame,
  * luma per pixel, chroma from the 2x2 mean. A fully transparent overlay pixel (all bytes 0,
  * most of a tile) leaves the frame exactly as it is in the shader too, so it is skipped. */
-static const float KR = 0.2126f, KG = 0.7152f, KB = 0.0722f;
+/* Per byte of the overlay: 219 K / 255 for luma, 1 / 255 for alpha (multiplications: a
+ * division per sample was most of the cost). */
+#define KY_R   (219.0f * 0.2126f / 255.0f)
+#define KY_G   (219.0f * 0.7152f / 255.0f)
+#define KY_B   (219.0f * 0.0722f / 255.0f)
+#define INV255 (1.0f / 255.0f)
 
-static void over_luma(const uint8_t *o, uint8_t *y)
+static inline void over_luma(const uint8_t *o, uint8_t *y)
 {
-    float r = o[0] / 255.0f, g = o[1] / 255.0f, b = o[2] / 255.0f, a = o[3] / 255.0f;
-    *y = to_byte(16.0f + 219.0f * (KR * r + KG * g + KB * b) + (1.0f - a) * ((float)*y - 16.0f));
+    float keep = 1.0f - (float)o[3] * INV255;
+    *y = to_byte(16.0f + KY_R * o[0] + KY_G * o[1] + KY_B * o[2] + keep * ((float)*y - 16.0f));
 }
 
 /* o0, o1: the block's two rows of overlay pixels (two each); uv: its CbCr pair. */
-static void over_chroma(const uint8_t *o0, const uint8_t *o1, uint8_t *uv)
+static inline void over_chroma(const uint8_t *o0, const uint8_t *o1, uint8_t *uv)
 {
-    float m[4];
-    for (int c = 0; c < 4; c++)
-        m[c] = 0.25f * (o0[c] / 255.0f + o0[4 + c] / 255.0f + o1[c] / 255.0f + o1[4 + c] / 255.0f);
-    float l = KR * m[0] + KG * m[1] + KB * m[2];
-    uv[0] = to_byte(128.0f + 224.0f * (m[2] - l) / 1.8556f + (1.0f - m[3]) * (uv[0] - 128.0f));
-    uv[1] = to_byte(128.0f + 224.0f * (m[0] - l) / 1.5748f + (1.0f - m[3]) * (uv[1] - 128.0f));
+    const float q = 0.25f * INV255; /* the mean of four bytes, as a fraction */
+    float r = q * (float)(o0[0] + o0[4] + o1[0] + o1[4]);
+    float g = q * (float)(o0[1] + o0[5] + o1[1] + o1[5]);
+    float b = q * (float)(o0[2] + o0[6] + o1[2] + o1[6]);
+    float keep = 1.0f - q * (float)(o0[3] + o0[7] + o1[3] + o1[7]);
+    float l = 0.2126f * r + 0.7152f * g + 0.0722f * b;
+    uv[0] = to_byte(128.0f + (224.0f / 1.8556f) * (b - l) + keep * ((float)uv[0] - 128.0f));
+    uv[1] = to_byte(128.0f + (224.0f / 1.5748f) * (r - l) + keep * ((float)uv[1] - 128.0f));
 }
 
-static bool clear4(const uint8_t *o)
+static inline uint32_t px(const uint8_t *o)
 {
     uint32_t v;
     memcpy(&v, o, 4);
-    return v == 0;
+    return v;
 }
 
 void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t count, int width,
@@ -120,6 +127,11 @@ void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t coun
                        size_t uv_stride)
 {
     const size_t row = GPU_TILE_W * 4;
+    /* An opaque 2x2 block of one colour (the inside of a card, of a glyph) does not depend on
+     * the frame under it (the "keep" factor is exactly 0): its bytes are remembered for the
+     * next such block. */
+    uint32_t memo = 0; /* a transparent colour: never opaque */
+    uint8_t memo_y = 0, memo_uv[2] = {0, 0};
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *tile = tiles + (size_t)i * GPU_TILE_W * GPU_TILE_H * 4;
         int x0 = (int)(list[i] & 0xffffu) * GPU_TILE_W, y0 = (int)(list[i] >> 16) * GPU_TILE_H;
@@ -131,16 +143,27 @@ void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t coun
             uint8_t *uv = uv_out + uv_stride * (size_t)((y0 + r) / 2) + x0;
             for (int c = 0; c + 1 < tw; c += 2) {
                 const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
-                bool ca = clear4(a), cb = clear4(a + 4), cc = clear4(b), cd = clear4(b + 4);
-                if (ca && cb && cc && cd)
+                uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
+                if ((pa | pb | pc | pd) == 0)
+                    continue; /* transparent: the frame stays as it is */
+                if (pa == pb && pa == pc && pa == pd && a[3] == 255) {
+                    if (pa != memo) {
+                        memo = pa;
+                        over_luma(a, &memo_y);
+                        over_chroma(a, b, memo_uv);
+                    }
+                    ya[c] = ya[c + 1] = yb[c] = yb[c + 1] = memo_y;
+                    uv[c] = memo_uv[0];
+                    uv[c + 1] = memo_uv[1];
                     continue;
-                if (!ca)
+                }
+                if (pa)
                     over_luma(a, ya + c);
-                if (!cb)
+                if (pb)
                     over_luma(a + 4, ya + c + 1);
-                if (!cc)
+                if (pc)
                     over_luma(b, yb + c);
-                if (!cd)
+                if (pd)
                     over_luma(b + 4, yb + c + 1);
                 over_chroma(a, b, uv + c);
             }
