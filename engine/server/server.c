@@ -604,19 +604,31 @@ ck_status ck_server_warm(const ck_server_params *params, const char *campaign, i
             .cache_dir = shared_root, .encoder = p.encoder, .width = p.width, .height = p.height},
         err);
     ck_render_view v = {0};
+    ck_render_job *jobs = NULL;
+    int n = 0;
     st = r ? ck_render_view_make(r, NULL, &v, err) : (err->status ? err->status : CK_ERR_GPU);
+    if (st == CK_OK && !(jobs = calloc((size_t)v.count + 1, sizeof *jobs)))
+        st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (st == CK_OK)
+        st = ck_srv_mkdirs(ck_render_shared_dir(r), err);
+    /* The shared segments not in the cache yet, rendered as one pipelined batch. */
     for (int i = 0; st == CK_OK && i < v.count; i++) {
         if (!v.segs[i].shared)
             continue;
         char *path = ck_render_shared_path(r, v.segs[i].digest);
-        if (path && access(path, F_OK) != 0 &&
-            ck_srv_mkdirs(ck_render_shared_dir(r), err) == CK_OK) {
-            st = ck_render_segment(r, NULL, i, path, NULL, err);
-            if (st == CK_OK && rendered)
-                (*rendered)++;
-        }
-        free(path);
+        if (!path)
+            st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        else if (access(path, F_OK) == 0)
+            free(path);
+        else
+            jobs[n++] = (ck_render_job){.index = i, .path = path};
     }
+    if (st == CK_OK && n > 0 &&
+        (st = ck_render_segments(r, NULL, jobs, n, NULL, NULL, err)) == CK_OK && rendered)
+        *rendered = n;
+    for (int j = 0; j < n; j++)
+        free((char *)jobs[j].path);
+    free(jobs);
     ck_render_view_free(&v);
     ck_render_destroy(&r);
     ck_gpu_destroy(&gpu);
