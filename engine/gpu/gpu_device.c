@@ -574,6 +574,19 @@ void gpu_image_destroy(ck_gpu *gpu, gpu_image *im)
     memset(im, 0, sizeof *im);
 }
 
+VkBufferMemoryBarrier gpu_buffer_barrier(VkBuffer buf, VkAccessFlags src, VkAccessFlags dst)
+{
+    return (VkBufferMemoryBarrier){
+        .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+        .srcAccessMask = src,
+        .dstAccessMask = dst,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .buffer = buf,
+        .size = VK_WHOLE_SIZE,
+    };
+}
+
 void gpu_image_barrier(VkCommandBuffer cb, VkImage image, int levels, VkImageLayout from,
                        VkImageLayout to, VkAccessFlags src_access, VkAccessFlags dst_access,
                        VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage)

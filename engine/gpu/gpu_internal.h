@@ -89,6 +89,8 @@ void gpu_image_destroy(ck_gpu *gpu, gpu_image *im);
 ck_status gpu_oneshot_begin(ck_gpu *gpu, VkCommandBuffer *cb, ck_error *err);
 ck_status gpu_oneshot_end(ck_gpu *gpu, VkCommandBuffer cb, ck_error *err);
 
+/* A barrier on a whole buffer, no queue family transfer. */
+VkBufferMemoryBarrier gpu_buffer_barrier(VkBuffer buf, VkAccessFlags src, VkAccessFlags dst);
 /* Image layout transition for the whole image (all levels). */
 void gpu_image_barrier(VkCommandBuffer cb, VkImage image, int levels, VkImageLayout from,
                        VkImageLayout to, VkAccessFlags src_access, VkAccessFlags dst_access,
@@ -234,6 +236,41 @@ struct ck_gpu_scene {
     VkBufferImageCopy *tile_copies;
 };
 
+/* Mirrors struct ck_inst in shaders/common.glsl (std430: nine vec4). */
+typedef struct gpu_inst {
+    float xf[4];
+    float tr[4];
+    float rect[4];
+    float uv[4];
+    float c0[4], c1[4], c2[4];
+    float p0[4];
+    float p1[4];
+} gpu_inst;
+
+/* Whether an item draws anything: a skipped one costs nothing, while a software rasteriser
+ * shades every pixel of a transparent full-frame shape (the demo scenes' "shade" layer). sx,
+ * sy: canvas -> output scale. */
+bool gpu_draw_visible(const ck_draw *d, float sx, float sy);
+/* Premultiplied colour. */
+void gpu_premul(float out[4], ck_color c);
+
+/* ---- the bottom layer and the YUV path (gpu_bg.c); push: the frame's push constants
+ * (output size, canvas -> output scale) ---- */
+/* Whether video_bg.comp (or the YUV path) can draw item d from frame v: 1:1 on the whole
+ * output, a width multiple of 32. */
+bool gpu_bg_video_fits(const ck_draw *d, const ck_gpu_video_frame *v, const ck_gpu_scene *sg,
+                       const float push[4]);
+/* Whether shape d right above that video folds into its pass (a full-frame axis-aligned
+ * fill, the demos' "shade"): its colours at t = 0 and 1 in cols, its gradient parameter
+ * t = t0 + t1 x + t2 y in t. */
+bool gpu_bg_overlay_fits(const ck_draw *d, const ck_gpu_scene *sg, const float push[4],
+                         float cols[8], float t[3]);
+/* The video asset whose background the host writes this frame (gpu_host.c), -1 for none. */
+int gpu_host_bg_asset(const ck_gpu_scene *sg, const ck_drawlist *dl, size_t bottom,
+                      const float push[4]);
+/* Lists in sg->tile_list the 64x16 tiles the n instances touch; *area: their box. */
+uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, const float push[4],
+                           VkRect2D *area);
 /* yuv_bg.comp's constants (the first part of its push constants). */
 typedef struct gpu_yuv_bg {
     float ky[4], kc[4], base[4], tcoef[4];
@@ -241,6 +278,16 @@ typedef struct gpu_yuv_bg {
 /* Whether the host can do yuv_bg.comp's work under a shade with gradient parameter t = t0 +
  * t1 x + t2 y: when it does not change along rows (its tables are per row). */
 bool gpu_host_bg_fits(const float t[3], int width);
+/* yuv_bg.comp's constants for the background colour bg, the video's opacity and the folded
+ * shade (over: its colours at t = 0 and 1; tcoef: its gradient). */
+gpu_yuv_bg gpu_yuv_bg_coef(const float bg[4], float opacity, const float over[8],
+                           const float tcoef[4]);
+/* Records yuv_bg.comp (the video's planes staged at staged_at in the upload buffer). */
+void gpu_record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const gpu_yuv_bg *c,
+                       const VkDeviceSize staged_at[3]);
+/* Records the copy of the items' tiles and yuv_over.comp (on host_bg scenes, the copy only:
+ * the host blends them when the frame is received). */
+void gpu_record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles);
 /* yuv_bg.comp's work on the host (where gpu_host_bg_fits): the 1:1 background video v under
  * constants k into an NV12 frame (planes y_out and uv_out). */
 void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
