@@ -185,7 +185,7 @@ int ck_cmd_render(int argc, char **argv)
         else
             rendered_personal++;
     }
-    progress_ctx pc = {njobs, tty};
+    progress_ctx pc = {njobs, tty && njobs > 0}; /* no bar when everything is reused */
     progress(&pc, 0);
     if (ck_render_segments(r, rec, jobs, njobs, progress, &pc, &err) != CK_OK)
         goto fail;

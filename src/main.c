@@ -53,7 +53,7 @@ static void usage(FILE *f)
 /* Every segment is its own encoder session (segments must not depend on each other), and
  * libx264 allocates and frees tens of MB per session. With glibc's defaults those blocks are
  * mmap()ed or trimmed off the heap at every close and faulted in, zeroed, at the next open:
- * 13 % of a 720p render's CPU time on the 2-core box (sys 5.9 s -> 1.8 s, 89 -> 101 fps,
+ * 13 % of a 720p render's CPU time on the 2-core box (sys 5.9 s -> 1.6 s, 89 -> 109 fps,
  * bench/README.md). Keep them in the heap for the next session instead: blocks up to 32 MB
  * come from the heap, and free memory at its top goes back only past 256 MB. */
 static void keep_freed_memory(void)

@@ -367,25 +367,16 @@ void ck_render_view_free(ck_render_view *v)
     v->count = 0;
 }
 
-/* Receives the oldest frame from the GPU and encodes it (w NULL: just drain). */
 void ck_render_set_personal_threads(ck_render *r, int threads)
 {
     r->personal_threads = threads > 0 ? threads : 0;
 }
 
-/* A frame in flight on the GPU: the segment it belongs to. */
-typedef struct inflight {
-    ck_ts_writer *w;
-    int job;
-    bool last; /* the segment's last frame: finish the writer after it */
-} inflight;
-
 typedef struct batch {
     ck_render *r;
     ck_render_job *jobs;
     ck_ts_finisher *fin; /* NULL: finish on this thread (a single segment) */
-    inflight fl[FRAMES_IN_FLIGHT];
-    int fl_head, fl_count;
+    int recv_job;        /* the job of the oldest frame on the GPU (frames come back in order) */
     double *started, *done;
     ck_ts_writer **ws; /* per job, until handed over to be finished */
 } batch;
@@ -398,19 +389,20 @@ static ck_status receive_one(batch *b, ck_error *err)
     ck_status st = ck_gpu_receive(b->r->sg, &fr, err);
     if (st != CK_OK)
         return st;
-    inflight f = b->fl[b->fl_head];
-    b->fl_head = (b->fl_head + 1) % FRAMES_IN_FLIGHT;
-    b->fl_count--;
-    st = ck_ts_writer_frame(f.w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
-    if (st == CK_OK && f.last) {
-        /* Finishing frees the writer, whether it succeeds or not. */
-        b->ws[f.job] = NULL;
-        int64_t *bytes = &b->jobs[f.job].stats.bytes;
+    int j = b->recv_job;
+    ck_ts_writer *w = b->ws[j];
+    const ck_segment *sg = &b->r->plan.items[b->jobs[j].index];
+    st = ck_ts_writer_frame(w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
+    if (st == CK_OK && fr.frame == sg->first_frame + sg->frame_count - 1) {
+        /* The segment's last frame. Finishing frees the writer, whether it succeeds or not. */
+        b->ws[j] = NULL;
+        b->recv_job++;
+        int64_t *bytes = &b->jobs[j].stats.bytes;
         if (b->fin) {
-            st = ck_ts_finisher_add(b->fin, f.w, bytes, &b->done[f.job], err);
+            st = ck_ts_finisher_add(b->fin, w, bytes, &b->done[j], err);
         } else {
-            st = ck_ts_writer_finish(&f.w, bytes, err);
-            b->done[f.job] = ck_now_s();
+            st = ck_ts_writer_finish(&w, bytes, err);
+            b->done[j] = ck_now_s();
         }
     }
     return st;
@@ -452,10 +444,8 @@ static ck_status render_job(batch *b, const ck_record *rec, int j, ck_error *err
     ck_render_job *job = &b->jobs[j];
     const ck_segment *sg = &r->plan.items[job->index];
     b->started[j] = ck_now_s();
-    ck_ts_writer *w = segment_writer(r, rec, job->index, job->path, &job->stats.threads, err);
-    if (!w)
+    if (!(b->ws[j] = segment_writer(r, rec, job->index, job->path, &job->stats.threads, err)))
         return err->status ? err->status : CK_ERR_MEDIA;
-    b->ws[j] = w;
     job->stats.frames = sg->frame_count;
     job->stats.encoder = r->enc.encoder;
     ck_gpu_video_frame videos[CK_VIDEO_SET_MAX];
@@ -470,9 +460,7 @@ static ck_status render_job(batch *b, const ck_record *rec, int j, ck_error *err
             break;
         if (ck_gpu_pending(r->sg) >= FRAMES_IN_FLIGHT && (st = receive_one(b, err)) != CK_OK)
             break;
-        if ((st = ck_gpu_submit(r->sg, &dl, videos, nv, err)) != CK_OK)
-            break;
-        b->fl[(b->fl_head + b->fl_count++) % FRAMES_IN_FLIGHT] = (inflight){w, j, f == end - 1};
+        st = ck_gpu_submit(r->sg, &dl, videos, nv, err);
     }
     return st;
 }
@@ -500,7 +488,7 @@ ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *
         if (st == CK_OK && progress)
             progress(ctx, j + 1);
     }
-    while (st == CK_OK && b.fl_count > 0)
+    while (st == CK_OK && ck_gpu_pending(r->sg) > 0)
         st = receive_one(&b, err);
     if (st == CK_OK && b.fin)
         st = ck_ts_finisher_wait(b.fin, err);
