@@ -33,22 +33,15 @@ static bool video_drawn_above(const ck_drawlist *dl, size_t bottom, int asset, c
 }
 
 /* The video asset whose background the host writes this frame (gpu_host.c), -1 for none: on
- * a CPU device, when no item above shows the same video and the shade folded into it, if any,
- * does not change along rows (others stay with yuv_bg.comp). */
+ * a CPU device, when no item above shows the same video and the shade folded into it (tcoef,
+ * zeros when none) does not change along rows (others stay with yuv_bg.comp). */
 int gpu_host_bg_asset(const ck_gpu_scene *sg, const ck_drawlist *dl, size_t bottom,
-                      const float push[4])
+                      const float tcoef[3], const float push[4])
 {
     if (!sg->host_bg || bottom >= dl->count)
         return -1;
     int asset = dl->items[bottom].u.video.asset;
-    if (video_drawn_above(dl, bottom, asset, push))
-        return -1;
-    size_t over = bottom + 1;
-    while (over < dl->count && !gpu_draw_visible(&dl->items[over], push[2], push[3]))
-        over++;
-    float cols[8], t[3] = {0, 0, 0};
-    if (over < dl->count && gpu_bg_overlay_fits(&dl->items[over], sg, push, cols, t) &&
-        !gpu_host_bg_fits(t, sg->width))
+    if (video_drawn_above(dl, bottom, asset, push) || !gpu_host_bg_fits(tcoef, sg->width))
         return -1;
     return asset;
 }

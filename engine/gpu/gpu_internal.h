@@ -265,9 +265,10 @@ bool gpu_bg_video_fits(const ck_draw *d, const ck_gpu_video_frame *v, const ck_g
  * t = t0 + t1 x + t2 y in t. */
 bool gpu_bg_overlay_fits(const ck_draw *d, const ck_gpu_scene *sg, const float push[4],
                          float cols[8], float t[3]);
-/* The video asset whose background the host writes this frame (gpu_host.c), -1 for none. */
+/* The video asset whose background the host writes this frame (gpu_host.c), -1 for none;
+ * tcoef: the folded shade's gradient (zeros when none). */
 int gpu_host_bg_asset(const ck_gpu_scene *sg, const ck_drawlist *dl, size_t bottom,
-                      const float push[4]);
+                      const float tcoef[3], const float push[4]);
 /* Lists in sg->tile_list the 64x16 tiles the n instances touch; *area: their box. */
 uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, const float push[4],
                            VkRect2D *area);

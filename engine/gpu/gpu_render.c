@@ -435,7 +435,18 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         sg->up_count = 0;
     }
 
-    int host_asset = gpu_host_bg_asset(sg, dl, bottom, push); /* needs no staging */
+    /* The shape right above a bottom video, folded into its pass when it fits (the demos'
+     * full-frame shade): its colours and gradient, zeros when none. */
+    size_t over = dl->count;
+    float over_cols[8] = {0}, tcoef[4] = {0};
+    if (bottom < dl->count) {
+        over = bottom + 1;
+        while (over < dl->count && !gpu_draw_visible(&dl->items[over], push[2], push[3]))
+            over++;
+        if (over < dl->count && !gpu_bg_overlay_fits(&dl->items[over], sg, push, over_cols, tcoef))
+            over = dl->count;
+    }
+    int host_asset = gpu_host_bg_asset(sg, dl, bottom, tcoef, push); /* needs no staging */
 
     /* Where this frame's planes of each video asset are staged (the last frame given for an
      * asset wins, as its copy is recorded last): video_bg.comp reads them there. */
@@ -500,8 +511,9 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
      * colour target; the render pass then loads it instead of clearing. */
     if (staged && !gpu_bg_video_fits(&dl->items[bottom], staged, sg, push))
         staged = NULL;
-    size_t over = dl->count; /* a shape folded into video_bg.comp, count if none */
-    bool yuv = false;        /* composited in YUV (yuv_bg.comp, yuv_over.comp) */
+    if (!staged)
+        over = dl->count; /* no video_bg.comp pass to fold a shape into */
+    bool yuv = false;     /* composited in YUV (yuv_bg.comp, yuv_over.comp) */
     struct {
         float bg[4];
         uint32_t y_off, u_off, v_off;
@@ -522,11 +534,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     if (staged) {
         const ck_draw *d = &dl->items[bottom];
         bp.opacity = d->opacity < 1 ? d->opacity : 1;
-        over = bottom + 1;
-        while (over < dl->count && !gpu_draw_visible(&dl->items[over], push[2], push[3]))
-            over++;
-        if (over < dl->count && !gpu_bg_overlay_fits(&dl->items[over], sg, push, bp.over, bp.tcoef))
-            over = dl->count;
+        memcpy(bp.over, over_cols, sizeof bp.over);
+        memcpy(bp.tcoef, tcoef, sizeof bp.tcoef);
         yuv = sg->yuv_fast;
     }
     if (yuv) {
