@@ -2,7 +2,6 @@
  * bodies delimited by Content-Length (every answer of ciak's server has one). Small on
  * purpose: a client that costs little CPU leaves the two cores to the server being measured. */
 #include "bench_serve.h"
-#include "ck_base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,14 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-double bench_now_s(void)
-{
-    return ck_now_s();
-}
-
 void bench_sleep_until(double t_s)
 {
-    double d = t_s - bench_now_s();
+    double d = t_s - ck_now_s();
     if (d <= 0)
         return;
     struct timespec ts = {.tv_sec = (time_t)d, .tv_nsec = (long)((d - (double)(time_t)d) * 1e9)};

@@ -63,14 +63,14 @@ int bench_playlist(bench_conn *c, const bench_link *link, bench_seg *segs, int m
 
 bool bench_wait_idle(int port, double max_s)
 {
-    double end = bench_now_s() + max_s;
+    double end = ck_now_s() + max_s;
     do {
         double q = bench_metric(port, "ciak_render_queue_depth");
         double run = bench_metric(port, "ciak_renders_in_progress");
         if (q == 0 && run == 0)
             return true;
         usleep(50 * 1000);
-    } while (bench_now_s() < end);
+    } while (ck_now_s() < end);
     return false;
 }
 
@@ -110,12 +110,12 @@ bool bench_ttfs(bench_ctx *b, int people, bench_results *r)
         const bench_link *link = &b->links[b->next_link++];
         bench_conn c;
         bench_conn_init(&c, b->port, 0);
-        double t0 = bench_now_s();
+        double t0 = ck_now_s();
         int count = bench_playlist(&c, link, segs, MAX_SEGS);
         bench_resp resp = {0};
         bool ok = count > 0 && bench_get(&c, segs[0].path, false, false, &resp) &&
                   resp.status == 200 && resp.bytes > 0;
-        double t1 = bench_now_s();
+        double t1 = ck_now_s();
         bench_conn_close(&c);
         if (!ok) {
             fprintf(stderr, "ciak bench: time to first segment: person %d failed (HTTP %d)\n", i,
@@ -178,14 +178,14 @@ static void *viewer_main(void *arg)
     bench_conn_init(&c, v->b->port, v->source);
     c.timeout_s = 120;
     bench_sleep_until(v->start_at);
-    double t_req = bench_now_s();
+    double t_req = ck_now_s();
     int n = segs ? bench_playlist(&c, v->link, segs, MAX_SEGS) : -1;
     bench_resp r = {0};
     if (n <= 0 || !bench_get(&c, segs[0].path, false, false, &r) || r.status != 200) {
         v->failed = true;
         goto out;
     }
-    double t0 = bench_now_s();
+    double t0 = ck_now_s();
     v->startup_ms = (t0 - t_req) * 1e3;
     v->segments = 1;
     /* By default through the last personal segment: the rest are shared, already cached,
@@ -205,7 +205,7 @@ static void *viewer_main(void *arg)
             v->failed = true;
             break;
         }
-        double late = bench_now_s() - due;
+        double late = ck_now_s() - due;
         if (late > 0) {
             v->late++;
             atomic_fetch_add(&v->late_at[i], 1);
@@ -246,7 +246,7 @@ static trial run_trial(bench_ctx *b, int k)
         goto out;
     double sum0 = bench_metric(b->port, "ciak_render_seconds_sum");
     double cnt0 = bench_metric(b->port, "ciak_render_seconds_count");
-    double start = bench_now_s() + 0.2;
+    double start = ck_now_s() + 0.2;
     int started = 0;
     for (int i = 0; i < k; i++) {
         /* 127.0.1.1, 127.0.1.2, ...: one loopback address per viewer (per-address cap). */

@@ -260,7 +260,7 @@ int ck_bench_serve(int argc, char **argv)
 
     /* 1. people, import, links, warm: each step's output goes to the log, not the terminal
      *    (import's rejects would name people). */
-    double t0 = bench_now_s();
+    double t0 = ck_now_s();
     if (!bench_people_write(samples, o.people, people))
         goto done;
     char *imp[] = {self,    "import",   (char *)o.campaign, people,       "--data-dir",
@@ -276,13 +276,13 @@ int ck_bench_serve(int argc, char **argv)
         goto done;
     }
     int nlinks = read_links(links_csv, &links);
-    double t_import = bench_now_s() - t0;
-    t0 = bench_now_s();
+    double t_import = ck_now_s() - t0;
+    t0 = ck_now_s();
     if (run_ciak(self, log, wrm) != 0) {
         fprintf(stderr, "ciak bench: ciak warm failed (see %s with --keep)\n", log);
         goto done;
     }
-    double t_warm = bench_now_s() - t0;
+    double t_warm = ck_now_s() - t0;
 
     /* 2. the server, as in production but on a free loopback port. */
     char *srv[16] = {self,          "serve",          "--listen",   "127.0.0.1:0",
@@ -298,11 +298,11 @@ int ck_bench_serve(int argc, char **argv)
         srv[na++] = (char *)o.workers;
     }
     srv[na] = NULL;
-    t0 = bench_now_s();
+    t0 = ck_now_s();
     if (!(server = start_ciak(self, log, srv)))
         goto done;
     int port = 0;
-    while (!port && bench_now_s() - t0 < 120 && waitpid(server, NULL, WNOHANG) == 0) {
+    while (!port && ck_now_s() - t0 < 120 && waitpid(server, NULL, WNOHANG) == 0) {
         FILE *f = fopen(port_file, "r");
         if (f && fscanf(f, "%d", &port) != 1)
             port = 0;
@@ -314,7 +314,7 @@ int ck_bench_serve(int argc, char **argv)
         fprintf(stderr, "ciak bench: the server did not start (see %s with --keep)\n", log);
         goto done;
     }
-    double t_start = bench_now_s() - t0;
+    double t_start = ck_now_s() - t0;
     bench_wait_idle(port, 300); /* its own start-up warm finds everything cached */
     printf("ciak bench serve: %s %s, %d people with links (import %.1f s, warm %.1f s), "
            "server up in %.1f s, RSS idle %.0f MB, load %s\n",

@@ -15,8 +15,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* ---- clock and small helpers (bench_http.c) ---- */
-double bench_now_s(void);
+#include "ck_base.h" /* ck_now_s, the clock of every timing here */
+
+/* ---- small helpers (bench_http.c) ---- */
 void bench_sleep_until(double t_s);
 /* Sorts `v` (n values) and returns the q-quantile (0..1), nearest rank; 0 when n is 0. */
 double bench_quantile(double *v, int n, double q);
