@@ -334,6 +334,9 @@ static void test_dashboard_names(void)
     r[0].buttons[0].count = 1;
     snprintf(r[0].buttons[1].id, sizeof r[0].buttons[1].id, "contact-center");
     r[0].buttons[1].count = 1;
+    r[0].ratings[4] = 1;
+    r[0].rating_avg = 5;
+    r[0].startup_count = 1;
     r[0].days[0] = (ck_an_day){100, 1, 1, 0};
     r[0].days[1] = (ck_an_day){101, 2, 3, 1};
     static const ck_an_label cues[] = {
@@ -357,6 +360,7 @@ static void test_dashboard_names(void)
     CK_CHECK(!strstr(html, "<code>redditi-quattordicesima"));
     CK_CHECK(strstr(html, "«Quanto Le è stata utile questa video-guida?»"));
     CK_CHECK(!strstr(html, "Quanto ti "));
+    CK_CHECK(strstr(html, "su 5, 1 valutazione<") && strstr(html, "mediana, 1 misura<"));
     /* Day 101: the complete bar comes after (over) the viewers bar and is no taller. */
     const char *last = NULL;
     for (const char *q = html; (q = strstr(q, "<rect class=\"viewers\"")) != NULL; q++)

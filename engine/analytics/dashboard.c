@@ -264,10 +264,12 @@ char *ck_dashboard_html(const ck_an_report *reports, const ck_an_names *names, i
     int64_t nrat = 0;
     for (int i = 0; i < 5; i++)
         nrat += r->ratings[i];
-    snprintf(c, sizeof c, "su 5, %s valutazioni", it_int(b, sizeof b, nrat));
+    snprintf(c, sizeof c, "su 5, %s %s", it_int(b, sizeof b, nrat),
+             nrat == 1 ? "valutazione" : "valutazioni");
     figure(&o, "rating", "Valutazione media", nrat ? it_dec(a, sizeof a, r->rating_avg, 1) : "–",
            c);
-    snprintf(c, sizeof c, "mediana, %s misure", it_int(b, sizeof b, r->startup_count));
+    snprintf(c, sizeof c, "mediana, %s %s", it_int(b, sizeof b, r->startup_count),
+             r->startup_count == 1 ? "misura" : "misure");
     snprintf(a, sizeof a, "%s s", it_dec(b, sizeof b, r->startup_p50_ms / 1000.0, 2));
     figure(&o, "startup", "Avvio del video", r->startup_count ? a : "–", c);
     ck_strbuf_puts(&o, "</dl>\n");
