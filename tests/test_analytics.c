@@ -74,6 +74,7 @@ static void test_ingest(const char *dir)
         "{\"events\":[{\"type\":\"watched\"}]}",
         "{\"events\":[{\"type\":\"watched\",\"ranges\":[]}]}",
         "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,10]],\"value\":100}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,10]],\"value\":0}]}",
         "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,10]],\"id\":\"x\"}]}",
         "{\"events\":[{\"type\":\"play\",\"ranges\":[[0,10]]}]}",
         "{\"events\":[{\"type\":\"watched\",\"ranges\":{\"0\":10}}]}",

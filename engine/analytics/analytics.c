@@ -247,7 +247,7 @@ static bool parse_event(json_t *o, const ck_an_allowed *allowed, parsed_event *o
     out->item[0] = '\0';
     out->value = 0;
     out->range_count = 0;
-    if ((type == CK_EV_WATCHED) != (jr != NULL))
+    if ((type == CK_EV_WATCHED) != (jr != NULL) || (jr && jv))
         return false;
     if (jr &&
         !an_ranges_parse(jr, allowed ? allowed->duration_s : 0, out->ranges, &out->range_count))
