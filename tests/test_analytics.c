@@ -14,7 +14,7 @@
 
 static const char *const popups[] = {"redditi-quattordicesima"};
 static const char *const buttons[] = {"red-precompilato", "cedolino"};
-static const ck_an_allowed allowed = {popups, 1, buttons, 2};
+static const ck_an_allowed allowed = {popups, 1, buttons, 2, 94.0};
 static const char TOKEN_A[] = "AQ1yZWQtc29sbGVjaXRvAAAAAAAAAAAAAAAAAABtokenA";
 static const char TOKEN_B[] = "AQ1yZWQtc29sbGVjaXRvBBBBBBBBBBBBBBBBBBBtokenB";
 
@@ -50,12 +50,13 @@ static void test_ingest(const char *dir)
     const int32_t day = ck_days_from_civil(2026, 11, 20);
     CK_CHECK(post(a, TOKEN_A,
                   "{\"events\":[{\"type\":\"play\"},{\"type\":\"startup\",\"value\":850},"
-                  "{\"type\":\"progress\",\"value\":25},{\"type\":\"progress\",\"value\":50},"
+                  "{\"type\":\"watched\",\"ranges\":[[0,30.5]]},"
+                  "{\"type\":\"watched\",\"ranges\":[[20,50]]},"
                   "{\"type\":\"popup\",\"id\":\"redditi-quattordicesima\"},"
                   "{\"type\":\"button\",\"id\":\"red-precompilato\"},"
                   "{\"type\":\"rating\",\"value\":5},{\"type\":\"captions\",\"value\":0}]}",
                   day) == CK_AN_STORED);
-    CK_CHECK(ck_analytics_event_count(a) == 8);
+    CK_CHECK(ck_analytics_event_count(a) == 6); /* + one view: watched time is not an event */
 
     /* Rejected whole: nothing of the batch is stored. */
     static const char *const bad[] = {
@@ -69,7 +70,31 @@ static void test_ingest(const char *dir)
         "{\"events\":[{\"type\":\"play\",\"ua\":\"Mozilla\"}]}",
         "{\"events\":[{\"type\":\"rating\",\"value\":6}]}",
         "{\"events\":[{\"type\":\"rating\",\"value\":\"5\"}]}",
-        "{\"events\":[{\"type\":\"progress\",\"value\":33}]}",
+        "{\"events\":[{\"type\":\"progress\",\"value\":100}]}", /* positions say nothing */
+        "{\"events\":[{\"type\":\"watched\"}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,10]],\"value\":100}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,10]],\"value\":0}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,10]],\"id\":\"x\"}]}",
+        "{\"events\":[{\"type\":\"play\",\"ranges\":[[0,10]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":{\"0\":10}}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[0,10]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,10,20]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[\"0\",\"10\"]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,null]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[-1,10]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[10,10]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[10,5]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,95.5]]}]}", /* past 94 s + 1 */
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,1e300]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,1e999]]}]}",
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[20,30],[0,10]]}]}", /* unsorted */
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,30],[20,40]]}]}", /* overlap */
+        "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,1],[2,3],[4,5],[6,7],[8,9],"
+        "[10,11],[12,13],[14,15],[16,17],[18,19],[20,21],[22,23],[24,25],[26,27],[28,29],"
+        "[30,31],[32,33]]}]}", /* 17 ranges */
+        "{\"events\":[{\"type\":\"play\"},{\"type\":\"watched\",\"ranges\":[[0,99]]}]}",
         "{\"events\":[{\"type\":\"startup\",\"value\":-1}]}",
         "{\"events\":[{\"type\":\"startup\"}]}",
         "{\"events\":[{\"type\":\"popup\",\"id\":\"redditi-integrazione-minimo\"}]}",
@@ -85,7 +110,7 @@ static void test_ingest(const char *dir)
             fprintf(stderr, "accepted: %s\n", bad[i]);
         CK_CHECK(r == CK_AN_BAD);
     }
-    CK_CHECK(ck_analytics_event_count(a) == 8);
+    CK_CHECK(ck_analytics_event_count(a) == 6);
 
     /* Oversized: body over the limit, or too many events. */
     char *big = malloc(CK_AN_MAX_BODY + 64);
@@ -97,19 +122,19 @@ static void test_ingest(const char *dir)
         strcat(many, i ? ",{\"type\":\"play\"}" : "{\"type\":\"play\"}");
     strcat(many, "]}");
     CK_CHECK(post(a, TOKEN_A, many, day) == CK_AN_TOO_LARGE);
-    CK_CHECK(ck_analytics_event_count(a) == 8);
+    CK_CHECK(ck_analytics_event_count(a) == 6);
 
     /* A second viewer, and the first one again on the next day (a new salt). */
     CK_CHECK(post(a, TOKEN_B,
                   "{\"events\":[{\"type\":\"play\"},{\"type\":\"startup\",\"value\":1500},"
-                  "{\"type\":\"progress\",\"value\":25},{\"type\":\"progress\",\"value\":50},"
-                  "{\"type\":\"progress\",\"value\":75},{\"type\":\"progress\",\"value\":100},"
+                  "{\"type\":\"watched\",\"ranges\":[[0,10],[10,47.2]]},"
+                  "{\"type\":\"watched\",\"ranges\":[[40.1,93.9]]},"
                   "{\"type\":\"rating\",\"value\":4},{\"type\":\"button\",\"id\":\"cedolino\"}]}",
                   day) == CK_AN_STORED);
 
-    /* Rate limit: 40 events per window for one viewer (TOKEN_B has sent 8). */
+    /* Rate limit: 40 events per window for one viewer (TOKEN_B has sent 6). */
     char thirty[2048] = "{\"events\":[";
-    for (int i = 0; i < 30; i++)
+    for (int i = 0; i < 32; i++)
         strcat(thirty, i ? ",{\"type\":\"guide\"}" : "{\"type\":\"guide\"}");
     strcat(thirty, "]}");
     CK_CHECK(post(a, TOKEN_B, thirty, day) == CK_AN_STORED); /* 38 */
@@ -140,9 +165,10 @@ static void test_ingest(const char *dir)
     CK_CHECK(rep.startup_count == 3);
     CK_CHECK_NEAR(rep.startup_p50_ms, 850, 1e-9);
     CK_CHECK_NEAR(rep.startup_p90_ms, 1500, 1e-9);
-    CK_CHECK(rep.errors == 1 && rep.caption_off == 1 && rep.guides == 31);
+    CK_CHECK(rep.errors == 1 && rep.caption_off == 1 && rep.guides == 33);
     CK_CHECK(rep.day_count == 8 && rep.days[6].viewers == 2 && rep.days[6].completions == 1 &&
              rep.days[7].viewers == 1);
+    CK_CHECK(rep.plays == 3 && rep.days[6].plays == 2 && rep.days[7].plays == 1);
 
     char **camps = NULL;
     int nc = 0;
@@ -153,11 +179,17 @@ static void test_ingest(const char *dir)
     char *csv = ck_analytics_csv(a, NULL, &err);
     CK_CHECK(csv && strncmp(csv, "campaign,day,type,item,events,viewers,value_sum\n", 48) == 0);
     CK_CHECK(csv && strstr(csv, "red-sollecito,2026-11-20,popup,redditi-quattordicesima,1,1,0"));
+    /* Watched time: A played 0-50 s (twice reported, overlapping), B all but 0.1 s. */
+    CK_CHECK(csv && strstr(csv, "red-sollecito,2026-11-20,watched,50,1,1,50\n"));
+    CK_CHECK(csv && strstr(csv, "red-sollecito,2026-11-20,watched,100,1,1,93\n"));
     free(csv);
 
-    char *html = ck_dashboard_html(&rep, 1, 0);
+    char *html = ck_dashboard_html(&rep, NULL, 1, 0);
     CK_CHECK(html && strstr(html, "<svg class=\"chart\"") && strstr(html, "lang=\"it\""));
     CK_CHECK(html && strstr(html, "id=\"rating\">4,5<"));
+    /* No names given: the ids, as they are. */
+    CK_CHECK(html && strstr(html, "<tr id=\"popup-redditi-quattordicesima\"><td>"
+                                  "redditi-quattordicesima</td>"));
     free(html);
     html = ck_dashboard_login_html(true);
     CK_CHECK(html && strstr(html, "type=\"password\"") && strstr(html, "role=\"alert\""));
@@ -170,6 +202,178 @@ static void test_ingest(const char *dir)
     snprintf(wal, sizeof wal, "%s-wal", path);
     CK_CHECK(!file_has(path, "token") && !file_has(path, TOKEN_A));
     CK_CHECK(!file_has(wal, TOKEN_A) && !file_has(wal, TOKEN_B));
+}
+
+/* The number after `key` in `html` (Italian thousands dots skipped), or -1. */
+static long html_num(const char *html, const char *key)
+{
+    const char *p = html ? strstr(html, key) : NULL;
+    if (!p)
+        return -1;
+    long v = 0;
+    for (p += strlen(key); (*p >= '0' && *p <= '9') || *p == '.'; p++)
+        if (*p != '.')
+            v = v * 10 + (*p - '0');
+    return v;
+}
+
+/* Watched time counts ranges played, not positions reached; one rating per link and day, the
+ * later one; the headline figures are the sums of the daily rows. */
+static void test_watched(const char *dir)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/watched.db", dir);
+    ck_error err = {0};
+    ck_analytics *a = ck_analytics_open(path, NULL, &err);
+    CK_CHECK(a != NULL);
+    if (!a)
+        return;
+    const int32_t day = ck_days_from_civil(2026, 12, 6);
+    static const char T1[] = "AQ1yZWQtc29sbGVjaXRvAAAAAAAAAAAAAAAAAAAseek01";
+    static const char T2[] = "AQ1yZWQtc29sbGVjaXRvAAAAAAAAAAAAAAAAAAArepeat";
+    static const char T3[] = "AQ1yZWQtc29sbGVjaXRvAAAAAAAAAAAAAAAAAAAreload";
+    static const char T4[] = "AQ1yZWQtc29sbGVjaXRvAAAAAAAAAAAAAAAAAAAseeker";
+
+    /* T1 presses play and seeks to the end: 2 s at the start, the last 2 s. Nothing reached. */
+    CK_CHECK(post(a, T1,
+                  "{\"events\":[{\"type\":\"play\"},"
+                  "{\"type\":\"watched\",\"ranges\":[[0,2],[92,94]]}]}",
+                  day) == CK_AN_STORED);
+    /* A range into the slack past the end is accepted and clipped. */
+    CK_CHECK(post(a, T1, "{\"events\":[{\"type\":\"watched\",\"ranges\":[[93,94.8]]}]}", day) ==
+             CK_AN_STORED);
+    ck_an_report rep = {0};
+    CK_CHECK(ck_analytics_report(a, "red-sollecito", day, day, &rep, &err) == CK_OK);
+    CK_CHECK(rep.viewers == 1 && rep.plays == 1);
+    CK_CHECK(rep.funnel[0] == 0 && rep.funnel[3] == 0 && rep.days[0].completions == 0);
+
+    /* T2 reports the same 30 s three times (as a player re-sending video.played would): 32 %,
+     * not 96 %. */
+    for (int i = 0; i < 3; i++)
+        CK_CHECK(post(a, T2, "{\"events\":[{\"type\":\"watched\",\"ranges\":[[0,30]]}]}", day) ==
+                 CK_AN_STORED);
+    /* T3 watches the first half, reloads the page and watches the rest: one complete view. */
+    CK_CHECK(post(a, T3,
+                  "{\"events\":[{\"type\":\"play\"},{\"type\":\"watched\",\"ranges\":[[0,50]]}]}",
+                  day) == CK_AN_STORED);
+    CK_CHECK(post(a, T3,
+                  "{\"events\":[{\"type\":\"play\"},{\"type\":\"watched\",\"ranges\":[[45,94]]}]}",
+                  day) == CK_AN_STORED);
+    /* T3 plays it all again the same day: still one complete view (the table used to count
+     * each time the end was reached, the headline each viewer: 4 against 3). */
+    CK_CHECK(post(a, T3,
+                  "{\"events\":[{\"type\":\"play\"},{\"type\":\"watched\",\"ranges\":[[0,94]]}]}",
+                  day) == CK_AN_STORED);
+    /* T4 seeks more than a view keeps (5 x 16 one-second ranges, 80 > 64): bounded, and never
+     * more than was played (80 s played at most, 64 kept: 75 % not reached). */
+    for (int b = 0; b < 5; b++) {
+        char body[1024];
+        int k = snprintf(body, sizeof body, "{\"events\":[{\"type\":\"watched\",\"ranges\":[");
+        for (int i = 0; i < 16; i++) {
+            double s = (b * 16 + i) * 1.1;
+            k += snprintf(body + k, sizeof body - (size_t)k, "%s[%.1f,%.1f]", i ? "," : "", s,
+                          s + 1.0);
+        }
+        snprintf(body + k, sizeof body - (size_t)k, "]}]}");
+        CK_CHECK(post(a, T4, body, day) == CK_AN_STORED);
+    }
+    CK_CHECK(ck_analytics_report(a, "red-sollecito", day, day, &rep, &err) == CK_OK);
+    CK_CHECK(rep.viewers == 4 && rep.plays == 4);
+    CK_CHECK(rep.funnel[0] == 3 && rep.funnel[1] == 2 && rep.funnel[2] == 1 && rep.funnel[3] == 1);
+
+    /* Ratings: T2 rates 2 then 5 (a reload), T3 3 then 4 in one batch; T2 again the next day
+     * (a new day's key: counted). */
+    CK_CHECK(post(a, T2, "{\"events\":[{\"type\":\"rating\",\"value\":2}]}", day) == CK_AN_STORED);
+    CK_CHECK(post(a, T2, "{\"events\":[{\"type\":\"rating\",\"value\":5}]}", day) == CK_AN_STORED);
+    CK_CHECK(post(a, T3,
+                  "{\"events\":[{\"type\":\"rating\",\"value\":3},"
+                  "{\"type\":\"rating\",\"value\":4}]}",
+                  day) == CK_AN_STORED);
+    CK_CHECK(post(a, T2, "{\"events\":[{\"type\":\"rating\",\"value\":1}]}", day + 1) ==
+             CK_AN_STORED);
+    CK_CHECK(ck_analytics_report(a, "red-sollecito", day, day, &rep, &err) == CK_OK);
+    CK_CHECK(rep.ratings[0] == 0 && rep.ratings[1] == 0 && rep.ratings[2] == 0 &&
+             rep.ratings[3] == 1 && rep.ratings[4] == 1);
+    CK_CHECK_NEAR(rep.rating_avg, 4.5, 1e-9);
+    CK_CHECK(ck_analytics_report(a, "red-sollecito", day - 2, day + 1, &rep, &err) == CK_OK);
+    CK_CHECK(rep.ratings[0] == 1 && rep.ratings[3] == 1 && rep.ratings[4] == 1);
+
+    /* The headline is the sum of the daily table, in the report and on the page. */
+    int64_t v = 0, p = 0, c = 0;
+    for (int i = 0; i < rep.day_count; i++) {
+        v += rep.days[i].viewers;
+        p += rep.days[i].plays;
+        c += rep.days[i].completions;
+        CK_CHECK(rep.days[i].completions <= rep.days[i].viewers);
+    }
+    CK_CHECK(rep.viewers == v && rep.plays == p && rep.funnel[3] == c);
+    CK_CHECK(rep.viewers == 5 && rep.funnel[3] == 1); /* T2 on day + 1 is a viewer there */
+    char *html = ck_dashboard_html(&rep, NULL, 1, 0);
+    CK_CHECK(html_num(html, "id=\"complete\">") == 1 &&
+             html_num(html, "id=\"daily-complete\">") == 1);
+    CK_CHECK(html_num(html, "id=\"funnel-100\">") == 1 && html_num(html, "id=\"viewers\">") == 5);
+    free(html);
+    ck_analytics_close(&a);
+}
+
+/* The dashboard calls campaigns, pop-ups and services by the titles the caller passes; the
+ * chart draws complete views over, and inside, the viewers' bars. */
+static void test_dashboard_names(void)
+{
+    ck_an_report r[2] = {{.campaign = "red-sollecito",
+                          .links = 10,
+                          .viewers = 3,
+                          .plays = 4,
+                          .funnel = {3, 2, 1, 1},
+                          .popup_count = 1,
+                          .button_count = 2,
+                          .day_count = 2},
+                         {.campaign = "naspi-accolta"}};
+    snprintf(r[0].popups[0].id, sizeof r[0].popups[0].id, "redditi-quattordicesima");
+    r[0].popups[0].count = 2;
+    snprintf(r[0].buttons[0].id, sizeof r[0].buttons[0].id, "red-precompilato");
+    r[0].buttons[0].count = 1;
+    snprintf(r[0].buttons[1].id, sizeof r[0].buttons[1].id, "contact-center");
+    r[0].buttons[1].count = 1;
+    r[0].ratings[4] = 1;
+    r[0].rating_avg = 5;
+    r[0].startup_count = 1;
+    r[0].days[0] = (ck_an_day){100, 1, 1, 0};
+    r[0].days[1] = (ck_an_day){101, 2, 3, 1};
+    static const ck_an_label cues[] = {
+        {"redditi-quattordicesima", "Quattordicesima: quali redditi dichiarare"},
+        {"red-precompilato", "RED <precompilato> & co"},
+    };
+    const ck_an_names names[2] = {{"Dichiarazione RED: il promemoria per lei", cues, 2},
+                                  {NULL, NULL, 0}};
+    char *html = ck_dashboard_html(r, names, 2, 0);
+    CK_CHECK(html != NULL);
+    if (!html)
+        return;
+    CK_CHECK(strstr(html, "<h2>Campagna «Dichiarazione RED: il promemoria per lei»</h2>"));
+    CK_CHECK(strstr(html, "aria-current=\"page\">Dichiarazione RED: il promemoria per lei</a>"));
+    CK_CHECK(strstr(html, "?c=naspi-accolta\">naspi-accolta</a>")); /* no title: the id */
+    CK_CHECK(strstr(html, "<tr id=\"popup-redditi-quattordicesima\"><td>Quattordicesima: quali "
+                          "redditi dichiarare</td><td class=\"num\">2</td>"));
+    CK_CHECK(strstr(html, "<tr id=\"service-red-precompilato\"><td>RED &lt;precompilato&gt; "
+                          "&amp; co</td>"));
+    CK_CHECK(strstr(html, "<tr id=\"service-contact-center\"><td>contact-center</td>"));
+    CK_CHECK(!strstr(html, "<code>redditi-quattordicesima"));
+    CK_CHECK(strstr(html, "«Quanto Le è stata utile questa video-guida?»"));
+    CK_CHECK(!strstr(html, "Quanto ti "));
+    CK_CHECK(strstr(html, "su 5, 1 valutazione<") && strstr(html, "mediana, 1 misura<"));
+    /* Day 101: the complete bar comes after (over) the viewers bar and is no taller. */
+    const char *last = NULL;
+    for (const char *q = html; (q = strstr(q, "<rect class=\"viewers\"")) != NULL; q++)
+        last = q;
+    const char *done = strstr(html, "<rect class=\"complete\"");
+    CK_CHECK(last && done && done > last && !strstr(done + 1, "<rect class=\"complete\""));
+    double hv = 0, hc = 0;
+    CK_CHECK(last && sscanf(strstr(last, "height=\""), "height=\"%lf", &hv) == 1);
+    CK_CHECK(done && sscanf(strstr(done, "height=\""), "height=\"%lf", &hc) == 1);
+    CK_CHECK(hc > 0 && hc <= hv);
+    CK_CHECK(!strstr(html, "polyline"));
+    free(html);
 }
 
 static void test_admin(const char *dir)
@@ -233,6 +437,8 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     test_ingest(dir);
+    test_watched(dir);
+    test_dashboard_names();
     test_admin(dir);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

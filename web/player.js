@@ -9,7 +9,7 @@
 // connection). Nothing starts with sound on its own: the viewer presses "Avvia".
 // Events: batched and sent with navigator.sendBeacon to /v/<token>/events (see
 // docs/analytics.md); no name, token or address is in them (the URL carries the token, and the
-// server keeps only a salted daily hash of it).
+// server keeps only a salted daily hash of it). Watched time is reported as the ranges played.
 'use strict';
 
 (() => {
@@ -28,11 +28,18 @@
   // ---- events ----
   const queue = [];
   let flushTimer = 0;
+  // The server takes at most 32 events and 4096 bytes per POST (413 otherwise).
+  const BATCH_EVENTS = 16;
+  const BATCH_BYTES = 3800;
   function flush() {
     clearTimeout(flushTimer);
     flushTimer = 0;
     while (queue.length) {
-      const batch = queue.splice(0, 16);
+      const batch = [queue.shift()];
+      while (queue.length && batch.length < BATCH_EVENTS &&
+        JSON.stringify({ events: batch.concat([queue[0]]) }).length <= BATCH_BYTES) {
+        batch.push(queue.shift());
+      }
       const body = JSON.stringify({ events: batch });
       let sent = false;
       try {
@@ -52,9 +59,46 @@
     else if (!flushTimer) flushTimer = setTimeout(flush, 3000);
   }
   window.ciakTrack = track; // for the browser tests only: reads nothing back
-  addEventListener('pagehide', flush);
+
+  // Watched time: the ranges the video actually played (video.played), never the positions
+  // it reached, so a seek to the end counts only what was played. The whole list is sent
+  // each time and the server keeps the union per link and day: re-sending adds nothing.
+  // Seconds to a tenth, rounded inwards (never more than was played); at most 16 ranges
+  // per event (the server's limit), more go in further events.
+  const MAX_RANGES = 16;
+  let reportedS = 0;
+  function playedRanges() {
+    const out = [];
+    const p = video.played;
+    for (let i = 0; p && i < p.length; i++) {
+      const s = Math.ceil(p.start(i) * 10) / 10;
+      const e = Math.floor(p.end(i) * 10) / 10;
+      if (e > s) out.push([s, e]);
+    }
+    return out;
+  }
+  function reportWatched(now) {
+    const ranges = playedRanges();
+    const total = ranges.reduce((sum, r) => sum + r[1] - r[0], 0);
+    if (total > reportedS) {
+      reportedS = total;
+      for (let i = 0; i < ranges.length; i += MAX_RANGES) {
+        track('watched', { ranges: ranges.slice(i, i + MAX_RANGES) });
+      }
+    }
+    if (now) flush();
+  }
+  // While playing: every 10 s of newly played time (a closed tab may never say goodbye).
+  video.addEventListener('timeupdate', () => {
+    if (playedRanges().reduce((sum, r) => sum + r[1] - r[0], 0) >= reportedS + 10) {
+      reportWatched(false);
+    }
+  });
+  video.addEventListener('pause', () => reportWatched(false));
+  video.addEventListener('ended', () => reportWatched(true));
+  addEventListener('pagehide', () => reportWatched(true));
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'hidden') flush();
+    if (document.visibilityState === 'hidden') reportWatched(true);
   });
 
   const say = (text) => { if (status) status.textContent = text; };
@@ -286,11 +330,8 @@
   }
 
   // ---- time-driven updates ----
-  const marks = [25, 50, 75, 100];
-  const reached = new Set();
   video.addEventListener('timeupdate', () => {
     const t = video.currentTime;
-    const d = video.duration;
     for (const li of popItems) {
       const on = t >= parseFloat(li.dataset.start) && t < parseFloat(li.dataset.end);
       li.classList.toggle('on', on);
@@ -302,20 +343,8 @@
       else b.removeAttribute('aria-current');
     }
     if (t >= fineStart) showEnd(false);
-    if (d && isFinite(d) && d > 0) {
-      for (const m of marks) {
-        if (!reached.has(m) && (m < 100 ? t >= d * m / 100 : t >= d - 0.5)) {
-          reached.add(m);
-          track('progress', { value: m }, m === 100);
-        }
-      }
-    }
   });
   video.addEventListener('ended', () => {
-    if (!reached.has(100)) {
-      reached.add(100);
-      track('progress', { value: 100 }, true);
-    }
     showEnd(true);
   });
 })();

@@ -1,7 +1,6 @@
 /* analytics.c: validating, storing and counting the player's events (see ck_analytics.h). */
-#include "ck_analytics.h"
+#include "analytics_internal.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -50,6 +49,10 @@ static const char schema[] =
     " type TEXT NOT NULL, item TEXT NOT NULL DEFAULT '', value INTEGER NOT NULL DEFAULT 0,"
     " viewer BLOB NOT NULL);"
     "CREATE INDEX IF NOT EXISTS events_cd ON events(campaign, day, type);"
+    /* One row per view (a link on a day): the union of the ranges it played (views.c). */
+    "CREATE TABLE IF NOT EXISTS views(campaign TEXT NOT NULL, day INTEGER NOT NULL,"
+    " viewer BLOB NOT NULL, duration_ms INTEGER NOT NULL, watched_ms INTEGER NOT NULL,"
+    " ranges BLOB NOT NULL, PRIMARY KEY(campaign, day, viewer));"
     /* The day's salt: one row at most; deleted when the day changes. */
     "CREATE TABLE IF NOT EXISTS salt(day INTEGER PRIMARY KEY, bytes BLOB NOT NULL);";
 
@@ -191,6 +194,8 @@ typedef struct parsed_event {
     ck_an_event type;
     char item[CK_AN_ID_MAX + 1];
     int64_t value;
+    an_range ranges[CK_AN_MAX_RANGES]; /* watched */
+    int range_count;
 } parsed_event;
 
 static bool valid_id(const char *s)
@@ -223,11 +228,12 @@ static bool parse_event(json_t *o, const ck_an_allowed *allowed, parsed_event *o
     json_t *v;
     json_object_foreach(o, key, v)
     {
-        if (strcmp(key, "type") != 0 && strcmp(key, "id") != 0 && strcmp(key, "value") != 0)
+        if (strcmp(key, "type") != 0 && strcmp(key, "id") != 0 && strcmp(key, "value") != 0 &&
+            strcmp(key, "ranges") != 0)
             return false;
     }
     json_t *jt = json_object_get(o, "type"), *jid = json_object_get(o, "id"),
-           *jv = json_object_get(o, "value");
+           *jv = json_object_get(o, "value"), *jr = json_object_get(o, "ranges");
     if (!json_is_string(jt))
         return false;
     const char *t = json_string_value(jt);
@@ -240,6 +246,12 @@ static bool parse_event(json_t *o, const ck_an_allowed *allowed, parsed_event *o
     out->type = (ck_an_event)type;
     out->item[0] = '\0';
     out->value = 0;
+    out->range_count = 0;
+    if ((type == CK_EV_WATCHED) != (jr != NULL) || (jr && jv))
+        return false;
+    if (jr &&
+        !an_ranges_parse(jr, allowed ? allowed->duration_s : 0, out->ranges, &out->range_count))
+        return false;
     if (jv && !json_is_integer(jv))
         return false;
     int64_t value = jv ? (int64_t)json_integer_value(jv) : 0;
@@ -252,10 +264,6 @@ static bool parse_event(json_t *o, const ck_an_allowed *allowed, parsed_event *o
         snprintf(out->item, sizeof out->item, "%s", json_string_value(jid));
     }
     switch (out->type) {
-    case CK_EV_PROGRESS:
-        if (value != 25 && value != 50 && value != 75 && value != 100)
-            return false;
-        break;
     case CK_EV_RATING:
         if (value < 1 || value > 5)
             return false;
@@ -284,6 +292,67 @@ static bool parse_event(json_t *o, const ck_an_allowed *allowed, parsed_event *o
     }
     out->value = value;
     return true;
+}
+
+/* One event row; a rating first deletes the viewer's earlier rating of the day, so that a
+ * link rates once a day and the later rating counts. */
+static bool insert_event(sqlite3_stmt *ins, sqlite3_stmt *del, const char *campaign, int32_t today,
+                         const uint8_t *viewer, const parsed_event *e)
+{
+    if (e->type == CK_EV_RATING) {
+        sqlite3_reset(del);
+        sqlite3_bind_text(del, 1, campaign, -1, SQLITE_STATIC);
+        sqlite3_bind_int(del, 2, today);
+        sqlite3_bind_blob(del, 3, viewer, VIEWER_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(del) != SQLITE_DONE)
+            return false;
+    }
+    sqlite3_reset(ins);
+    sqlite3_bind_text(ins, 1, campaign, -1, SQLITE_STATIC);
+    sqlite3_bind_int(ins, 2, today);
+    sqlite3_bind_text(ins, 3, event_names[e->type], -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 4, e->item, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 5, e->value);
+    sqlite3_bind_blob(ins, 6, viewer, VIEWER_BYTES, SQLITE_STATIC);
+    return sqlite3_step(ins) == SQLITE_DONE;
+}
+
+/* Stores a validated batch in one transaction (under the lock): `watched` ranges go to the
+ * view's row, everything else to events. */
+static bool store_batch(ck_analytics *a, const char *campaign, int32_t today, const uint8_t *viewer,
+                        const parsed_event *ev, size_t n, int32_t duration_ms)
+{
+    sqlite3_stmt *ins = NULL, *del = NULL;
+    an_range played[CK_AN_MAX_BATCH * CK_AN_MAX_RANGES];
+    int nplayed = 0;
+    bool ok = sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(a->db,
+                                 "INSERT INTO events(campaign, day, type, item, value, viewer) "
+                                 "VALUES(?, ?, ?, ?, ?, ?)",
+                                 -1, &ins, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(a->db,
+                                 "DELETE FROM events WHERE campaign = ? AND day = ? AND "
+                                 "type = 'rating' AND viewer = ?",
+                                 -1, &del, NULL) == SQLITE_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (ev[i].type == CK_EV_WATCHED) {
+            memcpy(played + nplayed, ev[i].ranges, (size_t)ev[i].range_count * sizeof *played);
+            nplayed += ev[i].range_count;
+        } else {
+            ok = insert_event(ins, del, campaign, today, viewer, &ev[i]);
+        }
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(del);
+    ok = ok &&
+         an_view_add(a->db, campaign, today, viewer, VIEWER_BYTES, played, nplayed, duration_ms);
+    if (ok)
+        ok = sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok) {
+        ck_log(CK_LOG_ERROR, "analytics: cannot store events: %s", sqlite3_errmsg(a->db));
+        sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return ok;
 }
 
 ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const char *token,
@@ -329,29 +398,8 @@ ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const ch
         res = CK_AN_LIMITED;
         goto done;
     }
-    sqlite3_stmt *st = NULL;
-    bool ok = sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-              sqlite3_prepare_v2(a->db,
-                                 "INSERT INTO events(campaign, day, type, item, value, viewer) "
-                                 "VALUES(?, ?, ?, ?, ?, ?)",
-                                 -1, &st, NULL) == SQLITE_OK;
-    for (size_t i = 0; ok && i < n; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, today);
-        sqlite3_bind_text(st, 3, event_names[ev[i].type], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, ev[i].item, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, ev[i].value);
-        sqlite3_bind_blob(st, 6, viewer, sizeof viewer, SQLITE_STATIC);
-        ok = sqlite3_step(st) == SQLITE_DONE;
-    }
-    sqlite3_finalize(st);
-    if (ok)
-        ok = sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-    if (!ok) {
-        ck_log(CK_LOG_ERROR, "analytics: cannot store events: %s", sqlite3_errmsg(a->db));
-        sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-    }
+    bool ok = store_batch(a, campaign, today, viewer, ev, n,
+                          allowed ? (int32_t)llround(allowed->duration_s * 1000.0) : 0);
     pthread_mutex_unlock(&a->lock);
     res = ok ? CK_AN_STORED : CK_AN_FAILED;
 done:
@@ -427,6 +475,54 @@ static double percentile(ck_analytics *a, const char *campaign, int32_t from, in
     return v;
 }
 
+/* Runs `sql` (campaign, from, to bound) whose rows are (day, c1, .. cn) into col[day][k]. */
+static bool per_day(ck_analytics *a, const char *sql, const char *campaign, int32_t from,
+                    int32_t to, int64_t col[][4])
+{
+    sqlite3_stmt *st = prep(a, sql, campaign, from, to);
+    if (!st)
+        return false;
+    int rc, n = sqlite3_column_count(st) - 1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(st, 0) - from;
+        for (int k = 0; d >= 0 && d <= to - from && k < n && k < 4; k++)
+            col[d][k] = sqlite3_column_int64(st, k + 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE;
+}
+
+/* The daily rows, and the headline figures as their sums: one computation, so the daily table
+ * and the figures above it agree. A viewer is a key seen that day in events or views. */
+static bool daily(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
+                  ck_an_report *out)
+{
+    int64_t viewers[CK_AN_MAX_DAYS][4] = {{0}}, plays[CK_AN_MAX_DAYS][4] = {{0}},
+            seen[CK_AN_MAX_DAYS][4] = {{0}};
+    bool ok = per_day(a,
+                      "SELECT day, COUNT(*) FROM (SELECT day, viewer FROM events" WHERE
+                      " UNION SELECT day, viewer FROM views" WHERE ") GROUP BY day",
+                      campaign, from, to, viewers) &&
+              per_day(a, "SELECT day, COUNT(*) FROM events" WHERE " AND type = 'play' GROUP BY day",
+                      campaign, from, to, plays) &&
+              per_day(a,
+                      "SELECT day, SUM(" AN_SEEN_SQL(25) "), SUM(" AN_SEEN_SQL(
+                          50) "), "
+                              "SUM(" AN_SEEN_SQL(75) "), SUM(" AN_COMPLETE_SQL ") FROM views" WHERE
+                                                     " GROUP BY day",
+                      campaign, from, to, seen);
+    out->day_count = to - from + 1 > 0 ? to - from + 1 : 0;
+    for (int d = 0; d < out->day_count; d++) {
+        ck_an_day *day = &out->days[d];
+        *day = (ck_an_day){from + d, viewers[d][0], plays[d][0], seen[d][3]};
+        out->viewers += day->viewers;
+        out->plays += day->plays;
+        for (int k = 0; k < 4; k++)
+            out->funnel[k] += seen[d][k];
+    }
+    return ok;
+}
+
 ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
                               ck_an_report *out, ck_error *err)
 {
@@ -437,10 +533,7 @@ ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t fro
     if (to - from + 1 > CK_AN_MAX_DAYS)
         from = to - CK_AN_MAX_DAYS + 1;
     pthread_mutex_lock(&a->lock);
-    bool ok = one_int(a, "SELECT COUNT(*) FROM (SELECT DISTINCT day, viewer FROM events" WHERE ")",
-                      campaign, from, to, &out->viewers) &&
-              one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'play'", campaign, from,
-                      to, &out->plays) &&
+    bool ok = daily(a, campaign, from, to, out) &&
               one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'stall'", campaign, from,
                       to, &out->stalls) &&
               one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'error'", campaign, from,
@@ -453,15 +546,6 @@ ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t fro
                       campaign, from, to, &out->caption_off) &&
               one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'startup'", campaign,
                       from, to, &out->startup_count);
-    static const int marks[4] = {25, 50, 75, 100};
-    for (int i = 0; ok && i < 4; i++) {
-        char sql[200];
-        snprintf(sql, sizeof sql,
-                 "SELECT COUNT(*) FROM (SELECT DISTINCT day, viewer FROM events" WHERE
-                 " AND type = 'progress' AND value >= %d)",
-                 marks[i]);
-        ok = one_int(a, sql, campaign, from, to, &out->funnel[i]);
-    }
     ok = ok && counts_by_item(a, "popup", campaign, from, to, out->popups, &out->popup_count) &&
          counts_by_item(a, "button", campaign, from, to, out->buttons, &out->button_count);
     if (ok) {
@@ -485,26 +569,6 @@ ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t fro
         out->startup_p50_ms = percentile(a, campaign, from, to, out->startup_count, 0.50);
         out->startup_p90_ms = percentile(a, campaign, from, to, out->startup_count, 0.90);
         out->startup_p99_ms = percentile(a, campaign, from, to, out->startup_count, 0.99);
-    }
-    if (ok) {
-        out->day_count = to - from + 1 > 0 ? to - from + 1 : 0;
-        for (int i = 0; i < out->day_count; i++)
-            out->days[i].day = from + i;
-        sqlite3_stmt *st =
-            prep(a,
-                 "SELECT day, COUNT(DISTINCT viewer), SUM(type = 'play'), "
-                 "SUM(type = 'progress' AND value = 100) FROM events" WHERE " GROUP BY day",
-                 campaign, from, to);
-        ok = st != NULL;
-        while (st && sqlite3_step(st) == SQLITE_ROW) {
-            int64_t d = sqlite3_column_int64(st, 0) - from;
-            if (d < 0 || d >= out->day_count)
-                continue;
-            out->days[d].viewers = sqlite3_column_int64(st, 1);
-            out->days[d].plays = sqlite3_column_int64(st, 2);
-            out->days[d].completions = sqlite3_column_int64(st, 3);
-        }
-        sqlite3_finalize(st);
     }
     ck_status s = ok ? CK_OK : db_error(a, err, "report");
     pthread_mutex_unlock(&a->lock);
@@ -556,11 +620,20 @@ char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err)
     ck_strbuf_puts(&b, head);
     pthread_mutex_lock(&a->lock);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT campaign, day, type, item, COUNT(*), COUNT(DISTINCT viewer), "
-                           "SUM(value) FROM events WHERE ?1 IS NULL OR campaign = ?1 "
-                           "GROUP BY campaign, day, type, item ORDER BY campaign, day, type, item",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            a->db,
+            "SELECT campaign, day, type, item, COUNT(*), COUNT(DISTINCT viewer), "
+            "SUM(value) FROM events WHERE ?1 IS NULL OR campaign = ?1 "
+            "GROUP BY campaign, day, type, item UNION ALL "
+            "SELECT campaign, day, 'watched', CASE WHEN " AN_COMPLETE_SQL
+            " THEN '100' WHEN " AN_SEEN_SQL(75) " THEN '75' WHEN " AN_SEEN_SQL(
+                50) " THEN '50' WHEN " AN_SEEN_SQL(25) " THEN '25' ELSE '0' END, "
+                                                       "COUNT(*), COUNT(*), SUM(watched_ms) / 1000 "
+                                                       "FROM views "
+                                                       "WHERE ?1 IS NULL OR campaign = ?1 GROUP BY "
+                                                       "1, 2, 4 "
+                                                       "ORDER BY 1, 2, 3, 4",
+            -1, &st, NULL) != SQLITE_OK) {
         db_error(a, err, "export");
         pthread_mutex_unlock(&a->lock);
         ck_strbuf_free(&b);

@@ -7,7 +7,14 @@
  *
  * What is stored, per event, and nothing else:
  *   campaign, day (days since 1970-01-01, UTC), type, item (cue or service id, or an error
- *   code), value (percent, rating, milliseconds, 0/1), viewer key.
+ *   code), value (rating, milliseconds, 0/1), viewer key.
+ * A rating replaces the same viewer key's earlier rating of that day: one rating per link and
+ * day, the later one counts.
+ * Watched time is not an event row: `watched` events carry the time ranges the player actually
+ * played (its video.played), and each view (campaign, day, viewer key: one link on one day,
+ * reloads included) keeps the union of every range it reported, clipped to the video's
+ * duration. How much of the video was seen is the length of that union, so seeking to the end
+ * reaches nothing; reporting the same ranges again adds nothing.
  * The viewer key is BLAKE2b-64 of the token keyed with the day's salt: 32 random bytes made
  * on the first event of a day and deleted (secure_delete) when the day changes. It counts
  * unique viewers within a day; across days, or once the salt is gone, no one can link keys
@@ -25,14 +32,19 @@
 
 #include "ck_base.h"
 
-#define CK_AN_MAX_BODY  4096 /* bytes of one POST; more: 413 */
-#define CK_AN_MAX_BATCH 32   /* events in one POST */
-#define CK_AN_ID_MAX    64   /* cue, service and error ids: [a-z0-9_-]{1,64} */
+#define CK_AN_MAX_BODY    4096 /* bytes of one POST; more: 413 */
+#define CK_AN_MAX_BATCH   32   /* events in one POST */
+#define CK_AN_ID_MAX      64   /* cue, service and error ids: [a-z0-9_-]{1,64} */
+#define CK_AN_MAX_RANGES  16   /* played ranges in one `watched` event */
+#define CK_AN_VIEW_RANGES 64   /* disjoint ranges kept per view (more: the shortest go) */
+/* A range may end this far past the scene's duration (the stream's last segment and audio
+ * round up); it is clipped to the duration when stored. */
+#define CK_AN_DURATION_SLACK_S 1.0
 
 /* Event types: enum, wire name, what `item` and `value` hold. */
 #define CK_AN_EVENT_LIST(X)                                                                        \
     X(CK_EV_PLAY, "play", "-, 0")                                                                  \
-    X(CK_EV_PROGRESS, "progress", "-, 25|50|75|100 (percent watched)")                             \
+    X(CK_EV_WATCHED, "watched", "-, 0; ranges [[start_s, end_s], ...] played")                     \
     X(CK_EV_POPUP, "popup", "pop-up cue id, 0")                                                    \
     X(CK_EV_BUTTON, "button", "service (button cue) id, 0")                                        \
     X(CK_EV_RATING, "rating", "-, 1..5")                                                           \
@@ -69,6 +81,7 @@ typedef struct ck_an_allowed {
     int popup_count;
     const char *const *buttons;
     int button_count;
+    double duration_s; /* the video's duration (the scene's); 0: `watched` events refused */
 } ck_an_allowed;
 
 typedef enum ck_an_result {
@@ -80,8 +93,11 @@ typedef enum ck_an_result {
 } ck_an_result;
 
 /* Validates `body` (len bytes, need not be NUL-terminated):
- *   {"events": [{"type": "progress", "value": 50}, {"type": "popup", "id": "cue-id"}, ...]}
- * and stores every event, or none. `token` only keys the viewer hash; it is not stored.
+ *   {"events": [{"type": "watched", "ranges": [[0, 12.5], [40, 52.2]]},
+ *               {"type": "popup", "id": "cue-id"}, ...]}
+ * and stores every event, or none. `ranges`: 1..CK_AN_MAX_RANGES pairs of finite seconds,
+ * 0 <= start < end <= duration + CK_AN_DURATION_SLACK_S, ascending and not overlapping (as
+ * video.played gives them). `token` only keys the viewer hash; it is not stored.
  * `today` in days since 1970-01-01 (UTC), `now_s` a monotonic clock in seconds (rate limit). */
 ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const char *token,
                                  size_t token_len, const char *body, size_t len,
@@ -98,15 +114,22 @@ typedef struct ck_an_count {
 
 typedef struct ck_an_day {
     int32_t day;
-    int64_t viewers, plays, completions;
+    int64_t viewers;     /* unique viewer keys (links) that day */
+    int64_t plays;       /* play events */
+    int64_t completions; /* views that day whose played time covers the video (see below) */
 } ck_an_day;
 
+/* A view has seen q % of the video when the union of its played ranges is at least q % of the
+ * duration (25, 50, 75); it is complete when what it has not played is at most
+ * max(1 s, 2 % of the duration) (the player's first and last frames, small gaps). */
 typedef struct ck_an_report {
     char campaign[65];
-    int64_t links;     /* links issued (people in the store): filled by the caller */
+    int64_t links; /* links issued (people in the store): filled by the caller */
+    /* viewers, plays and funnel are sums of the daily rows (days[]): the headline figures and
+     * the daily table are one computation and cannot disagree. */
     int64_t viewers;   /* sum over days of unique viewer keys per day */
     int64_t plays;     /* play events */
-    int64_t funnel[4]; /* unique viewer-days that reached 25, 50, 75, 100 % */
+    int64_t funnel[4]; /* views (viewer-days) that have seen 25, 50, 75 % and the whole video */
     ck_an_count popups[CK_AN_MAX_ITEMS];
     int popup_count;
     ck_an_count buttons[CK_AN_MAX_ITEMS];
@@ -120,6 +143,19 @@ typedef struct ck_an_report {
     int day_count;
 } ck_an_report;
 
+/* What the dashboard calls things: titles taken from the scene by the caller (this module
+ * knows no scenes). An id without a title is shown as is. Titles must be plain text, never a
+ * template that could carry a person's data. */
+typedef struct ck_an_label {
+    const char *id, *title;
+} ck_an_label;
+
+typedef struct ck_an_names {
+    const char *campaign;    /* the campaign's title; NULL: its id */
+    const ck_an_label *cues; /* pop-up and button (service) cues */
+    int cue_count;
+} ck_an_names;
+
 /* The report of one campaign over days [from, to] (inclusive; the range is clipped to the
  * last CK_AN_MAX_DAYS days). */
 ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
@@ -131,7 +167,9 @@ void ck_analytics_free_list(char **list, int count);
 
 /* CSV (malloc'd): one row per (campaign, day, type, item) with events and unique viewers:
  *   campaign,day,type,item,events,viewers,value_sum
- * `campaign` NULL: every campaign. No viewer key is exported. */
+ * plus, per (campaign, day), one `watched` row per share reached (item 0, 25, 50, 75 or 100:
+ * the highest reached, 100 = complete) with the views, the views again and the seconds
+ * played. `campaign` NULL: every campaign. No viewer key is exported. */
 char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err);
 
 /* Counts rows (tests). */
@@ -140,8 +178,10 @@ int64_t ck_analytics_event_count(ck_analytics *a);
 /* ---- the dashboard page (dashboard.c) ---- */
 /* The dashboard HTML (malloc'd): campaign picker, figures, funnel, pop-ups, services, ratings,
  * startup percentiles, an inline SVG chart of the daily series, CSV export link. `reports`
- * has `count` entries; `selected` is the index shown in detail. */
-char *ck_dashboard_html(const ck_an_report *reports, int count, int selected);
+ * has `count` entries, `names` (NULL: ids only) as many; `selected` is the index shown in
+ * detail. */
+char *ck_dashboard_html(const ck_an_report *reports, const ck_an_names *names, int count,
+                        int selected);
 /* The login page (malloc'd); `failed` adds the "wrong password" message. */
 char *ck_dashboard_login_html(bool failed);
 

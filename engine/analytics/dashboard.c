@@ -79,8 +79,24 @@ static void bar(ck_strbuf *o, int64_t v, int64_t max)
         w);
 }
 
-static void count_table(ck_strbuf *o, const char *caption, const char *col, const ck_an_count *c,
-                        int n, const char *empty)
+/* The title the caller gave for a cue id, or the id. */
+static const char *cue_title(const ck_an_names *names, const char *id)
+{
+    for (int i = 0; names && i < names->cue_count; i++)
+        if (names->cues[i].id && names->cues[i].title && strcmp(names->cues[i].id, id) == 0)
+            return names->cues[i].title;
+    return id;
+}
+
+static const char *campaign_title(const ck_an_report *r, const ck_an_names *names)
+{
+    return names && names->campaign && names->campaign[0] ? names->campaign : r->campaign;
+}
+
+/* `kind` prefixes each row's id (kind-<cue id>), so a row can be found by its cue. */
+static void count_table(ck_strbuf *o, const char *caption, const char *col, const char *what,
+                        const char *kind, const ck_an_count *c, int n, const ck_an_names *names,
+                        const char *empty)
 {
     ck_strbuf_printf(o, "<section>\n<h3>%s</h3>\n", caption);
     if (n == 0) {
@@ -90,25 +106,26 @@ static void count_table(ck_strbuf *o, const char *caption, const char *col, cons
     int64_t max = 0;
     for (int i = 0; i < n; i++)
         max = c[i].count > max ? c[i].count : max;
-    ck_strbuf_printf(
-        o,
-        "<table>\n<thead><tr><th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">"
-        "Aperture</th><th scope=\"col\"><span class=\"sr-only\">Grafico</span></th></tr>"
-        "</thead>\n<tbody>\n",
-        col);
+    ck_strbuf_printf(o,
+                     "<table>\n<thead><tr><th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">"
+                     "%s</th><th scope=\"col\"><span class=\"sr-only\">Grafico</span></th></tr>"
+                     "</thead>\n<tbody>\n",
+                     col, what);
     for (int i = 0; i < n; i++) {
         char b[32];
-        ck_strbuf_puts(o, "<tr><td><code>");
+        ck_strbuf_printf(o, "<tr id=\"%s-", kind);
         ck_strbuf_html(o, c[i].id);
-        ck_strbuf_printf(o, "</code></td><td class=\"num\">%s</td><td>",
-                         it_int(b, sizeof b, c[i].count));
+        ck_strbuf_puts(o, "\"><td>");
+        ck_strbuf_html(o, cue_title(names, c[i].id));
+        ck_strbuf_printf(o, "</td><td class=\"num\">%s</td><td>", it_int(b, sizeof b, c[i].count));
         bar(o, c[i].count, max);
         ck_strbuf_puts(o, "</td></tr>\n");
     }
     ck_strbuf_puts(o, "</tbody>\n</table>\n</section>\n");
 }
 
-/* The daily series as an SVG chart: unique viewers (bars) and completions (line). */
+/* The daily series as an SVG chart: per day a bar of unique viewers and, drawn over it, the
+ * bar of those whose view was complete (never taller: a complete view is a viewer's). */
 static void chart(ck_strbuf *o, const ck_an_report *r)
 {
     const int W = 720, H = 240, L = 44, B = 28, T = 12;
@@ -122,16 +139,14 @@ static void chart(ck_strbuf *o, const ck_an_report *r)
     }
     max = (max + 3) / 4 * 4; /* four whole-number steps on the scale */
     double pw = (double)(W - L - 8), ph = (double)(H - B - T), bw = n ? pw / n : pw;
-    char tot[32];
-    int64_t sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += r->days[i].viewers;
+    char tot[32], done[32];
     ck_strbuf_printf(
         o,
         "<figure>\n<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
         "aria-labelledby=\"chart-title\">\n<title id=\"chart-title\">Spettatori unici e "
-        "visioni complete per giorno, ultimi %d giorni: %s spettatori in totale</title>\n",
-        W, H, n, it_int(tot, sizeof tot, sum));
+        "visioni complete per giorno, ultimi %d giorni: %s spettatori, %s visioni complete"
+        "</title>\n",
+        W, H, n, it_int(tot, sizeof tot, r->viewers), it_int(done, sizeof done, r->funnel[3]));
     /* Grid lines and scale. */
     for (int k = 0; k <= 4; k++) {
         double y = T + ph - ph * k / 4.0;
@@ -143,16 +158,18 @@ static void chart(ck_strbuf *o, const ck_an_report *r)
                          L - 6, y + 4, it_int(lab, sizeof lab, max * k / 4));
     }
     for (int i = 0; i < n; i++) {
-        double h = ph * (double)r->days[i].viewers / (double)max;
+        double hv = ph * (double)r->days[i].viewers / (double)max,
+               hc = ph * (double)r->days[i].completions / (double)max;
+        double x = L + i * bw + bw * 0.15, w = bw * 0.7;
         ck_strbuf_printf(
-            o, "<rect class=\"viewers\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
-            L + i * bw + bw * 0.15, T + ph - h, bw * 0.7, h);
+            o, "<rect class=\"viewers\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", x,
+            T + ph - hv, w, hv);
+        if (r->days[i].completions > 0)
+            ck_strbuf_printf(o,
+                             "<rect class=\"complete\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                             "height=\"%.1f\"/>",
+                             x + w * 0.2, T + ph - hc, w * 0.6, hc);
     }
-    ck_strbuf_puts(o, "\n<polyline class=\"completions\" points=\"");
-    for (int i = 0; i < n; i++)
-        ck_strbuf_printf(o, "%.1f,%.1f ", L + i * bw + bw / 2,
-                         T + ph - ph * (double)r->days[i].completions / (double)max);
-    ck_strbuf_puts(o, "\"/>\n");
     /* About six date labels along the axis. */
     int step = n > 6 ? (n + 5) / 6 : 1;
     for (int i = 0; i < n; i += step) {
@@ -162,10 +179,9 @@ static void chart(ck_strbuf *o, const ck_an_report *r)
             o, "<text class=\"axis\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%02d/%02d</text>",
             L + i * bw + bw / 2, H - 8, d, m);
     }
-    ck_strbuf_puts(o,
-                   "\n</svg>\n<figcaption><span class=\"key viewers\"></span> spettatori unici "
-                   "&nbsp; <span class=\"key completions\"></span> visioni complete</figcaption>\n"
-                   "</figure>\n");
+    ck_strbuf_puts(o, "\n</svg>\n<figcaption><span class=\"key viewers\"></span> spettatori unici "
+                      "&nbsp; <span class=\"key complete\"></span> di cui con visione completa"
+                      "</figcaption>\n</figure>\n");
     /* The same numbers as a table for screen readers and for copying. */
     ck_strbuf_puts(
         o, "<details>\n<summary>Dati giornalieri in tabella</summary>\n<table>\n<thead><tr>"
@@ -185,7 +201,13 @@ static void chart(ck_strbuf *o, const ck_an_report *r)
             d, m, y, it_int(a, sizeof a, r->days[i].viewers), it_int(b, sizeof b, r->days[i].plays),
             it_int(c, sizeof c, r->days[i].completions));
     }
-    ck_strbuf_puts(o, "</tbody>\n</table>\n</details>\n");
+    char a[32], b[32], c[32];
+    ck_strbuf_printf(o,
+                     "</tbody>\n<tfoot><tr><th scope=\"row\">Totale</th><td class=\"num\">%s</td>"
+                     "<td class=\"num\">%s</td><td class=\"num\" id=\"daily-complete\">%s</td>"
+                     "</tr></tfoot>\n</table>\n</details>\n",
+                     it_int(a, sizeof a, r->viewers), it_int(b, sizeof b, r->plays),
+                     it_int(c, sizeof c, r->funnel[3]));
 }
 
 static void figure(ck_strbuf *o, const char *id, const char *label, const char *value,
@@ -198,7 +220,8 @@ static void figure(ck_strbuf *o, const char *id, const char *label, const char *
     ck_strbuf_puts(o, "</dd></div>\n");
 }
 
-char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
+char *ck_dashboard_html(const ck_an_report *reports, const ck_an_names *names, int count,
+                        int selected)
 {
     ck_strbuf o = {0};
     ck_strbuf_puts(&o, HEAD_OPEN
@@ -220,16 +243,17 @@ char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
         ck_strbuf_puts(&o, "<li><a href=\"/admin/?c=");
         ck_strbuf_html(&o, reports[i].campaign);
         ck_strbuf_puts(&o, i == selected ? "\" aria-current=\"page\">" : "\">");
-        ck_strbuf_html(&o, reports[i].campaign);
+        ck_strbuf_html(&o, campaign_title(&reports[i], names ? &names[i] : NULL));
         ck_strbuf_puts(&o, "</a></li>\n");
     }
     ck_strbuf_puts(&o, "</ul>\n</nav>\n");
 
     const ck_an_report *r = &reports[selected];
+    const ck_an_names *nm = names ? &names[selected] : NULL;
     char a[96], b[64], c[160];
-    ck_strbuf_puts(&o, "<h2>Campagna <code>");
-    ck_strbuf_html(&o, r->campaign);
-    ck_strbuf_puts(&o, "</code></h2>\n<dl class=\"figures\">\n");
+    ck_strbuf_puts(&o, "<h2>Campagna «");
+    ck_strbuf_html(&o, campaign_title(r, nm));
+    ck_strbuf_puts(&o, "»</h2>\n<dl class=\"figures\">\n");
     figure(&o, "links", "Collegamenti emessi", it_int(a, sizeof a, r->links), NULL);
     snprintf(c, sizeof c, "%s dei collegamenti", pct(b, sizeof b, r->viewers, r->links));
     figure(&o, "viewers", "Spettatori unici (per giorno)", it_int(a, sizeof a, r->viewers),
@@ -240,10 +264,12 @@ char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
     int64_t nrat = 0;
     for (int i = 0; i < 5; i++)
         nrat += r->ratings[i];
-    snprintf(c, sizeof c, "su 5, %s valutazioni", it_int(b, sizeof b, nrat));
+    snprintf(c, sizeof c, "su 5, %s %s", it_int(b, sizeof b, nrat),
+             nrat == 1 ? "valutazione" : "valutazioni");
     figure(&o, "rating", "Valutazione media", nrat ? it_dec(a, sizeof a, r->rating_avg, 1) : "–",
            c);
-    snprintf(c, sizeof c, "mediana, %s misure", it_int(b, sizeof b, r->startup_count));
+    snprintf(c, sizeof c, "mediana, %s %s", it_int(b, sizeof b, r->startup_count),
+             r->startup_count == 1 ? "misura" : "misure");
     snprintf(a, sizeof a, "%s s", it_dec(b, sizeof b, r->startup_p50_ms / 1000.0, 2));
     figure(&o, "startup", "Avvio del video", r->startup_count ? a : "–", c);
     ck_strbuf_puts(&o, "</dl>\n");
@@ -254,7 +280,9 @@ char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
 
     /* Completion funnel. */
     ck_strbuf_puts(
-        &o, "<section>\n<h3>Quanto del video è stato visto</h3>\n<table>\n<thead><tr>"
+        &o, "<section>\n<h3>Quanto del video è stato visto</h3>\n<p class=\"note\">Conta il "
+            "tempo davvero riprodotto da ciascun collegamento nel giorno: i salti in avanti non "
+            "contano.</p>\n<table>\n<thead><tr>"
             "<th scope=\"col\">Punto del video</th><th scope=\"col\" class=\"num\">Spettatori"
             "</th><th scope=\"col\" class=\"num\">Quota</th></tr></thead>\n<tbody>\n");
     static const char *const marks[4] = {"25%", "metà (50%)", "75%", "fine (100%)"};
@@ -269,7 +297,7 @@ char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
 
     /* Ratings. */
     ck_strbuf_puts(
-        &o, "<section>\n<h3>Valutazioni: «Quanto ti è stata utile questa video-guida?»</h3>\n"
+        &o, "<section>\n<h3>Valutazioni: «Quanto Le è stata utile questa video-guida?»</h3>\n"
             "<table>\n<thead><tr><th scope=\"col\">Voto</th><th scope=\"col\" class=\"num\">"
             "Risposte</th><th scope=\"col\"><span class=\"sr-only\">Grafico</span></th></tr>"
             "</thead>\n<tbody>\n");
@@ -284,10 +312,10 @@ char *ck_dashboard_html(const ck_an_report *reports, int count, int selected)
     }
     ck_strbuf_puts(&o, "</tbody>\n</table>\n</section>\n");
 
-    count_table(&o, "Pop-up aperti", "Pop-up", r->popups, r->popup_count,
+    count_table(&o, "Pop-up aperti", "Pop-up", "Aperture", "popup", r->popups, r->popup_count, nm,
                 "Nessun pop-up aperto finora.");
-    count_table(&o, "Clic sui servizi online", "Servizio", r->buttons, r->button_count,
-                "Nessun clic sui servizi finora.");
+    count_table(&o, "Clic sui servizi online", "Servizio", "Clic", "service", r->buttons,
+                r->button_count, nm, "Nessun clic sui servizi finora.");
 
     /* Startup and quality. */
     ck_strbuf_puts(&o,

@@ -178,7 +178,7 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
             else if (cues[i].kind == CK_CUE_BUTTON)
                 btn[nb++] = cues[i].id;
         }
-        ck_an_allowed allowed = {pop, np, btn, nb};
+        ck_an_allowed allowed = {pop, np, btn, nb, scene->duration};
         ck_an_result r =
             ck_analytics_ingest(v->analytics, s->campaigns[c].id, token, tlen, body, body_len,
                                 &allowed, ck_today(), ck_srv_now_ms() / 1000.0);
@@ -273,12 +273,39 @@ static void see_other(srv_reply *o, const char *where)
     header(o, "Location", where);
 }
 
+/* A cue's title for the dashboard: the scene's text when it is plain, its id when it is a
+ * template (a title with {{...}} could carry a person's data; the dashboard has no person). */
+static const char *plain(const ck_src_text *t)
+{
+    return t->text && !strstr(t->text, "{{") ? t->text : NULL;
+}
+
+/* What the dashboard calls a campaign and its pop-ups and services (the analytics module
+ * knows no scenes); labels in `arena`. */
+static void dashboard_names(const ck_scene *sc, ck_arena *arena, ck_an_names *out)
+{
+    ck_an_label *l = ck_arena_alloc(arena, sizeof *l * (size_t)(sc->cue_count + 1));
+    *out = (ck_an_names){.campaign = sc->title, .cues = l};
+    for (int i = 0; l && i < sc->cue_count; i++) {
+        const ck_cue *c = &sc->cues[i];
+        const char *title = c->kind == CK_CUE_POPUP    ? plain(&c->title)
+                            : c->kind == CK_CUE_BUTTON ? plain(&c->label)
+                                                       : NULL;
+        if (title)
+            l[out->cue_count++] = (ck_an_label){c->id, title};
+    }
+}
+
 static void dashboard(ck_server *s, const char *campaign, srv_reply *o)
 {
     srv_viewer *v = s->viewer;
     int n = s->campaign_count, sel = 0;
     ck_an_report *reps = calloc((size_t)(n > 0 ? n : 1), sizeof *reps);
-    if (!reps) {
+    ck_an_names *names = calloc((size_t)(n > 0 ? n : 1), sizeof *names);
+    ck_arena arena = {0};
+    if (!reps || !names) {
+        free(reps);
+        free(names);
         o->status = 503;
         return;
     }
@@ -293,8 +320,11 @@ static void dashboard(ck_server *s, const char *campaign, srv_reply *o)
         }
         if (campaign && strcmp(campaign, s->campaigns[c].id) == 0)
             sel = c;
+        dashboard_names(s->campaigns[c].scene, &arena, &names[c]);
     }
-    char *html = ck_dashboard_html(reps, n, sel);
+    char *html = ck_dashboard_html(reps, names, n, sel);
+    ck_arena_free(&arena);
+    free(names);
     free(reps);
     reply(o, html ? 200 : 503, html, html ? strlen(html) : 0, "text/html; charset=utf-8");
     o->csp = csp_admin;
