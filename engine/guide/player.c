@@ -135,7 +135,8 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
     put_attr(&b, "data-events", url);
     put_attr(&b, "data-hls", "/static/hls.light.min.js");
     /* The stage is what "Schermo intero" shows: the frame (video, start button, the drawn
-     * buttons' links) and the overlay (pop-up offers), so nothing is lost in full screen.
+     * buttons' links), the captions and the overlay (pop-up offers, the way out of full
+     * screen), so nothing is lost in full screen.
      * "Avvia" comes first in the page's tab order, before the video's own controls. */
     ck_strbuf_puts(&b, ">\n<div class=\"stage\" id=\"stage\">\n<div class=\"frame\" id=\"frame\">\n"
                        "<button type=\"button\" class=\"bigplay\" id=\"bigplay\">"
@@ -153,8 +154,8 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
     ck_strbuf_puts(&b, "</video>\n");
     put_hotspots(&b, s, cues, n);
     ck_strbuf_puts(&b, "</div>\n");
-    /* Captions drawn by player.js below the picture where it is small (a phone), so they hide
-     * nothing the scene draws; the text track stays the source (and the screen readers'). */
+    /* Captions drawn by player.js below the picture, so they hide nothing the scene draws (its
+     * text on a phone, its buttons at the end); the text track stays their source. */
     if (captions)
         ck_strbuf_puts(&b, "<div class=\"capbox\" id=\"capbox\" aria-hidden=\"true\" hidden>"
                            "</div>\n");
@@ -185,8 +186,8 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
         }
         ck_strbuf_puts(&b, "</ul>\n</section>\n");
     }
-    ck_strbuf_puts(&b, "<button type=\"button\" class=\"fs\" id=\"fs\" hidden>Schermo intero"
-                       "</button>\n</div>\n</div>\n"
+    ck_strbuf_puts(&b, "<button type=\"button\" class=\"fsexit\" id=\"fsexit\">Esci dallo schermo "
+                       "intero</button>\n</div>\n</div>\n"
                        "<noscript><p>Per vedere il video attivi JavaScript nel browser, oppure "
                        "<a");
     snprintf(url, sizeof url, "%s/index.m3u8", base);
@@ -215,6 +216,8 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
     ck_strbuf_puts(&b, "<div class=\"controls\" role=\"group\" aria-label=\"Comandi del video\">\n"
                        "<button type=\"button\" id=\"play\" class=\"ctl\">Riproduci</button>\n"
                        "<button type=\"button\" id=\"back\" class=\"ctl\">Indietro di 10 secondi"
+                       "</button>\n"
+                       "<button type=\"button\" id=\"fs\" class=\"ctl\" hidden>Schermo intero"
                        "</button>\n");
     if (captions)
         ck_strbuf_puts(&b,
