@@ -110,7 +110,17 @@ static void test_cues_per_person(void)
     CK_CHECK(has(p1, "lang=\"it\"") && has(p1, "kind=\"captions\"") && has(p1, " default"));
     CK_CHECK(has(p1, "/v/TOKEN123/media.m3u8") && has(p1, "/v/TOKEN123/guida.pdf") &&
              has(p1, "/v/TOKEN123/events"));
-    CK_CHECK(has(p1, "Quanto ti è stata utile questa video-guida?"));
+    /* Polite form, and the scale answers "Quanto?" as the hint does. */
+    CK_CHECK(has(p1, "Quanto Le è stata utile questa video-guida?"));
+    CK_CHECK(!has(p1, " ti ") && !has(p1, "moltissimo utile"));
+    CK_CHECK(has(p1, "<span class=\"w\">per niente</span>") &&
+             has(p1, "<span class=\"w\">moltissimo</span>"));
+    /* The buttons the video draws are links where it draws them (btn-red-precompilato: 560x100
+     * centred on 348,246 of 1280x720), while it draws them (81-94 s). */
+    CK_CHECK(count(p1, strlen(p1), "<a class=\"hot\"") == 6);
+    CK_CHECK(has(p1, "data-service=\"red-precompilato\" data-start=\"81.00\" "
+                     "data-end=\"94.00\" data-x=\"5.31\" data-y=\"27.22\" data-w=\"43.75\" "
+                     "data-h=\"13.89\""));
     CK_CHECK(count(p1, strlen(p1), "name=\"voto\"") == 5);
     CK_CHECK(count(p1, strlen(p1), "class=\"service\"") == 6);
     CK_CHECK(has(p1, "data-service=\"red-precompilato\""));

@@ -5,8 +5,11 @@
 // the stream, shows and hides cues by time, and sends anonymous events.
 //
 // Playback: native HLS where the browser has it (Safari, iOS, recent Chromium), else hls.js
-// (served by ciak from web/node_modules, loaded only when needed: 390 KB matter on a weak
-// connection). Nothing starts with sound on its own: the viewer presses "Avvia".
+// (built into ciak, loaded only when needed: 390 KB matter on a weak connection). Nothing
+// starts with sound on its own: the viewer presses "Avvia". A playback that failed says so,
+// and what to do; it is never shown as "starting".
+// Layout: the stage (video, the links over the buttons the video draws, pop-up offers) is what
+// "Schermo intero" shows; on a phone the captions are drawn below the picture, not over it.
 // Events: batched and sent with navigator.sendBeacon to /v/<token>/events (see
 // docs/analytics.md); no name, token or address is in them (the URL carries the token, and the
 // server keeps only a salted daily hash of it). Watched time is reported as the ranges played.
@@ -102,6 +105,8 @@
   });
 
   const say = (text) => { if (status) status.textContent = text; };
+  const LOADING = 'Caricamento in corso…';
+  const PREPARING = 'Il video si sta preparando: parte tra pochi secondi.';
 
   // ---- the stream ----
   const src = root.dataset.media;
@@ -110,12 +115,17 @@
   let failed = false;
   const native = video.canPlayType('application/vnd.apple.mpegurl') !== '';
 
+  const FAILED = 'Non riusciamo a riprodurre il video in questo momento. Ricarichi la pagina ' +
+    'tra qualche minuto; intanto può scaricare la guida in PDF più sotto. Se il problema ' +
+    'resta, chiami il Contact Center INPS al numero 803 164.';
+  let failMessage = '';
   function fail(code, message) {
     if (failed) return;
     failed = true;
+    failMessage = message || FAILED;
+    root.dataset.failed = code; // for the browser tests: the page says it failed
     track('error', { id: code }, true);
-    say(message || 'Non riusciamo a riprodurre il video in questo momento. Riprovi tra ' +
-      'qualche minuto, oppure scarichi la guida in PDF qui sotto.');
+    say(failMessage);
   }
 
   function attach() {
@@ -131,7 +141,8 @@
       s.onload = () => {
         if (!window.Hls || !window.Hls.isSupported()) {
           fail('unsupported', 'Il suo browser non riesce a riprodurre questo video. Provi con ' +
-            'un altro browser o dall\'app INPS Mobile.');
+            'un altro browser aggiornato (Chrome, Edge, Firefox, Safari) o dall\'app INPS ' +
+            'Mobile; intanto può scaricare la guida in PDF più sotto.');
           resolve();
           return;
         }
@@ -139,9 +150,10 @@
         hls = new window.Hls({ maxBufferLength: 20, backBufferLength: 30, enableWorker: true,
           startPosition: 0, manifestLoadingMaxRetry: 6, levelLoadingMaxRetry: 6,
           fragLoadingMaxRetry: 8 });
+        let recoveries = 0;
         hls.on(window.Hls.Events.ERROR, (ev, data) => {
           if (!data.fatal) return;
-          if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) {
+          if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR && recoveries++ < 2) {
             hls.recoverMediaError();
           } else {
             fail(data.type === window.Hls.ErrorTypes.NETWORK_ERROR ? 'network' : 'media');
@@ -151,15 +163,23 @@
         hls.attachMedia(video);
         resolve();
       };
-      s.onerror = () => { fail('player_load'); resolve(); };
+      s.onerror = () => {
+        fail('player_load', 'Non riusciamo a caricare il lettore video. Controlli la ' +
+          'connessione e ricarichi la pagina; intanto può scaricare la guida in PDF più sotto. ' +
+          'Se il problema resta, chiami il Contact Center INPS al numero 803 164.');
+        resolve();
+      };
       document.head.appendChild(s);
     });
   }
   // Start loading at once, so the first segment is rendered while the viewer reads the page.
   attach();
 
+  // With hls.js its own errors decide (a media error is retried first); a source that cannot
+  // be played at all (code 4) fails either way.
   video.addEventListener('error', () => {
-    if (!hls) fail(video.error && video.error.code === 2 ? 'network' : 'media');
+    const code = video.error ? video.error.code : 0;
+    if (!hls || code === 4) fail(code === 2 ? 'network' : 'media');
   });
 
   // ---- start-up time: from the press of "Avvia" to the first frame shown ----
@@ -195,14 +215,35 @@
   };
   video.addEventListener('playing', endWait);
   video.addEventListener('seeked', () => { waitingSince = 0; });
+  // "Caricamento in corso…" leaves the screen and the live region as soon as the video goes
+  // on, after a seek too (where no stall was counted, so endWait above keeps it).
+  const loaded = () => {
+    if (status && status.textContent === LOADING && !video.seeking && video.readyState >= 3) {
+      say('');
+    }
+  };
+  ['playing', 'seeked', 'canplay', 'timeupdate'].forEach((e) => video.addEventListener(e, loaded));
 
   function start() {
+    // Keyboard focus on "Avvia" moves to "Pausa", next to it, not to the top of the page.
+    const fromBig = document.activeElement === bigplay;
     if (!pressed) {
       pressed = performance.now();
       track('play', null, true);
-      say('Il video si sta preparando: parte tra pochi secondi.');
+      if (!failed) say(PREPARING);
+    }
+    if (failed) say(failMessage);
+    else {
+      // Still nothing after half a minute: say so, rather than "starting" for ever.
+      setTimeout(() => {
+        if (!started && !failed && status && status.textContent === PREPARING) {
+          say('Il video tarda a partire. Controlli la connessione; se non parte, ricarichi ' +
+            'la pagina.');
+        }
+      }, 30000);
     }
     bigplay.hidden = true;
+    if (fromBig) playBtn.focus();
     attach().then(() => {
       const p = video.play();
       if (p && p.catch) p.catch(() => {});
@@ -233,15 +274,46 @@
   function track0() {
     return video.textTracks && video.textTracks.length ? video.textTracks[0] : null;
   }
+  // The browser would draw the captions over the picture and hide what the scene draws there
+  // (its text on a phone, its service buttons at the end): the track is kept 'hidden' (its
+  // cues still change) and they are written in the caption box below the picture instead;
+  // the browser draws them only in an iPhone's own full screen, where the box is not seen.
+  const capbox = $('capbox');
+  const stage = $('stage');
+  const isFull = () => !!(document.fullscreenElement || document.webkitFullscreenElement);
+  let videoFull = false;
+  const boxed = () => !!capbox && !videoFull;
+  function drawCaptions() {
+    if (!capbox) return;
+    const t = track0();
+    const on = cc && cc.getAttribute('aria-pressed') === 'true';
+    capbox.hidden = !(on && boxed());
+    if (capbox.hidden || !t) return;
+    const cues = t.activeCues ? Array.from(t.activeCues) : [];
+    capbox.textContent = cues.map((c) => c.text.replace(/<[^>]*>/g, '')).join('\n');
+  }
   function setCaptions(on, report) {
     const t = track0();
-    if (t) t.mode = on ? 'showing' : 'hidden';
+    if (t) t.mode = on ? (boxed() ? 'hidden' : 'showing') : 'hidden';
     if (cc) {
       cc.setAttribute('aria-pressed', on ? 'true' : 'false');
       cc.textContent = on ? 'Sottotitoli attivi' : 'Sottotitoli spenti';
     }
     if (report) track('captions', { value: on ? 1 : 0 });
+    drawCaptions();
   }
+  const t0track = track0();
+  if (t0track) t0track.addEventListener('cuechange', drawCaptions);
+  if (video.textTracks) {
+    video.textTracks.addEventListener('addtrack', (e) => {
+      if (e.track) e.track.addEventListener('cuechange', drawCaptions);
+    });
+  }
+  const relayout = () => {
+    if (cc) setCaptions(cc.getAttribute('aria-pressed') === 'true', false);
+  };
+  video.addEventListener('webkitbeginfullscreen', () => { videoFull = true; relayout(); });
+  video.addEventListener('webkitendfullscreen', () => { videoFull = false; relayout(); });
   if (cc) {
     setCaptions(true, false);
     if (video.textTracks) {
@@ -258,6 +330,56 @@
     apply();
     ccsize.addEventListener('change', apply);
   }
+
+  // ---- full screen: the stage, so the pop-up offers and the drawn buttons' links come along --
+  const fsBtn = $('fs');
+  if (fsBtn && stage) {
+    const canStage = !!(stage.requestFullscreen || stage.webkitRequestFullscreen);
+    fsBtn.hidden = !(canStage || video.webkitEnterFullscreen);
+    const enter = () => {
+      if (stage.requestFullscreen) return stage.requestFullscreen();
+      if (stage.webkitRequestFullscreen) return stage.webkitRequestFullscreen();
+      return video.webkitEnterFullscreen(); // an iPhone puts only the video itself full screen
+    };
+    const leave = () => (document.exitFullscreen ? document.exitFullscreen()
+      : document.webkitExitFullscreen());
+    const quiet = (p) => { if (p && p.catch) p.catch(() => {}); };
+    fsBtn.addEventListener('click', () => quiet(enter()));
+    const fsExit = $('fsexit');
+    if (fsExit) fsExit.addEventListener('click', () => quiet(leave()));
+    const changed = () => {
+      const el = document.fullscreenElement || document.webkitFullscreenElement;
+      // The video's own full screen (a double click on it) would leave the offers behind.
+      if (el === video && canStage) {
+        quiet(Promise.resolve(leave()).then(enter));
+        return;
+      }
+      const full = !!el && el === stage;
+      stage.classList.toggle('full', full);
+      if (!full && document.activeElement === document.body) fsBtn.focus();
+    };
+    document.addEventListener('fullscreenchange', changed);
+    document.addEventListener('webkitfullscreenchange', changed);
+  }
+
+  // ---- the buttons the video draws: links over the picture while it shows them ----
+  const hots = Array.from(document.querySelectorAll('#hotspots .hot'));
+  hots.forEach((a) => {
+    const d = a.dataset;
+    a.style.left = d.x + '%';
+    a.style.top = d.y + '%';
+    a.style.width = d.w + '%';
+    a.style.height = d.h + '%';
+    a.addEventListener('click', () => track('button', { id: d.service }, true));
+  });
+  function showHots() {
+    const t = video.currentTime;
+    for (const a of hots) {
+      const on = t >= parseFloat(a.dataset.start) && t <= parseFloat(a.dataset.end);
+      if (a.hidden === on) a.hidden = !on;
+    }
+  }
+  ['timeupdate', 'seeked', 'ended'].forEach((e) => video.addEventListener(e, showHots));
 
   // ---- pop-ups: offered while the scene says; opening one pauses the video ----
   const popItems = Array.from(document.querySelectorAll('#popups .cue'));
@@ -300,11 +422,12 @@
     if (!fine) return;
     const was = fine.classList.contains('later');
     fine.classList.remove('later');
-    if (focus) {
+    if (focus && !isFull()) {
       const h = $('fine-h');
       if (h) h.focus();
     } else if (was) {
-      say('Sotto il video trova i servizi online per lei.');
+      say('Tocchi un pulsante nel video per aprire un servizio online; li trova anche ' +
+        'nell\'elenco «I servizi online per lei».');
     }
   }
   document.querySelectorAll('.service').forEach((a) => {
@@ -326,6 +449,13 @@
       track('rating', { value: parseInt(v.value, 10) }, true);
       form.querySelectorAll('input, button').forEach((el) => { el.disabled = true; });
       done.textContent = 'Grazie per la sua valutazione.';
+    });
+    // After sending, focus goes to the thanks: the control it was on is disabled now, and the
+    // browser would drop focus to the top of the page.
+    form.addEventListener('submit', () => {
+      const a = document.activeElement;
+      const done = $('rating-done');
+      if (done && done.textContent && (!a || a === document.body || a.disabled)) done.focus();
     });
   }
 

@@ -6,6 +6,7 @@
  * The page's own text names nobody (the server keeps names out of its pages, so a page kept
  * in a browser's cache or history shows none); the name is in the video, its captions and the
  * PDF, which the viewer asks for. */
+#include "ck_timeline.h"
 #include "guide_internal.h"
 
 #include <stdio.h>
@@ -35,6 +36,63 @@ static void put_attr(ck_strbuf *b, const char *name, const char *value)
     ck_strbuf_puts(b, "=\"");
     ck_strbuf_html(b, value);
     ck_strbuf_puts(b, "\"");
+}
+
+/* Where the video draws a service button: the scene's top-level layer "btn-<cue id>" (the
+ * campaigns' convention), in percent of the canvas (left, top, width, height), once its
+ * entrance animation is over. False when the scene draws no such layer. */
+static bool button_rect(const ck_scene *s, const char *cue_id, double r[4])
+{
+    char id[160];
+    snprintf(id, sizeof id, "btn-%s", cue_id);
+    for (int i = 0; i < s->layer_count; i++) {
+        const ck_layer *l = &s->layers[i];
+        if (l->parent != -1 || !l->id || strcmp(l->id, id) != 0 || s->width <= 0 || s->height <= 0)
+            continue;
+        double t = l->end - l->start, v[CK_ANIM_PROP_COUNT];
+        for (int p = 0; p < CK_ANIM_PROP_COUNT; p++)
+            v[p] = ck_anim_value(s, &l->anim[p], t);
+        double w = l->width * v[CK_PROP_SCALE] * v[CK_PROP_SCALE_X];
+        double h = l->height * v[CK_PROP_SCALE] * v[CK_PROP_SCALE_Y];
+        if (w <= 0 || h <= 0)
+            return false;
+        r[0] = (v[CK_PROP_X] - v[CK_PROP_ANCHOR_X] * w) * 100.0 / s->width;
+        r[1] = (v[CK_PROP_Y] - v[CK_PROP_ANCHOR_Y] * h) * 100.0 / s->height;
+        r[2] = w * 100.0 / s->width;
+        r[3] = h * 100.0 / s->height;
+        return true;
+    }
+    return false;
+}
+
+/* Service buttons the video draws become links over the picture, where they are drawn and
+ * while they are: "Tocchi un pulsante" then works on the picture itself. Positions are data
+ * attributes (the page's CSP allows no inline style); player.js places and shows them. */
+static void put_hotspots(ck_strbuf *b, const ck_scene *s, const ck_guide_cue *cues, int n)
+{
+    ck_strbuf_puts(b, "<div class=\"hotspots\" id=\"hotspots\">\n");
+    for (int i = 0; i < n; i++) {
+        const ck_guide_cue *c = &cues[i];
+        double r[4];
+        if (c->kind != CK_CUE_BUTTON || !c->url || !button_rect(s, c->id, r))
+            continue;
+        ck_strbuf_puts(b, "<a class=\"hot\" hidden target=\"_blank\" rel=\"noopener noreferrer\"");
+        put_attr(b, "href", c->url);
+        put_attr(b, "data-service", c->id);
+        const char *names[] = {"data-start", "data-end", "data-x", "data-y", "data-w", "data-h"};
+        const double vals[] = {c->start, c->end, r[0], r[1], r[2], r[3]};
+        for (int k = 0; k < 6; k++) {
+            ck_strbuf_puts(b, " ");
+            ck_strbuf_puts(b, names[k]);
+            ck_strbuf_puts(b, "=\"");
+            put_num(b, vals[k]);
+            ck_strbuf_puts(b, "\"");
+        }
+        ck_strbuf_puts(b, "><span class=\"sr-only\">");
+        ck_strbuf_html(b, c->label);
+        ck_strbuf_puts(b, " (pulsante nel video, si apre in una nuova scheda)</span></a>\n");
+    }
+    ck_strbuf_puts(b, "</div>\n");
 }
 
 char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *token,
@@ -76,8 +134,15 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
     snprintf(url, sizeof url, "%s/events", base);
     put_attr(&b, "data-events", url);
     put_attr(&b, "data-hls", "/static/hls.light.min.js");
-    ck_strbuf_puts(&b, ">\n<div class=\"stage\">\n<video id=\"video\" playsinline preload=\"auto\" "
-                       "controls");
+    /* The stage is what "Schermo intero" shows: the frame (video, start button, the drawn
+     * buttons' links), the captions and the overlay (pop-up offers, the way out of full
+     * screen), so nothing is lost in full screen.
+     * "Avvia" comes first in the page's tab order, before the video's own controls. */
+    ck_strbuf_puts(&b, ">\n<div class=\"stage\" id=\"stage\">\n<div class=\"frame\" id=\"frame\">\n"
+                       "<button type=\"button\" class=\"bigplay\" id=\"bigplay\">"
+                       "<span class=\"icon\" aria-hidden=\"true\">▶</span> Avvia la video-guida"
+                       "</button>\n<video id=\"video\" playsinline preload=\"auto\" controls "
+                       "controlslist=\"nofullscreen\"");
     /* No src: player.js picks native HLS or hls.js. Without JS: see <noscript>. */
     ck_strbuf_puts(&b, " aria-label=\"Video-guida\">\n");
     if (captions) {
@@ -86,17 +151,17 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
         put_attr(&b, "src", url);
         ck_strbuf_puts(&b, ">\n");
     }
-    ck_strbuf_puts(&b, "</video>\n<button type=\"button\" class=\"bigplay\" id=\"bigplay\">"
-                       "<span class=\"icon\" aria-hidden=\"true\">▶</span> Avvia la video-guida"
-                       "</button>\n</div>\n"
-                       "<noscript><p>Per vedere il video attivi JavaScript nel browser, oppure "
-                       "<a");
-    snprintf(url, sizeof url, "%s/index.m3u8", base);
-    put_attr(&b, "href", url);
-    ck_strbuf_puts(&b,
-                   ">apra il video direttamente</a>.</p></noscript>\n"
-                   "<p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\"></p>\n");
-    /* Pop-ups: a button appears while the scene says; the dialog pauses the video. */
+    ck_strbuf_puts(&b, "</video>\n");
+    put_hotspots(&b, s, cues, n);
+    ck_strbuf_puts(&b, "</div>\n");
+    /* Captions drawn by player.js below the picture, so they hide nothing the scene draws (its
+     * text on a phone, its buttons at the end); the text track stays their source. */
+    if (captions)
+        ck_strbuf_puts(&b, "<div class=\"capbox\" id=\"capbox\" aria-hidden=\"true\" hidden>"
+                           "</div>\n");
+    ck_strbuf_puts(&b, "<div class=\"overlay\" id=\"overlay\">\n");
+    /* Pop-ups: a button appears while the scene says; the dialog pauses the video. Over the
+     * picture on wide screens and in full screen, under it on a phone. */
     int pops = 0;
     for (int i = 0; i < n; i++)
         pops += cues[i].kind == CK_CUE_POPUP;
@@ -120,28 +185,39 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
             ck_strbuf_puts(&b, "</button></li>\n");
         }
         ck_strbuf_puts(&b, "</ul>\n</section>\n");
-        for (int i = 0; i < n; i++) {
-            const ck_guide_cue *c = &cues[i];
-            if (c->kind != CK_CUE_POPUP)
-                continue;
-            ck_strbuf_puts(&b, "<dialog class=\"pop\"");
-            snprintf(url, sizeof url, "pop-%s", c->id);
-            put_attr(&b, "id", url);
-            snprintf(url, sizeof url, "pop-%s-t", c->id);
-            put_attr(&b, "aria-labelledby", url);
-            ck_strbuf_puts(&b, ">\n<h2");
-            put_attr(&b, "id", url);
-            ck_strbuf_puts(&b, ">");
-            ck_strbuf_html(&b, c->title);
-            ck_strbuf_puts(&b, "</h2>\n<p>");
-            ck_strbuf_html(&b, c->body);
-            ck_strbuf_puts(&b, "</p>\n<form method=\"dialog\"><button class=\"close\">Chiudi e "
-                               "torna al video</button></form>\n</dialog>\n");
-        }
+    }
+    ck_strbuf_puts(&b, "<button type=\"button\" class=\"fsexit\" id=\"fsexit\">Esci dallo schermo "
+                       "intero</button>\n</div>\n</div>\n"
+                       "<noscript><p>Per vedere il video attivi JavaScript nel browser, oppure "
+                       "<a");
+    snprintf(url, sizeof url, "%s/index.m3u8", base);
+    put_attr(&b, "href", url);
+    ck_strbuf_puts(&b,
+                   ">apra il video direttamente</a>.</p></noscript>\n"
+                   "<p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\"></p>\n");
+    for (int i = 0; i < n; i++) {
+        const ck_guide_cue *c = &cues[i];
+        if (c->kind != CK_CUE_POPUP)
+            continue;
+        ck_strbuf_puts(&b, "<dialog class=\"pop\"");
+        snprintf(url, sizeof url, "pop-%s", c->id);
+        put_attr(&b, "id", url);
+        snprintf(url, sizeof url, "pop-%s-t", c->id);
+        put_attr(&b, "aria-labelledby", url);
+        ck_strbuf_puts(&b, ">\n<h2");
+        put_attr(&b, "id", url);
+        ck_strbuf_puts(&b, ">");
+        ck_strbuf_html(&b, c->title);
+        ck_strbuf_puts(&b, "</h2>\n<p>");
+        ck_strbuf_html(&b, c->body);
+        ck_strbuf_puts(&b, "</p>\n<form method=\"dialog\"><button class=\"close\">Chiudi e "
+                           "torna al video</button></form>\n</dialog>\n");
     }
     ck_strbuf_puts(&b, "<div class=\"controls\" role=\"group\" aria-label=\"Comandi del video\">\n"
                        "<button type=\"button\" id=\"play\" class=\"ctl\">Riproduci</button>\n"
                        "<button type=\"button\" id=\"back\" class=\"ctl\">Indietro di 10 secondi"
+                       "</button>\n"
+                       "<button type=\"button\" id=\"fs\" class=\"ctl\" hidden>Schermo intero"
                        "</button>\n");
     if (captions)
         ck_strbuf_puts(&b,
@@ -204,11 +280,11 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
     }
     ck_strbuf_puts(&b, "</ul>\n");
     ck_strbuf_puts(
-        &b, "<form class=\"rating\" id=\"rating\">\n<fieldset>\n<legend>Quanto ti è stata "
+        &b, "<form class=\"rating\" id=\"rating\">\n<fieldset>\n<legend>Quanto Le è stata "
             "utile questa video-guida?</legend>\n<p class=\"hint\" id=\"rating-hint\">Scelga "
             "un voto da 1 (per niente) a 5 (moltissimo).</p>\n<div class=\"stars\">\n");
-    static const char *const words[5] = {"per niente utile", "poco utile", "abbastanza utile",
-                                         "molto utile", "moltissimo utile"};
+    /* Answers to "Quanto?", as the hint says them. */
+    static const char *const words[5] = {"per niente", "poco", "abbastanza", "molto", "moltissimo"};
     for (int v = 1; v <= 5; v++) {
         char row[512];
         snprintf(row, sizeof row,
@@ -218,10 +294,11 @@ char *ck_guide_player_html(const ck_guide *g, const ck_record *rec, const char *
                  v, v, v, v, words[v - 1]);
         ck_strbuf_puts(&b, row);
     }
-    ck_strbuf_puts(&b,
-                   "</div>\n<button type=\"submit\" class=\"send\">Invii la valutazione</button>\n"
-                   "<p id=\"rating-done\" class=\"thanks\" role=\"status\"></p>\n</fieldset>\n"
-                   "</form>\n</section>\n");
+    ck_strbuf_puts(
+        &b,
+        "</div>\n<button type=\"submit\" class=\"send\">Invii la valutazione</button>\n"
+        "<p id=\"rating-done\" class=\"thanks\" role=\"status\" tabindex=\"-1\"></p>\n</fieldset>\n"
+        "</form>\n</section>\n");
 
     /* The PDF guide. */
     ck_strbuf_puts(&b,

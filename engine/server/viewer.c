@@ -3,8 +3,8 @@
  *   GET  /v/<token>              the player page (engine/guide), this person's cues only
  *   GET  /v/<token>/guida.pdf    the personalised PDF guide
  *   POST /v/<token>/events       anonymous events (engine/analytics): 204, 400, 413, 429
- *   GET  /static/<file>          player and dashboard assets from web/, hls.js from
- *                                web/node_modules (served by ciak itself, no CDN)
+ *   GET  /static/<file>          player and dashboard assets from web/ (checked at start-up),
+ *                                hls.js built into the binary (served by ciak, no CDN)
  *   GET  /admin/                 dashboard, or the login form; POST /admin/login, /admin/logout
  *   GET  /admin/export.csv[?c=]  CSV export
  *
@@ -26,6 +26,8 @@ struct srv_viewer {
     char web_dir[512];
 };
 
+static ck_status check_assets(const srv_viewer *v, ck_error *err);
+
 ck_status srv_viewer_open(ck_server *s, ck_error *err)
 {
     srv_viewer *v = calloc(1, sizeof *v);
@@ -33,6 +35,8 @@ ck_status srv_viewer_open(ck_server *s, ck_error *err)
         return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     s->viewer = v;
     snprintf(v->web_dir, sizeof v->web_dir, "%s", s->p.web_dir ? s->p.web_dir : "web");
+    if (check_assets(v, err) != CK_OK)
+        return err->status;
     v->guides = calloc((size_t)(s->campaign_count > 0 ? s->campaign_count : 1), sizeof *v->guides);
     if (!v->guides)
         return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -202,15 +206,48 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
 }
 
 /* ---- static assets: a fixed list, nothing else is reachable ---- */
+/* hls.js, the player's only way to play where a browser has no native HLS (Firefox), is part
+ * of the binary: cmake/viewer.cmake gets it with npm at build time, so a running server always
+ * has it. The assembler takes the file in; ck_hls_js_end is followed by one zero byte. */
+#ifndef CIAK_HLS_JS_PATH
+#error "CIAK_HLS_JS_PATH: the path of hls.light.min.js (cmake/viewer.cmake sets it)"
+#endif
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        "ck_hls_js:\n"
+        ".incbin \"" CIAK_HLS_JS_PATH "\"\n"
+        "ck_hls_js_end:\n"
+        ".byte 0\n"
+        ".previous\n");
+extern const char ck_hls_js[], ck_hls_js_end[];
+
 static const struct {
-    const char *name, *path, *ctype;
+    const char *name, *path, *ctype; /* path NULL: built in (hls.js) */
 } assets[] = {
     {"player.js", "player.js", "text/javascript; charset=utf-8"},
     {"player.css", "player.css", "text/css; charset=utf-8"},
     {"dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
-    {"hls.light.min.js", "node_modules/hls.js/dist/hls.light.min.js",
-     "text/javascript; charset=utf-8"},
+    {"hls.light.min.js", NULL, "text/javascript; charset=utf-8"},
 };
+
+/* The files of web/ are read from disk (edited without a rebuild); a server that would answer
+ * 404 for the player's own script refuses to start instead, naming the folder. */
+static ck_status check_assets(const srv_viewer *v, ck_error *err)
+{
+    for (size_t i = 0; i < CK_ARRAY_LEN(assets); i++) {
+        if (!assets[i].path)
+            continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", v->web_dir, assets[i].path);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return ck_error_set(err, CK_ERR_NOT_FOUND, path, 0, 0,
+                                "the player's file is missing: ciak serve reads web/ from the "
+                                "folder it starts in (start it from the ciak repository)");
+        fclose(f);
+    }
+    return CK_OK;
+}
 
 static void serve_static(srv_viewer *v, const char *name, srv_reply *o)
 {
@@ -219,9 +256,16 @@ static void serve_static(srv_viewer *v, const char *name, srv_reply *o)
             continue;
         char path[1200], *data = NULL;
         size_t len = 0;
-        snprintf(path, sizeof path, "%s/%s", v->web_dir, assets[i].path);
-        if (ck_read_file(path, 4 << 20, &data, &len, NULL) != CK_OK)
-            break;
+        if (!assets[i].path) {
+            len = (size_t)(ck_hls_js_end - ck_hls_js);
+            if (!(data = malloc(len)))
+                break;
+            memcpy(data, ck_hls_js, len);
+        } else {
+            snprintf(path, sizeof path, "%s/%s", v->web_dir, assets[i].path);
+            if (ck_read_file(path, 4 << 20, &data, &len, NULL) != CK_OK)
+                break;
+        }
         reply(o, 200, data, len, assets[i].ctype);
         o->cache = "public, max-age=3600";
         return;

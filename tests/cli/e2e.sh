@@ -103,7 +103,7 @@ if grep -aq "__asan_init" "$CIAK" 2>/dev/null; then budget=30000; fi
 NODE_PATH="$web/node_modules" CIAK_BASE="$base" CIAK_LINKS="$tmp/links.csv" \
     CIAK_EXPIRED="$expired" CIAK_ADMIN="$admin" CIAK_ARTIFACTS="$arts" \
     CIAK_STARTUP_BUDGET_MS=$budget \
-    timeout 170 node "$ROOT/tests/e2e/player.test.js" >"$tmp/browser.log" 2>&1
+    timeout 260 node "$ROOT/tests/e2e/player.test.js" >"$tmp/browser.log" 2>&1
 rc=$?
 cat "$tmp/browser.log"
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/browser.log" | tail -1)

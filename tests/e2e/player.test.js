@@ -18,7 +18,7 @@ const LINKS = process.env.CIAK_LINKS;
 const EXPIRED = process.env.CIAK_EXPIRED;
 const ADMIN = process.env.CIAK_ADMIN;
 const OUT = process.env.CIAK_ARTIFACTS || path.join(os.tmpdir(), 'ciak-artifacts');
-const WATCHDOG_MS = 150000;
+const WATCHDOG_MS = 240000;
 // From opening the link to the first frame (sanitizer builds get a looser one from e2e.sh).
 const BUDGET_MS = Number(process.env.CIAK_STARTUP_BUDGET_MS || 5000);
 
@@ -56,6 +56,26 @@ async function waitTime(page, t, ms) {
     { timeout: ms, polling: 100 });
 }
 
+// A box on screen: inside the viewport (a full-screen stage fills it).
+async function inView(page, sel) {
+  return page.evaluate((q) => {
+    const el = document.querySelector(q);
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0 &&
+      r.bottom <= innerHeight && r.right <= innerWidth;
+  }, sel);
+}
+
+// Clicks where the video draws something, given in canvas pixels (1280x720).
+async function clickCanvas(page, x, y) {
+  const r = await page.evaluate(() => {
+    const b = document.getElementById('video').getBoundingClientRect();
+    return { x: b.left, y: b.top, w: b.width, h: b.height };
+  });
+  await page.mouse.click(r.x + x / 1280 * r.w, r.y + y / 720 * r.h);
+}
+
 async function seek(page, t) {
   await page.evaluate((tt) => { document.getElementById('video').currentTime = tt; }, t);
   await waitTime(page, t - 0.5, 30000);
@@ -72,7 +92,7 @@ async function main() {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 360, height: 740 },
+    viewport: { width: 390, height: 844 },
     locale: 'it-IT',
   });
   const desk = phone; // one context: pages switch to the desktop size below
@@ -88,7 +108,7 @@ async function main() {
     check('no autoplay: video paused before the press',
       await page.evaluate(() => document.getElementById('video').paused));
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    check('no horizontal scrolling at 360 px', width <= 360, width);
+    check('no horizontal scrolling at 390 px', width <= 390, width);
     await shot(page, 'player-phone.png');
     await axe(page, 'the player');
     check('pop-up of the person\'s benefit is on the page',
@@ -96,8 +116,17 @@ async function main() {
     check('no pop-up of a benefit the person does not hold',
       await page.locator('#pop-redditi-integrazione-minimo, #pop-redditi-generale').count() === 0);
 
-    await page.locator('#bigplay').click();
+    // Keyboard: "Avvia" is the first stop; pressing it leaves focus on the player's controls.
+    await page.keyboard.press('Tab');
+    const firstStop = await page.evaluate(() => document.activeElement.id);
+    if (firstStop !== 'bigplay') await page.keyboard.press('Tab');
+    check('"Avvia" is the first or second Tab stop', await page.evaluate(() => document.activeElement.id) === 'bigplay', firstStop);
+    await page.keyboard.press('Enter');
     await waitTime(page, 0.3, 60000);
+    check('after "Avvia" focus stays in the player (not the top of the page)',
+      await page.evaluate(() => document.activeElement.id === 'play'),
+      await page.evaluate(() => document.activeElement.id || document.activeElement.tagName));
+    check('rating asked in the polite form', /Quanto Le è stata utile/.test(await page.locator('#rating legend').textContent()));
     const startup = await page.evaluate(() => Number(document.getElementById('player').dataset.startupMs || 0));
     report.startup_native_or_default_ms = startup;
     report.engine = await page.evaluate(() => (document.getElementById('video').src.startsWith('blob:') ? 'hls.js' : 'native HLS'));
@@ -107,22 +136,33 @@ async function main() {
     const t2 = await page.evaluate(() => document.getElementById('video').currentTime);
     check('currentTime advances', t2 > t1 + 0.5, `${t1.toFixed(2)} -> ${t2.toFixed(2)}`);
 
-    // Captions: on by default, and they carry the person's name.
+    // Captions: on by default, they carry the person's name, and on a phone they are drawn
+    // below the picture, never over the text the video draws.
     await waitTime(page, 5.4, 30000);
-    const cap = await page.evaluate(() => {
-      const t = document.getElementById('video').textTracks[0];
-      const active = t && t.activeCues ? Array.from(t.activeCues).map((c) => c.text).join(' ') : '';
-      return { mode: t ? t.mode : 'none', active };
-    });
-    check('captions showing by default', cap.mode === 'showing', cap.mode);
-    check('captions show the person\'s name', /Pierluigi Massimiliano Bartolomeo Lo Russo/.test(cap.active), cap.active);
     await page.selectOption('#ccsize', 'xl');
+    await page.waitForFunction(() => document.getElementById('capbox').textContent.length > 0, null, { timeout: 5000 }).catch(() => {});
+    const cap = await page.evaluate(() => {
+      const box = document.getElementById('capbox');
+      const v = document.getElementById('video').getBoundingClientRect();
+      const b = box.getBoundingClientRect();
+      return { on: !box.hidden, text: box.textContent, overlap: b.top < v.bottom - 0.5 && b.bottom > v.top,
+        video: `${Math.round(v.top)}-${Math.round(v.bottom)}`, box: `${Math.round(b.top)}-${Math.round(b.bottom)}`,
+        videoWidth: Math.round(v.width) };
+    });
+    check('captions showing by default', cap.on, cap.text);
+    check('captions show the person\'s name', /Pierluigi Massimiliano Bartolomeo Lo Russo/.test(cap.text), cap.text);
+    check('phone: captions (largest size) do not cover the video', !cap.overlap, `video ${cap.video}, captions ${cap.box}`);
+    check('phone: the video takes the whole width', cap.videoWidth === 390, cap.videoWidth);
+    await shot(page, 'captions-phone.png');
     await page.locator('#cc').click();
-    check('caption toggle turns them off', await page.evaluate(() => document.getElementById('video').textTracks[0].mode) === 'hidden');
+    check('caption toggle turns them off', await page.evaluate(() => document.getElementById('capbox').hidden));
     await page.locator('#cc').click();
 
     // Pop-up: offered at its time; opening pauses the video; closing returns focus.
     await seek(page, 38);
+    await waitTime(page, 39, 30000);
+    const st = await page.evaluate(() => document.getElementById('status').textContent);
+    check('after a seek, "Caricamento in corso…" is gone once the video plays', !/Caricamento/.test(st), st);
     const opener = page.locator('button[data-pop="redditi-quattordicesima"]');
     await opener.waitFor({ state: 'visible', timeout: 10000 });
     check('pop-up offered at its time', await opener.isVisible());
@@ -140,9 +180,24 @@ async function main() {
     // End screen: services and rating.
     await seek(page, 90);
     await page.locator('#fine').waitFor({ state: 'visible', timeout: 10000 });
+    // The buttons the video draws open their service where they are drawn (btn-cedolino:
+    // centred on 348,362 of the 1280x720 canvas), and are links a keyboard reaches.
+    await page.locator('#video').scrollIntoViewIfNeeded();
+    await page.evaluate(() => document.getElementById('video').pause());
+    const [drawn] = await Promise.all([
+      phone.waitForEvent('page', { timeout: 10000 }),
+      clickCanvas(page, 348, 362),
+    ]);
+    await drawn.waitForLoadState('load', { timeout: 10000 }).catch(() => {});
+    check('tapping a button drawn in the video opens its service', /cedolino-della-pensione/.test(drawn.url()), drawn.url());
+    await drawn.close();
+    check('the drawn buttons are keyboard links', await page.evaluate(() => {
+      const a = document.querySelector('#hotspots a[data-service="contact-center"]');
+      return !!a && !a.hidden && a.tabIndex === 0 && /Contact Center/.test(a.textContent);
+    }));
     const [tab] = await Promise.all([
       phone.waitForEvent('page', { timeout: 10000 }),
-      page.locator('a[data-service="red-precompilato"]').click(),
+      page.locator('#fine a[data-service="red-precompilato"]').click(),
     ]);
     await tab.waitForLoadState('load', { timeout: 10000 }).catch(() => {});
     check('service button opens the INPS service', /red-precompilato/.test(tab.url()), tab.url());
@@ -150,6 +205,8 @@ async function main() {
     await page.locator('label[for="voto-5"]').click();
     await page.locator('#rating button[type="submit"]').click();
     check('rating thanks the viewer', /Grazie/.test(await page.locator('#rating-done').textContent()));
+    check('after sending the rating, focus is on the thanks',
+      await page.evaluate(() => document.activeElement && document.activeElement.id === 'rating-done'));
     await page.evaluate(() => { const v = document.getElementById('video'); if (v.paused) v.play(); });
     await page.waitForFunction(() => document.getElementById('video').ended, null, { timeout: 40000, polling: 200 })
       .catch(() => {});
@@ -182,9 +239,9 @@ async function main() {
       !/Pierluigi|Addolorata|RED-000/.test(await other.content()));
     await other.close();
 
-    // ---- hls.js (as on browsers without native HLS), desktop size ----
+    // ---- hls.js (as on browsers without native HLS), a laptop (1366x768), full screen ----
     const hp = await desk.newPage();
-    await hp.setViewportSize({ width: 1280, height: 800 });
+    await hp.setViewportSize({ width: 1366, height: 768 });
     await hp.addInitScript(() => {
       const orig = HTMLMediaElement.prototype.canPlayType;
       HTMLMediaElement.prototype.canPlayType = function (t) {
@@ -198,7 +255,49 @@ async function main() {
     const st2 = await hp.evaluate(() => Number(document.getElementById('player').dataset.startupMs || 0));
     report.startup_hlsjs_ms = st2;
     check('hls.js from ciak plays', await hp.evaluate(() => document.getElementById('video').src.startsWith('blob:')), `${st2} ms to first frame`);
+    const h1 = await hp.evaluate(() => document.getElementById('video').currentTime);
+    await waitTime(hp, h1 + 0.5, 20000).catch(() => {});
+    const h2 = await hp.evaluate(() => document.getElementById('video').currentTime);
+    check('hls.js: currentTime advances', h2 > h1 + 0.5, `${h1.toFixed(2)} -> ${h2.toFixed(2)}`);
+    await seek(hp, 40);
+    await hp.locator('.cue.on .open-pop').first().waitFor({ state: 'visible', timeout: 10000 });
+    check('laptop: the pop-up offer is on screen when it appears', await inView(hp, '.cue.on .open-pop'));
+    await seek(hp, 88);
+    await hp.locator('#hotspots .hot:not([hidden])').first().waitFor({ state: 'visible', timeout: 10000 });
+    await hp.evaluate(() => document.getElementById('video').pause());
+    check('laptop: the drawn service buttons are links on screen', await inView(hp, '#hotspots .hot:not([hidden])'));
+    check('laptop: the list of services is on screen', await inView(hp, '#fine .service'));
+    await shot(hp, 'endscreen-laptop.png');
+    await axe(hp, 'the player at the end, laptop');
+    await hp.locator('#fs').click();
+    await hp.waitForFunction(() => document.fullscreenElement && document.fullscreenElement.id === 'stage', null, { timeout: 5000 }).catch(() => {});
+    check('full screen shows the stage (video and what lies on it)', await hp.evaluate(() => !!document.fullscreenElement && document.fullscreenElement.id === 'stage'));
+    await hp.waitForTimeout(300); // the full-screen layout settles
+    check('full screen: the pop-up offer is on screen', await inView(hp, '.cue.on .open-pop'));
+    check('full screen: the drawn service buttons are links on screen', await inView(hp, '#hotspots .hot:not([hidden])'));
+    check('full screen: the way out is on screen', await inView(hp, '#fsexit'));
+    await hp.screenshot({ path: path.join(OUT, 'fullscreen-laptop.png') });
+    await hp.locator('#fsexit').click();
+    await hp.waitForFunction(() => !document.fullscreenElement, null, { timeout: 5000 }).catch(() => {});
+    check('full screen: "Esci" leaves it', await hp.evaluate(() => !document.fullscreenElement));
     await hp.close();
+
+    // ---- playback that fails is said to fail, never "starting" ----
+    const bad = await desk.newPage();
+    await bad.addInitScript(() => {
+      const orig = HTMLMediaElement.prototype.canPlayType;
+      HTMLMediaElement.prototype.canPlayType = function (t) {
+        return /mpegurl/i.test(t) ? '' : orig.call(this, t);
+      };
+    });
+    await bad.route(/\/static\/hls\.light\.min\.js$/, (r) => r.fulfill({ status: 404, body: 'not found' }));
+    await bad.goto(L['RED-0005'], { waitUntil: 'load', timeout: 20000 });
+    await bad.locator('#bigplay').click();
+    await bad.waitForFunction(() => document.getElementById('status').textContent.length > 0, null, { timeout: 10000 }).catch(() => {});
+    const said = await bad.evaluate(() => document.getElementById('status').textContent);
+    check('without the player script the page says it failed, and what to do',
+      /Non riusciamo/.test(said) && /ricarichi/i.test(said) && !/si sta preparando/.test(said), said);
+    await bad.close();
 
     // ---- the expired link ----
     const ex = await desk.newPage();
