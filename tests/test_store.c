@@ -435,11 +435,30 @@ static void test_pg_restart(const backend *b, const ck_keyring *keys)
     ck_store_close(&st);
 }
 
+/* A read-only open reads, and writes nothing. */
+static void test_readonly(const backend *b, const ck_keyring *keys)
+{
+    ck_error err = {0};
+    ck_store *st =
+        ck_store_open(b->where, &(ck_store_params){.keys = keys, .readonly = true}, &err);
+    CK_CHECK(st != NULL);
+    int64_t n = 0;
+    CK_CHECK(st && ck_store_count(st, "samples", &n, &err) == CK_OK && n > 3);
+    CK_CHECK(st && ck_store_put(st, "ro", "P-1", "{\"id\":\"P-1\"}", 1, NULL, &err) != CK_OK);
+    ck_store_close(&st);
+    ck_keyring other = *keys;
+    other.data_key[1] ^= 4;
+    st = ck_store_open(b->where, &(ck_store_params){.keys = &other, .readonly = true}, &err);
+    CK_CHECK(st == NULL && err.status == CK_ERR_INVALID);
+    ck_keyring_wipe(&other);
+}
+
 static void run_all(const backend *b, const ck_keyring *keys)
 {
     int before = ck_test_failed;
     test_people(b, keys);
     test_samples_sealed(b, keys);
+    test_readonly(b, keys);
     test_newer_schema(b, keys);
     test_concurrent_open(b, keys);
     if (b->pg)

@@ -126,8 +126,9 @@ static ck_status pg_error(pg *p, const PGresult *r, ck_error *err, const char *w
     const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char buf[400];
     snprintf(buf, sizeof buf, "%s", m ? m : PQerrorMessage(p->conn));
+    buf[strcspn(buf, "\n")] = '\0'; /* the first line: DETAIL and HINT lines may quote data */
     size_t n = strlen(buf);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+    while (n && buf[n - 1] == ' ')
         buf[--n] = '\0';
     return ck_error_set(err, CK_ERR_IO, p->label, 0, 0, "%s: %s", what, n ? buf : "unknown error");
 }
