@@ -17,6 +17,8 @@ PKGS=(
   # server side: store, crypto, HTTP, QR codes, PDF guide
   libsqlite3-dev libsodium-dev libmicrohttpd-dev libqrencode-dev libcairo2-dev libpango1.0-dev
   poppler-utils
+  # the people store on PostgreSQL: client library, and the server its tests start
+  libpq-dev postgresql
   # server tests: HTTP client; `ciak bench serve`: HTTP load generator
   curl wrk
   # preview window and browser tests

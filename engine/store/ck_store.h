@@ -7,8 +7,10 @@
  *     them, so a rotation keeps old links working until the old key is dropped.
  * Rotating and dropping rewrite the file atomically (temporary file, fsync, rename).
  *
- * Store (ck_store): SQLite in WAL mode (the server reads while `ciak import` writes). One row
- * per (campaign, person):
+ * Store (ck_store): one of two backends behind the same calls. SQLite in WAL mode (the embedded
+ * default: one file in the data folder; the server reads while `ciak import` writes), or
+ * PostgreSQL (several nodes share one database). Both see only ciphertext and keyed hashes; the
+ * key file stays a file, never in the database. One row per (campaign, person):
  *   pid_hash  keyed BLAKE2b of the person id: the lookup key for re-import and revoke;
  *   handle    12 random bytes, the only person reference a link carries (so a link seen in a
  *             proxy log reveals no INPS identifier); revoking draws a new one, killing old links;
@@ -17,11 +19,16 @@
  *             `ciak links --expires`; `ck_store_purge` deletes rows past it;
  *   rev       changes on every update, so a server holding a decoded record notices re-imports;
  *   sealed    secretbox(nonce, record as JSON): the person id and every field.
- * Deleted rows are overwritten (secure_delete).
+ * Deleted rows are overwritten (SQLite: secure_delete; PostgreSQL: by VACUUM, in time).
+ * The schema carries a version (table ciak_schema); opening migrates an older store in one
+ * transaction and refuses a newer one, naming both versions. A sealed canary (table ciak_meta)
+ * makes a store opened with another key file fail at open, not at the first viewer.
  *
  * Errors: every call returns ck_status and fills a ck_error; messages never contain a person
- * id or field value. Thread safety: a ck_store serialises its calls with a mutex, so one store
- * may be shared by threads; a ck_keyring is immutable once opened.
+ * id or field value. PostgreSQL: a call that finds the connection broken (a database restart)
+ * reconnects once and retries; outside a transaction the caller never notices, inside one the
+ * call fails (CK_ERR_IO) until ck_store_rollback. Thread safety: a ck_store serialises its calls
+ * with a mutex, so one store may be shared by threads; a ck_keyring is immutable once opened.
  */
 #ifndef CK_STORE_H
 #define CK_STORE_H
@@ -53,15 +60,32 @@ void ck_keyring_wipe(ck_keyring *k);
 /* ---- store ---- */
 typedef struct ck_store ck_store;
 
+/* The schema version this ciak reads and writes (both backends). */
+#define CK_STORE_SCHEMA_VERSION 1
+
 /* Zero means default. */
 typedef struct ck_store_params {
     const ck_keyring *keys; /* required; only its data key is kept (copied) */
-    bool readonly;
-    int busy_timeout_ms; /* waiting for another process's write; 0 = 5000 */
+    bool readonly;          /* no schema upgrade, no writes (SQLite; PostgreSQL sessions too) */
+    int busy_timeout_ms;    /* SQLite: waiting for another process's write; 0 = 5000 */
 } ck_store_params;
 
-/* Opens (creating if needed, unless readonly) the database at `path`. */
-ck_store *ck_store_open(const char *path, const ck_store_params *params, ck_error *err);
+/* Opens the store at `where`, a PostgreSQL connection string or else a SQLite path:
+ *   "postgresql://user@host:port/db?sslmode=require" or "postgres://..." (libpq URL), or a
+ *   libpq keyword string starting with a keyword ("host=db dbname=ciak ...") -> PostgreSQL;
+ *   anything else -> the SQLite file at that path, created if needed (unless readonly).
+ * Sets up or upgrades the schema (refusing a newer one) and checks the key: a store sealed
+ * with another data key is refused (CK_ERR_INVALID). Messages never repeat the connection
+ * string (it may hold a password). */
+ck_store *ck_store_open(const char *where, const ck_store_params *params, ck_error *err);
+/* A node's store: `db` when set (as for ck_store_open: what `--db` gives), else the SQLite file
+ * `<data_dir>/ciak.db` (the default with `--data-dir`). */
+ck_store *ck_store_open_at(const char *data_dir, const char *db, const ck_store_params *params,
+                           ck_error *err);
+/* True when `where` names a PostgreSQL database rather than a SQLite file. */
+bool ck_store_is_postgres(const char *where);
+/* "sqlite" or "postgresql". */
+const char *ck_store_backend_name(const ck_store *st);
 void ck_store_close(ck_store **st);
 
 /* One person as stored. `record_json` is malloc'd (free with ck_person_clear). */

@@ -1,154 +1,64 @@
-/* store.c: people in SQLite (WAL), each record sealed with libsodium secretbox. */
-#include "ck_store.h"
+/* store.c: what every backend shares: sealing (libsodium secretbox), the keyed hash of person
+ * ids, handles and revisions, the key check at open, and the mutex that serialises calls. The
+ * backends (store_sqlite.c, store_pg.c) only move the resulting bytes. */
+#include "store_internal.h"
 
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define PID_HASH_BYTES 16
-
-enum {
-    Q_PUT_FIND,
-    Q_INSERT,
-    Q_UPDATE,
-    Q_GET,
-    Q_PEEK,
-    Q_EACH,
-    Q_EXTEND,
-    Q_REVOKE,
-    Q_PURGE,
-    Q_COUNT,
-    Q__N
-};
-
-static const char *const queries[Q__N] = {
-    [Q_PUT_FIND] = "SELECT expires FROM people WHERE campaign=?1 AND pid_hash=?2",
-    [Q_INSERT] = "INSERT INTO people(campaign, pid_hash, handle, expires, rev, sealed) "
-                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_UPDATE] =
-        "UPDATE people SET expires=?3, rev=?4, sealed=?5 WHERE campaign=?1 AND pid_hash=?2",
-    [Q_GET] = "SELECT expires, rev, sealed FROM people WHERE campaign=?1 AND handle=?2",
-    [Q_PEEK] = "SELECT expires, rev FROM people WHERE campaign=?1 AND handle=?2",
-    [Q_EACH] = "SELECT handle, expires, rev, sealed FROM people WHERE campaign=?1 ORDER BY rowid",
-    [Q_EXTEND] = "UPDATE people SET expires=max(expires, ?3) WHERE campaign=?1 AND handle=?2",
-    [Q_REVOKE] = "UPDATE people SET handle=?3, rev=?4 WHERE campaign=?1 AND pid_hash=?2",
-    [Q_PURGE] = "DELETE FROM people WHERE expires < ?1",
-    [Q_COUNT] = "SELECT count(*) FROM people WHERE campaign=?1",
-};
-
-static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
-    "PRAGMA secure_delete=ON;"
-    "CREATE TABLE IF NOT EXISTS people("
-    "  campaign TEXT NOT NULL,"
-    "  pid_hash BLOB NOT NULL,"
-    "  handle BLOB NOT NULL,"
-    "  expires INTEGER NOT NULL,"
-    "  rev INTEGER NOT NULL,"
-    "  sealed BLOB NOT NULL,"
-    "  PRIMARY KEY(campaign, pid_hash));"
-    "CREATE UNIQUE INDEX IF NOT EXISTS people_handle ON people(campaign, handle);"
-    "CREATE INDEX IF NOT EXISTS people_expires ON people(expires);";
+/* The canary sealed in ciak_meta: a store opened with another key file cannot unseal it. */
+#define KEY_CHECK_NAME "key_check"
+#define KEY_CHECK_ID   "ciak key check"
 
 struct ck_store {
-    sqlite3 *db;
-    sqlite3_stmt *q[Q__N];
+    const ck_store_backend *be;
+    void *db;
     pthread_mutex_t lock;
     uint8_t key[CK_KEY_BYTES];      /* secretbox key */
     uint8_t hash_key[CK_KEY_BYTES]; /* pid_hash key, derived from the data key */
-    const char *path;
 };
 
-static ck_status db_error(ck_store *st, ck_error *err, const char *what)
-{
-    return ck_error_set(err, CK_ERR_IO, st->path, 0, 0, "%s: %s", what, sqlite3_errmsg(st->db));
-}
+/* libpq keywords a keyword DSN ("host=db dbname=ciak") may start with. */
+static const char *const pg_keywords[] = {
+    "host",     "hostaddr",         "port",    "dbname",          "user",
+    "password", "passfile",         "service", "connect_timeout", "sslmode",
+    "options",  "application_name",
+};
 
-ck_store *ck_store_open(const char *path, const ck_store_params *params, ck_error *err)
+bool ck_store_is_postgres(const char *where)
 {
-    if (!params || !params->keys) {
-        ck_error_set(err, CK_ERR_USAGE, path, 0, 0, "store needs the key file's keys");
-        return NULL;
-    }
-    if (sodium_init() < 0) {
-        ck_error_set(err, CK_ERR_UNSUPPORTED, NULL, 0, 0, "libsodium failed to start");
-        return NULL;
-    }
-    ck_store *st = calloc(1, sizeof *st);
-    if (!st) {
-        ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
-        return NULL;
-    }
-    st->path = path;
-    pthread_mutex_init(&st->lock, NULL);
-    /* Two keys from one: sealing and hashing never share key material. */
-    crypto_kdf_derive_from_key(st->key, CK_KEY_BYTES, 1, "ciakdata", params->keys->data_key);
-    crypto_kdf_derive_from_key(st->hash_key, CK_KEY_BYTES, 2, "ciakdata", params->keys->data_key);
-    int flags =
-        params->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        db_error(st, err, "cannot open the store");
-        goto fail;
-    }
-    sqlite3_busy_timeout(st->db, params->busy_timeout_ms > 0 ? params->busy_timeout_ms : 5000);
-    if (!params->readonly && sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        db_error(st, err, "cannot set up the store");
-        goto fail;
-    }
-    for (int i = 0; i < Q__N; i++)
-        if (sqlite3_prepare_v3(st->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &st->q[i],
-                               NULL) != SQLITE_OK) {
-            db_error(st, err, "cannot prepare a query (is it a ciak store?)");
-            goto fail;
+    if (!where)
+        return false;
+    if (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof pg_keywords / sizeof pg_keywords[0]; i++) {
+        size_t n = strlen(pg_keywords[i]);
+        if (strncmp(where, pg_keywords[i], n) == 0) {
+            const char *p = where + n;
+            while (*p == ' ')
+                p++;
+            if (*p == '=')
+                return true;
         }
-    st->path = NULL; /* the caller's string may not outlive this call */
-    return st;
-fail:
-    st->path = NULL;
-    ck_store_close(&st);
-    return NULL;
-}
-
-void ck_store_close(ck_store **pst)
-{
-    ck_store *st = *pst;
-    if (!st)
-        return;
-    for (int i = 0; i < Q__N; i++)
-        sqlite3_finalize(st->q[i]);
-    sqlite3_close(st->db);
-    pthread_mutex_destroy(&st->lock);
-    sodium_memzero(st, sizeof *st);
-    free(st);
-    *pst = NULL;
-}
-
-void ck_person_clear(ck_person *p)
-{
-    if (p->record_json) {
-        sodium_memzero(p->record_json, strlen(p->record_json));
-        free(p->record_json);
     }
-    sodium_memzero(p, sizeof *p);
+    return false;
 }
 
-static sqlite3_stmt *q_start(ck_store *st, int which, const char *campaign)
+ck_status ck_store_newer_schema(ck_error *err, const char *where, int found)
 {
-    sqlite3_stmt *q = st->q[which];
-    sqlite3_reset(q);
-    sqlite3_clear_bindings(q);
-    if (campaign)
-        sqlite3_bind_text(q, 1, campaign, -1, SQLITE_STATIC);
-    return q;
+    return ck_error_set(err, CK_ERR_UNSUPPORTED, where, 0, 0,
+                        "the store's schema is version %d, newer than the version %d this ciak "
+                        "knows: another node was upgraded; upgrade ciak here before starting it",
+                        found, CK_STORE_SCHEMA_VERSION);
 }
 
-static void pid_hash(const ck_store *st, const char *person_id, uint8_t out[PID_HASH_BYTES])
+static void pid_hash(const ck_store *st, const char *person_id, uint8_t out[CK_PID_HASH_BYTES])
 {
-    crypto_generichash(out, PID_HASH_BYTES, (const uint8_t *)person_id, strlen(person_id),
+    crypto_generichash(out, CK_PID_HASH_BYTES, (const uint8_t *)person_id, strlen(person_id),
                        st->hash_key, sizeof st->hash_key);
 }
 
@@ -211,76 +121,176 @@ static ck_status unseal(const ck_store *st, const void *box, size_t len, ck_pers
     return p->record_json ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
 }
 
-ck_status ck_store_begin(ck_store *st, ck_error *err)
+/* True when `box` opens with this store's key (and, for the canary, is the canary). */
+static bool opens(const ck_store *st, const uint8_t *box, size_t len, const char *want_id)
+{
+    ck_person p = {0};
+    ck_error e = {0};
+    bool ok =
+        unseal(st, box, len, &p, &e) == CK_OK && (!want_id || strcmp(p.person_id, want_id) == 0);
+    ck_person_clear(&p);
+    return ok;
+}
+
+static ck_status wrong_key(ck_error *err)
+{
+    return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
+                        "this key file does not open the store: its people were sealed with "
+                        "another data key (use the key file the store was made with)");
+}
+
+/* A node with another key file must refuse to start rather than answer every viewer with an
+ * error. The store keeps a sealed canary; a store from before the canary (or a new one) is
+ * checked against one of its people, then gets the canary. Of nodes starting at once with
+ * different keys, the first canary written stays and the others refuse. */
+static ck_status check_key(ck_store *st, bool readonly, ck_error *err)
+{
+    uint8_t *box = NULL;
+    size_t len = 0;
+    ck_status s = st->be->meta_get(st->db, KEY_CHECK_NAME, &box, &len, err);
+    if (s == CK_ERR_NOT_FOUND) {
+        s = st->be->sample(st->db, &box, &len, err);
+        if (s == CK_OK) {
+            s = opens(st, box, len, NULL) ? CK_OK : wrong_key(err);
+            free(box);
+            box = NULL;
+        } else if (s == CK_ERR_NOT_FOUND) {
+            s = CK_OK;
+        }
+        if (s != CK_OK || readonly)
+            return s;
+        uint8_t *canary = seal(st, KEY_CHECK_ID, "{}", &len);
+        if (!canary)
+            return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        s = st->be->meta_add(st->db, KEY_CHECK_NAME, canary, len, err);
+        free(canary);
+        if (s == CK_OK)
+            s = st->be->meta_get(st->db, KEY_CHECK_NAME, &box, &len, err);
+    }
+    if (s == CK_OK && !opens(st, box, len, KEY_CHECK_ID))
+        s = wrong_key(err);
+    free(box);
+    return s;
+}
+
+ck_store *ck_store_open(const char *where, const ck_store_params *params, ck_error *err)
+{
+    if (!where || !params || !params->keys) {
+        ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0,
+                     "store needs a place (path or PostgreSQL URL) and the key file's keys");
+        return NULL;
+    }
+    if (sodium_init() < 0) {
+        ck_error_set(err, CK_ERR_UNSUPPORTED, NULL, 0, 0, "libsodium failed to start");
+        return NULL;
+    }
+    ck_store *st = calloc(1, sizeof *st);
+    if (!st) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&st->lock, NULL);
+    /* Two keys from one: sealing and hashing never share key material. */
+    crypto_kdf_derive_from_key(st->key, CK_KEY_BYTES, 1, "ciakdata", params->keys->data_key);
+    crypto_kdf_derive_from_key(st->hash_key, CK_KEY_BYTES, 2, "ciakdata", params->keys->data_key);
+    if (ck_store_is_postgres(where)) {
+        st->be = &ck_store_pg_backend;
+        st->db = ck_store_pg_open(where, params, err);
+    } else {
+        st->be = &ck_store_sqlite_backend;
+        st->db = ck_store_sqlite_open(where, params, err);
+    }
+    if (!st->db || check_key(st, params->readonly, err) != CK_OK)
+        ck_store_close(&st);
+    return st;
+}
+
+ck_store *ck_store_open_at(const char *data_dir, const char *db, const ck_store_params *params,
+                           ck_error *err)
+{
+    if (db && *db)
+        return ck_store_open(db, params, err);
+    if (!data_dir) {
+        ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0, "store needs a data folder or a database");
+        return NULL;
+    }
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/ciak.db", data_dir) >= sizeof path) {
+        ck_error_set(err, CK_ERR_LIMIT, NULL, 0, 0, "data folder path too long");
+        return NULL;
+    }
+    return ck_store_open(path, params, err);
+}
+
+const char *ck_store_backend_name(const ck_store *st)
+{
+    return st->be->name;
+}
+
+void ck_store_close(ck_store **pst)
+{
+    ck_store *st = *pst;
+    if (!st)
+        return;
+    if (st->db)
+        st->be->close(st->db);
+    pthread_mutex_destroy(&st->lock);
+    sodium_memzero(st, sizeof *st);
+    free(st);
+    *pst = NULL;
+}
+
+void ck_person_clear(ck_person *p)
+{
+    if (p->record_json) {
+        sodium_memzero(p->record_json, strlen(p->record_json));
+        free(p->record_json);
+    }
+    sodium_memzero(p, sizeof *p);
+}
+
+static ck_status run_tx(ck_store *st, ck_store_tx what, ck_error *err)
 {
     pthread_mutex_lock(&st->lock);
-    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    ck_status s = rc == SQLITE_OK ? CK_OK : db_error(st, err, "cannot start a transaction");
+    ck_status s = st->be->tx(st->db, what, err);
     pthread_mutex_unlock(&st->lock);
     return s;
+}
+
+ck_status ck_store_begin(ck_store *st, ck_error *err)
+{
+    return run_tx(st, CK_TX_BEGIN, err);
 }
 
 ck_status ck_store_commit(ck_store *st, ck_error *err)
 {
-    pthread_mutex_lock(&st->lock);
-    int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-    ck_status s = rc == SQLITE_OK ? CK_OK : db_error(st, err, "cannot commit");
-    pthread_mutex_unlock(&st->lock);
-    return s;
+    return run_tx(st, CK_TX_COMMIT, err);
 }
 
 void ck_store_rollback(ck_store *st)
 {
-    pthread_mutex_lock(&st->lock);
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    pthread_mutex_unlock(&st->lock);
+    ck_error ignored = {0};
+    run_tx(st, CK_TX_ROLLBACK, &ignored);
 }
 
 ck_status ck_store_put(ck_store *st, const char *campaign, const char *person_id,
                        const char *record_json, int32_t expires, bool *created, ck_error *err)
 {
-    uint8_t h[PID_HASH_BYTES];
+    uint8_t h[CK_PID_HASH_BYTES], handle[CK_HANDLE_BYTES];
     pid_hash(st, person_id, h);
+    randombytes_buf(handle, sizeof handle); /* used only when the person is new */
     size_t blen;
     uint8_t *box = seal(st, person_id, record_json, &blen);
     if (!box)
         return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    ck_status s = CK_OK;
+    bool made = false;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = q_start(st, Q_PUT_FIND, campaign);
-    sqlite3_bind_blob(q, 2, h, sizeof h, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        int32_t old = (int32_t)sqlite3_column_int64(q, 0);
-        sqlite3_reset(q);
-        q = q_start(st, Q_UPDATE, campaign);
-        sqlite3_bind_blob(q, 2, h, sizeof h, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 3, old > expires ? old : expires);
-        sqlite3_bind_int64(q, 4, new_rev());
-        sqlite3_bind_blob(q, 5, box, (int)blen, SQLITE_STATIC);
-        if (created)
-            *created = false;
-    } else if (rc == SQLITE_DONE) {
-        uint8_t handle[CK_HANDLE_BYTES];
-        randombytes_buf(handle, sizeof handle);
-        q = q_start(st, Q_INSERT, campaign);
-        sqlite3_bind_blob(q, 2, h, sizeof h, SQLITE_STATIC);
-        sqlite3_bind_blob(q, 3, handle, sizeof handle, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 4, expires);
-        sqlite3_bind_int64(q, 5, new_rev());
-        sqlite3_bind_blob(q, 6, box, (int)blen, SQLITE_STATIC);
-        if (created)
-            *created = true;
-    } else {
-        s = db_error(st, err, "cannot read the store");
-        q = NULL;
-    }
-    if (q && sqlite3_step(q) != SQLITE_DONE)
-        s = db_error(st, err, "cannot write the store");
-    if (q)
-        sqlite3_reset(q);
+    ck_status s =
+        st->be->put(st->db, campaign, h, handle, expires, new_rev(), box, blen, &made, err);
     pthread_mutex_unlock(&st->lock);
     free(box);
+    if (created)
+        *created = made;
     return s;
 }
 
@@ -288,141 +298,103 @@ ck_status ck_store_get(ck_store *st, const char *campaign, const uint8_t *handle
                        ck_error *err)
 {
     memset(out, 0, sizeof *out);
+    uint8_t *box = NULL;
+    size_t len = 0;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = q_start(st, Q_GET, campaign);
-    sqlite3_bind_blob(q, 2, handle, CK_HANDLE_BYTES, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    ck_status s;
-    if (rc == SQLITE_ROW) {
-        out->expires = (int32_t)sqlite3_column_int64(q, 0);
-        out->rev = sqlite3_column_int64(q, 1);
-        memcpy(out->handle, handle, CK_HANDLE_BYTES);
-        s = unseal(st, sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2), out, err);
-    } else if (rc == SQLITE_DONE) {
-        s = ck_error_set(err, CK_ERR_NOT_FOUND, NULL, 0, 0, "no such person");
-    } else {
-        s = db_error(st, err, "cannot read the store");
-    }
-    sqlite3_reset(q);
+    ck_status s = st->be->find(st->db, campaign, handle, &out->expires, &out->rev, &box, &len, err);
     pthread_mutex_unlock(&st->lock);
+    if (s == CK_OK) {
+        memcpy(out->handle, handle, CK_HANDLE_BYTES);
+        s = unseal(st, box, len, out, err);
+    }
+    free(box);
     return s;
 }
 
 ck_status ck_store_peek(ck_store *st, const char *campaign, const uint8_t *handle, int64_t *rev,
                         int32_t *expires, ck_error *err)
 {
+    int64_t r = 0;
+    int32_t e = 0;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = q_start(st, Q_PEEK, campaign);
-    sqlite3_bind_blob(q, 2, handle, CK_HANDLE_BYTES, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    ck_status s = CK_OK;
-    if (rc == SQLITE_ROW) {
-        if (expires)
-            *expires = (int32_t)sqlite3_column_int64(q, 0);
-        if (rev)
-            *rev = sqlite3_column_int64(q, 1);
-    } else if (rc == SQLITE_DONE) {
-        s = ck_error_set(err, CK_ERR_NOT_FOUND, NULL, 0, 0, "no such person");
-    } else {
-        s = db_error(st, err, "cannot read the store");
-    }
-    sqlite3_reset(q);
+    ck_status s = st->be->find(st->db, campaign, handle, &e, &r, NULL, NULL, err);
     pthread_mutex_unlock(&st->lock);
+    if (s == CK_OK && rev)
+        *rev = r;
+    if (s == CK_OK && expires)
+        *expires = e;
     return s;
+}
+
+typedef struct each_ctx {
+    ck_store *st;
+    ck_store_each_fn fn;
+    void *user;
+    ck_status status;
+    ck_error *err;
+} each_ctx;
+
+static bool each_row(void *user, const ck_store_row *row)
+{
+    each_ctx *c = user;
+    ck_person p = {0};
+    memcpy(p.handle, row->handle, CK_HANDLE_BYTES);
+    p.expires = row->expires;
+    p.rev = row->rev;
+    c->status = unseal(c->st, row->sealed, row->sealed_len, &p, c->err);
+    bool go_on = c->status == CK_OK && c->fn(c->user, &p);
+    ck_person_clear(&p);
+    return go_on;
 }
 
 ck_status ck_store_each(ck_store *st, const char *campaign, ck_store_each_fn fn, void *user,
                         ck_error *err)
 {
+    each_ctx c = {st, fn, user, CK_OK, err};
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = q_start(st, Q_EACH, campaign);
-    ck_status s = CK_OK;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        ck_person p = {0};
-        if (sqlite3_column_bytes(q, 0) != CK_HANDLE_BYTES) {
-            s = ck_error_set(err, CK_ERR_PARSE, NULL, 0, 0, "stored handle is malformed");
-            break;
-        }
-        memcpy(p.handle, sqlite3_column_blob(q, 0), CK_HANDLE_BYTES);
-        p.expires = (int32_t)sqlite3_column_int64(q, 1);
-        p.rev = sqlite3_column_int64(q, 2);
-        s = unseal(st, sqlite3_column_blob(q, 3), (size_t)sqlite3_column_bytes(q, 3), &p, err);
-        bool go_on = s == CK_OK && fn(user, &p);
-        ck_person_clear(&p);
-        if (!go_on)
-            break;
-    }
-    if (s == CK_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        s = db_error(st, err, "cannot read the store");
-    sqlite3_reset(q);
+    ck_status s = st->be->each(st->db, campaign, each_row, &c, err);
     pthread_mutex_unlock(&st->lock);
-    return s;
-}
-
-/* Runs a prepared write whose parameters are bound; reports changes. */
-static ck_status run_write(ck_store *st, sqlite3_stmt *q, int *changes, ck_error *err)
-{
-    ck_status s = sqlite3_step(q) == SQLITE_DONE ? CK_OK : db_error(st, err, "cannot write");
-    if (changes)
-        *changes = sqlite3_changes(st->db);
-    sqlite3_reset(q);
-    return s;
+    return s != CK_OK ? s : c.status;
 }
 
 ck_status ck_store_extend(ck_store *st, const char *campaign, const uint8_t *handle,
                           int32_t expires, ck_error *err)
 {
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = q_start(st, Q_EXTEND, campaign);
-    sqlite3_bind_blob(q, 2, handle, CK_HANDLE_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, expires);
-    ck_status s = run_write(st, q, NULL, err);
+    ck_status s = st->be->extend(st->db, campaign, handle, expires, err);
     pthread_mutex_unlock(&st->lock);
     return s;
 }
 
 ck_status ck_store_revoke(ck_store *st, const char *campaign, const char *person_id, ck_error *err)
 {
-    uint8_t h[PID_HASH_BYTES], handle[CK_HANDLE_BYTES];
+    uint8_t h[CK_PID_HASH_BYTES], handle[CK_HANDLE_BYTES];
     pid_hash(st, person_id, h);
     randombytes_buf(handle, sizeof handle);
+    int64_t changed = 0;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = q_start(st, Q_REVOKE, campaign);
-    sqlite3_bind_blob(q, 2, h, sizeof h, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 3, handle, sizeof handle, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, new_rev());
-    int changes = 0;
-    ck_status s = run_write(st, q, &changes, err);
+    ck_status s = st->be->revoke(st->db, campaign, h, handle, new_rev(), &changed, err);
     pthread_mutex_unlock(&st->lock);
-    if (s == CK_OK && changes == 0)
+    if (s == CK_OK && changed == 0)
         s = ck_error_set(err, CK_ERR_NOT_FOUND, NULL, 0, 0, "no such person in this campaign");
     return s;
 }
 
 ck_status ck_store_purge(ck_store *st, int32_t today, int64_t *removed, ck_error *err)
 {
+    int64_t n = 0;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = q_start(st, Q_PURGE, NULL);
-    sqlite3_bind_int64(q, 1, today);
-    int changes = 0;
-    ck_status s = run_write(st, q, &changes, err);
+    ck_status s = st->be->purge(st->db, today, &n, err);
     pthread_mutex_unlock(&st->lock);
     if (removed)
-        *removed = changes;
+        *removed = n;
     return s;
 }
 
 ck_status ck_store_count(ck_store *st, const char *campaign, int64_t *count, ck_error *err)
 {
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = q_start(st, Q_COUNT, campaign);
-    ck_status s = CK_OK;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        *count = sqlite3_column_int64(q, 0);
-    else
-        s = db_error(st, err, "cannot read the store");
-    sqlite3_reset(q);
+    ck_status s = st->be->count(st->db, campaign, count, err);
     pthread_mutex_unlock(&st->lock);
     return s;
 }
