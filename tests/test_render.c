@@ -313,7 +313,7 @@ int main(void)
 
     /* ---- playlists and captions ---- */
     char *media = ck_render_media_playlist(ra, &va, NULL);
-    char *master = ck_render_master_playlist(ra, "video.m3u8", "subs.m3u8");
+    char *master = ck_render_master_playlist(ra, "video.m3u8", "subs.m3u8", NULL);
     char *subs = ck_render_subs_playlist(ra, "captions.vtt");
     char *vtt = ck_render_webvtt(ra, pers[0]);
     CK_CHECK(media && strstr(media, "#EXT-X-ENDLIST") && strstr(media, "#EXTINF:1.000000,") &&

@@ -390,12 +390,15 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     const ck_render *rd = s->renderers[0][c];
     const char *pl_cache = "private, no-cache";
     switch (r->route) {
-    case R_MASTER:
+    case R_MASTER: {
         srv_lookahead(s, v);
-        return send_owned(
-            conn, r,
-            ck_render_master_playlist(rd, "media.m3u8", cp->has_captions ? "subs.m3u8" : NULL),
-            ct_m3u8, pl_cache);
+        ck_render_rates rates;
+        srv_master_rates(s, v, &rates);
+        return send_owned(conn, r,
+                          ck_render_master_playlist(rd, "media.m3u8",
+                                                    cp->has_captions ? "subs.m3u8" : NULL, &rates),
+                          ct_m3u8, pl_cache);
+    }
     case R_MEDIA: {
         srv_lookahead(s, v);
         ck_playlist_params pp = {.shared_url = cp->shared_url, .personal_url = "{digest}.ts"};
@@ -421,6 +424,22 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     }
     }
     return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+}
+
+/* "ok", and whether start-up warming is still rendering shared segments (the server serves
+ * meanwhile, rendering on demand what a viewer needs first). */
+static char *healthz_text(const ck_server *s)
+{
+    int done = 0, total = 0;
+    bool running = srv_warming(s, &done, &total);
+    char buf[160];
+    if (!s->queue || s->p.no_warm)
+        snprintf(buf, sizeof buf, "ok\nwarm-up: off\n");
+    else if (running)
+        snprintf(buf, sizeof buf, "ok\nwarm-up: running, %d of %d shared segments\n", done, total);
+    else
+        snprintf(buf, sizeof buf, "ok\nwarm-up: done, %d shared segments rendered\n", total);
+    return strdup(buf);
 }
 
 /* ---- the handler ---- */
@@ -528,7 +547,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return route_shared(s, conn, r, url + 3);
     if (strcmp(url, "/healthz") == 0) {
         r->route = R_HEALTHZ;
-        return send_static(conn, r, MHD_HTTP_OK, "ok\n", ct_text);
+        return send_owned(conn, r, healthz_text(s), ct_text, "no-store");
     }
     if (strcmp(url, "/metrics") == 0) {
         r->route = R_METRICS;

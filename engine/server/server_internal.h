@@ -104,6 +104,13 @@ typedef struct srv_campaign {
      * used under digest_lock (a view takes ~10 ms, a segment render ~1 s). */
     ck_render_digester *digester;
     pthread_mutex_t digest_lock;
+    /* The largest bit rate seen of one of its segments lasting at least half the target
+     * duration (target_s), shared or personal: the master playlist's estimate before a
+     * person's segments exist (srv_master_rates). */
+    atomic_int_fast64_t peak_bps;
+    double target_s;
+    /* Warm-up: shared segments missing at start-up, and how many of them are done. */
+    atomic_int warm_total, warm_done, warm_failed;
 } srv_campaign;
 
 /* One person's stream, made by a render worker and shared by that person's requests. */
@@ -134,6 +141,7 @@ typedef struct srv_job {
     char key[96];    /* single-flight key: "s:" or "p:" and the segment's digest */
     char path[1024]; /* where it goes */
     bool shared;
+    bool warm;       /* start-up warming: counted in the campaign's progress when done */
     srv_view *view;  /* a reference: the record to render (personal segments) */
     double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
     bool running;
@@ -196,6 +204,13 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
 bool srv_run_job(ck_server *s, int worker, srv_job *job);
+/* A warming job finished (queue.c, after srv_run_job): progress in the log. */
+void srv_warm_done(ck_server *s, int campaign, bool ok);
+/* True while start-up warming has shared segments left to render. */
+bool srv_warming(const ck_server *s, int *done, int *total);
+/* What the person's master playlist declares: the measured rates when every segment of the
+ * view is in the cache, else an estimate (docs/server.md, "Stream labels"). */
+void srv_master_rates(ck_server *s, const srv_view *v, ck_render_rates *out);
 /* Fills `j` for segment `i` of campaign `c` (output path, single-flight key; `v` is kept for
  * personal segments). The file may already exist. */
 void srv_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_view *v, srv_job *j);
