@@ -89,9 +89,13 @@ typedef struct ck_server_params {
     int timeout_s;                /* idle connection timeout; 0: 15 */
     int per_ip_connections;       /* 0: 16 */
     int max_connections;          /* 0: 1024 */
-    int fail_limit;               /* bad links per address per window before 429; 0: 20 */
-    int fail_window_s;            /* 0: 300 */
-    bool access_log;              /* one INFO line per request (route, status, token tag, ms) */
+    /* Bad links per window before a bad link answers 429 instead of 404 (a valid link is
+     * always served): per address, per IPv4 /24 or IPv6 /56, and in all (docs/server.md). */
+    int fail_limit;        /* per address; 0: 200 */
+    int fail_prefix_limit; /* 0: 1000 */
+    int fail_global_limit; /* 0: 10000 */
+    int fail_window_s;     /* 0: 600 */
+    bool access_log;       /* one INFO line per request (route, status, token tag, ms) */
 } ck_server_params;
 
 /* Loads keys (creating the key file on first run), the store, every campaign (renderer,

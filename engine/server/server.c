@@ -37,11 +37,15 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     if (s->p.max_connections <= 0)
         s->p.max_connections = 1024;
     if (s->p.fail_limit <= 0)
-        s->p.fail_limit = 20;
+        s->p.fail_limit = 200;
+    if (s->p.fail_prefix_limit <= 0)
+        s->p.fail_prefix_limit = 1000;
+    if (s->p.fail_global_limit <= 0)
+        s->p.fail_global_limit = 10000;
     if (s->p.personal_ttl_days <= 0)
         s->p.personal_ttl_days = 7;
     if (s->p.fail_window_s <= 0)
-        s->p.fail_window_s = 300;
+        s->p.fail_window_s = 600;
     s->workers = s->p.no_render ? 0 : s->p.workers;
 }
 
@@ -597,9 +601,14 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
     if (!s->store)
         goto fail;
     snprintf(path, sizeof path, "%s/cache", s->data_dir);
-    s->guard = srv_guard_create(s->p.fail_limit, s->p.fail_window_s);
+    s->guard = srv_guard_create(&(srv_guard_params){.addr_limit = s->p.fail_limit,
+                                                    .prefix_limit = s->p.fail_prefix_limit,
+                                                    .global_limit = s->p.fail_global_limit,
+                                                    .window_s = s->p.fail_window_s});
+    /* Passwords can be guessed, unlike links: 20 wrong ones per address per 5 minutes. */
+    s->login_guard = srv_guard_create(&(srv_guard_params){.addr_limit = 20, .window_s = 300});
     s->view_table = calloc(VIEW_BUCKETS, sizeof *s->view_table);
-    if (!s->guard || !s->view_table) {
+    if (!s->guard || !s->login_guard || !s->view_table) {
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto fail;
     }
@@ -679,6 +688,7 @@ void ck_server_destroy(ck_server **ps)
     free(s->campaigns);
     srv_cache_destroy(&s->cache);
     srv_guard_destroy(&s->guard);
+    srv_guard_destroy(&s->login_guard);
     ck_store_close(&s->store);
     ck_keyring_wipe(&s->keys);
     pthread_mutex_destroy(&s->view_lock);

@@ -69,10 +69,20 @@ char *srv_metrics_text(const srv_metrics *m);
 
 /* ---- guard.c ---- */
 typedef struct srv_guard srv_guard;
-srv_guard *srv_guard_create(int limit, int window_s);
+/* Failures allowed per window before 429; 0: that budget is not kept. */
+typedef struct srv_guard_params {
+    int addr_limit;   /* per address (IPv6: per /64) */
+    int prefix_limit; /* per IPv4 /24 or IPv6 /56 */
+    int global_limit; /* the whole server */
+    int window_s;     /* fixed windows; 0: 600 */
+} srv_guard_params;
+srv_guard *srv_guard_create(const srv_guard_params *p);
 void srv_guard_destroy(srv_guard **g);
-/* Seconds the address must wait (0: not blocked). `addr` is a struct sockaddr. */
+/* Seconds to wait before the address's next failure is looked at (0: go on); the longest
+ * of its address's, its prefix's and the global budget's. `addr` is a struct sockaddr
+ * (NULL or another family: the global budget only). */
 int srv_guard_blocked(srv_guard *g, const void *addr);
+/* One failure against the address, its prefix and the global budget. */
 void srv_guard_fail(srv_guard *g, const void *addr);
 
 /* ---- cache.c ---- */
@@ -177,7 +187,8 @@ struct ck_server {
     ck_keyring keys;
     ck_store *store;
     srv_metrics metrics;
-    srv_guard *guard;
+    srv_guard *guard;       /* bad links (http.c asks only once a link proved bad) */
+    srv_guard *login_guard; /* wrong admin passwords, per address */
     srv_cache *cache;
     srv_queue *queue;
     srv_campaign *campaigns;
@@ -263,7 +274,13 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
 bool srv_viewer_route(ck_server *s, const srv_request *q, srv_reply *out);
 
 /* ---- pages (pages.c) ---- */
-/* Static pages in Italian (the player page comes from engine/guide, via viewer.c). */
-extern const char srv_page_gone[], srv_page_not_found[], srv_page_too_many[], srv_page_error[];
+/* Static pages in Italian, styled like the player page (which comes from engine/guide, via
+ * viewer.c): 410, 404, 429, 503 and 500. */
+extern const char srv_page_gone[], srv_page_not_found[], srv_page_too_many[], srv_page_error[],
+    srv_page_internal[];
+/* The 410 page naming the link's last day (malloc'd; NULL: out of memory or no such day). */
+char *srv_page_gone_until(int32_t last_day);
+/* /favicon.ico: a 32x32 icon drawn on first use (static; thread-safe). */
+const uint8_t *srv_favicon(size_t *len);
 
 #endif
