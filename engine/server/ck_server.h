@@ -99,8 +99,10 @@ typedef struct ck_server_params {
 } ck_server_params;
 
 /* Loads keys (creating the key file on first run), the store, every campaign (renderer,
- * shared view), cleans the cache of unfinished files, starts the render workers and queues
- * the warming of shared segments, then listens. NULL on failure with err set. */
+ * shared view), cleans the cache of unfinished files, starts the render workers, listens,
+ * and then queues the warming of the shared segments missing from the cache (rendered in the
+ * background behind viewers; progress in the log, state in /healthz). NULL on failure with
+ * err set. */
 ck_server *ck_server_create(const ck_server_params *params, ck_error *err);
 /* The port it listens on (useful with port 0). */
 int ck_server_port(const ck_server *s);
