@@ -44,6 +44,9 @@ typedef struct ck_render_params {
     int quality;           /* CRF (x264) / CQ (nvenc) / QP (vaapi), 0: 23 */
     int64_t maxrate;       /* VBV max bit rate, bit/s; 0: 3 Mbit/s scaled by pixel count
                               against 1280x720 */
+    bool defer_audio;      /* the AAC track not in the cache yet is encoded on the first
+                              render instead of here (seconds of work: a server starting cold
+                              listens first); a corrupt audio file then fails that render */
 } ck_render_params;
 
 /* Loads the scene folder (scene.json and its assets), compiles its bindings, makes the GPU

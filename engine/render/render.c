@@ -190,9 +190,9 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
             ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
             goto fail;
         }
-        /* Encoding the track takes seconds (a server starting cold must not wait for it):
-         * load it now only when the cache has it, else on the first render. */
-        if (ck_file_exists(r->audio_cache) && audio_ready(r, err) != CK_OK)
+        /* Encoding the track takes seconds: with defer_audio it waits for the first render
+         * unless the cache has it. */
+        if ((!p.defer_audio || ck_file_exists(r->audio_cache)) && audio_ready(r, err) != CK_OK)
             goto fail;
         ck_strbuf_printf(&salt, "|audio %s aac-lc 48000 2", hex);
     }

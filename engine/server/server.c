@@ -106,7 +106,8 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
         ck_render_params rp = {.cache_dir = srv_cache_shared_root(s->cache),
                                .encoder = s->p.encoder,
                                .width = s->p.width,
-                               .height = s->p.height};
+                               .height = s->p.height,
+                               .defer_audio = true}; /* listen first, encode when warming */
         bool ok = true;
         for (int w = 0; ok && w < s->workers; w++)
             ok = (s->renderers[w][c] = ck_render_create(s->gpus[w], dir, &rp, err)) != NULL;
