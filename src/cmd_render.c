@@ -197,9 +197,12 @@ int ck_cmd_render(int argc, char **argv)
 
     const ck_scene *scene = ck_render_scene(r);
     bool subs = scene->caption_count > 0;
+    ck_render_rates rates; /* every segment exists now: declare what they measure */
+    ck_render_measure(&view, (const char *const *)files, &rates);
     if (!write_text(out, "video.m3u8", ck_render_media_playlist(r, &view, NULL), &err) ||
         !write_text(out, "index.m3u8",
-                    ck_render_master_playlist(r, "video.m3u8", subs ? "subs.m3u8" : NULL), &err) ||
+                    ck_render_master_playlist(r, "video.m3u8", subs ? "subs.m3u8" : NULL, &rates),
+                    &err) ||
         (subs && (!write_text(out, "subs.m3u8", ck_render_subs_playlist(r, "captions.vtt"), &err) ||
                   !write_text(out, "captions.vtt", ck_render_webvtt(r, rec), &err))))
         goto fail;

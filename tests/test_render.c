@@ -313,7 +313,42 @@ int main(void)
 
     /* ---- playlists and captions ---- */
     char *media = ck_render_media_playlist(ra, &va, NULL);
-    char *master = ck_render_master_playlist(ra, "video.m3u8", "subs.m3u8");
+    /* The master playlist declares the peak its segments measure (HLS's peak segment bit
+     * rate: here every segment lasts 1 s, the target, so the largest bytes * 8 / seconds),
+     * within 10 %, and their average; before they exist, the encoder's bound. */
+    const char *paths[3] = {pa_seg[0], pa_seg[1], pa_seg[2]};
+    ck_render_rates rates;
+    CK_CHECK(ck_render_measure(&va, paths, &rates) == 3);
+    double peak = 0, bits = 0;
+    for (int i = 0; i < 3; i++) {
+        struct stat sb;
+        CK_CHECK(stat(pa_seg[i], &sb) == 0);
+        bits += (double)sb.st_size * 8;
+        if (sb.st_size * 8.0 / va.segs[i].duration > peak)
+            peak = sb.st_size * 8.0 / va.segs[i].duration;
+    }
+    char *master = ck_render_master_playlist(ra, "video.m3u8", "subs.m3u8", &rates);
+    {
+        const char *bw = master ? strstr(master, "BANDWIDTH=") : NULL,
+                   *avg = master ? strstr(master, "AVERAGE-BANDWIDTH=") : NULL;
+        double declared = bw ? atof(bw + 10) : 0, average = avg ? atof(avg + 18) : 0;
+        fprintf(stderr, "BANDWIDTH %.0f (measured peak %.0f), AVERAGE-BANDWIDTH %.0f\n", declared,
+                peak, average);
+        CK_CHECK(declared >= peak * 0.9 && declared <= peak * 1.1);
+        CK_CHECK(average >= bits / 3 * 0.99 && average <= bits / 3 * 1.01);
+        CK_CHECK(strstr(master, "CLOSED-CAPTIONS=NONE") != NULL);
+        /* A segment missing: only the ones there count. */
+        const char *some[3] = {pa_seg[0], "/nonexistent-dir/x.ts", pa_seg[2]};
+        ck_render_rates part;
+        CK_CHECK(ck_render_measure(&va, some, &part) == 2 && part.peak <= rates.peak);
+        char *bound = ck_render_master_playlist(ra, "video.m3u8", NULL, NULL);
+        char want[64];
+        snprintf(want, sizeof want, "BANDWIDTH=%lld,", (long long)ck_render_peak_bound(ra));
+        CK_CHECK(bound && strstr(bound, want) && !strstr(bound, "AVERAGE-BANDWIDTH") &&
+                 !strstr(bound, "SUBTITLES") && strstr(bound, "CLOSED-CAPTIONS=NONE"));
+        CK_CHECK(ck_render_peak_bound(ra) > rates.peak);
+        free(bound);
+    }
     char *subs = ck_render_subs_playlist(ra, "captions.vtt");
     char *vtt = ck_render_webvtt(ra, pers[0]);
     CK_CHECK(media && strstr(media, "#EXT-X-ENDLIST") && strstr(media, "#EXTINF:1.000000,") &&
@@ -487,6 +522,29 @@ int main(void)
         CK_CHECK(strstr(err.file, "bg.mp4") != NULL);
         fprintf(stderr, "expected error: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
         ck_render_destroy(&rbad);
+    }
+    /* defer_audio (the server's): the AAC track is encoded by the first render, not by
+     * ck_render_create, so a cold server listens first. */
+    {
+        char cache_c[1100];
+        snprintf(cache_c, sizeof cache_c, "%s/cache-c", tmp);
+        ck_render_params pc = {.cache_dir = cache_c,
+                               .encoder = "libx264",
+                               .width = W,
+                               .height = H,
+                               .defer_audio = true};
+        ck_render *rc = ck_render_create(gpu, SCENE, &pc, &err);
+        CK_CHECK(rc != NULL);
+        o = run("ls %s/render-test/1/ | grep 'audio-.*aac$' | wc -l", cache_c);
+        CK_CHECK(o && atoi(o) == 0);
+        free(o);
+        snprintf(path, sizeof path, "%s/deferred.ts", tmp);
+        CK_CHECK(rc && ck_render_segment(rc, pers[0], 0, path, NULL, &err) == CK_OK);
+        CK_CHECK(same_file(path, pa_seg[0])); /* the same bytes, audio included */
+        o = run("ls %s/render-test/1/ | grep 'audio-.*aac$' | wc -l", cache_c);
+        CK_CHECK(o && atoi(o) == 1);
+        free(o);
+        ck_render_destroy(&rc);
     }
     /* no temporary files left behind anywhere */
     o = run("find '%s' -name '*.tmp*' | wc -l", tmp);

@@ -4,6 +4,7 @@
  * Range, HEAD, limits, rate limiting and metrics; rendering is tested end to end by
  * tests/cli/server.sh. Every socket has a receive timeout, so the test cannot hang. */
 #include "ck_server.h"
+#include "ck_template.h"
 #include "ck_test.h"
 #include "server_internal.h" /* the cache is tested directly too */
 
@@ -26,6 +27,9 @@ typedef struct resp {
 } resp;
 
 static int port;
+/* The client's address: all of 127.0.0.0/8 is loopback on Linux, so the test can speak from
+ * many addresses and prefixes (NULL: 127.0.0.1). */
+static const char *client_addr;
 
 static int dial(void)
 {
@@ -34,6 +38,14 @@ static int dial(void)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {.tv_sec = 5};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (client_addr) {
+        struct sockaddr_in from = {.sin_family = AF_INET};
+        inet_pton(AF_INET, client_addr, &from.sin_addr);
+        if (bind(fd, (struct sockaddr *)&from, sizeof from) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         close(fd);
         return -1;
@@ -149,6 +161,72 @@ static void write_bytes(const char *path, size_t n)
         fclose(f);
 }
 
+/* A styled Italian error page: the INPS header, what to do next, the contact centre's
+ * numbers as tel: links, the favicon; nothing of the person. */
+static bool inps_page(const char *html)
+{
+    return html && strstr(html, "lang=\"it\"") && strstr(html, "class=\"top\"") &&
+           strstr(html, ">INPS<") && strstr(html, "#0b3d91") && strstr(html, "Cosa può fare") &&
+           strstr(html, "href=\"tel:803164\"") && strstr(html, "href=\"tel:+3906164164\"") &&
+           strstr(html, "href=\"/favicon.ico\"") && strstr(html, "MyINPS") &&
+           !strstr(html, "Addolorata") && !strstr(html, "AS-900");
+}
+
+static struct sockaddr_in v4(const char *a)
+{
+    struct sockaddr_in s = {.sin_family = AF_INET};
+    inet_pton(AF_INET, a, &s.sin_addr);
+    return s;
+}
+
+static struct sockaddr_in6 v6(const char *a)
+{
+    struct sockaddr_in6 s = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET6, a, &s.sin6_addr);
+    return s;
+}
+
+/* The guard's three budgets, directly: address (IPv6 /64), prefix (/24, /56), global. */
+static void test_guard(void)
+{
+    srv_guard *g = srv_guard_create(&(srv_guard_params){
+        .addr_limit = 3, .prefix_limit = 5, .global_limit = 12, .window_s = 60});
+    CK_CHECK(g != NULL);
+    if (!g)
+        return;
+    struct sockaddr_in a1 = v4("10.1.1.1"), a2 = v4("10.1.1.2"), b1 = v4("10.1.2.1");
+    for (int i = 0; i < 3; i++)
+        srv_guard_fail(g, &a1);
+    CK_CHECK(srv_guard_blocked(g, &a1) > 0 && srv_guard_blocked(g, &a1) <= 60);
+    CK_CHECK(srv_guard_blocked(g, &a2) == 0); /* same /24, the prefix still has room */
+    srv_guard_fail(g, &a2);
+    srv_guard_fail(g, &a2);                   /* the /24 has 5 now */
+    CK_CHECK(srv_guard_blocked(g, &a2) > 0);  /* by the prefix, not its own 2 */
+    CK_CHECK(srv_guard_blocked(g, &b1) == 0); /* another /24 */
+    /* IPv4 mapped into IPv6 is the same address. */
+    struct sockaddr_in6 m1 = v6("::ffff:10.1.1.1"), m9 = v6("::ffff:10.9.9.9");
+    CK_CHECK(srv_guard_blocked(g, &m1) > 0 && srv_guard_blocked(g, &m9) == 0);
+    /* IPv6: one /64 is one address; a /56 is one prefix. */
+    struct sockaddr_in6 h1 = v6("2001:db8:0:100::1"), h2 = v6("2001:db8:0:100::2"),
+                        n1 = v6("2001:db8:0:1ff::1"), far = v6("2001:db8:1::1");
+    for (int i = 0; i < 3; i++)
+        srv_guard_fail(g, &h1);
+    CK_CHECK(srv_guard_blocked(g, &h2) > 0);  /* same /64 */
+    CK_CHECK(srv_guard_blocked(g, &n1) == 0); /* same /56, another /64 */
+    srv_guard_fail(g, &n1);
+    srv_guard_fail(g, &n1);
+    CK_CHECK(srv_guard_blocked(g, &far) == 0);
+    /* 12 in all (3 + 2 + 3 + 2 + 2 more from other networks): every address waits. */
+    struct sockaddr_in c1 = v4("10.3.0.1"), c2 = v4("10.4.0.1"), fresh = v4("10.5.0.1");
+    srv_guard_fail(g, &c1);
+    CK_CHECK(srv_guard_blocked(g, &fresh) == 0);
+    srv_guard_fail(g, &c2);
+    CK_CHECK(srv_guard_blocked(g, &fresh) > 0 && srv_guard_blocked(g, &far) > 0);
+    CK_CHECK(srv_guard_blocked(g, NULL) > 0);
+    srv_guard_destroy(&g);
+    CK_CHECK(g == NULL);
+}
+
 /* QR codes: a valid PNG of the documented size and an SVG with the same module grid. */
 static void test_qr(const char *dir)
 {
@@ -238,6 +316,8 @@ int main(void)
                           .campaigns = campaigns,
                           .no_render = true,
                           .fail_limit = 6,
+                          .fail_prefix_limit = 15,
+                          .fail_global_limit = 1000,
                           .fail_window_s = 60,
                           .timeout_s = 1,
                           .per_ip_connections = 8,
@@ -276,11 +356,23 @@ int main(void)
     token_for(&keys, g.h[1], today + 30, tok2);
     resp r;
 
-    /* Health. */
+    /* Health, and the warm-up's state (none without a renderer). */
     get("/healthz", &r);
-    CK_CHECK(r.status == 200 && r.body && strcmp(r.body, "ok\n") == 0);
-    CK_CHECK(header(&r, "Content-Length") && strcmp(header(&r, "Content-Length"), "3") == 0);
+    CK_CHECK(r.status == 200 && r.body && strncmp(r.body, "ok\n", 3) == 0 &&
+             strstr(r.body, "warm-up: off"));
     done(&r);
+
+    /* The favicon: every page's browser asks for it. */
+    get("/favicon.ico", &r);
+    CK_CHECK(r.status == 200 && header(&r, "Content-Type") &&
+             strcmp(header(&r, "Content-Type"), "image/x-icon") == 0);
+    CK_CHECK(r.body_len > 22 && r.body && memcmp(r.body, "\0\0\1\0\1\0", 6) == 0 &&
+             (uint8_t)r.body[6] == 32);
+    done(&r);
+    /* 500 cannot be provoked from outside: its page is checked as it is. */
+    CK_CHECK(inps_page(srv_page_internal) && inps_page(srv_page_error) &&
+             inps_page(srv_page_gone) && inps_page(srv_page_too_many) &&
+             inps_page(srv_page_not_found));
 
     /* The player page: 200, HTML, the playlist URL, nothing personal, no Referer leaks. */
     snprintf(url, sizeof url, "/v/%s", tok);
@@ -298,7 +390,13 @@ int main(void)
     /* Expired: 410, a polite Italian page pointing to MyINPS. */
     snprintf(url, sizeof url, "/v/%s", expired);
     get(url, &r);
-    CK_CHECK(r.status == 410 && contains(&r, "MyINPS") && contains(&r, "lang=\"it\""));
+    CK_CHECK(r.status == 410 && inps_page(r.body));
+    {
+        char day[64], want[80];
+        ck_it_date(day, sizeof day, today - 1);
+        snprintf(want, sizeof want, " %s;", day); /* "fino al 5 gennaio 2027;" */
+        CK_CHECK(contains(&r, want) && contains(&r, "fino al"));
+    }
     done(&r);
     snprintf(url, sizeof url, "/v/%s/index.m3u8", expired);
     get(url, &r);
@@ -308,7 +406,7 @@ int main(void)
     /* Without a renderer the stream answers 503 (and the person is not counted as bad). */
     snprintf(url, sizeof url, "/v/%s/index.m3u8", tok);
     get(url, &r);
-    CK_CHECK(r.status == 503 && header(&r, "Retry-After"));
+    CK_CHECK(r.status == 503 && header(&r, "Retry-After") && inps_page(r.body));
     done(&r);
 
     /* A cached shared segment: no token, immutable, Range, HEAD, ETag. */
@@ -385,7 +483,7 @@ int main(void)
         done(&r);
     }
     get("/nothing/here", &r);
-    CK_CHECK(r.status == 404);
+    CK_CHECK(r.status == 404 && inps_page(r.body));
     done(&r);
 
     /* Garbage requests never hurt the server. */
@@ -456,16 +554,48 @@ int main(void)
     CK_CHECK(r.status == 404);
     done(&r);
 
-    /* Three failures so far; three more reach the limit (6), then 429 even for a good link. */
-    for (int k = 0; k < 3; k++) {
+    /* Three failures so far; three more reach this address's limit (6), then bad links
+     * answer 429. 30 in all from one address: a valid link from it is still served (a care
+     * home or a carrier's NAT puts many people behind one address). */
+    int n404 = 0, n429 = 0;
+    for (int k = 0; k < 30; k++) {
         get("/v/not-a-token", &r);
-        CK_CHECK(r.status == 404);
+        n404 += r.status == 404;
+        n429 += r.status == 429 && header(&r, "Retry-After") && inps_page(r.body) &&
+                contains(&r, "Troppi tentativi");
         done(&r);
     }
+    CK_CHECK(n404 == 3 && n429 == 27);
     snprintf(url, sizeof url, "/v/%s", tok);
     get(url, &r);
-    CK_CHECK(r.status == 429 && header(&r, "Retry-After") && contains(&r, "Troppi tentativi"));
+    CK_CHECK(r.status == 200);
     done(&r);
+    /* Many addresses of one /24 (127.0.1.x): each under its own limit, together over the
+     * prefix's (15). Then a new address there gets 429 for a bad link and 200 for a valid
+     * one; another /24 is untouched. */
+    char from[32];
+    int prefix404 = 0;
+    for (int a = 1; a <= 5; a++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(from, sizeof from, "127.0.1.%d", a);
+            client_addr = from;
+            get("/v/not-a-token", &r);
+            prefix404 += r.status == 404;
+            done(&r);
+        }
+    CK_CHECK(prefix404 == 15);
+    client_addr = "127.0.1.99";
+    get("/v/not-a-token", &r);
+    CK_CHECK(r.status == 429 && header(&r, "Retry-After"));
+    done(&r);
+    get(url, &r);
+    CK_CHECK(r.status == 200);
+    done(&r);
+    client_addr = "127.0.2.1";
+    get("/v/not-a-token", &r);
+    CK_CHECK(r.status == 404);
+    done(&r);
+    client_addr = NULL;
     get("/healthz", &r); /* not a link: still served */
     CK_CHECK(r.status == 200);
     done(&r);
@@ -478,7 +608,7 @@ int main(void)
     CK_CHECK(r.status == 200 && header(&r, "Content-Type") &&
              strstr(header(&r, "Content-Type"), "text/plain"));
     CK_CHECK(contains(&r, "ciak_http_requests_total{route=\"player\",status=\"200\"}"));
-    CK_CHECK(contains(&r, "ciak_http_requests_total{route=\"player\",status=\"429\"} 1"));
+    CK_CHECK(contains(&r, "ciak_http_requests_total{route=\"player\",status=\"429\"} 28"));
     CK_CHECK(contains(&r, "ciak_http_requests_total{route=\"shared_segment\",status=\"206\"} 3"));
     CK_CHECK(contains(&r, "ciak_render_seconds_bucket{le=\"+Inf\"}"));
     CK_CHECK(contains(&r, "ciak_segment_cache_hit_ratio"));
@@ -487,6 +617,7 @@ int main(void)
     CK_CHECK(!contains(&r, "AS-900") && !contains(&r, tok) && !contains(&r, "127.0.0.1"));
     done(&r);
 
+    test_guard();
     test_qr(dir);
     test_cache(dir);
 

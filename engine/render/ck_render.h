@@ -44,6 +44,9 @@ typedef struct ck_render_params {
     int quality;           /* CRF (x264) / CQ (nvenc) / QP (vaapi), 0: 23 */
     int64_t maxrate;       /* VBV max bit rate, bit/s; 0: 3 Mbit/s scaled by pixel count
                               against 1280x720 */
+    bool defer_audio;      /* the AAC track not in the cache yet is encoded on the first
+                              render instead of here (seconds of work: a server starting cold
+                              listens first); a corrupt audio file then fails that render */
 } ck_render_params;
 
 /* Loads the scene folder (scene.json and its assets), compiles its bindings, makes the GPU
@@ -145,10 +148,31 @@ typedef struct ck_playlist_params {
 char *ck_render_media_playlist(const ck_render *r, const ck_render_view *view,
                                const ck_playlist_params *params);
 
-/* The master playlist: one video+audio variant (CODECS, RESOLUTION, BANDWIDTH from the VBV
- * cap, FRAME-RATE) pointing at `media_uri`, with a SUBTITLES group ("subs", Italian) whose
- * playlist is `subs_uri` (NULL: no captions rendition, e.g. a scene without captions). */
-char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const char *subs_uri);
+/* What the master playlist declares of the variant, bit/s. */
+typedef struct ck_render_rates {
+    int64_t peak;    /* BANDWIDTH: the peak segment bit rate; 0: ck_render_peak_bound() */
+    int64_t average; /* AVERAGE-BANDWIDTH: all bits / all seconds; 0: not declared */
+} ck_render_rates;
+
+/* Measures `view`'s rates from its segment files (paths[i] for segment i; NULL or missing:
+ * left out), as HLS defines them: the peak is the largest bit rate of a contiguous set of
+ * segments lasting 0.5 to 1.5 target durations, the average the bits of every file over
+ * their seconds. Returns how many segments were found (all of them: the exact rates a VOD
+ * playlist written after its segments must declare). */
+int ck_render_measure(const ck_render_view *view, const char *const *paths, ck_render_rates *out);
+
+/* An upper bound on the peak before any segment exists: the encoder's VBV cap (max rate plus
+ * a full buffer spent in the shortest segment) plus the audio, plus 8 % MPEG-TS overhead.
+ * Real segments come well under it (several times, at CRF 23): declare measured rates
+ * whenever the segments exist. */
+int64_t ck_render_peak_bound(const ck_render *r);
+
+/* The master playlist: one video+audio variant (BANDWIDTH and AVERAGE-BANDWIDTH from `rates`,
+ * NULL: the bound and no average; CODECS, RESOLUTION, FRAME-RATE, CLOSED-CAPTIONS=NONE)
+ * pointing at `media_uri`, with a SUBTITLES group ("subs", Italian) whose playlist is
+ * `subs_uri` (NULL: no captions rendition, e.g. a scene without captions). */
+char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const char *subs_uri,
+                                const ck_render_rates *rates);
 
 /* The subtitles media playlist: one WebVTT file `vtt_uri` spanning the whole video. */
 char *ck_render_subs_playlist(const ck_render *r, const char *vtt_uri);

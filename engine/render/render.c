@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define FRAMES_IN_FLIGHT 3
@@ -28,9 +29,10 @@ struct ck_render {
     int width, height;
     ck_segment_plan plan;
     ck_enc_config enc;
-    int personal_threads; /* 0: enc.threads */
-    ck_video_set *videos; /* the scene's background videos */
-    ck_audio *audio;      /* NULL: silent scene */
+    int personal_threads;          /* 0: enc.threads */
+    ck_video_set *videos;          /* the scene's background videos */
+    ck_audio *audio;               /* NULL: silent scene, or not encoded yet (audio_src set) */
+    char *audio_src, *audio_cache; /* encoded on the first render when not in the cache yet */
     char *shared_dir;
     char *salt;                           /* scene, assets, size, encoder settings, audio */
     char (*shared_digest)[CK_DIGEST_HEX]; /* per segment, valid where shared[i] */
@@ -88,6 +90,16 @@ static char *dup_printf(const char *fmt, ...)
 static bool segment_shared(const ck_render *r, int i)
 {
     return r->shared[i];
+}
+
+/* The campaign's AAC track, encoded (or loaded from the cache) on first need. */
+static ck_status audio_ready(ck_render *r, ck_error *err)
+{
+    if (r->audio || !r->audio_src)
+        return CK_OK;
+    if (!(r->audio = ck_audio_create(r->audio_src, r->audio_cache, r->scene->duration, err)))
+        return err->status ? err->status : CK_ERR_MEDIA;
+    return CK_OK;
 }
 
 ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_params *params,
@@ -171,15 +183,16 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         const ck_asset *a = &s->assets[s->audio];
         if (ck_digest_file(a->path, hex, err) != CK_OK)
             goto fail;
-        char *cache = dup_printf("%s/audio-%.16s-%lld.aac", r->shared_dir, hex,
-                                 (long long)llround(s->duration * 1000));
-        if (!cache) {
+        r->audio_cache = dup_printf("%s/audio-%.16s-%lld.aac", r->shared_dir, hex,
+                                    (long long)llround(s->duration * 1000));
+        r->audio_src = strdup(a->path);
+        if (!r->audio_cache || !r->audio_src) {
             ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
             goto fail;
         }
-        r->audio = ck_audio_create(a->path, cache, s->duration, err);
-        free(cache);
-        if (!r->audio)
+        /* Encoding the track takes seconds: with defer_audio it waits for the first render
+         * unless the cache has it. */
+        if ((!p.defer_audio || ck_file_exists(r->audio_cache)) && audio_ready(r, err) != CK_OK)
             goto fail;
         ck_strbuf_printf(&salt, "|audio %s aac-lc 48000 2", hex);
     }
@@ -239,6 +252,8 @@ void ck_render_destroy(ck_render **pr)
     ck_scene_destroy(&r->scene);
     ck_arena_free(&r->frame_arena);
     free(r->shared_dir);
+    free(r->audio_src);
+    free(r->audio_cache);
     free(r->salt);
     free(r->shared);
     free(r->shared_digest);
@@ -474,6 +489,9 @@ ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *
                                 jobs[j].index, r->plan.count - 1);
         memset(&jobs[j].stats, 0, sizeof jobs[j].stats);
     }
+    ck_status ast = audio_ready(r, err);
+    if (ast != CK_OK)
+        return ast;
     batch b = {.r = r, .jobs = jobs};
     b.started = calloc((size_t)n + 1, sizeof *b.started);
     b.done = calloc((size_t)n + 1, sizeof *b.done);
@@ -565,12 +583,68 @@ char *ck_render_media_playlist(const ck_render *r, const ck_render_view *view,
     return ck_strbuf_take(&b);
 }
 
-char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const char *subs_uri)
+/* AAC-LC stereo at the encoder's bit rate (media_audio.c), for the bound below: the track
+ * itself may not be encoded yet, and playlists never touch the renderer's mutable state. */
+#define AUDIO_BITRATE_BOUND 128000
+
+int64_t ck_render_peak_bound(const ck_render *r)
+{
+    int64_t abr = r->scene->audio >= 0 ? AUDIO_BITRATE_BOUND : 0;
+    return ck_enc_config_peak_bitrate(&r->enc, r->min_seg, abr);
+}
+
+int ck_render_measure(const ck_render_view *view, const char *const *paths, ck_render_rates *out)
+{
+    memset(out, 0, sizeof *out);
+    int n = view->count, found = 0;
+    double *bits = calloc((size_t)n + 1, sizeof *bits), maxd = 0, total_bits = 0, total_s = 0;
+    if (!bits)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        bits[i] = -1;
+        if (paths[i] && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+            bits[i] = (double)sb.st_size * 8;
+            total_bits += bits[i];
+            total_s += view->segs[i].duration;
+            found++;
+        }
+        if (view->segs[i].duration > maxd)
+            maxd = view->segs[i].duration;
+    }
+    /* The peak segment bit rate as HLS defines it (RFC 8216bis, Apple's validator): the
+     * largest bit rate of a contiguous set of segments lasting 0.5 to 1.5 target durations
+     * (a short segment alone, mostly its IDR frame, does not count); without such a set,
+     * the largest single segment's. Where every segment lasts at least half the target,
+     * this is simply the largest bytes * 8 / duration of one segment. */
+    double target = ceil(maxd - 1e-9), peak = 0, single = 0;
+    for (int i = 0; i < n; i++) {
+        if (bits[i] < 0)
+            continue;
+        double b = 0, d = 0, rate = bits[i] / view->segs[i].duration;
+        single = rate > single ? rate : single;
+        for (int j = i; j < n && bits[j] >= 0; j++) {
+            b += bits[j];
+            d += view->segs[j].duration;
+            if (d > 1.5 * target + 1e-9)
+                break;
+            if (d >= 0.5 * target - 1e-9 && b / d > peak)
+                peak = b / d;
+        }
+    }
+    out->peak = (int64_t)ceil(peak > 0 ? peak : single);
+    out->average = total_s > 0 ? (int64_t)ceil(total_bits / total_s) : 0;
+    free(bits);
+    return found;
+}
+
+char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const char *subs_uri,
+                                const ck_render_rates *rates)
 {
     char codecs[32];
     ck_enc_config_codecs(&r->enc, codecs, sizeof codecs);
-    int64_t abr = r->audio ? ck_audio_bitrate(r->audio) : 0;
-    int64_t bw = ck_enc_config_peak_bitrate(&r->enc, r->min_seg, abr);
+    bool audio = r->scene->audio >= 0;
+    int64_t bw = rates && rates->peak > 0 ? rates->peak : ck_render_peak_bound(r);
     ck_strbuf b = {0};
     ck_strbuf_printf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
     if (subs_uri)
@@ -579,10 +653,15 @@ char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const
             "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"Italiano\",LANGUAGE=\"it\","
             "DEFAULT=YES,AUTOSELECT=YES,FORCED=NO,URI=\"%s\"\n",
             subs_uri);
-    ck_strbuf_printf(
-        &b, "#EXT-X-STREAM-INF:BANDWIDTH=%lld,CODECS=\"%s%s\",RESOLUTION=%dx%d,FRAME-RATE=%.3f",
-        (long long)bw, codecs, r->audio ? ",mp4a.40.2" : "", r->width, r->height,
-        (double)r->enc.fps_num / r->enc.fps_den);
+    ck_strbuf_printf(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%lld", (long long)bw);
+    if (rates && rates->average > 0)
+        ck_strbuf_printf(&b, ",AVERAGE-BANDWIDTH=%lld",
+                         (long long)(rates->average < bw ? rates->average : bw));
+    /* No CEA-608/708 captions in the video: without CLOSED-CAPTIONS=NONE, iOS lists an
+     * "Unknown CC" track next to the WebVTT rendition. */
+    ck_strbuf_printf(&b, ",CODECS=\"%s%s\",RESOLUTION=%dx%d,FRAME-RATE=%.3f,CLOSED-CAPTIONS=NONE",
+                     codecs, audio ? ",mp4a.40.2" : "", r->width, r->height,
+                     (double)r->enc.fps_num / r->enc.fps_den);
     if (subs_uri)
         ck_strbuf_printf(&b, ",SUBTITLES=\"subs\"");
     ck_strbuf_printf(&b, "\n%s\n", media_uri);

@@ -89,14 +89,20 @@ typedef struct ck_server_params {
     int timeout_s;                /* idle connection timeout; 0: 15 */
     int per_ip_connections;       /* 0: 16 */
     int max_connections;          /* 0: 1024 */
-    int fail_limit;               /* bad links per address per window before 429; 0: 20 */
-    int fail_window_s;            /* 0: 300 */
-    bool access_log;              /* one INFO line per request (route, status, token tag, ms) */
+    /* Bad links per window before a bad link answers 429 instead of 404 (a valid link is
+     * always served): per address, per IPv4 /24 or IPv6 /56, and in all (docs/server.md). */
+    int fail_limit;        /* per address; 0: 200 */
+    int fail_prefix_limit; /* 0: 1000 */
+    int fail_global_limit; /* 0: 10000 */
+    int fail_window_s;     /* 0: 600 */
+    bool access_log;       /* one INFO line per request (route, status, token tag, ms) */
 } ck_server_params;
 
 /* Loads keys (creating the key file on first run), the store, every campaign (renderer,
- * shared view), cleans the cache of unfinished files, starts the render workers and queues
- * the warming of shared segments, then listens. NULL on failure with err set. */
+ * shared view), cleans the cache of unfinished files, starts the render workers, listens,
+ * and then queues the warming of the shared segments missing from the cache (rendered in the
+ * background behind viewers; progress in the log, state in /healthz). NULL on failure with
+ * err set. */
 ck_server *ck_server_create(const ck_server_params *params, ck_error *err);
 /* The port it listens on (useful with port 0). */
 int ck_server_port(const ck_server *s);

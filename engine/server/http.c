@@ -6,7 +6,7 @@
  *   GET /v/<token>/subs.m3u8       captions playlist;  /v/<token>/captions.vtt  the captions
  *   GET /v/<token>/<digest>.ts     a personal segment
  *   GET /c/<campaign>/<version>/<digest>.ts   a shared segment (no token: nothing personal)
- *   GET /healthz, /metrics
+ *   GET /healthz (and whether warming runs), /metrics, /favicon.ico
  *   viewer.c: GET /v/<token>/guida.pdf, POST /v/<token>/events, GET /static/<asset>,
  *             /admin/ (dashboard, POST /admin/login and /admin/logout, export.csv)
  *
@@ -70,14 +70,16 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req *r, unsigned statu
     return ret;
 }
 
+/* The server's own pages: an inline style, the favicon, nothing else. */
+static const char page_csp[] = "default-src 'self'; style-src 'unsafe-inline'; img-src 'self'";
+
 static enum MHD_Result send_static(struct MHD_Connection *conn, req *r, unsigned status,
                                    const char *body, const char *ctype)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (resp && ctype == ct_html)
-        MHD_add_response_header(resp, "Content-Security-Policy",
-                                "default-src 'self'; style-src 'unsafe-inline'; img-src 'self'");
+        MHD_add_response_header(resp, "Content-Security-Policy", page_csp);
     return queue(conn, r, status, resp, ctype, NULL);
 }
 
@@ -86,7 +88,7 @@ static enum MHD_Result send_owned(struct MHD_Connection *conn, req *r, char *bod
                                   const char *ctype, const char *cache)
 {
     if (!body)
-        return send_static(conn, r, MHD_HTTP_INTERNAL_SERVER_ERROR, srv_page_error, ct_html);
+        return send_static(conn, r, MHD_HTTP_INTERNAL_SERVER_ERROR, srv_page_internal, ct_html);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     if (!resp)
@@ -94,13 +96,39 @@ static enum MHD_Result send_owned(struct MHD_Connection *conn, req *r, char *bod
     return queue(conn, r, MHD_HTTP_OK, resp, ctype, cache);
 }
 
+/* One of pages.c's pages with a Retry-After (seconds). */
+static enum MHD_Result send_retry(struct MHD_Connection *conn, req *r, unsigned status,
+                                  const char *page, int retry_s)
+{
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", retry_s > 0 ? retry_s : 1);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+        MHD_add_response_header(resp, "Content-Security-Policy", page_csp);
+    }
+    return queue(conn, r, status, resp, ct_html, NULL);
+}
+
 static enum MHD_Result unavailable(struct MHD_Connection *conn, req *r)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        strlen(srv_page_error), (void *)srv_page_error, MHD_RESPMEM_PERSISTENT);
-    if (resp)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-    return queue(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, ct_html, NULL);
+    return send_retry(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, srv_page_error, 5);
+}
+
+/* 410 for a genuine link past its last day, naming that day. */
+static enum MHD_Result gone(struct MHD_Connection *conn, req *r, int32_t last_day)
+{
+    char *page = srv_page_gone_until(last_day);
+    if (!page)
+        return send_static(conn, r, MHD_HTTP_GONE, srv_page_gone, ct_html);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        free(page);
+    else
+        MHD_add_response_header(resp, "Content-Security-Policy", page_csp);
+    return queue(conn, r, MHD_HTTP_GONE, resp, ct_html, NULL);
 }
 
 /* Parses a single "bytes=a-b" range against `size`. 0: no (usable) range, 1: range, -1:
@@ -201,13 +229,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, req *r, srv_reply
 {
     if (!o->body && o->status == MHD_HTTP_NOT_FOUND)
         return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
-    if (!o->body && o->status != MHD_HTTP_NO_CONTENT) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-            strlen(srv_page_error), (void *)srv_page_error, MHD_RESPMEM_PERSISTENT);
-        if (resp)
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-        return queue(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, ct_html, NULL);
-    }
+    if (!o->body && o->status != MHD_HTTP_NO_CONTENT)
+        return unavailable(conn, r);
     struct MHD_Response *resp =
         o->body ? MHD_create_response_from_buffer(o->len, o->body, MHD_RESPMEM_MUST_FREE)
                 : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -304,10 +327,21 @@ static enum MHD_Result route_shared(ck_server *s, struct MHD_Connection *conn, r
 }
 
 /* ---- token routes ---- */
+static enum MHD_Result too_many(struct MHD_Connection *conn, req *r, int wait_s)
+{
+    return send_retry(conn, r, MHD_HTTP_TOO_MANY_REQUESTS, srv_page_too_many, wait_s);
+}
+
+/* A bad link (malformed, tampered, unknown, revoked: one answer for all): 404, or 429 once
+ * its address, its network or the whole server sent too many. Only bad links are slowed: a
+ * valid link from the same address never gets here. */
 static enum MHD_Result not_found_guarded(ck_server *s, struct MHD_Connection *conn, req *r,
                                          const void *addr)
 {
+    int wait_s = srv_guard_blocked(s->guard, addr);
     srv_guard_fail(s->guard, addr);
+    if (wait_s > 0)
+        return too_many(conn, r, wait_s);
     return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
 }
 
@@ -339,22 +373,12 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     else
         r->route = R_PERSONAL;
 
-    int wait_s = srv_guard_blocked(s->guard, addr);
-    if (wait_s > 0) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%d", wait_s);
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-            strlen(srv_page_too_many), (void *)srv_page_too_many, MHD_RESPMEM_PERSISTENT);
-        if (resp)
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-        return queue(conn, r, MHD_HTTP_TOO_MANY_REQUESTS, resp, ct_html, NULL);
-    }
     ck_token_claims claims;
     ck_token_result tr = ck_token_verify(&s->keys, rest, tlen, ck_today(), &claims);
     if (tr == CK_TOKEN_BAD)
         return not_found_guarded(s, conn, r, addr);
     if (tr == CK_TOKEN_EXPIRED)
-        return send_static(conn, r, MHD_HTTP_GONE, srv_page_gone, ct_html);
+        return gone(conn, r, claims.expires);
     int c = srv_campaign_find(s, claims.campaign);
     int64_t rev = 0;
     ck_error err = {0};
@@ -390,12 +414,15 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     const ck_render *rd = s->renderers[0][c];
     const char *pl_cache = "private, no-cache";
     switch (r->route) {
-    case R_MASTER:
+    case R_MASTER: {
         srv_lookahead(s, v);
-        return send_owned(
-            conn, r,
-            ck_render_master_playlist(rd, "media.m3u8", cp->has_captions ? "subs.m3u8" : NULL),
-            ct_m3u8, pl_cache);
+        ck_render_rates rates;
+        srv_master_rates(s, v, &rates);
+        return send_owned(conn, r,
+                          ck_render_master_playlist(rd, "media.m3u8",
+                                                    cp->has_captions ? "subs.m3u8" : NULL, &rates),
+                          ct_m3u8, pl_cache);
+    }
     case R_MEDIA: {
         srv_lookahead(s, v);
         ck_playlist_params pp = {.shared_url = cp->shared_url, .personal_url = "{digest}.ts"};
@@ -421,6 +448,22 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     }
     }
     return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+}
+
+/* "ok", and whether start-up warming is still rendering shared segments (the server serves
+ * meanwhile, rendering on demand what a viewer needs first). */
+static char *healthz_text(const ck_server *s)
+{
+    int done = 0, total = 0;
+    bool running = srv_warming(s, &done, &total);
+    char buf[160];
+    if (!s->queue || s->p.no_warm)
+        snprintf(buf, sizeof buf, "ok\nwarm-up: off\n");
+    else if (running)
+        snprintf(buf, sizeof buf, "ok\nwarm-up: running, %d of %d shared segments\n", done, total);
+    else
+        snprintf(buf, sizeof buf, "ok\nwarm-up: done, %d shared segments rendered\n", total);
+    return strdup(buf);
 }
 
 /* ---- the handler ---- */
@@ -514,13 +557,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         const void *addr = ci ? (const void *)ci->client_addr : NULL;
-        int wait_s = r->route == R_ADMIN ? srv_guard_blocked(s->guard, addr) : 0;
+        int wait_s = r->route == R_ADMIN ? srv_guard_blocked(s->login_guard, addr) : 0;
         if (wait_s > 0)
-            return send_static(conn, r, MHD_HTTP_TOO_MANY_REQUESTS, srv_page_too_many, ct_html);
+            return too_many(conn, r, wait_s);
         srv_reply rep = {0};
         if (srv_viewer_route(s, &q, &rep)) {
             if (rep.login_failed)
-                srv_guard_fail(s->guard, addr);
+                srv_guard_fail(s->login_guard, addr);
             return send_reply(conn, r, &rep);
         }
     }
@@ -528,7 +571,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return route_shared(s, conn, r, url + 3);
     if (strcmp(url, "/healthz") == 0) {
         r->route = R_HEALTHZ;
-        return send_static(conn, r, MHD_HTTP_OK, "ok\n", ct_text);
+        return send_owned(conn, r, healthz_text(s), ct_text, "no-store");
+    }
+    if (strcmp(url, "/favicon.ico") == 0) {
+        size_t len;
+        const uint8_t *ico = srv_favicon(&len);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(len, (void *)ico, MHD_RESPMEM_PERSISTENT);
+        r->route = R_STATIC;
+        return queue(conn, r, MHD_HTTP_OK, resp, "image/x-icon", "public, max-age=604800");
     }
     if (strcmp(url, "/metrics") == 0) {
         r->route = R_METRICS;

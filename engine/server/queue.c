@@ -92,6 +92,8 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&q->lock);
         atomic_fetch_sub(&q->metrics->rendering, 1);
         finish(j, ok);
+        if (j->warm) /* read under the lock: a warming push may have merged into it */
+            srv_warm_done(q->s, j->campaign, ok);
         for (int i = 0; i < q->count; i++)
             if (q->jobs[i] == j) {
                 drop(q, i);
@@ -188,8 +190,10 @@ bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
         q->jobs[q->count++] = j;
         atomic_fetch_add(&q->metrics->queue_depth, 1);
         pthread_cond_signal(&q->wake);
-    } else if (job->deadline < j->deadline) {
-        j->deadline = job->deadline;
+    } else {
+        if (job->deadline < j->deadline)
+            j->deadline = job->deadline;
+        j->warm |= job->warm; /* warming found it queued by a viewer: still counts */
     }
     if (waiter) {
         waiter->done = false;

@@ -3,6 +3,7 @@
 #include "server_internal.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,11 +37,15 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     if (s->p.max_connections <= 0)
         s->p.max_connections = 1024;
     if (s->p.fail_limit <= 0)
-        s->p.fail_limit = 20;
+        s->p.fail_limit = 200;
+    if (s->p.fail_prefix_limit <= 0)
+        s->p.fail_prefix_limit = 1000;
+    if (s->p.fail_global_limit <= 0)
+        s->p.fail_global_limit = 10000;
     if (s->p.personal_ttl_days <= 0)
         s->p.personal_ttl_days = 7;
     if (s->p.fail_window_s <= 0)
-        s->p.fail_window_s = 300;
+        s->p.fail_window_s = 600;
     s->workers = s->p.no_render ? 0 : s->p.workers;
 }
 
@@ -101,7 +106,8 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
         ck_render_params rp = {.cache_dir = srv_cache_shared_root(s->cache),
                                .encoder = s->p.encoder,
                                .width = s->p.width,
-                               .height = s->p.height};
+                               .height = s->p.height,
+                               .defer_audio = true}; /* listen first, encode when warming */
         bool ok = true;
         for (int w = 0; ok && w < s->workers; w++)
             ok = (s->renderers[w][c] = ck_render_create(s->gpus[w], dir, &rp, err)) != NULL;
@@ -133,8 +139,12 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
     snprintf(cp->shared_url, sizeof cp->shared_url, "/c/%s/%d/{digest}.ts", cp->id, cp->version);
     s->campaign_count++;
     int shared = 0;
-    for (int i = 0; i < cp->shared.count; i++)
+    for (int i = 0; i < cp->shared.count; i++) {
         shared += cp->shared.segs[i].shared;
+        if (cp->shared.segs[i].duration > cp->target_s)
+            cp->target_s = cp->shared.segs[i].duration;
+    }
+    cp->target_s = ceil(cp->target_s - 1e-9);
     ck_log(CK_LOG_INFO, "campaign %s v%d: %d shared segment(s)", cp->id, cp->version, shared);
     return true;
 }
@@ -359,6 +369,18 @@ static int personal_threads(const ck_server *s, int backlog)
     return per_worker < 1 ? 1 : per_worker > 16 ? 16 : per_worker;
 }
 
+/* A segment of `cp` exists with `bytes` over `seconds`: raises the campaign's peak. Short
+ * segments are left out, as HLS leaves them out of the peak (ck_render_measure). */
+static void seen_rate(srv_campaign *cp, int64_t bytes, double seconds)
+{
+    if (bytes <= 0 || seconds < 0.5 * cp->target_s || seconds <= 0)
+        return;
+    int_fast64_t bps = (int_fast64_t)ceil((double)bytes * 8 / seconds);
+    int_fast64_t old = atomic_load(&cp->peak_bps);
+    while (bps > old && !atomic_compare_exchange_weak(&cp->peak_bps, &old, bps))
+        ;
+}
+
 static bool render_segment(ck_server *s, int worker, srv_job *j)
 {
     if (access(j->path, F_OK) == 0)
@@ -387,6 +409,8 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     }
     if (!j->shared)
         srv_cache_touch(s->cache, j->key + 2, stats.bytes);
+    const ck_segment *sg = &ck_render_plan(r)->items[j->index];
+    seen_rate(&s->campaigns[j->campaign], stats.bytes, sg->duration);
     ck_log(CK_LOG_DEBUG, "campaign %s: %s segment %d in %.0f ms (%d encoder threads, %d due soon)",
            s->campaigns[j->campaign].id, j->shared ? "shared" : "personal", j->index, ms,
            stats.threads, j->backlog);
@@ -438,17 +462,103 @@ void srv_lookahead(ck_server *s, srv_view *v)
     }
 }
 
+/* Before a person's segments exist, the master playlist declares the campaign's measured
+ * peak (shared segments, and personal ones rendered so far for anyone) times this margin,
+ * capped at the encoder's VBV bound: personal segments show other text over the same
+ * pictures, and the first person seen may not be the most expensive one. */
+#define PEAK_MARGIN 1.25
+
+void srv_master_rates(ck_server *s, const srv_view *v, ck_render_rates *out)
+{
+    srv_campaign *cp = &s->campaigns[v->campaign];
+    int n = v->view.count, found = 0;
+    char(*paths)[1024] = calloc((size_t)n + 1, sizeof *paths);
+    const char **pp = calloc((size_t)n + 1, sizeof *pp);
+    memset(out, 0, sizeof *out);
+    if (paths && pp) {
+        for (int i = 0; i < n; i++) {
+            srv_job j;
+            srv_segment_job(s, v->campaign, &v->view.segs[i], i, NULL, &j);
+            memcpy(paths[i], j.path, sizeof paths[i]);
+            pp[i] = paths[i];
+        }
+        found = ck_render_measure(&v->view, pp, out);
+    }
+    free(paths);
+    free(pp);
+    if (found == n && n > 0)
+        return; /* every segment exists: the exact rates */
+    int64_t seen = atomic_load(&cp->peak_bps);
+    if (out->peak > seen)
+        seen = out->peak;
+    int64_t bound = ck_render_peak_bound(s->renderers[0][v->campaign]);
+    int64_t est = (int64_t)ceil((double)seen * PEAK_MARGIN);
+    out->peak = seen > 0 && est < bound ? est : bound;
+}
+
+bool srv_warming(const ck_server *s, int *done, int *total)
+{
+    int d = 0, t = 0;
+    for (int c = 0; c < s->campaign_count; c++) {
+        d += atomic_load(&s->campaigns[c].warm_done);
+        t += atomic_load(&s->campaigns[c].warm_total);
+    }
+    if (done)
+        *done = d;
+    if (total)
+        *total = t;
+    return d < t;
+}
+
+void srv_warm_done(ck_server *s, int campaign, bool ok)
+{
+    srv_campaign *cp = &s->campaigns[campaign];
+    int total = atomic_load(&cp->warm_total);
+    int failed = ok ? atomic_load(&cp->warm_failed) : atomic_fetch_add(&cp->warm_failed, 1) + 1;
+    int done = atomic_fetch_add(&cp->warm_done, 1) + 1;
+    /* Every tenth and the last: progress without flooding the log. */
+    if (total > 0 && (done == total || done * 10 / total != (done - 1) * 10 / total)) {
+        if (failed)
+            ck_log(CK_LOG_WARN, "campaign %s: warming shared segments: %d of %d (%d failed)",
+                   cp->id, done, total, failed);
+        else
+            ck_log(CK_LOG_INFO, "campaign %s: warming shared segments: %d of %d", cp->id, done,
+                   total);
+    }
+}
+
+/* Queues the shared segments missing from the cache behind everything a viewer needs, and
+ * takes the measured rate of those already there. Runs once the server listens. */
 static void warm(ck_server *s)
 {
     for (int c = 0; c < s->campaign_count; c++) {
-        const ck_render_view *sv = &s->campaigns[c].shared;
-        for (int i = 0; i < sv->count; i++) {
-            srv_job j;
-            if (sv->segs[i].shared && missing_segment_job(s, c, &sv->segs[i], i, NULL, &j)) {
-                j.deadline = 1e15 + i; /* after everything a viewer needs */
-                srv_queue_push(s->queue, &j, NULL, NULL);
+        srv_campaign *cp = &s->campaigns[c];
+        const ck_render_view *sv = &cp->shared;
+        srv_job *jobs = calloc((size_t)sv->count + 1, sizeof *jobs);
+        int n = 0;
+        for (int i = 0; jobs && i < sv->count; i++) {
+            if (!sv->segs[i].shared)
+                continue;
+            srv_job *j = &jobs[n];
+            struct stat sb;
+            if (missing_segment_job(s, c, &sv->segs[i], i, NULL, j)) {
+                j->deadline = 1e15 + i; /* after everything a viewer needs */
+                j->warm = true;
+                n++;
+            } else if (stat(j->path, &sb) == 0) {
+                seen_rate(cp, sb.st_size, sv->segs[i].duration);
             }
         }
+        if (s->p.no_warm || !s->queue)
+            n = 0;
+        atomic_store(&cp->warm_total, n);
+        if (n > 0)
+            ck_log(CK_LOG_INFO, "campaign %s: warming shared segments: 0 of %d, in the background",
+                   cp->id, n);
+        for (int k = 0; k < n; k++)
+            if (!srv_queue_push(s->queue, &jobs[k], NULL, NULL))
+                srv_warm_done(s, c, false);
+        free(jobs);
     }
 }
 
@@ -492,9 +602,14 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
     if (!s->store)
         goto fail;
     snprintf(path, sizeof path, "%s/cache", s->data_dir);
-    s->guard = srv_guard_create(s->p.fail_limit, s->p.fail_window_s);
+    s->guard = srv_guard_create(&(srv_guard_params){.addr_limit = s->p.fail_limit,
+                                                    .prefix_limit = s->p.fail_prefix_limit,
+                                                    .global_limit = s->p.fail_global_limit,
+                                                    .window_s = s->p.fail_window_s});
+    /* Passwords can be guessed, unlike links: 20 wrong ones per address per 5 minutes. */
+    s->login_guard = srv_guard_create(&(srv_guard_params){.addr_limit = 20, .window_s = 300});
     s->view_table = calloc(VIEW_BUCKETS, sizeof *s->view_table);
-    if (!s->guard || !s->view_table) {
+    if (!s->guard || !s->login_guard || !s->view_table) {
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto fail;
     }
@@ -507,12 +622,12 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
             ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "cannot start the render workers");
             goto fail;
         }
-        if (!s->p.no_warm)
-            warm(s);
     }
     purge(s);
     if (srv_viewer_open(s, err) != CK_OK || srv_http_start(s, err) != CK_OK)
         goto fail;
+    /* Listening first: a viewer is served (rendering on demand) while warming goes on. */
+    warm(s);
     return s;
 fail:
     ck_server_destroy(&s);
@@ -574,6 +689,7 @@ void ck_server_destroy(ck_server **ps)
     free(s->campaigns);
     srv_cache_destroy(&s->cache);
     srv_guard_destroy(&s->guard);
+    srv_guard_destroy(&s->login_guard);
     ck_store_close(&s->store);
     ck_keyring_wipe(&s->keys);
     pthread_mutex_destroy(&s->view_lock);

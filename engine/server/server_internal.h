@@ -69,10 +69,20 @@ char *srv_metrics_text(const srv_metrics *m);
 
 /* ---- guard.c ---- */
 typedef struct srv_guard srv_guard;
-srv_guard *srv_guard_create(int limit, int window_s);
+/* Failures allowed per window before 429; 0: that budget is not kept. */
+typedef struct srv_guard_params {
+    int addr_limit;   /* per address (IPv6: per /64) */
+    int prefix_limit; /* per IPv4 /24 or IPv6 /56 */
+    int global_limit; /* the whole server */
+    int window_s;     /* fixed windows; 0: 600 */
+} srv_guard_params;
+srv_guard *srv_guard_create(const srv_guard_params *p);
 void srv_guard_destroy(srv_guard **g);
-/* Seconds the address must wait (0: not blocked). `addr` is a struct sockaddr. */
+/* Seconds to wait before the address's next failure is looked at (0: go on); the longest
+ * of its address's, its prefix's and the global budget's. `addr` is a struct sockaddr
+ * (NULL or another family: the global budget only). */
 int srv_guard_blocked(srv_guard *g, const void *addr);
+/* One failure against the address, its prefix and the global budget. */
 void srv_guard_fail(srv_guard *g, const void *addr);
 
 /* ---- cache.c ---- */
@@ -104,6 +114,13 @@ typedef struct srv_campaign {
      * used under digest_lock (a view takes ~10 ms, a segment render ~1 s). */
     ck_render_digester *digester;
     pthread_mutex_t digest_lock;
+    /* The largest bit rate seen of one of its segments lasting at least half the target
+     * duration (target_s), shared or personal: the master playlist's estimate before a
+     * person's segments exist (srv_master_rates). */
+    atomic_int_fast64_t peak_bps;
+    double target_s;
+    /* Warm-up: shared segments missing at start-up, and how many of them are done. */
+    atomic_int warm_total, warm_done, warm_failed;
 } srv_campaign;
 
 /* One person's stream, made by a render worker and shared by that person's requests. */
@@ -134,6 +151,7 @@ typedef struct srv_job {
     char key[96];    /* single-flight key: "s:" or "p:" and the segment's digest */
     char path[1024]; /* where it goes */
     bool shared;
+    bool warm;       /* start-up warming: counted in the campaign's progress when done */
     srv_view *view;  /* a reference: the record to render (personal segments) */
     double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
     bool running;
@@ -169,7 +187,8 @@ struct ck_server {
     ck_keyring keys;
     ck_store *store;
     srv_metrics metrics;
-    srv_guard *guard;
+    srv_guard *guard;       /* bad links (http.c asks only once a link proved bad) */
+    srv_guard *login_guard; /* wrong admin passwords, per address */
     srv_cache *cache;
     srv_queue *queue;
     srv_campaign *campaigns;
@@ -196,6 +215,13 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
 bool srv_run_job(ck_server *s, int worker, srv_job *job);
+/* A warming job finished (queue.c, after srv_run_job): progress in the log. */
+void srv_warm_done(ck_server *s, int campaign, bool ok);
+/* True while start-up warming has shared segments left to render. */
+bool srv_warming(const ck_server *s, int *done, int *total);
+/* What the person's master playlist declares: the measured rates when every segment of the
+ * view is in the cache, else an estimate (docs/server.md, "Stream labels"). */
+void srv_master_rates(ck_server *s, const srv_view *v, ck_render_rates *out);
 /* Fills `j` for segment `i` of campaign `c` (output path, single-flight key; `v` is kept for
  * personal segments). The file may already exist. */
 void srv_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_view *v, srv_job *j);
@@ -248,7 +274,13 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
 bool srv_viewer_route(ck_server *s, const srv_request *q, srv_reply *out);
 
 /* ---- pages (pages.c) ---- */
-/* Static pages in Italian (the player page comes from engine/guide, via viewer.c). */
-extern const char srv_page_gone[], srv_page_not_found[], srv_page_too_many[], srv_page_error[];
+/* Static pages in Italian, styled like the player page (which comes from engine/guide, via
+ * viewer.c): 410, 404, 429, 503 and 500. */
+extern const char srv_page_gone[], srv_page_not_found[], srv_page_too_many[], srv_page_error[],
+    srv_page_internal[];
+/* The 410 page naming the link's last day (malloc'd; NULL: out of memory or no such day). */
+char *srv_page_gone_until(int32_t last_day);
+/* /favicon.ico: a 32x32 icon drawn on first use (static; thread-safe). */
+const uint8_t *srv_favicon(size_t *len);
 
 #endif

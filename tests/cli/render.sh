@@ -27,6 +27,15 @@ check "grep -q '#EXT-X-ENDLIST' $T/a/video.m3u8"
 check "(( \$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 $T/a/index.m3u8 | head -1) == 90 ))"
 check "(( \$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 $T/a.mp4) == 90 ))"
 check "[[ -z \$(ffmpeg -nostdin -v error -i $T/a/index.m3u8 -f null - 2>&1) ]]"
+# The master playlist declares what its segments measure (HLS: BANDWIDTH the peak segment
+# bit rate, within 10 %; AVERAGE-BANDWIDTH), and no closed captions in the video.
+peak=$(awk -v d="$T/a" '/^#EXTINF:/ { split($0, x, /[:,]/); dur = x[2]; next }
+    /^[^#]/ { cmd = "stat -c %s " d "/" $0; cmd | getline sz; close(cmd)
+              r = sz * 8 / dur; if (r > m) m = r }
+    END { printf "%d", m }' "$T/a/video.m3u8")
+bw=$(sed -n 's/.*[:,]BANDWIDTH=\([0-9]*\).*/\1/p' "$T/a/index.m3u8")
+check "(( peak > 0 && bw * 10 >= peak * 9 && bw * 10 <= peak * 11 ))"
+check "grep -q 'AVERAGE-BANDWIDTH=[0-9]' $T/a/index.m3u8 && grep -q 'CLOSED-CAPTIONS=NONE' $T/a/index.m3u8"
 # no personal data in what ciak prints
 check "! grep -qi 'maria\|T-1\|538' <<<\"\$out\""
 

@@ -79,10 +79,11 @@ check "QR SVG" -- grep -q "<svg" "$tmp/qr/AS-0001.svg"
     --data-dir "$data" >/dev/null 2>&1
 
 # ---- serve ----
+warm_flag=--no-warm
 start_server() {
     rm -f "$tmp/port"
     "$CIAK" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --data-dir "$data" \
-        --scenes "$ROOT/scenes" --campaign $camp --size 320x180 --no-warm --access-log \
+        --scenes "$ROOT/scenes" --campaign $camp --size 320x180 $warm_flag --access-log \
         >>"$tmp/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do [ -s "$tmp/port" ] && break; sleep 0.2; done
@@ -185,6 +186,31 @@ for sgm in $(grep -v '^#' "$tmp/media4.m3u8" | grep -v '^/c/' | head -3); do
     fi
 done
 check "segments complete after kill -9" -- test $allgood -eq 1
+stop_server
+
+# ---- warming in the background: the server listens and answers before it ends ----
+from=$(($(wc -l <"$tmp/server.log") + 1))
+warm_flag=
+start_server
+warm_flag=--no-warm
+base="http://127.0.0.1:$port"
+curl -s -m 60 "$base/healthz" >"$tmp/health1"
+check "healthz while warming" -- grep -q "^warm-up: running, [0-9]* of [0-9]* shared segments" "$tmp/health1"
+for _ in $(seq 1 600); do
+    tail -n +"$from" "$tmp/server.log" | grep -q "warming shared segments: \([0-9]*\) of \1$" && break
+    sleep 0.5
+done
+tail -n +"$from" "$tmp/server.log" >"$tmp/warm.log"
+# Line numbers: listening, then the healthz answer, then the last progress line.
+l_listen=$(grep -n "listening on" "$tmp/warm.log" | head -1 | cut -d: -f1)
+l_health=$(grep -n "healthz 200" "$tmp/warm.log" | head -1 | cut -d: -f1)
+l_done=$(grep -n "warming shared segments: \([0-9]*\) of \1$" "$tmp/warm.log" | head -1 | cut -d: -f1)
+check "warming ends (progress in the log)" -- test -n "$l_done"
+check "listening before warming ends, healthz answered meanwhile" -- \
+    test "${l_listen:-99999}" -lt "${l_health:-0}" -a "${l_health:-99999}" -lt "${l_done:-0}"
+progress=$(grep -c "warming shared segments: [0-9]* of" "$tmp/warm.log")
+check "progress without flooding (at most every tenth)" -- test "$progress" -le 12
+check "healthz after warming" -- bash -c "curl -s -m 60 '$base/healthz' | grep -q '^warm-up: done'"
 stop_server
 
 # ---- nothing personal in the log ----
