@@ -19,6 +19,7 @@ PKGS=(
   poppler-utils
   # server tests: HTTP client; `ciak bench serve`: HTTP load generator
   curl wrk
+  nginx  # cluster mode: the router and shared-segment cache of deploy/nginx/
   # preview window and browser tests
   libglfw3-dev xvfb xauth chromium
 )
