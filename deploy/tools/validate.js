@@ -225,7 +225,9 @@ async function main() {
   }
   const work = mkdtempSync(join(tmpdir(), "ciak-deploy-"));
   try {
-    cpSync(deployDir, join(work, "deploy"), { recursive: true, filter: (s) => !s.includes("node_modules") });
+    // The npm packages and an operator's real secret files stay out of the copy.
+    const skip = (s) => s.includes("node_modules") || Object.keys(PLACEHOLDER_SECRETS).some((r) => s.endsWith(r));
+    cpSync(deployDir, join(work, "deploy"), { recursive: true, filter: (s) => !skip(s) });
     for (const [rel, text] of Object.entries(PLACEHOLDER_SECRETS)) writeFileSync(join(work, "deploy", rel), text);
     const overlays = join(work, "deploy", "k8s", "overlays");
     const names = readdirSync(overlays).filter((n) => existsSync(join(overlays, n, "kustomization.yaml")));

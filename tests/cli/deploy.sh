@@ -2,7 +2,8 @@
 # deploy/: the shipped nginx configuration and the Kubernetes manifests, offline.
 #  1. deploy/tools/validate.js: every YAML file lints, each overlay builds as kustomize would
 #     and every object validates against the Kubernetes / KEDA schemas and the cross-checks;
-#     then copies of deploy/ broken on purpose, one way each, must each be refused.
+#     then copies of deploy/ broken on purpose, one way each, must each be refused, and
+#     set-max-nodes.sh must keep the fleet size in agreement.
 #  2. `nginx -t` on deploy/nginx/nginx.conf as shipped (local includes), and on a copy with a
 #     generated upstream list, which is then run for real in front of three stand-in nodes
 #     (deploy/tools/fake-node.js): one link stays on one node, links spread over the nodes,
@@ -24,6 +25,8 @@ for tool in node npm nginx curl flock; do
     command -v $tool >/dev/null || { echo "cli_deploy: $tool missing (scripts/install-deps.sh)"; exit 1; }
 done
 tmp=$(mktemp -d /tmp/ciak-deploy-test.XXXXXX)
+# Copies of deploy/ leave out the npm packages and an operator's real secret files.
+notar="--exclude=node_modules --exclude=deploy/k8s/base/secrets/keys --exclude=deploy/k8s/base/secrets/db.env"
 # Started as root (CI), nginx's workers run as `nobody`, which must reach the cache folder.
 chmod 755 "$tmp"
 pids=()
@@ -52,7 +55,7 @@ fi
 broken() { # broken WHAT FILE SED_EXPR EXPECTED_TEXT
     local what=$1 file=$2 expr=$3 expect=$4 d=$tmp/broken
     rm -rf "$d" && mkdir -p "$d"
-    (cd "$ROOT" && tar -c --exclude=node_modules deploy) | tar -x -C "$d"
+    (cd "$ROOT" && tar -c $notar deploy) | tar -x -C "$d"
     sed -i "$expr" "$d/deploy/$file"
     if cmp -s "$ROOT/deploy/$file" "$d/deploy/$file"; then
         bad "breaking '$what' changed nothing in $file (stale test?)"
@@ -85,6 +88,19 @@ broken "a kustomize feature the builder lacks" k8s/overlays/cpu/kustomization.ya
     's/^resources:/namePrefix: x-\nresources:/' "unsupported field namePrefix"
 broken "a patch for nothing" k8s/overlays/gpu/node.yaml \
     's/^  name: ciak$/  name: ciak-gpu/' "matches 0 resources"
+
+# set-max-nodes.sh: at 8 it writes the shipped files back unchanged; at 12 the build agrees.
+d=$tmp/resized
+mkdir -p "$d" && (cd "$ROOT" && tar -c $notar deploy) | tar -x -C "$d"
+bash "$TOOLS/set-max-nodes.sh" 8 "$d/deploy" >/dev/null
+diff -r -q -x node_modules -x keys -x db.env "$ROOT/deploy" "$d/deploy" >/dev/null ||
+    bad "set-max-nodes.sh 8 does not give back the shipped files"
+bash "$TOOLS/set-max-nodes.sh" 12 "$d/deploy" >/dev/null
+if node "$TOOLS/validate.js" --deploy "$d/deploy" >"$tmp/resized.log" 2>&1 &&
+    grep -q "14 Service" "$tmp/resized.log"; then ok; else
+    bad "set-max-nodes.sh 12 gives a build that does not validate"
+    cat "$tmp/resized.log"
+fi
 
 # ---- 2. nginx ----
 # As shipped, with its own listen.conf and upstreams.conf (the one-machine cluster's).
