@@ -21,6 +21,7 @@ PKGS=(
   libpq-dev postgresql
   # server tests: HTTP client; `ciak bench serve`: HTTP load generator
   curl wrk
+  nginx  # cluster mode: the router and shared-segment cache of deploy/nginx/
   # preview window and browser tests
   libglfw3-dev xvfb xauth chromium
 )
