@@ -8,7 +8,7 @@
 #include <string.h>
 
 const char guide_greeting[] =
-    "{{gender|F:Gentile signora|M:Gentile signore}} {{first_name|name}} {{last_name|name}},";
+    "{{gender|F:Gentile signora|M:Gentile signor}} {{first_name|name}} {{last_name|name}},";
 const char guide_salute[] = "{{gender|F:Gentile signora|M:Gentile signore}},";
 
 /* RED: the person holds at least one income-linked benefit. */
