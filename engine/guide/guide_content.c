@@ -125,7 +125,7 @@ static const guide_campaign_src campaigns[] = {
                 {"Redditi da dichiarare", "dell'anno 2020", NULL},
                 {"Prestazioni collegate al reddito", "{{benefits|list}}", ANY_BENEFIT},
             },
-        .window_label = "Scadenza per inviare la dichiarazione",
+        .deadline_label = "Scadenza per inviare la dichiarazione",
         .duties_title = "Cosa deve fare",
         .duties =
             {

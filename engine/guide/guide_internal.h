@@ -32,8 +32,10 @@ typedef struct guide_campaign_src {
     guide_fact_src facts[GUIDE_MAX_FACTS];
     const char *duties_title;
     guide_src duties[GUIDE_MAX_ITEMS];
-    const char *window_label; /* the fact showing the last day; NULL: "Video-guida disponibile
-                                 fino al" */
+    /* The scene's window is a deadline the viewer must meet (RED: the last day to send the
+     * declaration): stated with this label. NULL: the window only bounds the links, and the
+     * PDF states the link's own last day instead. */
+    const char *deadline_label;
 } guide_campaign_src;
 
 /* The campaign's texts, or NULL (the generic guide is used). */
@@ -64,13 +66,14 @@ struct ck_guide {
     const char *duties_title;
     guide_text duties[GUIDE_MAX_ITEMS];
     int duty_count;
-    const char *window_label;
+    const char *deadline_label; /* NULL: the scene's window is no deadline */
     ck_arena arena;
 };
 
 /* Renders a compiled text for rec, or NULL when its `when` does not hold or it renders empty. */
 const char *guide_text_render(const guide_text *t, const ck_record *rec, ck_arena *arena);
-/* The last day the video can be watched, or -1 when the scene has no window. */
+/* The last day of the scene's window for rec (a link made by `ciak import` ends then), or -1
+ * when the scene has no window or rec lacks its date. */
 int32_t guide_last_day(const ck_scene *scene, const ck_record *rec);
 
 #endif

@@ -11,6 +11,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,12 +393,19 @@ ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_p
             values[nf++] = v;
         }
     }
-    int32_t last = guide_last_day(s, rec);
-    char lastbuf[64];
-    if (last >= 0) {
-        ck_it_date(lastbuf, sizeof lastbuf, last);
-        labels[nf] = g->window_label;
-        values[nf++] = lastbuf;
+    /* A campaign whose window is a deadline (RED) states it; every guide states the last day
+     * its link opens, which `ciak links --expires` may have moved past the scene's window. */
+    int32_t window = guide_last_day(s, rec);
+    char deadline[64], until[64];
+    if (g->deadline_label && window >= 0) {
+        ck_it_date(deadline, sizeof deadline, window);
+        labels[nf] = g->deadline_label;
+        values[nf++] = deadline;
+    }
+    int32_t link = params && params->link_last_day ? params->link_last_day : window;
+    if (link >= 0 && link != INT32_MAX && ck_it_date(until, sizeof until, link) > 0) {
+        labels[nf] = "Ultimo giorno per vedere la video-guida";
+        values[nf++] = until;
     }
     if (nf) {
         heading(&d, "Le sue date e i suoi importi");
