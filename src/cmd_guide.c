@@ -42,8 +42,9 @@ int ck_cmd_guide(int argc, char **argv)
         }
     }
     if (!scene_dir || !pick.data || (!out && !html)) {
-        fprintf(stderr, "usage: ciak guide SCENE_DIR --data FILE [--record N | --id ID] "
-                        "-o GUIDE.pdf [--html PAGE.html] [--date YYYY-MM-DD] [--until YYYY-MM-DD]\n");
+        fprintf(stderr,
+                "usage: ciak guide SCENE_DIR --data FILE [--record N | --id ID] "
+                "-o GUIDE.pdf [--html PAGE.html] [--date YYYY-MM-DD] [--until YYYY-MM-DD]\n");
         return CK_EXIT_USAGE;
     }
     ck_guide_pdf_params pp = {0};

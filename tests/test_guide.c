@@ -2,8 +2,8 @@
  * for a person holding that benefit, never another person's text), the player page (escaped,
  * no raw template, captions on, services and rating), and the PDF (A4, tagged, /Lang it-IT,
  * one link per service, valid trailer after the incremental update). */
-#include "ck_guide.h"
 #include "ck_test.h"
+#include "guide_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -194,9 +194,45 @@ static void test_escaping_and_campaigns(void)
     }
 }
 
+/* A heading never ends a page: every sample of every campaign, at body sizes that move the
+ * page breaks around (the issue's NASpI guide ended page 1 with "I servizi online per lei"). */
+static void test_keep_with_next(void)
+{
+    static const char *const names[] = {"assegno-sociale", "naspi-accolta", "neopensionato",
+                                        "red-sollecito"};
+    int made = 0;
+    for (size_t i = 0; i < CK_ARRAY_LEN(names); i++) {
+        ck_error err = {0};
+        ck_scene *sc = load_scene(names[i]);
+        ck_records *rs = sc ? load_samples(sc, names[i]) : NULL;
+        ck_guide *g = sc ? ck_guide_create(sc, &err) : NULL;
+        CK_CHECK(sc && rs && g);
+        for (size_t r = 0; g && rs && r < rs->count; r++)
+            for (double pt = 13; pt <= 19; pt += 3) {
+                ck_guide_pdf_params pp = {.body_pt = pt, .today = 20000};
+                guide_pdf_trace tr = {0};
+                char *pdf = NULL;
+                size_t len = 0;
+                CK_CHECK(guide_pdf_traced(g, &rs->items[r], &pp, &tr, &pdf, &len, &err) == CK_OK);
+                CK_CHECK(tr.pages >= 2);
+                if (tr.lone_headings)
+                    fprintf(stderr, "  %s record %zu at %.0f pt: %d lone heading(s)\n", names[i], r,
+                            pt, tr.lone_headings);
+                CK_CHECK(tr.lone_headings == 0);
+                made++;
+                free(pdf);
+            }
+        ck_guide_destroy(&g);
+        ck_records_destroy(&rs);
+        ck_scene_destroy(&sc);
+    }
+    CK_CHECK(made >= 4 * 3);
+}
+
 int main(void)
 {
     test_cues_per_person();
     test_escaping_and_campaigns();
+    test_keep_with_next();
     return ck_test_done("test_guide");
 }

@@ -32,10 +32,55 @@ else
     bad "PDF: the person's benefits and deadline"
 fi
 if grep -q "truffa" "$tmp/guida.txt" && grep -qi "salute" "$tmp/guida.txt"; then ok; else bad "PDF: fraud and health sections"; fi
+# Without --until the link's last day is the record's window (what `ciak import` gives it).
+if grep -q "Ultimo giorno per vedere la *28 febbraio 2023" "$tmp/guida.txt"; then ok; else bad "PDF: the link's last day, by default the window"; fi
+# RED holds no amounts: the guide promises none; it gives the pop-ups' texts this person sees
+# (quattordicesima, integrazione al minimo), not a pointer to windows in the video.
+if grep -q "importi" "$tmp/guida.txt"; then bad "PDF: RED promises amounts it does not show"; else ok; fi
+if grep -q "Quattordicesima: quali redditi dichiarare" "$tmp/guida.txt" &&
+    grep -q "Integrazione al minimo: quali redditi" "$tmp/guida.txt" &&
+    ! grep -q "Maggiorazione sociale: quali" "$tmp/guida.txt" &&
+    ! grep -qi "approfondimenti\|finestre informative" "$tmp/guida.txt"; then
+    ok
+else
+    bad "PDF: the pop-ups' texts for this person"
+fi
+"$CIAK" guide "$scene" --data "$samples" --id RED-0007 --until 2027-01-05 -o "$tmp/until.pdf" >/dev/null 2>&1
+if pdftotext -layout "$tmp/until.pdf" - 2>/dev/null | grep -q "Ultimo giorno per vedere la *5 gennaio 2027"; then
+    ok
+else
+    bad "ciak guide --until: the link's last day"
+fi
+# No page ends with a lone heading (keep-with-next), for every sample of every campaign.
+headings=$(grep -ho '"\(Le sue date[^"]*\|I servizi online per lei\|Consigli per invecchiare in salute\|Attenzione alle truffe\|Per assistenza\|Da sapere\)"' \
+    "$ROOT/engine/guide/pdf.c" "$ROOT/engine/guide/guide.c" | tr -d '"'
+    grep -ho '\(duties_title\|popups_title\) = "[^"]*"' "$ROOT/engine/guide/guide_content.c" | cut -d'"' -f2)
+lone=0 pdfs=0
+for dir in "$ROOT"/scenes/*/; do
+    n=$(grep -c '"id":' "$dir/samples.json")
+    for ((r = 0; r < n; r++)); do
+        "$CIAK" guide "$dir" --data "$dir/samples.json" --record $r -o "$tmp/p.pdf" >/dev/null 2>&1 || continue
+        pdfs=$((pdfs + 1))
+        # The last line of each page's text above its footer must not be (the end of) a heading.
+        pdftotext -layout "$tmp/p.pdf" - 2>/dev/null | awk '
+            /Guida personale preparata il/ { print last; next }
+            NF { last = $0; sub(/^ +/, "", last); sub(/ +$/, "", last) }' >"$tmp/ends"
+        while IFS= read -r end; do
+            while IFS= read -r h; do
+                if [ -n "$end" ] && [ -n "$h" ] && [[ "$h" == *"$end" ]]; then
+                    lone=$((lone + 1)); echo "  $(basename "$dir") record $r: a page ends with \"$end\""
+                fi
+            done <<<"$headings"
+        done <"$tmp/ends"
+    done
+done
+if [ "$pdfs" -ge 20 ] && [ "$lone" -eq 0 ]; then ok; else bad "PDF: a heading ends a page ($lone in $pdfs guides)"; fi
+# Printed addresses are large and dark enough to retype: no text under 11 pt but the footer.
+
 if grep -q "{{" "$tmp/guida.txt"; then bad "PDF: a raw template"; else ok; fi
 pdfinfo "$tmp/guida.pdf" >"$tmp/info" 2>&1
 if grep -q "^Tagged: *yes" "$tmp/info" && grep -q "^Page size:.*(A4)" "$tmp/info" &&
-    grep -q "^Title: *La sua guida personale" "$tmp/info"; then ok; else bad "PDF: tagged, A4, title"; cat "$tmp/info"; fi
+    grep -q "^Title: *La sua guida al modello RED" "$tmp/info"; then ok; else bad "PDF: tagged, A4, title"; cat "$tmp/info"; fi
 if grep -aq "/Lang (it-IT)" "$tmp/guida.pdf"; then ok; else bad "PDF: /Lang it-IT"; fi
 # Working links: exactly the scene's service URLs, https, each a link annotation.
 pdfinfo -url "$tmp/guida.pdf" 2>/dev/null | awk 'NR > 1 {print $3}' | sort >"$tmp/urls"
