@@ -13,9 +13,10 @@
  *
  * PDF guide (cairo + pango): A4, large type, tagged (title, language it-IT, headings,
  * paragraphs, links): greeting with the person's name, their key dates and amounts, the
- * obligations to keep the benefit, a clickable link to each online service, healthy-ageing
- * advice and how to recognise fraud attempts. The campaign texts live in guide_content.c,
- * keyed by campaign id, with a generic fallback built from the scene's date and money fields.
+ * obligations to keep the benefit, the text of each pop-up this person sees, a clickable link
+ * to each online service, healthy-ageing advice and how to recognise fraud attempts. The
+ * campaign texts live in guide_content.c, keyed by campaign id, with a generic fallback built
+ * from the scene's date and money fields.
  *
  * Ownership: a ck_guide refers to the scene it was made from, which must outlive it; returned
  * strings and buffers are malloc'd (free()).
