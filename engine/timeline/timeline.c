@@ -196,9 +196,9 @@ static bool in_rounded(const float r[4], float rad, float x, float y)
 
 /* A text drawn on a shape (a sibling shape under it, holding the text's centre) must stay
  * inside the shape's border: a label that wraps onto its pill's outline fits its own box and
- * still looks broken (issue 11: "Consulente digitale delle pensioni"). The shape on top-most
- * under the text is the one it sits on. Returns the shape's layer index, or -1 when the text
- * stays inside (or sits on no shape). */
+ * still looks broken (issue 11: "Consulente digitale delle pensioni"). The nearest such shape
+ * (the last drawn before the text) is the one it sits on. Returns the shape's layer index, or -1
+ * when the text stays inside (or sits on no shape). */
 static int text_leaves_shape(const ck_scene *s, int i, const ck_layout *lay)
 {
     const ck_layer *T = &s->layers[i];
@@ -290,8 +290,8 @@ ck_status ck_timeline_set_record(ck_timeline *tl, const ck_record *rec, const ch
                         "at min_size %g px",
                         L->id, ck_utf8_len(p.text), (double)L->width, (double)L->height,
                         (double)(p.min_size > 0 ? p.min_size : p.size * 0.5f));
-        /* Shared texts are checked once, without a record. */
-        int shape = fit->layout.fits && (!rec || tl->b->layer_deps[i])
+        /* Shared texts are checked once, without a record; rendering (no diags) skips it. */
+        int shape = diags && fit->layout.fits && (!rec || tl->b->layer_deps[i])
                         ? text_leaves_shape(s, i, &fit->layout)
                         : -1;
         if (shape >= 0) {
