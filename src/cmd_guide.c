@@ -19,7 +19,7 @@ static bool write_all(const char *path, const char *data, size_t len)
 int ck_cmd_guide(int argc, char **argv)
 {
     ck_cli_pick pick = {.record = -1};
-    const char *scene_dir = NULL, *out = NULL, *html = NULL, *date = NULL;
+    const char *scene_dir = NULL, *out = NULL, *html = NULL, *date = NULL, *until = NULL;
     for (int i = 1; i < argc; i++) {
         int r = ck_cli_pick_arg(&pick, argc, argv, &i);
         if (r < 0)
@@ -32,6 +32,8 @@ int ck_cmd_guide(int argc, char **argv)
             html = argv[++i];
         else if (strcmp(argv[i], "--date") == 0 && i + 1 < argc)
             date = argv[++i];
+        else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc)
+            until = argv[++i];
         else if (argv[i][0] != '-' && !scene_dir)
             scene_dir = argv[i];
         else {
@@ -40,13 +42,20 @@ int ck_cmd_guide(int argc, char **argv)
         }
     }
     if (!scene_dir || !pick.data || (!out && !html)) {
-        fprintf(stderr, "usage: ciak guide SCENE_DIR --data FILE [--record N | --id ID] "
-                        "-o GUIDE.pdf [--html PAGE.html] [--date YYYY-MM-DD]\n");
+        fprintf(stderr,
+                "usage: ciak guide SCENE_DIR --data FILE [--record N | --id ID] "
+                "-o GUIDE.pdf [--html PAGE.html] [--date YYYY-MM-DD] [--until YYYY-MM-DD]\n");
         return CK_EXIT_USAGE;
     }
     ck_guide_pdf_params pp = {0};
     if (date && !ck_parse_date(date, &pp.today)) {
         fprintf(stderr, "ciak guide: --date wants YYYY-MM-DD, got \"%s\"\n", date);
+        return CK_EXIT_USAGE;
+    }
+    /* The link's last day as the letter's link states it (`ciak links --expires`); without
+     * it, the record's window from the scene, which is what `ciak import` gives a new link. */
+    if (until && !ck_parse_date(until, &pp.link_last_day)) {
+        fprintf(stderr, "ciak guide: --until wants YYYY-MM-DD, got \"%s\"\n", until);
         return CK_EXIT_USAGE;
     }
     ck_diags d = {.max = 50};

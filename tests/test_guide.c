@@ -2,11 +2,13 @@
  * for a person holding that benefit, never another person's text), the player page (escaped,
  * no raw template, captions on, services and rating), and the PDF (A4, tagged, /Lang it-IT,
  * one link per service, valid trailer after the incremental update). */
-#include "ck_guide.h"
 #include "ck_test.h"
+#include "guide_internal.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static ck_scene *load_scene(const char *name)
 {
@@ -204,9 +206,113 @@ static void test_escaping_and_campaigns(void)
     }
 }
 
+/* A heading never ends a page: every sample of every campaign, at body sizes that move the
+ * page breaks around (the issue's NASpI guide ended page 1 with "I servizi online per lei"). */
+static void test_keep_with_next(void)
+{
+    static const char *const names[] = {"assegno-sociale", "naspi-accolta", "neopensionato",
+                                        "red-sollecito"};
+    int made = 0;
+    for (size_t i = 0; i < CK_ARRAY_LEN(names); i++) {
+        ck_error err = {0};
+        ck_scene *sc = load_scene(names[i]);
+        ck_records *rs = sc ? load_samples(sc, names[i]) : NULL;
+        ck_guide *g = sc ? ck_guide_create(sc, &err) : NULL;
+        CK_CHECK(sc && rs && g);
+        for (size_t r = 0; g && rs && r < rs->count; r++)
+            for (double pt = 13; pt <= 19; pt += 3) {
+                ck_guide_pdf_params pp = {.body_pt = pt, .today = 20000};
+                guide_pdf_trace tr = {0};
+                char *pdf = NULL;
+                size_t len = 0;
+                CK_CHECK(guide_pdf_traced(g, &rs->items[r], &pp, &tr, &pdf, &len, &err) == CK_OK);
+                CK_CHECK(tr.pages >= 2);
+                if (tr.lone_headings)
+                    fprintf(stderr, "  %s record %zu at %.0f pt: %d lone heading(s)\n", names[i], r,
+                            pt, tr.lone_headings);
+                CK_CHECK(tr.lone_headings == 0);
+                made++;
+                free(pdf);
+            }
+        ck_guide_destroy(&g);
+        ck_records_destroy(&rs);
+        ck_scene_destroy(&sc);
+    }
+    CK_CHECK(made >= 4 * 3);
+}
+
+/* Whether `word` occurs in `s` as a whole word (ASCII case-insensitive). */
+static bool has_word(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = s; *p; p++) {
+        if (strncasecmp(p, word, n) != 0)
+            continue;
+        bool start = p == s || !(isalnum((unsigned char)p[-1]) || (unsigned char)p[-1] >= 0x80 ||
+                                 p[-1] == '\'');
+        bool end = !(isalnum((unsigned char)p[n]) || (unsigned char)p[n] >= 0x80);
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+/* The guide speaks to the viewer as "Lei", and greets by a truncated title before the name. */
+static void test_guide_texts(void)
+{
+    static const char *const tu[] = {"ti",   "tuo", "tua",    "tuoi",   "tue", "puoi", "devi",
+                                     "vuoi", "hai", "scopri", "clicca", "vai", "entra"};
+    const char *const *lists[] = {guide_health, guide_fraud, guide_help};
+    for (size_t l = 0; l < CK_ARRAY_LEN(lists); l++)
+        for (int i = 0; lists[l][i]; i++)
+            for (size_t k = 0; k < CK_ARRAY_LEN(tu); k++)
+                if (has_word(lists[l][i], tu[k])) {
+                    CK_CHECK(!"a tu form in the guide");
+                    fprintf(stderr, "  \"%s\": \"%s\"\n", lists[l][i], tu[k]);
+                }
+    static const char *const names[] = {"assegno-sociale", "naspi-accolta", "neopensionato",
+                                        "red-sollecito"};
+    for (size_t c = 0; c < CK_ARRAY_LEN(names); c++) {
+        ck_error err = {0};
+        ck_scene *sc = load_scene(names[c]);
+        ck_records *rs = sc ? load_samples(sc, names[c]) : NULL;
+        ck_guide *g = sc ? ck_guide_create(sc, &err) : NULL;
+        CK_CHECK(sc && rs && g);
+        ck_arena arena = {0};
+        int gender = sc ? ck_scene_field(sc, "gender") : -1;
+        for (size_t r = 0; g && rs && r < rs->count; r++) {
+            const ck_record *rec = &rs->items[r];
+            const char *greet = ck_template_render(g->greeting, rec, &arena);
+            bool male = gender >= 0 && strcmp(rec->values[gender].str, "M") == 0;
+            CK_CHECK(
+                strncmp(greet, male ? "Gentile signor " : "Gentile signora ", male ? 15 : 16) == 0);
+            CK_CHECK(!has(greet, "signore"));
+            const char *texts[GUIDE_MAX_ITEMS + 2];
+            int n = 0;
+            texts[n++] = g->intro ? ck_template_render(g->intro, rec, &arena) : "";
+            for (int i = 0; i < g->duty_count; i++) {
+                const char *t = guide_text_render(&g->duties[i], rec, &arena);
+                texts[n++] = t ? t : "";
+            }
+            for (int i = 0; i < n; i++)
+                for (size_t k = 0; k < CK_ARRAY_LEN(tu); k++)
+                    if (has_word(texts[i], tu[k])) {
+                        CK_CHECK(!"a tu form in the guide");
+                        fprintf(stderr, "  %s: \"%s\": \"%s\"\n", names[c], texts[i], tu[k]);
+                    }
+        }
+        ck_arena_free(&arena);
+        ck_guide_destroy(&g);
+        ck_records_destroy(&rs);
+        ck_scene_destroy(&sc);
+    }
+}
+
 int main(void)
 {
     test_cues_per_person();
     test_escaping_and_campaigns();
+    test_keep_with_next();
+    test_guide_texts();
     return ck_test_done("test_guide");
 }

@@ -4,7 +4,10 @@
 #include "ck_test.h"
 #include "ck_test_fields.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 static ck_value vals[NF];
 static ck_record rec = {.id = "p1", .values = vals, .line = 1};
@@ -117,6 +120,30 @@ static void test_dates(void)
     CK_CHECK(n == 6);
     CK_CHECK_STR(buf, "marted");
     CK_CHECK(ck_it_date(buf, 0, d) == 0);
+    /* After an articled preposition: elided before 1, 8 and 11, which are read with a vowel. */
+    CK_CHECK(ck_it_date_prep(buf, sizeof buf, "del", ck_days_from_civil(2025, 12, 11)) > 0);
+    CK_CHECK_STR(buf, "dell'11 dicembre 2025");
+    ck_it_date_prep(buf, sizeof buf, "del", ck_days_from_civil(2025, 3, 8));
+    CK_CHECK_STR(buf, "dell'8 marzo 2025");
+    ck_it_date_prep(buf, sizeof buf, "dal", ck_days_from_civil(2025, 4, 1));
+    CK_CHECK_STR(buf, "dall'1 aprile 2025");
+    ck_it_date_prep(buf, sizeof buf, "il", ck_days_from_civil(2025, 4, 1));
+    CK_CHECK_STR(buf, "l'1 aprile 2025");
+    ck_it_date_prep(buf, sizeof buf, "al", ck_days_from_civil(2025, 4, 8));
+    CK_CHECK_STR(buf, "all'8 aprile 2025");
+    ck_it_date_prep(buf, sizeof buf, "nel", ck_days_from_civil(2025, 4, 11));
+    CK_CHECK_STR(buf, "nell'11 aprile 2025");
+    ck_it_date_prep(buf, sizeof buf, "sul", ck_days_from_civil(2025, 4, 11));
+    CK_CHECK_STR(buf, "sull'11 aprile 2025");
+    static const int plain[] = {2, 3, 10, 12, 18, 21, 28, 31};
+    for (size_t i = 0; i < CK_ARRAY_LEN(plain); i++) {
+        char want[64];
+        snprintf(want, sizeof want, "del %d gennaio 2026", plain[i]);
+        ck_it_date_prep(buf, sizeof buf, "del", ck_days_from_civil(2026, 1, plain[i]));
+        CK_CHECK_STR(buf, want);
+    }
+    CK_CHECK(ck_it_date_prep(buf, sizeof buf, "della", d) == 0); /* not a date's preposition */
+    CK_CHECK(ck_it_date_prep(buf, sizeof buf, NULL, d) == 0);
     /* Out of range: nothing, no crash. */
     CK_CHECK(ck_it_date(buf, sizeof buf, INT32_MAX) == 0);
     CK_CHECK(ck_it_date(buf, sizeof buf, INT32_MIN) == 0);
@@ -245,6 +272,14 @@ static void test_filters(void)
     CK_CHECK_STR(render("{{payment_date|weekday_date}}"), "marted\xC3\xAC 1 aprile 2025");
     CK_CHECK_STR(render("{{payment_date}}"), "1 aprile 2025");
     CK_CHECK_STR(render("{{payment_date|date|upper}}"), "1 APRILE 2025");
+    CK_CHECK_STR(render("la lettera {{payment_date|date:del}}"), "la lettera dell'1 aprile 2025");
+    CK_CHECK_STR(render("{{payment_date|date: dal }}"), "dall'1 aprile 2025");
+    set_date(F_DATE, 2025, 12, 11);
+    CK_CHECK_STR(render("{{payment_date|date:del}}"), "dell'11 dicembre 2025");
+    set_date(F_DATE, 2025, 12, 12);
+    CK_CHECK_STR(render("{{payment_date|date:del}}"), "del 12 dicembre 2025");
+    CK_CHECK_STR(render("{{payment_date|date:il|upper}}"), "IL 12 DICEMBRE 2025");
+    set_date(F_DATE, 2025, 4, 1);
     CK_CHECK_STR(render("{{amount|euro}}"), "538,69\xC2\xA0\xE2\x82\xAC");
     CK_CHECK_STR(render("{{amount}}"), "538,69\xC2\xA0\xE2\x82\xAC");
     CK_CHECK_STR(render("{{installments}}"), "3");
@@ -373,6 +408,8 @@ static void test_compile_errors(void)
     compile_error("{{gender|count}}", 10, "filter \"count\" needs a set");
     compile_error("{{amount|upper}}", 10, "filter \"upper\" needs text; amount is money");
     compile_error("{{installments|weekday_date}}", 16, "needs a date");
+    compile_error("{{payment_date|date:della}}", 16, "date takes one preposition: date:il");
+    compile_error("{{payment_date|date:}}", 16, "date takes one preposition");
     compile_error("{{gender|F:signora}}", 10,
                   "the choice does not cover M (add it, or a \"*:\" default)");
     compile_error("{{region|Lazio:a}}", 10, "does not cover Molise, Campania (add them");
@@ -544,6 +581,128 @@ static void test_binding(void)
     CK_CHECK(ck_binding_create(NULL, &diags) == NULL);
 }
 
+/* ---- the demo scenes' texts, as a viewer reads them ---- */
+
+/* Whether `word` occurs in `s` as a whole word (case-insensitive for ASCII). */
+static bool has_word(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = s; *p; p++) {
+        if (strncasecmp(p, word, n) != 0)
+            continue;
+        bool start = p == s || !(isalnum((unsigned char)p[-1]) || (unsigned char)p[-1] >= 0x80 ||
+                                 p[-1] == '\'');
+        bool end = !(isalnum((unsigned char)p[n]) || (unsigned char)p[n] >= 0x80);
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+/* What a polite Italian text for the viewer must not say: a "tu" form (the viewer is "Lei"),
+ * "signore"/"dottore" before a name (a title truncates: "signor Nicolò"), and a preposition
+ * not elided before 1, 8, 11 ("del 11 dicembre": "dell'11 dicembre"). `next` is the text
+ * drawn right after it (the name under a greeting), or NULL. */
+static void check_viewer_text(const char *where, const char *t, const char *next)
+{
+    static const char *const tu[] = {"ti",     "tuo",  "tua",   "tuoi",   "tue",
+                                     "puoi",   "devi", "vuoi",  "hai",    "scopri",
+                                     "clicca", "vai",  "entra", "accedi", "te"};
+    for (size_t i = 0; i < CK_ARRAY_LEN(tu); i++)
+        if (has_word(t, tu[i])) {
+            CK_CHECK(!"a tu form");
+            fprintf(stderr, "  %s: \"%s\" addresses the viewer with tu (\"%s\")\n", where, t,
+                    tu[i]);
+        }
+    static const char *const titles[] = {"signore", "dottore", "professore", "ingegnere"};
+    for (size_t i = 0; i < CK_ARRAY_LEN(titles); i++) {
+        size_t n = strlen(titles[i]);
+        for (const char *p = strstr(t, titles[i]); p; p = strstr(p + 1, titles[i])) {
+            bool before_name = (p[n] == ' ' && isupper((unsigned char)p[n + 1])) ||
+                               (p[n] == '\0' && next && next[0]);
+            if (before_name) {
+                CK_CHECK(!"a full title before a name");
+                fprintf(stderr, "  %s: \"%s\" (+ \"%s\"): \"%s\" before a name truncates\n", where,
+                        t, next ? next : "", titles[i]);
+            }
+        }
+    }
+    static const char *const preps[] = {" il ", " del ", " dal ", " al ", " nel ", " sul "};
+    static const char *const days[] = {"1 ", "8 ", "11 "};
+    for (size_t i = 0; i < CK_ARRAY_LEN(preps); i++)
+        for (size_t k = 0; k < CK_ARRAY_LEN(days); k++) {
+            char bad[32];
+            snprintf(bad, sizeof bad, "%s%s", preps[i], days[k]);
+            if (strstr(t, bad)) {
+                CK_CHECK(!"a preposition not elided");
+                fprintf(stderr, "  %s: \"%s\": \"%s\" wants the elided form\n", where, t, bad);
+            }
+        }
+}
+
+/* Every text of every demo scene, rendered for every sample person (and for both genders):
+ * the layers, captions and cues a viewer sees. */
+static void test_scene_texts(void)
+{
+    static const char *const campaigns[] = {"assegno-sociale", "naspi-accolta", "neopensionato",
+                                            "red-sollecito"};
+    bool red_spid = false, red_letter = false;
+    for (size_t c = 0; c < CK_ARRAY_LEN(campaigns); c++) {
+        char dir[1024], data[1100];
+        snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, campaigns[c]);
+        snprintf(data, sizeof data, "%s/samples.json", dir);
+        ck_diags d = {.max = 20};
+        ck_scene *sc = ck_scene_load(dir, NULL, &d);
+        ck_records *recs = sc ? ck_records_load(sc, data, &d) : NULL;
+        ck_binding *b = sc ? ck_binding_create(sc, &d) : NULL;
+        CK_CHECK(sc && recs && b && d.errors == 0);
+        ck_diags_free(&d);
+        int gender = sc ? ck_scene_field(sc, "gender") : -1;
+        for (size_t r = 0; b && recs && r < recs->count; r++) {
+            ck_record *rec1 = &recs->items[r];
+            for (int flip = 0; flip < 2; flip++) {
+                if (flip && gender >= 0) /* the other gender, same person */
+                    rec1->values[gender].i = 1 - rec1->values[gender].i;
+                char where[128];
+                const char *prev = NULL, *prev_where = NULL;
+                for (int i = 0; i < sc->layer_count; i++) {
+                    if (!b->layer_text[i])
+                        continue;
+                    const char *t = ck_template_render(b->layer_text[i], rec1, &arena);
+                    red_letter |= strstr(t, "lettera dell'1 dicembre 2022") != NULL;
+                    if (prev) /* the text drawn before: a greeting over the name */
+                        check_viewer_text(prev_where, prev, t);
+                    snprintf(where, sizeof where, "%s layer %d", campaigns[c], i);
+                    prev = t;
+                    prev_where = ck_arena_printf(&arena, "%s", where);
+                }
+                if (prev)
+                    check_viewer_text(prev_where, prev, NULL);
+                for (int i = 0; i < sc->caption_count; i++) {
+                    const char *t = ck_template_render(b->caption_text[i], rec1, &arena);
+                    snprintf(where, sizeof where, "%s caption %d", campaigns[c], i);
+                    check_viewer_text(where, t, NULL);
+                    red_spid |= strstr(t, "entri con SPID") != NULL;
+                }
+                for (int i = 0; i < sc->cue_count; i++) {
+                    ck_template *const *ts[] = {b->cue_title, b->cue_body, b->cue_label};
+                    for (size_t k = 0; k < CK_ARRAY_LEN(ts); k++) {
+                        if (!ts[k][i])
+                            continue;
+                        snprintf(where, sizeof where, "%s cue %d", campaigns[c], i);
+                        check_viewer_text(where, ck_template_render(ts[k][i], rec1, &arena), NULL);
+                    }
+                }
+            }
+        }
+        ck_binding_destroy(&b);
+        ck_records_destroy(&recs);
+        ck_scene_destroy(&sc);
+    }
+    CK_CHECK(red_spid);   /* "Online, con il servizio RED precompilato: entri con SPID" */
+    CK_CHECK(red_letter); /* RED-0001's letter is of 1 December 2022 */
+}
+
 int main(void)
 {
     make_scene();
@@ -555,6 +714,7 @@ int main(void)
     test_compile_errors();
     test_garbage();
     test_binding();
+    test_scene_texts();
     ck_arena_free(&arena);
     return ck_test_done("test_template");
 }

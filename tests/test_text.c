@@ -411,6 +411,26 @@ static void test_align(void)
     l = lay(&p);
     CK_CHECK_NEAR(l.glyphs[0].x, 500 - w, 1e-3);
     CK_CHECK_NEAR(l.glyphs[0].y, 200 - h + asc, 1e-3);
+    CK_CHECK_NEAR(l.left, 500 - w, 1e-3);
+    CK_CHECK_NEAR(l.top, 200 - h, 1e-3);
+
+    /* Ink: the drawn pixels, inside the line box; a descender reaches below the baseline,
+     * capitals alone do not. */
+    p = params("CIAO", 50);
+    p.box_w = 500;
+    p.box_h = 200;
+    p.valign = CK_ALIGN_CENTER;
+    l = lay(&p);
+    float base = l.glyphs[0].y;
+    CK_CHECK(l.ink[0] >= 0 && l.ink[0] < 10 && l.ink[2] > l.ink[0] && l.ink[2] <= l.width + 1);
+    CK_CHECK(l.ink[1] >= l.top - 1e-3 && l.ink[1] < base - 20); /* cap height ~ 0.7 em */
+    CK_CHECK(l.ink[3] <= base + 1 && l.ink[3] > base - 2);
+    p.text = "giugno";
+    l = lay(&p);
+    CK_CHECK(l.ink[3] > l.glyphs[0].y + 5 && l.ink[3] <= l.top + l.height + 1e-3);
+    p.text = " ";
+    l = lay(&p);
+    CK_CHECK(l.ink[0] == 0 && l.ink[2] == 0); /* nothing drawn */
 
     /* No box width: lines align within the widest line. */
     float wa = width_of("A", 50), wb = width_of("WWWW", 50);

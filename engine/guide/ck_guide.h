@@ -13,9 +13,10 @@
  *
  * PDF guide (cairo + pango): A4, large type, tagged (title, language it-IT, headings,
  * paragraphs, links): greeting with the person's name, their key dates and amounts, the
- * obligations to keep the benefit, a clickable link to each online service, healthy-ageing
- * advice and how to recognise fraud attempts. The campaign texts live in guide_content.c,
- * keyed by campaign id, with a generic fallback built from the scene's date and money fields.
+ * obligations to keep the benefit, the text of each pop-up this person sees, a clickable link
+ * to each online service, healthy-ageing advice and how to recognise fraud attempts. The
+ * campaign texts live in guide_content.c, keyed by campaign id, with a generic fallback built
+ * from the scene's date and money fields.
  *
  * Ownership: a ck_guide refers to the scene it was made from, which must outlive it; returned
  * strings and buffers are malloc'd (free()).
@@ -59,6 +60,12 @@ typedef struct ck_guide_pdf_params {
     int32_t today;    /* days since 1970-01-01; 0: now (the "prepared on" line) */
     const char *font; /* Pango family; NULL: "DejaVu Sans" (fonts-dejavu-core) */
     double body_pt;   /* 0: 14 */
+    /* The last day the viewer's link opens, in days since 1970-01-01: the token's expiry, or
+     * the stored one when that comes first (the server passes it). The PDF states it as
+     * "Ultimo giorno per vedere la video-guida", never the scene's window, which an operator
+     * can extend with `ciak links --expires`. 0: the record's window from the scene (what
+     * `ciak import` stores for a new link); INT32_MAX: the link has no last day (not stated). */
+    int32_t link_last_day;
 } ck_guide_pdf_params;
 
 /* The PDF for `rec` in memory: *data (malloc'd) and *len. */

@@ -64,7 +64,9 @@ ck_guide *ck_guide_create(const ck_scene *scene, ck_error *err)
 
     const guide_campaign_src *c = guide_campaign_find(scene->id);
     g->topic = c ? c->topic : (scene->title ? scene->title : "La sua video-guida");
-    g->window_label = c && c->window_label ? c->window_label : "Video-guida disponibile fino al";
+    g->deadline_label = c ? c->deadline_label : NULL;
+    g->title = c && c->title ? c->title : "La sua guida personale";
+    g->popups_title = c && c->popups_title ? c->popups_title : "Da sapere";
     guide_text t;
     if (compile_text(g, guide_greeting, NULL, "greeting", &t))
         g->greeting = t.tpl;

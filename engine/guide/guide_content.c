@@ -8,7 +8,7 @@
 #include <string.h>
 
 const char guide_greeting[] =
-    "{{gender|F:Gentile signora|M:Gentile signore}} {{first_name|name}} {{last_name|name}},";
+    "{{gender|F:Gentile signora|M:Gentile signor}} {{first_name|name}} {{last_name|name}},";
 const char guide_salute[] = "{{gender|F:Gentile signora|M:Gentile signore}},";
 
 /* RED: the person holds at least one income-linked benefit. */
@@ -21,6 +21,7 @@ static const guide_campaign_src campaigns[] = {
     {
         .id = "assegno-sociale",
         .topic = "Assegno sociale",
+        .title = "La sua guida all'Assegno sociale",
         .intro = "la sua domanda di Assegno sociale è stata accolta. In questa guida trova le "
                  "date e gli importi del suo assegno, gli obblighi da rispettare per "
                  "mantenerlo e i servizi online che può usare in autonomia.",
@@ -56,12 +57,13 @@ static const guide_campaign_src campaigns[] = {
     {
         .id = "naspi-accolta",
         .topic = "NASpI",
+        .title = "La sua guida alla NASpI",
         .intro = "la sua domanda di NASpI, l'indennità di disoccupazione, è stata accolta. In "
                  "questa guida trova le date e gli importi, i suoi impegni e i servizi online "
                  "che può usare in autonomia.",
         .facts =
             {
-                {"Domanda accolta il", "{{decision_date|date}}", NULL},
+                {"Data del provvedimento", "{{decision_date|date}}", NULL},
                 {"Primo pagamento", "{{first_payment_date|weekday_date}}", NULL},
                 {"Importo mensile lordo iniziale", "{{monthly_amount|euro}}", NULL},
                 {"Durata", "{{weeks|plural:settimana:settimane}}", NULL},
@@ -85,6 +87,7 @@ static const guide_campaign_src campaigns[] = {
     {
         .id = "neopensionato",
         .topic = "La sua pensione",
+        .title = "La sua guida alla pensione",
         .intro = "la sua pensione è pronta. In questa guida trova la data del primo pagamento, "
                  "gli importi e i servizi online per seguire la sua pensione in autonomia.",
         .facts =
@@ -115,17 +118,19 @@ static const guide_campaign_src campaigns[] = {
     {
         .id = "red-sollecito",
         .topic = "Dichiarazione RED",
+        .title = "La sua guida al modello RED",
+        .popups_title = "I redditi da dichiarare per le sue prestazioni",
         .intro = "non abbiamo ancora ricevuto la sua dichiarazione dei redditi, il modello RED. "
                  "Serve a verificare il diritto alle prestazioni collegate al reddito che "
                  "riceve con la pensione. In questa guida trova cosa dichiarare e come "
                  "inviarla.",
         .facts =
             {
-                {"Lettera di sollecito del", "{{letter_date|date}}", NULL},
-                {"Redditi da dichiarare", "dell'anno 2020", NULL},
+                {"Data della lettera di sollecito", "{{letter_date|date}}", NULL},
+                {"Anno dei redditi da dichiarare", "2020", NULL},
                 {"Prestazioni collegate al reddito", "{{benefits|list}}", ANY_BENEFIT},
             },
-        .window_label = "Scadenza per inviare la dichiarazione",
+        .deadline_label = "Scadenza per inviare la dichiarazione",
         .duties_title = "Cosa deve fare",
         .duties =
             {
@@ -134,7 +139,8 @@ static const guide_campaign_src campaigns[] = {
                  "sospese e poi revocate, e le somme non dovute richieste indietro.",
                  NULL},
                 {"Dichiarare i redditi richiesti per ciascuna prestazione che riceve: "
-                 "{{benefits|list}}. Il video e i suoi approfondimenti spiegano quali.",
+                 "{{benefits|list}}. Quali sono, per ciascuna, lo trova più avanti in questa "
+                 "guida.",
                  ANY_BENEFIT},
                 {"Usare il servizio RED precompilato, che propone i dati già in possesso "
                  "dell'INPS, oppure rivolgersi gratuitamente a un CAF o a un professionista "

@@ -27,13 +27,17 @@ typedef struct guide_fact_src {
 
 typedef struct guide_campaign_src {
     const char *id;
-    const char *topic; /* "Assegno sociale" */
-    const char *intro; /* template */
+    const char *topic;        /* "Assegno sociale": the page band */
+    const char *title;        /* the PDF's title: "La sua guida all'Assegno sociale" */
+    const char *popups_title; /* the heading over the pop-ups' texts; NULL: "Da sapere" */
+    const char *intro;        /* template */
     guide_fact_src facts[GUIDE_MAX_FACTS];
     const char *duties_title;
     guide_src duties[GUIDE_MAX_ITEMS];
-    const char *window_label; /* the fact showing the last day; NULL: "Video-guida disponibile
-                                 fino al" */
+    /* The scene's window is a deadline the viewer must meet (RED: the last day to send the
+     * declaration): stated with this label. NULL: the window only bounds the links, and the
+     * PDF states the link's own last day instead. */
+    const char *deadline_label;
 } guide_campaign_src;
 
 /* The campaign's texts, or NULL (the generic guide is used). */
@@ -56,21 +60,34 @@ struct ck_guide {
     const ck_scene *scene;
     ck_binding *binding;
     const char *topic;
-    ck_template *greeting; /* NULL: "Gentile utente," */
-    ck_template *salute;   /* the page's: no name; NULL: "Gentile utente," */
-    ck_template *intro;    /* may be NULL */
+    const char *title;        /* the PDF's title and H1 */
+    const char *popups_title; /* the heading over the pop-ups' texts */
+    ck_template *greeting;    /* NULL: "Gentile utente," */
+    ck_template *salute;      /* the page's: no name; NULL: "Gentile utente," */
+    ck_template *intro;       /* may be NULL */
     guide_text facts[GUIDE_MAX_FACTS + 8];
     int fact_count;
     const char *duties_title;
     guide_text duties[GUIDE_MAX_ITEMS];
     int duty_count;
-    const char *window_label;
+    const char *deadline_label; /* NULL: the scene's window is no deadline */
     ck_arena arena;
 };
 
 /* Renders a compiled text for rec, or NULL when its `when` does not hold or it renders empty. */
 const char *guide_text_render(const guide_text *t, const ck_record *rec, ck_arena *arena);
-/* The last day the video can be watched, or -1 when the scene has no window. */
+/* The last day of the scene's window for rec (a link made by `ciak import` ends then), or -1
+ * when the scene has no window or rec lacks its date. */
 int32_t guide_last_day(const ck_scene *scene, const ck_record *rec);
+
+/* What the tests see of a PDF's layout. */
+typedef struct guide_pdf_trace {
+    int pages;
+    int lone_headings; /* headings that end a page (or the document) with nothing after them */
+} guide_pdf_trace;
+/* ck_guide_pdf, counting into `trace` (may be NULL). */
+ck_status guide_pdf_traced(const ck_guide *g, const ck_record *rec,
+                           const ck_guide_pdf_params *params, guide_pdf_trace *trace, char **data,
+                           size_t *len, ck_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #define BLUE     0.043, 0.239, 0.569 /* #0b3d91, the scenes' INPS blue */
 #define LINKBLUE 0.0, 0.278, 0.733   /* #0047bb */
 #define RED      0.62, 0.07, 0.10
+#define URL_PT   12.0 /* printed addresses: read and retyped from paper */
 
 typedef struct pdf_doc {
     cairo_t *cr;
@@ -36,6 +38,12 @@ typedef struct pdf_doc {
     int page;
     const char *footer; /* "Guida preparata il ..." */
     const char *topic;
+    /* A heading waits here until what follows it is drawn, so that both land on one page: a
+     * heading never ends a page alone. */
+    const char *pending;
+    double pending_rgb[3];
+    bool heading_last;      /* the last thing drawn on this page is a heading */
+    guide_pdf_trace *trace; /* NULL, or what the tests check */
 } pdf_doc;
 
 /* ---- output into memory ---- */
@@ -106,6 +114,9 @@ static void page_band(pdf_doc *d)
 
 static void new_page(pdf_doc *d)
 {
+    if (d->trace && d->heading_last)
+        d->trace->lone_headings++;
+    d->heading_last = false;
     if (d->page > 0)
         cairo_show_page(d->cr);
     d->page++;
@@ -113,34 +124,75 @@ static void new_page(pdf_doc *d)
     page_band(d);
 }
 
-static void need(pdf_doc *d, double h)
-{
-    if (d->y + h > BOTTOM)
-        new_page(d);
-}
+#define HEADING_PT    20.0
+#define HEADING_ABOVE 10.0
+#define HEADING_BELOW 8.0
 
-/* A block of text with its structure tag; `keep` more points must follow on the same page
- * (a heading is never left alone at the bottom). */
-static void block(pdf_doc *d, const char *tag, const char *text, double pt, bool bold, double x,
-                  double after, double keep)
+static void draw_text(pdf_doc *d, const char *tag, PangoLayout *l, double x)
 {
-    PangoLayout *l = layout(d, text, pt, bold, TEXT_W - (x - MARGIN));
-    double h = layout_h(l);
-    need(d, h + keep);
+    d->heading_last = strcmp(tag, "H2") == 0;
     cairo_tag_begin(d->cr, tag, NULL);
     cairo_move_to(d->cr, x, d->y);
     pango_cairo_show_layout(d->cr, l);
     cairo_tag_end(d->cr, tag);
+}
+
+/* Makes room for `h` points of content: a new page when they do not fit. A pending heading is
+ * drawn first, on the same page as that content (keep-with-next). */
+static void need(pdf_doc *d, double h)
+{
+    PangoLayout *hl = NULL;
+    double hh = 0;
+    if (d->pending) {
+        hl = layout(d, d->pending, HEADING_PT, true, TEXT_W);
+        hh = HEADING_ABOVE + layout_h(hl) + HEADING_BELOW;
+    }
+    if (d->y + hh + h > BOTTOM && d->y > TOP)
+        new_page(d);
+    if (hl) {
+        if (d->y > TOP)
+            d->y += HEADING_ABOVE;
+        cairo_save(d->cr);
+        cairo_set_source_rgb(d->cr, d->pending_rgb[0], d->pending_rgb[1], d->pending_rgb[2]);
+        draw_text(d, "H2", hl, MARGIN);
+        cairo_restore(d->cr);
+        d->y += layout_h(hl) + HEADING_BELOW;
+        g_object_unref(hl);
+        d->pending = NULL;
+    }
+}
+
+/* A block of text with its structure tag; `keep` more points of what follows must fit on the
+ * same page (an introduction stays with the list it introduces). */
+static void block_keep(pdf_doc *d, const char *tag, const char *text, double pt, bool bold,
+                       double x, double after, double keep)
+{
+    PangoLayout *l = layout(d, text, pt, bold, TEXT_W - (x - MARGIN));
+    double h = layout_h(l);
+    need(d, h + after + keep);
+    draw_text(d, tag, l, x);
     g_object_unref(l);
     d->y += h + after;
 }
 
+static void block(pdf_doc *d, const char *tag, const char *text, double pt, bool bold, double x,
+                  double after)
+{
+    block_keep(d, tag, text, pt, bold, x, after, 0);
+}
+
+/* A section heading in `r, g, b`: drawn with the first thing that follows it. */
+static void heading_rgb(pdf_doc *d, const char *text, double r, double g, double b)
+{
+    d->pending = text;
+    d->pending_rgb[0] = r;
+    d->pending_rgb[1] = g;
+    d->pending_rgb[2] = b;
+}
+
 static void heading(pdf_doc *d, const char *text)
 {
-    d->y += 10;
-    cairo_set_source_rgb(d->cr, BLUE);
-    block(d, "H2", text, 20, true, MARGIN, 8, 60);
-    cairo_set_source_rgb(d->cr, INK);
+    heading_rgb(d, text, BLUE);
 }
 
 /* A bulleted list item. */
@@ -149,6 +201,7 @@ static void item(pdf_doc *d, const char *text)
     PangoLayout *l = layout(d, text, d->body_pt, false, TEXT_W - 26);
     double h = layout_h(l);
     need(d, h);
+    d->heading_last = false;
     cairo_tag_begin(d->cr, "LI", NULL);
     PangoLayout *bl = layout(d, "•", d->body_pt, true, 20);
     cairo_tag_begin(d->cr, "Lbl", NULL);
@@ -173,8 +226,9 @@ static void list(pdf_doc *d, const char *const *items)
     cairo_tag_end(d->cr, "L");
 }
 
-/* A service link: the label underlined in link blue, the address below in small type (for a
- * printed copy). The Link tag makes both clickable. */
+/* A service link: the label underlined in link blue, the address below it for a printed copy,
+ * large and dark enough to retype (12 pt ink, without the "https://" a browser adds itself).
+ * The Link tag makes both clickable. */
 static void service(pdf_doc *d, const char *label, const char *url)
 {
     PangoLayout *l = layout(d, label, d->body_pt + 1, true, TEXT_W - 26);
@@ -182,16 +236,18 @@ static void service(pdf_doc *d, const char *label, const char *url)
     pango_attr_list_insert(al, pango_attr_underline_new(PANGO_UNDERLINE_SINGLE));
     pango_layout_set_attributes(l, al);
     pango_attr_list_unref(al);
-    PangoLayout *u = layout(d, url, 9.5, false, TEXT_W - 26);
+    const char *shown = strncmp(url, "https://", 8) == 0 ? url + 8 : url;
+    PangoLayout *u = layout(d, shown, URL_PT, false, TEXT_W - 26);
     double h = layout_h(l), hu = layout_h(u);
     need(d, h + hu + 4);
     char *attr = g_strdup_printf("uri='%s'", url); /* scene URLs are https://, no quotes */
+    d->heading_last = false;
     cairo_tag_begin(d->cr, "LI", NULL);
     cairo_tag_begin(d->cr, CAIRO_TAG_LINK, attr);
     cairo_set_source_rgb(d->cr, LINKBLUE);
     cairo_move_to(d->cr, MARGIN + 26, d->y);
     pango_cairo_show_layout(d->cr, l);
-    cairo_set_source_rgb(d->cr, 0.3, 0.3, 0.34);
+    cairo_set_source_rgb(d->cr, INK);
     cairo_move_to(d->cr, MARGIN + 26, d->y + h + 2);
     pango_cairo_show_layout(d->cr, u);
     cairo_tag_end(d->cr, CAIRO_TAG_LINK);
@@ -201,6 +257,33 @@ static void service(pdf_doc *d, const char *label, const char *url)
     g_object_unref(l);
     g_object_unref(u);
     d->y += h + hu + 14;
+}
+
+/* A pop-up's text: its title in bold over its body, kept on one page. */
+static void note(pdf_doc *d, const char *title, const char *body)
+{
+    PangoLayout *t = title && title[0] ? layout(d, title, d->body_pt + 1, true, TEXT_W) : NULL;
+    PangoLayout *b = layout(d, body, d->body_pt, false, TEXT_W);
+    double ht = t ? layout_h(t) + 4 : 0, hb = layout_h(b);
+    need(d, ht + hb);
+    if (t) {
+        draw_text(d, "H3", t, MARGIN);
+        d->y += ht;
+        g_object_unref(t);
+    }
+    draw_text(d, "P", b, MARGIN);
+    d->y += hb + 14;
+    g_object_unref(b);
+}
+
+/* Whether a template shows money (the facts' heading promises amounts only then). */
+static bool shows_money(const ck_scene *s, const ck_template *t)
+{
+    uint64_t deps = t ? ck_template_deps(t) : 0;
+    for (int i = 0; i < s->field_count && i < 64; i++)
+        if ((deps >> i & 1) && s->fields[i].type == CK_FIELD_MONEY)
+            return true;
+    return false;
 }
 
 /* The person's dates and amounts: a two-column table in a tinted box. */
@@ -220,6 +303,7 @@ static void facts(pdf_doc *d, const char *const *labels, const char *const *valu
     }
     need(d, total < BOTTOM - TOP ? total : 0);
     cairo_t *cr = d->cr;
+    d->heading_last = false;
     cairo_save(cr);
     cairo_set_source_rgb(cr, 0.93, 0.95, 0.99);
     cairo_rectangle(cr, MARGIN, d->y, TEXT_W, total - 10);
@@ -346,12 +430,19 @@ static bool add_lang(ck_strbuf *b)
 ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_pdf_params *params,
                        char **data, size_t *len, ck_error *err)
 {
+    return guide_pdf_traced(g, rec, params, NULL, data, len, err);
+}
+
+ck_status guide_pdf_traced(const ck_guide *g, const ck_record *rec,
+                           const ck_guide_pdf_params *params, guide_pdf_trace *trace, char **data,
+                           size_t *len, ck_error *err)
+{
     const ck_scene *s = g->scene;
     *data = NULL;
     *len = 0;
     ck_arena arena = {0};
     ck_strbuf out = {0};
-    pdf_doc d = {0};
+    pdf_doc d = {.trace = trace};
     d.font = params && params->font ? params->font : "DejaVu Sans";
     d.body_pt = params && params->body_pt > 0 ? params->body_pt : 14;
     d.topic = g->topic;
@@ -362,8 +453,7 @@ ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_p
 
     d.surface = cairo_pdf_surface_create_for_stream(write_buf, &out, PAGE_W, PAGE_H);
     d.cr = cairo_create(d.surface);
-    char title[320];
-    snprintf(title, sizeof title, "La sua guida personale: %s", g->topic);
+    const char *title = g->title;
     cairo_pdf_surface_set_metadata(d.surface, CAIRO_PDF_METADATA_TITLE, title);
     cairo_pdf_surface_set_metadata(d.surface, CAIRO_PDF_METADATA_AUTHOR, "INPS");
     cairo_pdf_surface_set_metadata(d.surface, CAIRO_PDF_METADATA_SUBJECT,
@@ -373,34 +463,44 @@ ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_p
     cairo_tag_begin(d.cr, "Document", NULL);
     new_page(&d);
     cairo_set_source_rgb(d.cr, BLUE);
-    block(&d, "H1", title, 26, true, MARGIN, 14, 80);
+    block(&d, "H1", title, 26, true, MARGIN, 14);
     cairo_set_source_rgb(d.cr, INK);
     const char *greeting = g->greeting ? ck_template_render(g->greeting, rec, &arena) : NULL;
     block(&d, "P", greeting && greeting[0] ? greeting : "Gentile utente,", d.body_pt + 3, true,
-          MARGIN, 6, 40);
+          MARGIN, 6);
     const char *intro = g->intro ? ck_template_render(g->intro, rec, &arena) : NULL;
     if (intro)
-        block(&d, "P", intro, d.body_pt, false, MARGIN, 10, 0);
+        block(&d, "P", intro, d.body_pt, false, MARGIN, 10);
 
     /* Dates and amounts. */
     const char *labels[GUIDE_MAX_FACTS + 2], *values[GUIDE_MAX_FACTS + 2];
     int nf = 0;
+    bool money = false;
     for (int i = 0; i < g->fact_count; i++) {
         const char *v = guide_text_render(&g->facts[i], rec, &arena);
         if (v) {
             labels[nf] = g->facts[i].label;
             values[nf++] = v;
+            money |= shows_money(s, g->facts[i].tpl);
         }
     }
-    int32_t last = guide_last_day(s, rec);
-    char lastbuf[64];
-    if (last >= 0) {
-        ck_it_date(lastbuf, sizeof lastbuf, last);
-        labels[nf] = g->window_label;
-        values[nf++] = lastbuf;
+    /* A campaign whose window is a deadline (RED) states it; every guide states the last day
+     * its link opens, which `ciak links --expires` may have moved past the scene's window. */
+    int32_t window = guide_last_day(s, rec);
+    char deadline[64], until[64];
+    if (g->deadline_label && window >= 0) {
+        ck_it_date(deadline, sizeof deadline, window);
+        labels[nf] = g->deadline_label;
+        values[nf++] = deadline;
+    }
+    int32_t link = params && params->link_last_day ? params->link_last_day : window;
+    if (link >= 0 && link != INT32_MAX && ck_it_date(until, sizeof until, link) > 0) {
+        labels[nf] = "Ultimo giorno per vedere la video-guida";
+        values[nf++] = until;
     }
     if (nf) {
-        heading(&d, "Le sue date e i suoi importi");
+        /* Amounts are promised only where the person's are shown (RED has none). */
+        heading(&d, money ? "Le sue date e i suoi importi" : "Le sue date");
         facts(&d, labels, values, nf);
     }
 
@@ -418,17 +518,28 @@ ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_p
         list(&d, items);
     }
 
-    /* Services: the scene's buttons this person sees. */
+    /* The pop-ups this person sees, in full: a printed guide cannot point to a window that
+     * only opens in the video. */
     ck_guide_cue *cues = NULL;
-    int nc = ck_guide_cues(g, rec, &arena, &cues), nb = 0;
-    for (int i = 0; i < nc; i++)
+    int nc = ck_guide_cues(g, rec, &arena, &cues), nb = 0, np = 0;
+    for (int i = 0; i < nc; i++) {
         nb += cues[i].kind == CK_CUE_BUTTON && cues[i].url;
+        np += cues[i].kind == CK_CUE_POPUP && cues[i].body && cues[i].body[0];
+    }
+    if (np) {
+        heading(&d, g->popups_title);
+        for (int i = 0; i < nc; i++)
+            if (cues[i].kind == CK_CUE_POPUP && cues[i].body && cues[i].body[0])
+                note(&d, cues[i].title, cues[i].body);
+    }
+
+    /* Services: the scene's buttons this person sees. */
     if (nb) {
         heading(&d, "I servizi online per lei");
-        block(&d, "P",
-              "Tocchi o clicchi un servizio per aprirlo sul sito dell'INPS. Per accedere servono "
-              "SPID, CIE o CNS.",
-              d.body_pt, false, MARGIN, 10, 30);
+        block_keep(&d, "P",
+                   "Tocchi o clicchi un servizio per aprirlo sul sito dell'INPS. Per accedere "
+                   "servono SPID, CIE o CNS.",
+                   d.body_pt, false, MARGIN, 10, 3 * URL_PT * 1.35 + d.body_pt * 1.35);
         cairo_tag_begin(d.cr, "L", NULL);
         for (int i = 0; i < nc; i++)
             if (cues[i].kind == CK_CUE_BUTTON && cues[i].url)
@@ -439,15 +550,16 @@ ck_status ck_guide_pdf(const ck_guide *g, const ck_record *rec, const ck_guide_p
     heading(&d, "Consigli per invecchiare in salute");
     list(&d, guide_health);
 
-    d.y += 10;
-    cairo_set_source_rgb(d.cr, RED);
-    block(&d, "H2", "Attenzione alle truffe", 20, true, MARGIN, 8, 60);
-    cairo_set_source_rgb(d.cr, INK);
+    heading_rgb(&d, "Attenzione alle truffe", RED);
     list(&d, guide_fraud);
 
     heading(&d, "Per assistenza");
     list(&d, guide_help);
     cairo_tag_end(d.cr, "Document");
+    if (trace) {
+        trace->lone_headings += d.heading_last;
+        trace->pages = d.page;
+    }
 
     cairo_destroy(d.cr);
     cairo_surface_finish(d.surface);

@@ -14,6 +14,7 @@
 #include "ck_guide.h"
 #include "server_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,12 +105,14 @@ static const char csp_admin[] = "default-src 'self'; script-src 'none'; style-sr
                                 "form-action 'self'";
 
 /* ---- the person's record (decrypted for this request only) ---- */
-static ck_records *person(ck_server *s, int c, const uint8_t *handle)
+/* `*expires`: the stored last day (the purge deletes the person after it). */
+static ck_records *person(ck_server *s, int c, const uint8_t *handle, int32_t *expires)
 {
     ck_person p;
     ck_error err = {0};
     if (ck_store_get(s->store, s->campaigns[c].id, handle, &p, &err) != CK_OK)
         return NULL;
+    *expires = p.expires;
     ck_diags d = {.max = 4};
     ck_records *recs =
         ck_records_parse(s->campaigns[c].scene, p.record_json, strlen(p.record_json), "store", &d);
@@ -138,7 +141,8 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
         reply_text(o, 413, "too large\n");
         return true;
     }
-    ck_records *recs = person(s, c, handle);
+    int32_t stored_until = INT32_MAX;
+    ck_records *recs = person(s, c, handle, &stored_until);
     /* A stored record that no longer fits the scene (changed since the import) still gets the
      * page, as for a person with no values: cues without data, the help text. */
     const ck_scene *scene = s->campaigns[c].scene;
@@ -160,7 +164,14 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
         char *data = NULL;
         size_t len = 0;
         ck_error err = {0};
-        if (ck_guide_pdf(v->guides[c], rec, NULL, &data, &len, &err) == CK_OK) {
+        /* The PDF states the link's real last day: the token's (http.c has verified it; read
+         * again here for its expiry), or the stored one when the purge comes first. */
+        ck_token_claims claims;
+        ck_guide_pdf_params pp = {.link_last_day = stored_until};
+        if (ck_token_verify(&s->keys, token, tlen, ck_today(), &claims) == CK_TOKEN_OK &&
+            claims.expires < stored_until)
+            pp.link_last_day = claims.expires;
+        if (ck_guide_pdf(v->guides[c], rec, &pp, &data, &len, &err) == CK_OK) {
             reply(o, 200, data, len, "application/pdf");
             header(o, "Content-Disposition", "attachment; filename=\"guida-inps.pdf\"");
             o->cache = "private, no-store";

@@ -50,18 +50,22 @@ uint64_t ck_template_deps(const ck_template *t);
 /* Each writes a NUL-terminated string into buf and returns its length (truncated to fit). */
 size_t ck_it_date(char *buf, size_t size, int32_t days);         /* "1 aprile 2025" */
 size_t ck_it_weekday_date(char *buf, size_t size, int32_t days); /* "martedì 1 aprile 2025" */
-size_t ck_it_money(char *buf, size_t size, int64_t cents);      /* "1.234,56 €" */
-size_t ck_it_number(char *buf, size_t size, int64_t n);         /* "1.234" */
+/* The date after an articled preposition ("il", "del", "dal", "al", "nel", "sul"), elided
+ * before 1, 8 and 11: "dell'11 dicembre 2025", "del 12 dicembre 2025". Empty for another
+ * preposition. */
+size_t ck_it_date_prep(char *buf, size_t size, const char *prep, int32_t days);
+size_t ck_it_money(char *buf, size_t size, int64_t cents); /* "1.234,56 €" */
+size_t ck_it_number(char *buf, size_t size, int64_t n);    /* "1.234" */
 size_t ck_it_name_case(char *buf, size_t size, const char *name);
 
 /* ---- the binding of a scene ---- */
 typedef struct ck_binding {
     const ck_scene *scene;
     /* Per layer (scene->layer_count entries). */
-    ck_template **layer_text;  /* text layers: the compiled text; NULL otherwise */
-    ck_expr **layer_when;      /* NULL: always shown */
-    uint64_t *layer_deps;      /* fields that decide what the layer draws: its text, its own
-                                  `when`, and its ancestors' `when` */
+    ck_template **layer_text; /* text layers: the compiled text; NULL otherwise */
+    ck_expr **layer_when;     /* NULL: always shown */
+    uint64_t *layer_deps;     /* fields that decide what the layer draws: its text, its own
+                                 `when`, and its ancestors' `when` */
     /* Per cue. */
     ck_template **cue_title, **cue_body, **cue_label;
     ck_expr **cue_when;

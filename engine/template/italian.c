@@ -239,6 +239,40 @@ void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday)
     ck_sb_putn(sb, num, (size_t)n);
 }
 
+/* The articled prepositions that can stand before a day of the month, and their elided
+ * forms: a day read with a vowel sound (1 "uno", 8 "otto", 11 "undici") takes the
+ * apostrophe, "dell'11 dicembre", "all'8 marzo", "l'1 aprile"; every other day keeps the
+ * full form, "del 12 dicembre". */
+static const struct {
+    const char *full, *elided;
+} date_preps[] = {
+    {"il", "l'"},   {"del", "dell'"}, {"dal", "dall'"},
+    {"al", "all'"}, {"nel", "nell'"}, {"sul", "sull'"},
+};
+
+int ck_it_date_prep_find(const char *prep, size_t n)
+{
+    for (size_t i = 0; prep && i < CK_ARRAY_LEN(date_preps); i++)
+        if (strlen(date_preps[i].full) == n && memcmp(date_preps[i].full, prep, n) == 0)
+            return (int)i;
+    return -1;
+}
+
+void ck_it_date_prep_sb(ck_sb *sb, int32_t days, int prep)
+{
+    if (days < -719162 || days > 2932896 || prep < 0 || prep >= (int)CK_ARRAY_LEN(date_preps))
+        return;
+    int y, m, d;
+    ck_civil_from_days(days, &y, &m, &d);
+    if (d == 1 || d == 8 || d == 11) {
+        ck_sb_puts(sb, date_preps[prep].elided);
+    } else {
+        ck_sb_puts(sb, date_preps[prep].full);
+        ck_sb_putn(sb, " ", 1);
+    }
+    ck_it_date_sb(sb, days, false);
+}
+
 /* ---- case mapping over Latin letters ---- */
 
 int32_t ck_cp_lower(int32_t c)
@@ -449,6 +483,14 @@ size_t ck_it_date(char *buf, size_t size, int32_t days)
     ck_sb sb;
     ck_sb_init_fixed(&sb, buf, size);
     ck_it_date_sb(&sb, days, false);
+    return sb.len;
+}
+
+size_t ck_it_date_prep(char *buf, size_t size, const char *prep, int32_t days)
+{
+    ck_sb sb;
+    ck_sb_init_fixed(&sb, buf, size);
+    ck_it_date_prep_sb(&sb, days, ck_it_date_prep_find(prep, prep ? strlen(prep) : 0));
     return sb.len;
 }
 

@@ -67,6 +67,7 @@ typedef struct tfilter {
     const char **ktexts;
     int nkeys;
     const char *def; /* "*:" text, or NULL */
+    int prep;        /* date: the preposition before it (ck_it_date_prep_find), or -1 */
 } tfilter;
 
 typedef struct tpart {
@@ -373,7 +374,10 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
         trim_span(src, &ks, &ke);
         tfilter *flt = &part->filters[part->nfilters];
         int index = part->nfilters;
-        if (colon < se && !span_is(src, ks, ke, "plural")) {
+        /* "date:del" is the date filter with a preposition, not a choice (a date takes no
+         * choice). */
+        bool date_prep = type == CK_FIELD_DATE && span_is(src, ks, ke, "date");
+        if (colon < se && !span_is(src, ks, ke, "plural") && !date_prep) {
             /* A choice: this segment and the KEY:text segments right after it. */
             int n = 1;
             while (k + n < nseg && memchr(src + seg_s[k + n], ':', seg_e[k + n] - seg_s[k + n])) {
@@ -416,11 +420,12 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
             if (hint)
                 return tfail_false(c, ks, "unknown filter \"%.*s\" (did you mean \"%s\"?)",
                                    (int)(ke - ks), src + ks, hint);
-            return tfail_false(c, ks,
-                               "unknown filter \"%.*s\" (filters: name, upper, lower, date, "
-                               "weekday_date, euro, number, plural:one:many, list, count, or "
-                               "value:text choices)",
-                               (int)(ke - ks), src + ks);
+            return tfail_false(
+                c, ks,
+                "unknown filter \"%.*s\" (filters: name, upper, lower, date, date:del, "
+                "weekday_date, euro, number, plural:one:many, list, count, or "
+                "value:text choices)",
+                (int)(ke - ks), src + ks);
         }
         if (!(d->accepts & IN(type)))
             return type_mismatch(c, ks, d->name, d->needs, f, type, index, prev);
@@ -439,6 +444,18 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
                 return tfail_false(c, ks, "plural takes two forms: plural:rata:rate");
             if (!(flt->a = arena_span(c, as, ae)) || !(flt->b = arena_span(c, bs, be)))
                 return false;
+        }
+        flt->prep = -1;
+        if (d->kind == F_DATE && colon < se) {
+            /* date:del: the articled preposition goes with the date, elided before 1, 8
+             * and 11 ("dell'11 dicembre"). */
+            size_t ps = colon + 1, pe = se;
+            trim_span(src, &ps, &pe);
+            flt->prep = ck_it_date_prep_find(src + ps, pe - ps);
+            if (flt->prep < 0)
+                return tfail_false(c, ks,
+                                   "date takes one preposition: date:il, date:del, date:dal, "
+                                   "date:al, date:nel or date:sul (\"dell'11 dicembre\")");
         }
         type = d->gives;
         prev = d->name;
@@ -667,7 +684,10 @@ static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec, co
             ck_it_lower_sb(dst, in, in_len);
             break;
         case F_DATE:
-            ck_it_date_sb(dst, (int32_t)i, false);
+            if (flt->prep >= 0)
+                ck_it_date_prep_sb(dst, (int32_t)i, flt->prep);
+            else
+                ck_it_date_sb(dst, (int32_t)i, false);
             break;
         case F_WEEKDAY_DATE:
             ck_it_date_sb(dst, (int32_t)i, true);

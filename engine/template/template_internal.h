@@ -36,6 +36,10 @@ void ck_sb_put_cp(ck_sb *sb, int32_t cp);
 
 /* ---- Italian formatting into a builder (italian.c) ---- */
 void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday);
+/* The index of an articled preposition that may precede a date ("il", "del", "dal", "al",
+ * "nel", "sul"), or -1; and the date after it, elided where Italian elides ("dell'11"). */
+int ck_it_date_prep_find(const char *prep, size_t n);
+void ck_it_date_prep_sb(ck_sb *sb, int32_t days, int prep);
 void ck_it_money_sb(ck_sb *sb, int64_t cents);
 void ck_it_number_sb(ck_sb *sb, int64_t n);
 void ck_it_name_case_sb(ck_sb *sb, const char *s, size_t n);

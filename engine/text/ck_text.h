@@ -52,28 +52,33 @@ typedef struct ck_glyph {
 } ck_glyph;
 
 typedef struct ck_layout_params {
-    const char *text;    /* UTF-8; '\n' forces a line break */
-    int font;            /* asset index */
-    int fallback_font;   /* asset index, -1 = none */
-    float size;          /* px */
-    float min_size;      /* px (0 = size * 0.5) */
-    float line_height;   /* multiple of size (0 = 1.2) */
-    float box_w, box_h;  /* px; 0 = unbounded in that direction */
+    const char *text;   /* UTF-8; '\n' forces a line break */
+    int font;           /* asset index */
+    int fallback_font;  /* asset index, -1 = none */
+    float size;         /* px */
+    float min_size;     /* px (0 = size * 0.5) */
+    float line_height;  /* multiple of size (0 = 1.2) */
+    float box_w, box_h; /* px; 0 = unbounded in that direction */
     ck_fit fit;
-    int max_lines;       /* wrap (0 = 2) */
+    int max_lines; /* wrap (0 = 2) */
     ck_align align, valign;
 } ck_layout_params;
 
 typedef struct ck_layout {
-    ck_glyph *glyphs;    /* in the caller's arena */
+    ck_glyph *glyphs; /* in the caller's arena */
     size_t glyph_count;
-    float size;          /* font size actually used, px */
+    float size; /* font size actually used, px */
     int lines;
-    float width, height; /* extent of the laid-out text, px */
-    bool fits;           /* false: overflows its box even at min_size */
-    bool shrunk;         /* size < requested size */
-    bool wrapped;        /* more lines than explicit '\n' would give */
-    int missing;         /* characters no font has (drawn as the main font's .notdef) */
+    float width, height;    /* extent of the laid-out text, px: the widest line, and from the
+                               first line's ascender to the last line's descender */
+    float left, top;        /* box-local px of that extent's top-left corner (by align, valign;
+                               negative or past the box when the text overflows it) */
+    float ink[4];           /* box-local px of the glyphs' drawn pixels: x0, y0, x1, y1 (all 0
+                               when nothing is drawn) */
+    bool fits;              /* false: overflows its box even at min_size */
+    bool shrunk;            /* size < requested size */
+    bool wrapped;           /* more lines than explicit '\n' would give */
+    int missing;            /* characters no font has (drawn as the main font's .notdef) */
     uint32_t first_missing; /* the first such code point */
 } ck_layout;
 

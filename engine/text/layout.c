@@ -477,6 +477,8 @@ ck_status ck_text_layout(const ck_fontset *fs, const ck_layout_params *p, ck_are
     else if (L.box_h > 0 && p->valign == CK_ALIGN_END)
         top = L.box_h - height;
     size_t n = 0;
+    /* Ink: the union of the glyphs' drawn extents (HarfBuzz, font units), box-local px. */
+    double ink[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
     for (size_t k = 0; k < L.nlines; k++) {
         const line *ln = &L.lines[k];
         double lw = ln->width * s;
@@ -496,6 +498,17 @@ ck_status ck_text_layout(const ck_fontset *fs, const ck_layout_params *p, ck_are
             o->y = (float)(baseline - g->dy * s);
             o->cluster = g->cluster;
             pen += g->adv;
+            const ck_font *gf = fs->fonts[g->font];
+            hb_glyph_extents_t ge;
+            if (gf && hb_font_get_glyph_extents(gf->hb, g->glyph, &ge) && ge.width && ge.height) {
+                double u = s / gf->upem;
+                double gx0 = o->x + ge.x_bearing * u, gx1 = gx0 + ge.width * u;
+                double gy0 = o->y - ge.y_bearing * u, gy1 = gy0 - ge.height * u;
+                ink[0] = fmin(ink[0], fmin(gx0, gx1));
+                ink[2] = fmax(ink[2], fmax(gx0, gx1));
+                ink[1] = fmin(ink[1], fmin(gy0, gy1));
+                ink[3] = fmax(ink[3], fmax(gy0, gy1));
+            }
         }
     }
 
@@ -505,6 +518,13 @@ ck_status ck_text_layout(const ck_fontset *fs, const ck_layout_params *p, ck_are
     out->lines = (int)L.nlines;
     out->width = (float)width;
     out->height = (float)height;
+    out->left = (float)(p->align == CK_ALIGN_CENTER ? (ref_w - width) * 0.5
+                        : p->align == CK_ALIGN_END  ? ref_w - width
+                                                    : 0.0);
+    out->top = (float)top;
+    bool inked = ink[0] <= ink[2];
+    for (int k = 0; k < 4; k++)
+        out->ink[k] = inked ? (float)ink[k] : 0.0f;
     out->fits = fits;
     out->shrunk = s < size;
     out->wrapped = L.nlines > sh.para_count;

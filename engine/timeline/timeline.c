@@ -169,6 +169,71 @@ void ck_timeline_destroy(ck_timeline **tlp)
     *tlp = NULL;
 }
 
+/* A layer's box in its parent's space once its animations have settled (at its end), as
+ * drawn without scale or rotation: x, y less the anchor. */
+static void settled_box(const ck_scene *s, const ck_layer *L, float r[4])
+{
+    double lt = L->end - L->start;
+    r[0] = ck_anim_value(s, &L->anim[CK_PROP_X], lt) -
+           ck_anim_value(s, &L->anim[CK_PROP_ANCHOR_X], lt) * L->width;
+    r[1] = ck_anim_value(s, &L->anim[CK_PROP_Y], lt) -
+           ck_anim_value(s, &L->anim[CK_PROP_ANCHOR_Y], lt) * L->height;
+    r[2] = r[0] + L->width;
+    r[3] = r[1] + L->height;
+}
+
+/* Whether point (x, y) lies inside the rounded rectangle r (x0, y0, x1, y1) of radius rad. */
+static bool in_rounded(const float r[4], float rad, float x, float y)
+{
+    const float eps = 0.5f;
+    if (x < r[0] - eps || x > r[2] + eps || y < r[1] - eps || y > r[3] + eps)
+        return false;
+    float cx = x < r[0] + rad ? r[0] + rad : x > r[2] - rad ? r[2] - rad : x;
+    float cy = y < r[1] + rad ? r[1] + rad : y > r[3] - rad ? r[3] - rad : y;
+    float dx = x - cx, dy = y - cy;
+    return dx * dx + dy * dy <= (rad + eps) * (rad + eps);
+}
+
+/* A text drawn on a shape (a sibling shape under it, holding the text's centre) must stay
+ * inside the shape's border: a label that wraps onto its pill's outline fits its own box and
+ * still looks broken (issue 11: "Consulente digitale delle pensioni"). The nearest such shape
+ * (the last drawn before the text) is the one it sits on. Returns the shape's layer index, or -1
+ * when the text stays inside (or sits on no shape). */
+static int text_leaves_shape(const ck_scene *s, int i, const ck_layout *lay)
+{
+    const ck_layer *T = &s->layers[i];
+    if (lay->lines == 0 || lay->ink[2] <= lay->ink[0])
+        return -1;
+    float tb[4];
+    settled_box(s, T, tb);
+    /* The drawn pixels, not the line boxes: a lone "›" in a small circle is fine. */
+    float x0 = tb[0] + lay->ink[0], y0 = tb[1] + lay->ink[1];
+    float x1 = tb[0] + lay->ink[2], y1 = tb[1] + lay->ink[3];
+    float mx = (x0 + x1) * 0.5f, my = (y0 + y1) * 0.5f;
+    for (int k = i - 1; k >= 0; k--) {
+        const ck_layer *S = &s->layers[k];
+        if (S->parent != T->parent || S->type != CK_LAYER_SHAPE || S->end <= T->start ||
+            S->start >= T->end)
+            continue;
+        float sb[4];
+        settled_box(s, S, sb);
+        if (!in_rounded(sb, 0, mx, my))
+            continue;
+        /* The inside: less the stroke and as much again of clear space (2 px at least), the
+         * corners' radius shrunk by as much: ink touching the border reads as broken. */
+        float sw = S->shape.stroke_width, rad = S->shape.radius;
+        float inset = sw + (sw > 2 ? sw : 2);
+        float half = (sb[2] - sb[0] < sb[3] - sb[1] ? sb[2] - sb[0] : sb[3] - sb[1]) * 0.5f;
+        rad = rad > half ? half : rad;
+        float in[4] = {sb[0] + inset, sb[1] + inset, sb[2] - inset, sb[3] - inset};
+        float ir = rad > inset ? rad - inset : 0;
+        bool inside = in_rounded(in, ir, x0, y0) && in_rounded(in, ir, x1, y0) &&
+                      in_rounded(in, ir, x0, y1) && in_rounded(in, ir, x1, y1);
+        return inside ? -1 : k;
+    }
+    return -1;
+}
+
 ck_status ck_timeline_set_record(ck_timeline *tl, const ck_record *rec, const char *file,
                                  ck_diags *diags)
 {
@@ -225,6 +290,27 @@ ck_status ck_timeline_set_record(ck_timeline *tl, const ck_record *rec, const ch
                         "at min_size %g px",
                         L->id, ck_utf8_len(p.text), (double)L->width, (double)L->height,
                         (double)(p.min_size > 0 ? p.min_size : p.size * 0.5f));
+        /* Shared texts are checked once, without a record; rendering (no diags) skips it. */
+        int shape = diags && fit->layout.fits && (!rec || tl->b->layer_deps[i])
+                        ? text_leaves_shape(s, i, &fit->layout)
+                        : -1;
+        if (shape >= 0) {
+            /* A shared text is the scene's to fix: its place in scene.json; a personal one is
+             * the record's (a long name): the record's line, the layer's place named. */
+            const ck_layer *S = &s->layers[shape];
+            if (rec)
+                ck_diag_add(diags, CK_SEV_ERROR, file, line, 0,
+                            "layer \"%s\" (%s:%d:%d): text (%d line(s) at %g px) goes outside "
+                            "the shape \"%s\" it sits on; widen the shape, or shorten or shrink "
+                            "the text",
+                            L->id, s->file, L->pos.line, L->pos.col, fit->layout.lines,
+                            (double)fit->layout.size, S->id);
+            else
+                ck_diag_add(diags, CK_SEV_ERROR, s->file, L->pos.line, L->pos.col,
+                            "layer \"%s\": text (%d line(s) at %g px) goes outside the shape "
+                            "\"%s\" it sits on; widen the shape, or shorten or shrink the text",
+                            L->id, fit->layout.lines, (double)fit->layout.size, S->id);
+        }
         if (fit->layout.missing)
             ck_diag_add(diags, CK_SEV_ERROR, file, line, 0,
                         "layer \"%s\": %d character(s) that no font has (first U+%04X); add a "

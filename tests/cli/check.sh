@@ -48,6 +48,24 @@ sed "s#\.\./\.\./assets#$ROOT/assets#g; 0,/{{first_name|name}}/s/{{first_name|na
     "$scene/scene.json" >"$tmp/tpl/scene.json"
 expect 1 "scene.json:[0-9]+:[0-9]+: error: .*unknown field \"nome\"" -- "$CIAK" check "$tmp/tpl"
 
+# Text that wraps outside the shape it sits on (issue 11: the pill "Consulente digitale delle
+# pensioni" at 77 s wrapped onto its own border): the layer's file:line:col, exit 1.
+mkdir -p "$tmp/pill"
+sed "s#\.\./\.\./assets#$ROOT/assets#g
+     /\"id\": \"btn-consulente-digitale-label\"/,/\"line_height\"/ {
+         s/\"y\": 6,/\"y\": -2.5,/; s/\"height\": 80,/\"height\": 97,/; s/\"min_size\": 30,/\"min_size\": 36,/ }" \
+    "$scene/scene.json" >"$tmp/pill/scene.json"
+expect 1 "scene.json:[0-9]+:[0-9]+: error: layer \"btn-consulente-digitale-label\": text \(2 line\(s\) at 38 px\) goes outside the shape \"btn-consulente-digitale-box\"" \
+    -- "$CIAK" check "$tmp/pill"
+# A personal text whose descenders cross its card's border ("giugno" in the first payment's
+# date): the record's line, and the layer's place in scene.json.
+mkdir -p "$tmp/card"
+sed "s#\.\./\.\./assets#$ROOT/assets#g
+     /\"id\": \"payment-date-value\"/,/\"height\"/ s/\"y\": 54,/\"y\": 62,/" \
+    "$scene/scene.json" >"$tmp/card/scene.json"
+expect 1 "samples.json:[0-9]+: error: layer \"payment-date-value\" \(.*scene.json:[0-9]+:[0-9]+\): .*goes outside the shape \"payment-date-box\"" \
+    -- "$CIAK" check "$tmp/card" --data "$scene/samples.json"
+
 # A bad record: file:line: field: message.
 printf '[{"id": "x1", "first_name": 12}]' >"$tmp/bad.json"
 expect 1 "bad.json:1: error: .*first_name" -- "$CIAK" check "$scene" --data "$tmp/bad.json"

@@ -32,10 +32,31 @@ else
     bad "PDF: the person's benefits and deadline"
 fi
 if grep -q "truffa" "$tmp/guida.txt" && grep -qi "salute" "$tmp/guida.txt"; then ok; else bad "PDF: fraud and health sections"; fi
+# Without --until the link's last day is the record's window (what `ciak import` gives it).
+if grep -q "Ultimo giorno per vedere la *28 febbraio 2023" "$tmp/guida.txt"; then ok; else bad "PDF: the link's last day, by default the window"; fi
+# RED holds no amounts: the guide promises none; it gives the pop-ups' texts this person sees
+# (quattordicesima, integrazione al minimo), not a pointer to windows in the video.
+if grep -q "importi" "$tmp/guida.txt"; then bad "PDF: RED promises amounts it does not show"; else ok; fi
+if grep -q "Quattordicesima: quali redditi dichiarare" "$tmp/guida.txt" &&
+    grep -q "Integrazione al minimo: quali redditi" "$tmp/guida.txt" &&
+    ! grep -q "Maggiorazione sociale: quali" "$tmp/guida.txt" &&
+    ! grep -qi "approfondimenti\|finestre informative" "$tmp/guida.txt"; then
+    ok
+else
+    bad "PDF: the pop-ups' texts for this person"
+fi
+"$CIAK" guide "$scene" --data "$samples" --id RED-0007 --until 2027-01-05 -o "$tmp/until.pdf" >/dev/null 2>&1
+if pdftotext -layout "$tmp/until.pdf" - 2>/dev/null | grep -q "Ultimo giorno per vedere la *5 gennaio 2027"; then
+    ok
+else
+    bad "ciak guide --until: the link's last day"
+fi
+# (No page ends with a lone heading: tests/test_guide.c, every sample at several sizes.)
+
 if grep -q "{{" "$tmp/guida.txt"; then bad "PDF: a raw template"; else ok; fi
 pdfinfo "$tmp/guida.pdf" >"$tmp/info" 2>&1
 if grep -q "^Tagged: *yes" "$tmp/info" && grep -q "^Page size:.*(A4)" "$tmp/info" &&
-    grep -q "^Title: *La sua guida personale" "$tmp/info"; then ok; else bad "PDF: tagged, A4, title"; cat "$tmp/info"; fi
+    grep -q "^Title: *La sua guida al modello RED" "$tmp/info"; then ok; else bad "PDF: tagged, A4, title"; cat "$tmp/info"; fi
 if grep -aq "/Lang (it-IT)" "$tmp/guida.pdf"; then ok; else bad "PDF: /Lang it-IT"; fi
 # Working links: exactly the scene's service URLs, https, each a link annotation.
 pdfinfo -url "$tmp/guida.pdf" 2>/dev/null | awk 'NR > 1 {print $3}' | sort >"$tmp/urls"
@@ -94,6 +115,16 @@ if [ -z "$port" ]; then
 fi
 base="http://127.0.0.1:$port"
 expired=$(sed -n 2p "$tmp/expired.csv" | cut -d, -f2 | sed "s#^http://127.0.0.1#$base#")
+# The server's PDF states the link's own last day ($later), not the scene's window (2023).
+months=(gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre)
+later_it="$(date -u -d "$later" +%-d) ${months[$(($(date -u -d "$later" +%-m) - 1))]} $(date -u -d "$later" +%Y)"
+first=$(sed -n 2p "$tmp/links.csv" | cut -d, -f2 | sed "s#^http://127.0.0.1#$base#")
+if curl -sf -o "$tmp/served.pdf" "$first/guida.pdf" &&
+    pdftotext -layout "$tmp/served.pdf" - 2>/dev/null | grep -q "Ultimo giorno per vedere la *$later_it"; then
+    ok
+else
+    bad "served PDF: the link's last day ($later_it)"
+fi
 arts="$ROOT/tests/artifacts"
 mkdir -p "$arts" && printf '*\n' >"$arts/.gitignore"
 # Sanitizer builds render several times slower: a looser start-up budget there.

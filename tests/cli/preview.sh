@@ -163,7 +163,7 @@ fi
 
 # An edit: the greeting changes for both genders.
 sleep 0.2
-sed -i 's/Gentile signora/Cara signora/; s/Gentile signore/Caro signore/' "$live/scene.json"
+sed -i 's/Gentile signora/Cara signora/; s/Gentile signor}}/Caro signor}}/' "$live/scene.json"
 if wait_for "$shots/002.txt" && grep -q '^ok' "$shots/002.txt"; then
     ok
     ref_frame "$live" --data "$live/samples.json" --record 1 --at 7 -o "$tmp/frame1.png"
