@@ -113,7 +113,4 @@ bool bench_wait_idle(int port, double max_s);
 /* The child's resident set in MB (VmRSS from /proc), -1 when unknown. */
 double bench_rss_mb(pid_t pid);
 
-/* bench_serve.c */
-int ck_bench_serve(int argc, char **argv);
-
 #endif

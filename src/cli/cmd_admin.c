@@ -17,26 +17,59 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads "--data-dir DIR" / "--scenes DIR"; collects the positional arguments. Returns the
- * count of positionals, -1 on a usage error. */
-static int parse(int argc, char **argv, const char **data_dir, const char **scenes,
-                 const char **size, const char **pos, int max)
-{
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
-            *data_dir = argv[++i];
-        else if (strcmp(argv[i], "--scenes") == 0 && i + 1 < argc && scenes)
-            *scenes = argv[++i];
-        else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && size)
-            *size = argv[++i];
-        else if (argv[i][0] != '-' && n < max)
-            pos[n++] = argv[i];
-        else
-            return -1;
+/* The options of every command here; each table names the fields its command reads. */
+typedef struct admin_opts {
+    const char *campaign, *person, *scenes;
+    int key_id;
+    ck_cli_size size;
+    ck_cli_store store;
+} admin_opts;
+
+#define CAMPAIGN_ARG(text)                                                                         \
+    {                                                                                              \
+        .name = "CAMPAIGN", .help = text, .parse = ck_opt_str,                                     \
+        .offset = offsetof(admin_opts, campaign)                                                   \
     }
-    return n;
-}
+
+static const ck_opt no_opts[] = {{0}};
+static const ck_opt revoke_table[] = {
+    CAMPAIGN_ARG("the campaign"),
+    {.name = "PERSON_ID",
+     .help = "the person's id, as imported",
+     .parse = ck_opt_str,
+     .offset = offsetof(admin_opts, person)},
+    {0},
+};
+static const ck_opt warm_table[] = {
+    CAMPAIGN_ARG("the campaign whose shared segments are rendered"),
+    {.name = "--scenes",
+     .arg = "DIR",
+     .help = "one folder per campaign",
+     .def = "scenes",
+     .parse = ck_opt_str,
+     .offset = offsetof(admin_opts, scenes)},
+    {.name = "--size",
+     .arg = "WxH",
+     .help = "output size, even, as `ciak serve --size` (default: the scene's canvas)",
+     .parse = ck_opt_size_even,
+     .offset = offsetof(admin_opts, size)},
+    {0},
+};
+static const ck_opt drop_table[] = {
+    {.name = "ID",
+     .help = "the key's id (the first field of its line in DIR/keys)",
+     .parse = ck_opt_int,
+     .offset = offsetof(admin_opts, key_id),
+     .lo = 1,
+     .hi = INT32_MAX},
+    {0},
+};
+
+#define ADMIN_CMD(name, summary, table, run)                                                       \
+    {                                                                                              \
+        name, summary, {{table, 0}, {ck_cli_store_opts, offsetof(admin_opts, store)}},             \
+            sizeof(admin_opts), NULL, run                                                          \
+    }
 
 static int fail(const char *cmd, const ck_error *err)
 {
@@ -45,13 +78,10 @@ static int fail(const char *cmd, const ck_error *err)
     return CK_EXIT_PROBLEMS;
 }
 
-int ck_cmd_revoke(int argc, char **argv)
+static int cmd_revoke(const void *opts)
 {
-    const char *data_dir = "var", *pos[2];
-    if (parse(argc, argv, &data_dir, NULL, NULL, pos, 2) != 2) {
-        fprintf(stderr, "usage: ciak revoke CAMPAIGN PERSON_ID [--data-dir DIR]\n");
-        return CK_EXIT_USAGE;
-    }
+    const admin_opts *o = opts;
+    const char *data_dir = o->store.data_dir, *pos[2] = {o->campaign, o->person};
     ck_keyring keys;
     ck_store *st;
     if (!ck_cli_open_store(data_dir, false, &keys, &st))
@@ -66,13 +96,9 @@ int ck_cmd_revoke(int argc, char **argv)
     return CK_EXIT_OK;
 }
 
-int ck_cmd_purge(int argc, char **argv)
+static int cmd_purge(const void *opts)
 {
-    const char *data_dir = "var", *pos[1];
-    if (parse(argc, argv, &data_dir, NULL, NULL, pos, 0) != 0) {
-        fprintf(stderr, "usage: ciak purge [--data-dir DIR]\n");
-        return CK_EXIT_USAGE;
-    }
+    const char *data_dir = ((const admin_opts *)opts)->store.data_dir;
     ck_keyring keys;
     ck_store *st;
     if (!ck_cli_open_store(data_dir, false, &keys, &st))
@@ -88,16 +114,11 @@ int ck_cmd_purge(int argc, char **argv)
     return CK_EXIT_OK;
 }
 
-int ck_cmd_warm(int argc, char **argv)
+static int cmd_warm(const void *opts)
 {
-    const char *data_dir = "var", *scenes = "scenes", *size = NULL, *pos[1];
-    ck_server_params p = {0};
-    if (parse(argc, argv, &data_dir, &scenes, &size, pos, 1) != 1 ||
-        (size &&
-         (sscanf(size, "%dx%d", &p.width, &p.height) != 2 || p.width <= 0 || p.height <= 0))) {
-        fprintf(stderr, "usage: ciak warm CAMPAIGN [--data-dir DIR] [--scenes DIR] [--size WxH]\n");
-        return CK_EXIT_USAGE;
-    }
+    const admin_opts *o = opts;
+    const char *data_dir = o->store.data_dir, *scenes = o->scenes, *pos[1] = {o->campaign};
+    ck_server_params p = {.width = o->size.w, .height = o->size.h};
     p.data_dir = data_dir;
     p.scenes_dir = scenes;
     ck_error err = {0};
@@ -108,48 +129,42 @@ int ck_cmd_warm(int argc, char **argv)
     return CK_EXIT_OK;
 }
 
-int ck_cmd_keys(int argc, char **argv)
+static void key_path(const admin_opts *o, char *path, size_t size)
 {
-    const char *data_dir = "var", *pos[2];
-    int n = parse(argc, argv, &data_dir, NULL, NULL, pos, 2);
+    snprintf(path, size, "%s/keys", o->store.data_dir);
+}
+
+static int cmd_keys_rotate(const void *opts)
+{
     char path[1100];
-    snprintf(path, sizeof path, "%s/keys", data_dir);
+    key_path(opts, path, sizeof path);
     ck_error err = {0};
-    if (n == 1 && strcmp(pos[0], "rotate") == 0) {
-        uint32_t id = 0;
-        if (ck_keyring_rotate(path, &id, &err) != CK_OK)
-            return fail("keys", &err);
-        printf("token key %u signs new links; older keys still verify until dropped "
-               "(restart the server to load it)\n",
-               id);
-        return CK_EXIT_OK;
-    }
-    if (n == 2 && strcmp(pos[0], "drop") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long id = strtoul(pos[1], &end, 10);
-        if (errno || *end || id == 0 || id > UINT32_MAX) {
-            fprintf(stderr, "ciak keys: drop wants a key id (see the key file)\n");
-            return CK_EXIT_USAGE;
-        }
-        if (ck_keyring_drop(path, (uint32_t)id, &err) != CK_OK)
-            return fail("keys", &err);
-        printf("token key %lu dropped: links signed with it answer 404 after a restart\n", id);
-        return CK_EXIT_OK;
-    }
-    fprintf(stderr, "usage: ciak keys rotate | drop ID [--data-dir DIR]\n");
-    return CK_EXIT_USAGE;
+    uint32_t id = 0;
+    if (ck_keyring_rotate(path, &id, &err) != CK_OK)
+        return fail("keys", &err);
+    printf("token key %u signs new links; older keys still verify until dropped "
+           "(restart the server to load it)\n",
+           id);
+    return CK_EXIT_OK;
+}
+
+static int cmd_keys_drop(const void *opts)
+{
+    const admin_opts *o = opts;
+    char path[1100];
+    key_path(o, path, sizeof path);
+    ck_error err = {0};
+    if (ck_keyring_drop(path, (uint32_t)o->key_id, &err) != CK_OK)
+        return fail("keys", &err);
+    printf("token key %d dropped: links signed with it answer 404 after a restart\n", o->key_id);
+    return CK_EXIT_OK;
 }
 
 /* `ciak admin-password [--data-dir DIR]`: reads a password (no echo on a terminal) and writes
  * <data-dir>/admin (mode 0600) with its argon2id hash, which turns the dashboard on. */
-int ck_cmd_admin_password(int argc, char **argv)
+static int cmd_admin_password(const void *opts)
 {
-    const char *data_dir = "var", *pos[1];
-    if (parse(argc, argv, &data_dir, NULL, NULL, pos, 0) != 0) {
-        fprintf(stderr, "usage: ciak admin-password [--data-dir DIR]  (password on stdin)\n");
-        return CK_EXIT_USAGE;
-    }
+    const char *data_dir = ((const admin_opts *)opts)->store.data_dir;
     bool tty = isatty(STDIN_FILENO);
     struct termios old;
     if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
@@ -196,3 +211,18 @@ int ck_cmd_admin_password(int argc, char **argv)
     printf("wrote %s: the dashboard at /admin/ accepts this password (restart the server)\n", path);
     return CK_EXIT_OK;
 }
+
+const ck_cli_cmd ck_cli_cmd_revoke =
+    ADMIN_CMD("revoke", "every link issued to the person answers 404", revoke_table, cmd_revoke);
+const ck_cli_cmd ck_cli_cmd_purge = ADMIN_CMD(
+    "purge", "removes the people whose availability window has closed", no_opts, cmd_purge);
+const ck_cli_cmd ck_cli_cmd_warm =
+    ADMIN_CMD("warm", "renders a campaign's shared segments into the cache", warm_table, cmd_warm);
+const ck_cli_cmd ck_cli_cmd_keys_rotate =
+    ADMIN_CMD("keys rotate", "a new token key signs links from now on", no_opts, cmd_keys_rotate);
+const ck_cli_cmd ck_cli_cmd_keys_drop =
+    ADMIN_CMD("keys drop", "an old token key goes: links signed with it answer 404", drop_table,
+              cmd_keys_drop);
+const ck_cli_cmd ck_cli_cmd_admin_password = ADMIN_CMD(
+    "admin-password", "sets the dashboard's password, read from stdin (at least 12 characters)",
+    no_opts, cmd_admin_password);

@@ -4,19 +4,22 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-int ck_cmd_schema(int argc, char **argv)
+typedef struct schema_opts {
+    bool markdown;
+} schema_opts;
+
+static const ck_opt schema_table[] = {
+    {.name = "--markdown",
+     .help = "the property reference of docs/scene-format.md instead",
+     .parse = ck_opt_flag,
+     .offset = offsetof(schema_opts, markdown)},
+    {0},
+};
+
+static int cmd_schema(const void *opts)
 {
-    bool markdown = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--markdown") == 0) {
-            markdown = true;
-        } else {
-            fprintf(stderr, "ciak schema: unknown option \"%s\"\n", argv[i]);
-            return CK_EXIT_USAGE;
-        }
-    }
+    bool markdown = ((const schema_opts *)opts)->markdown;
     char *out = markdown ? ck_scene_props_markdown() : ck_scene_schema_json();
     if (!out) {
         fprintf(stderr, "ciak schema: out of memory\n");
@@ -26,3 +29,11 @@ int ck_cmd_schema(int argc, char **argv)
     free(out);
     return CK_EXIT_OK;
 }
+
+const ck_cli_cmd ck_cli_cmd_schema = {
+    "schema",
+    "prints the JSON Schema of scene.json (docs/scene.schema.json)",
+    {{schema_table, 0}},
+    sizeof(schema_opts),
+    NULL,
+    cmd_schema};

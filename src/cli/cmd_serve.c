@@ -2,17 +2,10 @@
 #include "ck_cli.h"
 #include "ck_server.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char usage_text[] =
-    "usage: ciak serve [--listen 127.0.0.1:8080] [--data-dir ./var] [--scenes ./scenes]\n"
-    "                  [--campaign ID]... [--workers N] [--encoder NAME] [--cache-mb N]\n"
-    "                  [--size WxH] [--no-warm] [--no-render] [--access-log]\n"
-    "                  [--port-file FILE]\n";
 
 static ck_server *volatile running;
 
@@ -23,61 +16,89 @@ static void on_signal(int sig)
         ck_server_stop(running); /* only sets a flag */
 }
 
-static bool parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
+typedef struct serve_opts {
+    ck_server_params p;
+    ck_cli_store store;
+    ck_cli_strs campaigns;
+    ck_cli_size size;
+    int cache_mb;
+    const char *port_file;
+} serve_opts;
 
-int ck_cmd_serve(int argc, char **argv)
+static const ck_opt serve_table[] = {
+    {.name = "--listen",
+     .arg = "HOST:PORT",
+     .help = "where to listen (port 0: a free one)",
+     .def = "127.0.0.1:8080",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, p.listen)},
+    {.name = "--scenes",
+     .arg = "DIR",
+     .help = "one folder per campaign",
+     .def = "scenes",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, p.scenes_dir)},
+    {.name = "--campaign",
+     .arg = "ID",
+     .help = "serve only this campaign (default: every scene folder)",
+     .parse = ck_opt_list,
+     .offset = offsetof(serve_opts, campaigns),
+     .flags = CK_OPT_REPEAT},
+    {.name = "--workers",
+     .arg = "N",
+     .help = "render threads (default: cores / 4, at least 1)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, p.workers),
+     .lo = 1,
+     .hi = 64},
+    {.name = "--encoder",
+     .arg = "NAME",
+     .help = "FFmpeg video encoder (default: the best one that works)",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, p.encoder)},
+    {.name = "--cache-mb",
+     .arg = "N",
+     .help = "cap on the personal segments' cache, in MiB (default: 10 GiB)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, cache_mb),
+     .lo = 1,
+     .hi = 1 << 30},
+    {.name = "--size",
+     .arg = "WxH",
+     .help = "output size, even (default: each scene's canvas)",
+     .parse = ck_opt_size_even,
+     .offset = offsetof(serve_opts, size)},
+    {.name = "--no-warm",
+     .help = "do not render the shared segments at start-up",
+     .parse = ck_opt_flag,
+     .offset = offsetof(serve_opts, p.no_warm)},
+    {.name = "--no-render",
+     .help = "no GPU or encoder: pages and cached segments only (tests)",
+     .parse = ck_opt_flag,
+     .offset = offsetof(serve_opts, p.no_render)},
+    {.name = "--access-log",
+     .help = "one line per request (route, status, token tag, ms)",
+     .parse = ck_opt_flag,
+     .offset = offsetof(serve_opts, p.access_log)},
+    {.name = "--port-file",
+     .arg = "FILE",
+     .help = "write the port listened on to FILE (tests)",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, port_file)},
+    {0},
+};
+
+static int cmd_serve(const void *opts)
 {
-    ck_server_params p = {0};
-    const char *campaigns[65] = {0}, *port_file = NULL;
-    int ncamp = 0;
-    long v;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool val = i + 1 < argc;
-        if (strcmp(a, "--listen") == 0 && val)
-            p.listen = argv[++i];
-        else if (strcmp(a, "--data-dir") == 0 && val)
-            p.data_dir = argv[++i];
-        else if (strcmp(a, "--scenes") == 0 && val)
-            p.scenes_dir = argv[++i];
-        else if (strcmp(a, "--campaign") == 0 && val && ncamp < 64)
-            campaigns[ncamp++] = argv[++i];
-        else if (strcmp(a, "--encoder") == 0 && val)
-            p.encoder = argv[++i];
-        else if (strcmp(a, "--port-file") == 0 && val)
-            port_file = argv[++i];
-        else if (strcmp(a, "--workers") == 0 && val && parse_int(argv[i + 1], 1, 64, &v) && ++i)
-            p.workers = (int)v;
-        else if (strcmp(a, "--cache-mb") == 0 && val && parse_int(argv[i + 1], 1, 1L << 30, &v) &&
-                 ++i)
-            p.cache_bytes = (int64_t)v << 20;
-        else if (strcmp(a, "--size") == 0 && val &&
-                 sscanf(argv[i + 1], "%dx%d", &p.width, &p.height) == 2 && p.width > 0 &&
-                 p.height > 0 && ++i)
-            ;
-        else if (strcmp(a, "--no-warm") == 0)
-            p.no_warm = true;
-        else if (strcmp(a, "--no-render") == 0)
-            p.no_render = true;
-        else if (strcmp(a, "--access-log") == 0)
-            p.access_log = true;
-        else {
-            fprintf(stderr, "ciak serve: unexpected or malformed argument \"%s\"\n%s", a,
-                    usage_text);
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (ncamp)
-        p.campaigns = campaigns;
+    const serve_opts *o = opts;
+    ck_server_params p = o->p;
+    const char *port_file = o->port_file;
+    p.data_dir = o->store.data_dir;
+    p.width = o->size.w;
+    p.height = o->size.h;
+    p.cache_bytes = (int64_t)o->cache_mb << 20;
+    if (o->campaigns.count)
+        p.campaigns = o->campaigns.items;
     ck_error err = {0};
     ck_server *s = ck_server_create(&p, &err);
     if (!s) {
@@ -104,3 +125,11 @@ int ck_cmd_serve(int argc, char **argv)
     ck_server_destroy(&s);
     return CK_EXIT_OK;
 }
+
+const ck_cli_cmd ck_cli_cmd_serve = {
+    "serve",
+    "the stream server, in the foreground until Ctrl-C (docs/server.md)",
+    {{serve_table, 0}, {ck_cli_store_opts, offsetof(serve_opts, store)}},
+    sizeof(serve_opts),
+    NULL,
+    cmd_serve};

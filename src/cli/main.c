@@ -3,51 +3,112 @@
 
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-typedef struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *usage;
-} command;
-
-static const command commands[] = {
-    {"render", ck_cmd_render,
-     "render SCENE_DIR --data FILE -o OUT_DIR [--record N | --id ID] [--mp4 FILE] [--no-share] "
-     "[--encoder NAME] [--cache DIR] [--size WxH]"},
-    {"bench", ck_cmd_bench,
-     "bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR] | bench serve [--campaign "
-     "C] [--size WxH] [--keep]"},
-    {"check", ck_cmd_check, "check SCENE_DIR [--data RECORDS.json|.csv]"},
-    {"drawlist", ck_cmd_drawlist,
-     "drawlist SCENE_DIR --at SECONDS [--data FILE] [--record N | --id ID]"},
-    {"schema", ck_cmd_schema, "schema [--markdown]"},
-    {"frame", ck_cmd_frame,
-     "frame SCENE_DIR --at SECONDS -o FRAME.png [--data FILE] [--record N | --id ID] [--size WxH]"},
+/* Every command, in the order `ciak help` and the README list them. Each names its options
+ * in its own table (ck_cli.h). */
+static const ck_cli_cmd *const commands[] = {
+    &ck_cli_cmd_check,
+    &ck_cli_cmd_frame,
+    &ck_cli_cmd_render,
+    &ck_cli_cmd_preview,
+    &ck_cli_cmd_guide,
+    &ck_cli_cmd_drawlist,
+    &ck_cli_cmd_schema,
     /* the stream server (engine/server, engine/store) */
-    {"serve", ck_cmd_serve,
-     "serve [--listen 127.0.0.1:8080] [--data-dir ./var] [--scenes ./scenes]"},
-    {"import", ck_cmd_import, "import CAMPAIGN FILE.csv|FILE.json [--data-dir DIR] [--skip-bad]"},
-    {"links", ck_cmd_links,
-     "links CAMPAIGN --base-url URL -o links.csv [--qr DIR] [--expires YYYY-MM-DD]"},
-    {"revoke", ck_cmd_revoke, "revoke CAMPAIGN PERSON_ID [--data-dir DIR]"},
-    {"purge", ck_cmd_purge, "purge [--data-dir DIR]"},
-    {"warm", ck_cmd_warm, "warm CAMPAIGN [--data-dir DIR] [--scenes DIR]"},
-    {"keys", ck_cmd_keys, "keys rotate | drop ID [--data-dir DIR]"},
-    {"admin-password", ck_cmd_admin_password,
-     "admin-password [--data-dir DIR]  (password on stdin)"},
-    {"guide", ck_cmd_guide,
-     "guide SCENE_DIR --data FILE [--record N | --id ID] -o GUIDE.pdf [--html PAGE.html]"},
-    {"preview", ck_cmd_preview,
-     "preview SCENE_DIR [--data FILE] [--record N | --id ID] [--at SECONDS] [--screenshot FILE]"},
+    &ck_cli_cmd_import,
+    &ck_cli_cmd_links,
+    &ck_cli_cmd_serve,
+    &ck_cli_cmd_revoke,
+    &ck_cli_cmd_purge,
+    &ck_cli_cmd_warm,
+    &ck_cli_cmd_keys_rotate,
+    &ck_cli_cmd_keys_drop,
+    &ck_cli_cmd_admin_password,
+    /* the benchmarks (bench/) */
+    &ck_cli_cmd_bench_render,
+    &ck_cli_cmd_bench_serve,
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ciak COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < CK_ARRAY_LEN(commands); i++)
-        fprintf(f, "  ciak %s\n", commands[i].usage);
-    fprintf(f, "\nRun `ciak COMMAND --help` for a command's options.\n");
+        fprintf(f, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "\nRun `ciak COMMAND --help` for a command's options, `ciak help --markdown` for "
+               "the README's list.\n");
+}
+
+/* Does `name` ("keys drop") start argv? Returns how many words it takes, 0 when it does not. */
+static int match(const char *name, int argc, char **argv)
+{
+    const char *space = strchr(name, ' ');
+    size_t len = space ? (size_t)(space - name) : strlen(name);
+    if (strncmp(argv[0], name, len) != 0 || argv[0][len])
+        return 0;
+    if (!space)
+        return 1;
+    return argc > 1 && strcmp(argv[1], space + 1) == 0 ? 2 : 0;
+}
+
+static int run(const ck_cli_cmd *cmd, int argc, char **argv)
+{
+    void *opts = calloc(1, cmd->size);
+    if (!opts) {
+        fprintf(stderr, "ciak: out of memory\n");
+        return CK_EXIT_PROBLEMS;
+    }
+    bool help;
+    int rc = ck_cli_parse(cmd, argc, argv, opts, &help);
+    if (help)
+        ck_cli_print_help(cmd, stdout);
+    else if (rc == CK_EXIT_OK)
+        rc = cmd->run(opts);
+    free(opts);
+    return rc;
+}
+
+/* `ciak help [--markdown | --options | --try COMMAND ARGS...]`. --try parses a command line
+ * as COMMAND would and prints what it understood, without running it (tests/cli/options.sh). */
+static int help(int argc, char **argv)
+{
+    if (argc == 1) {
+        usage(stdout);
+        return CK_EXIT_OK;
+    }
+    if (argc == 2 && strcmp(argv[1], "--markdown") == 0) {
+        ck_cli_print_markdown(commands, CK_ARRAY_LEN(commands), stdout);
+        return CK_EXIT_OK;
+    }
+    if (argc == 2 && strcmp(argv[1], "--options") == 0) {
+        ck_cli_print_option_list(commands, CK_ARRAY_LEN(commands), stdout);
+        return CK_EXIT_OK;
+    }
+    if (argc >= 3 && strcmp(argv[1], "--try") == 0) {
+        for (size_t i = 0; i < CK_ARRAY_LEN(commands); i++) {
+            int words = match(commands[i]->name, argc - 2, argv + 2);
+            if (!words)
+                continue;
+            void *opts = calloc(1, commands[i]->size);
+            bool h;
+            int rc = opts ? ck_cli_parse(commands[i], argc - 2 - (words - 1),
+                                         argv + 2 + (words - 1), opts, &h)
+                          : CK_EXIT_PROBLEMS;
+            free(opts);
+            if (rc == CK_EXIT_OK)
+                printf("ciak %s: the command line is accepted\n", commands[i]->name);
+            return rc;
+        }
+    }
+    for (size_t i = 0; argc >= 2 && i < CK_ARRAY_LEN(commands); i++)
+        if (match(commands[i]->name, argc - 1, argv + 1)) {
+            ck_cli_print_help(commands[i], stdout);
+            return CK_EXIT_OK;
+        }
+    fprintf(stderr,
+            "usage: ciak help [COMMAND | --markdown | --options | --try COMMAND ARGS...]\n");
+    return CK_EXIT_USAGE;
 }
 
 /* Every segment is its own encoder session (segments must not depend on each other), and
@@ -65,20 +126,30 @@ static void keep_freed_memory(void)
 int main(int argc, char **argv)
 {
     keep_freed_memory();
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CK_EXIT_USAGE : CK_EXIT_OK;
     }
-    for (size_t i = 0; i < CK_ARRAY_LEN(commands); i++)
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            for (int a = 2; a < argc; a++)
-                if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
-                    printf("usage: ciak %s\n", commands[i].usage);
-                    return CK_EXIT_OK;
-                }
-            return commands[i].run(argc - 1, argv + 1);
-        }
+    if (strcmp(argv[1], "help") == 0)
+        return help(argc - 1, argv + 1);
+    bool family = false; /* "bench" or "keys" without (or with an unknown) sub-command */
+    for (size_t i = 0; i < CK_ARRAY_LEN(commands); i++) {
+        int words = match(commands[i]->name, argc - 1, argv + 1);
+        if (words)
+            return run(commands[i], argc - words, argv + words);
+        size_t len = strcspn(commands[i]->name, " ");
+        family |= commands[i]->name[len] && strncmp(argv[1], commands[i]->name, len) == 0 &&
+                  !argv[1][len];
+    }
+    if (family) {
+        bool asked = argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
+        FILE *f = asked ? stdout : stderr;
+        for (size_t i = 0; i < CK_ARRAY_LEN(commands); i++)
+            if (strncmp(commands[i]->name, argv[1], strlen(argv[1])) == 0 &&
+                commands[i]->name[strlen(argv[1])] == ' ')
+                ck_cli_print_usage(commands[i], f);
+        return asked ? CK_EXIT_OK : CK_EXIT_USAGE;
+    }
     fprintf(stderr, "ciak: unknown command \"%s\"\n\n", argv[1]);
     usage(stderr);
     return CK_EXIT_USAGE;
