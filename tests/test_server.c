@@ -282,6 +282,12 @@ int main(void)
     CK_CHECK(header(&r, "Content-Length") && strcmp(header(&r, "Content-Length"), "3") == 0);
     done(&r);
 
+    /* No admin password set: /admin/ says how to set one (not the viewer's "link non valido"). */
+    get("/admin/", &r);
+    CK_CHECK(r.status == 404 && contains(&r, "ciak admin-password --data-dir") &&
+             contains(&r, "Il cruscotto non") && !contains(&r, "non valido"));
+    done(&r);
+
     /* The player page: 200, HTML, the playlist URL, nothing personal, no Referer leaks. */
     snprintf(url, sizeof url, "/v/%s", tok);
     get(url, &r);
