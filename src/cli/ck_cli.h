@@ -92,7 +92,7 @@ void ck_cli_print_help(const ck_cli_cmd *cmd, FILE *f);
 void ck_cli_print_usage(const ck_cli_cmd *cmd, FILE *f);
 /* The README's command list (markdown), generated from the tables. */
 void ck_cli_print_markdown(const ck_cli_cmd *const *cmds, size_t n, FILE *f);
-/* One line per accepted option: "COMMAND\tNAME\tARG" (ARG "-" for a flag), for tests. */
+/* One line per accepted option: "COMMAND\tNAME\tARG\tALIAS" ("-": none), for tests. */
 void ck_cli_print_option_list(const ck_cli_cmd *const *cmds, size_t n, FILE *f);
 /* Prints "usage: ..." for a bad combination of options (the command's own checks) after
  * "ciak CMD: why"; returns CK_EXIT_USAGE. */

@@ -320,7 +320,8 @@ void ck_cli_print_option_list(const ck_cli_cmd *const *cmds, size_t n, FILE *f)
         int k = collect(cmds[c], refs);
         for (int i = 0; i < k; i++)
             if (!positional(refs[i].o))
-                fprintf(f, "%s\t%s\t%s\n", cmds[c]->name, refs[i].o->name,
-                        refs[i].o->arg ? refs[i].o->arg : "-");
+                fprintf(f, "%s\t%s\t%s\t%s\n", cmds[c]->name, refs[i].o->name,
+                        refs[i].o->arg ? refs[i].o->arg : "-",
+                        refs[i].o->alias ? refs[i].o->alias : "-");
     }
 }
