@@ -1,4 +1,4 @@
-/* bench_serve.h: internals of `ciak bench serve`, shared by src/bench_*.c.
+/* bench_serve.h: internals of `ciak bench serve`, shared by bench/serve/bench_*.c.
  *
  *   bench_serve.c   options, the temporary data folder, the server child process, the table
  *   bench_people.c  synthetic people made from a campaign's samples (all different)
