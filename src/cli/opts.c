@@ -270,8 +270,8 @@ int ck_cli_parse(const ck_cli_cmd *cmd, int argc, char **argv, void *opts, bool 
         const ck_opt *o = refs[i].o;
         bool needed = positional(o) ? !(o->flags & CK_OPT_OPTIONAL) : (o->flags & CK_OPT_REQUIRED);
         if (needed && !given[i]) {
-            snprintf(msg, sizeof msg, "%s%s%s is missing", o->name, o->arg ? " " : "",
-                     o->arg ? o->arg : "");
+            snprintf(msg, sizeof msg, "%s%s%s is missing", o->alias ? o->alias : o->name,
+                     o->arg ? " " : "", o->arg ? o->arg : "");
             return ck_cli_usage_error(cmd, msg);
         }
     }
