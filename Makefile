@@ -41,8 +41,9 @@ test: test-unit test-asan
 
 # The main job on the embedded default (SQLite, lavapipe, libx264): every demo campaign's
 # samples imported into $(DEMO_DATA) (the same checks as `ciak check`), a link and QR code per
-# person (valid 30 days from today), a few links printed, then `ciak serve` in the foreground
-# on 127.0.0.1:8080 (Ctrl-C stops it).
+# person (valid 30 days from today), a few links printed, a dashboard password made and
+# printed once when there is none yet, then `ciak serve` in the foreground on 127.0.0.1:8080
+# (Ctrl-C stops it).
 DEMO_DATA ?= var/demo
 DEMO_URL  ?= http://127.0.0.1:8080
 
@@ -55,7 +56,16 @@ demo: build assets
 	    --qr $(DEMO_DATA)/qr/$$c --expires $$until --data-dir $(DEMO_DATA); \
 	done; \
 	echo; echo "Links (all in $(DEMO_DATA)/links-*.csv, QR codes in $(DEMO_DATA)/qr/):"; \
-	for f in $(DEMO_DATA)/links-*.csv; do sed -n '2,3p' $$f | cut -d, -f2; done; echo
+	for f in $(DEMO_DATA)/links-*.csv; do sed -n '2,3p' $$f | cut -d, -f2; done; echo; \
+	if [ ! -s $(DEMO_DATA)/admin ]; then \
+	  pw=$$(head -c 18 /dev/urandom | base64 | tr '+/' '-_'); \
+	  printf '%s\n' "$$pw" | $(CIAK) admin-password --data-dir $(DEMO_DATA) >/dev/null; \
+	  echo "Dashboard: $(DEMO_URL)/admin/  password: $$pw"; \
+	  echo "(shown only now; change it with: $(CIAK) admin-password --data-dir $(DEMO_DATA))"; \
+	else \
+	  echo "Dashboard: $(DEMO_URL)/admin/ (password set earlier; change it with:" \
+	    "$(CIAK) admin-password --data-dir $(DEMO_DATA))"; \
+	fi; echo
 	$(CIAK) serve --listen 127.0.0.1:8080 --data-dir $(DEMO_DATA)
 
 format:

@@ -373,6 +373,11 @@ int main(void)
     CK_CHECK(inps_page(srv_page_internal) && inps_page(srv_page_error) &&
              inps_page(srv_page_gone) && inps_page(srv_page_too_many) &&
              inps_page(srv_page_not_found));
+    /* No admin password set: /admin/ says how to set one (not the viewer's "link non valido"). */
+    get("/admin/", &r);
+    CK_CHECK(r.status == 404 && contains(&r, "ciak admin-password --data-dir") &&
+             contains(&r, "Il cruscotto non") && !contains(&r, "non valido"));
+    done(&r);
 
     /* The player page: 200, HTML, the playlist URL, nothing personal, no Referer leaks. */
     snprintf(url, sizeof url, "/v/%s", tok);

@@ -322,6 +322,19 @@ static bool form_value(const char *body, size_t len, const char *key, char *out,
     return false;
 }
 
+static const char page_no_admin[] =
+    "<!doctype html>\n<html lang=\"it\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<title>Cruscotto non attivo</title></head><body><main>"
+    "<h1>Il cruscotto non \xc3\xa8 ancora attivo</h1>"
+    "<p>Nessuna password di amministrazione \xc3\xa8 stata impostata su questo server.</p>"
+    "<p>Per attivare il cruscotto, esegua sul server, con la cartella dei dati usata da "
+    "<code>ciak serve</code>:</p>"
+    "<pre>ciak admin-password --data-dir CARTELLA_DEI_DATI</pre>"
+    "<p>digiti una password di almeno 12 caratteri e riavvii il server. Poi torni a questa "
+    "pagina per accedere.</p>"
+    "</main></body></html>\n";
+
 static void see_other(srv_reply *o, const char *where)
 {
     reply_text(o, 303, "see other\n");
@@ -418,7 +431,10 @@ bool srv_viewer_route(ck_server *s, const srv_request *q, srv_reply *o)
         return false;
     const char *what = url + 7;
     if (!v->admin) {
-        o->status = 404; /* http.c sends its page */
+        /* The operator's first visit: say how to turn the dashboard on, not "link non
+         * valido" (no path or other detail of the server is shown). */
+        reply(o, 404, strdup(page_no_admin), strlen(page_no_admin), "text/html; charset=utf-8");
+        o->csp = csp_admin;
         return true;
     }
     double now = ck_srv_now_ms() / 1000.0;

@@ -8,7 +8,8 @@
 #     and fixing it reloads again;
 #   - transport by --script: N switches the record, PageDown jumps to the next segment;
 #   - usage errors and broken scenes fail cleanly.
-# Exit 77 (skip) only when Xvfb is not installed. Bounded: every wait has a deadline.
+# Exit 77 (skip) only when Xvfb is not installed or ciak was built without the window
+# (-DCIAK_PREVIEW=OFF). Bounded: every wait has a deadline.
 set -u
 CIAK=$1
 ROOT=$2
@@ -30,6 +31,15 @@ bad() {
     fail=$((fail + 1))
 }
 
+# A build without the window (cmake -DCIAK_PREVIEW=OFF) says so, exit 1, and keeps the
+# options: a usage error is still a usage error. Nothing else here can run: skip.
+"$CIAK" preview "$tmp/no-scene" --at 1 --screenshot "$tmp/x.png" >"$tmp/built" 2>&1
+if [ $? -eq 1 ] && grep -q "built without the preview window" "$tmp/built"; then
+    "$CIAK" preview >/dev/null 2>&1
+    [ $? -eq 2 ] || { echo "FAIL: ciak preview without a scene should be a usage error"; exit 1; }
+    echo "cli_preview: this ciak has no preview window (-DCIAK_PREVIEW=OFF): skipped"
+    exit 77
+fi
 if ! command -v Xvfb >/dev/null 2>&1; then
     echo "cli_preview: Xvfb not installed (scripts/install-deps.sh installs it): skipped"
     exit 77

@@ -1,7 +1,7 @@
 /* cli.c: helpers shared by the subcommands. */
 #include "ck_cli.h"
 
-#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,45 +26,58 @@ void ck_cli_print_diags(const ck_diags *d)
         fprintf(stderr, "... and %zu more problem(s) not shown\n", d->dropped);
 }
 
-bool ck_cli_parse_seconds(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < 0 || v != v)
-        return false;
-    *out = v;
-    return true;
-}
+const ck_opt ck_cli_pick_opts[] = {
+    {.name = "--data",
+     .arg = "FILE",
+     .help = "records: one JSON object, a JSON array, or CSV with a header row",
+     .parse = ck_opt_str,
+     .offset = offsetof(ck_cli_pick, data)},
+    {.name = "--record",
+     .arg = "N",
+     .help = "which record of FILE, numbered from 0",
+     .def = "0",
+     .parse = ck_opt_int,
+     .offset = offsetof(ck_cli_pick, record),
+     .hi = INT32_MAX},
+    {.name = "--id",
+     .arg = "ID",
+     .help = "the record with this id (instead of --record)",
+     .parse = ck_opt_str,
+     .offset = offsetof(ck_cli_pick, id)},
+    {0},
+};
 
-int ck_cli_pick_arg(ck_cli_pick *pick, int argc, char **argv, int *i)
-{
-    const char *a = argv[*i];
-    bool data = strcmp(a, "--data") == 0, rec = strcmp(a, "--record") == 0,
-         id = strcmp(a, "--id") == 0;
-    if (!data && !rec && !id)
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "ciak: %s needs a value\n", a);
-        return -1;
-    }
-    const char *v = argv[++*i];
-    if (data) {
-        pick->data = v;
-    } else if (id) {
-        pick->id = v;
-    } else {
-        char *end;
-        errno = 0;
-        long n = strtol(v, &end, 10);
-        if (errno || end == v || *end || n < 0) {
-            fprintf(stderr, "ciak: --record needs a record number (0, 1, ...), got \"%s\"\n", v);
-            return -1;
-        }
-        pick->record = n;
-    }
-    return 1;
-}
+const ck_opt ck_cli_pick_data_opts[] = {
+    {.name = "--data",
+     .arg = "FILE",
+     .help = "records: one JSON object, a JSON array, or CSV with a header row",
+     .parse = ck_opt_str,
+     .offset = offsetof(ck_cli_pick, data),
+     .flags = CK_OPT_REQUIRED},
+    {.name = "--record",
+     .arg = "N",
+     .help = "which record of FILE, numbered from 0",
+     .def = "0",
+     .parse = ck_opt_int,
+     .offset = offsetof(ck_cli_pick, record),
+     .hi = INT32_MAX},
+    {.name = "--id",
+     .arg = "ID",
+     .help = "the record with this id (instead of --record)",
+     .parse = ck_opt_str,
+     .offset = offsetof(ck_cli_pick, id)},
+    {0},
+};
+
+const ck_opt ck_cli_store_opts[] = {
+    {.name = "--data-dir",
+     .arg = "DIR",
+     .help = "the store, the token keys and the cache",
+     .def = "var",
+     .parse = ck_opt_str,
+     .offset = offsetof(ck_cli_store, data_dir)},
+    {0},
+};
 
 bool ck_cli_scene_open(ck_cli_scene *cs, const char *scene_dir, const ck_cli_pick *pick)
 {
@@ -83,7 +96,7 @@ bool ck_cli_scene_open(ck_cli_scene *cs, const char *scene_dir, const ck_cli_pic
         cs->records = ck_records_load(cs->scene, pick->data, &d);
         if (!cs->records || d.errors)
             goto done;
-        long idx = pick->record >= 0 ? pick->record : 0;
+        long idx = pick->record;
         if (pick->id) {
             idx = ck_records_find(cs->records, pick->id);
             if (idx < 0) {
@@ -97,7 +110,7 @@ bool ck_cli_scene_open(ck_cli_scene *cs, const char *scene_dir, const ck_cli_pic
             goto done;
         }
         cs->record = &cs->records->items[idx];
-    } else if (pick && (pick->id || pick->record >= 0)) {
+    } else if (pick && (pick->id || pick->record > 0)) {
         fprintf(stderr, "ciak: --record and --id need --data FILE\n");
         goto done;
     }

@@ -17,10 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RENDER_USAGE                                                                               \
-    "usage: ciak render SCENE_DIR --data FILE -o OUT_DIR [--record N | --id ID] [--mp4 FILE]\n"    \
-    "                   [--no-share] [--encoder NAME] [--cache DIR] [--size WxH]\n"
-
 /* Puts `src` at `dst`: a hard link when they share a file system, else an atomic copy. */
 static ck_status link_or_copy(const char *src, const char *dst, ck_error *err)
 {
@@ -67,48 +63,60 @@ static bool write_text(const char *dir, const char *name, char *text, ck_error *
     return ok;
 }
 
-int ck_cmd_render(int argc, char **argv)
+typedef struct render_opts {
+    const char *dir, *out, *mp4, *encoder, *cache;
+    bool no_share;
+    ck_cli_size size;
+    ck_cli_pick pick;
+} render_opts;
+
+static const ck_opt render_table[] = {
+    {.name = "SCENE_DIR",
+     .help = "the scene folder",
+     .parse = ck_opt_str,
+     .offset = offsetof(render_opts, dir)},
+    {.name = "--output",
+     .arg = "OUT_DIR",
+     .help = "the HLS folder to write (index.m3u8, segments, captions)",
+     .parse = ck_opt_str,
+     .offset = offsetof(render_opts, out),
+     .flags = CK_OPT_REQUIRED,
+     .alias = "-o"},
+    {.name = "--mp4",
+     .arg = "FILE",
+     .help = "the segments joined into one MP4 as well",
+     .parse = ck_opt_str,
+     .offset = offsetof(render_opts, mp4)},
+    {.name = "--no-share",
+     .help = "render every segment, shared ones too (no cache)",
+     .parse = ck_opt_flag,
+     .offset = offsetof(render_opts, no_share)},
+    {.name = "--encoder",
+     .arg = "NAME",
+     .help = "FFmpeg video encoder (default: the best one that works)",
+     .parse = ck_opt_str,
+     .offset = offsetof(render_opts, encoder)},
+    {.name = "--cache",
+     .arg = "DIR",
+     .help = "the shared segments' cache (default: var/cache/CAMPAIGN/VERSION)",
+     .parse = ck_opt_str,
+     .offset = offsetof(render_opts, cache)},
+    {.name = "--size",
+     .arg = "WxH",
+     .help = "output size, even (default: the scene's canvas)",
+     .parse = ck_opt_size_even,
+     .offset = offsetof(render_opts, size)},
+    {0},
+};
+
+static int cmd_render(const void *opts)
 {
-    const char *dir = NULL, *out = NULL, *mp4 = NULL, *encoder = NULL, *cache = NULL;
-    bool no_share = false;
-    int width = 0, height = 0;
-    ck_cli_pick pick = {.record = -1};
-    for (int i = 1; i < argc; i++) {
-        int r = ck_cli_pick_arg(&pick, argc, argv, &i);
-        if (r < 0)
-            return CK_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--mp4") == 0 && i + 1 < argc) {
-            mp4 = argv[++i];
-        } else if (strcmp(argv[i], "--encoder") == 0 && i + 1 < argc) {
-            encoder = argv[++i];
-        } else if (strcmp(argv[i], "--cache") == 0 && i + 1 < argc) {
-            cache = argv[++i];
-        } else if (strcmp(argv[i], "--no-share") == 0) {
-            no_share = true;
-        } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
-            char tail = 0;
-            if (sscanf(argv[++i], "%dx%d%c", &width, &height, &tail) != 2 || width <= 0 ||
-                height <= 0 || (width & 1) || (height & 1) || width > 8192 || height > 8192) {
-                fprintf(stderr, "ciak render: --size needs even WIDTHxHEIGHT, got \"%s\"\n",
-                        argv[i]);
-                return CK_EXIT_USAGE;
-            }
-        } else if (argv[i][0] != '-' && !dir) {
-            dir = argv[i];
-        } else {
-            fprintf(stderr, "ciak render: unexpected argument \"%s\"\n", argv[i]);
-            fputs(RENDER_USAGE, stderr);
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (!dir || !out || !pick.data) {
-        fputs(RENDER_USAGE, stderr);
-        return CK_EXIT_USAGE;
-    }
+    const render_opts *o = opts;
+    const char *dir = o->dir, *out = o->out, *mp4 = o->mp4, *encoder = o->encoder,
+               *cache = o->cache;
+    bool no_share = o->no_share;
+    int width = o->size.w, height = o->size.h;
+    const ck_cli_pick pick = o->pick;
 
     int rc = CK_EXIT_PROBLEMS;
     ck_error err = {0};
@@ -135,7 +143,7 @@ int ck_cmd_render(int argc, char **argv)
     ck_cli_print_diags(&d);
     if (!recs || d.errors)
         goto done;
-    long idx = pick.record >= 0 ? pick.record : 0;
+    long idx = pick.record;
     if (pick.id) {
         idx = ck_records_find(recs, pick.id);
         if (idx < 0) {
@@ -237,3 +245,11 @@ done:
     ck_gpu_destroy(&gpu);
     return rc;
 }
+
+const ck_cli_cmd ck_cli_cmd_render = {
+    "render",
+    "renders one person's complete HLS folder (and MP4), sharing segments through a cache",
+    {{render_table, 0}, {ck_cli_pick_data_opts, offsetof(render_opts, pick)}},
+    sizeof(render_opts),
+    NULL,
+    cmd_render};

@@ -1,4 +1,4 @@
-/* preview.h: `ciak preview`, the designers' window. Private to src/preview*.c.
+/* preview.h: `ciak preview`, the designers' window. Private to src/preview/.
  *
  * Shape (docs/preview.md has the user's side):
  *   preview.c          the command: options, the main loop, transport and input
@@ -12,12 +12,14 @@
  *
  * Frames come from the same ck_gpu compositor and draw lists as `ciak frame`, headless, so
  * they are the same pixels; the overlays are drawn on a copy, at window resolution, and never
- * touch the frame a screenshot writes. GLFW stays in src/ (STYLE.md).
+ * touch the frame a screenshot writes. GLFW stays in src/preview (STYLE.md); ck_preview.h is
+ * what the command line sees.
  */
 #ifndef CK_PREVIEW_H
 #define CK_PREVIEW_H
 
 #include "ck_cli.h"
+#include "ck_preview.h"
 #include "ck_gpu.h"
 #include "ck_media.h"
 

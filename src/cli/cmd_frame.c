@@ -11,49 +11,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FRAME_USAGE                                                                                \
-    "usage: ciak frame SCENE_DIR --at SECONDS -o FRAME.png [--data FILE] "                         \
-    "[--record N | --id ID] [--size WxH]\n"
+typedef struct frame_opts {
+    const char *dir, *out;
+    double at;
+    ck_cli_size size;
+    ck_cli_pick pick;
+} frame_opts;
 
-int ck_cmd_frame(int argc, char **argv)
+static const ck_opt frame_table[] = {
+    {.name = "SCENE_DIR",
+     .help = "the scene folder",
+     .parse = ck_opt_str,
+     .offset = offsetof(frame_opts, dir)},
+    {.name = "--at",
+     .arg = "SECONDS",
+     .help = "the moment of the frame",
+     .parse = ck_opt_seconds,
+     .offset = offsetof(frame_opts, at),
+     .flags = CK_OPT_REQUIRED},
+    {.name = "--output",
+     .arg = "FRAME.png",
+     .help = "the picture to write (.png, or .jpg for JPEG)",
+     .parse = ck_opt_str,
+     .offset = offsetof(frame_opts, out),
+     .flags = CK_OPT_REQUIRED,
+     .alias = "-o"},
+    {.name = "--size",
+     .arg = "WxH",
+     .help = "output size (default: the scene's canvas)",
+     .parse = ck_opt_size,
+     .offset = offsetof(frame_opts, size)},
+    {0},
+};
+
+static int cmd_frame(const void *opts)
 {
-    const char *dir = NULL, *out = NULL;
-    double at = -1;
-    int width = 0, height = 0;
-    ck_cli_pick pick = {.record = -1};
-    for (int i = 1; i < argc; i++) {
-        int r = ck_cli_pick_arg(&pick, argc, argv, &i);
-        if (r < 0)
-            return CK_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
-            if (!ck_cli_parse_seconds(argv[++i], &at)) {
-                fprintf(stderr, "ciak frame: --at needs seconds, got \"%s\"\n", argv[i]);
-                return CK_EXIT_USAGE;
-            }
-        } else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) &&
-                   i + 1 < argc) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
-            char tail = 0;
-            if (sscanf(argv[++i], "%dx%d%c", &width, &height, &tail) != 2 || width <= 0 ||
-                height <= 0 || width > 8192 || height > 8192) {
-                fprintf(stderr, "ciak frame: --size needs WIDTHxHEIGHT, got \"%s\"\n", argv[i]);
-                return CK_EXIT_USAGE;
-            }
-        } else if (argv[i][0] != '-' && !dir) {
-            dir = argv[i];
-        } else {
-            fprintf(stderr, "ciak frame: unexpected argument \"%s\"\n", argv[i]);
-            fputs(FRAME_USAGE, stderr);
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (!dir || at < 0 || !out) {
-        fputs(FRAME_USAGE, stderr);
-        return CK_EXIT_USAGE;
-    }
+    const frame_opts *o = opts;
+    const char *dir = o->dir, *out = o->out;
+    double at = o->at;
+    int width = o->size.w, height = o->size.h;
+    const ck_cli_pick pick = o->pick;
 
     ck_cli_scene cs;
     if (!ck_cli_scene_open(&cs, dir, &pick))
@@ -119,3 +116,11 @@ done:
     ck_cli_scene_close(&cs);
     return rc;
 }
+
+const ck_cli_cmd ck_cli_cmd_frame = {
+    "frame",
+    "renders one composited frame on the GPU to a PNG (or JPEG)",
+    {{frame_table, 0}, {ck_cli_pick_opts, offsetof(frame_opts, pick)}},
+    sizeof(frame_opts),
+    NULL,
+    cmd_frame};

@@ -1,4 +1,4 @@
-/* cmd_bench.c: `ciak bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]`
+/* bench_render.c: `ciak bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]`
  * times, in one run on one machine, for each campaign (default: every scenes/<name>/):
  *   ciak    the full render of one person with sharing off (every segment rendered);
  *   peer    the FFmpeg command line doing the same job: the background video looped, the same
@@ -9,8 +9,7 @@
  *   +1      the marginal cost of one more person with sharing on: the digests plus that
  *           person's personal segments, the shared ones already being in the cache.
  * and prints ratios. No timing is asserted anywhere; bench/README.md has measured numbers.
- * `ciak bench serve` (the stream server, seen from HTTP clients) lives in bench_serve.c. */
-#include "bench_serve.h"
+ * `ciak bench serve` (the stream server, seen from HTTP clients) lives in bench/serve. */
 #include "ck_cli.h"
 #include "ck_media.h"
 #include "ck_render.h"
@@ -25,10 +24,6 @@
 /* Paths here come from the command line and fit easily; gcc's worst case for nested buffers
  * does not. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
-
-#define BENCH_USAGE                                                                                \
-    "usage: ciak bench render [SCENE_DIR...] [--size WxH] [--seconds S] [--out DIR]\n"             \
-    "       ciak bench serve [--campaign C] [--people N] [--size WxH] [...] (bench/README.md)\n"
 
 static double run_timed(const char *cmd)
 {
@@ -287,43 +282,50 @@ done:
     return rc;
 }
 
-int ck_cmd_bench(int argc, char **argv)
+typedef struct bench_opts {
+    ck_cli_strs scenes;
+    ck_cli_size size;
+    double secs;
+    const char *out;
+} bench_opts;
+
+static const ck_opt bench_table[] = {
+    {.name = "SCENE_DIR",
+     .help = "the campaigns timed (default: every scenes/*/)",
+     .parse = ck_opt_list,
+     .offset = offsetof(bench_opts, scenes),
+     .flags = CK_OPT_OPTIONAL | CK_OPT_REPEAT},
+    {.name = "--size",
+     .arg = "WxH",
+     .help = "output size, even (default: each scene's canvas)",
+     .parse = ck_opt_size_even,
+     .offset = offsetof(bench_opts, size)},
+    {.name = "--seconds",
+     .arg = "S",
+     .help = "time only the first S seconds (0: the whole video)",
+     .parse = ck_opt_seconds,
+     .offset = offsetof(bench_opts, secs)},
+    {.name = "--out",
+     .arg = "DIR",
+     .help = "where the renders and the peer's output go",
+     .def = "var/bench",
+     .parse = ck_opt_str,
+     .offset = offsetof(bench_opts, out)},
+    {0},
+};
+
+static int cmd_bench_render(const void *opts)
 {
-    const char *scenes[64];
-    int nscenes = 0, w = 0, h = 0;
-    double secs = 0;
-    const char *out = "var/bench";
-    if (argc >= 2 && strcmp(argv[1], "serve") == 0)
-        return ck_bench_serve(argc - 1, argv + 1); /* bench_serve.c */
-    if (argc < 2 || strcmp(argv[1], "render") != 0) {
-        fputs(BENCH_USAGE, stderr);
-        return CK_EXIT_USAGE;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
-            char tail;
-            if (sscanf(argv[++i], "%dx%d%c", &w, &h, &tail) != 2 || w <= 0 || h <= 0 || (w & 1) ||
-                (h & 1)) {
-                fprintf(stderr, "ciak bench: --size needs even WIDTHxHEIGHT\n");
-                return CK_EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            if (!ck_cli_parse_seconds(argv[++i], &secs)) {
-                fprintf(stderr, "ciak bench: --seconds needs a number\n");
-                return CK_EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (argv[i][0] != '-' && nscenes < 64) {
-            scenes[nscenes++] = argv[i];
-        } else {
-            fputs(BENCH_USAGE, stderr);
-            return CK_EXIT_USAGE;
-        }
-    }
+    const bench_opts *o = opts;
+    const char *scenes[CK_CLI_STRS_MAX];
+    int nscenes = o->scenes.count, w = o->size.w, h = o->size.h;
+    double secs = o->secs;
+    const char *out = o->out;
+    for (int i = 0; i < nscenes; i++)
+        scenes[i] = o->scenes.items[i];
     glob_t g = {0};
     if (nscenes == 0 && glob("scenes/*/scene.json", 0, NULL, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc && nscenes < 64; i++) {
+        for (size_t i = 0; i < g.gl_pathc && nscenes < CK_CLI_STRS_MAX; i++) {
             char *slash = strrchr(g.gl_pathv[i], '/');
             *slash = 0;
             scenes[nscenes++] = g.gl_pathv[i];
@@ -351,3 +353,11 @@ int ck_cmd_bench(int argc, char **argv)
     globfree(&g);
     return rc ? CK_EXIT_PROBLEMS : CK_EXIT_OK;
 }
+
+const ck_cli_cmd ck_cli_cmd_bench_render = {
+    "bench render",
+    "times ciak against its FFmpeg peer and libx264 alone, per campaign (bench/README.md)",
+    {{bench_table, 0}},
+    sizeof(bench_opts),
+    NULL,
+    cmd_bench_render};

@@ -5,36 +5,33 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-int ck_cmd_drawlist(int argc, char **argv)
+typedef struct drawlist_opts {
+    const char *dir;
+    double at;
+    ck_cli_pick pick;
+} drawlist_opts;
+
+static const ck_opt drawlist_table[] = {
+    {.name = "SCENE_DIR",
+     .help = "the scene folder",
+     .parse = ck_opt_str,
+     .offset = offsetof(drawlist_opts, dir)},
+    {.name = "--at",
+     .arg = "SECONDS",
+     .help = "the moment of the frame",
+     .parse = ck_opt_seconds,
+     .offset = offsetof(drawlist_opts, at),
+     .flags = CK_OPT_REQUIRED},
+    {0},
+};
+
+static int cmd_drawlist(const void *opts)
 {
-    const char *dir = NULL;
-    double at = -1;
-    ck_cli_pick pick = {.record = -1};
-    for (int i = 1; i < argc; i++) {
-        int r = ck_cli_pick_arg(&pick, argc, argv, &i);
-        if (r < 0)
-            return CK_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
-            if (!ck_cli_parse_seconds(argv[++i], &at)) {
-                fprintf(stderr, "ciak drawlist: --at needs seconds, got \"%s\"\n", argv[i]);
-                return CK_EXIT_USAGE;
-            }
-        } else if (argv[i][0] != '-' && !dir) {
-            dir = argv[i];
-        } else {
-            fprintf(stderr, "ciak drawlist: unexpected argument \"%s\"\n", argv[i]);
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (!dir || at < 0) {
-        fprintf(stderr, "usage: ciak drawlist SCENE_DIR --at SECONDS [--data FILE] "
-                        "[--record N | --id ID]\n");
-        return CK_EXIT_USAGE;
-    }
+    const drawlist_opts *o = opts;
+    const char *dir = o->dir;
+    double at = o->at;
+    const ck_cli_pick pick = o->pick;
     ck_cli_scene cs;
     if (!ck_cli_scene_open(&cs, dir, &pick))
         return CK_EXIT_PROBLEMS;
@@ -63,3 +60,11 @@ int ck_cmd_drawlist(int argc, char **argv)
     ck_cli_scene_close(&cs);
     return rc;
 }
+
+const ck_cli_cmd ck_cli_cmd_drawlist = {
+    "drawlist",
+    "prints one frame's draw list as JSON: what the GPU will draw",
+    {{drawlist_table, 0}, {ck_cli_pick_opts, offsetof(drawlist_opts, pick)}},
+    sizeof(drawlist_opts),
+    NULL,
+    cmd_drawlist};

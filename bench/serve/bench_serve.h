@@ -1,4 +1,4 @@
-/* bench_serve.h: internals of `ciak bench serve`, shared by src/bench_*.c.
+/* bench_serve.h: internals of `ciak bench serve`, shared by bench/serve/bench_*.c.
  *
  *   bench_serve.c   options, the temporary data folder, the server child process, the table
  *   bench_people.c  synthetic people made from a campaign's samples (all different)
@@ -112,8 +112,5 @@ bool bench_wrk(bench_ctx *b, bench_results *r);
 bool bench_wait_idle(int port, double max_s);
 /* The child's resident set in MB (VmRSS from /proc), -1 when unknown. */
 double bench_rss_mb(pid_t pid);
-
-/* bench_serve.c */
-int ck_bench_serve(int argc, char **argv);
 
 #endif

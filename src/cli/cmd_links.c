@@ -2,7 +2,8 @@
  * per stored person (person id, URL, last day), and with --qr a PNG and an SVG QR code each,
  * named after the person id, for the letters. --expires re-issues links with another last
  * day (a date in the past makes links that answer 410); a later date also keeps the person's
- * data that long. */
+ * data that long. Without --expires, people whose window has already closed are refused
+ * (their links would be born expired). */
 #include "ck_cli.h"
 #include "ck_server.h"
 
@@ -12,10 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char usage_text[] =
-    "usage: ciak links CAMPAIGN --base-url URL -o links.csv [--qr DIR] [--expires YYYY-MM-DD] "
-    "[--data-dir DIR]\n";
 
 typedef struct links_run {
     const ck_keyring *keys;
@@ -106,34 +103,63 @@ static bool each_person(void *user, const ck_person *p)
     return true;
 }
 
-int ck_cmd_links(int argc, char **argv)
+/* People whose last day is before today: their links would answer 410 from the start. */
+static bool count_closed(void *user, const ck_person *p)
 {
-    const char *campaign = NULL, *base = NULL, *out = NULL, *qr = NULL, *expires = NULL,
-               *data_dir = "var";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool val = i + 1 < argc;
-        if (strcmp(a, "--base-url") == 0 && val)
-            base = argv[++i];
-        else if (strcmp(a, "-o") == 0 && val)
-            out = argv[++i];
-        else if (strcmp(a, "--qr") == 0 && val)
-            qr = argv[++i];
-        else if (strcmp(a, "--expires") == 0 && val)
-            expires = argv[++i];
-        else if (strcmp(a, "--data-dir") == 0 && val)
-            data_dir = argv[++i];
-        else if (a[0] != '-' && !campaign)
-            campaign = a;
-        else {
-            fprintf(stderr, "ciak links: unexpected argument \"%s\"\n%s", a, usage_text);
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (!campaign || !base || !out) {
-        fputs(usage_text, stderr);
-        return CK_EXIT_USAGE;
-    }
+    int64_t *n = user;
+    *n += p->expires < ck_today();
+    return true;
+}
+
+typedef struct links_opts {
+    const char *campaign, *base, *out, *qr;
+    int32_t expires; /* INT32_MIN: each person's own last day */
+    ck_cli_store store;
+} links_opts;
+
+static void links_init(void *opts)
+{
+    ((links_opts *)opts)->expires = INT32_MIN;
+}
+
+static const ck_opt links_table[] = {
+    {.name = "CAMPAIGN",
+     .help = "the campaign whose stored people get links",
+     .parse = ck_opt_str,
+     .offset = offsetof(links_opts, campaign)},
+    {.name = "--base-url",
+     .arg = "URL",
+     .help = "the server's public address (https://...)",
+     .parse = ck_opt_str,
+     .offset = offsetof(links_opts, base),
+     .flags = CK_OPT_REQUIRED},
+    {.name = "--output",
+     .arg = "links.csv",
+     .help = "person id, link and last day, one line each",
+     .parse = ck_opt_str,
+     .offset = offsetof(links_opts, out),
+     .flags = CK_OPT_REQUIRED,
+     .alias = "-o"},
+    {.name = "--qr",
+     .arg = "DIR",
+     .help = "a PNG and an SVG QR code per person, named after the person id",
+     .parse = ck_opt_str,
+     .offset = offsetof(links_opts, qr)},
+    {.name = "--expires",
+     .arg = "YYYY-MM-DD",
+     .help =
+         "the links' last day (default: each person's availability window; a later day also keeps "
+         "the person's data that long)",
+     .parse = ck_opt_date,
+     .offset = offsetof(links_opts, expires)},
+    {0},
+};
+
+static int cmd_links(const void *opts)
+{
+    const links_opts *o = opts;
+    const char *campaign = o->campaign, *base = o->base, *out = o->out, *qr = o->qr,
+               *data_dir = o->store.data_dir;
     links_run lr = {.campaign = campaign, .override = INT32_MIN, .tty = isatty(2)};
     char base_buf[1024];
     snprintf(base_buf, sizeof base_buf, "%s", base);
@@ -145,10 +171,7 @@ int ck_cmd_links(int argc, char **argv)
         return CK_EXIT_USAGE;
     }
     lr.base_url = base_buf;
-    if (expires && !ck_parse_date(expires, &lr.override)) {
-        fprintf(stderr, "ciak links: --expires wants a date YYYY-MM-DD, got \"%s\"\n", expires);
-        return CK_EXIT_USAGE;
-    }
+    lr.override = o->expires;
     if (qr && !ck_cli_mkdirs(qr, 0755)) {
         fprintf(stderr, "ciak links: cannot make %s: %s\n", qr, strerror(errno));
         return CK_EXIT_PROBLEMS;
@@ -167,6 +190,22 @@ int ck_cmd_links(int argc, char **argv)
     if (lr.total == 0) {
         fprintf(stderr, "ciak links: nobody stored for campaign \"%s\" (run `ciak import`)\n",
                 campaign);
+        goto done;
+    }
+    /* Without --expires a link lasts as long as the person's availability window, which may
+     * have closed already (the demo campaigns' sample dates are in the past): such links
+     * would answer 410 from the start and the server's next purge deletes those people. */
+    int64_t closed = 0;
+    if (lr.override == INT32_MIN &&
+        ck_store_each(st, campaign, count_closed, &closed, &err) != CK_OK)
+        goto store_error;
+    if (closed > 0) {
+        fprintf(stderr,
+                "ciak links: %lld of %lld person(s) of %s are past their availability window: "
+                "their links would be born expired and the next purge would delete them. "
+                "Nothing written; give the links a last day with --expires YYYY-MM-DD (a day "
+                "after today; it also keeps their data that long)\n",
+                (long long)closed, (long long)lr.total, campaign);
         goto done;
     }
     lr.extend = calloc((size_t)lr.total, sizeof *lr.extend);
@@ -203,3 +242,11 @@ done:
     ck_keyring_wipe(&keys);
     return rc;
 }
+
+const ck_cli_cmd ck_cli_cmd_links = {
+    "links",
+    "one signed link per stored person (CSV), and QR codes for the letters",
+    {{links_table, 0}, {ck_cli_store_opts, offsetof(links_opts, store)}},
+    sizeof(links_opts),
+    links_init,
+    cmd_links};

@@ -66,24 +66,27 @@ static size_t check_records(ck_cli_scene *cs, const char *file, ck_diags *d)
     return shrunk;
 }
 
-int ck_cmd_check(int argc, char **argv)
+typedef struct check_opts {
+    const char *dir, *data;
+} check_opts;
+
+static const ck_opt check_table[] = {
+    {.name = "SCENE_DIR",
+     .help = "the scene folder (scene.json and its assets)",
+     .parse = ck_opt_str,
+     .offset = offsetof(check_opts, dir)},
+    {.name = "--data",
+     .arg = "FILE",
+     .help = "records to check as well (JSON or CSV): types, fit, glyphs",
+     .parse = ck_opt_str,
+     .offset = offsetof(check_opts, data)},
+    {0},
+};
+
+static int cmd_check(const void *opts)
 {
-    const char *dir = NULL, *data = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
-            data = argv[++i];
-        } else if (argv[i][0] != '-' && !dir) {
-            dir = argv[i];
-        } else {
-            fprintf(stderr, "ciak check: unexpected argument \"%s\"\n", argv[i]);
-            fprintf(stderr, "usage: ciak check SCENE_DIR [--data RECORDS.json|.csv]\n");
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (!dir) {
-        fprintf(stderr, "usage: ciak check SCENE_DIR [--data RECORDS.json|.csv]\n");
-        return CK_EXIT_USAGE;
-    }
+    const check_opts *o = opts;
+    const char *dir = o->dir, *data = o->data;
     ck_diags d = {.max = 500};
     ck_cli_scene cs = {0};
     ck_segment_plan plan = {0};
@@ -130,3 +133,11 @@ done:
     ck_diags_free(&d);
     return rc;
 }
+
+const ck_cli_cmd ck_cli_cmd_check = {
+    "check",
+    "validates a scene (and records); problems as file:line:col, then the segment map",
+    {{check_table, 0}},
+    sizeof(check_opts),
+    NULL,
+    cmd_check};

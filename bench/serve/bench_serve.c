@@ -25,17 +25,90 @@
 /* Paths here are a short temporary folder plus a file name. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-#define SERVE_USAGE                                                                                \
-    "usage: ciak bench serve [--campaign C] [--people N] [--size WxH] [--scenes DIR]\n"            \
-    "                        [--ttfs N] [--max-viewers N] [--play S] [--buffer S]\n"               \
-    "                        [--startup-max S] [--wrk-seconds S] [--workers N] [--keep]\n"
-
 typedef struct serve_opts {
-    const char *campaign, *scenes, *size, *workers;
-    int people, ttfs, max_viewers;
+    const char *campaign, *scenes;
+    ck_cli_size size;
+    int workers, people, ttfs, max_viewers;
     double play_s, buffer_s, startup_max_s, wrk_s;
     bool keep;
 } serve_opts;
+
+static const ck_opt serve_table[] = {
+    {.name = "--campaign",
+     .arg = "C",
+     .help = "the campaign served",
+     .def = "assegno-sociale",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, campaign)},
+    {.name = "--scenes",
+     .arg = "DIR",
+     .help = "one folder per campaign",
+     .def = "scenes",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, scenes)},
+    {.name = "--people",
+     .arg = "N",
+     .help = "people imported (made from the campaign's samples)",
+     .def = "200",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, people),
+     .lo = 1,
+     .hi = 1000000},
+    {.name = "--size",
+     .arg = "WxH",
+     .help = "output size, even (default: the scene's canvas)",
+     .parse = ck_opt_size_even,
+     .offset = offsetof(serve_opts, size)},
+    {.name = "--workers",
+     .arg = "N",
+     .help = "the server's render threads (default: its own)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, workers),
+     .lo = 1,
+     .hi = 64},
+    {.name = "--ttfs",
+     .arg = "N",
+     .help = "new people timed to their first segment (0: one)",
+     .def = "10",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, ttfs),
+     .hi = 100000},
+    {.name = "--max-viewers",
+     .arg = "N",
+     .help = "the most new viewers at once tried (0: none)",
+     .def = "32",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, max_viewers),
+     .hi = 249},
+    {.name = "--play",
+     .arg = "SECONDS",
+     .help = "how much of each video the viewers play (0: all)",
+     .parse = ck_opt_seconds,
+     .offset = offsetof(serve_opts, play_s)},
+    {.name = "--buffer",
+     .arg = "SECONDS",
+     .help = "a viewer's buffer: a segment later than this is late",
+     .def = "30",
+     .parse = ck_opt_seconds,
+     .offset = offsetof(serve_opts, buffer_s)},
+    {.name = "--startup-max",
+     .arg = "SECONDS",
+     .help = "the most a viewer may wait for the first segment",
+     .def = "1",
+     .parse = ck_opt_seconds,
+     .offset = offsetof(serve_opts, startup_max_s)},
+    {.name = "--wrk-seconds",
+     .arg = "SECONDS",
+     .help = "how long wrk hammers a cached segment (0: skip)",
+     .def = "10",
+     .parse = ck_opt_seconds,
+     .offset = offsetof(serve_opts, wrk_s)},
+    {.name = "--keep",
+     .help = "keep the temporary folder (logs, store) and say where",
+     .parse = ck_opt_flag,
+     .offset = offsetof(serve_opts, keep)},
+    {0},
+};
 
 /* Runs `ciak ARGS...` (this very binary) with its output appended to `log`; returns its exit
  * status, -1 when it could not run. */
@@ -135,58 +208,6 @@ static void load_avg(char *buf, size_t n)
     snprintf(buf, n, "%.1f", l1);
 }
 
-static bool parse_args(int argc, char **argv, serve_opts *o)
-{
-    *o = (serve_opts){.campaign = "assegno-sociale",
-                      .scenes = "scenes",
-                      .people = 200,
-                      .ttfs = 10,
-                      .max_viewers = 32,
-                      .buffer_s = 30,
-                      .startup_max_s = 1,
-                      .wrk_s = 10};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        int w, h;
-        char tail;
-        if (strcmp(a, "--keep") == 0) {
-            o->keep = true;
-            continue;
-        }
-        if (!v)
-            return false;
-        i++;
-        if (strcmp(a, "--campaign") == 0)
-            o->campaign = v;
-        else if (strcmp(a, "--scenes") == 0)
-            o->scenes = v;
-        else if (strcmp(a, "--workers") == 0 && strtol(v, &end, 10) > 0 && !*end)
-            o->workers = v;
-        else if (strcmp(a, "--size") == 0 && sscanf(v, "%dx%d%c", &w, &h, &tail) == 2 && w > 0 &&
-                 h > 0 && !(w & 1) && !(h & 1))
-            o->size = v;
-        else if (strcmp(a, "--people") == 0 && (o->people = (int)strtol(v, &end, 10)) > 0 && !*end)
-            ;
-        else if (strcmp(a, "--ttfs") == 0 && (o->ttfs = (int)strtol(v, &end, 10)) >= 0 && !*end)
-            ;
-        else if (strcmp(a, "--max-viewers") == 0 &&
-                 (o->max_viewers = (int)strtol(v, &end, 10)) >= 0 && !*end && o->max_viewers < 250)
-            ;
-        else if (strcmp(a, "--play") == 0 && ck_cli_parse_seconds(v, &o->play_s))
-            ;
-        else if (strcmp(a, "--buffer") == 0 && ck_cli_parse_seconds(v, &o->buffer_s))
-            ;
-        else if (strcmp(a, "--startup-max") == 0 && ck_cli_parse_seconds(v, &o->startup_max_s))
-            ;
-        else if (strcmp(a, "--wrk-seconds") == 0 && ck_cli_parse_seconds(v, &o->wrk_s))
-            ;
-        else
-            return false;
-    }
-    return true;
-}
-
 static void print_table(const serve_opts *o, const bench_results *r)
 {
     char v[64];
@@ -223,13 +244,17 @@ static void print_table(const serve_opts *o, const bench_results *r)
            r->wrk_healthz_rps >= 0 ? v : "-");
 }
 
-int ck_bench_serve(int argc, char **argv)
+static int cmd_bench_serve(const void *opts)
 {
-    serve_opts o;
-    if (!parse_args(argc, argv, &o)) {
-        fputs(SERVE_USAGE, stderr);
-        return CK_EXIT_USAGE;
+    const serve_opts o = *(const serve_opts *)opts;
+    /* The server and `ciak warm` get --size and --workers as they were given. */
+    char size_arg[32] = "", workers_arg[16] = "";
+    const char *size = NULL;
+    if (o.size.w) {
+        snprintf(size_arg, sizeof size_arg, "%dx%d", o.size.w, o.size.h);
+        size = size_arg;
     }
+    snprintf(workers_arg, sizeof workers_arg, "%d", o.workers);
     char self[PATH_MAX];
     ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
     if (sn <= 0) {
@@ -269,8 +294,8 @@ int ck_bench_serve(int argc, char **argv)
     char *lnk[] = {self, "links",   (char *)o.campaign, "--base-url", "http://127.0.0.1:1",
                    "-o", links_csv, "--expires",        expires,      "--data-dir",
                    data, NULL};
-    char *wrm[] = {self,       "warm",           (char *)o.campaign,       "--data-dir",   data,
-                   "--scenes", (char *)o.scenes, o.size ? "--size" : NULL, (char *)o.size, NULL};
+    char *wrm[] = {self,       "warm",           (char *)o.campaign,     "--data-dir", data,
+                   "--scenes", (char *)o.scenes, size ? "--size" : NULL, (char *)size, NULL};
     if (run_ciak(self, log, imp) > 1 || run_ciak(self, log, lnk) != 0) {
         fprintf(stderr, "ciak bench: import or links failed (see %s with --keep)\n", log);
         goto done;
@@ -289,13 +314,13 @@ int ck_bench_serve(int argc, char **argv)
                      "--port-file", port_file,        "--data-dir", data,
                      "--scenes",    (char *)o.scenes, "--campaign", (char *)o.campaign};
     int na = 12;
-    if (o.size) {
+    if (size) {
         srv[na++] = "--size";
-        srv[na++] = (char *)o.size;
+        srv[na++] = size_arg;
     }
     if (o.workers) {
         srv[na++] = "--workers";
-        srv[na++] = (char *)o.workers;
+        srv[na++] = workers_arg;
     }
     srv[na] = NULL;
     t0 = ck_now_s();
@@ -318,7 +343,7 @@ int ck_bench_serve(int argc, char **argv)
     bench_wait_idle(port, 300); /* its own start-up warm finds everything cached */
     printf("ciak bench serve: %s %s, %d people with links (import %.1f s, warm %.1f s), "
            "server up in %.1f s, RSS idle %.0f MB, load %s\n",
-           o.campaign, o.size ? o.size : "canvas size", nlinks, t_import, t_warm, t_start,
+           o.campaign, size ? size : "canvas size", nlinks, t_import, t_warm, t_start,
            bench_rss_mb(server), load0);
     fflush(stdout);
 
@@ -371,3 +396,11 @@ done:
     }
     return rc;
 }
+
+const ck_cli_cmd ck_cli_cmd_bench_serve = {
+    "bench serve",
+    "the stream server seen from HTTP clients: first segments, viewers at once, wrk (bench/)",
+    {{serve_table, 0}},
+    sizeof(serve_opts),
+    NULL,
+    cmd_bench_serve};

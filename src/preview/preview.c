@@ -1,7 +1,7 @@
 /* preview.c: `ciak preview SCENE_DIR [--data FILE] [--record N | --id ID] ...`, the designers'
  * window: the scene through the same compositor and draw lists as `ciak frame`, with a
  * transport, live reload and overlays. docs/preview.md describes it; preview.h lays out the
- * files. */
+ * files. Its options are parsed in src/cli/cmd_preview.c. */
 #include "preview.h"
 
 #include <GLFW/glfw3.h>
@@ -16,12 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define PREVIEW_USAGE                                                                              \
-    "usage: ciak preview SCENE_DIR [--data FILE] [--record N | --id ID] [--at SECONDS]\n"          \
-    "                    [--size WxH] [--window WxH] [--screenshot FILE [--overlays]]\n"           \
-    "                    [--shaders DIR] [--autoshot DIR] [--script FILE]\n"                       \
-    "                    [--exit-after SECONDS]\n"
 
 /* How often files are checked for changes, and how often a broken scene is retried even
  * without a change to a known file (the fix may be a file the broken scene names). */
@@ -287,70 +281,6 @@ static void draw(pv_app *a)
 
 /* ---- setup ---- */
 
-typedef struct pv_opts {
-    const char *dir, *screenshot;
-    ck_cli_pick pick;
-    double at, exit_after;
-    int width, height, win_w, win_h;
-    bool overlays;
-    const char *autoshot, *script, *shaders;
-} pv_opts;
-
-static bool parse_size(const char *s, int *w, int *h)
-{
-    char tail = 0;
-    return sscanf(s, "%dx%d%c", w, h, &tail) == 2 && *w > 0 && *h > 0 && *w <= 8192 && *h <= 8192;
-}
-
-static int parse_opts(pv_opts *o, int argc, char **argv)
-{
-    memset(o, 0, sizeof *o);
-    o->pick.record = -1;
-    o->at = -1;
-    for (int i = 1; i < argc; i++) {
-        int r = ck_cli_pick_arg(&o->pick, argc, argv, &i);
-        if (r < 0)
-            return CK_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
-        if (strcmp(a, "--at") == 0 && v)
-            ok = ck_cli_parse_seconds(argv[++i], &o->at);
-        else if (strcmp(a, "--exit-after") == 0 && v)
-            ok = ck_cli_parse_seconds(argv[++i], &o->exit_after) && o->exit_after > 0;
-        else if (strcmp(a, "--size") == 0 && v)
-            ok = parse_size(argv[++i], &o->width, &o->height);
-        else if (strcmp(a, "--window") == 0 && v)
-            ok = parse_size(argv[++i], &o->win_w, &o->win_h);
-        else if (strcmp(a, "--screenshot") == 0 && v)
-            o->screenshot = argv[++i];
-        else if (strcmp(a, "--autoshot") == 0 && v)
-            o->autoshot = argv[++i];
-        else if (strcmp(a, "--script") == 0 && v)
-            o->script = argv[++i];
-        else if (strcmp(a, "--shaders") == 0 && v)
-            o->shaders = argv[++i];
-        else if (strcmp(a, "--overlays") == 0)
-            o->overlays = true;
-        else if (a[0] != '-' && !o->dir)
-            o->dir = a;
-        else {
-            fprintf(stderr, "ciak preview: unexpected argument \"%s\"\n%s", a, PREVIEW_USAGE);
-            return CK_EXIT_USAGE;
-        }
-        if (!ok) {
-            fprintf(stderr, "ciak preview: bad value for %s: \"%s\"\n", a, argv[i]);
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (!o->dir || (o->screenshot && o->at < 0) || (o->overlays && !o->screenshot)) {
-        fputs(PREVIEW_USAGE, stderr);
-        return CK_EXIT_USAGE;
-    }
-    return CK_EXIT_OK;
-}
-
 /* Paths the scene lives in: scene.json (or the .json named) and the default records file. */
 static bool scene_paths(const char *dir, char *json, char *samples, size_t size)
 {
@@ -369,11 +299,11 @@ static bool scene_paths(const char *dir, char *json, char *samples, size_t size)
     return ck_file_exists(json);
 }
 
-static void initial_window_size(const pv_app *a, const pv_opts *o, int *w, int *h)
+static void initial_window_size(const pv_app *a, const ck_preview_opts *o, int *w, int *h)
 {
-    if (o->win_w > 0) {
-        *w = o->win_w;
-        *h = o->win_h;
+    if (o->window.w > 0) {
+        *w = o->window.w;
+        *h = o->window.h;
         return;
     }
     int cw = a->have_gen ? a->gen.cs.scene->width : 1280;
@@ -416,7 +346,7 @@ static void app_free(pv_app *a)
     pv_image_free(&a->window);
 }
 
-static int run_loop(pv_app *a, const pv_opts *o)
+static int run_loop(pv_app *a, const ck_preview_opts *o)
 {
     ck_error err = {0};
     char buf[1400];
@@ -476,7 +406,7 @@ static int run_loop(pv_app *a, const pv_opts *o)
 }
 
 /* --screenshot: one frame, through the window, then out. */
-static int run_screenshot(pv_app *a, const pv_opts *o)
+static int run_screenshot(pv_app *a, const ck_preview_opts *o)
 {
     ck_error err = {0};
     char buf[1400];
@@ -495,12 +425,10 @@ static int run_screenshot(pv_app *a, const pv_opts *o)
     return CK_EXIT_OK;
 }
 
-int ck_cmd_preview(int argc, char **argv)
+int ck_preview_run(const ck_preview_opts *opts)
 {
-    pv_opts o;
-    int rc = parse_opts(&o, argc, argv);
-    if (rc != CK_EXIT_OK)
-        return rc;
+    ck_preview_opts o = *opts;
+    int rc;
     char json[PATH_MAX], samples[PATH_MAX];
     if (!scene_paths(o.dir, json, samples, sizeof json)) {
         fprintf(stderr, "%s: error: no scene here (cannot read %s)\n", o.dir, json);
@@ -508,7 +436,7 @@ int ck_cmd_preview(int argc, char **argv)
     }
     if (!o.pick.data && ck_file_exists(samples))
         o.pick.data = samples;
-    if (!o.pick.data && (o.pick.record >= 0 || o.pick.id)) {
+    if (!o.pick.data && (o.pick.record > 0 || o.pick.id)) {
         fprintf(stderr, "ciak: --record and --id need --data FILE\n");
         return CK_EXIT_USAGE;
     }
@@ -519,9 +447,9 @@ int ck_cmd_preview(int argc, char **argv)
 
     pv_app a = {.load = {.scene_dir = o.dir,
                          .data = o.pick.data,
-                         .record = o.pick.record >= 0 ? o.pick.record : 0,
-                         .width = o.width,
-                         .height = o.height,
+                         .record = o.pick.record,
+                         .width = o.size.w,
+                         .height = o.size.h,
                          .shaders = o.shaders},
                 .id = o.pick.id,
                 .loop_in = -1,
@@ -557,9 +485,9 @@ int ck_cmd_preview(int argc, char **argv)
     }
     if (!a.have_gen && o.screenshot)
         goto done; /* the problems are printed already */
-    if (a.have_gen && a.load.record >= pv_gen_record_count(&a.gen) && o.pick.record >= 0) {
+    if (a.have_gen && a.load.record >= pv_gen_record_count(&a.gen) && o.pick.record > 0) {
         fprintf(stderr, "%s: --record %ld is out of range (%ld record(s), numbered from 0)\n",
-                o.pick.data, o.pick.record, pv_gen_record_count(&a.gen));
+                o.pick.data, (long)o.pick.record, pv_gen_record_count(&a.gen));
         rc = CK_EXIT_USAGE;
         goto done;
     }

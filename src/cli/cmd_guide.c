@@ -16,48 +16,53 @@ static bool write_all(const char *path, const char *data, size_t len)
     return fclose(f) == 0 && ok;
 }
 
-int ck_cmd_guide(int argc, char **argv)
+typedef struct guide_opts {
+    const char *dir, *out, *html;
+    int32_t date;  /* days since 1970-01-01; 0: today */
+    int32_t until; /* the link's last day; 0: the record's window */
+    ck_cli_pick pick;
+} guide_opts;
+
+static const ck_opt guide_table[] = {
+    {.name = "SCENE_DIR",
+     .help = "the scene folder",
+     .parse = ck_opt_str,
+     .offset = offsetof(guide_opts, dir)},
+    {.name = "--output",
+     .arg = "GUIDE.pdf",
+     .help = "the PDF guide to write",
+     .parse = ck_opt_str,
+     .offset = offsetof(guide_opts, out),
+     .alias = "-o"},
+    {.name = "--html",
+     .arg = "PAGE.html",
+     .help = "the player page to write as well (or instead)",
+     .parse = ck_opt_str,
+     .offset = offsetof(guide_opts, html)},
+    {.name = "--date",
+     .arg = "YYYY-MM-DD",
+     .help = "the day the guide is printed (default: today)",
+     .parse = ck_opt_date,
+     .offset = offsetof(guide_opts, date)},
+    {.name = "--until",
+     .arg = "YYYY-MM-DD",
+     .help =
+         "the link's last day, as `ciak links --expires` gave it (default: the record's window)",
+     .parse = ck_opt_date,
+     .offset = offsetof(guide_opts, until)},
+    {0},
+};
+
+static int cmd_guide(const void *opts)
 {
-    ck_cli_pick pick = {.record = -1};
-    const char *scene_dir = NULL, *out = NULL, *html = NULL, *date = NULL, *until = NULL;
-    for (int i = 1; i < argc; i++) {
-        int r = ck_cli_pick_arg(&pick, argc, argv, &i);
-        if (r < 0)
-            return CK_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(argv[i], "--html") == 0 && i + 1 < argc)
-            html = argv[++i];
-        else if (strcmp(argv[i], "--date") == 0 && i + 1 < argc)
-            date = argv[++i];
-        else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc)
-            until = argv[++i];
-        else if (argv[i][0] != '-' && !scene_dir)
-            scene_dir = argv[i];
-        else {
-            fprintf(stderr, "ciak guide: unexpected argument \"%s\"\n", argv[i]);
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (!scene_dir || !pick.data || (!out && !html)) {
-        fprintf(stderr,
-                "usage: ciak guide SCENE_DIR --data FILE [--record N | --id ID] "
-                "-o GUIDE.pdf [--html PAGE.html] [--date YYYY-MM-DD] [--until YYYY-MM-DD]\n");
-        return CK_EXIT_USAGE;
-    }
-    ck_guide_pdf_params pp = {0};
-    if (date && !ck_parse_date(date, &pp.today)) {
-        fprintf(stderr, "ciak guide: --date wants YYYY-MM-DD, got \"%s\"\n", date);
-        return CK_EXIT_USAGE;
-    }
+    const guide_opts *o = opts;
+    const ck_cli_pick pick = o->pick;
+    const char *scene_dir = o->dir, *out = o->out, *html = o->html;
+    if (!out && !html)
+        return ck_cli_usage_error(&ck_cli_cmd_guide, "needs -o GUIDE.pdf or --html PAGE.html");
     /* The link's last day as the letter's link states it (`ciak links --expires`); without
      * it, the record's window from the scene, which is what `ciak import` gives a new link. */
-    if (until && !ck_parse_date(until, &pp.link_last_day)) {
-        fprintf(stderr, "ciak guide: --until wants YYYY-MM-DD, got \"%s\"\n", until);
-        return CK_EXIT_USAGE;
-    }
+    ck_guide_pdf_params pp = {.today = o->date, .link_last_day = o->until};
     ck_diags d = {.max = 50};
     ck_scene *scene = ck_scene_load(scene_dir, NULL, &d);
     ck_records *recs = scene ? ck_records_load(scene, pick.data, &d) : NULL;
@@ -111,3 +116,11 @@ done:
     ck_diags_free(&d);
     return status;
 }
+
+const ck_cli_cmd ck_cli_cmd_guide = {
+    "guide",
+    "writes a person's PDF guide (and the player page) without the server",
+    {{guide_table, 0}, {ck_cli_pick_data_opts, offsetof(guide_opts, pick)}},
+    sizeof(guide_opts),
+    NULL,
+    cmd_guide};

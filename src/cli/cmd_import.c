@@ -11,10 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char usage_text[] =
-    "usage: ciak import CAMPAIGN FILE.csv|FILE.json [--data-dir DIR] [--scenes DIR] "
-    "[--skip-bad] [--rejects FILE]\n";
-
 bool ck_cli_mkdirs(const char *dir, int mode)
 {
     char path[1100];
@@ -92,33 +88,45 @@ static bool write_rejects(const char *path, const ck_diags *d, size_t bad)
     return fclose(f) == 0;
 }
 
-int ck_cmd_import(int argc, char **argv)
+typedef struct import_opts {
+    const char *campaign, *file, *scenes, *rejects;
+    bool skip_bad;
+    ck_cli_store store;
+} import_opts;
+
+static const ck_opt import_table[] = {
+    {.name = "CAMPAIGN",
+     .help = "the campaign (a folder of --scenes)",
+     .parse = ck_opt_str,
+     .offset = offsetof(import_opts, campaign)},
+    {.name = "FILE",
+     .help = "the people: CSV with a header row, or JSON",
+     .parse = ck_opt_str,
+     .offset = offsetof(import_opts, file)},
+    {.name = "--scenes",
+     .arg = "DIR",
+     .help = "one folder per campaign",
+     .def = "scenes",
+     .parse = ck_opt_str,
+     .offset = offsetof(import_opts, scenes)},
+    {.name = "--skip-bad",
+     .help = "store the good rows, write the bad ones' problems to the rejects",
+     .parse = ck_opt_flag,
+     .offset = offsetof(import_opts, skip_bad)},
+    {.name = "--rejects",
+     .arg = "FILE",
+     .help = "where --skip-bad writes them (default: FILE.rejects.txt)",
+     .parse = ck_opt_str,
+     .offset = offsetof(import_opts, rejects)},
+    {0},
+};
+
+static int cmd_import(const void *opts)
 {
-    const char *campaign = NULL, *file = NULL, *data_dir = "var", *scenes = "scenes",
-               *rejects = NULL;
-    bool skip_bad = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
-            data_dir = argv[++i];
-        else if (strcmp(argv[i], "--scenes") == 0 && i + 1 < argc)
-            scenes = argv[++i];
-        else if (strcmp(argv[i], "--rejects") == 0 && i + 1 < argc)
-            rejects = argv[++i];
-        else if (strcmp(argv[i], "--skip-bad") == 0)
-            skip_bad = true;
-        else if (argv[i][0] != '-' && !campaign)
-            campaign = argv[i];
-        else if (argv[i][0] != '-' && !file)
-            file = argv[i];
-        else {
-            fprintf(stderr, "ciak import: unexpected argument \"%s\"\n%s", argv[i], usage_text);
-            return CK_EXIT_USAGE;
-        }
-    }
-    if (!campaign || !file) {
-        fputs(usage_text, stderr);
-        return CK_EXIT_USAGE;
-    }
+    const import_opts *o = opts;
+    const char *campaign = o->campaign, *file = o->file, *data_dir = o->store.data_dir,
+               *scenes = o->scenes, *rejects = o->rejects;
+    bool skip_bad = o->skip_bad;
     char dir[1100], rej_path[1100];
     snprintf(dir, sizeof dir, "%s/%s", scenes, campaign);
     ck_cli_scene cs = {0};
@@ -209,3 +217,11 @@ done:
     ck_cli_scene_close(&cs);
     return rc;
 }
+
+const ck_cli_cmd ck_cli_cmd_import = {
+    "import",
+    "checks every row as `ciak check` does and stores the people, encrypted (all or nothing)",
+    {{import_table, 0}, {ck_cli_store_opts, offsetof(import_opts, store)}},
+    sizeof(import_opts),
+    NULL,
+    cmd_import};
