@@ -70,6 +70,9 @@ typedef struct ck_server ck_server;
 typedef struct ck_server_params {
     const char *listen;           /* "HOST:PORT"; NULL: "127.0.0.1:8080"; port 0 picks a free one */
     const char *data_dir;         /* keys, store, cache; NULL: "var" */
+    const char *db_url;           /* PostgreSQL URL or libpq DSN for the shared state (people,
+                                     revocations, analytics, admin); NULL: SQLite in data_dir */
+    const char *keys_path;        /* the key file; NULL: <data_dir>/keys */
     const char *scenes_dir;       /* one folder per campaign; NULL: "scenes" */
     const char *web_dir;          /* player and dashboard assets, hls.js in node_modules;
                                      NULL: "web" */

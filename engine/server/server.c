@@ -594,11 +594,16 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
     char path[1100];
     if (ck_srv_mkdirs(s->data_dir, err) != CK_OK)
         goto fail;
-    snprintf(path, sizeof path, "%s/keys", s->data_dir);
-    if (ck_keyring_load(path, true, &s->keys, err) != CK_OK)
+    /* A cluster's nodes share one key file made by the operator (`ciak keys`): a node never
+     * invents its own next to a shared database. */
+    if (s->p.keys_path)
+        snprintf(path, sizeof path, "%s", s->p.keys_path);
+    else
+        snprintf(path, sizeof path, "%s/keys", s->data_dir);
+    if (ck_keyring_load(path, !s->p.db_url && !s->p.keys_path, &s->keys, err) != CK_OK)
         goto fail;
-    snprintf(path, sizeof path, "%s/ciak.db", s->data_dir);
-    s->store = ck_store_open(path, &(ck_store_params){.keys = &s->keys}, err);
+    s->store =
+        ck_store_open_at(s->data_dir, s->p.db_url, &(ck_store_params){.keys = &s->keys}, err);
     if (!s->store)
         goto fail;
     snprintf(path, sizeof path, "%s/cache", s->data_dir);

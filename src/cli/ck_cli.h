@@ -104,7 +104,9 @@ int ck_cli_usage_error(const ck_cli_cmd *cmd, const char *why);
  * import, links, revoke, purge, warm, keys, admin-password) takes this group, so a new way
  * to reach the data (a --db URL) is one more line in ck_cli_store_opts. */
 typedef struct ck_cli_store {
-    const char *data_dir;
+    const char *data_dir; /* the cache, and the SQLite store and key file by default */
+    const char *db;       /* PostgreSQL URL or libpq DSN (a cluster's shared state); NULL: SQLite */
+    const char *keys;     /* the key file; NULL: <data_dir>/keys */
 } ck_cli_store;
 extern const ck_opt ck_cli_store_opts[];
 
@@ -145,12 +147,15 @@ extern const ck_opt ck_cli_pick_data_opts[]; /* the same with --data required */
 bool ck_cli_scene_open(ck_cli_scene *cs, const char *scene_dir, const ck_cli_pick *pick);
 void ck_cli_scene_close(ck_cli_scene *cs);
 
-/* Opens <data_dir>/keys and <data_dir>/ciak.db (creating the folder and the key file when
- * `create`); prints the reason and returns false on failure (cmd_import.c). */
+/* Opens the key file (--keys, or <data_dir>/keys) and the store (--db, or
+ * <data_dir>/ciak.db), creating the folder and the key file when `create`; prints the reason
+ * and returns false on failure (cmd_import.c). */
 struct ck_keyring;
 struct ck_store;
-bool ck_cli_open_store(const char *data_dir, bool create, struct ck_keyring *keys,
+bool ck_cli_open_store(const ck_cli_store *where, bool create, struct ck_keyring *keys,
                        struct ck_store **st);
+/* The key file's path: --keys, or <data_dir>/keys. */
+void ck_cli_key_path(const ck_cli_store *where, char *path, size_t size);
 /* mkdir -p with `mode` for the folders it makes; false (errno set) on failure. */
 bool ck_cli_mkdirs(const char *dir, int mode);
 

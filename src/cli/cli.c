@@ -76,6 +76,19 @@ const ck_opt ck_cli_store_opts[] = {
      .def = "var",
      .parse = ck_opt_str,
      .offset = offsetof(ck_cli_store, data_dir)},
+    {.name = "--db",
+     .arg = "URL",
+     .help = "PostgreSQL (postgresql://... or a libpq DSN; the password in PGPASSWORD) for "
+             "people, revocations, analytics and admin, shared by a cluster's nodes; "
+             "default: SQLite in the data folder",
+     .parse = ck_opt_str,
+     .offset = offsetof(ck_cli_store, db)},
+    {.name = "--keys",
+     .arg = "FILE",
+     .help = "the key file (tokens and sealing; one file shared by every node, never in the "
+             "database); default: DIR/keys",
+     .parse = ck_opt_str,
+     .offset = offsetof(ck_cli_store, keys)},
     {0},
 };
 

@@ -81,10 +81,10 @@ static int fail(const char *cmd, const ck_error *err)
 static int cmd_revoke(const void *opts)
 {
     const admin_opts *o = opts;
-    const char *data_dir = o->store.data_dir, *pos[2] = {o->campaign, o->person};
+    const char *pos[2] = {o->campaign, o->person};
     ck_keyring keys;
     ck_store *st;
-    if (!ck_cli_open_store(data_dir, false, &keys, &st))
+    if (!ck_cli_open_store(&o->store, false, &keys, &st))
         return CK_EXIT_PROBLEMS;
     ck_error err = {0};
     ck_status s = ck_store_revoke(st, pos[0], pos[1], &err);
@@ -98,10 +98,10 @@ static int cmd_revoke(const void *opts)
 
 static int cmd_purge(const void *opts)
 {
-    const char *data_dir = ((const admin_opts *)opts)->store.data_dir;
+    const admin_opts *o = opts;
     ck_keyring keys;
     ck_store *st;
-    if (!ck_cli_open_store(data_dir, false, &keys, &st))
+    if (!ck_cli_open_store(&o->store, false, &keys, &st))
         return CK_EXIT_PROBLEMS;
     ck_error err = {0};
     int64_t removed = 0;
@@ -131,7 +131,7 @@ static int cmd_warm(const void *opts)
 
 static void key_path(const admin_opts *o, char *path, size_t size)
 {
-    snprintf(path, size, "%s/keys", o->store.data_dir);
+    ck_cli_key_path(&o->store, path, size);
 }
 
 static int cmd_keys_rotate(const void *opts)

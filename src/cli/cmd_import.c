@@ -24,22 +24,29 @@ bool ck_cli_mkdirs(const char *dir, int mode)
     return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
 }
 
-bool ck_cli_open_store(const char *data_dir, bool create, ck_keyring *keys, ck_store **st)
+void ck_cli_key_path(const ck_cli_store *where, char *path, size_t size)
+{
+    if (where->keys)
+        snprintf(path, size, "%s", where->keys);
+    else
+        snprintf(path, size, "%s/keys", where->data_dir);
+}
+
+bool ck_cli_open_store(const ck_cli_store *where, bool create, ck_keyring *keys, ck_store **st)
 {
     char path[1100];
     ck_error err = {0};
     char buf[1400];
-    if (create && !ck_cli_mkdirs(data_dir, 0700)) {
-        fprintf(stderr, "ciak: cannot make %s: %s\n", data_dir, strerror(errno));
+    if (create && !ck_cli_mkdirs(where->data_dir, 0700)) {
+        fprintf(stderr, "ciak: cannot make %s: %s\n", where->data_dir, strerror(errno));
         return false;
     }
-    snprintf(path, sizeof path, "%s/keys", data_dir);
+    ck_cli_key_path(where, path, sizeof path);
     if (ck_keyring_load(path, create, keys, &err) != CK_OK) {
         fprintf(stderr, "%s\n", ck_error_format(&err, buf, sizeof buf));
         return false;
     }
-    snprintf(path, sizeof path, "%s/ciak.db", data_dir);
-    *st = ck_store_open(path, &(ck_store_params){.keys = keys}, &err);
+    *st = ck_store_open_at(where->data_dir, where->db, &(ck_store_params){.keys = keys}, &err);
     if (!*st) {
         fprintf(stderr, "%s\n", ck_error_format(&err, buf, sizeof buf));
         ck_keyring_wipe(keys);
@@ -124,8 +131,7 @@ static const ck_opt import_table[] = {
 static int cmd_import(const void *opts)
 {
     const import_opts *o = opts;
-    const char *campaign = o->campaign, *file = o->file, *data_dir = o->store.data_dir,
-               *scenes = o->scenes, *rejects = o->rejects;
+    const char *campaign = o->campaign, *file = o->file, *scenes = o->scenes, *rejects = o->rejects;
     bool skip_bad = o->skip_bad;
     char dir[1100], rej_path[1100];
     snprintf(dir, sizeof dir, "%s/%s", scenes, campaign);
@@ -153,7 +159,7 @@ static int cmd_import(const void *opts)
                 file, nbad, d.errors);
         goto done;
     }
-    if (!ck_cli_open_store(data_dir, true, &keys, &st))
+    if (!ck_cli_open_store(&o->store, true, &keys, &st))
         goto done;
     ck_error err = {0};
     size_t created = 0, updated = 0, closed = 0, stored = 0;

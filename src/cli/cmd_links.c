@@ -158,8 +158,7 @@ static const ck_opt links_table[] = {
 static int cmd_links(const void *opts)
 {
     const links_opts *o = opts;
-    const char *campaign = o->campaign, *base = o->base, *out = o->out, *qr = o->qr,
-               *data_dir = o->store.data_dir;
+    const char *campaign = o->campaign, *base = o->base, *out = o->out, *qr = o->qr;
     links_run lr = {.campaign = campaign, .override = INT32_MIN, .tty = isatty(2)};
     char base_buf[1024];
     snprintf(base_buf, sizeof base_buf, "%s", base);
@@ -179,7 +178,7 @@ static int cmd_links(const void *opts)
     lr.qr_dir = qr;
     ck_keyring keys;
     ck_store *st = NULL;
-    if (!ck_cli_open_store(data_dir, false, &keys, &st))
+    if (!ck_cli_open_store(&o->store, false, &keys, &st))
         return CK_EXIT_PROBLEMS;
     lr.keys = &keys;
     int rc = CK_EXIT_PROBLEMS;

@@ -94,6 +94,8 @@ static int cmd_serve(const void *opts)
     ck_server_params p = o->p;
     const char *port_file = o->port_file;
     p.data_dir = o->store.data_dir;
+    p.db_url = o->store.db;
+    p.keys_path = o->store.keys;
     p.width = o->size.w;
     p.height = o->size.h;
     p.cache_bytes = (int64_t)o->cache_mb << 20;
