@@ -278,37 +278,18 @@ int main(void)
     CK_CHECK(ck_render_segment(ra, pers[1], 0, path, NULL, &err) == CK_OK);
     CK_CHECK(same_file(path, pa_seg[0]));
 
-    /* Encoder threads for personal segments (the server's throughput mode): shared segments
-     * keep the fixed count and their bytes; a personal one shows the same pictures. */
-    ck_render_set_personal_threads(ra, 1);
+    /* Every segment uses the one fixed encoder thread count, whatever a caller asks for
+     * personal ones (libx264's bytes depend on it, and the digest is the URL): a personal
+     * segment rendered after "asking for 4 threads" has the bytes B's batch gave it. */
+    ck_render_set_personal_threads(ra, 4);
     ck_render_stats tst = {0};
     CK_CHECK(ck_render_segment(ra, pers[1], 0, path, &tst, &err) == CK_OK);
     CK_CHECK(same_file(path, pa_seg[0]));
-    CK_CHECK(tst.threads == 4);
-    snprintf(path, sizeof path, "%s/one-thread.ts", tmp);
+    CK_CHECK(tst.threads == 1);
+    snprintf(path, sizeof path, "%s/four-threads.ts", tmp);
     CK_CHECK(ck_render_segment(ra, pers[1], 1, path, &tst, &err) == CK_OK);
     CK_CHECK(tst.threads == 1);
-    {
-        char *o1 = run("ffmpeg -nostdin -v error -i '%s' -map 0:v -f rawvideo -pix_fmt nv12 "
-                       "'%s/one.nv12' && ffmpeg -nostdin -v error -i '%s' -map 0:v -f rawvideo "
-                       "-pix_fmt nv12 '%s/four.nv12' 2>&1",
-                       path, tmp, pb_seg[1], tmp);
-        CK_CHECK(o1 && o1[0] == 0);
-        free(o1);
-        char p1[2048], p4[2048];
-        snprintf(p1, sizeof p1, "%s/one.nv12", tmp);
-        snprintf(p4, sizeof p4, "%s/four.nv12", tmp);
-        size_t n1 = 0, n4 = 0;
-        char *y1 = read_all(p1, &n1), *y4 = read_all(p4, &n4);
-        CK_CHECK(y1 && y4 && n1 == n4 && n1 == (size_t)W * H * 3 / 2 * (FRAMES / 3));
-        if (y1 && y4 && n1 == n4) {
-            double q = psnr((const uint8_t *)y1, (const uint8_t *)y4, n1);
-            fprintf(stderr, "personal segment, 1 vs 4 encoder threads: PSNR %.2f dB\n", q);
-            CK_CHECK(q >= 35.0);
-        }
-        free(y1);
-        free(y4);
-    }
+    CK_CHECK(same_file(path, pb_seg[1]));
     ck_render_set_personal_threads(ra, 0);
 
     /* ---- playlists and captions ---- */

@@ -117,6 +117,13 @@ void ck_gpu_scene_destroy(ck_gpu_scene **sg);
 
 /* Output size actually used (after defaults). */
 void ck_gpu_scene_size(const ck_gpu_scene *sg, int *width, int *height);
+/* Forgets where glyphs sit in the atlas: the next frames rasterise and place them again, from
+ * the atlas' corner, in the order they use them. A glyph's position changes its filtered
+ * samples by float rounding (a code value here and there), so a renderer that must give the
+ * same bytes for the same frames whatever it drew before (every HLS segment) calls this at
+ * the start of each one. Safe with frames in flight (their reads are ordered before the next
+ * upload); also frees the atlas of glyphs no longer used. */
+void ck_gpu_scene_reset_glyphs(ck_gpu_scene *sg);
 
 /* ---- video frames ---- */
 typedef enum ck_gpu_pixfmt {

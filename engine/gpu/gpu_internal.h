@@ -173,11 +173,21 @@ typedef struct gpu_draw_op {
     uint32_t first, count;
 } gpu_draw_op;
 
-/* Pending atlas upload (glyph bitmaps rasterised this frame). */
+/* Pending atlas upload (glyph bitmaps placed this frame). */
 typedef struct gpu_glyph_upload {
-    uint8_t *px; /* malloc'd, w*h bytes */
+    uint8_t *px; /* w*h bytes: the bitmap cache's, or malloc'd when `owned` */
     uint16_t x, y, w, h;
+    bool owned;
 } gpu_glyph_upload;
+
+/* A glyph's SDF bitmap, kept while the atlas is reset per segment (ck_gpu_scene_reset_glyphs)
+ * so that a glyph is rasterised once per scene, not once per segment. */
+typedef struct gpu_sdf {
+    uint64_t key; /* as gpu_glyph's; 0: empty slot */
+    uint8_t *px;  /* NULL: nothing to draw (a space) */
+    uint16_t w, h;
+    int16_t xoff, yoff;
+} gpu_sdf;
 
 struct ck_gpu_scene {
     ck_gpu *gpu;
@@ -215,6 +225,10 @@ struct ck_gpu_scene {
     size_t glyph_cap, glyph_used;
     int shelf_x, shelf_y, shelf_h; /* atlas packing */
     bool atlas_full_warned;
+    bool atlas_dirty; /* glyphs were uploaded since the atlas was last cleared */
+    bool atlas_clear; /* clear it before the next frame's uploads (after a reset) */
+    gpu_sdf *sdfs;    /* open-addressing table; owns the bitmaps */
+    size_t sdf_cap, sdf_used;
     gpu_glyph_upload *ups;
     size_t up_count, up_cap;
 

@@ -78,8 +78,60 @@ static void glyph_cache_clear(ck_gpu_scene *sg)
     sg->glyph_used = 0;
     sg->shelf_x = sg->shelf_y = sg->shelf_h = 0;
     for (size_t i = 0; i < sg->up_count; i++)
-        gpu_ttf_sdf_free(sg->ups[i].px);
+        if (sg->ups[i].owned)
+            gpu_ttf_sdf_free(sg->ups[i].px);
     sg->up_count = 0;
+}
+
+void ck_gpu_scene_reset_glyphs(ck_gpu_scene *sg)
+{
+    if (!sg)
+        return;
+    glyph_cache_clear(sg);
+    /* The 1 px gaps between glyphs must read 0 again, as in a new atlas, not what an earlier
+     * glyph left there. */
+    sg->atlas_clear = sg->atlas_dirty;
+}
+
+/* Glyph `glyph` of font `f`'s SDF bitmap (NULL when it draws nothing), rasterised on first
+ * use and kept in the bitmap cache. When the cache is half full the bitmap is not kept:
+ * *owned then says the caller frees it. */
+static uint8_t *glyph_sdf(ck_gpu_scene *sg, gpu_font *f, uint64_t key, uint32_t glyph, int *w,
+                          int *h, int *xoff, int *yoff, bool *owned)
+{
+    size_t mask = sg->sdf_cap - 1;
+    size_t i = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & mask;
+    while (sg->sdfs[i].key && sg->sdfs[i].key != key)
+        i = (i + 1) & mask;
+    gpu_sdf *e = &sg->sdfs[i];
+    *owned = false;
+    if (e->key == key) {
+        *w = e->w;
+        *h = e->h;
+        *xoff = e->xoff;
+        *yoff = e->yoff;
+        return e->px;
+    }
+    *w = *h = *xoff = *yoff = 0;
+    uint8_t *px = gpu_ttf_sdf(f->ttf, (int)glyph, (float)CK_GPU_SDF_SIZE, CK_GPU_SDF_RANGE,
+                              SDF_DIST_SCALE, w, h, xoff, yoff);
+    if (px && (*w <= 0 || *h <= 0)) {
+        gpu_ttf_sdf_free(px);
+        px = NULL;
+    }
+    if (sg->sdf_used * 2 >= sg->sdf_cap || *w > UINT16_MAX || *h > UINT16_MAX ||
+        *xoff < INT16_MIN || *xoff > INT16_MAX || *yoff < INT16_MIN || *yoff > INT16_MAX) {
+        *owned = px != NULL;
+        return px;
+    }
+    *e = (gpu_sdf){.key = key,
+                   .px = px,
+                   .w = (uint16_t)*w,
+                   .h = (uint16_t)*h,
+                   .xoff = (int16_t)*xoff,
+                   .yoff = (int16_t)*yoff};
+    sg->sdf_used++;
+    return px;
 }
 
 /* The atlas entry of a glyph, rasterising it (queued for upload) on first use. NULL when it
@@ -108,8 +160,8 @@ static const gpu_glyph *glyph_get(ck_gpu_scene *sg, int font, uint32_t glyph, ck
         return NULL;
     }
     int w = 0, h = 0, xoff = 0, yoff = 0;
-    uint8_t *px = gpu_ttf_sdf(f->ttf, (int)glyph, (float)CK_GPU_SDF_SIZE, CK_GPU_SDF_RANGE,
-                              SDF_DIST_SCALE, &w, &h, &xoff, &yoff);
+    bool owned;
+    uint8_t *px = glyph_sdf(sg, f, key, glyph, &w, &h, &xoff, &yoff, &owned);
     gpu_glyph e = {.key = key};
     if (px && w > 0 && h > 0) {
         /* Shelf packing with a 1 px gap so bilinear filtering never reads a neighbour. */
@@ -119,7 +171,8 @@ static const gpu_glyph *glyph_get(ck_gpu_scene *sg, int font, uint32_t glyph, ck
             sg->shelf_h = 0;
         }
         if (sg->shelf_y + h + 1 > GPU_ATLAS_SIZE || w >= GPU_ATLAS_SIZE) {
-            gpu_ttf_sdf_free(px);
+            if (owned)
+                gpu_ttf_sdf_free(px);
             if (!sg->atlas_full_warned)
                 ck_log(CK_LOG_WARN, "gpu: glyph atlas full: skipping new glyphs");
             sg->atlas_full_warned = true;
@@ -129,7 +182,8 @@ static const gpu_glyph *glyph_get(ck_gpu_scene *sg, int font, uint32_t glyph, ck
             size_t cap = sg->up_cap ? sg->up_cap * 2 : 64;
             gpu_glyph_upload *ups = realloc(sg->ups, cap * sizeof *ups);
             if (!ups) {
-                gpu_ttf_sdf_free(px);
+                if (owned)
+                    gpu_ttf_sdf_free(px);
                 *st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
                 return NULL;
             }
@@ -142,12 +196,10 @@ static const gpu_glyph *glyph_get(ck_gpu_scene *sg, int font, uint32_t glyph, ck
         e.h = (uint16_t)h;
         e.xoff = (int16_t)xoff;
         e.yoff = (int16_t)yoff;
-        sg->ups[sg->up_count++] = (gpu_glyph_upload){px, e.x, e.y, e.w, e.h};
+        sg->ups[sg->up_count++] = (gpu_glyph_upload){px, e.x, e.y, e.w, e.h, owned};
         sg->shelf_x += w + 1;
         if (h > sg->shelf_h)
             sg->shelf_h = h;
-    } else if (px) {
-        gpu_ttf_sdf_free(px);
     }
     /* Empty glyphs (spaces) are cached too, with w = h = 0. */
     *g = e;
@@ -400,8 +452,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         bottom = dl->count;
 
     uint8_t *up = sl->upload.map;
-    if (sg->up_count) {
-        VkBufferImageCopy *regions = calloc(sg->up_count, sizeof *regions);
+    if (sg->up_count || sg->atlas_clear) {
+        VkBufferImageCopy *regions = calloc(sg->up_count + 1, sizeof *regions);
         if (!regions) {
             st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
             goto fail;
@@ -423,15 +475,34 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                           VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_SHADER_READ_BIT,
                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
                           VK_PIPELINE_STAGE_TRANSFER_BIT);
-        vkCmdCopyBufferToImage(cb, sl->upload.buf, atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                               (uint32_t)sg->up_count, regions);
+        if (sg->atlas_clear) {
+            /* ~4 MB once per segment; ordered after earlier frames' reads by the barrier. */
+            VkClearColorValue zero = {{0, 0, 0, 0}};
+            VkImageSubresourceRange range = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+            vkCmdClearColorImage(cb, atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &zero, 1, &range);
+            if (sg->up_count) {
+                VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                                      .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                      .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT};
+                vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+            }
+            sg->atlas_clear = false;
+            sg->atlas_dirty = false;
+        }
+        if (sg->up_count) {
+            vkCmdCopyBufferToImage(cb, sl->upload.buf, atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                   (uint32_t)sg->up_count, regions);
+            sg->atlas_dirty = true;
+        }
         gpu_image_barrier(cb, atlas, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
                           VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
                           VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
         free(regions);
         for (size_t i = 0; i < sg->up_count; i++)
-            gpu_ttf_sdf_free(sg->ups[i].px);
+            if (sg->ups[i].owned)
+                gpu_ttf_sdf_free(sg->ups[i].px);
         sg->up_count = 0;
     }
 
@@ -839,8 +910,10 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
 error:
 fail:
     /* Glyphs rasterised for this frame never reached the atlas: forget the whole cache so
-     * they are made again (the atlas' old contents stay valid, just unused). */
+     * they are made again (the atlas' old contents stay valid, just unused), into an atlas
+     * cleared first, as a reset's would be (this frame's clear may not have run). */
     glyph_cache_clear(sg);
+    sg->atlas_clear = true;
     return st;
 }
 

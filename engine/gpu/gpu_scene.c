@@ -610,7 +610,9 @@ static ck_status make_atlas(ck_gpu_scene *sg, ck_error *err)
     sg->atlas.ready = true;
     sg->glyph_cap = 4096;
     sg->glyphs = calloc(sg->glyph_cap, sizeof *sg->glyphs);
-    if (!sg->glyphs)
+    sg->sdf_cap = 4096;
+    sg->sdfs = calloc(sg->sdf_cap, sizeof *sg->sdfs);
+    if (!sg->glyphs || !sg->sdfs)
         return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     return CK_OK;
 }
@@ -1020,8 +1022,12 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
             free(sg->fonts[i].owned);
         }
     for (size_t i = 0; i < sg->up_count; i++)
-        gpu_ttf_sdf_free(sg->ups[i].px);
+        if (sg->ups[i].owned)
+            gpu_ttf_sdf_free(sg->ups[i].px);
     free(sg->ups);
+    for (size_t i = 0; sg->sdfs && i < sg->sdf_cap; i++)
+        gpu_ttf_sdf_free(sg->sdfs[i].px);
+    free(sg->sdfs);
     free(sg->ops);
     free(sg->tile_mask);
     free(sg->tile_list);

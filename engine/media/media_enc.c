@@ -12,6 +12,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/hwcontext.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <math.h>
 #include <stdio.h>
@@ -42,8 +43,13 @@ void ck_enc_config_defaults(ck_enc_config *c)
         c->maxrate = 200000;
     if (c->bufsize <= 0)
         c->bufsize = c->maxrate;
+    /* One thread: libx264's frame threads plan VBV from the estimated sizes of the frames
+     * other threads are still encoding, so their bytes depend on timing (a 2 s segment came
+     * out in two encodes in one run of `ciak warm` in three); sliced threads are exact but
+     * cost 9 % (720p) to 15 % (320x180) more bytes. One thread encodes 720p at ~170 fps of
+     * one core, and renderers run in parallel instead (the server's workers). */
     if (c->threads <= 0)
-        c->threads = 4;
+        c->threads = 1;
     if (!c->preset)
         c->preset = "veryfast";
 }
@@ -119,7 +125,11 @@ static ck_status enc_open(enc_session *s, const ck_enc_config *c, bool quiet, ck
     x->pix_fmt = AV_PIX_FMT_NV12;
     x->gop_size = MAX_GOP;
     x->keyint_min = MAX_GOP;
-    x->max_b_frames = 2;
+    /* No B-frames: with them libx264 0.164's MB-tree reads heap memory it never wrote on some
+     * content (its bytes changed with MALLOC_PERTURB_ and with whatever ran before in the
+     * process), so one digest named several encodes. Costs ~12 % more bytes at the same
+     * PSNR (naspi-accolta, 320x180); tests/cli/identity.sh checks the bytes. */
+    x->max_b_frames = 0;
     x->rc_max_rate = c->maxrate;
     x->rc_buffer_size = (int)c->bufsize;
     x->profile = FF_PROFILE_H264_HIGH;
@@ -353,23 +363,41 @@ fail:
     return NULL;
 }
 
-ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
+/* The encoder's input: a reference-counted copy of the frame whose every byte, row padding
+ * included, was written here. avcodec would copy an unreferenced frame into a buffer whose
+ * padding nobody writes, and what libx264 makes of a frame must not depend on such bytes. */
+static ck_status input_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
                              size_t uv_stride, ck_error *err)
 {
     AVFrame *f = w->frame;
-    av_frame_unref(f);
-    f->format = AV_PIX_FMT_NV12;
-    f->width = w->cfg.width;
-    f->height = w->cfg.height;
-    /* Not reference-counted: avcodec copies it (the GPU reuses its buffers). */
-    f->data[0] = (uint8_t *)y;
-    f->data[1] = (uint8_t *)uv;
-    f->linesize[0] = (int)y_stride;
-    f->linesize[1] = (int)uv_stride;
+    if (!f->buf[0] || !av_frame_is_writable(f)) {
+        av_frame_unref(f);
+        f->format = AV_PIX_FMT_NV12;
+        f->width = w->cfg.width;
+        f->height = w->cfg.height;
+        int ret = av_frame_get_buffer(f, 0);
+        if (ret < 0)
+            return ck_media_averr(err, w->path, ret, "cannot allocate a frame");
+        for (int i = 0; i < AV_NUM_DATA_POINTERS && f->buf[i]; i++)
+            memset(f->buf[i]->data, 0, f->buf[i]->size);
+    }
+    av_image_copy_plane(f->data[0], f->linesize[0], y, (int)y_stride, w->cfg.width, w->cfg.height);
+    av_image_copy_plane(f->data[1], f->linesize[1], uv, (int)uv_stride, w->cfg.width,
+                        w->cfg.height / 2);
     f->pts = w->next_pts++;
     f->pict_type = AV_PICTURE_TYPE_NONE;
     f->color_range = AVCOL_RANGE_MPEG;
     f->colorspace = AVCOL_SPC_BT709;
+    return CK_OK;
+}
+
+ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
+                             size_t uv_stride, ck_error *err)
+{
+    AVFrame *f = w->frame;
+    ck_status st = input_frame(w, y, y_stride, uv, uv_stride, err);
+    if (st != CK_OK)
+        return st;
     AVFrame *send = f;
     if (w->enc.ctx->hw_frames_ctx) {
         if (!w->enc.hw_frame && !(w->enc.hw_frame = av_frame_alloc()))
@@ -383,8 +411,7 @@ ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride,
         w->enc.hw_frame->pts = f->pts;
         send = w->enc.hw_frame;
     }
-    int ret = avcodec_send_frame(w->enc.ctx, send);
-    av_frame_unref(f);
+    int ret = avcodec_send_frame(w->enc.ctx, send); /* takes its own reference */
     if (ret < 0)
         return ck_media_averr(err, w->path, ret, "encoding failed");
     return drain(w, err);

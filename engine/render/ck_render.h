@@ -105,11 +105,10 @@ typedef struct ck_render_stats {
     int threads;         /* encoder threads used */
 } ck_render_stats;
 
-/* Encoder threads for personal segments from now on (0: the fixed count of the encoder
- * settings). Shared segments always use the fixed count, so that every render of one is
- * byte-identical; a personal segment encoded with other threads shows the same pictures in
- * other bytes (its digest, which names what it shows, does not change). The server picks few
- * threads when many viewers wait (throughput) and many when one does (latency). */
+/* Kept for callers; does nothing. Every segment, shared or personal, is encoded with the
+ * fixed thread count of the encoder settings (part of the digest): libx264's bytes depend on
+ * its thread count, and a segment's digest (its URL, a strong ETag) must name one byte
+ * string, whoever renders it and however busy they are. */
 void ck_render_set_personal_threads(ck_render *r, int threads);
 
 /* Renders segment `index` for `rec` and writes it to `path` atomically: a temporary file in

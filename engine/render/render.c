@@ -17,7 +17,7 @@
 
 #define FRAMES_IN_FLIGHT 3
 /* Bump when anything in the way segments are made changes (it is part of every digest). */
-#define SEGMENT_FORMAT "ciak-segment-2" /* 2: full-canvas videos scaled by the decoder */
+#define SEGMENT_FORMAT "ciak-segment-3" /* 3: no B-frames, glyphs placed per segment */
 
 struct ck_render {
     ck_gpu *gpu;
@@ -29,7 +29,6 @@ struct ck_render {
     int width, height;
     ck_segment_plan plan;
     ck_enc_config enc;
-    int personal_threads;          /* 0: enc.threads */
     ck_video_set *videos;          /* the scene's background videos */
     ck_audio *audio;               /* NULL: silent scene, or not encoded yet (audio_src set) */
     char *audio_src, *audio_cache; /* encoded on the first render when not in the cache yet */
@@ -384,7 +383,10 @@ void ck_render_view_free(ck_render_view *v)
 
 void ck_render_set_personal_threads(ck_render *r, int threads)
 {
-    r->personal_threads = threads > 0 ? threads : 0;
+    /* x264's bytes depend on its thread count, and a personal segment's URL (its digest) is
+     * known before anyone renders it: every segment uses the fixed count (r->enc.threads). */
+    (void)r;
+    (void)threads;
 }
 
 typedef struct batch {
@@ -435,12 +437,9 @@ static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec, int inde
         return NULL;
     }
     double spf = (double)CK_AUDIO_RATE * r->enc.fps_den / r->enc.fps_num; /* samples/frame */
-    ck_enc_config enc = r->enc;
-    if (sg->personal && r->personal_threads > 0)
-        enc.threads = r->personal_threads;
-    *threads = enc.threads;
+    *threads = r->enc.threads;
     ck_ts_params tp = {
-        .enc = &enc,
+        .enc = &r->enc,
         .first_frame = sg->first_frame,
         .audio = r->audio,
         .audio_from = index == 0 ? INT64_MIN : (int64_t)llround(sg->first_frame * spf),
@@ -463,6 +462,9 @@ static ck_status render_job(batch *b, const ck_record *rec, int j, ck_error *err
         return err->status ? err->status : CK_ERR_MEDIA;
     job->stats.frames = sg->frame_count;
     job->stats.encoder = r->enc.encoder;
+    /* The glyphs' places in the atlas follow this segment's draw lists only, so its pixels do
+     * not depend on what this renderer drew before (ck_gpu_scene_reset_glyphs). */
+    ck_gpu_scene_reset_glyphs(r->sg);
     ck_gpu_video_frame videos[CK_VIDEO_SET_MAX];
     ck_status st = CK_OK;
     int64_t end = sg->first_frame + sg->frame_count;
