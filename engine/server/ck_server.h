@@ -81,6 +81,12 @@ typedef struct ck_server_params {
                                      segments and metrics work; views and renders answer 503
                                      (tests) */
     bool no_warm;                 /* do not render shared segments at start-up */
+    bool cluster;                 /* a node behind nginx (deploy/nginx): shared segments are
+                                     rendered only when asked for by their /c/ URL, which nginx
+                                     sends to one home node per segment (consistent hash), never
+                                     by warm-up or by a viewer's look-ahead, so the cluster
+                                     renders each once; implies no_warm */
+    const char *node_name;        /* sent as X-Ciak-Node on every answer; NULL: the host name */
     const char *encoder;          /* see ck_render_params; NULL: probe */
     int width, height;            /* output size; 0: the scene's canvas (tests use small ones) */
     int workers;                  /* render threads, each with its own GPU context; 0: cores / 4,

@@ -34,6 +34,7 @@
 
 typedef struct req {
     srv_waiter w;
+    const char *node; /* X-Ciak-Node: the server's node name */
     int waits;
     srv_view *view;
     srv_route route;
@@ -64,6 +65,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req *r, unsigned statu
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     /* The token is in the URL: never send it to another site as a Referer. */
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    /* Which node answered: failovers and routing are visible to operators and tests. */
+    MHD_add_response_header(resp, "X-Ciak-Node", r->node);
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     r->status = status;
@@ -481,6 +484,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return MHD_NO;
         r->t0 = ck_srv_now_ms();
         r->route = R_OTHER;
+        r->node = s->node;
         *req_cls = r;
         /* Only three POSTs exist, each with a small body; every other body is refused before
          * it is read. */
@@ -583,7 +587,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     }
     if (strcmp(url, "/metrics") == 0) {
         r->route = R_METRICS;
-        return send_owned(conn, r, srv_metrics_text(&s->metrics),
+        return send_owned(conn, r, srv_metrics_text(&s->metrics, s->node),
                           "text/plain; version=0.0.4; charset=utf-8", "no-store");
     }
     return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);

@@ -42,9 +42,21 @@ void srv_metrics_render(srv_metrics *m, double ms, bool shared, bool ok)
     atomic_fetch_add(shared ? &m->rendered_shared : &m->rendered_personal, 1);
 }
 
-char *srv_metrics_text(const srv_metrics *m)
+char *srv_metrics_text(const srv_metrics *m, const char *node)
 {
     ck_strbuf o = {0};
+    /* The node's name as a label (Prometheus escapes: backslash, quote, newline). */
+    ck_strbuf_printf(&o, "# HELP ciak_node_info This node's name (X-Ciak-Node).\n"
+                         "# TYPE ciak_node_info gauge\nciak_node_info{node=\"");
+    for (const char *c = node; *c; c++) {
+        if (*c == '\\' || *c == '"')
+            ck_strbuf_printf(&o, "\\%c", *c);
+        else if (*c == '\n')
+            ck_strbuf_printf(&o, "\\n");
+        else
+            ck_strbuf_printf(&o, "%c", *c);
+    }
+    ck_strbuf_printf(&o, "\"} 1\n");
     ck_strbuf_printf(&o, "# HELP ciak_http_requests_total HTTP requests by route and status.\n"
                          "# TYPE ciak_http_requests_total counter\n");
     for (int r = 0; r < R__N; r++)

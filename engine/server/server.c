@@ -22,6 +22,13 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     snprintf(s->data_dir, sizeof s->data_dir, "%s", s->p.data_dir ? s->p.data_dir : "var");
     snprintf(s->scenes_dir, sizeof s->scenes_dir, "%s",
              s->p.scenes_dir ? s->p.scenes_dir : "scenes");
+    if (s->p.node_name && s->p.node_name[0])
+        snprintf(s->node, sizeof s->node, "%s", s->p.node_name);
+    else if (gethostname(s->node, sizeof s->node) != 0 || !s->node[0])
+        snprintf(s->node, sizeof s->node, "ciak");
+    s->node[sizeof s->node - 1] = '\0';
+    if (s->p.cluster)
+        s->p.no_warm = true;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     s->cores = cores > 0 ? (int)cores : 1;
     if (s->p.workers <= 0)
@@ -455,6 +462,9 @@ void srv_lookahead(ck_server *s, srv_view *v)
     atomic_compare_exchange_strong(&v->play_ms, &unset, now);
     for (int i = 0; i < v->view.count; i++) {
         srv_job j;
+        /* In a cluster a shared segment has one home node, which renders it when nginx asks. */
+        if (s->p.cluster && v->view.segs[i].shared)
+            continue;
         if (!missing_segment_job(s, v->campaign, &v->view.segs[i], i, v, &j))
             continue;
         j.deadline = now + v->view.segs[i].start * 1e3;

@@ -65,7 +65,7 @@ typedef struct srv_metrics {
 void srv_metrics_request(srv_metrics *m, srv_route r, unsigned status);
 void srv_metrics_render(srv_metrics *m, double ms, bool shared, bool ok);
 /* The Prometheus text exposition (malloc'd). */
-char *srv_metrics_text(const srv_metrics *m);
+char *srv_metrics_text(const srv_metrics *m, const char *node);
 
 /* ---- guard.c ---- */
 typedef struct srv_guard srv_guard;
@@ -184,6 +184,7 @@ void srv_queue_fail_all(srv_queue *q);
 struct ck_server {
     ck_server_params p;
     char listen[128], data_dir[512], scenes_dir[512];
+    char node[64]; /* X-Ciak-Node */
     ck_keyring keys;
     ck_store *store;
     srv_metrics metrics;
