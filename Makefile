@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CIAK       := $(BUILD)/ciak
 SCENES     := $(sort $(dir $(wildcard scenes/*/scene.json)))
 
-.PHONY: all deps assets build build-asan test test-unit test-asan demo format check-format clean
+.PHONY: all deps assets build build-asan test test-unit test-asan demo cluster-up cluster-down format check-format clean
 
 all: build
 
@@ -67,6 +67,15 @@ demo: build assets
 	    "$(CIAK) admin-password --data-dir $(DEMO_DATA))"; \
 	fi; echo
 	$(CIAK) serve --listen 127.0.0.1:8080 --data-dir $(DEMO_DATA)
+
+# A one-machine cluster (scripts/cluster.sh): PostgreSQL, nginx on 127.0.0.1:8080 with
+# deploy/nginx/nginx.conf, three `ciak serve --cluster` nodes on 8081-8083; the demo people
+# are imported once and every link (through nginx) is printed. `make cluster-down` stops it.
+cluster-up: build assets
+	bash scripts/cluster.sh up
+
+cluster-down:
+	bash scripts/cluster.sh down
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
