@@ -600,7 +600,7 @@ static void test_nodes(const char *where)
 /* Nodes adding to one view at the same moment: each its own handle, interleaved slices of the
  * video; the view must hold all of them (a read-modify-write without a row lock loses some). */
 #define RACERS 4
-#define SLICES 24
+#define SLICES 64
 typedef struct racer {
     const char *where;
     int index;
