@@ -51,6 +51,10 @@ ck_status srv_viewer_open(ck_server *s, ck_error *err)
         return err->status;
     ck_error aerr = {0};
     v->admin = ck_admin_open_at(s->data_dir, s->p.db_url, &aerr);
+    if (!v->admin && aerr.status == CK_ERR_UNSUPPORTED && s->p.db_url) {
+        *err = aerr; /* admin tables newer than this node knows: upgrade it before starting */
+        return err->status;
+    }
     if (!v->admin) {
         char buf[1400];
         ck_log(CK_LOG_INFO, "dashboard off: %s", ck_error_format(&aerr, buf, sizeof buf));
