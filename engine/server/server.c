@@ -29,6 +29,10 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     s->node[sizeof s->node - 1] = '\0';
     if (s->p.cluster)
         s->p.no_warm = true;
+    if (s->p.drain_s == 0)
+        s->p.drain_s = 60;
+    if (s->p.admit_late_ms <= 0)
+        s->p.admit_late_ms = 1000;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     s->cores = cores > 0 ? (int)cores : 1;
     if (s->p.workers <= 0)
@@ -656,7 +660,56 @@ int ck_server_port(const ck_server *s)
 
 void ck_server_stop(ck_server *s)
 {
+    atomic_fetch_add(&s->stops, 1);
     atomic_store(&s->stop, true);
+}
+
+bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle)
+{
+    bool found = false;
+    pthread_mutex_lock(&s->view_lock);
+    for (srv_view *v = s->view_table[view_bucket(campaign, handle)]; v && !found; v = v->next)
+        found = v->campaign == campaign && memcmp(v->handle, handle, CK_HANDLE_BYTES) == 0;
+    pthread_mutex_unlock(&s->view_lock);
+    return found;
+}
+
+int srv_admit(ck_server *s)
+{
+    if (atomic_load(&s->draining))
+        return 5;
+    uint_fast64_t n = atomic_load(&s->metrics.render_count);
+    if (!s->queue || n == 0)
+        return 0; /* nothing measured yet: nothing to judge by */
+    double job_ms = (double)atomic_load(&s->metrics.render_us_sum) / 1e3 / (double)n;
+    int jobs;
+    double late = srv_queue_lateness_ms(s->queue, ck_srv_now_ms(), job_ms, s->workers, &jobs);
+    if (late <= s->p.admit_late_ms)
+        return 0;
+    int retry = (int)ceil(late / 1e3) + 1;
+    return retry > 60 ? 60 : retry;
+}
+
+/* Draining: no new viewers (srv_admit), the renders running are finished and the viewers
+ * already here are served until none has asked for anything for a few seconds, or `drain_s`
+ * passed, or a second stop came. */
+static void drain(ck_server *s)
+{
+    if (s->p.drain_s < 0 || !s->queue)
+        return;
+    atomic_store(&s->draining, true);
+    ck_log(CK_LOG_INFO, "draining: no new viewers; finishing what this node holds (at most %d s)",
+           s->p.drain_s);
+    double end = ck_srv_now_ms() + s->p.drain_s * 1e3;
+    while (atomic_load(&s->stops) < 2 && ck_srv_now_ms() < end) {
+        /* Viewers quiet for 3 s have what they need (or left): their queued look-ahead is not
+         * waited for; another node renders on demand whatever they still ask for. */
+        bool quiet = ck_srv_now_ms() - atomic_load(&s->last_req_ms) > 3000;
+        if (atomic_load(&s->metrics.rendering) == 0 && quiet)
+            break;
+        usleep(100 * 1000);
+    }
+    ck_log(CK_LOG_INFO, "drained");
 }
 
 void ck_server_run(ck_server *s)
@@ -669,6 +722,7 @@ void ck_server_run(ck_server *s)
             purge(s);
         }
     }
+    drain(s);
 }
 
 void ck_server_destroy(ck_server **ps)
