@@ -528,6 +528,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return route_shared(s, conn, r, url + 3);
     if (strcmp(url, "/healthz") == 0) {
         r->route = R_HEALTHZ;
+        /* Up and serving; campaigns that failed at start-up (others keep serving) listed. */
+        if (s->not_serving.len)
+            return send_static(conn, r, MHD_HTTP_OK, s->not_serving.s, ct_text);
         return send_static(conn, r, MHD_HTTP_OK, "ok\n", ct_text);
     }
     if (strcmp(url, "/metrics") == 0) {

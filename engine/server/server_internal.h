@@ -187,6 +187,8 @@ struct ck_server {
     int port;
     atomic_bool stop;
     struct srv_viewer *viewer; /* viewer.c */
+    ck_strbuf not_serving;     /* "not serving <campaign>: <why>\n" per campaign that failed
+                                  to load (its assets, its scene): /healthz says it */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);

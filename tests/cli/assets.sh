@@ -158,5 +158,29 @@ cp -r "$tmp/ok" "$tmp/scenes/prova"
 expect 0 "imported 1 person" -- \
     "$CIAK" import prova "$tmp/people.json" --scenes "$tmp/scenes" --data-dir "$tmp/data"
 
+# `ciak serve`: the campaign with a corrupt video is not served, the good one is, and
+# /healthz names the one left out.
+rm -rf "$tmp/scenes" && mkdir -p "$tmp/scenes"
+cp -r "$tmp/ok" "$tmp/scenes/prova"
+cp -r "$tmp/video" "$tmp/scenes/rotto"
+sed -i 's/"id": "prova"/"id": "rotto"/' "$tmp/scenes/rotto/scene.json"
+"$CIAK" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --data-dir "$tmp/data" \
+    --scenes "$tmp/scenes" --size 320x240 --no-warm >"$tmp/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 300); do [ -s "$tmp/port" ] && break; sleep 0.2; done
+port=$(cat "$tmp/port" 2>/dev/null)
+if [ -z "$port" ]; then
+    echo "FAIL: the server did not start with one good campaign:"
+    tail -20 "$tmp/server.log"
+    fail=$((fail + 1))
+else
+    expect 0 "not serving rotto: an asset fails its checks" -- \
+        curl -sf "http://127.0.0.1:$port/healthz"
+    expect 0 "rotto/scene.json:8:[0-9]+: assets.bg: .*corrupt video" -- cat "$tmp/server.log"
+    expect 0 "campaign prova v1" -- cat "$tmp/server.log"
+fi
+kill "$server_pid" 2>/dev/null
+wait "$server_pid" 2>/dev/null
+
 echo "assets: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
