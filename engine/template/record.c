@@ -278,6 +278,15 @@ static void warn_unknown(rparse *rp, const char *name, size_t n)
         rec_warn(rp, "unknown field %s (not used by this scene)", q);
 }
 
+/* Invisible formatting characters: zero-width ones, line/paragraph separators, direction
+ * overrides and isolates, the BOM inside text. On screen they reorder or hide what a name
+ * says (a right-to-left override turns "Rossi" around), so a record may not carry them. */
+static bool is_format_char(int32_t cp)
+{
+    return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB);
+}
+
 /* Text a record may hold: valid UTF-8, no NUL, no C0/C1 control characters (they have no
  * business in a name, and a stray newline or escape would reach the screen). */
 static bool check_text(rparse *rp, const char *what, const char *s, size_t n)
@@ -293,7 +302,7 @@ static bool check_text(rparse *rp, const char *what, const char *s, size_t n)
     const char *p = s, *end = s + n;
     while (p < end) {
         int32_t cp = ck_utf8_next(&p, end);
-        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) {
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || is_format_char(cp)) {
             rec_error(rp, "%s: contains a control character (U+%04X)", what, (unsigned)cp);
             return false;
         }
@@ -473,6 +482,54 @@ static bool set_add(rparse *rp, const ck_field *f, const char *s, size_t n, uint
 
 /* One value from text (a CSV cell or a JSON string), already trimmed and not empty.
  * Fills `out` and returns true, or reports and returns false. */
+/* A letter of any script: ASCII, Latin-1 and Latin Extended (not the signs x and /), and
+ * everything past the general punctuation and symbol blocks' start is taken as a letter of
+ * another script, except the symbol and punctuation blocks themselves. */
+static bool is_letter(int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
+    if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7)
+        return false;
+    if (cp >= 0x2000 && cp <= 0x2BFF) /* punctuation, currency, arrows, maths, shapes */
+        return false;
+    if ((cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFE30 && cp <= 0xFE6F) ||
+        (cp >= 0xFF00 && cp <= 0xFF20) || cp >= 0x1F000) /* CJK punctuation, forms, emoji */
+        return false;
+    return true;
+}
+
+/* A field that holds a person's name (first_name, last_name, nome, cognome, ...): shown as
+ * a name, so it must have at least one letter ("123" or "--" is a data entry error). */
+static bool is_name_field(const ck_field *f)
+{
+    return strstr(f->name, "name") || strstr(f->name, "nome");
+}
+
+/* What a string value must not be, since it is shown on screen as is. */
+static bool check_shown(rparse *rp, const ck_field *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if ((s[i] == '{' && s[i + 1] == '{') || (s[i] == '}' && s[i + 1] == '}')) {
+            rec_error(rp,
+                      "%s: contains \"%c%c\", a template delimiter: a value is shown as "
+                      "written, never as a template",
+                      f->name, s[i], s[i + 1]);
+            return false;
+        }
+    if (is_name_field(f)) {
+        bool letter = false;
+        const char *p = s, *end = s + n;
+        while (p < end && !letter)
+            letter = is_letter(ck_utf8_next(&p, end));
+        if (!letter) {
+            rec_error(rp, "%s: has no letter; a name needs at least one", f->name);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t n, ck_value *out)
 {
     char q[128], list[256];
@@ -488,6 +545,8 @@ static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t
             rec_error(rp, "%s: longer than %zu characters (%zu)", f->name, max, cps);
             return false;
         }
+        if (!check_shown(rp, f, s, n))
+            return false;
         out->str = ck_arena_strndup(&rp->recs->arena, s, n);
         break;
     }
