@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CIAK       := $(BUILD)/ciak
 SCENES     := $(sort $(dir $(wildcard scenes/*/scene.json)))
 
-.PHONY: all deps assets build build-asan test test-unit test-asan demo format check-format clean
+.PHONY: all deps assets build build-asan test test-unit test-asan demo format check-format clean fuzz
 
 all: build
 
@@ -57,6 +57,16 @@ demo: build assets
 	echo; echo "Links (all in $(DEMO_DATA)/links-*.csv, QR codes in $(DEMO_DATA)/qr/):"; \
 	for f in $(DEMO_DATA)/links-*.csv; do sed -n '2,3p' $$f | cut -d, -f2; done; echo
 	$(CIAK) serve --listen 127.0.0.1:8080 --data-dir $(DEMO_DATA)
+
+# libFuzzer on every parser (tests/fuzz/README.md): clang, ASan+UBSan, FUZZ_SECONDS per target.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCIAK_FUZZ=ON -DCIAK_WERROR=OFF \
+	  "-DCMAKE_C_FLAGS=-O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	  "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
