@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -109,6 +110,46 @@ static char *expand(const uint8_t *data, size_t size, size_t *out_len)
     return out;
 }
 
+/* True when `buf` holds a whole answer: headers and Content-Length bytes of body (none for
+ * HEAD, 204 and 304). */
+static bool answer_complete(const char *buf, size_t n, bool head)
+{
+    const char *end = memmem(buf, n, "\r\n\r\n", 4);
+    if (!end)
+        return false;
+    size_t hlen = (size_t)(end - buf) + 4;
+    if (head || (n > 12 && (memcmp(buf + 9, "204", 3) == 0 || memcmp(buf + 9, "304", 3) == 0)))
+        return true;
+    for (const char *p = buf; p < end; p++) {
+        if ((p == buf || p[-1] == '\n') && strncasecmp(p, "Content-Length:", 15) == 0) {
+            size_t body = strtoul(p + 15, NULL, 10);
+            return n >= hlen + body;
+        }
+    }
+    return false;
+}
+
+/* Reads the first answer. The connection may stay open after it (HTTP/1.1 keep-alive), so
+ * a complete answer ends the read; otherwise the server closing it, or silence: up to 3 s
+ * before the answer starts (an incomplete request is answered by the server's timeout),
+ * 100 ms once it has (answers without a length). */
+static void read_answer(int fd, bool head)
+{
+    static char buf[1 << 20];
+    size_t n = 0;
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    int wait_ms = 3000;
+    while (n < sizeof buf - 1 && poll(&pf, 1, wait_ms) > 0) {
+        ssize_t got = recv(fd, buf + n, sizeof buf - 1 - n, 0);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+        if (answer_complete(buf, n, head))
+            break;
+        wait_ms = 100;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!server)
@@ -127,14 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += (size_t)w;
     }
     shutdown(fd, SHUT_WR);
-    /* Read the answer until the server closes. A complete request keeps the connection
-     * alive (HTTP/1.1) after the answer: once the answer has started, 100 ms of silence ends
-     * it (answers are made in memory before they are sent). Before that, up to 3 s. */
-    char buf[65536];
-    struct pollfd pf = {.fd = fd, .events = POLLIN};
-    int wait_ms = 3000;
-    while (poll(&pf, 1, wait_ms) > 0 && recv(fd, buf, sizeof buf, 0) > 0)
-        wait_ms = 100;
+    read_answer(fd, len >= 4 && memcmp(req, "HEAD", 4) == 0);
     close(fd);
     free(req);
     return 0;
