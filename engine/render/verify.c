@@ -19,6 +19,7 @@
 #include "ck_text.h"
 
 #include <libavcodec/avcodec.h>
+#include <ctype.h>
 #include <libavformat/avformat.h>
 #include <math.h>
 #include <stdarg.h>
@@ -288,6 +289,53 @@ static void verify_image(const ck_scene *s, int ai, ck_diags *d)
 
 /* ---- fonts ---- */
 
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The font file is whole: every table its directory lists lies inside the file. HarfBuzz and
+ * stb_truetype open a font cut short without a word (its directory is at the start), and the
+ * rasteriser would then read glyph outlines past the end of the data. */
+static void verify_font_file(const ck_scene *s, int ai, ck_diags *d)
+{
+    const ck_asset *a = &s->assets[ai];
+    char *buf = NULL;
+    size_t n = 0;
+    ck_error err = {0};
+    if (ck_read_file(a->path, 0, &buf, &n, &err) != CK_OK)
+        return; /* missing or unreadable: the scene loader and the font loader say so */
+    const unsigned char *u = (const unsigned char *)buf;
+    size_t base = 0;
+    if (n >= 16 && memcmp(u, "ttcf", 4) == 0) /* a collection: its first font */
+        base = be32(u + 12);
+    if (base > n || n - base < 12) {
+        asset_error(s, a, d, "corrupt font: too short for a font file");
+        free(buf);
+        return;
+    }
+    unsigned tables = (unsigned)u[base + 4] << 8 | u[base + 5];
+    if (tables == 0 || (n - base - 12) / 16 < tables) {
+        asset_error(s, a, d, "corrupt font: its table directory is cut short");
+        free(buf);
+        return;
+    }
+    for (unsigned i = 0; i < tables; i++) {
+        const unsigned char *rec = u + base + 12 + 16 * i;
+        uint64_t off = be32(rec + 8), len = be32(rec + 12);
+        if (off + len > n) {
+            asset_error(s, a, d,
+                        "corrupt font: table '%c%c%c%c' runs past the end of the file (%llu of "
+                        "%llu bytes there): the file is cut short",
+                        isprint(rec[0]) ? rec[0] : '?', isprint(rec[1]) ? rec[1] : '?',
+                        isprint(rec[2]) ? rec[2] : '?', isprint(rec[3]) ? rec[3] : '?',
+                        (unsigned long long)(off < n ? n - off : 0), (unsigned long long)len);
+            break;
+        }
+    }
+    free(buf);
+}
+
 /* What every font pair of a text layer must show: names and words in Italian. */
 static const char italian_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                        "ÀÈÉÌÒÙàèéìòù0123456789.,;:!?'-()";
@@ -436,7 +484,8 @@ ck_status ck_render_verify_assets(const ck_scene *s, const ck_render_verify_para
             verify_audio(s, i, diags);
             break;
         case CK_ASSET_FONT:
-            break; /* below, as a set */
+            verify_font_file(s, i, diags); /* its glyphs below, as a set */
+            break;
         }
     }
     /* Fonts: the caller's (already loaded and reported), or loaded here, reporting those that

@@ -128,6 +128,13 @@ head -c 2048 /dev/urandom >"$tmp/bad.ttf"
 scene "$tmp/font" "$tmp/good.mp4" "$good_img" "$tmp/bad.ttf" "$good_audio"
 expect 1 "scene.json:10:[0-9]+: error: assets.font: .*bad.ttf" -- "$CIAK" check "$tmp/font"
 
+# A font cut short: its table directory is whole, its glyph outlines are not.
+n=$(stat -c %s "$good_font")
+head -c $((n * 9 / 10)) "$good_font" >"$tmp/cut.ttf"
+scene "$tmp/cutfont" "$tmp/good.mp4" "$good_img" "$tmp/cut.ttf" "$good_audio"
+expect 1 "scene.json:10:[0-9]+: error: assets.font: \"$tmp/cut.ttf\": corrupt font: table '....' runs past the end of the file" -- \
+    "$CIAK" check "$tmp/cutfont"
+
 # Audio that is garbage, and audio shorter than the scene.
 head -c 4096 /dev/urandom >"$tmp/bad.m4a"
 scene "$tmp/audio" "$tmp/good.mp4" "$good_img" "$good_font" "$tmp/bad.m4a"
