@@ -130,7 +130,7 @@ static bool answer_complete(const char *buf, size_t n, bool head)
 }
 
 /* Reads the first answer. The connection may stay open after it (HTTP/1.1 keep-alive), so
- * a complete answer ends the read; otherwise the server closing it, or silence: 300 ms
+ * a complete answer ends the read; otherwise the server closing it, or silence: 150 ms
  * before the answer starts (an incomplete request waits for the server's idle timeout, 2 s:
  * the server goes on with it after the input has moved on, which is fine), 100 ms once it
  * has (answers without a length). */
@@ -139,7 +139,7 @@ static void read_answer(int fd, bool head)
     static char buf[1 << 20];
     size_t n = 0;
     struct pollfd pf = {.fd = fd, .events = POLLIN};
-    int wait_ms = 300;
+    int wait_ms = 150;
     while (n < sizeof buf - 1 && poll(&pf, 1, wait_ms) > 0) {
         ssize_t got = recv(fd, buf + n, sizeof buf - 1 - n, 0);
         if (got <= 0)
