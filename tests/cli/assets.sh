@@ -21,7 +21,9 @@ expect() { # expect STATUS PATTERN -- command...
     shift 3
     "$@" >"$tmp/out" 2>&1
     local got=$?
-    if [ "$got" -ne "$want" ] || ! grep -qE -- "$pattern" "$tmp/out"; then
+    # A sanitizer's report also exits 1: never a pass.
+    if [ "$got" -ne "$want" ] || ! grep -qE -- "$pattern" "$tmp/out" ||
+        grep -qE "Sanitizer|runtime error" "$tmp/out"; then
         echo "FAIL: $* -> exit $got (want $want), output:"
         sed 's/^/    /' "$tmp/out" | head -20
         echo "    (expected /$pattern/)"
