@@ -521,7 +521,9 @@ static void test_shown_values(void)
                        "  {\"id\": \"h\", \"first_name\": \"\xE2\x82\xAC\xE2\x80\x94\", " LN ", " GE
                        ", " PD ", \"amount\": 1},\n" /* 9 */
                        "  {\"id\": \"i\", \"first_name\": \"\xCE\x91\xCE\xBD\xCE\xBD\xCE\xB1\", " LN
-                       ", " GE ", " PD ", \"amount\": 1}\n" /* 10: Greek, fine */
+                       ", " GE ", " PD ", \"amount\": 1},\n" /* 10: Greek, fine */
+                       "  {\"id\": \"j\", \"first_name\": \"\xCC\x81\xCC\x80\", " LN ", " GE ", " PD
+                       ", \"amount\": 1}\n" /* 11: combining accents alone */
                        "]\n";
     ck_diags d = {0};
     ck_records *r = parse(json, "people.json", &d);
@@ -537,7 +539,8 @@ static void test_shown_values(void)
     ERR(&d, 6, "last_name: contains a control character (U+202E)");
     ERR(&d, 7, "last_name: contains a control character (U+200B)");
     ERR(&d, 9, "first_name: has no letter; a name needs at least one");
-    CK_CHECK(d.count == 7);
+    ERR(&d, 11, "first_name: has no letter; a name needs at least one");
+    CK_CHECK(d.count == 8);
     if (r && r->count == 2)
         CK_CHECK_STR(r->items[0].values[F_LAST].str, "D'Angelo-\xC3\x89mile { }");
     ck_records_destroy(&r);

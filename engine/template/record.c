@@ -491,6 +491,8 @@ static bool is_letter(int32_t cp)
         return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
     if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7)
         return false;
+    if (cp >= 0x2B0 && cp <= 0x36F) /* modifier letters, combining accents alone */
+        return false;
     if (cp >= 0x2000 && cp <= 0x2BFF) /* punctuation, currency, arrows, maths, shapes */
         return false;
     if ((cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFE30 && cp <= 0xFE6F) ||
