@@ -546,6 +546,30 @@ static void test_shown_values(void)
     ck_records_destroy(&r);
     ck_diags_free(&d);
 
+    /* A record over many lines: the message names the line of the field at fault (a nested
+     * key of the same name, or one inside a string, does not count). */
+    json = "[\n"
+           "  {\n"
+           "    \"id\": \"k\",\n"
+           "    \"note\": {\"last_name\": \"x\"}, \"x\": \"\\\"last_name\\\": \",\n" /* 4 */
+           "    \"first_name\": \"Maria\",\n"
+           "    \"gender\": \"F\", \"payment_date\": \"2025-04-01\",\n"
+           "    \"last_name\": \"{{first_name}}\",\n" /* 7 */
+           "    \"amount\": 1\n"
+           "  },\n"
+           "  {\"id\": \"l\", " FN ",\n"                   /* 10 */
+           "   \"last_name\": \"0000\", " GE ", " PD "}\n" /* 11 */
+           "]\n";
+    r = parse(json, "people.json", &d);
+    CK_CHECK(r && r->count == 0);
+    ERR(&d, 7,
+        "last_name: contains \"{{\", a template delimiter: a value is shown as written, never "
+        "as a template");
+    ERR(&d, 11, "last_name: has no letter; a name needs at least one");
+    ERR(&d, 10, "amount: required field missing");
+    ck_records_destroy(&r);
+    ck_diags_free(&d);
+
     const char *csv = "id,first_name,last_name,gender,payment_date,amount\n"
                       "p1,Maria,Rossi,F,2025-04-01,1\n"
                       "p2,\"{{first_name|upper}}\",Rossi,F,2025-04-01,1\n" /* 3 */

@@ -223,7 +223,9 @@ typedef struct rparse {
     ck_diags *diags;
     const char *file;
     ck_records *recs;
-    int line;         /* line of the record being read, for messages */
+    int line;        /* line of the record (JSON: of the field) being read, for messages */
+    const char *src; /* JSON: the text, and where the record being read starts in it */
+    size_t src_len, rec_off;
     bool bad;         /* the record being read has an error */
     ck_record *items; /* valid records so far (malloc'd; moved into the arena at the end) */
     size_t count, cap;
@@ -840,7 +842,7 @@ static void missing(rparse *rp, const ck_field *f)
  * the text is scanned here: strings (with escapes) are skipped, depth is tracked, and the
  * first character of each element at depth 1 gives its line. The input has already parsed,
  * so the scanner can be this simple. Returns a malloc'd array (NULL on OOM). */
-static int *json_element_lines(const char *s, size_t n, size_t count)
+static int *json_element_lines(const char *s, size_t n, size_t count, size_t *offs)
 {
     int *lines = calloc(count ? count : 1, sizeof *lines);
     if (!lines)
@@ -862,6 +864,7 @@ static int *json_element_lines(const char *s, size_t n, size_t count)
             continue;
         }
         if (depth == 1 && expect && !is_blank(c) && c != ']') {
+            offs[k] = i;
             lines[k++] = line;
             expect = false;
         }
@@ -878,6 +881,47 @@ static int *json_element_lines(const char *s, size_t n, size_t count)
         }
     }
     return lines;
+}
+
+/* The line of key `name` in the record's object (which starts at rp->rec_off on line
+ * `line`), so that a message points at the field of a record written over many lines;
+ * `line` when not found (an escaped key, a record that is not an object). */
+static int json_key_line(const rparse *rp, const char *name, int line)
+{
+    const char *s = rp->src;
+    size_t n = rp->src_len, nl = strlen(name), i = rp->rec_off;
+    if (!s)
+        return line;
+    while (i < n && s[i] != '{')
+        line += s[i++] == '\n';
+    int depth = 0;
+    bool key = false;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c == '\n') {
+            line++;
+        } else if (c == '"') {
+            size_t start = ++i;
+            while (i < n && s[i] != '"') {
+                line += s[i] == '\n';
+                i += s[i] == '\\' ? 2 : 1;
+            }
+            if (i >= n)
+                break;
+            if (depth == 1 && key && i - start == nl && memcmp(s + start, name, nl) == 0)
+                return line;
+            key = false;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            key = depth == 1;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0)
+                break;
+        } else if (c == ',' && depth == 1) {
+            key = true;
+        }
+    }
+    return line;
 }
 
 static void json_record(rparse *rp, json_t *obj, int line)
@@ -906,7 +950,10 @@ static void json_record(rparse *rp, json_t *obj, int line)
     }
     for (int i = 0; i < rp->scene->field_count; i++) {
         const ck_field *f = &rp->scene->fields[i];
-        int r = value_from_json(rp, f, json_object_get(obj, f->name), &values[i]);
+        json_t *v = json_object_get(obj, f->name);
+        rp->line = v ? json_key_line(rp, f->name, line) : line;
+        int r = value_from_json(rp, f, v, &values[i]);
+        rp->line = line;
         if (r == VAL_ABSENT)
             missing(rp, f);
     }
@@ -939,20 +986,29 @@ static bool parse_json(rparse *rp, const char *s, size_t n)
         return false;
     }
     bool ok = true;
+    rp->src = s;
+    rp->src_len = n;
     if (json_is_object(root)) {
         int line = 1;
         for (size_t i = 0; i < n && s[i] != '{'; i++)
             line += s[i] == '\n';
+        rp->rec_off = 0;
         json_record(rp, root, line);
     } else if (json_array_size(root) == 0) {
         ck_diag_add(rp->diags, CK_SEV_ERROR, rp->file, 0, 0, "no records");
         ok = false;
     } else {
         size_t count = json_array_size(root);
-        int *lines = json_element_lines(s, n, count);
-        for (size_t i = 0; i < count; i++)
+        size_t *offs = calloc(count, sizeof *offs);
+        int *lines = offs ? json_element_lines(s, n, count, offs) : NULL;
+        for (size_t i = 0; i < count; i++) {
+            /* Without the positions (out of memory), messages name line 0, never a wrong one. */
+            rp->src = lines ? s : NULL;
+            rp->rec_off = offs ? offs[i] : 0;
             json_record(rp, json_array_get(root, i), lines ? lines[i] : 0);
+        }
         free(lines);
+        free(offs);
     }
     json_decref(root);
     return ok;
