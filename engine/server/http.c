@@ -507,7 +507,16 @@ static char *healthz_text(const ck_server *s)
         snprintf(buf, sizeof buf, "ok\nwarm-up: running, %d of %d shared segments\n", done, total);
     else
         snprintf(buf, sizeof buf, "ok\nwarm-up: done, %d shared segments rendered\n", total);
-    return strdup(buf);
+    /* Campaigns that failed at start-up (others keep serving), one line each. */
+    size_t n = strlen(buf), extra = s->not_serving.len;
+    char *out = malloc(n + extra + 1);
+    if (out) {
+        memcpy(out, buf, n);
+        if (extra)
+            memcpy(out + n, s->not_serving.s, extra);
+        out[n + extra] = '\0';
+    }
+    return out;
 }
 
 /* ---- the handler ---- */

@@ -94,6 +94,22 @@ static char **list_campaigns(const char *dir)
     return names;
 }
 
+/* Every asset of the campaign checked before it serves (ck_render_verify_assets): each
+ * problem is logged, the first one is `err`. */
+static bool srv_verify_campaign(const char *dir, ck_error *err)
+{
+    ck_diags d = {.max = 50};
+    bool ok = ck_render_verify_dir(dir, &d) == CK_OK;
+    for (size_t i = 0; i < d.count; i++) {
+        const ck_diag *g = &d.items[i];
+        if (i == 0)
+            ck_error_set(err, CK_ERR_MEDIA, g->file, g->line, g->col, "%s", g->msg);
+        ck_log(CK_LOG_ERROR, "%s:%d:%d: %s", g->file ? g->file : dir, g->line, g->col, g->msg);
+    }
+    ck_diags_free(&d);
+    return ok;
+}
+
 static bool load_campaign(ck_server *s, const char *name, ck_error *err)
 {
     char dir[1100];
@@ -101,6 +117,8 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
     int c = s->campaign_count;
     srv_campaign *cp = &s->campaigns[c];
     memset(cp, 0, sizeof *cp);
+    if (!srv_verify_campaign(dir, err)) /* its assets would fail in front of a viewer */
+        return false;
     if (s->p.no_render) {
         ck_diags d = {.max = 20};
         cp->own_scene = ck_scene_load(dir, NULL, &d);
@@ -193,6 +211,10 @@ static ck_status load_campaigns(ck_server *s, ck_error *err)
             char buf[1400];
             ck_log(CK_LOG_ERROR, "campaign %s not loaded: %s", names[i],
                    ck_error_format(&e, buf, sizeof buf));
+            /* /healthz is public: which campaign and what kind of fault, no paths. */
+            ck_strbuf_printf(&s->not_serving, "not serving %s: %s (details in the log)\n", names[i],
+                             e.status == CK_ERR_MEDIA ? "an asset fails its checks"
+                                                      : "the campaign does not load");
             if (s->p.campaigns) { /* asked for by name: that is an error */
                 *err = e;
                 st = e.status ? e.status : CK_ERR_INVALID;
@@ -756,6 +778,7 @@ void ck_server_destroy(ck_server **ps)
     free(s->renderers);
     free(s->gpus);
     free(s->campaigns);
+    ck_strbuf_free(&s->not_serving);
     srv_cache_destroy(&s->cache);
     srv_guard_destroy(&s->guard);
     srv_guard_destroy(&s->login_guard);

@@ -214,7 +214,9 @@ struct ck_server {
     atomic_int stops;           /* ck_server_stop calls: the first drains, the second ends */
     atomic_bool draining;       /* no new viewers; /healthz says so */
     _Atomic double last_req_ms; /* the last request of a viewer (drain waits for quiet) */
-    struct srv_viewer *viewer;  /* viewer.c */
+    struct srv_viewer *viewer; /* viewer.c */
+    ck_strbuf not_serving;     /* "not serving <campaign>: <why>\n" per campaign that failed
+                                  to load (its assets, its scene): /healthz says it */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);
