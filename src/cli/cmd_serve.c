@@ -83,16 +83,16 @@ static const ck_opt serve_table[] = {
      .parse = ck_opt_str,
      .offset = offsetof(serve_opts, p.node_name)},
     {.name = "--admit-late-ms",
-     .arg = "MS",
+     .arg = "N",
      .help = "turn new viewers away (503 + Retry-After) when the viewers already here would be "
-             "served this late (default: 1000)",
+             "served N milliseconds late (default: 1000)",
      .parse = ck_opt_int,
      .offset = offsetof(serve_opts, p.admit_late_ms),
      .lo = 1,
      .hi = 600000},
     {.name = "--drain-s",
-     .arg = "SECONDS",
-     .help = "on SIGTERM: no new viewers, finish what this node holds, for at most this long; "
+     .arg = "N",
+     .help = "on SIGTERM: no new viewers, finish what this node holds, for at most N seconds; "
              "a second SIGTERM stops at once (default: 60)",
      .parse = ck_opt_int,
      .offset = offsetof(serve_opts, p.drain_s),
