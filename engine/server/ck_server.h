@@ -87,6 +87,13 @@ typedef struct ck_server_params {
                                      by warm-up or by a viewer's look-ahead, so the cluster
                                      renders each once; implies no_warm */
     const char *node_name;        /* sent as X-Ciak-Node on every answer; NULL: the host name */
+    int drain_s;                  /* on the first stop (SIGTERM): take no new viewers (503),
+                                     finish the renders held and serve the viewers already
+                                     watching until they go quiet, for at most this long;
+                                     0: 60; negative: stop at once */
+    int admit_late_ms;            /* a new viewer is answered 503 + Retry-After when the jobs
+                                     of the viewers already here would finish this late (in
+                                     deadline order at the measured render time); 0: 1000 */
     const char *encoder;          /* see ck_render_params; NULL: probe */
     int width, height;            /* output size; 0: the scene's canvas (tests use small ones) */
     int workers;                  /* render threads, each with its own GPU context; 0: cores / 4,

@@ -21,7 +21,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,12 +350,37 @@ static enum MHD_Result not_found_guarded(ck_server *s, struct MHD_Connection *co
     return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
 }
 
+/* The viewer's address for the bad-link and login budgets. A cluster node (--cluster) is
+ * reachable only through nginx, which puts the viewer's address in X-Real-IP: every request
+ * would otherwise come from nginx, and one budget would block everyone. `buf` holds the parsed
+ * address when the header is used. */
+static const void *client_addr(const ck_server *s, struct MHD_Connection *conn,
+                               struct sockaddr_storage *buf)
+{
+    if (s->p.cluster) {
+        const char *ip = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Real-IP");
+        memset(buf, 0, sizeof *buf);
+        struct sockaddr_in *v4 = (struct sockaddr_in *)buf;
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)buf;
+        if (ip && inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+            v4->sin_family = AF_INET;
+            return buf;
+        }
+        if (ip && inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+            v6->sin6_family = AF_INET6;
+            return buf;
+        }
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return ci ? (const void *)ci->client_addr : NULL;
+}
+
 static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, req *r,
                                    const char *rest)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const void *addr = ci ? (const void *)ci->client_addr : NULL;
+    struct sockaddr_storage ab;
+    const void *addr = client_addr(s, conn, &ab);
     const char *slash = strchr(rest, '/');
     size_t tlen = slash ? (size_t)(slash - rest) : strlen(rest);
     const char *what = slash ? slash + 1 : "";
@@ -393,6 +420,18 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     if (st != CK_OK)
         return unavailable(conn, r);
     const srv_campaign *cp = &s->campaigns[c];
+    atomic_store(&s->last_req_ms, ck_srv_now_ms());
+    /* A new viewer (the page or a playlist, for a link this node is not serving) is turned
+     * away while draining or when the backlog could no longer be played in time: nginx tries
+     * the next node, and viewers already here stay on time. */
+    bool starts = r->route == R_PLAYER || r->route == R_MASTER || r->route == R_MEDIA;
+    if (starts && s->queue && !srv_view_exists(s, c, claims.handle)) {
+        int retry = srv_admit(s);
+        if (retry > 0) {
+            atomic_fetch_add(&s->metrics.admission_refused, 1);
+            return send_retry(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, srv_page_error, retry);
+        }
+    }
     /* The page, the PDF guide and the events need only the record, never a render. */
     srv_reply rep = {0};
     if (srv_viewer_token_route(s, c, claims.handle, rest, tlen, what, r->body, r->body_len, r->post,
@@ -460,13 +499,24 @@ static char *healthz_text(const ck_server *s)
     int done = 0, total = 0;
     bool running = srv_warming(s, &done, &total);
     char buf[160];
+    if (atomic_load(&s->draining))
+        return NULL; /* 503: readiness fails, the balancer sends new viewers elsewhere */
     if (!s->queue || s->p.no_warm)
         snprintf(buf, sizeof buf, "ok\nwarm-up: off\n");
     else if (running)
         snprintf(buf, sizeof buf, "ok\nwarm-up: running, %d of %d shared segments\n", done, total);
     else
         snprintf(buf, sizeof buf, "ok\nwarm-up: done, %d shared segments rendered\n", total);
-    return strdup(buf);
+    /* Campaigns that failed at start-up (others keep serving), one line each. */
+    size_t n = strlen(buf), extra = s->not_serving.len;
+    char *out = malloc(n + extra + 1);
+    if (out) {
+        memcpy(out, buf, n);
+        if (extra)
+            memcpy(out + n, s->not_serving.s, extra);
+        out[n + extra] = '\0';
+    }
+    return out;
 }
 
 /* ---- the handler ---- */
@@ -558,9 +608,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             .campaign = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "c"),
             .body = r->body,
             .body_len = r->body_len};
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        const void *addr = ci ? (const void *)ci->client_addr : NULL;
+        struct sockaddr_storage ab;
+        const void *addr = client_addr(s, conn, &ab);
         int wait_s = r->route == R_ADMIN ? srv_guard_blocked(s->login_guard, addr) : 0;
         if (wait_s > 0)
             return too_many(conn, r, wait_s);
@@ -575,7 +624,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return route_shared(s, conn, r, url + 3);
     if (strcmp(url, "/healthz") == 0) {
         r->route = R_HEALTHZ;
-        return send_owned(conn, r, healthz_text(s), ct_text, "no-store");
+        char *text = healthz_text(s);
+        if (!text)
+            return send_retry(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, "draining\n", 5);
+        return send_owned(conn, r, text, ct_text, "no-store");
     }
     if (strcmp(url, "/favicon.ico") == 0) {
         size_t len;
@@ -663,9 +715,11 @@ ck_status srv_http_start(ck_server *s, ck_error *err)
         flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->p.http_threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)s->p.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)s->p.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->p.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+        /* Behind nginx every connection comes from nginx: it limits viewers, not us. */
+        s->p.cluster ? 0u : (unsigned)s->p.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->p.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->http)
         return ck_error_set(err, CK_ERR_IO, NULL, 0, 0,

@@ -105,6 +105,12 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         atomic_load(&m->queue_depth), atomic_load(&m->rendering), (unsigned long long)hits,
         (unsigned long long)misses, hits + misses ? (double)hits / (double)(hits + misses) : 0.0,
         (long long)atomic_load(&m->cache_bytes));
+    ck_strbuf_printf(&o,
+                     "# HELP ciak_admission_refused_total New viewers answered 503 + Retry-After "
+                     "(backlog late, or draining).\n"
+                     "# TYPE ciak_admission_refused_total counter\n"
+                     "ciak_admission_refused_total %llu\n",
+                     (unsigned long long)atomic_load(&m->admission_refused));
     ck_strbuf_printf(
         &o,
         "# HELP ciak_segments_rendered_total Segments rendered, by kind.\n"

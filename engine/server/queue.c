@@ -204,3 +204,34 @@ bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
     pthread_mutex_unlock(&q->lock);
     return true;
 }
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double srv_queue_lateness_ms(srv_queue *q, double now_ms, double job_ms, int workers, int *jobs)
+{
+    *jobs = 0;
+    pthread_mutex_lock(&q->lock);
+    double *d = malloc(((size_t)q->count + 1) * sizeof *d);
+    int n = 0;
+    for (int i = 0; d && i < q->count; i++)
+        if (!q->jobs[i]->warm)
+            d[n++] = q->jobs[i]->deadline;
+    pthread_mutex_unlock(&q->lock);
+    if (!d)
+        return 0;
+    qsort(d, (size_t)n, sizeof *d, cmp_double);
+    double worst = -1e300;
+    for (int k = 0; k < n; k++) {
+        /* Job k (0-based, deadline order) finishes after ceil((k+1)/workers) job times. */
+        double finish = now_ms + job_ms * (double)(k / (workers > 0 ? workers : 1) + 1);
+        if (finish - d[k] > worst)
+            worst = finish - d[k];
+    }
+    free(d);
+    *jobs = n;
+    return n ? worst : -1e300;
+}

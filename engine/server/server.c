@@ -29,6 +29,10 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     s->node[sizeof s->node - 1] = '\0';
     if (s->p.cluster)
         s->p.no_warm = true;
+    if (s->p.drain_s == 0)
+        s->p.drain_s = 60;
+    if (s->p.admit_late_ms <= 0)
+        s->p.admit_late_ms = 1000;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     s->cores = cores > 0 ? (int)cores : 1;
     if (s->p.workers <= 0)
@@ -90,6 +94,22 @@ static char **list_campaigns(const char *dir)
     return names;
 }
 
+/* Every asset of the campaign checked before it serves (ck_render_verify_assets): each
+ * problem is logged, the first one is `err`. */
+static bool srv_verify_campaign(const char *dir, ck_error *err)
+{
+    ck_diags d = {.max = 50};
+    bool ok = ck_render_verify_dir(dir, &d) == CK_OK;
+    for (size_t i = 0; i < d.count; i++) {
+        const ck_diag *g = &d.items[i];
+        if (i == 0)
+            ck_error_set(err, CK_ERR_MEDIA, g->file, g->line, g->col, "%s", g->msg);
+        ck_log(CK_LOG_ERROR, "%s:%d:%d: %s", g->file ? g->file : dir, g->line, g->col, g->msg);
+    }
+    ck_diags_free(&d);
+    return ok;
+}
+
 static bool load_campaign(ck_server *s, const char *name, ck_error *err)
 {
     char dir[1100];
@@ -97,6 +117,8 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
     int c = s->campaign_count;
     srv_campaign *cp = &s->campaigns[c];
     memset(cp, 0, sizeof *cp);
+    if (!srv_verify_campaign(dir, err)) /* its assets would fail in front of a viewer */
+        return false;
     if (s->p.no_render) {
         ck_diags d = {.max = 20};
         cp->own_scene = ck_scene_load(dir, NULL, &d);
@@ -189,6 +211,10 @@ static ck_status load_campaigns(ck_server *s, ck_error *err)
             char buf[1400];
             ck_log(CK_LOG_ERROR, "campaign %s not loaded: %s", names[i],
                    ck_error_format(&e, buf, sizeof buf));
+            /* /healthz is public: which campaign and what kind of fault, no paths. */
+            ck_strbuf_printf(&s->not_serving, "not serving %s: %s (details in the log)\n", names[i],
+                             e.status == CK_ERR_MEDIA ? "an asset fails its checks"
+                                                      : "the campaign does not load");
             if (s->p.campaigns) { /* asked for by name: that is an error */
                 *err = e;
                 st = e.status ? e.status : CK_ERR_INVALID;
@@ -656,7 +682,56 @@ int ck_server_port(const ck_server *s)
 
 void ck_server_stop(ck_server *s)
 {
+    atomic_fetch_add(&s->stops, 1);
     atomic_store(&s->stop, true);
+}
+
+bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle)
+{
+    bool found = false;
+    pthread_mutex_lock(&s->view_lock);
+    for (srv_view *v = s->view_table[view_bucket(campaign, handle)]; v && !found; v = v->next)
+        found = v->campaign == campaign && memcmp(v->handle, handle, CK_HANDLE_BYTES) == 0;
+    pthread_mutex_unlock(&s->view_lock);
+    return found;
+}
+
+int srv_admit(ck_server *s)
+{
+    if (atomic_load(&s->draining))
+        return 5;
+    uint_fast64_t n = atomic_load(&s->metrics.render_count);
+    if (!s->queue || n == 0)
+        return 0; /* nothing measured yet: nothing to judge by */
+    double job_ms = (double)atomic_load(&s->metrics.render_us_sum) / 1e3 / (double)n;
+    int jobs;
+    double late = srv_queue_lateness_ms(s->queue, ck_srv_now_ms(), job_ms, s->workers, &jobs);
+    if (late <= s->p.admit_late_ms)
+        return 0;
+    int retry = (int)ceil(late / 1e3) + 1;
+    return retry > 60 ? 60 : retry;
+}
+
+/* Draining: no new viewers (srv_admit), the renders running are finished and the viewers
+ * already here are served until none has asked for anything for a few seconds, or `drain_s`
+ * passed, or a second stop came. */
+static void drain(ck_server *s)
+{
+    if (s->p.drain_s < 0 || !s->queue)
+        return;
+    atomic_store(&s->draining, true);
+    ck_log(CK_LOG_INFO, "draining: no new viewers; finishing what this node holds (at most %d s)",
+           s->p.drain_s);
+    double end = ck_srv_now_ms() + s->p.drain_s * 1e3;
+    while (atomic_load(&s->stops) < 2 && ck_srv_now_ms() < end) {
+        /* Viewers quiet for 3 s have what they need (or left): their queued look-ahead is not
+         * waited for; another node renders on demand whatever they still ask for. */
+        bool quiet = ck_srv_now_ms() - atomic_load(&s->last_req_ms) > 3000;
+        if (atomic_load(&s->metrics.rendering) == 0 && quiet)
+            break;
+        usleep(100 * 1000);
+    }
+    ck_log(CK_LOG_INFO, "drained");
 }
 
 void ck_server_run(ck_server *s)
@@ -669,6 +744,7 @@ void ck_server_run(ck_server *s)
             purge(s);
         }
     }
+    drain(s);
 }
 
 void ck_server_destroy(ck_server **ps)
@@ -702,6 +778,7 @@ void ck_server_destroy(ck_server **ps)
     free(s->renderers);
     free(s->gpus);
     free(s->campaigns);
+    ck_strbuf_free(&s->not_serving);
     srv_cache_destroy(&s->cache);
     srv_guard_destroy(&s->guard);
     srv_guard_destroy(&s->login_guard);

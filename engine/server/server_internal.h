@@ -57,6 +57,7 @@ typedef struct srv_metrics {
     atomic_uint_fast64_t rendered_shared, rendered_personal, render_failures;
     atomic_uint_fast64_t reused; /* segments served from the cache */
     atomic_uint_fast64_t views_made, purged;
+    atomic_uint_fast64_t admission_refused; /* new viewers answered 503: backlog or draining */
     atomic_int queue_depth, rendering;
     atomic_int_fast64_t cache_bytes;
     char encoder[32];
@@ -179,6 +180,10 @@ bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
                     void (*suspend)(srv_waiter *));
 /* Fails every queued job and resumes its waiters (shutdown). */
 void srv_queue_fail_all(srv_queue *q);
+/* How late the queued and running viewer jobs (not warming) would finish, in ms, if they ran
+ * in deadline order on `workers` workers taking `job_ms` each from `now_ms`: the largest
+ * finish time minus deadline (<= 0: everything is on time). `*jobs` gets their number. */
+double srv_queue_lateness_ms(srv_queue *q, double now_ms, double job_ms, int workers, int *jobs);
 
 /* ---- server.c, for queue.c and http.c ---- */
 struct ck_server {
@@ -206,13 +211,23 @@ struct ck_server {
     struct MHD_Daemon *http;
     int port;
     atomic_bool stop;
+    atomic_int stops;           /* ck_server_stop calls: the first drains, the second ends */
+    atomic_bool draining;       /* no new viewers; /healthz says so */
+    _Atomic double last_req_ms; /* the last request of a viewer (drain waits for quiet) */
     struct srv_viewer *viewer; /* viewer.c */
+    ck_strbuf not_serving;     /* "not serving <campaign>: <why>\n" per campaign that failed
+                                  to load (its assets, its scene): /healthz says it */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);
 /* The person's current view (reference taken), or a new not-ready one with `*fresh` set.
  * NULL when out of memory. */
 srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh);
+/* Whether this node already holds the person's view (a viewer it is serving). */
+bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle);
+/* 0 when a new viewer may start here; else the seconds to put in Retry-After (draining, or
+ * the render backlog could no longer be played in time: docs/server.md). */
+int srv_admit(ck_server *s);
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
 bool srv_run_job(ck_server *s, int worker, srv_job *job);
