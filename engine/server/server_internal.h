@@ -249,6 +249,7 @@ struct ck_server {
     int port;
     atomic_bool stop;
     struct srv_viewer *viewer; /* viewer.c */
+    struct srv_net *net;       /* http.c: trusted proxies, connections per address */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);
@@ -277,6 +278,10 @@ void srv_lookahead(ck_server *s, srv_view *v);
 /* ---- http.c ---- */
 ck_status srv_http_start(ck_server *s, ck_error *err);
 void srv_http_stop(ck_server *s);
+/* True when a decoded request path is one the routes may see: ASCII, printable, no "..",
+ * no backslash, no "//", no '%' left (http.c decodes only unreserved characters, so an
+ * encoded '/', '.', NUL or byte above 0x7f stays encoded and is refused). */
+bool srv_url_safe(const char *url);
 
 /* ---- the viewer experience and the dashboard (viewer.c) ---- */
 typedef struct srv_viewer srv_viewer;

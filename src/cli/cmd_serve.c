@@ -82,6 +82,12 @@ static const ck_opt serve_table[] = {
      .help = "this node's name in the X-Ciak-Node header and the metrics (default: the host name)",
      .parse = ck_opt_str,
      .offset = offsetof(serve_opts, p.node_name)},
+    {.name = "--trusted-proxies",
+     .arg = "LIST",
+     .help = "reverse proxies (addresses or CIDR blocks, comma-separated) whose "
+             "X-Forwarded-For names the client; not capped per address (default: none)",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, p.trusted_proxies)},
     {.name = "--no-render",
      .help = "no GPU or encoder: pages and cached segments only (tests)",
      .parse = ck_opt_flag,
