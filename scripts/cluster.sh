@@ -67,6 +67,7 @@ start_node() {
     # URL), which renders it on first request; warming every node would render it N times.
     setsid "$ciak" serve --listen "127.0.0.1:$p" --db "$(db_url)" --keys "$dir/keys" \
         --data-dir "$dir/node$i" --scenes "$root/scenes" --cluster --node-name "node$i" \
+        --trusted-proxies 127.0.0.1 \
         "${extra[@]}" \
         </dev/null >"$dir/node$i.log" 2>&1 &
     echo $! >"$dir/node$i.pid"
