@@ -964,6 +964,60 @@ error:
     return st;
 }
 
+/* Device frames: the exported NV12 buffer is the encoder's between frames. Its ownership
+ * goes to VK_QUEUE_FAMILY_EXTERNAL after each frame (release) and comes back before the
+ * shaders write it again (acquire; the contents need not survive: every frame writes it
+ * whole). */
+static void nv12_external(gpu_frame *f, bool acquire)
+{
+    ck_gpu *gpu = f->sg->gpu;
+    VkBufferMemoryBarrier b = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+        .srcAccessMask = acquire ? 0 : VK_ACCESS_SHADER_WRITE_BIT,
+        .dstAccessMask = acquire ? VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT : 0,
+        .srcQueueFamilyIndex = acquire ? VK_QUEUE_FAMILY_EXTERNAL : gpu->queue_family,
+        .dstQueueFamilyIndex = acquire ? gpu->queue_family : VK_QUEUE_FAMILY_EXTERNAL,
+        .buffer = f->sl->nv12.buf,
+        .size = VK_WHOLE_SIZE,
+    };
+    vkCmdPipelineBarrier(
+        f->cb, acquire ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT : VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+        acquire ? VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT : VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0,
+        NULL, 1, &b, 0, NULL);
+}
+
+/* The NV12 frame leaves the GPU once. The CPU path: the shaders wrote host memory, made
+ * visible to the host. The GPU path: one copy from device memory into the host-visible
+ * buffer, or none when the frame stays on the device for the encoder. */
+static void nv12_readback(gpu_frame *f)
+{
+    ck_gpu_scene *sg = f->sg;
+    gpu_slot *sl = f->sl;
+    VkCommandBuffer cb = f->cb;
+    if (sg->exports) {
+        nv12_external(f, false);
+        return;
+    }
+    if (!sl->nv12_host.buf) {
+        VkBufferMemoryBarrier b =
+            gpu_buffer_barrier(sl->nv12.buf, VK_ACCESS_SHADER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
+        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                             0, 0, NULL, 1, &b, 0, NULL);
+        return;
+    }
+    VkBufferMemoryBarrier b =
+        gpu_buffer_barrier(sl->nv12.buf, VK_ACCESS_SHADER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         0, 0, NULL, 1, &b, 0, NULL);
+    VkBufferCopy r = {0, 0, sg->nv12_bytes};
+    vkCmdCopyBuffer(cb, sl->nv12.buf, sl->nv12_host.buf, 1, &r);
+    b = gpu_buffer_barrier(sl->nv12_host.buf, VK_ACCESS_TRANSFER_WRITE_BIT,
+                           VK_ACCESS_HOST_READ_BIT);
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL,
+                         1, &b, 0, NULL);
+    sg->gpu->readback_bytes += sg->nv12_bytes;
+}
+
 /* 6. Outputs: NV12 (yuv_over.comp on the YUV path, else nv12.comp from the colour target) and
  * RGBA (a copy of the colour target), made visible to the host. */
 static void pass_outputs(gpu_frame *f)
@@ -985,12 +1039,8 @@ static void pass_outputs(gpu_frame *f)
         uint32_t gx = ((uint32_t)sg->width / 4 + 7) / 8, gy = ((uint32_t)sg->height / 2 + 7) / 8;
         vkCmdDispatch(cb, gx ? gx : 1, gy ? gy : 1, 1);
     }
-    if (sg->outputs & CK_GPU_OUT_NV12) {
-        VkBufferMemoryBarrier b =
-            gpu_buffer_barrier(sl->nv12.buf, VK_ACCESS_SHADER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
-        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
-                             0, 0, NULL, 1, &b, 0, NULL);
-    }
+    if (sg->outputs & CK_GPU_OUT_NV12)
+        nv12_readback(f);
     if (sg->outputs & CK_GPU_OUT_RGBA) {
         VkBufferImageCopy r = {
             .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
@@ -1001,6 +1051,7 @@ static void pass_outputs(gpu_frame *f)
             gpu_buffer_barrier(sl->rgba.buf, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
                              NULL, 1, &b, 0, NULL);
+        sg->gpu->readback_bytes += (uint64_t)sg->width * sg->height * 4;
     }
 }
 
@@ -1070,6 +1121,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
     };
     VK_TRY(vkBeginCommandBuffer(f.cb, &bi));
+    if (sg->exports)
+        nv12_external(&f, true);
     frame_bottom(&f);
     if ((st = pass_atlas(&f, err)))
         goto fail;
@@ -1106,6 +1159,7 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
     ck_gpu *gpu = sg->gpu;
     ck_status st = CK_OK;
     memset(out, 0, sizeof *out);
+    out->device_fd = -1;
     if (ck_gpu_pending(sg) <= 0)
         return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0, "no frame in flight to receive");
     if (gpu->lost)
@@ -1121,14 +1175,16 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
     }
     sg->received++;
     sl->state = SLOT_HELD;
+    /* The NV12 the host reads: the CPU path's own buffer, or the GPU path's copy. */
+    const gpu_buffer *nv12 = sl->nv12_host.map ? &sl->nv12_host : &sl->nv12;
     VkMappedMemoryRange r[2];
     uint32_t nr = 0;
     if (sl->rgba.map && !sl->rgba.coherent)
         r[nr++] = (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->rgba.mem,
                                         0, VK_WHOLE_SIZE};
-    if (sl->nv12.map && !sl->nv12.coherent)
-        r[nr++] = (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->nv12.mem,
-                                        0, VK_WHOLE_SIZE};
+    if (nv12->map && !nv12->coherent)
+        r[nr++] = (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, nv12->mem, 0,
+                                        VK_WHOLE_SIZE};
     if (nr)
         VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, nr, r));
     if (sl->host_tiles) {
@@ -1152,11 +1208,19 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
         out->rgba = sl->rgba.map;
         out->rgba_stride = (size_t)sg->width * 4;
     }
-    if (sl->nv12.map) {
-        out->y = sl->nv12.map;
-        out->uv = out->y + sg->y_stride * (size_t)sg->height;
+    out->device_fd = -1;
+    if (sg->outputs & CK_GPU_OUT_NV12) {
         out->y_stride = sg->y_stride;
         out->uv_stride = sg->uv_stride;
+    }
+    if (nv12->map) {
+        out->y = nv12->map;
+        out->uv = out->y + sg->y_stride * (size_t)sg->height;
+    } else if (sg->exports) {
+        out->device_fd = sl->nv12_fd;
+        out->device_offset = 0;
+        out->device_size = sg->nv12_bytes;
+        gpu->device_frames++;
     }
     return CK_OK;
 error:
