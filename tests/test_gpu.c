@@ -1092,6 +1092,23 @@ static void yuv_reference(const ck_gpu_frame *fast, const uint8_t *ov, size_t ov
         }
 }
 
+/* Loads demo campaign `name` with its first record; *asset: its first video asset (-1: none).
+ * False (reported) when the scene does not load. */
+static bool demo_load(const char *name, fixture *f, int *asset)
+{
+    char dir[1024], rec[1200];
+    snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, name);
+    if (!find_records(dir, rec, sizeof rec) || !fixture_load(f, NULL, dir, NULL, rec, 0)) {
+        printf("  scenes/%s does not load: skipped\n", name);
+        return false;
+    }
+    *asset = -1;
+    for (int a = 0; a < f->s->asset_count; a++)
+        if (f->s->assets[a].kind == CK_ASSET_VIDEO && *asset < 0)
+            *asset = a;
+    return true;
+}
+
 static void test_yuv_path(bool shader_background)
 {
     shader_bg = shader_background;
@@ -1240,17 +1257,10 @@ static void test_yuv_path(bool shader_background)
     static const char *demos[] = {"naspi-accolta", "assegno-sociale"};
     memset(&all, 0, sizeof all);
     for (size_t i = 0; i < CK_ARRAY_LEN(demos); i++) {
-        char dir[1024], rec[1200];
-        snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, demos[i]);
         fixture f;
-        if (!find_records(dir, rec, sizeof rec) || !fixture_load(&f, NULL, dir, NULL, rec, 0)) {
-            printf("  scenes/%s does not load: skipped\n", demos[i]);
+        int asset;
+        if (!demo_load(demos[i], &f, &asset))
             continue;
-        }
-        int asset = -1;
-        for (int a = 0; a < f.s->asset_count; a++)
-            if (f.s->assets[a].kind == CK_ASSET_VIDEO && asset < 0)
-                asset = a;
         ck_gpu_scene_params sp = {.width = OUT_W, .height = OUT_H};
         ref = ck_gpu_scene_create(gpu, f.s, f.fs, &sp, &err);
         sp.outputs = CK_GPU_OUT_NV12;
@@ -1367,17 +1377,10 @@ static void test_paths(void)
     /* The demo campaigns' frames, on the YUV path. */
     static const char *demos[] = {"naspi-accolta", "assegno-sociale"};
     for (size_t i = 0; i < CK_ARRAY_LEN(demos); i++) {
-        char dir[1024], rec[1200];
-        snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, demos[i]);
         fixture f;
-        if (!find_records(dir, rec, sizeof rec) || !fixture_load(&f, NULL, dir, NULL, rec, 0)) {
-            printf("  scenes/%s does not load: skipped\n", demos[i]);
+        int asset;
+        if (!demo_load(demos[i], &f, &asset))
             continue;
-        }
-        int asset = -1;
-        for (int a = 0; a < f.s->asset_count; a++)
-            if (f.s->assets[a].kind == CK_ASSET_VIDEO && asset < 0)
-                asset = a;
         ck_gpu_scene_params dc = {
             .width = OUT_W, .height = OUT_H, .outputs = CK_GPU_OUT_NV12, .path = CK_GPU_PATH_CPU};
         ck_gpu_scene_params dg = dc;

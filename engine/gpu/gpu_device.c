@@ -487,36 +487,27 @@ static int find_memory(ck_gpu *gpu, uint32_t bits, VkMemoryPropertyFlags want)
     return -1;
 }
 
+/* What the device can do with a buffer of `usage` exported as `handle`. */
+static VkExternalMemoryFeatureFlags export_features(ck_gpu *gpu, VkBufferUsageFlags usage,
+                                                    VkExternalMemoryHandleTypeFlagBits handle)
+{
+    VkPhysicalDeviceExternalBufferInfo info = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
+        .usage = usage,
+        .handleType = handle,
+    };
+    VkExternalBufferProperties props = {.sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES};
+    vkGetPhysicalDeviceExternalBufferProperties(gpu->phys, &info, &props);
+    return props.externalMemoryProperties.externalMemoryFeatures;
+}
+
 bool gpu_export_supported(ck_gpu *gpu, VkBufferUsageFlags usage,
                           VkExternalMemoryHandleTypeFlagBits handle)
 {
     if (!gpu->get_memory_fd ||
         (handle == VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT && !gpu->ext_dma_buf))
         return false;
-    VkPhysicalDeviceExternalBufferInfo info = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
-        .usage = usage,
-        .handleType = handle,
-    };
-    VkExternalBufferProperties props = {.sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES};
-    vkGetPhysicalDeviceExternalBufferProperties(gpu->phys, &info, &props);
-    return (props.externalMemoryProperties.externalMemoryFeatures &
-            VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) != 0;
-}
-
-/* Whether exported memory of this buffer must be a dedicated allocation (some drivers ask). */
-static bool export_dedicated(ck_gpu *gpu, VkBufferUsageFlags usage,
-                             VkExternalMemoryHandleTypeFlagBits handle)
-{
-    VkPhysicalDeviceExternalBufferInfo info = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
-        .usage = usage,
-        .handleType = handle,
-    };
-    VkExternalBufferProperties props = {.sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES};
-    vkGetPhysicalDeviceExternalBufferProperties(gpu->phys, &info, &props);
-    return (props.externalMemoryProperties.externalMemoryFeatures &
-            VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0;
+    return (export_features(gpu, usage, handle) & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) != 0;
 }
 
 static ck_status buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage, bool host,
@@ -600,7 +591,11 @@ static ck_status buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlag
     };
     VkExportMemoryAllocateInfo exp = {
         .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
-        .pNext = handle && export_dedicated(gpu, usage, handle) ? &ded : NULL,
+        /* Some drivers export only dedicated allocations. */
+        .pNext = handle && (export_features(gpu, usage, handle) &
+                            VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT)
+                     ? &ded
+                     : NULL,
         .handleTypes = (VkExternalMemoryHandleTypeFlags)handle,
     };
     VkMemoryAllocateInfo mai = {
