@@ -1451,7 +1451,7 @@ static void test_readback(void)
     ck_gpu_frame fr;
 
     /* Bytes read back per frame, by path and outputs. */
-    static const struct {
+    const struct {
         ck_gpu_path path;
         unsigned outputs;
         size_t bytes;
