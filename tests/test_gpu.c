@@ -11,10 +11,17 @@
  * - The YUV path (NV12-only scenes over a 1:1 background video) against the RGBA path's NV12:
  *   hand-made frames with items at and across the edges, and the demo campaigns at a few
  *   times (PSNR >= 45 dB, max error 3 codes on Y and CbCr), same bytes when rendered twice.
+ * - Both paths (ck_gpu_path): the CPU path (host memory, host-side YUV background and blending:
+ *   what lavapipe takes) and the GPU path (everything in shaders, device memory, one NV12
+ *   readback copy: what a real GPU takes) on the same frames: RGBA and the RGBA path's NV12
+ *   identical, the YUV path within 1 code on <= 0.5% of samples; then the NV12, video_bg and
+ *   YUV-path tests again on a second ck_gpu forced to the other path. Readback bytes per frame;
+ *   device frames (exported fd) and each fallback to host memory.
  * - Lifetime: 1000 pipelined frames, no growth of Vulkan objects, device memory or RSS.
  * - Bad input: missing / corrupt image or font, unsupported pixel format, bad draw items,
  *   glyphs the font lacks: clear errors, no crash, no validation message.
- * Any validation-layer message fails the test. Exit 77 (skip) only without any Vulkan device.
+ * Any validation-layer message fails the test, and so does a validation layer that is not
+ * loaded (unless CIAK_TEST_NO_VALIDATION=1). Exit 77 (skip) only without any Vulkan device.
  */
 #include "ck_gpu.h"
 #include "ck_test.h"
