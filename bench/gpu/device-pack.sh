@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/gpu/device-pack.sh [BUILD_DIR] — run here (the CPU machine), in the project's root,
 # after `make build assets`. Makes .gpu/ (ignored by git) for bench/gpu/device-run.sh, the one
-# device call of issue 17:
+# device call of issue 17 (.gpu is in .gitignore: it travels as a carried path only):
 #   .gpu/gl/*.deb          the Vulkan loader and GLVND, as ../shared/gpu/pack.sh takes them (the
 #                          NVIDIA Vulkan driver needs libGLdispatch, which libvulkan1 lacks)
 #   .gpu/ciak.tar.xz       bin/ (ciak, ciak_bench_gpu, test_gpu), lib/ (every library they load
@@ -21,9 +21,7 @@ for b in ciak ciak_bench_gpu tests/test_gpu; do
   [ -x "$build/$b" ] || { echo "device-pack.sh: no $build/$b: run make build first" >&2; exit 1; }
 done
 [ -d assets/generated ] || { echo "device-pack.sh: no assets/generated: run make assets" >&2; exit 1; }
-excl=$(git rev-parse --git-path info/exclude) # .git is a file in a worktree
-mkdir -p "$(dirname "$excl")"
-grep -qx '/.gpu/' "$excl" 2>/dev/null || echo '/.gpu/' >>"$excl"
+git check-ignore -q .gpu || { echo "device-pack.sh: .gpu is not in .gitignore" >&2; exit 1; }
 rm -rf .gpu && mkdir -p .gpu/gl .gpu/golden .gpu/stage/lib .gpu/stage/bin .gpu/stage/layer
 
 # 1. loader debs (amd64 lists in a private folder; nothing is installed here)
