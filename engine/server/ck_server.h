@@ -105,6 +105,12 @@ typedef struct ck_server_params {
     int fail_global_limit; /* 0: 10000 */
     int fail_window_s;     /* 0: 600 */
     bool access_log;       /* one INFO line per request (route, status, token tag, ms) */
+    /* Admission control (docs/server.md): a new viewer is refused (503, Retry-After) while the
+     * render backlog, played earliest deadline first at the node's render time, would end a
+     * job more than admit_late_ms past its deadline. */
+    int admit_late_ms;   /* 0: 3000; < 0: never refuse for the backlog */
+    int admit_render_ms; /* render time per segment assumed; 0: measured (moving average) */
+    int drain_timeout_s; /* the most a drain waits (ck_server_drain); 0: 90 */
 } ck_server_params;
 
 /* Loads keys (creating the key file on first run), the store, every campaign (renderer,
@@ -115,10 +121,18 @@ typedef struct ck_server_params {
 ck_server *ck_server_create(const ck_server_params *params, ck_error *err);
 /* The port it listens on (useful with port 0). */
 int ck_server_port(const ck_server *s);
-/* Blocks until ck_server_stop() (from a signal handler: it only sets a flag) and then
- * returns; meanwhile runs the daily purge. */
+/* Blocks until ck_server_stop() (from a signal handler: it only sets a flag), drains
+ * (ck_server_drain) and then returns; meanwhile runs the daily purge. */
 void ck_server_run(ck_server *s);
+/* The first call ends ck_server_run's wait and starts its drain; a second one (a second
+ * Ctrl-C) ends the drain at once. Async-signal-safe. */
 void ck_server_stop(ck_server *s);
+/* Drains the node before it stops: new viewers (links this node is not serving yet) answer
+ * 503 with Retry-After and /healthz answers 503 "draining", so nginx and Kubernetes send them
+ * elsewhere; queued warm-up renders are dropped; viewers already watching keep being served
+ * until every render queued for them is done and no answer is in flight, at most
+ * drain_timeout_s (or until a second ck_server_stop). True when everything finished. */
+bool ck_server_drain(ck_server *s);
 /* Stops listening, fails waiting requests, joins every thread, frees everything. */
 void ck_server_destroy(ck_server **s);
 

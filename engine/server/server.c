@@ -53,6 +53,10 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
         s->p.personal_ttl_days = 7;
     if (s->p.fail_window_s <= 0)
         s->p.fail_window_s = 600;
+    if (s->p.admit_late_ms == 0)
+        s->p.admit_late_ms = 3000;
+    if (s->p.drain_timeout_s <= 0)
+        s->p.drain_timeout_s = 90;
     s->workers = s->p.no_render ? 0 : s->p.workers;
 }
 
@@ -290,6 +294,16 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
     return v;
 }
 
+bool srv_view_known(ck_server *s, int campaign, const uint8_t *handle)
+{
+    bool found = false;
+    pthread_mutex_lock(&s->view_lock);
+    for (srv_view *v = s->view_table[view_bucket(campaign, handle)]; v && !found; v = v->next)
+        found = v->campaign == campaign && memcmp(v->handle, handle, CK_HANDLE_BYTES) == 0;
+    pthread_mutex_unlock(&s->view_lock);
+    return found;
+}
+
 void srv_view_ref(ck_server *s, srv_view *v)
 {
     pthread_mutex_lock(&s->view_lock);
@@ -326,8 +340,11 @@ bool srv_make_view(ck_server *s, srv_view *v)
     ck_render_view view = {0};
     ck_records *recs = NULL;
     bool ok = false;
-    if (ck_store_get(s->store, cp->id, v->handle, &p, &err) != CK_OK)
+    if (ck_store_get(s->store, cp->id, v->handle, &p, &err) != CK_OK) {
+        if (err.status != CK_ERR_NOT_FOUND)
+            srv_store_failed(s);
         goto done;
+    }
     ck_diags d = {.max = 4};
     recs = ck_records_parse(cp->scene, p.record_json, strlen(p.record_json), "store", &d);
     ck_diags_free(&d);
@@ -408,6 +425,8 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     ck_status st = ck_render_segment(r, rec, j->index, j->path, &stats, &err);
     double ms = ck_srv_now_ms() - t0;
     srv_metrics_render(&s->metrics, ms, j->shared, st == CK_OK);
+    if (st == CK_OK)
+        srv_queue_rendered(s->queue, j->shared, ms);
     if (st != CK_OK) {
         char buf[1400];
         ck_log(CK_LOG_ERROR, "campaign %s: segment %d: %s", s->campaigns[j->campaign].id, j->index,
@@ -552,7 +571,7 @@ static void warm(ck_server *s)
             srv_job *j = &jobs[n];
             struct stat sb;
             if (missing_segment_job(s, c, &sv->segs[i], i, NULL, j)) {
-                j->deadline = 1e15 + i; /* after everything a viewer needs */
+                j->deadline = SRV_WARM_DEADLINE + i; /* after everything a viewer needs */
                 j->warm = true;
                 n++;
             } else if (stat(j->path, &sb) == 0) {
@@ -570,6 +589,55 @@ static void warm(ck_server *s)
                 srv_warm_done(s, c, false);
         free(jobs);
     }
+}
+
+/* ---- admission control, the store circuit ---- */
+/* Retry-After for a refused viewer: the node is this far behind beyond its tolerance, so it
+ * needs about that long to catch up; within [RETRY_MIN_S, RETRY_MAX_S]. A draining node
+ * will not take them back: nginx tries another node at once, a browser in a while. */
+#define RETRY_MIN_S      2
+#define RETRY_MAX_S      60
+#define RETRY_DRAINING_S 30
+/* After a failed store call, requests answer 503 at once for this long instead of queueing
+ * behind the store's lock for a reconnection that is likely to fail too. */
+#define STORE_RETRY_MS 1000.0
+
+double srv_lateness(ck_server *s)
+{
+    double late = 0;
+    srv_queue_lateness(s->queue, ck_srv_now_ms(), s->p.admit_render_ms, &late);
+    atomic_store(&s->metrics.late_us, (int_fast64_t)(late * 1e3));
+    return late;
+}
+
+int srv_admit(ck_server *s, bool viewer_start)
+{
+    if (atomic_load(&s->metrics.draining)) {
+        atomic_fetch_add(&s->metrics.refused_draining, 1);
+        return RETRY_DRAINING_S;
+    }
+    if (!viewer_start || !s->queue || s->p.admit_late_ms < 0)
+        return 0;
+    double over = srv_lateness(s) - s->p.admit_late_ms;
+    if (over <= 0)
+        return 0;
+    atomic_fetch_add(&s->metrics.refused_backlog, 1);
+    double wait = ceil(over / 1e3);
+    return wait < RETRY_MIN_S ? RETRY_MIN_S : wait > RETRY_MAX_S ? RETRY_MAX_S : (int)wait;
+}
+
+bool srv_store_up(ck_server *s)
+{
+    if (ck_srv_now_ms() >= (double)atomic_load(&s->store_retry))
+        return true;
+    atomic_fetch_add(&s->metrics.store_unavailable, 1);
+    return false;
+}
+
+void srv_store_failed(ck_server *s)
+{
+    atomic_store(&s->store_retry, (int_fast64_t)(ck_srv_now_ms() + STORE_RETRY_MS));
+    atomic_fetch_add(&s->metrics.store_unavailable, 1);
 }
 
 /* ---- life cycle ---- */
@@ -656,19 +724,44 @@ int ck_server_port(const ck_server *s)
 
 void ck_server_stop(ck_server *s)
 {
-    atomic_store(&s->stop, true);
+    atomic_fetch_add(&s->stops, 1);
 }
 
 void ck_server_run(ck_server *s)
 {
     int32_t purged_day = ck_today();
-    while (!atomic_load(&s->stop)) {
+    while (atomic_load(&s->stops) == 0) {
         usleep(100 * 1000);
         if (ck_today() != purged_day) { /* the daily purge, just after midnight UTC */
             purged_day = ck_today();
             purge(s);
         }
     }
+    ck_server_drain(s);
+}
+
+bool ck_server_drain(ck_server *s)
+{
+    atomic_store(&s->metrics.draining, true);
+    int dropped = srv_queue_drop_warm(s->queue);
+    ck_log(CK_LOG_INFO,
+           "draining: no new viewers; %d render(s) held, %d answer(s) in flight%s (at most %d s)",
+           srv_queue_held(s->queue), atomic_load(&s->inflight), dropped ? ", warm-up stopped" : "",
+           s->p.drain_timeout_s);
+    double t0 = ck_srv_now_ms(), limit = t0 + s->p.drain_timeout_s * 1e3;
+    int held = 0, inflight = 0;
+    while (ck_srv_now_ms() < limit && atomic_load(&s->stops) < 2) {
+        held = srv_queue_held(s->queue);
+        inflight = atomic_load(&s->inflight);
+        if (held == 0 && inflight == 0) {
+            ck_log(CK_LOG_INFO, "drained in %.1f s", (ck_srv_now_ms() - t0) / 1e3);
+            return true;
+        }
+        usleep(20 * 1000);
+    }
+    ck_log(CK_LOG_WARN, "drain cut short: %d render(s) held, %d answer(s) in flight", held,
+           inflight);
+    return false;
 }
 
 void ck_server_destroy(ck_server **ps)

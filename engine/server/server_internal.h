@@ -59,6 +59,11 @@ typedef struct srv_metrics {
     atomic_uint_fast64_t views_made, purged;
     atomic_int queue_depth, rendering;
     atomic_int_fast64_t cache_bytes;
+    /* New viewers refused: the backlog is late, or the node drains. */
+    atomic_uint_fast64_t refused_backlog, refused_draining;
+    atomic_uint_fast64_t store_unavailable; /* requests answered 503: the store was away */
+    atomic_int_fast64_t late_us;            /* the backlog's lateness at the last look */
+    atomic_bool draining;                   /* no new viewers (ck_server_drain) */
     char encoder[32];
 } srv_metrics;
 
@@ -155,7 +160,8 @@ typedef struct srv_job {
     srv_view *view;  /* a reference: the record to render (personal segments) */
     double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
     bool running;
-    int backlog; /* when it started: other jobs due within SRV_BACKLOG_MS (queue.c) */
+    double started; /* when it started running (ck_srv_now_ms) */
+    int backlog;    /* when it started: other jobs due within SRV_BACKLOG_MS (queue.c) */
     srv_waiter *waiters;
 } srv_job;
 
@@ -179,6 +185,18 @@ bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
                     void (*suspend)(srv_waiter *));
 /* Fails every queued job and resumes its waiters (shutdown). */
 void srv_queue_fail_all(srv_queue *q);
+/* Warm-up jobs' deadlines: this and later (after everything a viewer needs). */
+#define SRV_WARM_DEADLINE 1e15
+/* A render of `ms` finished: feeds the moving average admission control plays the queue at. */
+void srv_queue_rendered(srv_queue *q, bool shared, double ms);
+/* How late, in ms, the latest of the queued and running jobs (warm-up aside) would be if the
+ * workers took them earliest deadline first from `now`, each render taking `fixed_ms` (0: the
+ * measured average). False, with *late_ms 0, while nothing has been measured. */
+bool srv_queue_lateness(srv_queue *q, double now, double fixed_ms, double *late_ms);
+/* Jobs someone holds: running, or queued for a viewer (warm-up aside). */
+int srv_queue_held(srv_queue *q);
+/* Drops the queued warm-up jobs nobody waits for (draining); returns how many. */
+int srv_queue_drop_warm(srv_queue *q);
 
 /* ---- server.c, for queue.c and http.c ---- */
 struct ck_server {
@@ -205,8 +223,10 @@ struct ck_server {
     size_t view_buckets, view_count;
     struct MHD_Daemon *http;
     int port;
-    atomic_bool stop;
-    struct srv_viewer *viewer; /* viewer.c */
+    atomic_int stops;                /* ck_server_stop calls: 1 drains, 2 stops at once */
+    atomic_int inflight;             /* requests between their first byte and their answer */
+    atomic_int_fast64_t store_retry; /* ms clock: the store failed, do not try before this */
+    struct srv_viewer *viewer;       /* viewer.c */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);
@@ -231,6 +251,18 @@ void srv_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_v
 bool srv_make_view(ck_server *s, srv_view *v);
 /* Queues the person's segments missing from the cache, in playback order. */
 void srv_lookahead(ck_server *s, srv_view *v);
+/* True when this node holds a view of the link (its viewer is being served here). */
+bool srv_view_known(ck_server *s, int campaign, const uint8_t *handle);
+/* Admission control for a link this node is not serving yet: 0 to serve it, else the seconds
+ * for Retry-After (the refusal is counted). `viewer_start`: a player page or playlist, which
+ * the backlog may refuse; anything else is refused only while draining. */
+int srv_admit(ck_server *s, bool viewer_start);
+/* The backlog's lateness in ms (0: on time, or nothing measured yet). */
+double srv_lateness(ck_server *s);
+/* The store circuit: false while a recent failure says it is away (answer 503 without
+ * waiting on it); srv_store_failed after a call failed for another reason than not found. */
+bool srv_store_up(ck_server *s);
+void srv_store_failed(ck_server *s);
 
 /* ---- http.c ---- */
 ck_status srv_http_start(ck_server *s, ck_error *err);
@@ -279,6 +311,8 @@ bool srv_viewer_route(ck_server *s, const srv_request *q, srv_reply *out);
  * viewer.c): 410, 404, 429, 503 and 500. */
 extern const char srv_page_gone[], srv_page_not_found[], srv_page_too_many[], srv_page_error[],
     srv_page_internal[];
+/* 503 for a new viewer while the node is full or draining: it reloads itself. */
+extern const char srv_page_busy[];
 /* The 410 page naming the link's last day (malloc'd; NULL: out of memory or no such day). */
 char *srv_page_gone_until(int32_t last_day);
 /* /favicon.ico: a 32x32 icon drawn on first use (static; thread-safe). */
