@@ -313,6 +313,62 @@ static void test_cache(const char *dir)
     srv_cache_destroy(&c);
 }
 
+/* ---- admission control's rule, on the queue alone ---- */
+static atomic_bool release_jobs;
+
+/* A render that lasts until the test says so. */
+static bool held_run(ck_server *s, int worker, srv_job *job)
+{
+    (void)s;
+    (void)worker;
+    (void)job;
+    while (!atomic_load(&release_jobs))
+        usleep(1000);
+    return true;
+}
+
+static void push_job(srv_queue *q, const char *key, double deadline)
+{
+    srv_job j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.key, sizeof j.key, "%s", key);
+    j.deadline = deadline;
+    CK_CHECK(srv_queue_push(q, &j, NULL, NULL));
+}
+
+/* One worker busy with the job due now; queued: one due 100 ms from now, one due in 5 s, and
+ * warm-up. Played earliest deadline first at 1 s a render, the job due at +100 ms ends at
+ * +2 s: 1.9 s late (plus however long after `now` the first one started). At the measured
+ * 500 ms: 0.9 s. Warm-up never counts. */
+static void test_lateness(void)
+{
+    srv_metrics m;
+    memset(&m, 0, sizeof m);
+    srv_queue *q = srv_queue_create(NULL, 1, held_run, &m);
+    CK_CHECK(q != NULL);
+    if (!q)
+        return;
+    double now = ck_srv_now_ms(), late = -1;
+    CK_CHECK(!srv_queue_lateness(q, now, 0, &late) && late == 0); /* nothing to go by */
+    push_job(q, "due-now", now);
+    push_job(q, "due-in-5s", now + 5000);
+    push_job(q, "due-in-100ms", now + 100);
+    push_job(q, "warm", SRV_WARM_DEADLINE);
+    for (int k = 0; k < 2000 && atomic_load(&m.rendering) == 0; k++)
+        usleep(1000);
+    CK_CHECK(atomic_load(&m.rendering) == 1 && srv_queue_held(q) == 3);
+    double drift = ck_srv_now_ms() - now; /* the first job started within this */
+    CK_CHECK(srv_queue_lateness(q, now, 1000, &late));
+    CK_CHECK(late >= 1900 && late <= 1900 + drift);
+    srv_queue_rendered(q, false, 500);
+    CK_CHECK(srv_queue_lateness(q, now, 0, &late));
+    CK_CHECK(late >= 900 && late <= 900 + drift);
+    /* The draining node drops the warm-up, not what viewers need. */
+    CK_CHECK(srv_queue_drop_warm(q) == 1 && srv_queue_held(q) == 3);
+    atomic_store(&release_jobs, true);
+    srv_queue_destroy(&q);
+}
+
 /* ---- cluster nodes ---- */
 /* The value of metric `name` (with its labels) on the server `port` speaks to; -1: absent. */
 static double metric(const char *name)
@@ -1014,6 +1070,7 @@ int main(void)
     done(&r);
 
     test_guard();
+    test_lateness();
     test_qr(dir);
     test_cache(dir);
 

@@ -233,18 +233,20 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Render time assumed for one job (queue lock held): the fixed estimate, else the measured
- * average of its kind, else of the other kind; 0: nothing measured yet. */
-static double job_ms(const srv_queue *q, bool shared, double fixed_ms)
+ * average of its kind, else of the other kind, else (nothing measured yet: a cold node) the
+ * longest a render now running has taken so far, which the real time is at least. */
+static double job_ms(const srv_queue *q, bool shared, double fixed_ms, double cold_ms)
 {
     if (fixed_ms > 0)
         return fixed_ms;
     double own = q->render_ms[shared ? 1 : 0], other = q->render_ms[shared ? 0 : 1];
-    return own > 0 ? own : other;
+    return own > 0 ? own : other > 0 ? other : cold_ms;
 }
 
-/* The workers' clocks: when each is free (running jobs end after their estimate, never before
- * now), and the worst lateness of the running jobs. Queue lock held. */
-static double running_lateness(const srv_queue *q, double now, double fixed_ms, double *free_at)
+/* The workers' clocks: when each is free (a running job ends after its estimate, and not
+ * before now), and the worst lateness of the running jobs. Queue lock held. */
+static double running_lateness(const srv_queue *q, double now, double fixed_ms, double cold_ms,
+                               double *free_at)
 {
     double late = -INFINITY;
     int w = 0;
@@ -254,8 +256,9 @@ static double running_lateness(const srv_queue *q, double now, double fixed_ms, 
         const srv_job *j = q->jobs[i];
         if (!j->running || w >= q->worker_count)
             continue;
-        double end = j->started + job_ms(q, j->shared, fixed_ms);
-        free_at[w++] = end > now ? end : now;
+        double end = j->started + job_ms(q, j->shared, fixed_ms, cold_ms);
+        end = end > now ? end : now;
+        free_at[w++] = end;
         if (end - j->deadline > late)
             late = end - j->deadline;
     }
@@ -268,7 +271,11 @@ bool srv_queue_lateness(srv_queue *q, double now, double fixed_ms, double *late_
     if (!q)
         return false;
     pthread_mutex_lock(&q->lock);
-    bool known = job_ms(q, false, fixed_ms) > 0;
+    double cold = 0;
+    for (int i = 0; i < q->count; i++)
+        if (q->jobs[i]->running && now - q->jobs[i]->started > cold)
+            cold = now - q->jobs[i]->started;
+    bool known = job_ms(q, false, fixed_ms, cold) > 0;
     double *free_at = calloc((size_t)q->worker_count, sizeof *free_at);
     /* Queued jobs' deadlines and their render times, in deadline order. */
     double(*due)[2] = calloc((size_t)q->count + 1, sizeof *due);
@@ -278,12 +285,12 @@ bool srv_queue_lateness(srv_queue *q, double now, double fixed_ms, double *late_
         free(due);
         return false;
     }
-    double late = running_lateness(q, now, fixed_ms, free_at);
+    double late = running_lateness(q, now, fixed_ms, cold, free_at);
     int n = 0;
     for (int i = 0; i < q->count; i++)
         if (!q->jobs[i]->running && q->jobs[i]->deadline < SRV_WARM_DEADLINE) {
             due[n][0] = q->jobs[i]->deadline;
-            due[n][1] = job_ms(q, q->jobs[i]->shared, fixed_ms);
+            due[n][1] = job_ms(q, q->jobs[i]->shared, fixed_ms, cold);
             n++;
         }
     pthread_mutex_unlock(&q->lock);

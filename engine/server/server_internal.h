@@ -191,7 +191,8 @@ void srv_queue_fail_all(srv_queue *q);
 void srv_queue_rendered(srv_queue *q, bool shared, double ms);
 /* How late, in ms, the latest of the queued and running jobs (warm-up aside) would be if the
  * workers took them earliest deadline first from `now`, each render taking `fixed_ms` (0: the
- * measured average). False, with *late_ms 0, while nothing has been measured. */
+ * measured average; before any render has finished, the longest one running so far). False,
+ * with *late_ms 0, when there is nothing to go by (nothing measured, nothing running). */
 bool srv_queue_lateness(srv_queue *q, double now, double fixed_ms, double *late_ms);
 /* Jobs someone holds: running, or queued for a viewer (warm-up aside). */
 int srv_queue_held(srv_queue *q);
