@@ -1,4 +1,5 @@
-/* cmd_serve.c: `ciak serve`: the stream server in the foreground until SIGINT or SIGTERM. */
+/* cmd_serve.c: `ciak serve`: the stream server in the foreground until SIGINT or SIGTERM
+ * (the first drains: ck_server_run returns once the renders held are done; a second stops). */
 #include "ck_cli.h"
 #include "ck_server.h"
 
@@ -82,6 +83,21 @@ static const ck_opt serve_table[] = {
      .help = "this node's name in the X-Ciak-Node header and the metrics (default: the host name)",
      .parse = ck_opt_str,
      .offset = offsetof(serve_opts, p.node_name)},
+    {.name = "--admit-late-ms",
+     .arg = "N",
+     .help = "refuse new viewers (503) while the render backlog would run this late; -1: never "
+             "(default 3000; docs/server.md)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, p.admit_late_ms),
+     .lo = -1,
+     .hi = 600000},
+    {.name = "--drain-timeout",
+     .arg = "N",
+     .help = "on SIGTERM, seconds to finish the renders held before exiting (default 90)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, p.drain_timeout_s),
+     .lo = 1,
+     .hi = 86400},
     {.name = "--no-render",
      .help = "no GPU or encoder: pages and cached segments only (tests)",
      .parse = ck_opt_flag,
