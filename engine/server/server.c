@@ -610,13 +610,13 @@ double srv_lateness(ck_server *s)
     return late;
 }
 
-int srv_admit(ck_server *s, bool viewer_start)
+int srv_admit(ck_server *s, bool renders)
 {
     if (atomic_load(&s->metrics.draining)) {
         atomic_fetch_add(&s->metrics.refused_draining, 1);
         return RETRY_DRAINING_S;
     }
-    if (!viewer_start || !s->queue || s->p.admit_late_ms < 0)
+    if (!renders || !s->queue || s->p.admit_late_ms < 0)
         return 0;
     double over = srv_lateness(s) - s->p.admit_late_ms;
     if (over <= 0)

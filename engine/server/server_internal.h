@@ -254,10 +254,11 @@ bool srv_make_view(ck_server *s, srv_view *v);
 void srv_lookahead(ck_server *s, srv_view *v);
 /* True when this node holds a view of the link (its viewer is being served here). */
 bool srv_view_known(ck_server *s, int campaign, const uint8_t *handle);
-/* Admission control for a link this node is not serving yet: 0 to serve it, else the seconds
- * for Retry-After (the refusal is counted). `viewer_start`: a player page or playlist, which
- * the backlog may refuse; anything else is refused only while draining. */
-int srv_admit(ck_server *s, bool viewer_start);
+/* Admission control for a link this node is not serving yet (or a shared segment not
+ * rendered yet): 0 to serve it, else the seconds for Retry-After (the refusal is counted).
+ * `renders`: a request that leads to renders (player page, playlists, personal segments),
+ * which a late backlog refuses; anything else is refused only while draining. */
+int srv_admit(ck_server *s, bool renders);
 /* The backlog's lateness in ms (0: on time, or nothing measured yet). */
 double srv_lateness(ck_server *s);
 /* The store circuit: false while a recent failure says it is away (answer 503 without
