@@ -603,7 +603,8 @@ static ck_server *render_node(const char *dir, const char *name)
                           .height = 36,
                           .workers = 1,
                           .http_threads = 4,
-                          .admit_render_ms = 60000};
+                          .admit_render_ms = 60000,
+                          .drain_idle_s = 1};
     ck_error err = {0};
     ck_server *s = ck_server_create(&p, &err);
     if (!s) {

@@ -430,6 +430,8 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
             srv_view_unref(s, srv_view_get(s, c, claims.handle, rev, &fresh));
         }
     }
+    if (r->route == R_MASTER || r->route == R_MEDIA || r->route == R_PERSONAL)
+        atomic_store(&s->watched, (int_fast64_t)ck_srv_now_ms()); /* a drain waits for quiet */
     /* The page, the PDF guide and the events need only the record, never a render. */
     srv_reply rep = {0};
     if (srv_viewer_token_route(s, c, claims.handle, rest, tlen, what, r->body, r->body_len, r->post,

@@ -57,6 +57,8 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
         s->p.admit_late_ms = 3000;
     if (s->p.drain_timeout_s <= 0)
         s->p.drain_timeout_s = 90;
+    if (s->p.drain_idle_s <= 0)
+        s->p.drain_idle_s = 10;
     s->workers = s->p.no_render ? 0 : s->p.workers;
 }
 
@@ -750,17 +752,19 @@ bool ck_server_drain(ck_server *s)
            s->p.drain_timeout_s);
     double t0 = ck_srv_now_ms(), limit = t0 + s->p.drain_timeout_s * 1e3;
     int held = 0, inflight = 0;
+    bool watching = true;
     while (ck_srv_now_ms() < limit && atomic_load(&s->stops) < 2) {
         held = srv_queue_held(s->queue);
         inflight = atomic_load(&s->inflight);
-        if (held == 0 && inflight == 0) {
+        watching = ck_srv_now_ms() - (double)atomic_load(&s->watched) < s->p.drain_idle_s * 1e3;
+        if (held == 0 && inflight == 0 && !watching) {
             ck_log(CK_LOG_INFO, "drained in %.1f s", (ck_srv_now_ms() - t0) / 1e3);
             return true;
         }
         usleep(20 * 1000);
     }
-    ck_log(CK_LOG_WARN, "drain cut short: %d render(s) held, %d answer(s) in flight", held,
-           inflight);
+    ck_log(CK_LOG_WARN, "drain cut short: %d render(s) held, %d answer(s) in flight%s", held,
+           inflight, watching ? ", viewers still watching" : "");
     return false;
 }
 

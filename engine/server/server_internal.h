@@ -226,6 +226,8 @@ struct ck_server {
     int port;
     atomic_int stops;                /* ck_server_stop calls: 1 drains, 2 stops at once */
     atomic_int inflight;             /* requests between their first byte and their answer */
+    atomic_int_fast64_t watched;     /* ms clock: a viewer served here last asked for a
+                                        playlist or a segment (a drain waits for quiet) */
     atomic_int_fast64_t store_retry; /* ms clock: the store failed, do not try before this */
     struct srv_viewer *viewer;       /* viewer.c */
 };
