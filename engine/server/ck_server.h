@@ -111,8 +111,8 @@ typedef struct ck_server_params {
     int admit_late_ms;   /* 0: 3000; < 0: never refuse for the backlog */
     int admit_render_ms; /* render time per segment assumed; 0: measured (moving average) */
     int drain_timeout_s; /* the most a drain waits (ck_server_drain); 0: 90 */
-    int drain_idle_s;    /* a drain also waits until no viewer it serves asked for a playlist
-                            or segment this long (still watching); 0: 10 */
+    int drain_idle_s;    /* with `cluster`, a drain also waits until no viewer it serves asked
+                            for a playlist or segment this long (still watching); 0: 10 */
 } ck_server_params;
 
 /* Loads keys (creating the key file on first run), the store, every campaign (renderer,
@@ -132,8 +132,9 @@ void ck_server_stop(ck_server *s);
 /* Drains the node before it stops: new viewers (links this node is not serving yet) answer
  * 503 with Retry-After and /healthz answers 503 "draining", so nginx and Kubernetes send them
  * elsewhere; queued warm-up renders are dropped; viewers already watching keep being served
- * until every render queued for them is done, no answer is in flight and none of them asked
- * for anything for drain_idle_s (they have their whole video), at most drain_timeout_s (or
+ * until every render queued for them is done, no answer is in flight and (cluster nodes,
+ * whose viewers another node would take) none of them asked for a playlist or segment for
+ * drain_idle_s (they have their whole video), at most drain_timeout_s (or
  * until a second ck_server_stop). True when everything finished. */
 bool ck_server_drain(ck_server *s);
 /* Stops listening, fails waiting requests, joins every thread, frees everything. */

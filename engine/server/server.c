@@ -751,12 +751,15 @@ bool ck_server_drain(ck_server *s)
            srv_queue_held(s->queue), atomic_load(&s->inflight), dropped ? ", warm-up stopped" : "",
            s->p.drain_timeout_s);
     double t0 = ck_srv_now_ms(), limit = t0 + s->p.drain_timeout_s * 1e3;
+    /* Only a cluster node waits for its viewers to finish watching: alone, no other node
+     * would serve them after it anyway. */
+    double idle_ms = s->p.cluster ? s->p.drain_idle_s * 1e3 : 0;
     int held = 0, inflight = 0;
     bool watching = true;
     while (ck_srv_now_ms() < limit && atomic_load(&s->stops) < 2) {
         held = srv_queue_held(s->queue);
         inflight = atomic_load(&s->inflight);
-        watching = ck_srv_now_ms() - (double)atomic_load(&s->watched) < s->p.drain_idle_s * 1e3;
+        watching = ck_srv_now_ms() - (double)atomic_load(&s->watched) < idle_ms;
         if (held == 0 && inflight == 0 && !watching) {
             ck_log(CK_LOG_INFO, "drained in %.1f s", (ck_srv_now_ms() - t0) / 1e3);
             return true;
