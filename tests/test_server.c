@@ -572,6 +572,9 @@ static void test_admission_drain(ck_server *a, const char *dir)
             usleep(10 * 1000);
     }
     CK_CHECK(draining);
+    get("/livez", &r); /* alive all the same: a liveness probe must not restart it */
+    CK_CHECK(r.status == 200);
+    done(&r);
     snprintf(url, sizeof url, "/v/%s", t3);
     get(url, &r);
     CK_CHECK(r.status == 503 && header(&r, "Retry-After") && contains(&r, "Molte richieste"));

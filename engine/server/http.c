@@ -6,8 +6,8 @@
  *   GET /v/<token>/subs.m3u8       captions playlist;  /v/<token>/captions.vtt  the captions
  *   GET /v/<token>/<digest>.ts     a personal segment
  *   GET /c/<campaign>/<version>/<digest>.ts   a shared segment (no token: nothing personal)
- *   GET /healthz (and whether warming runs; 503 "draining" while draining), /metrics,
- *       /favicon.ico
+ *   GET /healthz (and whether warming runs; 503 "draining" while draining), /livez (200
+ *       while the process answers), /metrics, /favicon.ico
  *   viewer.c: GET /v/<token>/guida.pdf, POST /v/<token>/events, GET /static/<asset>,
  *             /admin/ (dashboard, POST /admin/login and /admin/logout, export.csv)
  *
@@ -630,6 +630,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return queue(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, ct_text, "no-store");
         }
         return send_owned(conn, r, healthz_text(s), ct_text, "no-store");
+    }
+    if (strcmp(url, "/livez") == 0) {
+        /* Alive: answered by the HTTP threads whatever else holds, draining included (a
+         * liveness probe on /healthz would restart a draining node). */
+        r->route = R_HEALTHZ;
+        return send_static(conn, r, MHD_HTTP_OK, "ok\n", ct_text);
     }
     if (strcmp(url, "/favicon.ico") == 0) {
         size_t len;
