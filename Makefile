@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CIAK       := $(BUILD)/ciak
 SCENES     := $(sort $(dir $(wildcard scenes/*/scene.json)))
 
-.PHONY: all deps assets build build-asan test test-unit test-asan demo cluster-up cluster-down format check-format clean
+.PHONY: all deps assets build build-asan test test-unit test-asan demo cluster-up cluster-down format check-format clean fuzz
 
 all: build
 
@@ -76,6 +76,16 @@ cluster-up: build assets
 
 cluster-down:
 	bash scripts/cluster.sh down
+
+# libFuzzer on every parser (tests/fuzz/README.md): clang, ASan+UBSan, FUZZ_SECONDS per target.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCIAK_FUZZ=ON -DCIAK_WERROR=OFF \
+	  "-DCMAKE_C_FLAGS=-O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	  "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

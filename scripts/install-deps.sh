@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(
   # build tools
   build-essential cmake pkg-config clang-format git ca-certificates
+  clang libclang-rt-14-dev  # `make fuzz`: libFuzzer, ASan+UBSan runtimes
   # scene parsing, text, images
   libjansson-dev libharfbuzz-dev libfreetype-dev libstb-dev fonts-dejavu-core
   # GPU: Vulkan loader, software device (lavapipe), validation layers, shader compiler

@@ -497,6 +497,95 @@ static void test_garbage(void)
     ck_diags_free(&d);
 }
 
+/* Values shown on screen: no template delimiters, no invisible control or direction
+ * characters, and a name has at least one letter (issue 14). JSON: the record's line; CSV:
+ * the row's line. */
+static void test_shown_values(void)
+{
+    const char *json = "[\n"
+                       "  {\"id\": \"a\", \"first_name\": \"{{gender}}\", " LN ", " GE ", " PD
+                       ", \"amount\": 1},\n" /* 2 */
+                       "  {\"id\": \"b\", \"first_name\": \"Maria}}\", " LN ", " GE ", " PD
+                       ", \"amount\": 1},\n" /* 3 */
+                       "  {\"id\": \"c\", " FN ", \"last_name\": \"12345\", " GE ", " PD
+                       ", \"amount\": 1},\n" /* 4 */
+                       "  {\"id\": \"d\", " FN ", \"last_name\": \"- . '\", " GE ", " PD
+                       ", \"amount\": 1},\n" /* 5 */
+                       "  {\"id\": \"e\", " FN ", \"last_name\": \"Ros\\u202Esi\", " GE ", " PD
+                       ", \"amount\": 1},\n" /* 6 */
+                       "  {\"id\": \"f\", " FN ", \"last_name\": \"Ros\\u200Bsi\", " GE ", " PD
+                       ", \"amount\": 1},\n" /* 7 */
+                       "  {\"id\": \"g\", \"first_name\": \"Nicol\xC3\xB2\", "
+                       "\"last_name\": \"D'Angelo-\xC3\x89mile { }\", " GE ", " PD
+                       ", \"amount\": 1},\n" /* 8: fine */
+                       "  {\"id\": \"h\", \"first_name\": \"\xE2\x82\xAC\xE2\x80\x94\", " LN ", " GE
+                       ", " PD ", \"amount\": 1},\n" /* 9 */
+                       "  {\"id\": \"i\", \"first_name\": \"\xCE\x91\xCE\xBD\xCE\xBD\xCE\xB1\", " LN
+                       ", " GE ", " PD ", \"amount\": 1},\n" /* 10: Greek, fine */
+                       "  {\"id\": \"j\", \"first_name\": \"\xCC\x81\xCC\x80\", " LN ", " GE ", " PD
+                       ", \"amount\": 1}\n" /* 11: combining accents alone */
+                       "]\n";
+    ck_diags d = {0};
+    ck_records *r = parse(json, "people.json", &d);
+    CK_CHECK(r && r->count == 2);
+    ERR(&d, 2,
+        "first_name: contains \"{{\", a template delimiter: a value is shown as written, never "
+        "as a template");
+    ERR(&d, 3,
+        "first_name: contains \"}}\", a template delimiter: a value is shown as written, never "
+        "as a template");
+    ERR(&d, 4, "last_name: has no letter; a name needs at least one");
+    ERR(&d, 5, "last_name: has no letter; a name needs at least one");
+    ERR(&d, 6, "last_name: contains a control character (U+202E)");
+    ERR(&d, 7, "last_name: contains a control character (U+200B)");
+    ERR(&d, 9, "first_name: has no letter; a name needs at least one");
+    ERR(&d, 11, "first_name: has no letter; a name needs at least one");
+    CK_CHECK(d.count == 8);
+    if (r && r->count == 2)
+        CK_CHECK_STR(r->items[0].values[F_LAST].str, "D'Angelo-\xC3\x89mile { }");
+    ck_records_destroy(&r);
+    ck_diags_free(&d);
+
+    /* A record over many lines: the message names the line of the field at fault (a nested
+     * key of the same name, or one inside a string, does not count). */
+    json = "[\n"
+           "  {\n"
+           "    \"id\": \"k\",\n"
+           "    \"note\": {\"last_name\": \"x\"}, \"x\": \"\\\"last_name\\\": \",\n" /* 4 */
+           "    \"first_name\": \"Maria\",\n"
+           "    \"gender\": \"F\", \"payment_date\": \"2025-04-01\",\n"
+           "    \"last_name\": \"{{first_name}}\",\n" /* 7 */
+           "    \"amount\": 1\n"
+           "  },\n"
+           "  {\"id\": \"l\", " FN ",\n"                   /* 10 */
+           "   \"last_name\": \"0000\", " GE ", " PD "}\n" /* 11 */
+           "]\n";
+    r = parse(json, "people.json", &d);
+    CK_CHECK(r && r->count == 0);
+    ERR(&d, 7,
+        "last_name: contains \"{{\", a template delimiter: a value is shown as written, never "
+        "as a template");
+    ERR(&d, 11, "last_name: has no letter; a name needs at least one");
+    ERR(&d, 10, "amount: required field missing");
+    ck_records_destroy(&r);
+    ck_diags_free(&d);
+
+    const char *csv = "id,first_name,last_name,gender,payment_date,amount\n"
+                      "p1,Maria,Rossi,F,2025-04-01,1\n"
+                      "p2,\"{{first_name|upper}}\",Rossi,F,2025-04-01,1\n" /* 3 */
+                      "p3,Maria,007,F,2025-04-01,1\n"                      /* 4 */
+                      "p4,Maria,Bianchi,F,2025-04-01,1\n";
+    r = parse(csv, "people.json", &d);
+    CK_CHECK(r && r->count == 2);
+    ERR(&d, 3,
+        "first_name: contains \"{{\", a template delimiter: a value is shown as written, never "
+        "as a template");
+    ERR(&d, 4, "last_name: has no letter; a name needs at least one");
+    CK_CHECK(d.count == 2);
+    ck_records_destroy(&r);
+    ck_diags_free(&d);
+}
+
 static void test_many(void)
 {
     /* 20 000 rows: the id hash must find the one duplicate at the end. */
@@ -553,6 +642,7 @@ int main(void)
     test_money_text();
     test_csv();
     test_garbage();
+    test_shown_values();
     test_many();
     test_load();
     return ck_test_done("test_record");

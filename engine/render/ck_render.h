@@ -30,6 +30,8 @@
 
 #include "ck_gpu.h"
 #include "ck_segment.h"
+#include "ck_template.h"
+#include "ck_text.h"
 
 typedef struct ck_render ck_render;
 
@@ -55,6 +57,27 @@ typedef struct ck_render_params {
 ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_params *params,
                             ck_error *err);
 void ck_render_destroy(ck_render **r);
+
+/* ---- asset verification (verify.c) ---- */
+/* What the caller already has; zero means "load it here". */
+typedef struct ck_render_verify_params {
+    const ck_binding *binding; /* tells which texts are fixed; NULL: compiled here */
+    const ck_fontset *fonts;   /* the scene's fonts when fonts_loaded */
+    bool fonts_loaded;         /* the caller loaded the fonts and reported those that failed
+                                  (fonts NULL then: no glyph checks) */
+} ck_render_verify_params;
+
+/* Checks every asset of `scene` before anybody watches it: videos open, decode their first
+ * and last frame and last as long as each layer that shows them without `loop`; images
+ * decode fully; fonts parse and hold the scene's fixed texts and the Italian alphabet
+ * (accented capitals too), or the layer's fallback does; audio decodes to the end and lasts
+ * the scene. Each problem is an error in `diags` at the asset's line:col in scene.json,
+ * naming the file. Returns CK_OK when none was found. Reads the files; no GPU, no encoder.
+ * `ciak check`, `ciak import` and the server's start-up call it. */
+ck_status ck_render_verify_assets(const ck_scene *scene, const ck_render_verify_params *params,
+                                  ck_diags *diags);
+/* Loads `scene_dir`'s scene and verifies its assets (scene errors go to diags too). */
+ck_status ck_render_verify_dir(const char *scene_dir, ck_diags *diags);
 
 /* ---- what the renderer knows (immutable after creation) ---- */
 const ck_scene *ck_render_scene(const ck_render *r); /* parse records against this scene */

@@ -87,6 +87,14 @@ typedef struct ck_server_params {
                                      by warm-up or by a viewer's look-ahead, so the cluster
                                      renders each once; implies no_warm */
     const char *node_name;        /* sent as X-Ciak-Node on every answer; NULL: the host name */
+    int drain_s;                  /* on the first stop (SIGTERM): take no new viewers (503),
+                                     finish the renders running and serve the viewers already
+                                     watching until they go quiet, for at most this long;
+                                     0: 60; negative: stop at once (ck_server_drain) */
+    int admit_late_ms;            /* a new viewer is answered 503 + Retry-After when the jobs
+                                     of the viewers already here would finish this late (in
+                                     deadline order at the measured render time; docs/server.md,
+                                     "Admission control"); 0: 1000; negative: never */
     const char *encoder;          /* see ck_render_params; NULL: probe */
     int width, height;            /* output size; 0: the scene's canvas (tests use small ones) */
     int workers;                  /* render threads, each with its own GPU context; 0: cores / 4,
@@ -105,14 +113,10 @@ typedef struct ck_server_params {
     int fail_global_limit; /* 0: 10000 */
     int fail_window_s;     /* 0: 600 */
     bool access_log;       /* one INFO line per request (route, status, token tag, ms) */
-    /* Admission control (docs/server.md): a new viewer is refused (503, Retry-After) while the
-     * render backlog, played earliest deadline first at the node's render time, would end a
-     * job more than admit_late_ms past its deadline. */
-    int admit_late_ms;   /* 0: 3000; < 0: never refuse for the backlog */
-    int admit_render_ms; /* render time per segment assumed; 0: measured (moving average) */
-    int drain_timeout_s; /* the most a drain waits (ck_server_drain); 0: 90 */
-    int drain_idle_s;    /* with `cluster`, a drain also waits until no viewer it serves asked
-                            for a playlist or segment this long (still watching); 0: 10 */
+    int admit_render_ms;   /* render time per segment admission control assumes; 0: measured
+                              (a moving average of this node's renders) */
+    int drain_idle_s;      /* a drain waits until no viewer it serves asked for a playlist or
+                              segment this long (still watching); 0: 3 */
 } ck_server_params;
 
 /* Loads keys (creating the key file on first run), the store, every campaign (renderer,
@@ -132,10 +136,10 @@ void ck_server_stop(ck_server *s);
 /* Drains the node before it stops: new viewers (links this node is not serving yet) answer
  * 503 with Retry-After and /healthz answers 503 "draining", so nginx and Kubernetes send them
  * elsewhere; queued warm-up renders are dropped; viewers already watching keep being served
- * until every render queued for them is done, no answer is in flight and (cluster nodes,
- * whose viewers another node would take) none of them asked for a playlist or segment for
- * drain_idle_s (they have their whole video), at most drain_timeout_s (or
- * until a second ck_server_stop). True when everything finished. */
+ * until no render runs, no answer is in flight and none of them asked for a playlist or
+ * segment for drain_idle_s (they have what they need; their queued look-ahead is not waited
+ * for), at most drain_s (or until a second ck_server_stop). True when everything finished;
+ * false at once with drain_s < 0. */
 bool ck_server_drain(ck_server *s);
 /* Stops listening, fails waiting requests, joins every thread, frees everything. */
 void ck_server_destroy(ck_server **s);

@@ -22,7 +22,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,12 +366,37 @@ static enum MHD_Result not_found_guarded(ck_server *s, struct MHD_Connection *co
     return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
 }
 
+/* The viewer's address for the bad-link and login budgets. A cluster node (--cluster) is
+ * reachable only through nginx, which puts the viewer's address in X-Real-IP: every request
+ * would otherwise come from nginx, and one budget would block everyone. `buf` holds the parsed
+ * address when the header is used. */
+static const void *client_addr(const ck_server *s, struct MHD_Connection *conn,
+                               struct sockaddr_storage *buf)
+{
+    if (s->p.cluster) {
+        const char *ip = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Real-IP");
+        memset(buf, 0, sizeof *buf);
+        struct sockaddr_in *v4 = (struct sockaddr_in *)buf;
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)buf;
+        if (ip && inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+            v4->sin_family = AF_INET;
+            return buf;
+        }
+        if (ip && inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+            v6->sin6_family = AF_INET6;
+            return buf;
+        }
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return ci ? (const void *)ci->client_addr : NULL;
+}
+
 static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, req *r,
                                    const char *rest)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const void *addr = ci ? (const void *)ci->client_addr : NULL;
+    struct sockaddr_storage ab;
+    const void *addr = client_addr(s, conn, &ab);
     const char *slash = strchr(rest, '/');
     size_t tlen = slash ? (size_t)(slash - rest) : strlen(rest);
     const char *what = slash ? slash + 1 : "";
@@ -418,7 +445,7 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     /* Admission: a link this node is not serving yet is a new viewer here (docs/server.md).
      * Its segments are refused too while the node is late: nginx then finds the node that
      * took the viewer (the next in its hash order) instead of this one rendering them again. */
-    if (!r->view && !srv_view_known(s, c, claims.handle)) {
+    if (!r->view && !srv_view_exists(s, c, claims.handle)) {
         bool renders = r->route == R_PLAYER || r->route == R_MASTER || r->route == R_MEDIA ||
                        r->route == R_PERSONAL;
         int wait = srv_admit(s, renders);
@@ -507,7 +534,16 @@ static char *healthz_text(const ck_server *s)
         snprintf(buf, sizeof buf, "ok\nwarm-up: running, %d of %d shared segments\n", done, total);
     else
         snprintf(buf, sizeof buf, "ok\nwarm-up: done, %d shared segments rendered\n", total);
-    return strdup(buf);
+    /* Campaigns that failed at start-up (others keep serving), one line each. */
+    size_t n = strlen(buf), extra = s->not_serving.len;
+    char *out = malloc(n + extra + 1);
+    if (out) {
+        memcpy(out, buf, n);
+        if (extra)
+            memcpy(out + n, s->not_serving.s, extra);
+        out[n + extra] = '\0';
+    }
+    return out;
 }
 
 /* ---- the handler ---- */
@@ -600,9 +636,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             .campaign = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "c"),
             .body = r->body,
             .body_len = r->body_len};
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        const void *addr = ci ? (const void *)ci->client_addr : NULL;
+        struct sockaddr_storage ab;
+        const void *addr = client_addr(s, conn, &ab);
         int wait_s = r->route == R_ADMIN ? srv_guard_blocked(s->login_guard, addr) : 0;
         if (wait_s > 0)
             return too_many(conn, r, wait_s);
@@ -725,9 +760,11 @@ ck_status srv_http_start(ck_server *s, ck_error *err)
         flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->p.http_threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)s->p.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)s->p.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->p.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+        /* Behind nginx every connection comes from nginx: it limits viewers, not us. */
+        s->p.cluster ? 0u : (unsigned)s->p.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->p.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->http)
         return ck_error_set(err, CK_ERR_IO, NULL, 0, 0,

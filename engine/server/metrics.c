@@ -129,11 +129,9 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         (unsigned long long)atomic_load(&m->purged), m->encoder[0] ? m->encoder : "none");
     ck_strbuf_printf(
         &o,
-        "# HELP ciak_admission_refused_total New viewers answered 503: the render backlog "
-        "could not be played in time, or the node was draining.\n"
-        "# TYPE ciak_admission_refused_total counter\n"
-        "ciak_admission_refused_total{reason=\"backlog\"} %llu\n"
-        "ciak_admission_refused_total{reason=\"draining\"} %llu\n"
+        "# HELP ciak_admission_refused_total New viewers answered 503 + Retry-After: the "
+        "render backlog could not be played in time, or the node was draining.\n"
+        "# TYPE ciak_admission_refused_total counter\nciak_admission_refused_total %llu\n"
         "# HELP ciak_render_lateness_seconds How late the render backlog would end past its "
         "deadlines, played earliest deadline first at the measured render time.\n"
         "# TYPE ciak_render_lateness_seconds gauge\nciak_render_lateness_seconds %.3f\n"
@@ -142,8 +140,7 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         "# HELP ciak_store_unavailable_total Requests answered 503 because the store was "
         "unreachable.\n"
         "# TYPE ciak_store_unavailable_total counter\nciak_store_unavailable_total %llu\n",
-        (unsigned long long)atomic_load(&m->refused_backlog),
-        (unsigned long long)atomic_load(&m->refused_draining),
+        (unsigned long long)atomic_load(&m->admission_refused),
         (double)atomic_load(&m->late_us) / 1e6, atomic_load(&m->draining) ? 1 : 0,
         (unsigned long long)atomic_load(&m->store_unavailable));
     return ck_strbuf_take(&o);

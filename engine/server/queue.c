@@ -317,7 +317,7 @@ int srv_queue_held(srv_queue *q)
     int n = 0;
     pthread_mutex_lock(&q->lock);
     for (int i = 0; i < q->count; i++)
-        n += q->jobs[i]->running || q->jobs[i]->deadline < SRV_WARM_DEADLINE;
+        n += q->jobs[i]->running || q->jobs[i]->waiters;
     pthread_mutex_unlock(&q->lock);
     return n;
 }

@@ -54,11 +54,11 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     if (s->p.fail_window_s <= 0)
         s->p.fail_window_s = 600;
     if (s->p.admit_late_ms == 0)
-        s->p.admit_late_ms = 3000;
-    if (s->p.drain_timeout_s <= 0)
-        s->p.drain_timeout_s = 90;
+        s->p.admit_late_ms = 1000;
+    if (s->p.drain_s == 0)
+        s->p.drain_s = 60;
     if (s->p.drain_idle_s <= 0)
-        s->p.drain_idle_s = 10;
+        s->p.drain_idle_s = 3;
     s->workers = s->p.no_render ? 0 : s->p.workers;
 }
 
@@ -96,6 +96,22 @@ static char **list_campaigns(const char *dir)
     return names;
 }
 
+/* Every asset of the campaign checked before it serves (ck_render_verify_assets): each
+ * problem is logged, the first one is `err`. */
+static bool srv_verify_campaign(const char *dir, ck_error *err)
+{
+    ck_diags d = {.max = 50};
+    bool ok = ck_render_verify_dir(dir, &d) == CK_OK;
+    for (size_t i = 0; i < d.count; i++) {
+        const ck_diag *g = &d.items[i];
+        if (i == 0)
+            ck_error_set(err, CK_ERR_MEDIA, g->file, g->line, g->col, "%s", g->msg);
+        ck_log(CK_LOG_ERROR, "%s:%d:%d: %s", g->file ? g->file : dir, g->line, g->col, g->msg);
+    }
+    ck_diags_free(&d);
+    return ok;
+}
+
 static bool load_campaign(ck_server *s, const char *name, ck_error *err)
 {
     char dir[1100];
@@ -103,6 +119,8 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
     int c = s->campaign_count;
     srv_campaign *cp = &s->campaigns[c];
     memset(cp, 0, sizeof *cp);
+    if (!srv_verify_campaign(dir, err)) /* its assets would fail in front of a viewer */
+        return false;
     if (s->p.no_render) {
         ck_diags d = {.max = 20};
         cp->own_scene = ck_scene_load(dir, NULL, &d);
@@ -195,6 +213,10 @@ static ck_status load_campaigns(ck_server *s, ck_error *err)
             char buf[1400];
             ck_log(CK_LOG_ERROR, "campaign %s not loaded: %s", names[i],
                    ck_error_format(&e, buf, sizeof buf));
+            /* /healthz is public: which campaign and what kind of fault, no paths. */
+            ck_strbuf_printf(&s->not_serving, "not serving %s: %s (details in the log)\n", names[i],
+                             e.status == CK_ERR_MEDIA ? "an asset fails its checks"
+                                                      : "the campaign does not load");
             if (s->p.campaigns) { /* asked for by name: that is an error */
                 *err = e;
                 st = e.status ? e.status : CK_ERR_INVALID;
@@ -294,16 +316,6 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
     }
     pthread_mutex_unlock(&s->view_lock);
     return v;
-}
-
-bool srv_view_known(ck_server *s, int campaign, const uint8_t *handle)
-{
-    bool found = false;
-    pthread_mutex_lock(&s->view_lock);
-    for (srv_view *v = s->view_table[view_bucket(campaign, handle)]; v && !found; v = v->next)
-        found = v->campaign == campaign && memcmp(v->handle, handle, CK_HANDLE_BYTES) == 0;
-    pthread_mutex_unlock(&s->view_lock);
-    return found;
 }
 
 void srv_view_ref(ck_server *s, srv_view *v)
@@ -599,7 +611,7 @@ static void warm(ck_server *s)
  * will not take them back: nginx tries another node at once, a browser in a while. */
 #define RETRY_MIN_S      2
 #define RETRY_MAX_S      60
-#define RETRY_DRAINING_S 30
+#define RETRY_DRAINING_S 5
 /* After a failed store call, requests answer 503 at once for this long instead of queueing
  * behind the store's lock for a reconnection that is likely to fail too. */
 #define STORE_RETRY_MS 1000.0
@@ -615,7 +627,7 @@ double srv_lateness(ck_server *s)
 int srv_admit(ck_server *s, bool renders)
 {
     if (atomic_load(&s->metrics.draining)) {
-        atomic_fetch_add(&s->metrics.refused_draining, 1);
+        atomic_fetch_add(&s->metrics.admission_refused, 1);
         return RETRY_DRAINING_S;
     }
     if (!renders || !s->queue || s->p.admit_late_ms < 0)
@@ -623,7 +635,7 @@ int srv_admit(ck_server *s, bool renders)
     double over = srv_lateness(s) - s->p.admit_late_ms;
     if (over <= 0)
         return 0;
-    atomic_fetch_add(&s->metrics.refused_backlog, 1);
+    atomic_fetch_add(&s->metrics.admission_refused, 1);
     double wait = ceil(over / 1e3);
     return wait < RETRY_MIN_S ? RETRY_MIN_S : wait > RETRY_MAX_S ? RETRY_MAX_S : (int)wait;
 }
@@ -729,6 +741,16 @@ void ck_server_stop(ck_server *s)
     atomic_fetch_add(&s->stops, 1);
 }
 
+bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle)
+{
+    bool found = false;
+    pthread_mutex_lock(&s->view_lock);
+    for (srv_view *v = s->view_table[view_bucket(campaign, handle)]; v && !found; v = v->next)
+        found = v->campaign == campaign && memcmp(v->handle, handle, CK_HANDLE_BYTES) == 0;
+    pthread_mutex_unlock(&s->view_lock);
+    return found;
+}
+
 void ck_server_run(ck_server *s)
 {
     int32_t purged_day = ck_today();
@@ -744,16 +766,18 @@ void ck_server_run(ck_server *s)
 
 bool ck_server_drain(ck_server *s)
 {
+    if (s->p.drain_s < 0)
+        return false; /* asked to stop at once */
     atomic_store(&s->metrics.draining, true);
     int dropped = srv_queue_drop_warm(s->queue);
     ck_log(CK_LOG_INFO,
            "draining: no new viewers; %d render(s) held, %d answer(s) in flight%s (at most %d s)",
            srv_queue_held(s->queue), atomic_load(&s->inflight), dropped ? ", warm-up stopped" : "",
-           s->p.drain_timeout_s);
-    double t0 = ck_srv_now_ms(), limit = t0 + s->p.drain_timeout_s * 1e3;
-    /* Only a cluster node waits for its viewers to finish watching: alone, no other node
-     * would serve them after it anyway. */
-    double idle_ms = s->p.cluster ? s->p.drain_idle_s * 1e3 : 0;
+           s->p.drain_s);
+    double t0 = ck_srv_now_ms(), limit = t0 + s->p.drain_s * 1e3;
+    /* Viewers quiet this long have what they need (or left): their queued look-ahead is not
+     * waited for, another node renders on demand whatever they still ask for. */
+    double idle_ms = s->p.drain_idle_s * 1e3;
     int held = 0, inflight = 0;
     bool watching = true;
     while (ck_srv_now_ms() < limit && atomic_load(&s->stops) < 2) {
@@ -802,6 +826,7 @@ void ck_server_destroy(ck_server **ps)
     free(s->renderers);
     free(s->gpus);
     free(s->campaigns);
+    ck_strbuf_free(&s->not_serving);
     srv_cache_destroy(&s->cache);
     srv_guard_destroy(&s->guard);
     srv_guard_destroy(&s->login_guard);

@@ -57,10 +57,9 @@ typedef struct srv_metrics {
     atomic_uint_fast64_t rendered_shared, rendered_personal, render_failures;
     atomic_uint_fast64_t reused; /* segments served from the cache */
     atomic_uint_fast64_t views_made, purged;
+    atomic_uint_fast64_t admission_refused; /* new viewers answered 503: backlog or draining */
     atomic_int queue_depth, rendering;
     atomic_int_fast64_t cache_bytes;
-    /* New viewers refused: the backlog is late, or the node drains. */
-    atomic_uint_fast64_t refused_backlog, refused_draining;
     atomic_uint_fast64_t store_unavailable; /* requests answered 503: the store was away */
     atomic_int_fast64_t late_us;            /* the backlog's lateness at the last look */
     atomic_bool draining;                   /* no new viewers (ck_server_drain) */
@@ -194,7 +193,7 @@ void srv_queue_rendered(srv_queue *q, bool shared, double ms);
  * measured average; before any render has finished, the longest one running so far). False,
  * with *late_ms 0, when there is nothing to go by (nothing measured, nothing running). */
 bool srv_queue_lateness(srv_queue *q, double now, double fixed_ms, double *late_ms);
-/* Jobs someone holds: running, or queued for a viewer (warm-up aside). */
+/* Jobs someone holds: running, or with a request waiting on them. */
 int srv_queue_held(srv_queue *q);
 /* Drops the queued warm-up jobs nobody waits for (draining); returns how many. */
 int srv_queue_drop_warm(srv_queue *q);
@@ -230,12 +229,16 @@ struct ck_server {
                                         playlist or a segment (a drain waits for quiet) */
     atomic_int_fast64_t store_retry; /* ms clock: the store failed, do not try before this */
     struct srv_viewer *viewer;       /* viewer.c */
+    ck_strbuf not_serving;           /* "not serving <campaign>: <why>\n" per campaign that
+                                        failed to load (its assets, its scene): /healthz says it */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);
 /* The person's current view (reference taken), or a new not-ready one with `*fresh` set.
  * NULL when out of memory. */
 srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh);
+/* Whether this node already holds the person's view (a viewer it is serving). */
+bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle);
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
 bool srv_run_job(ck_server *s, int worker, srv_job *job);
@@ -254,8 +257,6 @@ void srv_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_v
 bool srv_make_view(ck_server *s, srv_view *v);
 /* Queues the person's segments missing from the cache, in playback order. */
 void srv_lookahead(ck_server *s, srv_view *v);
-/* True when this node holds a view of the link (its viewer is being served here). */
-bool srv_view_known(ck_server *s, int campaign, const uint8_t *handle);
 /* Admission control for a link this node is not serving yet (or a shared segment not
  * rendered yet): 0 to serve it, else the seconds for Retry-After (the refusal is counted).
  * `renders`: a request that leads to renders (player page, playlists, personal segments),

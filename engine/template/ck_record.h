@@ -5,7 +5,8 @@
  * Every record has an `id` (the person's opaque identifier) plus the scene's fields.
  * Values are checked here, once, at load/import time: types, enum and set values, string
  * length, integer/money ranges, real calendar dates, required fields. Problems go to a
- * ck_diags as "file:line: field: message" (line of the JSON object or CSV row).
+ * ck_diags as "file:line: field: message" (JSON: the line of the field's key, or of the
+ * object for a problem of the whole record; CSV: the line of the row).
  *
  * Input formats per field type (JSON / CSV cell):
  *   string   JSON string / text

@@ -223,7 +223,9 @@ typedef struct rparse {
     ck_diags *diags;
     const char *file;
     ck_records *recs;
-    int line;         /* line of the record being read, for messages */
+    int line;        /* line of the record (JSON: of the field) being read, for messages */
+    const char *src; /* JSON: the text, and where the record being read starts in it */
+    size_t src_len, rec_off;
     bool bad;         /* the record being read has an error */
     ck_record *items; /* valid records so far (malloc'd; moved into the arena at the end) */
     size_t count, cap;
@@ -278,6 +280,15 @@ static void warn_unknown(rparse *rp, const char *name, size_t n)
         rec_warn(rp, "unknown field %s (not used by this scene)", q);
 }
 
+/* Invisible formatting characters: zero-width ones, line/paragraph separators, direction
+ * overrides and isolates, the BOM inside text. On screen they reorder or hide what a name
+ * says (a right-to-left override turns "Rossi" around), so a record may not carry them. */
+static bool is_format_char(int32_t cp)
+{
+    return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB);
+}
+
 /* Text a record may hold: valid UTF-8, no NUL, no C0/C1 control characters (they have no
  * business in a name, and a stray newline or escape would reach the screen). */
 static bool check_text(rparse *rp, const char *what, const char *s, size_t n)
@@ -293,7 +304,7 @@ static bool check_text(rparse *rp, const char *what, const char *s, size_t n)
     const char *p = s, *end = s + n;
     while (p < end) {
         int32_t cp = ck_utf8_next(&p, end);
-        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) {
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || is_format_char(cp)) {
             rec_error(rp, "%s: contains a control character (U+%04X)", what, (unsigned)cp);
             return false;
         }
@@ -473,6 +484,56 @@ static bool set_add(rparse *rp, const ck_field *f, const char *s, size_t n, uint
 
 /* One value from text (a CSV cell or a JSON string), already trimmed and not empty.
  * Fills `out` and returns true, or reports and returns false. */
+/* A letter of any script: ASCII, Latin-1 and Latin Extended (not the signs x and /), and
+ * everything past the general punctuation and symbol blocks' start is taken as a letter of
+ * another script, except the symbol and punctuation blocks themselves. */
+static bool is_letter(int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
+    if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7)
+        return false;
+    if (cp >= 0x2B0 && cp <= 0x36F) /* modifier letters, combining accents alone */
+        return false;
+    if (cp >= 0x2000 && cp <= 0x2BFF) /* punctuation, currency, arrows, maths, shapes */
+        return false;
+    if ((cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFE30 && cp <= 0xFE6F) ||
+        (cp >= 0xFF00 && cp <= 0xFF20) || cp >= 0x1F000) /* CJK punctuation, forms, emoji */
+        return false;
+    return true;
+}
+
+/* A field that holds a person's name (first_name, last_name, nome, cognome, ...): shown as
+ * a name, so it must have at least one letter ("123" or "--" is a data entry error). */
+static bool is_name_field(const ck_field *f)
+{
+    return strstr(f->name, "name") || strstr(f->name, "nome");
+}
+
+/* What a string value must not be, since it is shown on screen as is. */
+static bool check_shown(rparse *rp, const ck_field *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if ((s[i] == '{' && s[i + 1] == '{') || (s[i] == '}' && s[i + 1] == '}')) {
+            rec_error(rp,
+                      "%s: contains \"%c%c\", a template delimiter: a value is shown as "
+                      "written, never as a template",
+                      f->name, s[i], s[i + 1]);
+            return false;
+        }
+    if (is_name_field(f)) {
+        bool letter = false;
+        const char *p = s, *end = s + n;
+        while (p < end && !letter)
+            letter = is_letter(ck_utf8_next(&p, end));
+        if (!letter) {
+            rec_error(rp, "%s: has no letter; a name needs at least one", f->name);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t n, ck_value *out)
 {
     char q[128], list[256];
@@ -488,6 +549,8 @@ static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t
             rec_error(rp, "%s: longer than %zu characters (%zu)", f->name, max, cps);
             return false;
         }
+        if (!check_shown(rp, f, s, n))
+            return false;
         out->str = ck_arena_strndup(&rp->recs->arena, s, n);
         break;
     }
@@ -779,7 +842,7 @@ static void missing(rparse *rp, const ck_field *f)
  * the text is scanned here: strings (with escapes) are skipped, depth is tracked, and the
  * first character of each element at depth 1 gives its line. The input has already parsed,
  * so the scanner can be this simple. Returns a malloc'd array (NULL on OOM). */
-static int *json_element_lines(const char *s, size_t n, size_t count)
+static int *json_element_lines(const char *s, size_t n, size_t count, size_t *offs)
 {
     int *lines = calloc(count ? count : 1, sizeof *lines);
     if (!lines)
@@ -801,6 +864,7 @@ static int *json_element_lines(const char *s, size_t n, size_t count)
             continue;
         }
         if (depth == 1 && expect && !is_blank(c) && c != ']') {
+            offs[k] = i;
             lines[k++] = line;
             expect = false;
         }
@@ -817,6 +881,47 @@ static int *json_element_lines(const char *s, size_t n, size_t count)
         }
     }
     return lines;
+}
+
+/* The line of key `name` in the record's object (which starts at rp->rec_off on line
+ * `line`), so that a message points at the field of a record written over many lines;
+ * `line` when not found (an escaped key, a record that is not an object). */
+static int json_key_line(const rparse *rp, const char *name, int line)
+{
+    const char *s = rp->src;
+    size_t n = rp->src_len, nl = strlen(name), i = rp->rec_off;
+    if (!s)
+        return line;
+    while (i < n && s[i] != '{')
+        line += s[i++] == '\n';
+    int depth = 0;
+    bool key = false;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c == '\n') {
+            line++;
+        } else if (c == '"') {
+            size_t start = ++i;
+            while (i < n && s[i] != '"') {
+                line += s[i] == '\n';
+                i += s[i] == '\\' ? 2 : 1;
+            }
+            if (i >= n)
+                break;
+            if (depth == 1 && key && i - start == nl && memcmp(s + start, name, nl) == 0)
+                return line;
+            key = false;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            key = depth == 1;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0)
+                break;
+        } else if (c == ',' && depth == 1) {
+            key = true;
+        }
+    }
+    return line;
 }
 
 static void json_record(rparse *rp, json_t *obj, int line)
@@ -845,7 +950,10 @@ static void json_record(rparse *rp, json_t *obj, int line)
     }
     for (int i = 0; i < rp->scene->field_count; i++) {
         const ck_field *f = &rp->scene->fields[i];
-        int r = value_from_json(rp, f, json_object_get(obj, f->name), &values[i]);
+        json_t *v = json_object_get(obj, f->name);
+        rp->line = v ? json_key_line(rp, f->name, line) : line;
+        int r = value_from_json(rp, f, v, &values[i]);
+        rp->line = line;
         if (r == VAL_ABSENT)
             missing(rp, f);
     }
@@ -878,20 +986,29 @@ static bool parse_json(rparse *rp, const char *s, size_t n)
         return false;
     }
     bool ok = true;
+    rp->src = s;
+    rp->src_len = n;
     if (json_is_object(root)) {
         int line = 1;
         for (size_t i = 0; i < n && s[i] != '{'; i++)
             line += s[i] == '\n';
+        rp->rec_off = 0;
         json_record(rp, root, line);
     } else if (json_array_size(root) == 0) {
         ck_diag_add(rp->diags, CK_SEV_ERROR, rp->file, 0, 0, "no records");
         ok = false;
     } else {
         size_t count = json_array_size(root);
-        int *lines = json_element_lines(s, n, count);
-        for (size_t i = 0; i < count; i++)
+        size_t *offs = calloc(count, sizeof *offs);
+        int *lines = offs ? json_element_lines(s, n, count, offs) : NULL;
+        for (size_t i = 0; i < count; i++) {
+            /* Without the positions (out of memory), messages name line 0, never a wrong one. */
+            rp->src = lines ? s : NULL;
+            rp->rec_off = offs ? offs[i] : 0;
             json_record(rp, json_array_get(root, i), lines ? lines[i] : 0);
+        }
         free(lines);
+        free(offs);
     }
     json_decref(root);
     return ok;

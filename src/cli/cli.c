@@ -79,7 +79,7 @@ const ck_opt ck_cli_store_opts[] = {
     {.name = "--db",
      .arg = "URL",
      .help = "PostgreSQL (postgresql://... or a libpq DSN; the password in PGPASSWORD) for "
-             "people, revocations, analytics and admin, shared by a cluster's nodes; "
+             "the people, their revocations and expiry extensions, shared by a cluster's nodes; "
              "default: SQLite in the data folder",
      .parse = ck_opt_str,
      .offset = offsetof(ck_cli_store, db)},

@@ -2,6 +2,7 @@
  * every record (types, fit of every text box, glyphs), then prints the segment map. Problems
  * go to stderr as file:line:col: message; the summary and map go to stdout. */
 #include "ck_cli.h"
+#include "ck_render.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,11 @@ static int cmd_check(const void *opts)
         goto done;
     cs.binding = ck_binding_create(cs.scene, &d);
     cs.fonts = ck_fontset_create(cs.scene, &d);
+    /* Every asset decodes and lasts, before a link goes out (issue 14). */
+    ck_render_verify_assets(
+        cs.scene,
+        &(ck_render_verify_params){.binding = cs.binding, .fonts = cs.fonts, .fonts_loaded = true},
+        &d);
     if (!cs.binding || !cs.fonts)
         goto done;
     cs.timeline = ck_timeline_create(cs.scene, cs.binding, cs.fonts, &err);

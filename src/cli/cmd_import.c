@@ -3,6 +3,7 @@
  * All or nothing by default, naming every bad row by line; --skip-bad stores the good rows and
  * writes the problems of the others to a rejects file. Re-importing a person updates them. */
 #include "ck_cli.h"
+#include "ck_render.h"
 #include "ck_store.h"
 
 #include <errno.h>
@@ -144,6 +145,12 @@ static int cmd_import(const void *opts)
     ck_keyring keys = {0};
     ck_store *st = NULL;
     int *bad = NULL;
+    /* No person is stored for a campaign whose assets would fail in front of them. */
+    ck_render_verify_params vp = {.binding = cs.binding, .fonts = cs.fonts, .fonts_loaded = true};
+    if (ck_render_verify_assets(s, &vp, &d) != CK_OK) {
+        fprintf(stderr, "%s: the campaign's assets fail the checks: nothing imported\n", dir);
+        goto done;
+    }
     cs.records = ck_records_load(s, file, &d);
     if (!cs.records)
         goto done;

@@ -1,5 +1,4 @@
-/* cmd_serve.c: `ciak serve`: the stream server in the foreground until SIGINT or SIGTERM
- * (the first drains: ck_server_run returns once the renders held are done; a second stops). */
+/* cmd_serve.c: `ciak serve`: the stream server in the foreground until SIGINT or SIGTERM. */
 #include "ck_cli.h"
 #include "ck_server.h"
 
@@ -85,19 +84,20 @@ static const ck_opt serve_table[] = {
      .offset = offsetof(serve_opts, p.node_name)},
     {.name = "--admit-late-ms",
      .arg = "N",
-     .help = "refuse new viewers (503) while the render backlog would run this late; -1: never "
-             "(default 3000; docs/server.md)",
+     .help = "turn new viewers away (503 + Retry-After) when the viewers already here would be "
+             "served N milliseconds late (default: 1000)",
      .parse = ck_opt_int,
      .offset = offsetof(serve_opts, p.admit_late_ms),
-     .lo = -1,
-     .hi = 600000},
-    {.name = "--drain-timeout",
-     .arg = "N",
-     .help = "on SIGTERM, seconds to finish the renders held before exiting (default 90)",
-     .parse = ck_opt_int,
-     .offset = offsetof(serve_opts, p.drain_timeout_s),
      .lo = 1,
-     .hi = 86400},
+     .hi = 600000},
+    {.name = "--drain-s",
+     .arg = "N",
+     .help = "on SIGTERM: no new viewers, finish what this node holds, for at most N seconds; "
+             "a second SIGTERM stops at once (default: 60)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, p.drain_s),
+     .lo = 1,
+     .hi = 3600},
     {.name = "--no-render",
      .help = "no GPU or encoder: pages and cached segments only (tests)",
      .parse = ck_opt_flag,

@@ -90,13 +90,28 @@ check "import the extra people" -- test $? -eq 0
     -o "$tmp/links.csv" "${dbargs[@]}" >/dev/null 2>&1
 check "links for the extra people" -- grep -q '^NA-9031,' "$tmp/links.csv"
 
+# get OUT HEADERS URL: GET as a player does: a 503 is retried after its Retry-After (a full or
+# draining node turns new viewers away; nginx has already tried the other nodes), 20 times at
+# most. Prints the final status.
+get() {
+    local code tries=0 wait_s
+    while :; do
+        code=$(curl -s -m 120 -D "$2" -o "$1" -w '%{http_code}' "$3")
+        [ "$code" = 503 ] && [ $tries -lt 20 ] || break
+        tries=$((tries + 1))
+        wait_s=$(grep -i '^Retry-After:' "$2" | tr -dc '0-9')
+        sleep "${wait_s:-1}"
+    done
+    echo "$code"
+}
+
 # play URL DIR: the media playlist and every segment, in order, through nginx; writes
 # DIR/codes (one status per request), DIR/nodes (X-Ciak-Node of /v/ answers), DIR/shared.
 play() {
     local url=$1 d=$2 seg src name
     mkdir -p "$d"
-    curl -s -m 120 -D "$d/h" -o "$d/master.m3u8" "$url/index.m3u8"
-    curl -s -m 120 -o "$d/media.m3u8" "$url/media.m3u8"
+    get "$d/master.m3u8" "$d/h" "$url/index.m3u8" >>"$d/codes"
+    get "$d/media.m3u8" "$d/hm" "$url/media.m3u8" >>"$d/codes"
     grep -i '^X-Ciak-Node:' "$d/h" | tr -d '\r' | cut -d' ' -f2 >>"$d/nodes"
     while read -r seg; do
         case $seg in
@@ -105,26 +120,35 @@ play() {
         esac
         name=${seg##*/}
         name=${name%%\?*}
-        curl -s -m 120 -o "$d/$name" -w '%{http_code}\n' "$src" >>"$d/codes"
+        get "$d/$name" "$d/hs" "$src" >>"$d/codes"
     done < <(grep -v '^#' "$d/media.m3u8")
 }
 
+metric() { # metric PORT NAME-AND-LABELS
+    curl -s "http://127.0.0.1:$1/metrics" | grep -F "$2" | grep -v '^#' | awk '{print $2}'
+}
+
 # ---- 30 new viewers at once ----
+ppids=()
 for i in $(seq 1 30); do
     id=$(printf 'NA-9%03d' "$i")
     url=$(grep "^$id," "$tmp/links.csv" | cut -d, -f2)
     play "$url" "$tmp/burst/$id" &
+    ppids+=($!)
 done
-wait
+wait "${ppids[@]}"
 check "burst: every segment answered 200" -- test \
     "$(cat "$tmp"/burst/*/codes | grep -vc '^200$')" -eq 0
-check "burst: 30 viewers x 39 segments" -- test "$(cat "$tmp"/burst/*/codes | wc -l)" -eq 1170
+check "burst: 30 viewers x (2 playlists + 39 segments)" -- test "$(cat "$tmp"/burst/*/codes | wc -l)" -eq 1230
+refused=0
+for i in 1 2 3; do
+    n=$(metric $((CLUSTER_PORT + i)) 'ciak_admission_refused_total')
+    refused=$((refused + ${n:-0}))
+done
+echo "cluster: burst: $refused new-viewer requests turned away by admission control (then retried)"
 nodes_seen=$(cat "$tmp"/burst/*/nodes | sort -u | tr '\n' ' ')
 echo "cluster: viewers served by: $nodes_seen"
 check "burst: links reach every node (X-Ciak-Node)" -- test "$(cat "$tmp"/burst/*/nodes | sort -u | wc -l)" -eq 3
-metric() { # metric PORT NAME-AND-LABELS
-    curl -s "http://127.0.0.1:$1/metrics" | grep -F "$2" | awk '{print $2}'
-}
 shared_rendered=0
 for i in 1 2 3; do
     n=$(metric $((CLUSTER_PORT + i)) 'ciak_segments_rendered_total{kind="shared"}')
@@ -153,7 +177,7 @@ while read -r seg; do
     esac
     name=${seg##*/}
     name=${name%%\?*}
-    curl -s -m 120 -o "$d/$name" -w '%{http_code}\n' "$src" >>"$d/codes"
+    get "$d/$name" "$d/hs" "$src" >>"$d/codes"
     if [ $personal -eq 2 ] && [ $killed -eq 0 ] && [ -f "$cdir/$victim.pid" ]; then
         kill -KILL "$(cat "$cdir/$victim.pid")"
         killed=1
@@ -239,6 +263,56 @@ else
     check "another key file: refused with a non-zero exit" -- test $rc -ne 0
     check "another key file: says why" -- grep -q "does not open the store" "$tmp/wrongkey.log"
 fi
+
+# ---- admission control and draining, on one more node with a tight admission rule ----
+sport=$(free_port)
+sbase="http://127.0.0.1:$sport"
+"$CIAK" serve --listen "127.0.0.1:$sport" --db "$db" --keys "$cdir/keys" --data-dir "$tmp/solo" \
+    --scenes "$scenes" --campaign $camp --size $size --workers 1 --no-warm --admit-late-ms 1 --drain-s 30 \
+    --node-name solo >"$tmp/solo.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 300); do curl -sf "$sbase/healthz" >/dev/null && break; sleep 0.2; done
+link() { grep "^$1," "$tmp/links.csv" | cut -d, -f2 | sed "s#$base#$sbase#"; }
+a_url=$(link NA-9003)
+curl -s -o /dev/null "$a_url/index.m3u8"
+curl -s -o "$tmp/a-media.m3u8" "$a_url/media.m3u8"
+mapfile -t a_segs < <(grep -v '^#' "$tmp/a-media.m3u8")
+seg_url() { case $1 in /c/*) echo "$sbase$1" ;; *) echo "$a_url/$1" ;; esac; }
+check "admission: the first viewer's first segment" -- test \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$(seg_url "${a_segs[0]}")")" = 200
+cpids=()
+for i in 4 5 6 7 8 9 10; do
+    id=$(printf 'NA-9%03d' "$i")
+    curl -s -o /dev/null -D "$tmp/adm-$i.h" "$(link "$id")/index.m3u8" &
+    cpids+=($!)
+done
+wait "${cpids[@]}"
+refused=$(grep -l '^HTTP/1.1 503' "$tmp"/adm-*.h 2>/dev/null | wc -l)
+echo "cluster: admission: $refused of 7 new viewers turned away"
+check "admission: a new viewer is turned away when the backlog would be late" -- test "$refused" -ge 1
+check "admission: with Retry-After" -- grep -qi '^Retry-After:' $(grep -l '^HTTP/1.1 503' "$tmp"/adm-*.h | head -1)
+check "admission: counted in ciak_admission_refused_total" -- test \
+    "$(curl -s "$sbase/metrics" | awk '/^ciak_admission_refused_total/ {print $2}')" -ge 1
+check "admission: the viewer already here is still served" -- test \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$(seg_url "${a_segs[1]}")")" = 200
+kill -TERM $server_pid
+sleep 0.5
+check "draining: /healthz answers 503" -- test \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$sbase/healthz")" = 503
+check "draining: a new viewer gets 503" -- test \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$(link NA-9011)/index.m3u8")" = 503
+check "draining: the viewer already here gets its next segments" -- test \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$(seg_url "${a_segs[2]}")")$(curl -s -o /dev/null -w '%{http_code}' "$(seg_url "${a_segs[3]}")")" = 200200
+for _ in $(seq 1 300); do kill -0 $server_pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $server_pid 2>/dev/null; then
+    bad "draining: the node did not stop once its viewer went quiet"
+    stop_server
+else
+    wait $server_pid
+    check "draining: the node then exits 0" -- test $? -eq 0
+    server_pid=
+fi
+check "draining: logged" -- grep -q 'drained' "$tmp/solo.log"
 
 # ---- down stops everything it started ----
 pids=$(cat "$cdir"/*.pid 2>/dev/null)
