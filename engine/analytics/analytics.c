@@ -1,10 +1,10 @@
 /* analytics.c: validating, storing and counting the player's events (see ck_analytics.h). */
 #include "analytics_internal.h"
+#include "ck_store.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,7 @@ typedef struct rate_slot {
 } rate_slot;
 
 struct ck_analytics {
-    sqlite3 *db;
+    an_db *db;
     pthread_mutex_t lock;
     int rate_events;
     double rate_window_s;
@@ -42,9 +42,13 @@ const char *ck_an_event_name(ck_an_event e)
     return (unsigned)e < CK_EV__COUNT ? event_names[e] : "?";
 }
 
-static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA secure_delete=ON;"
+/* Migrations, oldest first: migrations[i] takes the tables from version i to i + 1 (row
+ * 'analytics' of ciak_schema). Never edit one that has shipped; append, and raise
+ * AN_SCHEMA_VERSION. SQLite's version 1 uses IF NOT EXISTS, so a file from before versioning is
+ * adopted as it is. One rating per link and day is a unique index, so nodes storing ratings at
+ * once cannot make two (a file from before kept the later one already; this keeps it). */
+#define AN_SCHEMA_VERSION 1
+static const char *const lite_migrations[] = {
     "CREATE TABLE IF NOT EXISTS events(campaign TEXT NOT NULL, day INTEGER NOT NULL,"
     " type TEXT NOT NULL, item TEXT NOT NULL DEFAULT '', value INTEGER NOT NULL DEFAULT 0,"
     " viewer BLOB NOT NULL);"
@@ -54,15 +58,33 @@ static const char schema[] =
     " viewer BLOB NOT NULL, duration_ms INTEGER NOT NULL, watched_ms INTEGER NOT NULL,"
     " ranges BLOB NOT NULL, PRIMARY KEY(campaign, day, viewer));"
     /* The day's salt: one row at most; deleted when the day changes. */
-    "CREATE TABLE IF NOT EXISTS salt(day INTEGER PRIMARY KEY, bytes BLOB NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS salt(day INTEGER PRIMARY KEY, bytes BLOB NOT NULL);"
+    "DELETE FROM events WHERE type = 'rating' AND rowid NOT IN (SELECT MAX(rowid) FROM events"
+    " WHERE type = 'rating' GROUP BY campaign, day, viewer);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_rating ON events(campaign, day, viewer)"
+    " WHERE type = 'rating';",
+};
+static const char *const pg_migrations[] = {
+    "CREATE TABLE events(campaign text NOT NULL, day integer NOT NULL, type text NOT NULL,"
+    " item text NOT NULL DEFAULT '', value integer NOT NULL DEFAULT 0, viewer bytea NOT NULL);"
+    "CREATE INDEX events_cd ON events(campaign, day, type);"
+    "CREATE UNIQUE INDEX events_rating ON events(campaign, day, viewer) WHERE type = 'rating';"
+    "CREATE TABLE views(campaign text NOT NULL, day integer NOT NULL, viewer bytea NOT NULL,"
+    " duration_ms integer NOT NULL, watched_ms integer NOT NULL, ranges bytea NOT NULL,"
+    " PRIMARY KEY(campaign, day, viewer));"
+    "CREATE TABLE salt(day integer PRIMARY KEY, bytes bytea NOT NULL);",
+};
+_Static_assert(sizeof lite_migrations / sizeof lite_migrations[0] == AN_SCHEMA_VERSION &&
+                   sizeof pg_migrations / sizeof pg_migrations[0] == AN_SCHEMA_VERSION,
+               "one migration per schema version and database");
 
 static ck_status db_error(ck_analytics *a, ck_error *err, const char *what)
 {
     return ck_error_set(err, CK_ERR_IO, NULL, 0, 0, "analytics: %s: %s", what,
-                        a && a->db ? sqlite3_errmsg(a->db) : "cannot open");
+                        a && a->db ? an_db_error(a->db) : "cannot open");
 }
 
-ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *params, ck_error *err)
+ck_analytics *ck_analytics_open(const char *where, const ck_analytics_params *params, ck_error *err)
 {
     if (sodium_init() < 0) {
         ck_error_set(err, CK_ERR_UNSUPPORTED, NULL, 0, 0, "analytics: libsodium failed to start");
@@ -82,22 +104,30 @@ ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *par
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
         goto error;
     }
-    if (sqlite3_open_v2(path, &a->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL) != SQLITE_OK) {
-        ck_error_set(err, CK_ERR_IO, path, 0, 0, "analytics: cannot open the database: %s",
-                     a->db ? sqlite3_errmsg(a->db) : "out of memory");
+    if (!(a->db = an_db_open(where, err)))
         goto error;
-    }
-    sqlite3_busy_timeout(a->db, 5000);
-    if (sqlite3_exec(a->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        db_error(a, err, "schema");
+    if (an_db_migrate(a->db, "analytics", an_db_is_pg(a->db) ? pg_migrations : lite_migrations,
+                      AN_SCHEMA_VERSION, err) != CK_OK)
         goto error;
-    }
     return a;
 error:
     ck_analytics_close(&a);
     return NULL;
+}
+
+ck_analytics *ck_analytics_open_at(const char *data_dir, const char *db,
+                                   const ck_analytics_params *params, ck_error *err)
+{
+    if (ck_store_is_postgres(db))
+        return ck_analytics_open(db, params, err);
+    char path[4096];
+    if (!data_dir ||
+        (size_t)snprintf(path, sizeof path, "%s/analytics.db", data_dir) >= sizeof path) {
+        ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0,
+                     "analytics: needs a data folder or a PostgreSQL database");
+        return NULL;
+    }
+    return ck_analytics_open(path, params, err);
 }
 
 void ck_analytics_close(ck_analytics **ap)
@@ -105,7 +135,7 @@ void ck_analytics_close(ck_analytics **ap)
     ck_analytics *a = ap ? *ap : NULL;
     if (!a)
         return;
-    sqlite3_close(a->db);
+    an_db_close(&a->db);
     pthread_mutex_destroy(&a->lock);
     sodium_memzero(a->salt, sizeof a->salt);
     free(a->rate);
@@ -114,42 +144,33 @@ void ck_analytics_close(ck_analytics **ap)
 }
 
 /* ---- the day's salt (under the lock) ---- */
+/* Every node must hash a token with the same salt, or one link counts as a viewer per node:
+ * a node offers a fresh salt and keeps whichever was stored first (insert-if-absent). Only
+ * older days go, so a node whose clock is a little behind never deletes today's. */
 static bool salt_for(ck_analytics *a, int32_t today)
 {
     if (a->salt_day == today)
         return true;
-    sqlite3_stmt *st = NULL;
-    bool ok = false;
-    /* Yesterday's salt goes first, so that no old key can ever be recomputed. */
-    if (sqlite3_prepare_v2(a->db, "DELETE FROM salt WHERE day <> ?", -1, &st, NULL) != SQLITE_OK)
-        return false;
-    sqlite3_bind_int(st, 1, today);
-    ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
+    uint8_t fresh[SALT_BYTES];
+    randombytes_buf(fresh, sizeof fresh);
+    const an_arg day[] = {AN_I(today), AN_B(fresh, sizeof fresh)};
+    an_rows r;
+    bool ok =
+        an_exec(a->db, "DELETE FROM salt WHERE day < ?1", day, 1, NULL) &&
+        an_exec(a->db, "INSERT INTO salt(day, bytes) VALUES(?1, ?2) ON CONFLICT(day) DO NOTHING",
+                day, 2, NULL) &&
+        an_query(a->db, &r, "SELECT bytes FROM salt WHERE day = ?1", day, 1);
+    sodium_memzero(fresh, sizeof fresh);
     if (!ok)
         return false;
-    ok = false;
-    if (sqlite3_prepare_v2(a->db, "SELECT bytes FROM salt WHERE day = ?", -1, &st, NULL) !=
-        SQLITE_OK)
+    size_t len = 0;
+    const uint8_t *b = an_next(&r) ? an_blob(&r, 0, &len) : NULL;
+    ok = b && len == SALT_BYTES;
+    if (ok)
+        memcpy(a->salt, b, SALT_BYTES);
+    an_end(&r);
+    if (!ok)
         return false;
-    sqlite3_bind_int(st, 1, today);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SALT_BYTES) {
-        memcpy(a->salt, sqlite3_column_blob(st, 0), SALT_BYTES);
-        ok = true;
-    }
-    sqlite3_finalize(st);
-    if (!ok) {
-        randombytes_buf(a->salt, SALT_BYTES);
-        if (sqlite3_prepare_v2(a->db, "INSERT OR REPLACE INTO salt(day, bytes) VALUES(?, ?)", -1,
-                               &st, NULL) != SQLITE_OK)
-            return false;
-        sqlite3_bind_int(st, 1, today);
-        sqlite3_bind_blob(st, 2, a->salt, SALT_BYTES, SQLITE_STATIC);
-        ok = sqlite3_step(st) == SQLITE_DONE;
-        sqlite3_finalize(st);
-        if (!ok)
-            return false;
-    }
     /* A new day: the rate limiter's keys belong to the old salt. */
     memset(a->rate, 0, RATE_SLOTS * sizeof *a->rate);
     a->salt_day = today;
@@ -294,27 +315,18 @@ static bool parse_event(json_t *o, const ck_an_allowed *allowed, parsed_event *o
     return true;
 }
 
-/* One event row; a rating first deletes the viewer's earlier rating of the day, so that a
- * link rates once a day and the later rating counts. */
-static bool insert_event(sqlite3_stmt *ins, sqlite3_stmt *del, const char *campaign, int32_t today,
-                         const uint8_t *viewer, const parsed_event *e)
+/* One event row. A rating replaces the viewer's earlier rating of the day (the unique index
+ * events_rating), so that a link rates once a day and the later rating counts. */
+static bool insert_event(an_db *db, const char *campaign, int32_t today, const uint8_t *viewer,
+                         const parsed_event *e)
 {
-    if (e->type == CK_EV_RATING) {
-        sqlite3_reset(del);
-        sqlite3_bind_text(del, 1, campaign, -1, SQLITE_STATIC);
-        sqlite3_bind_int(del, 2, today);
-        sqlite3_bind_blob(del, 3, viewer, VIEWER_BYTES, SQLITE_STATIC);
-        if (sqlite3_step(del) != SQLITE_DONE)
-            return false;
-    }
-    sqlite3_reset(ins);
-    sqlite3_bind_text(ins, 1, campaign, -1, SQLITE_STATIC);
-    sqlite3_bind_int(ins, 2, today);
-    sqlite3_bind_text(ins, 3, event_names[e->type], -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 4, e->item, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 5, e->value);
-    sqlite3_bind_blob(ins, 6, viewer, VIEWER_BYTES, SQLITE_STATIC);
-    return sqlite3_step(ins) == SQLITE_DONE;
+    const an_arg args[] = {AN_T(campaign), AN_I(today),    AN_T(event_names[e->type]),
+                           AN_T(e->item),  AN_I(e->value), AN_B(viewer, VIEWER_BYTES)};
+    return an_exec(db,
+                   "INSERT INTO events(campaign, day, type, item, value, viewer) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(campaign, day, viewer) "
+                   "WHERE type = 'rating' DO UPDATE SET value = excluded.value",
+                   args, 6, NULL);
 }
 
 /* Stores a validated batch in one transaction (under the lock): `watched` ranges go to the
@@ -322,35 +334,23 @@ static bool insert_event(sqlite3_stmt *ins, sqlite3_stmt *del, const char *campa
 static bool store_batch(ck_analytics *a, const char *campaign, int32_t today, const uint8_t *viewer,
                         const parsed_event *ev, size_t n, int32_t duration_ms)
 {
-    sqlite3_stmt *ins = NULL, *del = NULL;
     an_range played[CK_AN_MAX_BATCH * CK_AN_MAX_RANGES];
     int nplayed = 0;
-    bool ok = sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-              sqlite3_prepare_v2(a->db,
-                                 "INSERT INTO events(campaign, day, type, item, value, viewer) "
-                                 "VALUES(?, ?, ?, ?, ?, ?)",
-                                 -1, &ins, NULL) == SQLITE_OK &&
-              sqlite3_prepare_v2(a->db,
-                                 "DELETE FROM events WHERE campaign = ? AND day = ? AND "
-                                 "type = 'rating' AND viewer = ?",
-                                 -1, &del, NULL) == SQLITE_OK;
+    bool ok = an_tx(a->db, AN_BEGIN);
     for (size_t i = 0; ok && i < n; i++) {
         if (ev[i].type == CK_EV_WATCHED) {
             memcpy(played + nplayed, ev[i].ranges, (size_t)ev[i].range_count * sizeof *played);
             nplayed += ev[i].range_count;
         } else {
-            ok = insert_event(ins, del, campaign, today, viewer, &ev[i]);
+            ok = insert_event(a->db, campaign, today, viewer, &ev[i]);
         }
     }
-    sqlite3_finalize(ins);
-    sqlite3_finalize(del);
     ok = ok &&
          an_view_add(a->db, campaign, today, viewer, VIEWER_BYTES, played, nplayed, duration_ms);
-    if (ok)
-        ok = sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    ok = ok && an_tx(a->db, AN_COMMIT);
     if (!ok) {
-        ck_log(CK_LOG_ERROR, "analytics: cannot store events: %s", sqlite3_errmsg(a->db));
-        sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+        ck_log(CK_LOG_ERROR, "analytics: cannot store events: %s", an_db_error(a->db));
+        an_tx(a->db, AN_ROLLBACK);
     }
     return ok;
 }
@@ -387,7 +387,7 @@ ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const ch
     uint8_t viewer[VIEWER_BYTES];
     if (!salt_for(a, today)) {
         pthread_mutex_unlock(&a->lock);
-        ck_log(CK_LOG_ERROR, "analytics: cannot make the day's salt: %s", sqlite3_errmsg(a->db));
+        ck_log(CK_LOG_ERROR, "analytics: cannot make the day's salt: %s", an_db_error(a->db));
         res = CK_AN_FAILED;
         goto done;
     }
@@ -408,27 +408,22 @@ done:
 }
 
 /* ---- reports ---- */
-static sqlite3_stmt *prep(ck_analytics *a, const char *sql, const char *campaign, int32_t from,
-                          int32_t to)
+/* Runs `sql` with (campaign, from, to) bound as ?1 ?2 ?3 and `extra` (if any) as ?4. */
+static bool q3(ck_analytics *a, an_rows *r, const char *sql, const char *campaign, int32_t from,
+               int32_t to, const an_arg *extra)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return NULL;
-    sqlite3_bind_text(st, 1, campaign, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, from);
-    sqlite3_bind_int(st, 3, to);
-    return st;
+    const an_arg args[] = {AN_T(campaign), AN_I(from), AN_I(to), extra ? *extra : AN_I(0)};
+    return an_query(a->db, r, sql, args, extra ? 4 : 3);
 }
 
 static bool one_int(ck_analytics *a, const char *sql, const char *campaign, int32_t from,
                     int32_t to, int64_t *out)
 {
-    sqlite3_stmt *st = prep(a, sql, campaign, from, to);
-    if (!st)
+    an_rows r;
+    if (!q3(a, &r, sql, campaign, from, to, NULL))
         return false;
-    *out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    return true;
+    *out = an_next(&r) ? an_int(&r, 0) : 0;
+    return an_end(&r);
 }
 
 #define WHERE " WHERE campaign = ?1 AND day BETWEEN ?2 AND ?3"
@@ -441,18 +436,17 @@ static bool counts_by_item(ck_analytics *a, const char *type, const char *campai
              "SELECT item, COUNT(*) FROM events" WHERE " AND type = '%s' GROUP BY item "
              "ORDER BY 2 DESC, 1 LIMIT %d",
              type, CK_AN_MAX_ITEMS);
-    sqlite3_stmt *st = prep(a, sql, campaign, from, to);
-    if (!st)
+    an_rows r;
+    if (!q3(a, &r, sql, campaign, from, to, NULL))
         return false;
     *count = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && *count < CK_AN_MAX_ITEMS) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
+    while (an_next(&r) && *count < CK_AN_MAX_ITEMS) {
+        const char *id = an_text(&r, 0);
         snprintf(out[*count].id, sizeof out[*count].id, "%s", id ? id : "");
-        out[*count].count = sqlite3_column_int64(st, 1);
+        out[*count].count = an_int(&r, 1);
         (*count)++;
     }
-    sqlite3_finalize(st);
-    return true;
+    return an_end(&r);
 }
 
 static double percentile(ck_analytics *a, const char *campaign, int32_t from, int32_t to, int64_t n,
@@ -463,15 +457,15 @@ static double percentile(ck_analytics *a, const char *campaign, int32_t from, in
     int64_t rank = (int64_t)ceil(p * (double)n) - 1; /* nearest rank */
     if (rank < 0)
         rank = 0;
-    sqlite3_stmt *st = prep(a,
-                            "SELECT value FROM events" WHERE " AND type = 'startup' "
-                            "ORDER BY value LIMIT 1 OFFSET ?4",
-                            campaign, from, to);
-    if (!st)
+    an_rows r;
+    const an_arg offset = AN_I(rank);
+    if (!q3(a, &r,
+            "SELECT value FROM events" WHERE " AND type = 'startup' ORDER BY value LIMIT 1 "
+            "OFFSET ?4",
+            campaign, from, to, &offset))
         return 0;
-    sqlite3_bind_int64(st, 4, rank);
-    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : 0;
-    sqlite3_finalize(st);
+    double v = an_next(&r) ? an_double(&r, 0) : 0;
+    an_end(&r);
     return v;
 }
 
@@ -479,17 +473,16 @@ static double percentile(ck_analytics *a, const char *campaign, int32_t from, in
 static bool per_day(ck_analytics *a, const char *sql, const char *campaign, int32_t from,
                     int32_t to, int64_t col[][4])
 {
-    sqlite3_stmt *st = prep(a, sql, campaign, from, to);
-    if (!st)
+    an_rows r;
+    if (!q3(a, &r, sql, campaign, from, to, NULL))
         return false;
-    int rc, n = sqlite3_column_count(st) - 1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t d = sqlite3_column_int64(st, 0) - from;
+    int n = an_cols(&r) - 1;
+    while (an_next(&r)) {
+        int64_t d = an_int(&r, 0) - from;
         for (int k = 0; d >= 0 && d <= to - from && k < n && k < 4; k++)
-            col[d][k] = sqlite3_column_int64(st, k + 1);
+            col[d][k] = an_int(&r, k + 1);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE;
+    return an_end(&r);
 }
 
 /* The daily rows, and the headline figures as their sums: one computation, so the daily table
@@ -499,18 +492,22 @@ static bool daily(ck_analytics *a, const char *campaign, int32_t from, int32_t t
 {
     int64_t viewers[CK_AN_MAX_DAYS][4] = {{0}}, plays[CK_AN_MAX_DAYS][4] = {{0}},
             seen[CK_AN_MAX_DAYS][4] = {{0}};
-    bool ok = per_day(a,
-                      "SELECT day, COUNT(*) FROM (SELECT day, viewer FROM events" WHERE
-                      " UNION SELECT day, viewer FROM views" WHERE ") GROUP BY day",
-                      campaign, from, to, viewers) &&
-              per_day(a, "SELECT day, COUNT(*) FROM events" WHERE " AND type = 'play' GROUP BY day",
-                      campaign, from, to, plays) &&
-              per_day(a,
-                      "SELECT day, SUM(" AN_SEEN_SQL(25) "), SUM(" AN_SEEN_SQL(
-                          50) "), "
-                              "SUM(" AN_SEEN_SQL(75) "), SUM(" AN_COMPLETE_SQL ") FROM views" WHERE
-                                                     " GROUP BY day",
-                      campaign, from, to, seen);
+    bool ok =
+        per_day(a,
+                "SELECT day, COUNT(*) FROM (SELECT day, viewer FROM events" WHERE
+                " UNION SELECT day, viewer FROM views" WHERE ") AS seen GROUP BY day",
+                campaign, from, to, viewers) &&
+        per_day(a, "SELECT day, COUNT(*) FROM events" WHERE " AND type = 'play' GROUP BY day",
+                campaign, from, to, plays) &&
+        per_day(
+            a,
+            "SELECT day, " AN_COUNT_IF(AN_SEEN_SQL(25)) ", " AN_COUNT_IF(AN_SEEN_SQL(
+                50)) ", " AN_COUNT_IF(AN_SEEN_SQL(75)) ", " AN_COUNT_IF(AN_COMPLETE_SQL) " FROM "
+                                                                                         "view"
+                                                                                         "s" WHERE
+                                                                                         " GROUP "
+                                                                                         "BY day",
+            campaign, from, to, seen);
     out->day_count = to - from + 1 > 0 ? to - from + 1 : 0;
     for (int d = 0; d < out->day_count; d++) {
         ck_an_day *day = &out->days[d];
@@ -521,6 +518,26 @@ static bool daily(ck_analytics *a, const char *campaign, int32_t from, int32_t t
             out->funnel[k] += seen[d][k];
     }
     return ok;
+}
+
+static bool ratings(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
+                    ck_an_report *out)
+{
+    an_rows r;
+    if (!q3(a, &r, "SELECT value, COUNT(*) FROM events" WHERE " AND type = 'rating' GROUP BY value",
+            campaign, from, to, NULL))
+        return false;
+    int64_t n = 0, sum = 0;
+    while (an_next(&r)) {
+        int64_t v = an_int(&r, 0), c = an_int(&r, 1);
+        if (v >= 1 && v <= 5) {
+            out->ratings[v - 1] = c;
+            n += c;
+            sum += v * c;
+        }
+    }
+    out->rating_avg = n ? (double)sum / (double)n : 0;
+    return an_end(&r);
 }
 
 ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t from, int32_t to,
@@ -547,24 +564,8 @@ ck_status ck_analytics_report(ck_analytics *a, const char *campaign, int32_t fro
               one_int(a, "SELECT COUNT(*) FROM events" WHERE " AND type = 'startup'", campaign,
                       from, to, &out->startup_count);
     ok = ok && counts_by_item(a, "popup", campaign, from, to, out->popups, &out->popup_count) &&
-         counts_by_item(a, "button", campaign, from, to, out->buttons, &out->button_count);
-    if (ok) {
-        sqlite3_stmt *st = prep(
-            a, "SELECT value, COUNT(*) FROM events" WHERE " AND type = 'rating' GROUP BY value",
-            campaign, from, to);
-        ok = st != NULL;
-        int64_t n = 0, sum = 0;
-        while (st && sqlite3_step(st) == SQLITE_ROW) {
-            int64_t v = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
-            if (v >= 1 && v <= 5) {
-                out->ratings[v - 1] = c;
-                n += c;
-                sum += v * c;
-            }
-        }
-        sqlite3_finalize(st);
-        out->rating_avg = n ? (double)sum / (double)n : 0;
-    }
+         counts_by_item(a, "button", campaign, from, to, out->buttons, &out->button_count) &&
+         ratings(a, campaign, from, to, out);
     if (ok) {
         out->startup_p50_ms = percentile(a, campaign, from, to, out->startup_count, 0.50);
         out->startup_p90_ms = percentile(a, campaign, from, to, out->startup_count, 0.90);
@@ -579,31 +580,29 @@ ck_status ck_analytics_campaigns(ck_analytics *a, char ***list, int *count, ck_e
 {
     *list = NULL;
     *count = 0;
-    pthread_mutex_lock(&a->lock);
-    sqlite3_stmt *st = NULL;
-    ck_status s = CK_OK;
-    if (sqlite3_prepare_v2(a->db, "SELECT DISTINCT campaign FROM events ORDER BY 1 LIMIT 256", -1,
-                           &st, NULL) != SQLITE_OK) {
-        s = db_error(a, err, "campaigns");
-        goto out;
-    }
     char **l = calloc(256, sizeof *l);
-    if (!l) {
-        s = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
-        goto out;
-    }
+    if (!l)
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
+    pthread_mutex_lock(&a->lock);
+    an_rows r;
     int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < 256) {
-        const char *c = (const char *)sqlite3_column_text(st, 0);
+    bool ok =
+        an_query(a->db, &r, "SELECT DISTINCT campaign FROM events ORDER BY 1 LIMIT 256", NULL, 0);
+    while (ok && an_next(&r) && n < 256) {
+        const char *c = an_text(&r, 0);
         if (c && (l[n] = strdup(c)) != NULL)
             n++;
     }
+    ok = ok && an_end(&r);
+    ck_status s = ok ? CK_OK : db_error(a, err, "campaigns");
+    pthread_mutex_unlock(&a->lock);
+    if (s != CK_OK) {
+        ck_analytics_free_list(l, n);
+        return s;
+    }
     *list = l;
     *count = n;
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&a->lock);
-    return s;
+    return CK_OK;
 }
 
 void ck_analytics_free_list(char **list, int count)
@@ -613,50 +612,45 @@ void ck_analytics_free_list(char **list, int count)
     free(list);
 }
 
+/* ?1 is the campaign or NULL (every campaign); the CAST gives PostgreSQL its type where it
+ * cannot guess one (`$1 IS NULL`). */
+#define CSV_CAMPAIGN " WHERE CAST(?1 AS TEXT) IS NULL OR campaign = CAST(?1 AS TEXT) "
+
 char *ck_analytics_csv(ck_analytics *a, const char *campaign, ck_error *err)
 {
     ck_strbuf b = {0};
-    const char *head = "campaign,day,type,item,events,viewers,value_sum\n";
-    ck_strbuf_puts(&b, head);
+    ck_strbuf_puts(&b, "campaign,day,type,item,events,viewers,value_sum\n");
     pthread_mutex_lock(&a->lock);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(
-            a->db,
-            "SELECT campaign, day, type, item, COUNT(*), COUNT(DISTINCT viewer), "
-            "SUM(value) FROM events WHERE ?1 IS NULL OR campaign = ?1 "
-            "GROUP BY campaign, day, type, item UNION ALL "
-            "SELECT campaign, day, 'watched', CASE WHEN " AN_COMPLETE_SQL
-            " THEN '100' WHEN " AN_SEEN_SQL(75) " THEN '75' WHEN " AN_SEEN_SQL(
-                50) " THEN '50' WHEN " AN_SEEN_SQL(25) " THEN '25' ELSE '0' END, "
-                                                       "COUNT(*), COUNT(*), SUM(watched_ms) / 1000 "
-                                                       "FROM views "
-                                                       "WHERE ?1 IS NULL OR campaign = ?1 GROUP BY "
-                                                       "1, 2, 4 "
-                                                       "ORDER BY 1, 2, 3, 4",
-            -1, &st, NULL) != SQLITE_OK) {
+    an_rows r;
+    const an_arg args[] = {campaign ? AN_T(campaign) : (an_arg){.kind = AN_NULL}};
+    bool ok = an_query(
+        a->db, &r,
+        "SELECT campaign, day, type, item, COUNT(*), COUNT(DISTINCT viewer), SUM(value) "
+        "FROM events" CSV_CAMPAIGN "GROUP BY campaign, day, type, item UNION ALL "
+        "SELECT campaign, day, 'watched', CASE WHEN " AN_COMPLETE_SQL
+        " THEN '100' WHEN " AN_SEEN_SQL(75) " THEN '75' WHEN " AN_SEEN_SQL(
+            50) " THEN '50' WHEN " AN_SEEN_SQL(25) " THEN '25' ELSE '0' END, "
+                                                   "COUNT(*), COUNT(*), SUM(watched_ms) / 1000 "
+                                                   "FROM views" CSV_CAMPAIGN "GROUP BY 1, 2, 4 "
+                                                   "ORDER BY 1, 2, 3, 4",
+        args, 1);
+    while (ok && an_next(&r)) {
+        int y, m, d;
+        ck_civil_from_days((int32_t)an_int(&r, 1), &y, &m, &d);
+        const char *c = an_text(&r, 0), *type = an_text(&r, 2), *item = an_text(&r, 3);
+        /* Campaign, type and item are [a-z0-9_-] by construction: no quoting needed. */
+        ck_strbuf_printf(&b, "%s,%04d-%02d-%02d,%s,%s,%lld,%lld,%lld\n", c ? c : "", y, m, d,
+                         type ? type : "", item ? item : "", (long long)an_int(&r, 4),
+                         (long long)an_int(&r, 5), (long long)an_int(&r, 6));
+    }
+    ok = ok && an_end(&r);
+    if (!ok)
         db_error(a, err, "export");
-        pthread_mutex_unlock(&a->lock);
+    pthread_mutex_unlock(&a->lock);
+    if (!ok) {
         ck_strbuf_free(&b);
         return NULL;
     }
-    if (campaign)
-        sqlite3_bind_text(st, 1, campaign, -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int y, m, d;
-        ck_civil_from_days((int32_t)sqlite3_column_int64(st, 1), &y, &m, &d);
-        char line[512];
-        /* Campaign, type and item are [a-z0-9_-] by construction: no quoting needed. */
-        int k = snprintf(
-            line, sizeof line, "%s,%04d-%02d-%02d,%s,%s,%lld,%lld,%lld\n",
-            (const char *)sqlite3_column_text(st, 0), y, m, d,
-            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-            (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
-            (long long)sqlite3_column_int64(st, 6));
-        if (k > 0 && (size_t)k < sizeof line)
-            ck_strbuf_add(&b, line, (size_t)k);
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&a->lock);
     char *csv = ck_strbuf_take(&b);
     if (!csv)
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "analytics: out of memory");
@@ -667,11 +661,12 @@ int64_t ck_analytics_event_count(ck_analytics *a)
 {
     int64_t n = 0;
     pthread_mutex_lock(&a->lock);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(a->db, "SELECT COUNT(*) FROM events", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    an_rows r;
+    if (an_query(a->db, &r, "SELECT COUNT(*) FROM events", NULL, 0)) {
+        if (an_next(&r))
+            n = an_int(&r, 0);
+        an_end(&r);
+    }
     pthread_mutex_unlock(&a->lock);
     return n;
 }

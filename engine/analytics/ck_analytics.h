@@ -24,7 +24,12 @@
  * `rate_window_s`; over it a batch is refused whole (429). The table is bounded.
  *
  * Storage: its own SQLite file (WAL), separate from the people store, so it can be kept,
- * exported or deleted on its own schedule.
+ * exported or deleted on its own schedule; or, for a fleet, the PostgreSQL database the nodes
+ * share (tables events, views, salt next to the people store's), so that every node's events
+ * land in one report. The day's salt is then shared (the first node's stays), so a link counts
+ * as one viewer whichever node it reaches; the rate limit stays per node (nginx sends a link to
+ * one node). Tables are versioned (row 'analytics' of ciak_schema): opening migrates an older
+ * schema and refuses a newer one, naming both versions.
  * Thread safety: one ck_analytics may be used from any number of threads (one mutex).
  */
 #ifndef CK_ANALYTICS_H
@@ -70,8 +75,16 @@ typedef struct ck_analytics_params {
     int rate_window_s; /* 0: 600 */
 } ck_analytics_params;
 
-/* Opens (creating) the database at `path`. NULL on failure with err set. */
-ck_analytics *ck_analytics_open(const char *path, const ck_analytics_params *params, ck_error *err);
+/* Opens (creating) the database at `where`: a PostgreSQL URL or libpq keyword string (the
+ * rule of ck_store_is_postgres), else a SQLite path. NULL on failure with err set (never
+ * repeating the connection string). A PostgreSQL connection that breaks is reset once by the
+ * next call; a batch caught by the break answers CK_AN_FAILED and stores nothing. */
+ck_analytics *ck_analytics_open(const char *where, const ck_analytics_params *params,
+                                ck_error *err);
+/* A node's analytics: `db` when it names PostgreSQL (what `--db` gives), else the SQLite file
+ * <data_dir>/analytics.db (a `db` that is a SQLite path names the people store only). */
+ck_analytics *ck_analytics_open_at(const char *data_dir, const char *db,
+                                   const ck_analytics_params *params, ck_error *err);
 void ck_analytics_close(ck_analytics **a);
 
 /* Which ids a viewer may report: the pop-up and button cues the page was given (the cues
@@ -186,22 +199,38 @@ char *ck_dashboard_html(const ck_an_report *reports, const ck_an_names *names, i
 char *ck_dashboard_login_html(bool failed);
 
 /* ---- admin login ---- */
-/* The admin credential lives in a file (<data-dir>/admin, mode 0600), one line:
+/* The admin credential is one line:
  *   password $argon2id$...          crypto_pwhash_str of a password, or
  *   token-sha256 HEX                SHA-256 of a long random token (at least 20 characters)
- * Sessions: 32 random bytes in a cookie (HttpOnly; Secure; SameSite=Strict; Path=/admin),
- * kept in memory with an 8-hour lifetime; a restart logs everyone out. */
+ * One node keeps it in a file (<data-dir>/admin, mode 0600) and its sessions in memory (a
+ * restart logs everyone out). A fleet keeps both in PostgreSQL (tables ciak_admin and
+ * ciak_admin_sessions, row 'admin' of ciak_schema), so a session made on one node is valid on
+ * every node, and a logout ends it everywhere; a session row holds the SHA-256 of the cookie
+ * value, never the value, and expires by the database's clock (one clock for every node).
+ * Sessions: 32 random bytes in a cookie (HttpOnly; Secure; SameSite=Strict; Path=/admin), with
+ * an 8-hour lifetime. The credential is read when the ck_admin is made: a new password takes
+ * effect at the next start (and ends every PostgreSQL session at once). */
 typedef struct ck_admin ck_admin;
 
 /* NULL with err set when the file is missing, unreadable by its owner only, or malformed:
  * the server then answers /admin/ with 404 (no dashboard without a credential). */
 ck_admin *ck_admin_create(const char *path, ck_error *err);
+/* A node's admin: PostgreSQL when `db` names it (migrating its tables; CK_ERR_NOT_FOUND when no
+ * credential was stored there), else ck_admin_create(<data_dir>/admin). */
+ck_admin *ck_admin_open_at(const char *data_dir, const char *db, ck_error *err);
+/* Stores a credential line (as ck_admin_hash_password writes it) where ck_admin_open_at reads
+ * it: the PostgreSQL row (every session ends), or <data_dir>/admin written atomically with mode
+ * 0600. What `ciak admin-password` does. */
+ck_status ck_admin_save(const char *data_dir, const char *db, const char *line, ck_error *err);
 void ck_admin_destroy(ck_admin **a);
 /* Checks a password or token (constant time for the token). */
 bool ck_admin_check(ck_admin *a, const char *secret, size_t len);
-/* A new session; writes the cookie value (64 hex digits + NUL). */
+/* A new session; writes the cookie value (64 hex digits + NUL). `now_s`: the caller's clock
+ * (in-memory sessions; PostgreSQL ones use the database's). When PostgreSQL cannot store it,
+ * the error is logged and the session is not valid (the login page comes back). */
 void ck_admin_session_new(ck_admin *a, double now_s, char out[65]);
-/* True when the Cookie header holds a live session. */
+/* True when the Cookie header holds a live session (false too when the database cannot be
+ * asked). */
 bool ck_admin_session_ok(ck_admin *a, const char *cookie_header, double now_s);
 void ck_admin_session_end(ck_admin *a, const char *cookie_header);
 /* Writes a credential line for `password` into `out` (crypto_pwhash_str). */

@@ -89,42 +89,48 @@ static int32_t get32(const uint8_t *p)
     return (int32_t)u;
 }
 
-/* The ranges a view holds, appended to r (at most CK_AN_VIEW_RANGES); false on a database
- * error. */
-static bool view_load(sqlite3 *db, const char *campaign, int32_t day, const uint8_t *viewer,
-                      size_t viewer_len, an_range *r, int *n)
+/* The view's row, made empty first if it is new, then read under a row lock (PostgreSQL:
+ * FOR UPDATE; SQLite: the caller's BEGIN IMMEDIATE already holds the file): a node adding to
+ * the same view at the same moment waits, then reads what this one stored, so no range played
+ * is lost. Appends its ranges to r (at most CK_AN_VIEW_RANGES); false on a database error. */
+static bool view_load(an_db *db, const an_arg *key, int32_t duration_ms, an_range *r, int *n)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT ranges FROM views WHERE campaign = ? AND day = ? AND viewer = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    static const uint8_t none[1];
+    const an_arg fresh[] = {key[0], key[1], key[2], AN_I(duration_ms), AN_B(none, 0)};
+    an_rows q;
+    if (!an_exec(db,
+                 "INSERT INTO views(campaign, day, viewer, duration_ms, watched_ms, ranges) "
+                 "VALUES(?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT(campaign, day, viewer) DO NOTHING",
+                 fresh, 5, NULL) ||
+        !an_query(db, &q,
+                  an_db_is_pg(db) ? "SELECT ranges FROM views WHERE campaign = ?1 AND day = ?2 "
+                                    "AND viewer = ?3 FOR UPDATE"
+                                  : "SELECT ranges FROM views WHERE campaign = ?1 AND day = ?2 "
+                                    "AND viewer = ?3",
+                  key, 3))
         return false;
-    sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, day);
-    sqlite3_bind_blob(st, 3, viewer, (int)viewer_len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const uint8_t *b = sqlite3_column_blob(st, 0);
-        int pairs = sqlite3_column_bytes(st, 0) / 8;
+    if (an_next(&q)) {
+        size_t len = 0;
+        const uint8_t *b = an_blob(&q, 0, &len);
+        int pairs = (int)(len / 8);
         for (int i = 0; b && i < pairs && i < CK_AN_VIEW_RANGES; i++) {
             an_range x = {get32(b + 8 * i), get32(b + 8 * i + 4)};
             if (x.start_ms >= 0 && x.end_ms > x.start_ms)
                 r[(*n)++] = x;
         }
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+    return an_end(&q);
 }
 
-bool an_view_add(sqlite3 *db, const char *campaign, int32_t day, const uint8_t *viewer,
+bool an_view_add(an_db *db, const char *campaign, int32_t day, const uint8_t *viewer,
                  size_t viewer_len, an_range *add, int add_count, int32_t duration_ms)
 {
     an_range r[AN_RANGES_WORK];
     int n = 0;
     if (add_count <= 0)
         return true;
-    if (add_count > AN_RANGES_WORK - CK_AN_VIEW_RANGES ||
-        !view_load(db, campaign, day, viewer, viewer_len, r, &n))
+    const an_arg key[] = {AN_T(campaign), AN_I(day), AN_B(viewer, viewer_len)};
+    if (add_count > AN_RANGES_WORK - CK_AN_VIEW_RANGES || !view_load(db, key, duration_ms, r, &n))
         return false;
     for (int i = 0; i < n; i++) /* a scene made shorter since: clip what was stored */
         r[i].end_ms = r[i].end_ms < duration_ms ? r[i].end_ms : duration_ms;
@@ -142,19 +148,10 @@ bool an_view_add(sqlite3 *db, const char *campaign, int32_t day, const uint8_t *
         put32(blob + 8 * i, r[i].start_ms);
         put32(blob + 8 * i + 4, r[i].end_ms);
     }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO views(campaign, day, viewer, duration_ms, "
-                           "watched_ms, ranges) VALUES(?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return false;
-    sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, day);
-    sqlite3_bind_blob(st, 3, viewer, (int)viewer_len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, duration_ms);
-    sqlite3_bind_int64(st, 5, watched);
-    sqlite3_bind_blob(st, 6, blob, 8 * n, SQLITE_STATIC);
-    bool ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
-    return ok;
+    const an_arg set[] = {
+        key[0], key[1], key[2], AN_I(duration_ms), AN_I(watched), AN_B(blob, (size_t)(8 * n))};
+    return an_exec(db,
+                   "UPDATE views SET duration_ms = ?4, watched_ms = ?5, ranges = ?6 "
+                   "WHERE campaign = ?1 AND day = ?2 AND viewer = ?3",
+                   set, 6, NULL);
 }

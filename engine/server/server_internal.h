@@ -299,8 +299,9 @@ typedef struct srv_request {
     size_t body_len;
 } srv_request;
 
-/* Per-campaign guides, the analytics database (<data-dir>/analytics.db) and the admin
- * credential (<data-dir>/admin; missing: the dashboard is off). */
+/* Per-campaign guides, the analytics database (<data-dir>/analytics.db, or db_url's
+ * PostgreSQL) and the admin credential (<data-dir>/admin, or db_url's; missing: the dashboard
+ * is off). */
 ck_status srv_viewer_open(ck_server *s, ck_error *err);
 void srv_viewer_close(ck_server *s);
 /* /v/<token>/{"", guida.pdf, events} after http.c verified the token: false when `what` is

@@ -44,14 +44,17 @@ ck_status srv_viewer_open(ck_server *s, ck_error *err)
     for (int c = 0; c < s->campaign_count; c++)
         if (!(v->guides[c] = ck_guide_create(s->campaigns[c].scene, err)))
             return err->status;
-    char path[1100];
-    snprintf(path, sizeof path, "%s/analytics.db", s->data_dir);
-    v->analytics = ck_analytics_open(path, NULL, err);
+    /* With db_url, the fleet's PostgreSQL: every node's events in one report, and a login on
+     * one node valid on all. */
+    v->analytics = ck_analytics_open_at(s->data_dir, s->p.db_url, NULL, err);
     if (!v->analytics)
         return err->status;
-    snprintf(path, sizeof path, "%s/admin", s->data_dir);
     ck_error aerr = {0};
-    v->admin = ck_admin_create(path, &aerr);
+    v->admin = ck_admin_open_at(s->data_dir, s->p.db_url, &aerr);
+    if (!v->admin && aerr.status == CK_ERR_UNSUPPORTED && s->p.db_url) {
+        *err = aerr; /* admin tables newer than this node knows: upgrade it before starting */
+        return err->status;
+    }
     if (!v->admin) {
         char buf[1400];
         ck_log(CK_LOG_INFO, "dashboard off: %s", ck_error_format(&aerr, buf, sizeof buf));
