@@ -364,9 +364,9 @@ static void test_lateness(void)
     srv_queue_rendered(q, false, 500);
     CK_CHECK(srv_queue_lateness(q, now, 0, &late));
     CK_CHECK(late >= 900 && late <= 900 + drift);
-    /* The draining node drops the warm-up, not what viewers need. */
-    CK_CHECK(srv_queue_drop_warm(q) == 1 && srv_queue_drop_warm(q) == 0);
-    CK_CHECK(atomic_load(&m.queue_depth) == 2); /* due-in-5s and due-in-100ms */
+    /* A draining node drops what nobody waits for (warm-up, look-ahead), not the running job. */
+    CK_CHECK(srv_queue_drop_idle(q) == 3 && srv_queue_drop_idle(q) == 0);
+    CK_CHECK(atomic_load(&m.queue_depth) == 0 && srv_queue_held(q) == 1);
     atomic_store(&release_jobs, true);
     srv_queue_destroy(&q);
 }

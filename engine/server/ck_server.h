@@ -135,11 +135,11 @@ void ck_server_run(ck_server *s);
 void ck_server_stop(ck_server *s);
 /* Drains the node before it stops: new viewers (links this node is not serving yet) answer
  * 503 with Retry-After and /healthz answers 503 "draining", so nginx and Kubernetes send them
- * elsewhere; queued warm-up renders are dropped; viewers already watching keep being served
- * until no render runs, no answer is in flight and none of them asked for a playlist or
- * segment for drain_idle_s (they have what they need; their queued look-ahead is not waited
- * for), at most drain_s (or until a second ck_server_stop). True when everything finished;
- * false at once with drain_s < 0. */
+ * elsewhere; queued renders nobody waits on (warm-up, look-ahead) are dropped, so only what a
+ * request waits for is rendered; viewers already watching keep being served until no render
+ * runs, no answer is in flight and none of them asked for a playlist or segment for
+ * drain_idle_s (they have what they need), at most drain_s (or until a second
+ * ck_server_stop). True when everything finished; false at once with drain_s < 0. */
 bool ck_server_drain(ck_server *s);
 /* Stops listening, fails waiting requests, joins every thread, frees everything. */
 void ck_server_destroy(ck_server **s);

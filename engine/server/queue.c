@@ -322,15 +322,14 @@ int srv_queue_held(srv_queue *q)
     return n;
 }
 
-int srv_queue_drop_warm(srv_queue *q)
+int srv_queue_drop_idle(srv_queue *q)
 {
     if (!q)
         return 0;
     int n = 0;
     pthread_mutex_lock(&q->lock);
     for (int i = q->count - 1; i >= 0; i--)
-        if (q->jobs[i]->deadline >= SRV_WARM_DEADLINE && !q->jobs[i]->running &&
-            !q->jobs[i]->waiters) {
+        if (!q->jobs[i]->running && !q->jobs[i]->waiters) {
             drop(q, i);
             atomic_fetch_sub(&q->metrics->queue_depth, 1);
             n++;

@@ -769,11 +769,13 @@ bool ck_server_drain(ck_server *s)
     if (s->p.drain_s < 0)
         return false; /* asked to stop at once */
     atomic_store(&s->metrics.draining, true);
-    int dropped = srv_queue_drop_warm(s->queue);
+    /* Only what a request waits on is rendered from now on: a viewer still watching asks for
+     * its next segments (and gets them), the rest of the look-ahead and the warm-up go. */
+    int dropped = srv_queue_drop_idle(s->queue);
     ck_log(CK_LOG_INFO,
-           "draining: no new viewers; %d render(s) held, %d answer(s) in flight%s (at most %d s)",
-           srv_queue_held(s->queue), atomic_load(&s->inflight), dropped ? ", warm-up stopped" : "",
-           s->p.drain_s);
+           "draining: no new viewers; %d render(s) held, %d answer(s) in flight, %d queued "
+           "render(s) dropped (at most %d s)",
+           srv_queue_held(s->queue), atomic_load(&s->inflight), dropped, s->p.drain_s);
     double t0 = ck_srv_now_ms(), limit = t0 + s->p.drain_s * 1e3;
     /* Viewers quiet this long have what they need (or left): their queued look-ahead is not
      * waited for, another node renders on demand whatever they still ask for. */
@@ -781,6 +783,7 @@ bool ck_server_drain(ck_server *s)
     int held = 0, inflight = 0;
     bool watching = true;
     while (ck_srv_now_ms() < limit && atomic_load(&s->stops) < 2) {
+        srv_queue_drop_idle(s->queue); /* look-ahead of a playlist asked for meanwhile */
         held = srv_queue_held(s->queue);
         inflight = atomic_load(&s->inflight);
         watching = ck_srv_now_ms() - (double)atomic_load(&s->watched) < idle_ms;

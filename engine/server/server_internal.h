@@ -195,8 +195,9 @@ void srv_queue_rendered(srv_queue *q, bool shared, double ms);
 bool srv_queue_lateness(srv_queue *q, double now, double fixed_ms, double *late_ms);
 /* Jobs someone holds: running, or with a request waiting on them. */
 int srv_queue_held(srv_queue *q);
-/* Drops the queued warm-up jobs nobody waits for (draining); returns how many. */
-int srv_queue_drop_warm(srv_queue *q);
+/* Drops the queued jobs nobody waits for, warm-up and look-ahead (draining: the workers then
+ * render only what a request waits on); returns how many. */
+int srv_queue_drop_idle(srv_queue *q);
 
 /* ---- server.c, for queue.c and http.c ---- */
 struct ck_server {
