@@ -67,6 +67,7 @@ start_node() {
     # URL), which renders it on first request; warming every node would render it N times.
     setsid "$ciak" serve --listen "127.0.0.1:$p" --db "$(db_url)" --keys "$dir/keys" \
         --data-dir "$dir/node$i" --scenes "$root/scenes" --cluster --node-name "node$i" \
+        --trusted-proxies 127.0.0.1 \
         "${extra[@]}" \
         </dev/null >"$dir/node$i.log" 2>&1 &
     echo $! >"$dir/node$i.pid"
@@ -109,6 +110,13 @@ up() {
         "$ciak" links "$c" --base-url "http://127.0.0.1:$port" --expires "$until" \
             -o "$dir/links-$c.csv" --db "$url" --keys "$dir/keys" --data-dir "$dir/admin" >&2
     done
+    # The dashboard's login, in the database (every node accepts it): made once, kept in
+    # $dir/admin-password (0600) and printed at every `up`.
+    if [ ! -s "$dir/admin-password" ]; then
+        (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$dir/admin-password")
+        "$ciak" admin-password --db "$url" --keys "$dir/keys" --data-dir "$dir/admin" \
+            <"$dir/admin-password" >/dev/null
+    fi
     for i in $(seq 1 "$nodes"); do start_node "$i"; done
     start_nginx
     for i in $(seq 1 "$nodes"); do
@@ -124,6 +132,7 @@ up() {
         exit 1
     }
     say "nginx on http://127.0.0.1:$port, nodes on ports $((port + 1))-$((port + nodes))"
+    say "dashboard: http://127.0.0.1:$port/admin/ password: $(cat "$dir/admin-password")"
     for c in $(campaigns); do tail -n +2 "$dir/links-$c.csv" | cut -d, -f2; done
 }
 

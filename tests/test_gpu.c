@@ -11,10 +11,17 @@
  * - The YUV path (NV12-only scenes over a 1:1 background video) against the RGBA path's NV12:
  *   hand-made frames with items at and across the edges, and the demo campaigns at a few
  *   times (PSNR >= 45 dB, max error 3 codes on Y and CbCr), same bytes when rendered twice.
+ * - Both paths (ck_gpu_path): the CPU path (host memory, host-side YUV background and blending:
+ *   what lavapipe takes) and the GPU path (everything in shaders, device memory, one NV12
+ *   readback copy: what a real GPU takes) on the same frames: RGBA and the RGBA path's NV12
+ *   identical, the YUV path within 1 code on <= 0.5% of samples; then the NV12, video_bg and
+ *   YUV-path tests again on a second ck_gpu forced to the other path. Readback bytes per frame;
+ *   device frames (exported fd) and each fallback to host memory.
  * - Lifetime: 1000 pipelined frames, no growth of Vulkan objects, device memory or RSS.
  * - Bad input: missing / corrupt image or font, unsupported pixel format, bad draw items,
  *   glyphs the font lacks: clear errors, no crash, no validation message.
- * Any validation-layer message fails the test. Exit 77 (skip) only without any Vulkan device.
+ * Any validation-layer message fails the test, and so does a validation layer that is not
+ * loaded (unless CIAK_TEST_NO_VALIDATION=1). Exit 77 (skip) only without any Vulkan device.
  */
 #include "ck_gpu.h"
 #include "ck_test.h"
@@ -25,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1002,7 +1010,7 @@ static void yuv_case(ck_gpu_scene *fast, ck_gpu_scene *ref, const ck_drawlist *d
     CK_CHECK(st == CK_OK);
     ck_gpu_get_stats(gpu, &s1);
     CK_CHECK(s1.yuv_frames == s0.yuv_frames + 1); /* the fast scene took the YUV path */
-    bool host = !shader_bg && ck_gpu_is_cpu(gpu) && host_fits;
+    bool host = !shader_bg && ck_gpu_scene_path(fast) == CK_GPU_PATH_CPU && host_fits;
     CK_CHECK(s1.host_bg_frames == s0.host_bg_frames + host);
     if (st)
         return;
@@ -1091,10 +1099,28 @@ static void yuv_reference(const ck_gpu_frame *fast, const uint8_t *ov, size_t ov
         }
 }
 
+/* Loads demo campaign `name` with its first record; *asset: its first video asset (-1: none).
+ * False (reported) when the scene does not load. */
+static bool demo_load(const char *name, fixture *f, int *asset)
+{
+    char dir[1024], rec[1200];
+    snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, name);
+    if (!find_records(dir, rec, sizeof rec) || !fixture_load(f, NULL, dir, NULL, rec, 0)) {
+        printf("  scenes/%s does not load: skipped\n", name);
+        return false;
+    }
+    *asset = -1;
+    for (int a = 0; a < f->s->asset_count; a++)
+        if (f->s->assets[a].kind == CK_ASSET_VIDEO && *asset < 0)
+            *asset = a;
+    return true;
+}
+
 static void test_yuv_path(bool shader_background)
 {
     shader_bg = shader_background;
-    printf("  background by %s\n", shader_bg || !ck_gpu_is_cpu(gpu) ? "yuv_bg.comp" : "the host");
+    printf("  background by %s\n",
+           shader_bg || ck_gpu_default_path(gpu) == CK_GPU_PATH_GPU ? "yuv_bg.comp" : "the host");
     /* 1. Hand-made frames: the busy frame of test_nv12 at a few times, a translucent video,
      * the video and shade alone, and items at the frame's edges and partly off it. */
     const int w = 352, h = 180; /* the last column and row of 64x16 tiles are partial */
@@ -1238,17 +1264,10 @@ static void test_yuv_path(bool shader_background)
     static const char *demos[] = {"naspi-accolta", "assegno-sociale"};
     memset(&all, 0, sizeof all);
     for (size_t i = 0; i < CK_ARRAY_LEN(demos); i++) {
-        char dir[1024], rec[1200];
-        snprintf(dir, sizeof dir, "%s/scenes/%s", CK_SOURCE_DIR, demos[i]);
         fixture f;
-        if (!find_records(dir, rec, sizeof rec) || !fixture_load(&f, NULL, dir, NULL, rec, 0)) {
-            printf("  scenes/%s does not load: skipped\n", demos[i]);
+        int asset;
+        if (!demo_load(demos[i], &f, &asset))
             continue;
-        }
-        int asset = -1;
-        for (int a = 0; a < f.s->asset_count; a++)
-            if (f.s->assets[a].kind == CK_ASSET_VIDEO && asset < 0)
-                asset = a;
         ck_gpu_scene_params sp = {.width = OUT_W, .height = OUT_H};
         ref = ck_gpu_scene_create(gpu, f.s, f.fs, &sp, &err);
         sp.outputs = CK_GPU_OUT_NV12;
@@ -1275,6 +1294,274 @@ static void test_yuv_path(bool shader_background)
     }
     if (all.n_y)
         yuv_report("demo campaigns", &all);
+    CK_CHECK(validation_messages() == 0);
+}
+
+/* ---- the two paths: what a real GPU takes and what a CPU device takes ----
+ * Both run here on whatever device there is (lavapipe in CI). The GPU path does every pass in
+ * shaders into device memory and reads the NV12 frame back with one copy; the CPU path lets
+ * the shaders write host memory and the host write the YUV path's background and blend its
+ * tiles. Tolerance between them: the RGBA frame and the RGBA path's NV12 the very same bytes
+ * (same shaders; only where the bytes land differs); the YUV path's NV12 at most 1 code on at
+ * most 0.5% of the samples (the host's float arithmetic against the shaders'). */
+typedef struct path_diff {
+    int max;
+    size_t off, samples;
+} path_diff;
+
+static void path_compare(path_diff *d, const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int e = abs((int)a[i] - (int)b[i]);
+        d->max = e > d->max ? e : d->max;
+        d->off += e > 0;
+    }
+    d->samples += n;
+}
+
+/* Renders dl on the CPU-path scene c and the GPU-path scene g and compares their outputs. */
+static void path_case(ck_gpu_scene *c, ck_gpu_scene *g, const ck_drawlist *dl,
+                      const ck_gpu_video_frame *vf, path_diff *rgba, path_diff *nv12)
+{
+    ck_error err = {0};
+    ck_gpu_frame a, b;
+    CK_CHECK(ck_gpu_render(c, dl, vf, vf ? 1 : 0, &a, &err) == CK_OK);
+    size_t nv = a.y_stride * (size_t)a.height + a.uv_stride * (size_t)(a.height / 2);
+    size_t px = (size_t)a.width * a.height * 4;
+    uint8_t *keep = malloc(nv + px);
+    if (a.y)
+        memcpy(keep, a.y, nv);
+    if (a.rgba)
+        memcpy(keep + nv, a.rgba, px);
+    CK_CHECK(ck_gpu_render(g, dl, vf, vf ? 1 : 0, &b, &err) == CK_OK);
+    CK_CHECK(b.width == a.width && b.y_stride == a.y_stride && !a.y == !b.y && !a.rgba == !b.rgba);
+    CK_CHECK(a.device_fd == -1 && b.device_fd == -1);
+    if (a.y && b.y && b.y_stride == a.y_stride)
+        path_compare(nv12, keep, b.y, nv);
+    if (a.rgba && b.rgba)
+        path_compare(rgba, keep + nv, b.rgba, px);
+    free(keep);
+}
+
+static void test_paths(void)
+{
+    const int w = 352, h = 180;
+    ck_scene s = hand_scene(w, h);
+    ck_error err = {0};
+    ck_gpu_stats s0, s1;
+    path_diff yuv = {0}, rgba = {0}, rgba_nv12 = {0};
+    /* NV12 alone (the YUV path) and RGBA + NV12, each on both paths. */
+    ck_gpu_scene_params pc = {.outputs = CK_GPU_OUT_NV12, .path = CK_GPU_PATH_CPU};
+    ck_gpu_scene_params pg = {.outputs = CK_GPU_OUT_NV12, .path = CK_GPU_PATH_GPU};
+    ck_gpu_scene *fc = ck_gpu_scene_create(gpu, &s, NULL, &pc, &err);
+    ck_gpu_scene *fg = ck_gpu_scene_create(gpu, &s, NULL, &pg, &err);
+    pc.outputs = pg.outputs = 0;
+    ck_gpu_scene *rc = ck_gpu_scene_create(gpu, &s, NULL, &pc, &err);
+    ck_gpu_scene *rg = ck_gpu_scene_create(gpu, &s, NULL, &pg, &err);
+    CK_CHECK(fc && fg && rc && rg);
+    CK_CHECK(ck_gpu_scene_path(fc) == CK_GPU_PATH_CPU && ck_gpu_scene_path(fg) == CK_GPU_PATH_GPU);
+    for (int c = 0; fc && fg && rc && rg && c < 6; c++) {
+        yuv_frame y;
+        make_smooth_yuv(&y, w, h, c);
+        ck_gpu_video_frame vf = c % 2 ? nv12_of(&y, 2) : i420_of(&y, 2);
+        ck_draw items[8];
+        ck_glyph glyphs[6];
+        ck_drawlist dl;
+        hand_drawlist(&dl, items, glyphs, c * 13, w, h);
+        if (c == 2)
+            items[0].opacity = 0.6f;
+        if (c >= 3) {
+            items[1] = shade_item(w, h); /* folded into the background pass */
+            items[1].u.rect.p.gradient_angle = c == 3 ? 90 : 80; /* 90: the host's tables */
+        }
+        ck_gpu_get_stats(gpu, &s0);
+        path_case(fc, fg, &dl, &vf, &rgba, &yuv);
+        ck_gpu_get_stats(gpu, &s1);
+        CK_CHECK(s1.yuv_frames == s0.yuv_frames + 2); /* both took the YUV path */
+        path_case(rc, rg, &dl, &vf, &rgba, &rgba_nv12);
+        free_yuv(&y);
+    }
+    /* The demo campaigns' frames, on the YUV path. */
+    static const char *demos[] = {"naspi-accolta", "assegno-sociale"};
+    for (size_t i = 0; i < CK_ARRAY_LEN(demos); i++) {
+        fixture f;
+        int asset;
+        if (!demo_load(demos[i], &f, &asset))
+            continue;
+        ck_gpu_scene_params dc = {
+            .width = OUT_W, .height = OUT_H, .outputs = CK_GPU_OUT_NV12, .path = CK_GPU_PATH_CPU};
+        ck_gpu_scene_params dg = dc;
+        dg.path = CK_GPU_PATH_GPU;
+        ck_gpu_scene *a = ck_gpu_scene_create(gpu, f.s, f.fs, &dc, &err);
+        ck_gpu_scene *b = ck_gpu_scene_create(gpu, f.s, f.fs, &dg, &err);
+        CK_CHECK(a && b && asset >= 0);
+        double tp = personal_moment(&f);
+        const double times[] = {1.0, tp};
+        for (size_t k = 0; a && b && asset >= 0 && k < CK_ARRAY_LEN(times); k++) {
+            ck_drawlist dl;
+            if (!eval_at(&f, times[k], &dl))
+                continue;
+            yuv_frame y;
+            make_smooth_yuv(&y, OUT_W, OUT_H, (int)k);
+            ck_gpu_video_frame vf = i420_of(&y, asset);
+            path_case(a, b, &dl, &vf, &rgba, &yuv);
+            free_yuv(&y);
+        }
+        ck_gpu_scene_destroy(&a);
+        ck_gpu_scene_destroy(&b);
+        fixture_free(&f);
+    }
+    printf("  CPU path vs GPU path: RGBA %zu of %zu bytes differ, RGBA path's NV12 %zu of %zu; "
+           "YUV path max %d, %zu of %zu off\n",
+           rgba.off, rgba.samples, rgba_nv12.off, rgba_nv12.samples, yuv.max, yuv.off, yuv.samples);
+    CK_CHECK(rgba.samples > 0 && rgba.off == 0);
+    CK_CHECK(rgba_nv12.samples > 0 && rgba_nv12.off == 0);
+    CK_CHECK(yuv.samples > 0 && yuv.max <= 1 && yuv.off * 200 <= yuv.samples);
+    ck_gpu_scene_destroy(&fc);
+    ck_gpu_scene_destroy(&fg);
+    ck_gpu_scene_destroy(&rc);
+    ck_gpu_scene_destroy(&rg);
+    CK_CHECK(validation_messages() == 0);
+}
+
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Readback: an encoder's frame leaves the GPU once, NV12 only, one copy (the GPU path), or
+ * not through a copy at all (the CPU path: the shaders wrote host memory). Device frames:
+ * exported where the device can (lavapipe exports opaque fds), and the fallback to host
+ * memory wherever it cannot or must not (CIAK_GPU_EXPORT=0, the CPU path, RGBA asked for,
+ * a handle type the device lacks), with the same bytes. */
+static void test_readback(void)
+{
+    const int w = 320, h = 180;
+    ck_scene s = hand_scene(w, h);
+    ck_error err = {0};
+    yuv_frame y;
+    make_smooth_yuv(&y, w, h, 1);
+    ck_gpu_video_frame vf = i420_of(&y, 2);
+    ck_draw items[8];
+    ck_glyph glyphs[6];
+    ck_drawlist dl;
+    hand_drawlist(&dl, items, glyphs, 4, w, h);
+    const size_t nv12 = (size_t)w * h * 3 / 2, rgba = (size_t)w * h * 4;
+    ck_gpu_stats s0, s1;
+    ck_gpu_frame fr;
+
+    /* Bytes read back per frame, by path and outputs. */
+    const struct {
+        ck_gpu_path path;
+        unsigned outputs;
+        size_t bytes;
+    } cases[] = {{CK_GPU_PATH_GPU, CK_GPU_OUT_NV12, nv12},
+                 {CK_GPU_PATH_GPU, 0, nv12 + rgba},
+                 {CK_GPU_PATH_CPU, CK_GPU_OUT_NV12, 0},
+                 {CK_GPU_PATH_CPU, 0, rgba}};
+    uint8_t *want = NULL; /* the GPU path's NV12, for the device frames below */
+    for (size_t i = 0; i < CK_ARRAY_LEN(cases); i++) {
+        ck_gpu_scene_params p = {.outputs = cases[i].outputs, .path = cases[i].path};
+        ck_gpu_scene *sg = ck_gpu_scene_create(gpu, &s, NULL, &p, &err);
+        CK_CHECK(sg && ck_gpu_scene_exports(sg) == CK_GPU_EXPORT_NONE);
+        ck_gpu_get_stats(gpu, &s0);
+        CK_CHECK(sg && ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_OK);
+        CK_CHECK(sg && ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_OK);
+        ck_gpu_get_stats(gpu, &s1);
+        printf("  readback, %s path, %s: %llu bytes a frame\n",
+               cases[i].path == CK_GPU_PATH_GPU ? "GPU" : "CPU",
+               cases[i].outputs ? "NV12" : "RGBA + NV12",
+               (unsigned long long)(s1.readback_bytes - s0.readback_bytes) / 2);
+        CK_CHECK(s1.readback_bytes - s0.readback_bytes == 2 * cases[i].bytes);
+        CK_CHECK(s1.device_frames == s0.device_frames);
+        if (sg && i == 0 && fr.y) {
+            want = malloc(nv12);
+            memcpy(want, fr.y, nv12);
+        }
+        ck_gpu_scene_destroy(&sg);
+    }
+
+    /* Device frames asked for: exported where possible, else the host-memory fallback. */
+    static const struct {
+        ck_gpu_path path;
+        unsigned outputs;
+        ck_gpu_export ask;
+        bool env_off; /* CIAK_GPU_EXPORT=0 */
+    } asks[] = {{CK_GPU_PATH_GPU, CK_GPU_OUT_NV12, CK_GPU_EXPORT_OPAQUE_FD, false},
+                {CK_GPU_PATH_GPU, CK_GPU_OUT_NV12, CK_GPU_EXPORT_DMA_BUF, false},
+                {CK_GPU_PATH_GPU, CK_GPU_OUT_NV12, CK_GPU_EXPORT_OPAQUE_FD, true},
+                {CK_GPU_PATH_CPU, CK_GPU_OUT_NV12, CK_GPU_EXPORT_OPAQUE_FD, false},
+                {CK_GPU_PATH_GPU, 0, CK_GPU_EXPORT_OPAQUE_FD, false}};
+    int fds0 = open_fds();
+    bool exported_once = false;
+    for (size_t i = 0; i < CK_ARRAY_LEN(asks); i++) {
+        if (asks[i].env_off)
+            setenv("CIAK_GPU_EXPORT", "0", 1);
+        ck_gpu_scene_params p = {
+            .outputs = asks[i].outputs, .path = asks[i].path, .device_frames = asks[i].ask};
+        ck_gpu_scene *sg = ck_gpu_scene_create(gpu, &s, NULL, &p, &err);
+        unsetenv("CIAK_GPU_EXPORT");
+        CK_CHECK(sg != NULL);
+        if (!sg)
+            continue;
+        ck_gpu_export got = ck_gpu_scene_exports(sg);
+        bool must_fall_back =
+            asks[i].env_off || asks[i].path == CK_GPU_PATH_CPU || !asks[i].outputs;
+        CK_CHECK(got == CK_GPU_EXPORT_NONE || (got == asks[i].ask && !must_fall_back));
+        ck_gpu_get_stats(gpu, &s0);
+        for (int k = 0; k < 4; k++) /* every slot once, and again */
+            CK_CHECK(ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_OK);
+        ck_gpu_get_stats(gpu, &s1);
+        printf("  device frames %s asked for (%s path%s): %s\n",
+               asks[i].ask == CK_GPU_EXPORT_DMA_BUF ? "as DMA-BUF" : "as opaque fd",
+               asks[i].path == CK_GPU_PATH_GPU ? "GPU" : "CPU",
+               asks[i].env_off    ? ", CIAK_GPU_EXPORT=0"
+               : !asks[i].outputs ? ", RGBA too"
+                                  : "",
+               got ? "exported" : "read back (fallback)");
+        if (got == CK_GPU_EXPORT_NONE) {
+            /* The fallback: the frame in host memory, the same bytes as ever. */
+            CK_CHECK(fr.device_fd == -1 && fr.y && fr.uv);
+            CK_CHECK(s1.device_frames == s0.device_frames);
+            if (asks[i].outputs == CK_GPU_OUT_NV12) /* (with RGBA: the RGBA path's NV12) */
+                CK_CHECK(!want || !fr.y || memcmp(want, fr.y, nv12) == 0);
+        } else {
+            exported_once = true;
+            CK_CHECK(fr.device_fd >= 0 && !fr.y && !fr.uv && fr.device_size == nv12);
+            CK_CHECK(fr.y_stride == (size_t)w && fr.uv_stride == (size_t)w);
+            CK_CHECK(s1.device_frames == s0.device_frames + 4);
+            CK_CHECK(s1.readback_bytes == s0.readback_bytes); /* nothing came back */
+            if (ck_gpu_is_cpu(gpu) && fr.device_fd >= 0 && want) {
+                /* lavapipe's exported memory is host memory behind a memfd (Mesa puts its own
+                 * header before the data): the frame's bytes are in it, whole. */
+                struct stat fs;
+                CK_CHECK(fstat(fr.device_fd, &fs) == 0 && (size_t)fs.st_size >= nv12);
+                size_t len = (size_t)fs.st_size;
+                uint8_t *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fr.device_fd, 0);
+                CK_CHECK(m != MAP_FAILED);
+                bool found = false;
+                for (size_t at = 0; m != MAP_FAILED && !found && at + nv12 <= len; at += 4)
+                    found = memcmp(m + at, want, nv12) == 0;
+                CK_CHECK(found);
+                if (m != MAP_FAILED)
+                    munmap(m, len);
+            }
+        }
+        ck_gpu_scene_destroy(&sg);
+    }
+    printf("  device frames: %s on this device\n", exported_once ? "exported" : "never exported");
+    if (ck_gpu_is_cpu(gpu))
+        CK_CHECK(exported_once);  /* lavapipe exports opaque fds: the path is exercised in CI */
+    CK_CHECK(open_fds() == fds0); /* every exported descriptor closed with its scene */
+    free(want);
+    free_yuv(&y);
     CK_CHECK(validation_messages() == 0);
 }
 
@@ -1470,7 +1757,19 @@ int main(void)
         /* Skip only where there is no device at all; anything else is a failure. */
         return err.status == CK_ERR_NOT_FOUND && !getenv("CIAK_VK_DEVICE") ? 77 : 1;
     }
-    printf("  device: %s\n", ck_gpu_device_name(gpu));
+    printf("  device: %s, the %s path by default\n", ck_gpu_device_name(gpu),
+           ck_gpu_default_path(gpu) == CK_GPU_PATH_CPU ? "CPU" : "GPU");
+    ck_gpu_path first_path = ck_gpu_default_path(gpu);
+    ck_gpu_stats vs;
+    ck_gpu_get_stats(gpu, &vs);
+    /* Zero validation messages means something only with the layer loaded; a machine without
+     * it (the lent GPU machine, where nothing can be installed) says so explicitly. */
+    bool no_layer_ok =
+        getenv("CIAK_TEST_NO_VALIDATION") && strcmp(getenv("CIAK_TEST_NO_VALIDATION"), "1") == 0;
+    if (!vs.validation_active)
+        printf("  validation layer NOT active%s\n",
+               no_layer_ok ? " (CIAK_TEST_NO_VALIDATION=1)" : ": install vulkan-validationlayers");
+    CK_CHECK(vs.validation_active || no_layer_ok);
     snprintf(tmp_dir, sizeof tmp_dir, "/tmp/ciak-gpu-XXXXXX");
     CK_CHECK(mkdtemp(tmp_dir) != NULL);
     snprintf(out_dir, sizeof out_dir, "%s/gpu-test", CK_BUILD_DIR);
@@ -1484,6 +1783,8 @@ int main(void)
     test_video_bg();
     test_yuv_path(false);
     test_yuv_path(true);
+    test_paths();
+    test_readback();
     test_bad_input();
     test_lifetime();
 
@@ -1495,6 +1796,24 @@ int main(void)
     CK_CHECK(st.live_objects == 0);
     ck_gpu_destroy(&gpu);
     CK_CHECK(gpu == NULL);
+
+    /* The NV12 and YUV tests again on the other path (on lavapipe: the one real GPUs take),
+     * so that neither rots where CI cannot see it. */
+    gp.path = first_path == CK_GPU_PATH_GPU ? CK_GPU_PATH_CPU : CK_GPU_PATH_GPU;
+    gpu = ck_gpu_create(&gp, &err);
+    CK_CHECK(gpu != NULL);
+    if (gpu) {
+        printf("  == again on the %s path\n", gp.path == CK_GPU_PATH_CPU ? "CPU" : "GPU");
+        test_nv12();
+        test_video_bg();
+        test_yuv_path(false);
+        ck_gpu_get_stats(gpu, &st);
+        printf("  validation messages: %llu, frames: %llu\n",
+               (unsigned long long)st.validation_messages, (unsigned long long)st.frames);
+        CK_CHECK(st.validation_messages == 0);
+        CK_CHECK(st.live_objects == 0);
+        ck_gpu_destroy(&gpu);
+    }
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
     if (system(cmd) != 0)

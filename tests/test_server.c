@@ -755,6 +755,158 @@ static void test_pg_nodes(const char *dir)
     shf(PG_SH " clean %s", pgdir);
 }
 
+/* Paths the routes may see: nothing that climbs, nothing still encoded. */
+static void test_url_safe(void)
+{
+    static const char *const good[] = {
+        "/", "/healthz", "/v/abc-_~/index.m3u8", "/static/player.js", "/c/x/1/ab.ts", "/admin/"};
+    static const char *const bad[] = {"",
+                                      "healthz",
+                                      "/static/../keys",
+                                      "/static/..",
+                                      "/v/t/..",
+                                      "/static/%2e%2e/keys",
+                                      "/static/..%2fkeys",
+                                      "/static/%252e%252e/x",
+                                      "/static/player.js%00.png",
+                                      "/static/..\\keys",
+                                      "/static/%c0%ae%c0%ae/keys",
+                                      "/static//etc/passwd",
+                                      "/static/\xc3\xa0",
+                                      "/static/a b",
+                                      "/static/\x01"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CK_CHECK(srv_url_safe(good[i]));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CK_CHECK(!srv_url_safe(bad[i]));
+}
+
+/* Every route, every trick: never a file outside the data folder, never a 200 (but for the
+ * one encoded unreserved character, which is the same path). */
+static void test_path_tricks(void)
+{
+    static const char *const routes[] = {"/v/", "/c/", "/static/", "/admin/", "/"};
+    static const char *const tricks[] = {"..%2f..%2f..%2fetc%2fpasswd",
+                                         "%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                                         "%2e%2e%2f%2e%2e%2fkeys",
+                                         "%252e%252e%252fkeys",
+                                         "..%5c..%5ckeys",
+                                         "..\\..\\keys",
+                                         "%c0%ae%c0%ae/%c0%ae%c0%ae/keys",
+                                         "%e0%80%ae%e0%80%ae/keys",
+                                         "player.js%00.png",
+                                         "keys%00",
+                                         "../../../../etc/passwd",
+                                         "..;/keys",
+                                         "%2fetc%2fpasswd",
+                                         "/etc/passwd",
+                                         "%u002e%u002e/keys",
+                                         "....//....//keys"};
+    resp r;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        for (size_t k = 0; k < sizeof tricks / sizeof tricks[0]; k++) {
+            char url[300];
+            snprintf(url, sizeof url, "%s%s", routes[i], tricks[k]);
+            get(url, &r);
+            CK_CHECK(r.status == 404 || r.status == 400);
+            CK_CHECK(!contains(&r, "root:") && !contains(&r, "ck_admin"));
+            done(&r);
+        }
+    get("/static/player%2ejs", &r); /* '.' encoded is still '.' */
+    CK_CHECK(r.status == 200);
+    done(&r);
+}
+
+/* Behind a trusted proxy: the proxy is not capped per address, and X-Forwarded-For names the
+ * client for the bad-link guard; from any other peer the header is ignored. */
+static void test_proxies(const char *dir)
+{
+    const char *campaigns[] = {"assegno-sociale", NULL};
+    ck_server_params p = {.listen = "127.0.0.1:0",
+                          .data_dir = dir,
+                          .scenes_dir = CK_SOURCE_DIR "/scenes",
+                          .campaigns = campaigns,
+                          .no_render = true,
+                          .fail_limit = 3,
+                          .fail_prefix_limit = 1000,
+                          .fail_global_limit = 1000,
+                          .timeout_s = 5,
+                          .per_ip_connections = 4,
+                          .trusted_proxies = "10.0.0.0/8, 127.0.0.1,::1",
+                          .http_threads = 2};
+    ck_error err = {0};
+    ck_server_params wrong = p;
+    wrong.trusted_proxies = "127.0.0.1/33";
+    CK_CHECK(ck_server_create(&wrong, &err) == NULL && strstr(err.msg, "trusted-proxies"));
+    wrong.trusted_proxies = "nginx";
+    CK_CHECK(ck_server_create(&wrong, &err) == NULL && strstr(err.msg, "\"nginx\""));
+    ck_server *s = ck_server_create(&p, &err);
+    CK_CHECK(s != NULL);
+    if (!s)
+        return;
+    int saved = port;
+    port = ck_server_port(s);
+    resp r;
+    /* The proxy (127.0.0.1) holds 10 idle connections, over the cap of 4: still served. */
+    int fds[10];
+    for (int i = 0; i < 10; i++)
+        fds[i] = dial();
+    usleep(100 * 1000);
+    get("/healthz", &r);
+    CK_CHECK(r.status == 200);
+    done(&r);
+    for (int i = 0; i < 10; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    /* Another peer is capped at 4. */
+    client_addr = "127.0.0.2";
+    for (int i = 0; i < 4; i++)
+        fds[i] = dial();
+    usleep(100 * 1000);
+    fds[4] = dial();
+    char b[64];
+    CK_CHECK(fds[4] < 0 || recv(fds[4], b, sizeof b, 0) <= 0);
+    for (int i = 0; i < 5; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    usleep(100 * 1000);
+    /* Through the proxy: client 203.0.113.7 reaches its limit (3), 198.51.100.9 does not. */
+    client_addr = NULL;
+    int n404 = 0;
+    for (int k = 0; k < 3; k++) {
+        request("GET", "/v/not-a-token", "X-Forwarded-For: 203.0.113.7\r\n", &r);
+        n404 += r.status == 404;
+        done(&r);
+    }
+    CK_CHECK(n404 == 3);
+    /* A forged entry left of the real one changes nothing; a trusted hop right of it neither. */
+    request("GET", "/v/not-a-token", "X-Forwarded-For: 198.51.100.1, 203.0.113.7, 10.1.2.3\r\n",
+            &r);
+    CK_CHECK(r.status == 429 && header(&r, "Retry-After"));
+    done(&r);
+    request("GET", "/v/not-a-token", "X-Forwarded-For: 198.51.100.9\r\n", &r);
+    CK_CHECK(r.status == 404);
+    done(&r);
+    /* An untrusted peer cannot choose its address with the header. */
+    client_addr = "127.0.0.3";
+    int n429 = 0;
+    for (int k = 0; k < 5; k++) {
+        char h[80];
+        snprintf(h, sizeof h, "X-Forwarded-For: 192.0.2.%d\r\n", k + 1);
+        request("GET", "/v/not-a-token", h, &r);
+        n429 += r.status == 429;
+        done(&r);
+    }
+    CK_CHECK(n429 == 2);
+    client_addr = NULL;
+    get("/metrics", &r);
+    CK_CHECK(contains(&r, "ciak_http_connections_refused_total 1") &&
+             contains(&r, "ciak_storage_errors_total{kind=\"nospace\"} 0"));
+    done(&r);
+    port = saved;
+    ck_server_destroy(&s);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/ck_test_server_XXXXXX", path[1024];
@@ -1080,6 +1232,8 @@ int main(void)
     CK_CHECK(!contains(&r, "AS-900") && !contains(&r, tok) && !contains(&r, "127.0.0.1"));
     done(&r);
 
+    test_url_safe();
+    test_path_tricks();
     test_guard();
     test_lateness();
     test_qr(dir);
@@ -1089,7 +1243,7 @@ int main(void)
     ck_keyring_wipe(&keys);
     ck_server_stop(s);
     ck_server_destroy(&s);
-
+    test_proxies(dir);
     test_pg_nodes(dir);
     test_render_nodes(dir);
     snprintf(path, sizeof path, "rm -rf %s", dir);

@@ -3,7 +3,16 @@
  * frame) against what libx264 takes to encode that same frame, at 720p and 1080p. Prints the
  * ratio gpu / x264: the compositor should cost at most a quarter of the encoder.
  *
- *   ciak_bench_gpu [--frames N] [--preset P] [--threads T] [SCENE_DIR RECORDS_FILE]
+ *   ciak_bench_gpu [--frames N] [--preset P] [--threads T] [--size WxH] [--outputs nv12|both]
+ *                  [SCENE_DIR RECORDS_FILE]
+ *   ciak_bench_gpu --psnr A.png B.png
+ *
+ * --size: one size instead of 1280x720 and 1920x1080 (width a multiple of 32 for the YUV
+ * path). --outputs both: RGBA + NV12, i.e. the RGBA path (video_bg.comp, the render pass,
+ * nv12.comp) and both frames read back, as `ciak frame` and the preview take it; default NV12
+ * alone, the encoder's YUV path. The compositor's path (GPU or CPU) follows CIAK_GPU_PATH.
+ * --psnr: PSNR (RGB, 8 bits) and the largest difference of two pictures of one size, for the
+ * device run's frames against lavapipe's (bench/gpu/device-run.sh), where ffmpeg is absent.
  *
  * With a scene: its draw lists for the first record, from the first frame that depends on the
  * record, background video frames synthesised (decoding is the media module's cost). Without:
@@ -14,6 +23,7 @@
  */
 #include "ck_gpu.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,11 +249,15 @@ typedef struct result {
     double gpu_ms, gpu_cpu_ms, x264_ms;
 } result;
 
+static unsigned outputs = CK_GPU_OUT_NV12;
+
 static bool run(ck_gpu *gpu, source *src, int w, int h, int frames, const char *preset, int threads,
                 result *res)
 {
     ck_error err = {0};
-    ck_gpu_scene_params sp = {.width = w, .height = h, .outputs = CK_GPU_OUT_NV12};
+    ck_gpu_scene_params sp = {.width = w, .height = h, .outputs = outputs};
+    ck_gpu_stats st0, st1;
+    ck_gpu_get_stats(gpu, &st0);
     ck_gpu_scene *sg = ck_gpu_scene_create(gpu, src->scene, src->fonts, &sp, &err);
     if (!sg) {
         fprintf(stderr, "scene: %s\n", err.msg);
@@ -311,6 +325,16 @@ static bool run(ck_gpu *gpu, source *src, int w, int h, int frames, const char *
         }
     }
     double gpu_s = now_s() - t0, gpu_cpu_s = cpu_s() - c0;
+    ck_gpu_get_stats(gpu, &st1);
+    printf("%4dx%-4d  %s path, %s: %llu of %llu frames in YUV, %.0f bytes read back a frame, "
+           "%llu validation messages\n",
+           w, h, ck_gpu_scene_path(sg) == CK_GPU_PATH_CPU ? "CPU" : "GPU",
+           outputs == CK_GPU_OUT_NV12 ? "NV12 only" : "RGBA + NV12",
+           (unsigned long long)(st1.yuv_frames - st0.yuv_frames),
+           (unsigned long long)(st1.frames - st0.frames),
+           (double)(st1.readback_bytes - st0.readback_bytes) /
+               (double)(st1.frames - st0.frames ? st1.frames - st0.frames : 1),
+           (unsigned long long)(st1.validation_messages - st0.validation_messages));
     ck_gpu_scene_destroy(&sg);
     free(yuv);
 
@@ -374,14 +398,67 @@ static bool run(ck_gpu *gpu, source *src, int w, int h, int frames, const char *
     return got == frames;
 }
 
+/* --psnr: 0 when both pictures load and have one size. */
+static int psnr_main(const char *a, const char *b)
+{
+    ck_error err = {0};
+    int wa = 0, ha = 0, wb = 0, hb = 0;
+    uint8_t *pa = ck_image_read(a, &wa, &ha, &err);
+    if (!pa) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    uint8_t *pb = ck_image_read(b, &wb, &hb, &err);
+    if (!pb || wa != wb || ha != hb) {
+        fprintf(stderr, "%s\n", pb ? "the pictures differ in size" : err.msg);
+        free(pa);
+        free(pb);
+        return 1;
+    }
+    double se = 0;
+    int max = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < (size_t)wa * ha * 4; i++) {
+        if (i % 4 == 3)
+            continue; /* alpha: 255 on every composited frame */
+        int e = abs((int)pa[i] - (int)pb[i]);
+        max = e > max ? e : max;
+        se += (double)e * e;
+        n++;
+    }
+    double psnr = se > 0 ? 10.0 * log10(255.0 * 255.0 * (double)n / se) : 99.0;
+    printf("psnr %.2f dB, max difference %d (RGB, %dx%d)\n", psnr, max, wa, ha);
+    free(pa);
+    free(pb);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int frames = 60, threads = 0;
+    int frames = 60, threads = 0, only_w = 0, only_h = 0;
     const char *preset = "veryfast", *dir = NULL, *records = NULL;
+    if (argc == 4 && strcmp(argv[1], "--psnr") == 0)
+        return psnr_main(argv[2], argv[3]);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc)
             frames = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+            if (sscanf(argv[++i], "%dx%d", &only_w, &only_h) != 2 || only_w < 32 || only_h < 2 ||
+                only_w % 2 || only_h % 2 || only_w > 8192 || only_h > 8192) {
+                fprintf(stderr, "--size: WxH, even, at least 32x2\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--outputs") == 0 && i + 1 < argc) {
+            const char *o = argv[++i];
+            if (strcmp(o, "nv12") == 0)
+                outputs = CK_GPU_OUT_NV12;
+            else if (strcmp(o, "both") == 0)
+                outputs = CK_GPU_OUT_NV12 | CK_GPU_OUT_RGBA;
+            else {
+                fprintf(stderr, "--outputs: nv12 or both\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
             preset = argv[++i];
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = atoi(argv[++i]);
@@ -391,13 +468,13 @@ int main(int argc, char **argv)
             records = argv[i];
         else {
             fprintf(stderr, "usage: ciak_bench_gpu [--frames N] [--preset P] [--threads T] "
-                            "[SCENE_DIR RECORDS_FILE]\n");
+                            "[--size WxH] [--outputs nv12|both] [SCENE_DIR RECORDS_FILE]\n");
             return 2;
         }
     }
     if (frames < 1 || frames > 1000 || (dir && !records)) {
         fprintf(stderr, "usage: ciak_bench_gpu [--frames N] [--preset P] [--threads T] "
-                        "[SCENE_DIR RECORDS_FILE]\n");
+                        "[--size WxH] [--outputs nv12|both] [SCENE_DIR RECORDS_FILE]\n");
         return 2;
     }
     ck_log_set(quiet, NULL, CK_LOG_INFO);
@@ -418,8 +495,12 @@ int main(int argc, char **argv)
     printf("device: %s; frames: %s; %ld CPU cores\n", ck_gpu_device_name(gpu),
            dir ? dir : "synthetic demo-like", sysconf(_SC_NPROCESSORS_ONLN));
     result r720, r1080;
-    ok = run(gpu, &src, 1280, 720, frames, preset, threads, &r720);
-    ok = run(gpu, &src, 1920, 1080, frames, preset, threads, &r1080) && ok;
+    if (only_w) {
+        ok = run(gpu, &src, only_w, only_h, frames, preset, threads, &r720);
+    } else {
+        ok = run(gpu, &src, 1280, 720, frames, preset, threads, &r720);
+        ok = run(gpu, &src, 1920, 1080, frames, preset, threads, &r1080) && ok;
+    }
     ck_timeline_destroy(&src.tl);
     ck_records_destroy(&src.records);
     ck_fontset_destroy(&src.fonts);

@@ -50,12 +50,25 @@ typedef struct ck_gpu_scene ck_gpu_scene;
 
 /* ---- device ---- */
 
+/* Which of the two ways of working a device takes. A real GPU does every pass in shaders,
+ * into device memory, and the frame leaves it once (NV12, one copy into host memory). On a CPU
+ * device (lavapipe) "device memory" is host memory and the shaders run on the host's cores:
+ * shaders write the host-visible buffers directly, and the host itself writes the YUV path's
+ * background and blends its tiles (gpu_host.c). CI runs both on lavapipe (test_gpu) so
+ * neither can rot; CIAK_GPU_PATH=gpu|cpu forces one for any ciak program. */
+typedef enum ck_gpu_path {
+    CK_GPU_PATH_AUTO, /* by the device type (params: then env CIAK_GPU_PATH) */
+    CK_GPU_PATH_GPU,  /* what a real GPU takes */
+    CK_GPU_PATH_CPU   /* what a CPU device takes */
+} ck_gpu_path;
+
 /* Zero means default. */
 typedef struct ck_gpu_params {
     const char *device; /* index ("0") or case-insensitive name substring; NULL: env
                            CIAK_VK_DEVICE, else the best device (discrete first) */
     bool validation;    /* enable VK_LAYER_KHRONOS_validation (also env CIAK_VK_VALIDATION=1);
                            every message it prints is logged and counted (ck_gpu_stats) */
+    ck_gpu_path path;   /* AUTO: env CIAK_GPU_PATH ("gpu", "cpu"), else by the device type */
 } ck_gpu_params;
 
 /* Creates the instance and device and logs which device it chose. NULL on failure (no
@@ -69,6 +82,8 @@ void ck_gpu_destroy(ck_gpu **gpu);
 const char *ck_gpu_device_name(const ck_gpu *gpu);
 /* Whether it is a CPU implementation (lavapipe): shaders run on the host's cores. */
 bool ck_gpu_is_cpu(const ck_gpu *gpu);
+/* The path scenes take by default (CK_GPU_PATH_GPU or CK_GPU_PATH_CPU, never AUTO). */
+ck_gpu_path ck_gpu_default_path(const ck_gpu *gpu);
 
 typedef struct ck_gpu_stats {
     uint64_t validation_messages; /* warnings and errors from the validation layer */
@@ -77,6 +92,10 @@ typedef struct ck_gpu_stats {
     uint64_t frames;              /* frames submitted, all scenes */
     uint64_t yuv_frames;     /* of those, composited in YUV (NV12-only scenes over a 1:1 video) */
     uint64_t host_bg_frames; /* of those, the background written by the host (CPU devices) */
+    uint64_t readback_bytes; /* copied from device memory into host memory for the host to read
+                                (GPU path: a frame's NV12 once, the RGBA frame when asked) */
+    uint64_t device_frames;  /* frames handed over in device memory (ck_gpu_frame.device_fd) */
+    bool validation_active;  /* the validation layer is loaded and its messages are counted */
 } ck_gpu_stats;
 void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out);
 
@@ -86,6 +105,14 @@ enum {
     CK_GPU_OUT_RGBA = 1, /* 8-bit RGBA, alpha 255 where the background is opaque */
     CK_GPU_OUT_NV12 = 2  /* Y plane then interleaved CbCr plane; needs even width and height */
 };
+
+/* How device frames are handed over (ck_gpu_scene_params.device_frames). */
+typedef enum ck_gpu_export {
+    CK_GPU_EXPORT_NONE,      /* frames come back to host memory (ck_gpu_frame.y, uv) */
+    CK_GPU_EXPORT_OPAQUE_FD, /* VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD: CUDA imports it
+                                (cuImportExternalMemory), NVENC encodes from CUDA memory */
+    CK_GPU_EXPORT_DMA_BUF    /* a Linux DMA-BUF: VAAPI (DRM PRIME), V4L2, another GPU API */
+} ck_gpu_export;
 
 /* Zero means default. */
 typedef struct ck_gpu_scene_params {
@@ -100,6 +127,15 @@ typedef struct ck_gpu_scene_params {
     const char *shader_dir; /* NULL: the SPIR-V built into the binary. Else a folder holding
                                "<source>.spv" for every name of ck_gpu_shader_sources(),
                                loaded instead (the preview's live shader reload). */
+    ck_gpu_path path;       /* AUTO: the device's (ck_gpu_default_path) */
+    ck_gpu_export device_frames; /* NV12 for an encoder on this GPU (NVENC through CUDA, VAAPI):
+                                    keep the frames in device memory and hand them over as a
+                                    file descriptor instead of reading them back. Taken only
+                                    on the GPU path, NV12-only scenes, and where the device
+                                    can export that handle type (VK_KHR_external_memory_fd,
+                                    VK_EXT_external_memory_dma_buf) and env CIAK_GPU_EXPORT is
+                                    not "0"; otherwise the frames come back to host memory as
+                                    always (ck_gpu_scene_exports says which). */
 } ck_gpu_scene_params;
 
 /* The shader sources in shaders/ that the compositor uses ("quad.vert", "rect.frag", ...);
@@ -114,6 +150,11 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
                                   const ck_gpu_scene_params *params, ck_error *err);
 /* Waits for the scene's frames to finish and frees it. NULL-safe, clears the pointer. */
 void ck_gpu_scene_destroy(ck_gpu_scene **sg);
+
+/* What the scene ended up with: its path (GPU or CPU) and how its NV12 frames leave it
+ * (CK_GPU_EXPORT_NONE when device frames were not asked for or not possible: the fallback). */
+ck_gpu_path ck_gpu_scene_path(const ck_gpu_scene *sg);
+ck_gpu_export ck_gpu_scene_exports(const ck_gpu_scene *sg);
 
 /* Output size actually used (after defaults). */
 void ck_gpu_scene_size(const ck_gpu_scene *sg, int *width, int *height);
@@ -150,8 +191,17 @@ typedef struct ck_gpu_frame {
     int width, height;
     const uint8_t *rgba; /* width*4 bytes per row, rgba_stride apart */
     size_t rgba_stride;
-    const uint8_t *y, *uv; /* NV12: height rows of y_stride, height/2 rows of uv_stride */
+    const uint8_t *y, *uv; /* NV12: height rows of y_stride, height/2 rows of uv_stride; NULL
+                              when the frame stays on the device (device_fd) */
     size_t y_stride, uv_stride;
+    /* The frame in device memory (ck_gpu_scene_exports() != NONE), else -1: the NV12 planes
+     * at device_offset (Y) and device_offset + y_stride * height (CbCr) of the memory
+     * object behind device_fd, device_size bytes. The scene owns the descriptor (one per
+     * frame slot, the same for every frame of that slot, valid until the scene is
+     * destroyed): dup() it for an importer that takes ownership (CUDA does). The contents are
+     * complete when ck_gpu_receive returns and stay until the next receive. */
+    int device_fd;
+    uint64_t device_offset, device_size;
 } ck_gpu_frame;
 
 /* Records and submits one frame: uploads `videos` (may be NULL when count is 0) and any

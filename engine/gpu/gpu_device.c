@@ -240,6 +240,37 @@ error:
     return st;
 }
 
+/* CIAK_GPU_PATH: "gpu", "cpu", or unset / empty / "auto" (by the device type). */
+static ck_status env_path(ck_gpu_path *out, ck_error *err)
+{
+    const char *v = getenv("CIAK_GPU_PATH");
+    *out = CK_GPU_PATH_AUTO;
+    if (!v || !v[0] || strcmp(v, "auto") == 0)
+        return CK_OK;
+    if (strcmp(v, "gpu") == 0)
+        *out = CK_GPU_PATH_GPU;
+    else if (strcmp(v, "cpu") == 0)
+        *out = CK_GPU_PATH_CPU;
+    else
+        return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
+                            "CIAK_GPU_PATH=\"%s\": expected gpu, cpu or auto", v);
+    return CK_OK;
+}
+
+static bool has_device_ext(VkPhysicalDevice pd, const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0)
+        return false;
+    VkExtensionProperties *p = calloc(n, sizeof *p);
+    bool found = false;
+    if (p && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, p) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = strcmp(p[i].extensionName, name) == 0;
+    free(p);
+    return found;
+}
+
 ck_gpu *ck_gpu_create(const ck_gpu_params *params, ck_error *err)
 {
     ck_gpu_params p = {0};
@@ -251,6 +282,8 @@ ck_gpu *ck_gpu_create(const ck_gpu_params *params, ck_error *err)
         p.validation = true;
 
     ck_status st = CK_OK;
+    if (p.path == CK_GPU_PATH_AUTO && (st = env_path(&p.path, err)))
+        return NULL;
     ck_gpu *gpu = calloc(1, sizeof *gpu);
     if (!gpu) {
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -328,10 +361,30 @@ ck_gpu *ck_gpu_create(const ck_gpu_params *params, ck_error *err)
             VK_TRY(create_messenger(gpu->instance, &dbg, NULL, &gpu->messenger));
     }
 
+    gpu->validation_active = layer_count && gpu->messenger;
     if (layer_count)
         ck_log(CK_LOG_INFO, "gpu: Vulkan validation on (core and synchronisation)");
     if ((st = pick_device(gpu, p.device, err)) != CK_OK)
         goto fail;
+    gpu->path = p.path != CK_GPU_PATH_AUTO                             ? p.path
+                : gpu->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? CK_GPU_PATH_CPU
+                                                                       : CK_GPU_PATH_GPU;
+    if (p.path != CK_GPU_PATH_AUTO)
+        ck_log(CK_LOG_INFO, "gpu: the %s path, forced",
+               gpu->path == CK_GPU_PATH_CPU ? "CPU" : "GPU");
+
+    /* Device frames for an encoder on the same GPU: enabled where the device has them (core
+     * 1.1 has VK_KHR_external_memory; the fd export is an extension). */
+    const char *dev_exts[2];
+    uint32_t dev_ext_count = 0;
+    if (has_device_ext(gpu->phys, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME)) {
+        dev_exts[dev_ext_count++] = VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME;
+        gpu->ext_memory_fd = true;
+        if (has_device_ext(gpu->phys, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME)) {
+            dev_exts[dev_ext_count++] = VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME;
+            gpu->ext_dma_buf = true;
+        }
+    }
 
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {
@@ -344,8 +397,13 @@ ck_gpu *ck_gpu_create(const ck_gpu_params *params, ck_error *err)
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &qci,
+        .enabledExtensionCount = dev_ext_count,
+        .ppEnabledExtensionNames = dev_exts,
     };
     VK_TRY(vkCreateDevice(gpu->phys, &dci, NULL, &gpu->device));
+    if (gpu->ext_memory_fd)
+        gpu->get_memory_fd =
+            (PFN_vkGetMemoryFdKHR)vkGetDeviceProcAddr(gpu->device, "vkGetMemoryFdKHR");
     vkGetDeviceQueue(gpu->device, gpu->queue_family, 0, &gpu->queue);
 
     VkCommandPoolCreateInfo pci = {
@@ -399,6 +457,11 @@ bool ck_gpu_is_cpu(const ck_gpu *gpu)
     return gpu->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
 
+ck_gpu_path ck_gpu_default_path(const ck_gpu *gpu)
+{
+    return gpu ? gpu->path : CK_GPU_PATH_AUTO;
+}
+
 void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -410,6 +473,9 @@ void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out)
     out->frames = gpu->frames;
     out->yuv_frames = gpu->yuv_frames;
     out->host_bg_frames = gpu->host_bg_frames;
+    out->readback_bytes = gpu->readback_bytes;
+    out->device_frames = gpu->device_frames;
+    out->validation_active = gpu->validation_active;
 }
 
 /* ---- memory, buffers, images ---- */
@@ -421,13 +487,72 @@ static int find_memory(ck_gpu *gpu, uint32_t bits, VkMemoryPropertyFlags want)
     return -1;
 }
 
+/* What the device can do with a buffer of `usage` exported as `handle`. */
+static VkExternalMemoryFeatureFlags export_features(ck_gpu *gpu, VkBufferUsageFlags usage,
+                                                    VkExternalMemoryHandleTypeFlagBits handle)
+{
+    VkPhysicalDeviceExternalBufferInfo info = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
+        .usage = usage,
+        .handleType = handle,
+    };
+    VkExternalBufferProperties props = {.sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES};
+    vkGetPhysicalDeviceExternalBufferProperties(gpu->phys, &info, &props);
+    return props.externalMemoryProperties.externalMemoryFeatures;
+}
+
+bool gpu_export_supported(ck_gpu *gpu, VkBufferUsageFlags usage,
+                          VkExternalMemoryHandleTypeFlagBits handle)
+{
+    if (!gpu->get_memory_fd ||
+        (handle == VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT && !gpu->ext_dma_buf))
+        return false;
+    return (export_features(gpu, usage, handle) & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) != 0;
+}
+
+static ck_status buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage, bool host,
+                               VkExternalMemoryHandleTypeFlagBits handle, gpu_buffer *out,
+                               ck_error *err);
+
 ck_status gpu_buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage, bool host,
                             gpu_buffer *out, ck_error *err)
 {
+    return buffer_create(gpu, size, usage, host, 0, out, err);
+}
+
+ck_status gpu_buffer_create_exported(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage,
+                                     VkExternalMemoryHandleTypeFlagBits handle, gpu_buffer *out,
+                                     int *fd, ck_error *err)
+{
+    ck_status st = CK_OK;
+    *fd = -1;
+    if ((st = buffer_create(gpu, size, usage, false, handle, out, err)))
+        return st;
+    VkMemoryGetFdInfoKHR gi = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
+        .memory = out->mem,
+        .handleType = handle,
+    };
+    VK_TRY(gpu->get_memory_fd(gpu->device, &gi, fd));
+    return CK_OK;
+error:
+    gpu_buffer_destroy(gpu, out);
+    return st;
+}
+
+static ck_status buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage, bool host,
+                               VkExternalMemoryHandleTypeFlagBits handle, gpu_buffer *out,
+                               ck_error *err)
+{
     ck_status st = CK_OK;
     memset(out, 0, sizeof *out);
+    VkExternalMemoryBufferCreateInfo ebi = {
+        .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+        .handleTypes = (VkExternalMemoryHandleTypeFlags)handle,
+    };
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .pNext = handle ? &ebi : NULL,
         .size = size,
         .usage = usage,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
@@ -460,8 +585,22 @@ ck_status gpu_buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags u
     }
     out->coherent =
         (gpu->mem.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) != 0;
+    VkMemoryDedicatedAllocateInfo ded = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+        .buffer = out->buf,
+    };
+    VkExportMemoryAllocateInfo exp = {
+        .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+        /* Some drivers export only dedicated allocations. */
+        .pNext = handle && (export_features(gpu, usage, handle) &
+                            VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT)
+                     ? &ded
+                     : NULL,
+        .handleTypes = (VkExternalMemoryHandleTypeFlags)handle,
+    };
     VkMemoryAllocateInfo mai = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+        .pNext = handle ? &exp : NULL,
         .allocationSize = req.size,
         .memoryTypeIndex = (uint32_t)type,
     };

@@ -37,6 +37,13 @@ struct ck_gpu {
     uint64_t frames;
     uint64_t yuv_frames;
     uint64_t host_bg_frames;
+    uint64_t readback_bytes;
+    uint64_t device_frames;
+    bool validation_active; /* the layer is loaded and the messenger counts its messages */
+    ck_gpu_path path;       /* the scenes' default: GPU or CPU (params, CIAK_GPU_PATH, type) */
+    /* Device frames (ck_gpu_scene_params.device_frames): the extensions enabled, if any. */
+    bool ext_memory_fd, ext_dma_buf;
+    PFN_vkGetMemoryFdKHR get_memory_fd;
     int scenes; /* live ck_gpu_scene count */
 };
 
@@ -80,6 +87,14 @@ typedef struct gpu_image {
 
 ck_status gpu_buffer_create(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage, bool host,
                             gpu_buffer *out, ck_error *err);
+/* A device-local buffer whose memory can be exported as `handle` (one bit), with the
+ * descriptor of it in *fd (the caller owns it). */
+ck_status gpu_buffer_create_exported(ck_gpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage,
+                                     VkExternalMemoryHandleTypeFlagBits handle, gpu_buffer *out,
+                                     int *fd, ck_error *err);
+/* Whether a buffer with `usage` can be exported as `handle` on this device (0: no). */
+bool gpu_export_supported(ck_gpu *gpu, VkBufferUsageFlags usage,
+                          VkExternalMemoryHandleTypeFlagBits handle);
 void gpu_buffer_destroy(ck_gpu *gpu, gpu_buffer *b);
 ck_status gpu_image_create(ck_gpu *gpu, int w, int h, int levels, VkFormat format,
                            VkImageUsageFlags usage, gpu_image *out, ck_error *err);
@@ -139,13 +154,16 @@ typedef struct gpu_slot {
      * reads the overlays' box from bg_rgba and blends it into nv12 (RGBA32UI view nv12_view). */
     VkDescriptorSet yuv_bg_set, yuv_over_set;
     VkBufferView nv12_view;
-    gpu_buffer inst;    /* host-visible instances */
-    gpu_buffer upload;  /* host-visible staging (glyphs, video planes) */
-    gpu_buffer rgba;    /* host-visible readback */
-    gpu_buffer nv12;    /* host-visible, written by the compute shader */
-    gpu_buffer bg_rgba; /* video_bg.comp output, copied to `color` (scenes with video); on
-                           the YUV path, the items' tiles copied from `color` (4 KiB each,
-                           packed), then the tile list */
+    gpu_buffer inst;      /* host-visible instances */
+    gpu_buffer upload;    /* host-visible staging (glyphs, video planes) */
+    gpu_buffer rgba;      /* host-visible readback */
+    gpu_buffer nv12;      /* written by the compute shaders: host-visible on the CPU path,
+                             device-local on the GPU path (exported with device frames) */
+    gpu_buffer nv12_host; /* GPU path without device frames: nv12 copied here, once */
+    int nv12_fd;          /* device frames: the exported nv12's descriptor (-1: none) */
+    gpu_buffer bg_rgba;   /* video_bg.comp output, copied to `color` (scenes with video); on
+                             the YUV path, the items' tiles copied from `color` (4 KiB each,
+                             packed), then the tile list */
     int64_t frame;
     uint32_t host_tiles; /* tiles in bg_rgba the host blends over nv12 when received (host_bg) */
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
@@ -205,6 +223,8 @@ struct ck_gpu_scene {
      * (gpu_host.c) instead of staging the planes for yuv_bg.comp, and blends the items' tiles
      * over it when the frame is received instead of yuv_over.comp (bg_rgba is mapped). */
     bool host_bg;
+    bool cpu_path;         /* the CPU path (ck_gpu_path): shaders write host memory */
+    ck_gpu_export exports; /* device frames handed over this way (NONE: read back) */
 
     VkRenderPass pass;      /* clears the colour target */
     VkRenderPass pass_load; /* keeps the video_bg.comp frame (compatible with `pass`) */

@@ -350,53 +350,75 @@ static int text_passes(const ck_draw *d, bool pass_on[3])
     return pass_on[0] + pass_on[1] + pass_on[2];
 }
 
-ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_video_frame *videos,
-                        size_t video_count, ck_error *err)
-{
-    if (!sg || !dl || (video_count && !videos) || (dl->count && !dl->items) ||
-        (dl->glyph_count && !dl->glyphs))
-        return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "ck_gpu_submit: invalid arguments");
-    ck_gpu *gpu = sg->gpu;
-    ck_status st = CK_OK;
-    if (gpu->lost)
-        return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "the Vulkan device was lost");
-    if (ck_gpu_pending(sg) >= sg->in_flight)
-        return ck_error_set(err, CK_ERR_LIMIT, NULL, 0, 0,
-                            "%d frames already in flight: receive one first", sg->in_flight);
-    if ((st = check_input(sg, dl, videos, video_count, err)))
-        return st;
-    gpu_slot *sl = &sg->slots[sg->submitted % sg->slot_count];
-    if (sl->state != SLOT_FREE)
-        return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "internal: frame slot still in use");
-    sl->host_tiles = 0;
+/* ---- one frame, pass by pass ----
+ * ck_gpu_submit runs the passes below in order over one gpu_frame (libplacebo's
+ * pl_render_image -> pass_* is the model). Each pass reads what the earlier ones decided and
+ * records into the slot's command buffer; none waits on the GPU. */
+typedef struct gpu_frame {
+    ck_gpu_scene *sg;
+    gpu_slot *sl;
+    const ck_drawlist *dl;
+    const ck_gpu_video_frame *videos;
+    size_t video_count;
+    VkCommandBuffer cb;
+    VkClearValue clear; /* the background, premultiplied */
+    float push[4];      /* output size, canvas -> output scale */
+    size_t inst_count;  /* instances this frame may need (upper bound) */
+    size_t up_bytes;    /* staged this frame: glyph bitmaps, then video planes */
+    size_t video_base;  /* where the video planes start in the upload buffer */
+    size_t bottom;      /* the bottom video item (dl->count: none, or drawn as any item) */
+    size_t over;        /* the shape folded into the bottom video's pass (dl->count: none) */
+    float over_cols[8]; /* its colours at t = 0 and 1 */
+    float tcoef[4];     /* its gradient: t = t0 + t1 x + t2 y */
+    int host_asset;     /* the video asset whose background the host writes, -1: none */
+    const ck_gpu_video_frame *staged; /* the bottom video's frame, NULL when none */
+    VkDeviceSize staged_at[3];        /* where its planes are staged */
+    bool yuv;                         /* composited in YUV (yuv_bg.comp, yuv_over.comp) */
+    uint32_t ni;                      /* instances written */
+    size_t nops;                      /* draws gathered for the render pass */
+    uint32_t tiles;                   /* YUV path: the tiles the items touch */
+} gpu_frame;
 
-    /* 1. Glyphs: make sure every one is in the atlas (new ones queued in sg->ups). Count
-     * instances on the way. */
-    size_t inst_count = 0;
+/* 1. Glyphs: make sure every one is in the atlas (new ones queued in sg->ups). Counts the
+ * instances on the way. */
+static ck_status pass_glyphs(gpu_frame *f, ck_error *err)
+{
+    ck_status st = CK_OK;
+    const ck_drawlist *dl = f->dl;
+    f->inst_count = 0;
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
         if (d->kind != CK_DRAW_TEXT) {
-            inst_count += d->kind == CK_DRAW_RECT ? 5 : 1; /* a split rect: middle + 4 bands */
+            f->inst_count += d->kind == CK_DRAW_RECT ? 5 : 1; /* a split rect: middle + 4 bands */
             continue;
         }
         bool on[3];
         int passes = text_passes(d, on);
         for (uint32_t k = 0; k < d->u.text.glyph_count; k++) {
             const ck_glyph *g = &dl->glyphs[d->u.text.glyph_first + k];
-            if (!glyph_get(sg, g->font, g->glyph, err, &st) && st)
-                goto fail;
+            if (!glyph_get(f->sg, g->font, g->glyph, err, &st) && st)
+                return st;
         }
-        inst_count += (size_t)passes * d->u.text.glyph_count;
+        f->inst_count += (size_t)passes * d->u.text.glyph_count;
     }
+    return CK_OK;
+}
 
-    /* 2. Staging: glyph bitmaps, then video planes. */
+/* 2. Room: the slot's upload and instance buffers, the draw list's ops, video textures. */
+static ck_status pass_buffers(gpu_frame *f, ck_error *err)
+{
+    ck_gpu_scene *sg = f->sg;
+    ck_gpu *gpu = sg->gpu;
+    gpu_slot *sl = f->sl;
+    ck_status st = CK_OK;
     size_t up_bytes = 0;
     for (size_t i = 0; i < sg->up_count; i++)
         up_bytes += (size_t)sg->ups[i].w * sg->ups[i].h;
     up_bytes = (up_bytes + 15) & ~(size_t)15;
-    size_t video_base = up_bytes;
-    for (size_t i = 0; i < video_count; i++)
-        up_bytes += (size_t)videos[i].width * videos[i].height * 3 / 2 + 32;
+    f->video_base = up_bytes;
+    for (size_t i = 0; i < f->video_count; i++)
+        up_bytes += (size_t)f->videos[i].width * f->videos[i].height * 3 / 2 + 32;
+    f->up_bytes = up_bytes;
     if (up_bytes) {
         /* Regrown: a new buffer (whose handle may well equal the freed one's). */
         VkDeviceSize old = sl->upload.size;
@@ -404,135 +426,188 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                                 VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                     VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT, /* video_bg.comp */
                                 err)))
-            goto fail;
+            return st;
         if (sl->upload.size != old && sl->bg_set && (st = gpu_slot_write_bg_set(sg, sl, err)))
-            goto fail;
+            return st;
     }
-    VkDeviceSize inst_bytes = (VkDeviceSize)(inst_count ? inst_count : 1) * sizeof(gpu_inst);
+    VkDeviceSize inst_bytes = (VkDeviceSize)(f->inst_count ? f->inst_count : 1) * sizeof(gpu_inst);
     if (sl->inst.size < inst_bytes) {
         if ((st = ensure_buffer(gpu, &sl->inst, inst_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
                                 err)))
-            goto fail;
+            return st;
         gpu_slot_write_inst_set(sg, sl);
     }
-    if (sg->op_cap < dl->count * 2) {
+    size_t count = f->dl->count;
+    if (sg->op_cap < count * 2) {
         /* At most two draws per item: a split rect's bands, then its middle. */
-        gpu_draw_op *ops = realloc(sg->ops, dl->count * 2 * sizeof *ops);
-        if (!ops) {
-            st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
-            goto fail;
-        }
+        gpu_draw_op *ops = realloc(sg->ops, count * 2 * sizeof *ops);
+        if (!ops)
+            return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
         sg->ops = ops;
-        sg->op_cap = dl->count * 2;
+        sg->op_cap = count * 2;
     }
-    for (size_t i = 0; i < video_count; i++)
-        if ((st = video_textures(sg, &sg->textures[videos[i].asset], videos[i].width,
-                                 videos[i].height, err)))
-            goto fail;
+    for (size_t i = 0; i < f->video_count; i++) {
+        const ck_gpu_video_frame *v = &f->videos[i];
+        if ((st = video_textures(sg, &sg->textures[v->asset], v->width, v->height, err)))
+            return st;
+    }
+    return CK_OK;
+}
 
-    VkCommandBuffer cb = sl->cb;
-    VK_TRY(vkResetCommandBuffer(cb, 0));
-    VkCommandBufferBeginInfo bi = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-    };
-    VK_TRY(vkBeginCommandBuffer(cb, &bi));
-
-    /* The bottom item: the first that draws anything. */
+/* The frame's constants and its bottom item: the first that draws anything, kept only when
+ * it is a video (a candidate for video_bg.comp or the YUV path). */
+static void frame_bottom(gpu_frame *f)
+{
+    const ck_drawlist *dl = f->dl;
+    ck_gpu_scene *sg = f->sg;
     ck_color bg = dl->background;
-    VkClearValue clear = {.color = {{bg.r * bg.a, bg.g * bg.a, bg.b * bg.a, bg.a}}};
+    f->clear = (VkClearValue){.color = {{bg.r * bg.a, bg.g * bg.a, bg.b * bg.a, bg.a}}};
     int canvas_w = dl->width > 0 ? dl->width : sg->scene->width;
     int canvas_h = dl->height > 0 ? dl->height : sg->scene->height;
-    float push[4] = {(float)sg->width, (float)sg->height, (float)sg->width / (float)canvas_w,
-                     (float)sg->height / (float)canvas_h};
+    f->push[0] = (float)sg->width;
+    f->push[1] = (float)sg->height;
+    f->push[2] = (float)sg->width / (float)canvas_w;
+    f->push[3] = (float)sg->height / (float)canvas_h;
     size_t bottom = 0;
-    while (bottom < dl->count && !gpu_draw_visible(&dl->items[bottom], push[2], push[3]))
+    while (bottom < dl->count && !gpu_draw_visible(&dl->items[bottom], f->push[2], f->push[3]))
         bottom++;
     if (bottom < dl->count && (dl->items[bottom].kind != CK_DRAW_VIDEO || !sg->has_video))
         bottom = dl->count;
+    f->bottom = bottom;
+}
 
-    uint8_t *up = sl->upload.map;
-    if (sg->up_count || sg->atlas_clear) {
-        VkBufferImageCopy *regions = calloc(sg->up_count + 1, sizeof *regions);
-        if (!regions) {
-            st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
-            goto fail;
-        }
-        size_t off = 0;
-        for (size_t i = 0; i < sg->up_count; i++) {
-            gpu_glyph_upload *u = &sg->ups[i];
-            memcpy(up + off, u->px, (size_t)u->w * u->h);
-            regions[i] = (VkBufferImageCopy){
-                .bufferOffset = off,
-                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-                .imageOffset = {u->x, u->y, 0},
-                .imageExtent = {u->w, u->h, 1},
-            };
-            off += (size_t)u->w * u->h;
-        }
-        VkImage atlas = sg->atlas.img[0].image;
-        gpu_image_barrier(cb, atlas, 1, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
-                          VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_SHADER_READ_BIT,
-                          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
-                          VK_PIPELINE_STAGE_TRANSFER_BIT);
-        if (sg->atlas_clear) {
-            /* ~4 MB once per segment; ordered after earlier frames' reads by the barrier. */
-            VkClearColorValue zero = {{0, 0, 0, 0}};
-            VkImageSubresourceRange range = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-            vkCmdClearColorImage(cb, atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &zero, 1, &range);
-            if (sg->up_count) {
-                VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                                      .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                                      .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT};
-                vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
-            }
-            sg->atlas_clear = false;
-            sg->atlas_dirty = false;
-        }
+/* Glyph bitmaps placed this frame: staged, copied into the atlas (cleared first after a
+ * reset). */
+static ck_status pass_atlas(gpu_frame *f, ck_error *err)
+{
+    ck_gpu_scene *sg = f->sg;
+    VkCommandBuffer cb = f->cb;
+    if (!sg->up_count && !sg->atlas_clear)
+        return CK_OK;
+    uint8_t *up = f->sl->upload.map;
+    VkBufferImageCopy *regions = calloc(sg->up_count + 1, sizeof *regions);
+    if (!regions)
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    size_t off = 0;
+    for (size_t i = 0; i < sg->up_count; i++) {
+        gpu_glyph_upload *u = &sg->ups[i];
+        memcpy(up + off, u->px, (size_t)u->w * u->h);
+        regions[i] = (VkBufferImageCopy){
+            .bufferOffset = off,
+            .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+            .imageOffset = {u->x, u->y, 0},
+            .imageExtent = {u->w, u->h, 1},
+        };
+        off += (size_t)u->w * u->h;
+    }
+    VkImage atlas = sg->atlas.img[0].image;
+    gpu_image_barrier(cb, atlas, 1, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+                      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_SHADER_READ_BIT,
+                      VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
+                      VK_PIPELINE_STAGE_TRANSFER_BIT);
+    if (sg->atlas_clear) {
+        /* ~4 MB once per segment; ordered after earlier frames' reads by the barrier. */
+        VkClearColorValue zero = {{0, 0, 0, 0}};
+        VkImageSubresourceRange range = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+        vkCmdClearColorImage(cb, atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &zero, 1, &range);
         if (sg->up_count) {
-            vkCmdCopyBufferToImage(cb, sl->upload.buf, atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                   (uint32_t)sg->up_count, regions);
-            sg->atlas_dirty = true;
+            VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                                  .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                  .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT};
+            vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                 0, 1, &mb, 0, NULL, 0, NULL);
         }
-        gpu_image_barrier(cb, atlas, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+        sg->atlas_clear = false;
+        sg->atlas_dirty = false;
+    }
+    if (sg->up_count) {
+        vkCmdCopyBufferToImage(cb, f->sl->upload.buf, atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                               (uint32_t)sg->up_count, regions);
+        sg->atlas_dirty = true;
+    }
+    gpu_image_barrier(cb, atlas, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                      VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
+    free(regions);
+    for (size_t i = 0; i < sg->up_count; i++)
+        if (sg->ups[i].owned)
+            gpu_ttf_sdf_free(sg->ups[i].px);
+    sg->up_count = 0;
+    return CK_OK;
+}
+
+/* The shape right above a bottom video, folded into its pass when it fits (the demos'
+ * full-frame shade): its colours and gradient, zeros when none; and whether the host writes
+ * the background (needs no staging). */
+static void frame_over(gpu_frame *f)
+{
+    const ck_drawlist *dl = f->dl;
+    f->over = dl->count;
+    memset(f->over_cols, 0, sizeof f->over_cols);
+    memset(f->tcoef, 0, sizeof f->tcoef);
+    if (f->bottom < dl->count) {
+        size_t over = f->bottom + 1;
+        while (over < dl->count && !gpu_draw_visible(&dl->items[over], f->push[2], f->push[3]))
+            over++;
+        if (over < dl->count &&
+            !gpu_bg_overlay_fits(&dl->items[over], f->sg, f->push, f->over_cols, f->tcoef))
+            over = dl->count;
+        f->over = over;
+    }
+    f->host_asset = gpu_host_bg_asset(f->sg, dl, f->bottom, f->tcoef, f->push);
+}
+
+/* Records the copy of a staged video frame's planes (at offs) into its asset's textures. */
+static void upload_video(gpu_frame *f, gpu_texture *t, const VkDeviceSize offs[3], int w, int h)
+{
+    VkCommandBuffer cb = f->cb;
+    for (int p = 0; p < 3; p++) {
+        VkImage im = t->img[p].image;
+        gpu_image_barrier(cb, im, 1,
+                          t->ready ? VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL
+                                   : VK_IMAGE_LAYOUT_UNDEFINED,
+                          VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                          t->ready ? VK_ACCESS_SHADER_READ_BIT : 0, VK_ACCESS_TRANSFER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+        VkBufferImageCopy r = {
+            .bufferOffset = offs[p],
+            .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+            .imageExtent = {(uint32_t)(p ? w / 2 : w), (uint32_t)(p ? h / 2 : h), 1},
+        };
+        vkCmdCopyBufferToImage(cb, f->sl->upload.buf, im, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
+                               &r);
+        gpu_image_barrier(cb, im, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
                           VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
                           VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
-        free(regions);
-        for (size_t i = 0; i < sg->up_count; i++)
-            if (sg->ups[i].owned)
-                gpu_ttf_sdf_free(sg->ups[i].px);
-        sg->up_count = 0;
     }
+    t->ready = true;
+}
 
-    /* The shape right above a bottom video, folded into its pass when it fits (the demos'
-     * full-frame shade): its colours and gradient, zeros when none. */
-    size_t over = dl->count;
-    float over_cols[8] = {0}, tcoef[4] = {0};
-    if (bottom < dl->count) {
-        over = bottom + 1;
-        while (over < dl->count && !gpu_draw_visible(&dl->items[over], push[2], push[3]))
-            over++;
-        if (over < dl->count && !gpu_bg_overlay_fits(&dl->items[over], sg, push, over_cols, tcoef))
-            over = dl->count;
-    }
-    int host_asset = gpu_host_bg_asset(sg, dl, bottom, tcoef, push); /* needs no staging */
-
-    /* Where this frame's planes of each video asset are staged (the last frame given for an
-     * asset wins, as its copy is recorded last): video_bg.comp reads them there. */
-    const ck_gpu_video_frame *staged = NULL;
-    VkDeviceSize staged_at[3] = {0};
-    size_t off = video_base;
-    for (size_t i = 0; i < video_count; i++) {
-        const ck_gpu_video_frame *v = &videos[i];
-        gpu_texture *t = &sg->textures[v->asset];
+/* Video planes: staged and copied into their textures, and where this frame's planes of the
+ * bottom video are staged (the last frame given for an asset wins, as its copy is recorded
+ * last): video_bg.comp and yuv_bg.comp read them there. The frame the host writes as the
+ * background is not staged at all. */
+static ck_status pass_videos(gpu_frame *f, ck_error *err)
+{
+    ck_gpu_scene *sg = f->sg;
+    ck_gpu *gpu = sg->gpu;
+    gpu_slot *sl = f->sl;
+    const ck_drawlist *dl = f->dl;
+    ck_status st = CK_OK;
+    uint8_t *up = sl->upload.map;
+    f->staged = NULL;
+    memset(f->staged_at, 0, sizeof f->staged_at);
+    size_t off = f->video_base;
+    for (size_t i = 0; i < f->video_count; i++) {
+        const ck_gpu_video_frame *v = &f->videos[i];
         int w = v->width, h = v->height, cw = w / 2, chh = h / 2;
         /* Each plane at a multiple of 16 bytes: video_bg.comp reads 16-byte texels. */
         VkDeviceSize offs[3] = {off, off + (size_t)w * h,
                                 (off + (size_t)w * h + (size_t)cw * chh + 15) & ~(size_t)15};
-        if (v->asset == host_asset && gpu_bg_video_fits(&dl->items[bottom], v, sg, push)) {
-            staged = v; /* written by the host below, from the decoded planes */
+        if (v->asset == f->host_asset && gpu_bg_video_fits(&dl->items[f->bottom], v, sg, f->push)) {
+            f->staged = v; /* written by the host in pass_background, from the decoded planes */
             continue;
         }
         uint8_t *py = up + offs[0], *pu = up + offs[1], *pv = up + offs[2];
@@ -543,189 +618,265 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             stage_plane(pu, NULL, v->planes[1], v->strides[1], cw, chh, false);
             stage_plane(pv, NULL, v->planes[2], v->strides[2], cw, chh, false);
         }
-        if (bottom < dl->count && dl->items[bottom].u.video.asset == v->asset) {
-            staged = v;
-            memcpy(staged_at, offs, sizeof offs);
+        if (f->bottom < dl->count && dl->items[f->bottom].u.video.asset == v->asset) {
+            f->staged = v;
+            memcpy(f->staged_at, offs, sizeof offs);
         }
-        for (int p = 0; p < 3; p++) {
-            VkImage im = t->img[p].image;
-            gpu_image_barrier(
-                cb, im, 1,
-                t->ready ? VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL : VK_IMAGE_LAYOUT_UNDEFINED,
-                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, t->ready ? VK_ACCESS_SHADER_READ_BIT : 0,
-                VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
-                VK_PIPELINE_STAGE_TRANSFER_BIT);
-            VkBufferImageCopy r = {
-                .bufferOffset = offs[p],
-                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-                .imageExtent = {(uint32_t)(p ? cw : w), (uint32_t)(p ? chh : h), 1},
-            };
-            vkCmdCopyBufferToImage(cb, sl->upload.buf, im, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
-                                   &r);
-            gpu_image_barrier(cb, im, 1, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                              VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
-                              VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_SHADER_READ_BIT,
-                              VK_PIPELINE_STAGE_TRANSFER_BIT,
-                              VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
-        }
-        t->ready = true;
+        upload_video(f, &sg->textures[v->asset], offs, w, h);
         off = (offs[2] + (size_t)cw * chh + 15) & ~(size_t)15;
     }
-    if (up_bytes && !sl->upload.coherent) {
+    if (f->up_bytes && !sl->upload.coherent) {
         VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->upload.mem, 0,
                                  VK_WHOLE_SIZE};
         VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
     }
+    return CK_OK;
+error:
+    return st;
+}
 
-    /* 3. The bottom layer: a video frame uploaded this frame, exactly the output's size and
-     * placed 1:1, is converted over the background by video_bg.comp and copied into the
-     * colour target; the render pass then loads it instead of clearing. */
-    if (staged && !gpu_bg_video_fits(&dl->items[bottom], staged, sg, push))
-        staged = NULL;
-    if (!staged)
-        over = dl->count; /* no video_bg.comp pass to fold a shape into */
-    bool yuv = false;     /* composited in YUV (yuv_bg.comp, yuv_over.comp) */
-    struct {
-        float bg[4];
-        uint32_t y_off, u_off, v_off;
-        int32_t width, height;
-        float opacity, pad[2];
-        float over[8], tcoef[4];
-    } bp = {{clear.color.float32[0], clear.color.float32[1], clear.color.float32[2],
-             clear.color.float32[3]},
-            (uint32_t)(staged_at[0] / 16),
-            (uint32_t)(staged_at[1] / 16),
-            (uint32_t)(staged_at[2] / 16),
-            sg->width,
-            sg->height,
-            1,
-            {0, 0},
-            {0},
-            {0}};
-    if (staged) {
-        const ck_draw *d = &dl->items[bottom];
-        bp.opacity = d->opacity < 1 ? d->opacity : 1;
-        memcpy(bp.over, over_cols, sizeof bp.over);
-        memcpy(bp.tcoef, tcoef, sizeof bp.tcoef);
-        yuv = sg->yuv_fast;
+/* video_bg.comp's push constants (shaders/video_bg.comp, yuv_bg.comp). */
+typedef struct gpu_bg_push {
+    float bg[4];
+    uint32_t y_off, u_off, v_off;
+    int32_t width, height;
+    float opacity, pad[2];
+    float over[8], tcoef[4];
+} gpu_bg_push;
+
+/* video_bg.comp: the bottom video over the background (and the folded shade) into bg_rgba,
+ * copied into the colour target, which the render pass then loads instead of clearing. */
+static void record_video_bg(gpu_frame *f, const gpu_bg_push *bp)
+{
+    ck_gpu_scene *sg = f->sg;
+    gpu_slot *sl = f->sl;
+    VkCommandBuffer cb = f->cb;
+    int variant = (bp->opacity >= 1) | (f->over < f->dl->count) << 1;
+    /* The last frame in this slot is done with bg_rgba (copy) and the colour target
+     * (NV12 compute, RGBA copy): an execution dependency is enough. */
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                         0, 0, NULL, 0, NULL, 0, NULL);
+    vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_pipes[variant]);
+    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_playout, 0, 1, &sl->bg_set,
+                            0, NULL);
+    vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof *bp, bp);
+    vkCmdDispatch(cb, ((uint32_t)sg->width / 32 + 7) / 8, ((uint32_t)sg->height / 2 + 7) / 8, 1);
+    VkBufferMemoryBarrier bb = gpu_buffer_barrier(sl->bg_rgba.buf, VK_ACCESS_SHADER_WRITE_BIT,
+                                                  VK_ACCESS_TRANSFER_READ_BIT);
+    VkImageMemoryBarrier ib = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+        .srcAccessMask = 0,
+        .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+        .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+        .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .image = sl->color.image,
+        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
+    };
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 1, &bb, 1, &ib);
+    VkBufferImageCopy r = {
+        .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+        .imageExtent = {(uint32_t)sg->width, (uint32_t)sg->height, 1},
+    };
+    vkCmdCopyBufferToImage(cb, sl->bg_rgba.buf, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, 1, &r);
+}
+
+/* 3. The bottom layer: a video frame uploaded this frame, exactly the output's size and
+ * placed 1:1, is converted over the background by video_bg.comp (or, on the YUV path,
+ * straight to NV12 by yuv_bg.comp or the host); anything else is drawn by the render pass
+ * like any other item. */
+static ck_status pass_background(gpu_frame *f, ck_error *err)
+{
+    ck_gpu_scene *sg = f->sg;
+    ck_gpu *gpu = sg->gpu;
+    gpu_slot *sl = f->sl;
+    const ck_drawlist *dl = f->dl;
+    ck_status st = CK_OK;
+    if (f->staged && !gpu_bg_video_fits(&dl->items[f->bottom], f->staged, sg, f->push))
+        f->staged = NULL;
+    if (!f->staged) {
+        f->over = dl->count;   /* no video_bg.comp pass to fold a shape into */
+        f->bottom = dl->count; /* drawn by the render pass like any other item */
+        f->yuv = false;
+        return CK_OK;
     }
-    if (yuv) {
-        gpu_yuv_bg k = gpu_yuv_bg_coef(clear.color.float32, bp.opacity, bp.over, bp.tcoef);
-        if (staged->asset == host_asset) {
-            uint8_t *nv = sl->nv12.map;
-            gpu_host_yuv_bg(&k, staged, nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height,
-                            sg->uv_stride);
-            if (!sl->nv12.coherent) {
-                VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->nv12.mem,
-                                         0, VK_WHOLE_SIZE};
-                VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
+    const float *c = f->clear.color.float32;
+    gpu_bg_push bp = {{c[0], c[1], c[2], c[3]},
+                      (uint32_t)(f->staged_at[0] / 16),
+                      (uint32_t)(f->staged_at[1] / 16),
+                      (uint32_t)(f->staged_at[2] / 16),
+                      sg->width,
+                      sg->height,
+                      1,
+                      {0, 0},
+                      {0},
+                      {0}};
+    const ck_draw *d = &dl->items[f->bottom];
+    bp.opacity = d->opacity < 1 ? d->opacity : 1;
+    memcpy(bp.over, f->over_cols, sizeof bp.over);
+    memcpy(bp.tcoef, f->tcoef, sizeof bp.tcoef);
+    f->yuv = sg->yuv_fast;
+    if (!f->yuv) {
+        record_video_bg(f, &bp);
+        return CK_OK;
+    }
+    gpu_yuv_bg k = gpu_yuv_bg_coef(c, bp.opacity, bp.over, bp.tcoef);
+    if (f->staged->asset != f->host_asset) {
+        gpu_record_yuv_bg(sg, sl, f->cb, &k, f->staged_at);
+        return CK_OK;
+    }
+    uint8_t *nv = sl->nv12.map;
+    gpu_host_yuv_bg(&k, f->staged, nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height,
+                    sg->uv_stride);
+    if (!sl->nv12.coherent) {
+        VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->nv12.mem, 0,
+                                 VK_WHOLE_SIZE};
+        VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
+    }
+    return CK_OK;
+error:
+    return st;
+}
+
+/* ---- 4. the other items: their instances, and the draws to record once the render pass'
+ * area is known. Each returns the pipeline, writes instances from insts[f->ni] on and
+ * says in *drawn how many at the end it already gathered a draw for itself. ---- */
+static int items_rect(gpu_frame *f, const ck_draw *d, float s, gpu_inst *insts, uint32_t *drawn)
+{
+    const ck_shape_props *p = &d->u.rect.p;
+    uint32_t first = f->ni;
+    gpu_inst *in = &insts[f->ni++];
+    inst_base(in, d);
+    float pad = 2.0f / s; /* room for the antialiased edge */
+    in->rect[0] = -pad;
+    in->rect[1] = -pad;
+    in->rect[2] = d->w + pad;
+    in->rect[3] = d->h + pad;
+    gpu_premul(in->c0, p->fill);
+    gpu_premul(in->c1, p->gradient ? p->fill2 : p->fill);
+    if (p->stroke_width > 0)
+        gpu_premul(in->c2, p->stroke);
+    in->p0[0] = p->radius;
+    in->p0[1] = p->stroke_width > 0 ? p->stroke_width : 0;
+    in->p0[2] = p->gradient ? 1.0f : 0.0f;
+    in->p0[3] = d->opacity;
+    float a = p->gradient_angle * (float)M_PI / 180.0f;
+    in->p1[0] = cosf(a);
+    in->p1[1] = sinf(a);
+    /* Axis-aligned (so the pieces' shared edges rasterise without gaps or overlaps), large
+     * shapes: the middle, where coverage is exactly 1 and the stroke does not reach, goes to
+     * fill.frag; rect.frag draws four bands around it. m keeps 1/2 output px more than
+     * rect.frag's coverage ramp needs. */
+    float r = fminf(fmaxf(p->radius, 0), fminf(d->w, d->h) * 0.5f);
+    float m = fmaxf(r, in->p0[1] + 1.0f / s);
+    if (d->xf.b != 0 || d->xf.c != 0 || !((d->w - 2 * m) * s >= 8) || !((d->h - 2 * m) * s >= 8))
+        return PIPE_RECT;
+    const float bands[4][4] = {
+        {-pad, -pad, d->w + pad, m},              /* top */
+        {-pad, d->h - m, d->w + pad, d->h + pad}, /* bottom */
+        {-pad, m, m, d->h - m},                   /* left */
+        {d->w - m, m, d->w + pad, d->h - m},      /* right */
+    };
+    for (int b = 0; b < 4; b++) {
+        insts[f->ni] = *in;
+        memcpy(insts[f->ni++].rect, bands[b], sizeof bands[b]);
+    }
+    memcpy(in->rect, (float[4]){m, m, d->w - m, d->h - m}, sizeof in->rect);
+    f->sg->ops[f->nops++] = (gpu_draw_op){PIPE_RECT, VK_NULL_HANDLE, first + 1, 4};
+    /* The middle, alone: solid or gradient between opaque colours, fully opaque layer:
+     * nothing below shows through, no blending needed. */
+    bool opaque = p->fill.a >= 1 && (!p->gradient || p->fill2.a >= 1) && d->opacity >= 1;
+    *drawn = 4;
+    return opaque ? PIPE_FILL_OPAQUE : PIPE_FILL;
+}
+
+/* A text item's glyph quads, in up to three passes (shadow, outline, fill). */
+static void items_text(gpu_frame *f, const ck_draw *d, float s, gpu_inst *insts)
+{
+    ck_gpu_scene *sg = f->sg;
+    const ck_drawlist *dl = f->dl;
+    bool on[3];
+    text_passes(d, on);
+    float k = d->u.text.size / (float)CK_GPU_SDF_SIZE;
+    const float inv = 1.0f / GPU_ATLAS_SIZE;
+    for (int pass = 2; pass >= 0; pass--) {
+        if (!on[pass])
+            continue;
+        ck_color c = pass == 0   ? d->u.text.color
+                     : pass == 1 ? d->u.text.outline_color
+                                 : d->u.text.shadow_color;
+        float dx = pass == 2 ? d->u.text.shadow_dx : 0;
+        float dy = pass == 2 ? d->u.text.shadow_dy : 0;
+        /* Each bitmap is the glyph's box plus CK_GPU_SDF_RANGE atlas px of distance field on
+         * every side, but a pass' coverage is exactly 0 beyond half an output px (fill), the
+         * outline width (outline) or half the blur (shadow) outside the outline: trim the
+         * quad to that, plus 1.5 atlas px for the bilinear footprint. Text quads shrink to
+         * about half. */
+        float reach = pass == 0   ? 0.5f / s
+                      : pass == 1 ? d->u.text.outline_width + 0.5f / s
+                                  : 0.5f * fmaxf(d->u.text.shadow_blur, 1.0f / s);
+        float trim = (float)CK_GPU_SDF_RANGE - (reach / k + 1.5f);
+        if (!(trim > 0))
+            trim = 0;
+        for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
+            const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
+            uint32_t id = gl->glyph < (uint32_t)sg->fonts[gl->font].glyph_count ? gl->glyph : 0;
+            bool found;
+            const gpu_glyph *e = glyph_find(sg, glyph_key(gl->font, id), &found);
+            if (!found || e->w == 0)
+                continue;
+            gpu_inst *in = &insts[f->ni++];
+            inst_base(in, d);
+            in->rect[0] = gl->x + (float)e->xoff * k + dx;
+            in->rect[1] = gl->y + (float)e->yoff * k + dy;
+            in->rect[2] = in->rect[0] + (float)e->w * k;
+            in->rect[3] = in->rect[1] + (float)e->h * k;
+            in->uv[0] = (float)e->x * inv;
+            in->uv[1] = (float)e->y * inv;
+            in->uv[2] = (float)(e->x + e->w) * inv;
+            in->uv[3] = (float)(e->y + e->h) * inv;
+            if (trim > 0) {
+                for (int j = 0; j < 2; j++) {
+                    in->rect[j] += trim * k;
+                    in->rect[j + 2] -= trim * k;
+                    in->uv[j] += trim * inv;
+                    in->uv[j + 2] -= trim * inv;
+                }
             }
-        } else {
-            gpu_record_yuv_bg(sg, sl, cb, &k, staged_at);
+            gpu_premul(in->c0, c);
+            in->p0[0] = (float)pass;
+            in->p0[1] = d->opacity;
+            in->p1[0] = k;
+            in->p1[1] = d->u.text.outline_width;
+            in->p1[2] = d->u.text.shadow_blur;
+            in->p1[3] = SDF_DIST_SCALE;
         }
-    } else if (staged) {
-        int variant = (bp.opacity >= 1) | (over < dl->count) << 1;
-        /* The last frame in this slot is done with bg_rgba (copy) and the colour target
-         * (NV12 compute, RGBA copy): an execution dependency is enough. */
-        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 0, NULL, 0, NULL);
-        vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_pipes[variant]);
-        vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->bg_playout, 0, 1,
-                                &sl->bg_set, 0, NULL);
-        vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof bp, &bp);
-        vkCmdDispatch(cb, ((uint32_t)sg->width / 32 + 7) / 8, ((uint32_t)sg->height / 2 + 7) / 8,
-                      1);
-        VkBufferMemoryBarrier bb = gpu_buffer_barrier(sl->bg_rgba.buf, VK_ACCESS_SHADER_WRITE_BIT,
-                                                      VK_ACCESS_TRANSFER_READ_BIT);
-        VkImageMemoryBarrier ib = {
-            .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-            .srcAccessMask = 0,
-            .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-            .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-            .newLayout = VK_IMAGE_LAYOUT_GENERAL,
-            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-            .image = sl->color.image,
-            .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
-        };
-        vkCmdPipelineBarrier(cb,
-                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                             VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 1, &bb, 1, &ib);
-        VkBufferImageCopy r = {
-            .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-            .imageExtent = {(uint32_t)sg->width, (uint32_t)sg->height, 1},
-        };
-        vkCmdCopyBufferToImage(cb, sl->bg_rgba.buf, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, 1,
-                               &r);
-    } else {
-        bottom = dl->count; /* drawn by the render pass like any other item */
     }
+}
 
-    /* 4. The other items: their instances, and the draws to record once the render pass'
-     * area is known. */
-    gpu_inst *insts = sl->inst.map;
-    uint32_t ni = 0;
-    size_t nops = 0;
+static void pass_items(gpu_frame *f)
+{
+    ck_gpu_scene *sg = f->sg;
+    const ck_drawlist *dl = f->dl;
+    gpu_inst *insts = f->sl->inst.map;
+    f->ni = 0;
+    f->nops = 0;
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
-        if (i == bottom || i == over || !gpu_draw_visible(d, push[2], push[3]))
+        if (i == f->bottom || i == f->over || !gpu_draw_visible(d, f->push[2], f->push[3]))
             continue; /* drawn by video_bg.comp, transparent or collapsed to nothing */
-        float s = px_scale(&d->xf, push[2], push[3]);
+        float s = px_scale(&d->xf, f->push[2], f->push[3]);
         int pipe;
         VkDescriptorSet set = VK_NULL_HANDLE;
-        uint32_t first = ni, drawn = 0; /* drawn: instances at the end already drawn */
+        uint32_t first = f->ni, drawn = 0; /* drawn: instances at the end already drawn */
         switch (d->kind) {
-        case CK_DRAW_RECT: {
-            const ck_shape_props *p = &d->u.rect.p;
-            gpu_inst *in = &insts[ni++];
-            inst_base(in, d);
-            float pad = 2.0f / s; /* room for the antialiased edge */
-            in->rect[0] = -pad;
-            in->rect[1] = -pad;
-            in->rect[2] = d->w + pad;
-            in->rect[3] = d->h + pad;
-            gpu_premul(in->c0, p->fill);
-            gpu_premul(in->c1, p->gradient ? p->fill2 : p->fill);
-            if (p->stroke_width > 0)
-                gpu_premul(in->c2, p->stroke);
-            in->p0[0] = p->radius;
-            in->p0[1] = p->stroke_width > 0 ? p->stroke_width : 0;
-            in->p0[2] = p->gradient ? 1.0f : 0.0f;
-            in->p0[3] = d->opacity;
-            float a = p->gradient_angle * (float)M_PI / 180.0f;
-            in->p1[0] = cosf(a);
-            in->p1[1] = sinf(a);
-            pipe = PIPE_RECT;
-            /* Axis-aligned (so the pieces' shared edges rasterise without gaps or overlaps),
-             * large shapes: the middle, where coverage is exactly 1 and the stroke does not
-             * reach, goes to fill.frag; rect.frag draws four bands around it. m keeps 1/2
-             * output px more than rect.frag's coverage ramp needs. */
-            float r = fminf(fmaxf(p->radius, 0), fminf(d->w, d->h) * 0.5f);
-            float m = fmaxf(r, in->p0[1] + 1.0f / s);
-            if (d->xf.b != 0 || d->xf.c != 0 || !((d->w - 2 * m) * s >= 8) ||
-                !((d->h - 2 * m) * s >= 8))
-                break;
-            const float bands[4][4] = {
-                {-pad, -pad, d->w + pad, m},              /* top */
-                {-pad, d->h - m, d->w + pad, d->h + pad}, /* bottom */
-                {-pad, m, m, d->h - m},                   /* left */
-                {d->w - m, m, d->w + pad, d->h - m},      /* right */
-            };
-            for (int b = 0; b < 4; b++) {
-                insts[ni] = *in;
-                memcpy(insts[ni++].rect, bands[b], sizeof bands[b]);
-            }
-            memcpy(in->rect, (float[4]){m, m, d->w - m, d->h - m}, sizeof in->rect);
-            sg->ops[nops++] = (gpu_draw_op){PIPE_RECT, VK_NULL_HANDLE, first + 1, 4};
-            /* The middle, alone: solid or gradient between opaque colours, fully opaque
-             * layer: nothing below shows through, no blending needed. */
-            bool opaque = p->fill.a >= 1 && (!p->gradient || p->fill2.a >= 1) && d->opacity >= 1;
-            pipe = opaque ? PIPE_FILL_OPAQUE : PIPE_FILL;
-            drawn = 4;
+        case CK_DRAW_RECT:
+            pipe = items_rect(f, d, s, insts, &drawn);
             break;
-        }
         case CK_DRAW_IMAGE: {
-            gpu_inst *in = &insts[ni++];
+            gpu_inst *in = &insts[f->ni++];
             inst_base(in, d);
             in->p0[3] = d->opacity;
             pipe = PIPE_IMAGE;
@@ -741,7 +892,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                 t->warned = true;
                 continue;
             }
-            gpu_inst *in = &insts[ni++];
+            gpu_inst *in = &insts[f->ni++];
             inst_base(in, d);
             in->p0[3] = d->opacity;
             /* Video is opaque: at full opacity it replaces what is below, no blending. */
@@ -750,97 +901,47 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             break;
         }
         case CK_DRAW_TEXT:
-        default: {
-            bool on[3];
-            text_passes(d, on);
-            float k = d->u.text.size / (float)CK_GPU_SDF_SIZE;
-            const float inv = 1.0f / GPU_ATLAS_SIZE;
-            for (int pass = 2; pass >= 0; pass--) {
-                if (!on[pass])
-                    continue;
-                ck_color c = pass == 0   ? d->u.text.color
-                             : pass == 1 ? d->u.text.outline_color
-                                         : d->u.text.shadow_color;
-                float dx = pass == 2 ? d->u.text.shadow_dx : 0;
-                float dy = pass == 2 ? d->u.text.shadow_dy : 0;
-                /* Each bitmap is the glyph's box plus CK_GPU_SDF_RANGE atlas px of distance
-                 * field on every side, but a pass' coverage is exactly 0 beyond half an
-                 * output px (fill), the outline width (outline) or half the blur (shadow)
-                 * outside the outline: trim the quad to that, plus 1.5 atlas px for the
-                 * bilinear footprint. Text quads shrink to about half. */
-                float reach = pass == 0   ? 0.5f / s
-                              : pass == 1 ? d->u.text.outline_width + 0.5f / s
-                                          : 0.5f * fmaxf(d->u.text.shadow_blur, 1.0f / s);
-                float trim = (float)CK_GPU_SDF_RANGE - (reach / k + 1.5f);
-                if (!(trim > 0))
-                    trim = 0;
-                for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
-                    const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
-                    uint32_t id =
-                        gl->glyph < (uint32_t)sg->fonts[gl->font].glyph_count ? gl->glyph : 0;
-                    bool found;
-                    const gpu_glyph *e = glyph_find(sg, glyph_key(gl->font, id), &found);
-                    if (!found || e->w == 0)
-                        continue;
-                    gpu_inst *in = &insts[ni++];
-                    inst_base(in, d);
-                    in->rect[0] = gl->x + (float)e->xoff * k + dx;
-                    in->rect[1] = gl->y + (float)e->yoff * k + dy;
-                    in->rect[2] = in->rect[0] + (float)e->w * k;
-                    in->rect[3] = in->rect[1] + (float)e->h * k;
-                    in->uv[0] = (float)e->x * inv;
-                    in->uv[1] = (float)e->y * inv;
-                    in->uv[2] = (float)(e->x + e->w) * inv;
-                    in->uv[3] = (float)(e->y + e->h) * inv;
-                    if (trim > 0) {
-                        for (int j = 0; j < 2; j++) {
-                            in->rect[j] += trim * k;
-                            in->rect[j + 2] -= trim * k;
-                            in->uv[j] += trim * inv;
-                            in->uv[j + 2] -= trim * inv;
-                        }
-                    }
-                    gpu_premul(in->c0, c);
-                    in->p0[0] = (float)pass;
-                    in->p0[1] = d->opacity;
-                    in->p1[0] = k;
-                    in->p1[1] = d->u.text.outline_width;
-                    in->p1[2] = d->u.text.shadow_blur;
-                    in->p1[3] = SDF_DIST_SCALE;
-                }
-            }
+        default:
+            items_text(f, d, s, insts);
             pipe = PIPE_TEXT;
             set = sg->atlas.set;
             break;
         }
-        }
-        if (ni - first > drawn)
-            sg->ops[nops++] = (gpu_draw_op){pipe, set, first, ni - first - drawn};
+        if (f->ni - first > drawn)
+            sg->ops[f->nops++] = (gpu_draw_op){pipe, set, first, f->ni - first - drawn};
     }
+}
 
-    /* 5. The render pass: over the whole output, or on the YUV path over the box of the tiles
-     * the items touch only, cleared to transparent, and not at all when nothing is drawn. */
+/* 5. The render pass: over the whole output, or on the YUV path over the box of the tiles
+ * the items touch only, cleared to transparent, and not at all when nothing is drawn. */
+static ck_status pass_render(gpu_frame *f, ck_error *err)
+{
+    ck_gpu_scene *sg = f->sg;
+    ck_gpu *gpu = sg->gpu;
+    gpu_slot *sl = f->sl;
+    VkCommandBuffer cb = f->cb;
+    ck_status st = CK_OK;
     VkRect2D area = {{0, 0}, {(uint32_t)sg->width, (uint32_t)sg->height}};
-    uint32_t tiles = yuv ? gpu_overlay_tiles(sg, insts, ni, push, &area) : 0;
-    if (yuv && !tiles)
-        nops = 0; /* nothing reaches the output */
-    if (!yuv || nops) {
+    f->tiles = f->yuv ? gpu_overlay_tiles(sg, sl->inst.map, f->ni, f->push, &area) : 0;
+    if (f->yuv && !f->tiles)
+        f->nops = 0; /* nothing reaches the output */
+    if (!f->yuv || f->nops) {
         VkClearValue none = {.color = {{0, 0, 0, 0}}};
         VkRenderPassBeginInfo rbi = {
             .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-            .renderPass = staged && !yuv ? sg->pass_load : sg->pass,
+            .renderPass = f->staged && !f->yuv ? sg->pass_load : sg->pass,
             .framebuffer = sl->fb,
             .renderArea = area,
             .clearValueCount = 1,
-            .pClearValues = yuv ? &none : &clear,
+            .pClearValues = f->yuv ? &none : &f->clear,
         };
         vkCmdBeginRenderPass(cb, &rbi, VK_SUBPASS_CONTENTS_INLINE);
         vkCmdSetScissor(cb, 0, 1, &area);
-        vkCmdPushConstants(cb, sg->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof push, push);
+        vkCmdPushConstants(cb, sg->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof f->push, f->push);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->layout, 0, 1,
                                 &sl->inst_set, 0, NULL);
         int bound = -1;
-        for (size_t i = 0; i < nops; i++) {
+        for (size_t i = 0; i < f->nops; i++) {
             const gpu_draw_op *op = &sg->ops[i];
             if (op->pipe != bound) {
                 vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, sg->pipes[op->pipe]);
@@ -858,11 +959,75 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
                                  VK_WHOLE_SIZE};
         VK_TRY(vkFlushMappedMemoryRanges(gpu->device, 1, &r));
     }
+    return CK_OK;
+error:
+    return st;
+}
 
-    /* 6. Outputs. */
-    if (yuv && nops) {
-        gpu_record_yuv_over(sg, sl, cb, tiles);
-    } else if (yuv) {
+/* Device frames: the exported NV12 buffer is the encoder's between frames. Its ownership
+ * goes to VK_QUEUE_FAMILY_EXTERNAL after each frame (release) and comes back before the
+ * shaders write it again (acquire; the contents need not survive: every frame writes it
+ * whole). */
+static void nv12_external(gpu_frame *f, bool acquire)
+{
+    ck_gpu *gpu = f->sg->gpu;
+    VkBufferMemoryBarrier b = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+        .srcAccessMask = acquire ? 0 : VK_ACCESS_SHADER_WRITE_BIT,
+        .dstAccessMask = acquire ? VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT : 0,
+        .srcQueueFamilyIndex = acquire ? VK_QUEUE_FAMILY_EXTERNAL : gpu->queue_family,
+        .dstQueueFamilyIndex = acquire ? gpu->queue_family : VK_QUEUE_FAMILY_EXTERNAL,
+        .buffer = f->sl->nv12.buf,
+        .size = VK_WHOLE_SIZE,
+    };
+    vkCmdPipelineBarrier(
+        f->cb, acquire ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT : VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+        acquire ? VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT : VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0,
+        NULL, 1, &b, 0, NULL);
+}
+
+/* The NV12 frame leaves the GPU once. The CPU path: the shaders wrote host memory, made
+ * visible to the host. The GPU path: one copy from device memory into the host-visible
+ * buffer, or none when the frame stays on the device for the encoder. */
+static void nv12_readback(gpu_frame *f)
+{
+    ck_gpu_scene *sg = f->sg;
+    gpu_slot *sl = f->sl;
+    VkCommandBuffer cb = f->cb;
+    if (sg->exports) {
+        nv12_external(f, false);
+        return;
+    }
+    if (!sl->nv12_host.buf) {
+        VkBufferMemoryBarrier b =
+            gpu_buffer_barrier(sl->nv12.buf, VK_ACCESS_SHADER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
+        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                             0, 0, NULL, 1, &b, 0, NULL);
+        return;
+    }
+    VkBufferMemoryBarrier b =
+        gpu_buffer_barrier(sl->nv12.buf, VK_ACCESS_SHADER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         0, 0, NULL, 1, &b, 0, NULL);
+    VkBufferCopy r = {0, 0, sg->nv12_bytes};
+    vkCmdCopyBuffer(cb, sl->nv12.buf, sl->nv12_host.buf, 1, &r);
+    b = gpu_buffer_barrier(sl->nv12_host.buf, VK_ACCESS_TRANSFER_WRITE_BIT,
+                           VK_ACCESS_HOST_READ_BIT);
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL,
+                         1, &b, 0, NULL);
+    sg->gpu->readback_bytes += sg->nv12_bytes;
+}
+
+/* 6. Outputs: NV12 (yuv_over.comp on the YUV path, else nv12.comp from the colour target) and
+ * RGBA (a copy of the colour target), made visible to the host. */
+static void pass_outputs(gpu_frame *f)
+{
+    ck_gpu_scene *sg = f->sg;
+    gpu_slot *sl = f->sl;
+    VkCommandBuffer cb = f->cb;
+    if (f->yuv && f->nops) {
+        gpu_record_yuv_over(sg, sl, cb, f->tiles);
+    } else if (f->yuv) {
         /* NV12 is already complete. */
     } else if (sg->outputs & CK_GPU_OUT_NV12) {
         vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, sg->nv12_pipe);
@@ -874,12 +1039,8 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
         uint32_t gx = ((uint32_t)sg->width / 4 + 7) / 8, gy = ((uint32_t)sg->height / 2 + 7) / 8;
         vkCmdDispatch(cb, gx ? gx : 1, gy ? gy : 1, 1);
     }
-    if (sg->outputs & CK_GPU_OUT_NV12) {
-        VkBufferMemoryBarrier b =
-            gpu_buffer_barrier(sl->nv12.buf, VK_ACCESS_SHADER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
-        vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
-                             0, 0, NULL, 1, &b, 0, NULL);
-    }
+    if (sg->outputs & CK_GPU_OUT_NV12)
+        nv12_readback(f);
     if (sg->outputs & CK_GPU_OUT_RGBA) {
         VkBufferImageCopy r = {
             .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
@@ -890,21 +1051,90 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
             gpu_buffer_barrier(sl->rgba.buf, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT);
         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
                              NULL, 1, &b, 0, NULL);
+        sg->gpu->readback_bytes += (uint64_t)sg->width * sg->height * 4;
     }
-    VK_TRY(vkEndCommandBuffer(cb));
+}
+
+/* Checks the arguments and finds the frame's slot; nothing is changed on failure. */
+static ck_status frame_begin(gpu_frame *f, ck_error *err)
+{
+    ck_gpu_scene *sg = f->sg;
+    const ck_drawlist *dl = f->dl;
+    if (!sg || !dl || (f->video_count && !f->videos) || (dl->count && !dl->items) ||
+        (dl->glyph_count && !dl->glyphs))
+        return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "ck_gpu_submit: invalid arguments");
+    if (sg->gpu->lost)
+        return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "the Vulkan device was lost");
+    if (ck_gpu_pending(sg) >= sg->in_flight)
+        return ck_error_set(err, CK_ERR_LIMIT, NULL, 0, 0,
+                            "%d frames already in flight: receive one first", sg->in_flight);
+    ck_status st = check_input(sg, dl, f->videos, f->video_count, err);
+    if (st)
+        return st;
+    f->sl = &sg->slots[sg->submitted % sg->slot_count];
+    if (f->sl->state != SLOT_FREE)
+        return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "internal: frame slot still in use");
+    f->sl->host_tiles = 0;
+    f->cb = f->sl->cb;
+    return CK_OK;
+}
+
+/* Ends the command buffer and submits it: the slot is pending until received. */
+static ck_status frame_submit(gpu_frame *f, ck_error *err)
+{
+    ck_gpu_scene *sg = f->sg;
+    ck_gpu *gpu = sg->gpu;
+    gpu_slot *sl = f->sl;
+    ck_status st = CK_OK;
+    VK_TRY(vkEndCommandBuffer(f->cb));
     VK_TRY(vkResetFences(gpu->device, 1, &sl->fence));
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
         .commandBufferCount = 1,
-        .pCommandBuffers = &cb,
+        .pCommandBuffers = &f->cb,
     };
     VK_TRY(vkQueueSubmit(gpu->queue, 1, &si, sl->fence));
     sl->state = SLOT_PENDING;
-    sl->frame = dl->frame;
+    sl->frame = f->dl->frame;
     sg->submitted++;
     gpu->frames++;
-    gpu->yuv_frames += yuv;
-    gpu->host_bg_frames += yuv && staged->asset == host_asset;
+    gpu->yuv_frames += f->yuv;
+    gpu->host_bg_frames += f->yuv && f->staged->asset == f->host_asset;
+    return CK_OK;
+error:
+    return st;
+}
+
+ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_video_frame *videos,
+                        size_t video_count, ck_error *err)
+{
+    gpu_frame f = {.sg = sg, .dl = dl, .videos = videos, .video_count = video_count};
+    ck_status st = frame_begin(&f, err);
+    if (st)
+        return st;
+    ck_gpu *gpu = sg->gpu;
+    if ((st = pass_glyphs(&f, err)) || (st = pass_buffers(&f, err)))
+        goto fail;
+    VK_TRY(vkResetCommandBuffer(f.cb, 0));
+    VkCommandBufferBeginInfo bi = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    };
+    VK_TRY(vkBeginCommandBuffer(f.cb, &bi));
+    if (sg->exports)
+        nv12_external(&f, true);
+    frame_bottom(&f);
+    if ((st = pass_atlas(&f, err)))
+        goto fail;
+    frame_over(&f);
+    if ((st = pass_videos(&f, err)) || (st = pass_background(&f, err)))
+        goto fail;
+    pass_items(&f);
+    if ((st = pass_render(&f, err)))
+        goto fail;
+    pass_outputs(&f);
+    if ((st = frame_submit(&f, err)))
+        goto fail;
     return CK_OK;
 
 error:
@@ -929,6 +1159,7 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
     ck_gpu *gpu = sg->gpu;
     ck_status st = CK_OK;
     memset(out, 0, sizeof *out);
+    out->device_fd = -1;
     if (ck_gpu_pending(sg) <= 0)
         return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0, "no frame in flight to receive");
     if (gpu->lost)
@@ -944,14 +1175,16 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
     }
     sg->received++;
     sl->state = SLOT_HELD;
+    /* The NV12 the host reads: the CPU path's own buffer, or the GPU path's copy. */
+    const gpu_buffer *nv12 = sl->nv12_host.map ? &sl->nv12_host : &sl->nv12;
     VkMappedMemoryRange r[2];
     uint32_t nr = 0;
     if (sl->rgba.map && !sl->rgba.coherent)
         r[nr++] = (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->rgba.mem,
                                         0, VK_WHOLE_SIZE};
-    if (sl->nv12.map && !sl->nv12.coherent)
-        r[nr++] = (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->nv12.mem,
-                                        0, VK_WHOLE_SIZE};
+    if (nv12->map && !nv12->coherent)
+        r[nr++] = (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, nv12->mem, 0,
+                                        VK_WHOLE_SIZE};
     if (nr)
         VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, nr, r));
     if (sl->host_tiles) {
@@ -975,11 +1208,19 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
         out->rgba = sl->rgba.map;
         out->rgba_stride = (size_t)sg->width * 4;
     }
-    if (sl->nv12.map) {
-        out->y = sl->nv12.map;
-        out->uv = out->y + sg->y_stride * (size_t)sg->height;
+    out->device_fd = -1;
+    if (sg->outputs & CK_GPU_OUT_NV12) {
         out->y_stride = sg->y_stride;
         out->uv_stride = sg->uv_stride;
+    }
+    if (nv12->map) {
+        out->y = nv12->map;
+        out->uv = out->y + sg->y_stride * (size_t)sg->height;
+    } else if (sg->exports) {
+        out->device_fd = sl->nv12_fd;
+        out->device_offset = 0;
+        out->device_size = sg->nv12_bytes;
+        gpu->device_frames++;
     }
     return CK_OK;
 error:

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ck_gpu_shaders.h"
 #include "gpu_internal.h"
@@ -691,6 +692,79 @@ ck_status gpu_slot_write_bg_set(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
     return CK_OK;
 }
 
+/* ---- where NV12 frames go ---- */
+static VkExternalMemoryHandleTypeFlagBits export_handle(ck_gpu_export e)
+{
+    return e == CK_GPU_EXPORT_DMA_BUF ? VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT
+                                      : VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
+}
+
+/* The NV12 buffer's usage: storage for the shaders, texel views on the YUV path, and the
+ * source of the one readback copy on the GPU path. */
+static VkBufferUsageFlags nv12_usage(const ck_gpu_scene *sg)
+{
+    VkBufferUsageFlags use = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+    if (sg->yuv_fast)
+        use |= VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT; /* yuv_bg.comp, yuv_over.comp */
+    return use;
+}
+
+/* Whether the scene hands its NV12 frames over in device memory, and how: asked for, on the
+ * GPU path (a CPU device's memory is host memory already), NV12 the only output, the device
+ * able to export, and not turned off with CIAK_GPU_EXPORT=0. Otherwise NONE: read back. */
+static ck_gpu_export device_frames(ck_gpu_scene *sg, ck_gpu_export want)
+{
+    if (want == CK_GPU_EXPORT_NONE)
+        return CK_GPU_EXPORT_NONE;
+    const char *why = NULL;
+    const char *env = getenv("CIAK_GPU_EXPORT");
+    if (env && strcmp(env, "0") == 0)
+        why = "CIAK_GPU_EXPORT=0";
+    else if (sg->cpu_path)
+        why = "the CPU path";
+    else if (sg->outputs != CK_GPU_OUT_NV12)
+        why = "RGBA asked for too";
+    else if (!gpu_export_supported(sg->gpu, nv12_usage(sg), export_handle(want)))
+        why = want == CK_GPU_EXPORT_DMA_BUF ? "the device cannot export a DMA-BUF"
+                                            : "the device cannot export an opaque fd";
+    if (why) {
+        ck_log(CK_LOG_INFO, "gpu: frames read back to host memory (device frames: %s)", why);
+        return CK_GPU_EXPORT_NONE;
+    }
+    ck_log(CK_LOG_INFO, "gpu: frames stay on the device (%s)",
+           want == CK_GPU_EXPORT_DMA_BUF ? "DMA-BUF" : "opaque fd");
+    return want;
+}
+
+/* A slot's NV12 buffer(s). The CPU path: one host-visible buffer the shaders (and the host)
+ * write and the host reads. The GPU path: the shaders write device memory; the frame then
+ * leaves the GPU once, copied into a host-visible buffer (pass_outputs), or not at all when
+ * it is exported to an encoder on the same device. */
+static ck_status make_nv12(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st;
+    if (sg->cpu_path)
+        return gpu_buffer_create(gpu, sg->nv12_bytes, nv12_usage(sg), true, &sl->nv12, err);
+    if (sg->exports)
+        return gpu_buffer_create_exported(gpu, sg->nv12_bytes, nv12_usage(sg),
+                                          export_handle(sg->exports), &sl->nv12, &sl->nv12_fd, err);
+    if ((st = gpu_buffer_create(gpu, sg->nv12_bytes, nv12_usage(sg), false, &sl->nv12, err)))
+        return st;
+    return gpu_buffer_create(gpu, sg->nv12_bytes, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true,
+                             &sl->nv12_host, err);
+}
+
+ck_gpu_path ck_gpu_scene_path(const ck_gpu_scene *sg)
+{
+    return !sg ? CK_GPU_PATH_AUTO : sg->cpu_path ? CK_GPU_PATH_CPU : CK_GPU_PATH_GPU;
+}
+
+ck_gpu_export ck_gpu_scene_exports(const ck_gpu_scene *sg)
+{
+    return sg ? sg->exports : CK_GPU_EXPORT_NONE;
+}
+
 static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
 {
     ck_gpu *gpu = sg->gpu;
@@ -734,10 +808,7 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
             return st;
     }
     if (sg->outputs & CK_GPU_OUT_NV12) {
-        VkBufferUsageFlags use = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-        if (sg->yuv_fast)
-            use |= VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT; /* yuv_bg.comp, yuv_over.comp */
-        if ((st = gpu_buffer_create(gpu, sg->nv12_bytes, use, true, &sl->nv12, err)))
+        if ((st = make_nv12(sg, sl, err)))
             return st;
         if (sg->yuv_fast && (st = make_view(gpu, &sl->nv12, &sl->nv12_view, err)))
             return st;
@@ -821,7 +892,8 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
         p.frames_in_flight = 2;
     if (p.width <= 0 || p.height <= 0 || p.width > 8192 || p.height > 8192 ||
         p.frames_in_flight < 1 || p.frames_in_flight > GPU_MAX_SLOTS - 1 ||
-        (p.outputs & ~(unsigned)(CK_GPU_OUT_RGBA | CK_GPU_OUT_NV12))) {
+        (p.outputs & ~(unsigned)(CK_GPU_OUT_RGBA | CK_GPU_OUT_NV12)) ||
+        (unsigned)p.path > CK_GPU_PATH_CPU || (unsigned)p.device_frames > CK_GPU_EXPORT_DMA_BUF) {
         ck_error_set(err, CK_ERR_INVALID, scene->file, 0, 0,
                      "invalid GPU scene parameters (%dx%d, outputs %u, %d in flight)", p.width,
                      p.height, p.outputs, p.frames_in_flight);
@@ -840,6 +912,8 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
     }
     sg->gpu = gpu;
     gpu->scenes++;
+    for (int i = 0; i < GPU_MAX_SLOTS; i++)
+        sg->slots[i].nv12_fd = -1;
     sg->scene = scene;
     sg->width = p.width;
     sg->height = p.height;
@@ -899,7 +973,9 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
     for (int i = 0; i < scene->asset_count; i++)
         sg->has_video |= scene->assets[i].kind == CK_ASSET_VIDEO;
     sg->yuv_fast = sg->has_video && sg->outputs == CK_GPU_OUT_NV12 && sg->width % 32 == 0;
-    sg->host_bg = sg->yuv_fast && !p.shader_background && ck_gpu_is_cpu(gpu);
+    sg->cpu_path = (p.path ? p.path : gpu->path) == CK_GPU_PATH_CPU;
+    sg->host_bg = sg->yuv_fast && !p.shader_background && sg->cpu_path;
+    sg->exports = device_frames(sg, p.device_frames);
     if (sg->yuv_fast) {
         sg->tiles_x = (sg->width + GPU_TILE_W - 1) / GPU_TILE_W;
         sg->tiles_y = (sg->height + GPU_TILE_H - 1) / GPU_TILE_H;
@@ -978,6 +1054,10 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
         gpu_buffer_destroy(gpu, &sl->upload);
         gpu_buffer_destroy(gpu, &sl->rgba);
         gpu_buffer_destroy(gpu, &sl->nv12);
+        gpu_buffer_destroy(gpu, &sl->nv12_host);
+        if (sl->nv12_fd >= 0)
+            close(sl->nv12_fd);
+        sl->nv12_fd = -1;
         destroy_view(gpu, &sl->upload_view);
         destroy_view(gpu, &sl->bg_view);
         destroy_view(gpu, &sl->nv12_view);

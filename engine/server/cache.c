@@ -7,14 +7,23 @@
  * Files appear only by rename, complete. At start-up anything else (a temporary file left by a
  * render killed mid-way) is removed, so a partial segment can never be served, and the
  * personal files are indexed, oldest modification first, to rebuild the LRU: the cache
- * survives a restart. The LRU is a hash table plus a doubly linked list (O(1) touch). */
+ * survives a restart. The LRU is a hash table plus a doubly linked list (O(1) touch).
+ *
+ * Storage faults (a full disk, a read-only file system, the folder removed under a running
+ * server) never leave half a segment (the renderer writes a temporary file, fsyncs and
+ * renames; a failed write removes it), answer the viewer 503 + Retry-After (http.c), count
+ * in ciak_storage_errors_total{kind} and log one line, not one per request. Before each
+ * write the folders are recreated if gone and, when the disk is nearly full, the oldest
+ * personal segments make room: the cache evicts before it refuses. */
 #include "server_internal.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +43,11 @@ struct srv_cache {
     entry **buckets;
     size_t nbuckets;
     entry *head, *tail;
+    int64_t max_seg; /* the largest segment written so far: the room a render needs */
+    /* The storage fault in progress (under `lock`): logged once, counted every time. */
+    srv_storage_kind fault;
+    int64_t fault_count;
+    double fault_logged; /* ck_now_s() of its last log line */
 };
 
 static size_t bucket_of(const srv_cache *c, const char *digest)
@@ -165,6 +179,7 @@ srv_cache *srv_cache_create(const char *root, int64_t cap_bytes, srv_metrics *m,
     snprintf(c->personal_root, sizeof c->personal_root, "%s/personal", root);
     c->cap = cap_bytes;
     c->metrics = m;
+    c->fault = SRV_ST_NONE;
     c->nbuckets = 1 << 16;
     c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
     if (!c->buckets || ck_srv_mkdirs(c->shared_root, err) != CK_OK ||
@@ -243,6 +258,10 @@ void srv_cache_touch(srv_cache *c, const char *digest, int64_t size)
     } else if (e) {
         unlink_lru(c, e);
         push_head(c, e);
+        if (size >= 0) { /* written again (its file had gone): the new size counts */
+            c->bytes += size - e->size;
+            e->size = size;
+        }
     }
     if (e)
         e->mtime = (double)time(NULL);
@@ -272,4 +291,187 @@ int srv_cache_expire(srv_cache *c, int64_t max_age_s)
     atomic_store(&c->metrics->cache_bytes, c->bytes);
     pthread_mutex_unlock(&c->lock);
     return removed;
+}
+
+/* ---- storage faults ---- */
+static const char *const kind_names[] = {
+#define X(e, str) str,
+    SRV_STORAGE_KINDS(X)
+#undef X
+};
+
+/* Free bytes for an unprivileged writer on the cache's file system; -1: unknown. */
+static int64_t free_bytes(const srv_cache *c, bool *readonly)
+{
+    struct statvfs v;
+    if (statvfs(c->root, &v) != 0)
+        return -1;
+    if (readonly)
+        *readonly = (v.f_flag & ST_RDONLY) != 0;
+    return (int64_t)v.f_bavail * (int64_t)v.f_frsize;
+}
+
+/* The room one render should find: a few of the largest segments seen (a segment grows while
+ * it is written; several workers write at once), at least 256 KiB. */
+static int64_t room_needed(const srv_cache *c)
+{
+    int64_t need = 4 * c->max_seg;
+    return need > (256 << 10) ? need : 256 << 10;
+}
+
+bool srv_cache_make_room(srv_cache *c, int64_t need)
+{
+    char path[1200];
+    bool removed = false;
+    pthread_mutex_lock(&c->lock);
+    if (need <= 0)
+        need = room_needed(c);
+    int64_t left = free_bytes(c, NULL);
+    /* Oldest first, as over the cap. A file already gone (the folder was removed) frees
+     * nothing, so the loop also ends when the list is empty. */
+    while (left >= 0 && left < need && c->tail) {
+        srv_cache_personal_path(c, c->tail->digest, path, sizeof path);
+        if (unlink(path) == 0) {
+            atomic_fetch_add(&c->metrics->evicted_for_space, 1);
+            removed = true;
+        }
+        remove_entry(c, c->tail);
+        left = free_bytes(c, NULL);
+    }
+    atomic_store(&c->metrics->cache_bytes, c->bytes);
+    pthread_mutex_unlock(&c->lock);
+    return removed;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+bool srv_cache_prepare(srv_cache *c, const char *path, ck_error *err)
+{
+    if (!is_dir(c->shared_root) || !is_dir(c->personal_root)) {
+        /* Removed under the running server (an operator freeing space, a clean-up script):
+         * made again, so the next write works; what it held is rendered again on demand. */
+        ck_error e = {0};
+        ck_error_set(&e, CK_ERR_IO, c->root, 0, 0, "%s", strerror(ENOENT));
+        srv_cache_report(c, SRV_ST_MISSING, "the cache folder", &e);
+        if (ck_srv_mkdirs(c->shared_root, err) != CK_OK ||
+            ck_srv_mkdirs(c->personal_root, err) != CK_OK) {
+            srv_cache_report(c, srv_cache_classify(c, path, err), "the cache folder", err);
+            return false;
+        }
+    }
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        if (ck_srv_mkdirs(dir, err) != CK_OK) {
+            srv_storage_kind k = srv_cache_classify(c, path, err);
+            srv_cache_report(c, k == SRV_ST_NONE ? SRV_ST_IO : k, "a segment's folder", err);
+            return false;
+        }
+    }
+    srv_cache_make_room(c, 0);
+    return true;
+}
+
+srv_storage_kind srv_cache_classify(srv_cache *c, const char *path, const ck_error *err)
+{
+    (void)path;
+    /* The system's message is in the error (strerror, or FFmpeg's av_strerror of the same
+     * errno); the file system's state decides when it is not. */
+    static const struct {
+        int code;
+        srv_storage_kind kind;
+    } codes[] = {{ENOSPC, SRV_ST_NOSPACE}, {EDQUOT, SRV_ST_NOSPACE},  {EFBIG, SRV_ST_NOSPACE},
+                 {EROFS, SRV_ST_READONLY}, {EACCES, SRV_ST_READONLY}, {EPERM, SRV_ST_READONLY},
+                 {EIO, SRV_ST_IO}};
+    if (!is_dir(c->root))
+        return SRV_ST_MISSING;
+    bool ro = false;
+    int64_t left = free_bytes(c, &ro);
+    if (ro)
+        return SRV_ST_READONLY;
+    for (size_t i = 0; err && i < sizeof codes / sizeof codes[0]; i++)
+        if (strstr(err->msg, strerror(codes[i].code)))
+            return codes[i].kind;
+    if (err && strstr(err->msg, strerror(ENOENT)))
+        return SRV_ST_MISSING; /* a folder vanished between prepare and rename */
+    if (left >= 0 && left < (64 << 10))
+        return SRV_ST_NOSPACE;
+    return SRV_ST_NONE;
+}
+
+static const char *fault_advice(srv_storage_kind k)
+{
+    switch (k) {
+    case SRV_ST_NOSPACE:
+        return "the disk is full (personal segments were evicted first): free space on it";
+    case SRV_ST_READONLY:
+        return "the file system or a file is read-only: make it writable again";
+    case SRV_ST_MISSING:
+        return "the cache folder was removed: it is made again and refilled on demand";
+    default:
+        return "an input/output error: check the disk";
+    }
+}
+
+void srv_cache_report(srv_cache *c, srv_storage_kind kind, const char *what, const ck_error *err)
+{
+    if (kind == SRV_ST_NONE)
+        return;
+    atomic_fetch_add(&c->metrics->storage_errors[kind], 1);
+    double now = ck_now_s();
+    pthread_mutex_lock(&c->lock);
+    bool first = c->fault != kind, again = !first && now - c->fault_logged >= SRV_FAULT_LOG_S;
+    int64_t count = first ? 1 : ++c->fault_count;
+    if (first) {
+        c->fault = kind;
+        c->fault_count = 1;
+    }
+    if (first || again)
+        c->fault_logged = now;
+    pthread_mutex_unlock(&c->lock);
+    if (!first && !again)
+        return;
+    char buf[1400];
+    const char *detail = err ? ck_error_format(err, buf, sizeof buf) : "";
+    if (first)
+        ck_log(kind == SRV_ST_MISSING ? CK_LOG_WARN : CK_LOG_ERROR,
+               "storage fault (%s) writing %s in %s: %s; %s (%s)", kind_names[kind], what, c->root,
+               fault_advice(kind),
+               kind == SRV_ST_MISSING ? "viewers wait for the renders"
+                                      : "viewers get 503 + Retry-After until then",
+               detail);
+    else
+        ck_log(CK_LOG_ERROR, "storage fault (%s) in %s goes on: %lld failed writes so far (%s)",
+               kind_names[kind], c->root, (long long)count, detail);
+}
+
+void srv_cache_wrote(srv_cache *c, int64_t bytes)
+{
+    pthread_mutex_lock(&c->lock);
+    if (bytes > c->max_seg)
+        c->max_seg = bytes;
+    srv_storage_kind was = c->fault;
+    int64_t count = c->fault_count;
+    c->fault = SRV_ST_NONE;
+    c->fault_count = 0;
+    pthread_mutex_unlock(&c->lock);
+    if (was != SRV_ST_NONE)
+        ck_log(CK_LOG_INFO,
+               "storage fault (%s) in %s is over: segments are written again "
+               "(%lld failed writes)",
+               kind_names[was], c->root, (long long)count);
+}
+
+bool srv_cache_faulty(srv_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool f = c->fault != SRV_ST_NONE;
+    pthread_mutex_unlock(&c->lock);
+    return f;
 }

@@ -104,7 +104,13 @@ typedef struct ck_server_params {
     int personal_ttl_days;        /* personal segments unused this long are deleted by the
                                      daily purge (they show people's data); 0: 7 */
     int timeout_s;                /* idle connection timeout; 0: 15 */
-    int per_ip_connections;       /* 0: 16 */
+    int per_ip_connections;       /* open connections per client address; 0: 16. Not applied
+                                     to a trusted proxy, which carries many clients */
+    const char *trusted_proxies;  /* comma-separated addresses or CIDR blocks of reverse
+                                     proxies (nginx) whose X-Forwarded-For names the client
+                                     for the bad-link guard and the login guard; NULL: none,
+                                     every peer is the client (docs/server.md, "Faults and
+                                     limits") */
     int max_connections;          /* 0: 1024 */
     /* Bad links per window before a bad link answers 429 instead of 404 (a valid link is
      * always served): per address, per IPv4 /24 or IPv6 /56, and in all (docs/server.md). */

@@ -13,12 +13,20 @@
  *
  * A request whose segment or view is not ready is suspended (MHD_suspend_connection) and
  * attached to the render job; the worker resumes it, and the handler runs again and finds the
- * file. So a waiting viewer holds no HTTP thread. Limits: header memory, per-address and total
- * connections and idle timeout are libmicrohttpd options; only GET and HEAD exist, plus the
- * three POSTs above with bodies up to 4 KiB (more: 413); any other body is refused (413). */
+ * file. So a waiting viewer holds no HTTP thread. Limits: header memory, total connections
+ * and the idle timeout are libmicrohttpd options; connections per client address are counted
+ * here (a trusted reverse proxy carries many clients, so it is not capped, and its
+ * X-Forwarded-For names the client for the guards); only GET and HEAD exist, plus the three
+ * POSTs above with bodies up to 4 KiB (more: 413); any other body is refused (413).
+ *
+ * Paths: only unreserved characters are percent-decoded (no route needs any other), and a
+ * path with '..', a backslash, '//', a control or non-ASCII byte or a '%' left is a 404
+ * before any route sees it: no encoding trick reaches a file (docs/server.md, "Faults and
+ * limits"). */
 #include "ck_analytics.h"
 #include "server_internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -51,6 +59,262 @@ typedef struct req {
 } req;
 
 #define BODY_MAX CK_AN_MAX_BODY
+
+/* ---- client addresses: trusted proxies, connections per address ---- */
+#define MAX_PROXIES 32
+#define CONN_SLOTS  4096 /* open addresses counted; a power of two */
+
+typedef struct proxy_net {
+    int family; /* AF_INET or AF_INET6 */
+    uint8_t addr[16];
+    int bits;
+} proxy_net;
+
+typedef struct conn_slot {
+    uint8_t addr[16]; /* IPv4 as its mapped IPv6 form */
+    int count;        /* open connections; 0: free */
+} conn_slot;
+
+struct srv_net {
+    proxy_net proxies[MAX_PROXIES];
+    int proxy_count;
+    pthread_mutex_t lock;
+    conn_slot slots[CONN_SLOTS];
+};
+
+/* An address as 16 bytes (IPv4 mapped into IPv6); false for another family. */
+static bool addr16(const struct sockaddr *sa, uint8_t out[16])
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (sa && sa->sa_family == AF_INET) {
+        memcpy(out, mapped, 12);
+        memcpy(out + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return true;
+    }
+    if (sa && sa->sa_family == AF_INET6) {
+        memcpy(out, ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr, 16);
+        return true;
+    }
+    return false;
+}
+
+/* Parses "a.b.c.d[/n],x:y::z[/n],..." into `net`. */
+static ck_status parse_proxies(struct srv_net *net, const char *list, ck_error *err)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list ? list : "");
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (net->proxy_count == MAX_PROXIES)
+            return ck_error_set(err, CK_ERR_LIMIT, NULL, 0, 0,
+                                "--trusted-proxies: at most %d entries", MAX_PROXIES);
+        proxy_net *p = &net->proxies[net->proxy_count];
+        char *slash = strchr(t, '/');
+        if (slash)
+            *slash = '\0';
+        uint8_t a[16];
+        struct in_addr v4;
+        int max;
+        if (inet_pton(AF_INET, t, &v4) == 1) {
+            static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+            memcpy(a, mapped, 12);
+            memcpy(a + 12, &v4, 4);
+            max = 32;
+        } else if (inet_pton(AF_INET6, t, a) == 1) {
+            max = 128;
+        } else {
+            return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0,
+                                "--trusted-proxies: \"%s\" is not an IP address or CIDR block", t);
+        }
+        char *end = NULL;
+        long bits = slash ? strtol(slash + 1, &end, 10) : max;
+        if (slash && (end == slash + 1 || *end || bits < 0 || bits > max))
+            return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0,
+                                "--trusted-proxies: \"%s/%s\": the prefix length must be 0 to %d",
+                                t, slash + 1, max);
+        memcpy(p->addr, a, 16);
+        p->bits = (int)bits + (128 - max); /* IPv4 blocks count the mapped prefix */
+        net->proxy_count++;
+    }
+    return CK_OK;
+}
+
+static bool trusted16(const struct srv_net *net, const uint8_t a[16])
+{
+    for (int i = 0; i < net->proxy_count; i++) {
+        const proxy_net *p = &net->proxies[i];
+        int full = p->bits / 8, rest = p->bits % 8;
+        if (memcmp(a, p->addr, (size_t)full) != 0)
+            continue;
+        if (rest && ((a[full] ^ p->addr[full]) & (0xff << (8 - rest)) & 0xff))
+            continue;
+        return true;
+    }
+    return false;
+}
+
+static bool trusted(const struct srv_net *net, const struct sockaddr *sa)
+{
+    uint8_t a[16];
+    return net->proxy_count > 0 && addr16(sa, a) && trusted16(net, a);
+}
+
+/* The client of a request: the peer, or, when the peer is a trusted proxy, the right-most
+ * address of X-Forwarded-For that is not a trusted proxy (each proxy appends the address it
+ * was called from, so entries left of it may be forged by the client; right of it they are
+ * not). No usable header: the peer. `out` holds the address when it is not the peer's. */
+static const struct sockaddr *client_of(const ck_server *s, struct MHD_Connection *conn,
+                                        struct sockaddr_in6 *out)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *peer = ci ? ci->client_addr : NULL;
+    if (!peer || !s->net || !trusted(s->net, peer))
+        return peer;
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!xff)
+        return peer;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", xff);
+    for (;;) {
+        char *comma = strrchr(buf, ','), *t = comma ? comma + 1 : buf;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        size_t n = strlen(t);
+        while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+            t[--n] = '\0';
+        memset(out, 0, sizeof *out);
+        out->sin6_family = AF_INET6;
+        struct in_addr v4;
+        uint8_t *b = out->sin6_addr.s6_addr;
+        if (inet_pton(AF_INET, t, &v4) == 1) {
+            b[10] = b[11] = 0xff;
+            memcpy(b + 12, &v4, 4);
+        } else if (inet_pton(AF_INET6, t, b) != 1) {
+            return peer; /* not an address: the nearest proxy's word is all we have */
+        }
+        if (!trusted16(s->net, b) || !comma)
+            return (const struct sockaddr *)out;
+        *comma = '\0';
+    }
+}
+
+/* libmicrohttpd's accept policy: refuses a new connection from an address that holds
+ * per_ip_connections already (never from a trusted proxy). Counted on start and close. */
+static conn_slot *slot_of(struct srv_net *net, const uint8_t a[16], bool create)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a[i]) * 1099511628211ull;
+    conn_slot *free_slot = NULL;
+    for (int i = 0; i < 64; i++) {
+        conn_slot *c = &net->slots[(h + (uint64_t)i) & (CONN_SLOTS - 1)];
+        if (c->count > 0 && memcmp(c->addr, a, 16) == 0)
+            return c;
+        if (c->count == 0 && !free_slot)
+            free_slot = c;
+    }
+    if (create && free_slot)
+        memcpy(free_slot->addr, a, 16);
+    return create ? free_slot : NULL;
+}
+
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)len;
+    ck_server *s = cls;
+    uint8_t a[16];
+    if (!addr16(addr, a) || trusted(s->net, addr))
+        return MHD_YES;
+    pthread_mutex_lock(&s->net->lock);
+    conn_slot *c = slot_of(s->net, a, false);
+    bool full = c && c->count >= s->p.per_ip_connections;
+    pthread_mutex_unlock(&s->net->lock);
+    if (full)
+        atomic_fetch_add(&s->metrics.refused_conns, 1);
+    return full ? MHD_NO : MHD_YES;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    ck_server *s = cls;
+    uint8_t a[16];
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (!ci || !addr16(ci->client_addr, a) || trusted(s->net, ci->client_addr))
+            return;
+        pthread_mutex_lock(&s->net->lock);
+        conn_slot *c = slot_of(s->net, a, true);
+        if (c) { /* a full table (4096 busy addresses) counts nothing: the global cap holds */
+            c->count++;
+            *socket_context = c;
+        }
+        pthread_mutex_unlock(&s->net->lock);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        pthread_mutex_lock(&s->net->lock);
+        ((conn_slot *)*socket_context)->count--;
+        pthread_mutex_unlock(&s->net->lock);
+        *socket_context = NULL;
+    }
+}
+
+/* ---- paths ---- */
+static bool unreserved(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+static int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* libmicrohttpd's unescape callback (paths and query values): decodes %XX only where it
+ * stands for an unreserved character; everything else stays encoded, so it can match no
+ * route and srv_url_safe refuses it (an encoded '/', NUL, backslash or UTF-8 byte). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    char *w = uri;
+    for (const char *r = uri; *r;) {
+        int hi = r[0] == '%' ? hex_digit((unsigned char)r[1]) : -1,
+            lo = hi >= 0 ? hex_digit((unsigned char)r[2]) : -1;
+        if (lo >= 0 && unreserved(hi * 16 + lo)) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - uri);
+}
+
+bool srv_url_safe(const char *url)
+{
+    if (!url || url[0] != '/')
+        return false;
+    for (const char *p = url; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x21 || c > 0x7e || c == '%' || c == '\\')
+            return false;
+        if (c == '/' && p[1] == '/')
+            return false;
+        if (c == '.' && p[1] == '.')
+            return false;
+    }
+    return true;
+}
 
 static const char ct_html[] = "text/html; charset=utf-8",
                   ct_m3u8[] = "application/vnd.apple.mpegurl", ct_ts[] = "video/mp2t",
@@ -255,6 +519,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, req *r, srv_reply
         MHD_add_response_header(resp, "Content-Security-Policy", o->csp);
     for (int i = 0; i < o->hdrs; i++)
         MHD_add_response_header(resp, o->hdr_name[i], o->hdr_value[i]);
+    /* A 503 is temporary (a database or disk that is away): say when to try again. */
+    if (o->status == MHD_HTTP_SERVICE_UNAVAILABLE &&
+        !MHD_get_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
     return queue(conn, r, o->status, resp, o->ctype, o->cache);
 }
 
@@ -366,37 +634,11 @@ static enum MHD_Result not_found_guarded(ck_server *s, struct MHD_Connection *co
     return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
 }
 
-/* The viewer's address for the bad-link and login budgets. A cluster node (--cluster) is
- * reachable only through nginx, which puts the viewer's address in X-Real-IP: every request
- * would otherwise come from nginx, and one budget would block everyone. `buf` holds the parsed
- * address when the header is used. */
-static const void *client_addr(const ck_server *s, struct MHD_Connection *conn,
-                               struct sockaddr_storage *buf)
-{
-    if (s->p.cluster) {
-        const char *ip = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Real-IP");
-        memset(buf, 0, sizeof *buf);
-        struct sockaddr_in *v4 = (struct sockaddr_in *)buf;
-        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)buf;
-        if (ip && inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
-            v4->sin_family = AF_INET;
-            return buf;
-        }
-        if (ip && inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
-            v6->sin6_family = AF_INET6;
-            return buf;
-        }
-    }
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    return ci ? (const void *)ci->client_addr : NULL;
-}
-
 static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, req *r,
                                    const char *rest)
 {
-    struct sockaddr_storage ab;
-    const void *addr = client_addr(s, conn, &ab);
+    struct sockaddr_in6 fwd;
+    const void *addr = client_of(s, conn, &fwd);
     const char *slash = strchr(rest, '/');
     size_t tlen = slash ? (size_t)(slash - rest) : strlen(rest);
     const char *what = slash ? slash + 1 : "";
@@ -622,6 +864,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
         return queue(conn, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, ct_text, NULL);
     }
+    if (!srv_url_safe(url)) /* '..', encoded '/', NUL, backslash...: no route has them */
+        return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
     if (strncmp(url, "/v/", 3) == 0)
         return route_token(s, conn, r, url + 3);
     if (strncmp(url, "/static/", 8) == 0 || strncmp(url, "/admin", 6) == 0) {
@@ -636,8 +880,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             .campaign = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "c"),
             .body = r->body,
             .body_len = r->body_len};
-        struct sockaddr_storage ab;
-        const void *addr = client_addr(s, conn, &ab);
+        struct sockaddr_in6 fwd;
+        const void *addr = client_of(s, conn, &fwd);
         int wait_s = r->route == R_ADMIN ? srv_guard_blocked(s->login_guard, addr) : 0;
         if (wait_s > 0)
             return too_many(conn, r, wait_s);
@@ -752,18 +996,33 @@ ck_status srv_http_start(ck_server *s, ck_error *err)
     if (getaddrinfo(h[0] ? h : NULL, port, &hints, &ai) != 0 || !ai)
         return ck_error_set(err, CK_ERR_USAGE, NULL, 0, 0, "cannot resolve --listen \"%s\"",
                             s->listen);
+    if (!s->net) {
+        s->net = calloc(1, sizeof *s->net);
+        if (!s->net) {
+            freeaddrinfo(ai);
+            return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        }
+        pthread_mutex_init(&s->net->lock, NULL);
+        if (parse_proxies(s->net, s->p.trusted_proxies, err) != CK_OK) {
+            freeaddrinfo(ai);
+            return err->status;
+        }
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* The per-address cap is ours (accept_policy), not libmicrohttpd's, which would cap a
+     * reverse proxy like any client. Idle and slow clients: the timeout closes a connection
+     * silent that long; each costs a socket and HEADER_MEMORY at most, the event loop (epoll)
+     * does not wait for any, and max_connections bounds them all. */
     s->http = MHD_start_daemon(
-        flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        flags, 0, accept_policy, s, handler, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->p.http_threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->p.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        /* Behind nginx every connection comes from nginx: it limits viewers, not us. */
-        s->p.cluster ? 0u : (unsigned)s->p.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)s->p.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        (unsigned)s->p.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->p.timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, s, MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
         MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->http)
@@ -782,4 +1041,9 @@ void srv_http_stop(ck_server *s)
     if (s->http)
         MHD_stop_daemon(s->http);
     s->http = NULL;
+    if (s->net) {
+        pthread_mutex_destroy(&s->net->lock);
+        free(s->net);
+        s->net = NULL;
+    }
 }

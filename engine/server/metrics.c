@@ -127,6 +127,31 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         (unsigned long long)atomic_load(&m->render_failures),
         (unsigned long long)atomic_load(&m->views_made),
         (unsigned long long)atomic_load(&m->purged), m->encoder[0] ? m->encoder : "none");
+    /* Storage faults (cache.c): every kind is listed, at 0 too, so an alert can be written
+     * before the first fault. */
+    static const char *const kinds[] = {
+#define X(e, str) str,
+        SRV_STORAGE_KINDS(X)
+#undef X
+    };
+    ck_strbuf_printf(&o, "# HELP ciak_storage_errors_total Failed writes to the cache's disk, "
+                         "by kind (nospace, readonly, missing, io).\n"
+                         "# TYPE ciak_storage_errors_total counter\n");
+    for (int k = 0; k < SRV_ST__N; k++)
+        ck_strbuf_printf(&o, "ciak_storage_errors_total{kind=\"%s\"} %llu\n", kinds[k],
+                         (unsigned long long)atomic_load(&m->storage_errors[k]));
+    ck_strbuf_printf(
+        &o,
+        "# HELP ciak_cache_evicted_for_space_total Personal segments removed to make room on a "
+        "full disk.\n"
+        "# TYPE ciak_cache_evicted_for_space_total counter\n"
+        "ciak_cache_evicted_for_space_total %llu\n"
+        "# HELP ciak_http_connections_refused_total Connections refused: over the per-address "
+        "cap.\n"
+        "# TYPE ciak_http_connections_refused_total counter\n"
+        "ciak_http_connections_refused_total %llu\n",
+        (unsigned long long)atomic_load(&m->evicted_for_space),
+        (unsigned long long)atomic_load(&m->refused_conns));
     ck_strbuf_printf(
         &o,
         "# HELP ciak_admission_refused_total New viewers answered 503 + Retry-After: the "

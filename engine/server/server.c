@@ -423,13 +423,8 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
 {
     if (access(j->path, F_OK) == 0)
         return true; /* made by an earlier job or another process */
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", j->path);
-    char *slash = strrchr(dir, '/');
     ck_error err = {0};
-    if (slash)
-        *slash = '\0';
-    if (slash && ck_srv_mkdirs(dir, &err) != CK_OK)
+    if (!srv_cache_prepare(s->cache, j->path, &err)) /* folders, room; faults reported */
         return false;
     const ck_record *rec = j->shared || !j->view ? NULL : &j->view->recs->items[0];
     ck_render *r = s->renderers[worker][j->campaign];
@@ -437,16 +432,28 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     ck_render_stats stats = {0};
     double t0 = ck_srv_now_ms();
     ck_status st = ck_render_segment(r, rec, j->index, j->path, &stats, &err);
+    srv_storage_kind fault =
+        st == CK_OK ? SRV_ST_NONE : srv_cache_classify(s->cache, j->path, &err);
+    /* Out of space: the oldest personal segments go, then one more try (cache.c). */
+    if (fault == SRV_ST_NOSPACE && srv_cache_make_room(s->cache, 0) &&
+        (st = ck_render_segment(r, rec, j->index, j->path, &stats, &err)) != CK_OK)
+        fault = srv_cache_classify(s->cache, j->path, &err);
     double ms = ck_srv_now_ms() - t0;
     srv_metrics_render(&s->metrics, ms, j->shared, st == CK_OK);
     if (st == CK_OK)
         srv_queue_rendered(s->queue, j->shared, ms);
+    if (st != CK_OK && fault != SRV_ST_NONE) { /* one line per fault, not per segment */
+        srv_cache_report(s->cache, fault, j->shared ? "a shared segment" : "a personal segment",
+                         &err);
+        return false;
+    }
     if (st != CK_OK) {
         char buf[1400];
         ck_log(CK_LOG_ERROR, "campaign %s: segment %d: %s", s->campaigns[j->campaign].id, j->index,
                ck_error_format(&err, buf, sizeof buf));
         return false;
     }
+    srv_cache_wrote(s->cache, stats.bytes);
     if (!j->shared)
         srv_cache_touch(s->cache, j->key + 2, stats.bytes);
     const ck_segment *sg = &ck_render_plan(r)->items[j->index];

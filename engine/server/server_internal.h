@@ -48,6 +48,21 @@ typedef enum srv_route {
         R__N
 } srv_route;
 
+/* Storage faults, by what the operator must do about them (docs/server.md, "Faults"). */
+#define SRV_STORAGE_KINDS(X)                                                                       \
+    X(SRV_ST_NOSPACE, "nospace")   /* the disk is full: free space (the cache evicts first) */     \
+    X(SRV_ST_READONLY, "readonly") /* the file system or a file turned read-only */                \
+    X(SRV_ST_MISSING, "missing")   /* the cache folder was removed (recreated at once) */          \
+    X(SRV_ST_IO, "io")             /* an I/O error: the disk itself */
+
+typedef enum srv_storage_kind {
+    SRV_ST_NONE = -1, /* not a storage fault */
+#define X(e, s) e,
+    SRV_STORAGE_KINDS(X)
+#undef X
+        SRV_ST__N
+} srv_storage_kind;
+
 #define SRV_HIST_BUCKETS 10
 typedef struct srv_metrics {
     atomic_uint_fast64_t requests[R__N][16]; /* by status slot (metrics.c) */
@@ -60,9 +75,12 @@ typedef struct srv_metrics {
     atomic_uint_fast64_t admission_refused; /* new viewers answered 503: backlog or draining */
     atomic_int queue_depth, rendering;
     atomic_int_fast64_t cache_bytes;
-    atomic_uint_fast64_t store_unavailable; /* requests answered 503: the store was away */
-    atomic_int_fast64_t late_us;            /* the backlog's lateness at the last look */
-    atomic_bool draining;                   /* no new viewers (ck_server_drain) */
+    atomic_uint_fast64_t storage_errors[SRV_ST__N]; /* by srv_storage_kind */
+    atomic_uint_fast64_t evicted_for_space;         /* personal segments removed for room */
+    atomic_uint_fast64_t refused_conns;             /* over the per-address cap (http.c) */
+    atomic_uint_fast64_t store_unavailable;         /* requests answered 503: the store was away */
+    atomic_int_fast64_t late_us;                    /* the backlog's lateness at the last look */
+    atomic_bool draining;                           /* no new viewers (ck_server_drain) */
     char encoder[32];
 } srv_metrics;
 
@@ -104,6 +122,30 @@ void srv_cache_touch(srv_cache *c, const char *digest, int64_t size);
 /* Deletes personal segments not written or served for `max_age_s`: they show people's data,
  * so they should not outlive the need for them by much. Returns the count removed. */
 int srv_cache_expire(srv_cache *c, int64_t max_age_s);
+
+/* Storage faults. A render writes a temporary file and renames it (never half a segment);
+ * these make the folders it needs and keep the viewer's answer a 503 while the disk is full,
+ * read-only or gone, with one log line per fault (not one per request) and a metric.
+ *
+ * Before a segment is written to `path`: recreates the cache's folders if they were removed
+ * (one "missing" fault), makes the segment's folder, and when the file system has less free
+ * space than a few segments, evicts the least recently used personal segments. False when
+ * the folder cannot be made (reported). */
+bool srv_cache_prepare(srv_cache *c, const char *path, ck_error *err);
+/* Whether a failed write of `path` was a storage fault, and which: the error's system message,
+ * else the state of the cache's file system. */
+srv_storage_kind srv_cache_classify(srv_cache *c, const char *path, const ck_error *err);
+/* Evicts least recently used personal segments until at least `need` bytes (0: a few
+ * segments' worth) are free on the cache's file system; true when it removed any. */
+bool srv_cache_make_room(srv_cache *c, int64_t need);
+/* Counts a fault and logs it, once per fault until a write succeeds again (then once more,
+ * as repeated: at most every SRV_FAULT_LOG_S seconds). `what` names the failed write. */
+void srv_cache_report(srv_cache *c, srv_storage_kind kind, const char *what, const ck_error *err);
+/* A segment was written: ends a fault (one "recovered" line). */
+void srv_cache_wrote(srv_cache *c, int64_t bytes);
+/* True while a storage fault has not been followed by a good write. */
+bool srv_cache_faulty(srv_cache *c);
+#define SRV_FAULT_LOG_S 300
 
 /* ---- views and campaigns (server.c) ---- */
 typedef struct srv_campaign {
@@ -232,6 +274,7 @@ struct ck_server {
     struct srv_viewer *viewer;       /* viewer.c */
     ck_strbuf not_serving;           /* "not serving <campaign>: <why>\n" per campaign that
                                         failed to load (its assets, its scene): /healthz says it */
+    struct srv_net *net;             /* http.c: trusted proxies, connections per address */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);
@@ -273,6 +316,10 @@ void srv_store_failed(ck_server *s);
 /* ---- http.c ---- */
 ck_status srv_http_start(ck_server *s, ck_error *err);
 void srv_http_stop(ck_server *s);
+/* True when a decoded request path is one the routes may see: ASCII, printable, no "..",
+ * no backslash, no "//", no '%' left (http.c decodes only unreserved characters, so an
+ * encoded '/', '.', NUL or byte above 0x7f stays encoded and is refused). */
+bool srv_url_safe(const char *url);
 
 /* ---- the viewer experience and the dashboard (viewer.c) ---- */
 typedef struct srv_viewer srv_viewer;

@@ -160,8 +160,9 @@ static int cmd_keys_drop(const void *opts)
     return CK_EXIT_OK;
 }
 
-/* `ciak admin-password [--data-dir DIR]`: reads a password (no echo on a terminal) and writes
- * <data-dir>/admin (mode 0600) with its argon2id hash, which turns the dashboard on. */
+/* `ciak admin-password [--data-dir DIR | --db URL]`: reads a password (no echo on a terminal)
+ * and stores its argon2id hash in <data-dir>/admin (mode 0600) or in the cluster's database,
+ * which turns the dashboard on. */
 static int cmd_admin_password(const void *opts)
 {
     const char *data_dir = ((const admin_opts *)opts)->store.data_dir;
@@ -194,21 +195,16 @@ static int cmd_admin_password(const void *opts)
     sodium_memzero(pw, sizeof pw);
     if (st != CK_OK)
         return fail("admin-password", &err);
-    char path[1100], tmp[1120];
-    snprintf(path, sizeof path, "%s/admin", data_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t len = strlen(line);
-    bool ok = fd >= 0 && write(fd, line, len) == (ssize_t)len &&
-              (len && line[len - 1] == '\n' ? true : write(fd, "\n", 1) == 1) && fsync(fd) == 0;
-    if (fd >= 0)
-        ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "ciak admin-password: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp);
-        return CK_EXIT_PROBLEMS;
-    }
-    printf("wrote %s: the dashboard at /admin/ accepts this password (restart the server)\n", path);
+    const char *db = ((const admin_opts *)opts)->store.db;
+    if (ck_admin_save(data_dir, db, line, &err) != CK_OK)
+        return fail("admin-password", &err);
+    if (db)
+        printf("stored in the database: every node's dashboard at /admin/ accepts this password "
+               "(restart the nodes); earlier sessions have ended\n");
+    else
+        printf("wrote %s/admin: the dashboard at /admin/ accepts this password (restart the "
+               "server)\n",
+               data_dir);
     return CK_EXIT_OK;
 }
 

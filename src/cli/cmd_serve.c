@@ -98,6 +98,12 @@ static const ck_opt serve_table[] = {
      .offset = offsetof(serve_opts, p.drain_s),
      .lo = 1,
      .hi = 3600},
+    {.name = "--trusted-proxies",
+     .arg = "LIST",
+     .help = "reverse proxies (addresses or CIDR blocks, comma-separated) whose "
+             "X-Forwarded-For names the client; not capped per address (default: none)",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, p.trusted_proxies)},
     {.name = "--no-render",
      .help = "no GPU or encoder: pages and cached segments only (tests)",
      .parse = ck_opt_flag,

@@ -226,6 +226,34 @@ for p in "${live[@]}"; do
         "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/v/$tok/index.m3u8")" = 404
 done
 
+# ---- analytics from every node in one dashboard (PostgreSQL), one login for all nodes ----
+node_of() { cat "$tmp/burst/$1/nodes" | head -1; }
+pa=NA-9005
+pb=
+for i in $(seq 6 30); do
+    id=$(printf 'NA-9%03d' "$i")
+    if [ "$(node_of $id)" != "$(node_of $pa)" ] && [ "$(node_of $id)" != "$victim" ] &&
+        [ "$(node_of $pa)" != "$victim" ]; then pb=$id; break; fi
+done
+check "two viewers on two live nodes" -- test -n "$pb"
+for id in $pa $pb; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+        --data '{"events":[{"type":"play"}]}' "$(grep "^$id," "$tmp/links.csv" | cut -d, -f2)/events")
+    check "events of $id accepted (via $(node_of $id))" -- test "$code" = 204 -o "$code" = 200
+done
+na=$(node_of $pa); nb=$(node_of $pb)
+porta=$((CLUSTER_PORT + ${na#node})); portb=$((CLUSTER_PORT + ${nb#node}))
+curl -s -c "$tmp/cookies" -o /dev/null --data-urlencode "password=$(cat "$cdir/admin-password")" \
+    "http://127.0.0.1:$porta/admin/login"
+check "login on $na" -- grep -q ck_admin "$tmp/cookies"
+# Secure cookie over plain http on loopback: send it by hand to the other node.
+sid=$(awk '$6 == "ck_admin" {print $7}' "$tmp/cookies")
+curl -s -H "Cookie: ck_admin=$sid" -o "$tmp/export.csv" "http://127.0.0.1:$portb/admin/export.csv"
+plays=$(awk -F, '$3 == "play" {n += $6} END {print n + 0}' "$tmp/export.csv")
+echo "cluster: dashboard on $nb after a login on $na: $plays viewer(s) played"
+check "one dashboard: both nodes' viewers, read on another node with the same login" -- \
+    test "$plays" -eq 2
+
 # ---- nothing personal in the database ----
 bash "$ROOT/tests/support/pg.sh" dump "$cdir/pg" >"$tmp/dump.sql"
 check "database dump taken" -- test -s "$tmp/dump.sql"
