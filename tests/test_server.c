@@ -1,8 +1,12 @@
 /* test_server.c: the server's routes over real HTTP on 127.0.0.1 (a free port), with a small
- * client on raw sockets so every byte sent is under the test's control. The server runs in
- * this process without a renderer (no_render): pages, tokens, the store, cached segments,
+ * client on raw sockets so every byte sent is under the test's control. The main server runs
+ * in this process without a renderer (no_render): pages, tokens, the store, cached segments,
  * Range, HEAD, limits, rate limiting and metrics; rendering is tested end to end by
- * tests/cli/server.sh. Every socket has a receive timeout, so the test cannot hang. */
+ * tests/cli/server.sh. Cluster nodes (issue 13): two rendering nodes at a tiny size (a shared
+ * segment asked for at once renders once per node, admission control, the drain; skipped
+ * without a Vulkan device), and two nodes on one PostgreSQL (a revocation holds on both at
+ * once; the database stopped under them answers 503, then they serve again by themselves).
+ * Every socket has a receive timeout, so the test cannot hang. */
 #include "ck_server.h"
 #include "ck_template.h"
 #include "ck_test.h"
@@ -10,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,7 +31,10 @@ typedef struct resp {
     size_t body_len;
 } resp;
 
-static int port;
+/* The server the client speaks to (per thread: the cluster tests ask two nodes at once). */
+static _Thread_local int port;
+/* How long the client waits for an answer: longer where an answer waits for a render. */
+static int wait_s = 5;
 /* The client's address: all of 127.0.0.0/8 is loopback on Linux, so the test can speak from
  * many addresses and prefixes (NULL: 127.0.0.1). */
 static const char *client_addr;
@@ -36,7 +44,7 @@ static int dial(void)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = {.tv_sec = 5};
+    struct timeval tv = {.tv_sec = wait_s};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (client_addr) {
         struct sockaddr_in from = {.sin_family = AF_INET};
@@ -305,6 +313,448 @@ static void test_cache(const char *dir)
     srv_cache_destroy(&c);
 }
 
+/* ---- admission control's rule, on the queue alone ---- */
+static atomic_bool release_jobs;
+
+/* A render that lasts until the test says so. */
+static bool held_run(ck_server *s, int worker, srv_job *job)
+{
+    (void)s;
+    (void)worker;
+    (void)job;
+    while (!atomic_load(&release_jobs))
+        usleep(1000);
+    return true;
+}
+
+static void push_job(srv_queue *q, const char *key, double deadline)
+{
+    srv_job j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.key, sizeof j.key, "%s", key);
+    j.deadline = deadline;
+    CK_CHECK(srv_queue_push(q, &j, NULL, NULL));
+}
+
+/* One worker busy with the job due now; queued: one due 100 ms from now, one due in 5 s, and
+ * warm-up. Played earliest deadline first at 1 s a render, the job due at +100 ms ends at
+ * +2 s: 1.9 s late (plus however long after `now` the first one started). At the measured
+ * 500 ms: 0.9 s. Warm-up never counts. */
+static void test_lateness(void)
+{
+    srv_metrics m;
+    memset(&m, 0, sizeof m);
+    srv_queue *q = srv_queue_create(NULL, 1, held_run, &m);
+    CK_CHECK(q != NULL);
+    if (!q)
+        return;
+    double now = ck_srv_now_ms(), late = -1;
+    CK_CHECK(!srv_queue_lateness(q, now, 0, &late) && late == 0); /* nothing to go by */
+    push_job(q, "due-now", now);
+    push_job(q, "due-in-5s", now + 5000);
+    push_job(q, "due-in-100ms", now + 100);
+    push_job(q, "warm", SRV_WARM_DEADLINE);
+    for (int k = 0; k < 2000 && atomic_load(&m.rendering) == 0; k++)
+        usleep(1000);
+    /* Held (what a drain waits for): the running job only; nobody waits on the others. */
+    CK_CHECK(atomic_load(&m.rendering) == 1 && srv_queue_held(q) == 1);
+    double drift = ck_srv_now_ms() - now; /* the first job started within this */
+    CK_CHECK(srv_queue_lateness(q, now, 1000, &late));
+    CK_CHECK(late >= 1900 && late <= 1900 + drift);
+    srv_queue_rendered(q, false, 500);
+    CK_CHECK(srv_queue_lateness(q, now, 0, &late));
+    CK_CHECK(late >= 900 && late <= 900 + drift);
+    /* A draining node drops what nobody waits for (warm-up, look-ahead), not the running job. */
+    CK_CHECK(srv_queue_drop_idle(q) == 3 && srv_queue_drop_idle(q) == 0);
+    CK_CHECK(atomic_load(&m.queue_depth) == 0 && srv_queue_held(q) == 1);
+    atomic_store(&release_jobs, true);
+    srv_queue_destroy(&q);
+}
+
+/* ---- cluster nodes ---- */
+/* The value of metric `name` (with its labels) on the server `port` speaks to; -1: absent. */
+static double metric(const char *name)
+{
+    resp r;
+    get("/metrics", &r);
+    char needle[200];
+    snprintf(needle, sizeof needle, "\n%s ", name);
+    const char *at = r.body ? strstr(r.body, needle) : NULL;
+    double v = at ? strtod(at + strlen(needle), NULL) : -1;
+    done(&r);
+    return v;
+}
+
+static bool node_is(const resp *r, const char *name)
+{
+    const char *n = header(r, "X-Ciak-Node");
+    return n && strcmp(n, name) == 0;
+}
+
+typedef struct find_person {
+    const char *id;
+    uint8_t handle[CK_HANDLE_BYTES];
+    bool found;
+} find_person;
+
+static bool find_handle(void *u, const ck_person *p)
+{
+    find_person *f = u;
+    if (strcmp(p->person_id, f->id) != 0)
+        return true;
+    memcpy(f->handle, p->handle, CK_HANDLE_BYTES);
+    f->found = true;
+    return false;
+}
+
+/* A person of assegno-sociale with every field the scene needs; `name` makes their personal
+ * segments their own. Returns the link's token. */
+static void person_link(ck_store *st, const ck_keyring *keys, const char *id, const char *name,
+                        char tok[CK_TOKEN_MAX])
+{
+    char rec[512];
+    snprintf(rec, sizeof rec,
+             "{\"id\":\"%s\",\"first_name\":\"%s\",\"last_name\":\"Lo Russo\",\"gender\":\"M\","
+             "\"decision_date\":\"2025-02-05\",\"first_payment_date\":\"2025-03-03\","
+             "\"amount\":21240,\"deductions\":0,\"net_amount\":21240,\"arrears\":0}",
+             id, name);
+    ck_error err = {0};
+    int32_t today = ck_today();
+    CK_CHECK(ck_store_put(st, "assegno-sociale", id, rec, today + 30, NULL, &err) == CK_OK);
+    find_person fp = {.id = id};
+    CK_CHECK(ck_store_each(st, "assegno-sociale", find_handle, &fp, &err) == CK_OK && fp.found);
+    token_for(keys, fp.handle, today + 30, tok);
+}
+
+/* Fetches every personal segment of the person's media playlist; true when each is a whole
+ * MPEG-TS file (200, sync bytes every 188). `*count` gets how many. */
+static bool personal_segments(const char *tok, int *count)
+{
+    char url[512];
+    snprintf(url, sizeof url, "/v/%s/media.m3u8", tok);
+    resp pl;
+    get(url, &pl);
+    bool ok = pl.status == 200 && pl.body;
+    *count = 0;
+    for (char *line = pl.body ? strtok(pl.body, "\n") : NULL; ok && line;
+         line = strtok(NULL, "\n")) {
+        if (line[0] == '#' || line[0] == '/')
+            continue; /* tags, shared segments */
+        resp r;
+        snprintf(url, sizeof url, "/v/%s/%s", tok, line);
+        get(url, &r);
+        ok = r.status == 200 && r.body_len >= 188 && r.body_len % 188 == 0 &&
+             (uint8_t)r.body[0] == 0x47 && (uint8_t)r.body[188] == 0x47;
+        done(&r);
+        (*count)++;
+    }
+    done(&pl);
+    return ok && *count > 0;
+}
+
+typedef struct fetch {
+    int port;
+    char path[300];
+    resp r;
+} fetch;
+
+static void *fetch_main(void *arg)
+{
+    fetch *f = arg;
+    port = f->port;
+    get(f->path, &f->r);
+    return NULL;
+}
+
+static void *run_main(void *arg)
+{
+    ck_server_run(arg);
+    return NULL;
+}
+
+/* Two nodes asked for one shared segment by URL at once, three viewers each, neither having
+ * warmed it: each node renders it once (single flight), and both give the same bytes. */
+static void test_shared_once(ck_server *a, ck_server *b)
+{
+    const srv_campaign *cp = &a->campaigns[0];
+    int seg = 0;
+    while (seg < cp->shared.count && !cp->shared.segs[seg].shared)
+        seg++;
+    CK_CHECK(seg < cp->shared.count);
+    if (seg >= cp->shared.count)
+        return;
+    fetch f[6];
+    pthread_t th[6];
+    for (int i = 0; i < 6; i++) {
+        memset(&f[i], 0, sizeof f[i]);
+        f[i].port = ck_server_port(i < 3 ? a : b);
+        snprintf(f[i].path, sizeof f[i].path, "/c/%s/%d/%s.ts", cp->id, cp->version,
+                 cp->shared.segs[seg].digest);
+        pthread_create(&th[i], NULL, fetch_main, &f[i]);
+    }
+    for (int i = 0; i < 6; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 6; i++) {
+        CK_CHECK(f[i].r.status == 200 && f[i].r.body_len > 188 && (uint8_t)f[i].r.body[0] == 0x47);
+        CK_CHECK(node_is(&f[i].r, i < 3 ? "n1" : "n2"));
+        CK_CHECK(f[i].r.body_len == f[0].r.body_len &&
+                 memcmp(f[i].r.body, f[0].r.body, f[0].r.body_len) == 0);
+    }
+    for (int i = 0; i < 6; i++)
+        done(&f[i].r);
+    const char *shared = "ciak_segments_rendered_total{kind=\"shared\"}";
+    port = ck_server_port(a);
+    CK_CHECK(metric(shared) == 1);
+    port = ck_server_port(b);
+    CK_CHECK(metric(shared) == 1);
+}
+
+/* Admission control on a node that assumes a minute per render: the first viewer's backlog
+ * cannot be played in time, so the next new viewer is refused (503, Retry-After, the page
+ * that reloads itself) while the first one gets every segment; once the backlog is done, the
+ * new viewer is taken. Then the drain: after ck_server_stop, /healthz says draining (503),
+ * a new viewer is refused, the viewer already watching gets every segment, and
+ * ck_server_run returns with nothing held. */
+static void test_admission_drain(ck_server *a, const char *dir)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/keys", dir);
+    ck_keyring keys;
+    ck_error err = {0};
+    CK_CHECK(ck_keyring_load(path, false, &keys, &err) == CK_OK);
+    ck_store *st = ck_store_open_at(dir, NULL, &(ck_store_params){.keys = &keys}, &err);
+    CK_CHECK(st != NULL);
+    if (!st)
+        return;
+    char t1[CK_TOKEN_MAX], t2[CK_TOKEN_MAX], t3[CK_TOKEN_MAX], url[512];
+    person_link(st, &keys, "AS-9101", "Pierluigi", t1);
+    person_link(st, &keys, "AS-9102", "Bartolomeo", t2);
+    person_link(st, &keys, "AS-9103", "Massimiliano", t3);
+    port = ck_server_port(a);
+    resp r;
+    snprintf(url, sizeof url, "/v/%s/index.m3u8", t1);
+    get(url, &r);
+    CK_CHECK(r.status == 200 && node_is(&r, "n1")); /* nothing queued: taken */
+    done(&r);
+    snprintf(url, sizeof url, "/v/%s/index.m3u8", t2);
+    get(url, &r);
+    CK_CHECK(r.status == 503 && header(&r, "Retry-After") && atoi(header(&r, "Retry-After")) > 0);
+    CK_CHECK(node_is(&r, "n1"));
+    done(&r);
+    snprintf(url, sizeof url, "/v/%s", t2);
+    get(url, &r);
+    CK_CHECK(r.status == 503 && header(&r, "Retry-After") && inps_page(r.body) &&
+             contains(&r, "Molte richieste") && contains(&r, "http-equiv=\"refresh\""));
+    done(&r);
+    /* Its segments too: nginx then tries the node that took it instead of this one. */
+    snprintf(url, sizeof url, "/v/%s/%064d.ts", t2, 0);
+    get(url, &r);
+    CK_CHECK(r.status == 503 && header(&r, "Retry-After"));
+    done(&r);
+    CK_CHECK(metric("ciak_admission_refused_total") == 3);
+    CK_CHECK(metric("ciak_render_lateness_seconds") > 3);
+    int n1 = 0, n2 = 0;
+    CK_CHECK(personal_segments(t1, &n1)); /* the viewer already watching is served */
+    snprintf(url, sizeof url, "/v/%s/index.m3u8", t2);
+    get(url, &r);
+    CK_CHECK(r.status == 200); /* the backlog is done: a new viewer is taken again */
+    done(&r);
+    CK_CHECK(metric("ciak_admission_refused_total") == 3);
+
+    /* The drain, as SIGTERM starts it in `ciak serve`. */
+    pthread_t th;
+    CK_CHECK(pthread_create(&th, NULL, run_main, a) == 0);
+    ck_server_stop(a);
+    bool draining = false;
+    for (int k = 0; k < 400 && !draining; k++) {
+        get("/healthz", &r);
+        draining = r.status == 503 && contains(&r, "draining") && header(&r, "Retry-After");
+        done(&r);
+        if (!draining)
+            usleep(10 * 1000);
+    }
+    CK_CHECK(draining);
+    get("/livez", &r); /* alive all the same: a liveness probe must not restart it */
+    CK_CHECK(r.status == 200);
+    done(&r);
+    snprintf(url, sizeof url, "/v/%s", t3);
+    get(url, &r);
+    CK_CHECK(r.status == 503 && header(&r, "Retry-After") && contains(&r, "Molte richieste"));
+    done(&r);
+    snprintf(url, sizeof url, "/v/%s/index.m3u8", t3);
+    get(url, &r);
+    CK_CHECK(r.status == 503);
+    done(&r);
+    CK_CHECK(personal_segments(t2, &n2)); /* already watching: served to the end */
+    CK_CHECK(n1 > 0 && n2 == n1);
+    CK_CHECK(metric("ciak_admission_refused_total") == 5);
+    CK_CHECK(metric("ciak_draining") == 1);
+    pthread_join(th, NULL); /* the drain ended: ck_server_run returned */
+    CK_CHECK(srv_queue_held(a->queue) == 0);
+    ck_store_close(&st);
+    ck_keyring_wipe(&keys);
+}
+
+static ck_server *render_node(const char *dir, const char *name)
+{
+    static const char *campaigns[] = {"assegno-sociale", NULL};
+    ck_server_params p = {.listen = "127.0.0.1:0",
+                          .data_dir = dir,
+                          .scenes_dir = CK_SOURCE_DIR "/scenes",
+                          .campaigns = campaigns,
+                          .cluster = true,
+                          .node_name = name,
+                          .width = 64,
+                          .height = 36,
+                          .workers = 1,
+                          .http_threads = 4,
+                          .admit_render_ms = 60000,
+                          .drain_idle_s = 1};
+    ck_error err = {0};
+    ck_server *s = ck_server_create(&p, &err);
+    if (!s) {
+        char buf[1400];
+        fprintf(stderr, "render node: %s\n", ck_error_format(&err, buf, sizeof buf));
+    }
+    return s;
+}
+
+/* Two rendering cluster nodes, each with its own data folder (as two machines). */
+static void test_render_nodes(const char *dir)
+{
+    char d1[700], d2[700];
+    snprintf(d1, sizeof d1, "%s/n1", dir);
+    snprintf(d2, sizeof d2, "%s/n2", dir);
+    ck_server *a = render_node(d1, "n1");
+    if (!a) { /* no Vulkan device here: cli/cluster.sh skips likewise */
+        fprintf(stderr, "test_server: no renderer, rendering cluster nodes not tested\n");
+        return;
+    }
+    ck_server *b = render_node(d2, "n2");
+    CK_CHECK(b != NULL);
+    wait_s = 300; /* answers wait for renders */
+    if (b)
+        test_shared_once(a, b);
+    ck_server_destroy(&b);
+    test_admission_drain(a, d1);
+    ck_server_destroy(&a);
+    wait_s = 5;
+}
+
+#define PG_SH "bash " CK_SOURCE_DIR "/tests/support/pg.sh"
+
+static int shf(const char *fmt, const char *arg)
+{
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, fmt, arg);
+    return system(cmd);
+}
+
+/* Two nodes on one PostgreSQL, without a renderer: a revocation made through the store holds
+ * on both nodes at once (no node caches a person); the database stopped under them answers
+ * 503 with Retry-After and no crash, and once it is back both serve again by themselves. */
+static void test_pg_nodes(const char *dir)
+{
+    char pgdir[700], url[200] = "", cmd[800];
+    /* Its own folder in /tmp: PostgreSQL runs as nobody when we are root, and the test's
+     * folder is private. */
+    snprintf(pgdir, sizeof pgdir, "/tmp/ck_test_server_pg_XXXXXX");
+    if (!mkdtemp(pgdir)) {
+        CK_CHECK(!"mkdtemp");
+        return;
+    }
+    snprintf(cmd, sizeof cmd, PG_SH " start %s %ld", pgdir, (long)getpid());
+    FILE *f = popen(cmd, "r");
+    bool ok = f && fgets(url, sizeof url, f) != NULL;
+    ok = f && pclose(f) == 0 && ok;
+    url[strcspn(url, "\n")] = '\0';
+    CK_CHECK(ok && strncmp(url, "postgresql://", 13) == 0);
+    if (!ok) {
+        fprintf(stderr, "test_server: PostgreSQL test server did not start (pg.sh above)\n");
+        return;
+    }
+    char keys_path[800], d1[700], d2[700], tok[CK_TOKEN_MAX], tok2[CK_TOKEN_MAX], path[600];
+    snprintf(keys_path, sizeof keys_path, "%s/keys", dir); /* the main server's */
+    snprintf(d1, sizeof d1, "%s/pg1", dir);
+    snprintf(d2, sizeof d2, "%s/pg2", dir);
+    ck_keyring keys;
+    ck_error err = {0};
+    CK_CHECK(ck_keyring_load(keys_path, false, &keys, &err) == CK_OK);
+    ck_store *st = ck_store_open_at(dir, url, &(ck_store_params){.keys = &keys}, &err);
+    CK_CHECK(st != NULL);
+    const char *campaigns[] = {"assegno-sociale", NULL};
+    ck_server_params p = {.listen = "127.0.0.1:0",
+                          .db_url = url,
+                          .keys_path = keys_path,
+                          .scenes_dir = CK_SOURCE_DIR "/scenes",
+                          .campaigns = campaigns,
+                          .no_render = true,
+                          .http_threads = 2};
+    p.data_dir = d1;
+    p.node_name = "pg1";
+    ck_server *a = st ? ck_server_create(&p, &err) : NULL;
+    p.data_dir = d2;
+    p.node_name = "pg2";
+    ck_server *b = a ? ck_server_create(&p, &err) : NULL;
+    CK_CHECK(a && b);
+    if (a && b) {
+        person_link(st, &keys, "AS-9201", "Pierluigi", tok);
+        person_link(st, &keys, "AS-9202", "Bartolomeo", tok2);
+        ck_server *nodes[2] = {a, b};
+        resp r;
+        for (int i = 0; i < 2; i++) {
+            port = ck_server_port(nodes[i]);
+            snprintf(path, sizeof path, "/v/%s", tok2);
+            get(path, &r);
+            CK_CHECK(r.status == 200 && node_is(&r, i ? "pg2" : "pg1"));
+            done(&r);
+        }
+        /* `ciak revoke` on any node is this: every node answers 404 from the next request. */
+        CK_CHECK(ck_store_revoke(st, "assegno-sociale", "AS-9202", &err) == CK_OK);
+        for (int i = 0; i < 2; i++) {
+            port = ck_server_port(nodes[i]);
+            get(path, &r);
+            CK_CHECK(r.status == 404);
+            done(&r);
+        }
+        /* The database away: 503 with Retry-After on both, twice (the second without waiting
+         * on the store), and the nodes stay up. */
+        CK_CHECK(shf(PG_SH " down %s", pgdir) == 0);
+        snprintf(path, sizeof path, "/v/%s", tok);
+        for (int i = 0; i < 2; i++) {
+            port = ck_server_port(nodes[i]);
+            for (int k = 0; k < 2; k++) {
+                get(path, &r);
+                CK_CHECK(r.status == 503 && header(&r, "Retry-After") && inps_page(r.body));
+                done(&r);
+            }
+            get("/healthz", &r);
+            CK_CHECK(r.status == 200);
+            done(&r);
+            CK_CHECK(metric("ciak_store_unavailable_total") >= 2);
+        }
+        /* Back: each node reconnects on its own and serves the link again. */
+        CK_CHECK(shf(PG_SH " up %s", pgdir) == 0);
+        for (int i = 0; i < 2; i++) {
+            port = ck_server_port(nodes[i]);
+            int status = 0;
+            for (int k = 0; k < 300 && status != 200; k++) {
+                get(path, &r);
+                status = r.status;
+                done(&r);
+                if (status != 200)
+                    usleep(50 * 1000);
+            }
+            CK_CHECK(status == 200);
+        }
+    }
+    ck_server_destroy(&a);
+    ck_server_destroy(&b);
+    ck_store_close(&st);
+    ck_keyring_wipe(&keys);
+    shf(PG_SH " clean %s", pgdir);
+}
+
 /* Paths the routes may see: nothing that climbs, nothing still encoded. */
 static void test_url_safe(void)
 {
@@ -473,7 +923,8 @@ int main(void)
                           .fail_window_s = 60,
                           .timeout_s = 1,
                           .per_ip_connections = 8,
-                          .http_threads = 2};
+                          .http_threads = 2,
+                          .node_name = "node-a"};
     ck_error err = {0};
     ck_server *s = ck_server_create(&p, &err);
     if (!s) {
@@ -512,6 +963,10 @@ int main(void)
     get("/healthz", &r);
     CK_CHECK(r.status == 200 && r.body && strncmp(r.body, "ok\n", 3) == 0 &&
              strstr(r.body, "warm-up: off"));
+    CK_CHECK(node_is(&r, "node-a")); /* every answer names its node */
+    done(&r);
+    get("/nothing", &r);
+    CK_CHECK(r.status == 404 && node_is(&r, "node-a"));
     done(&r);
 
     /* The favicon: every page's browser asks for it. */
@@ -523,7 +978,7 @@ int main(void)
     done(&r);
     /* 500 cannot be provoked from outside: its page is checked as it is. */
     CK_CHECK(inps_page(srv_page_internal) && inps_page(srv_page_error) &&
-             inps_page(srv_page_gone) && inps_page(srv_page_too_many) &&
+             inps_page(srv_page_busy) && inps_page(srv_page_gone) && inps_page(srv_page_too_many) &&
              inps_page(srv_page_not_found));
     /* No admin password set: /admin/ says how to set one (not the viewer's "link non valido"). */
     get("/admin/", &r);
@@ -771,12 +1226,16 @@ int main(void)
     CK_CHECK(contains(&r, "ciak_segment_cache_hit_ratio"));
     CK_CHECK(contains(&r, "ciak_render_queue_depth"));
     CK_CHECK(contains(&r, "ciak_encoder_info"));
+    CK_CHECK(contains(&r, "\nciak_node_info{node=\"node-a\"} 1\n"));
+    CK_CHECK(contains(&r, "\nciak_admission_refused_total 0\n"));
+    CK_CHECK(contains(&r, "\nciak_draining 0\n"));
     CK_CHECK(!contains(&r, "AS-900") && !contains(&r, tok) && !contains(&r, "127.0.0.1"));
     done(&r);
 
     test_url_safe();
     test_path_tricks();
     test_guard();
+    test_lateness();
     test_qr(dir);
     test_cache(dir);
 
@@ -785,6 +1244,8 @@ int main(void)
     ck_server_stop(s);
     ck_server_destroy(&s);
     test_proxies(dir);
+    test_pg_nodes(dir);
+    test_render_nodes(dir);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     CK_CHECK(system(path) == 0);
     return ck_test_done("test_server");

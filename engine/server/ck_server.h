@@ -88,12 +88,13 @@ typedef struct ck_server_params {
                                      renders each once; implies no_warm */
     const char *node_name;        /* sent as X-Ciak-Node on every answer; NULL: the host name */
     int drain_s;                  /* on the first stop (SIGTERM): take no new viewers (503),
-                                     finish the renders held and serve the viewers already
+                                     finish the renders running and serve the viewers already
                                      watching until they go quiet, for at most this long;
-                                     0: 60; negative: stop at once */
+                                     0: 60; negative: stop at once (ck_server_drain) */
     int admit_late_ms;            /* a new viewer is answered 503 + Retry-After when the jobs
                                      of the viewers already here would finish this late (in
-                                     deadline order at the measured render time); 0: 1000 */
+                                     deadline order at the measured render time; docs/server.md,
+                                     "Admission control"); 0: 1000; negative: never */
     const char *encoder;          /* see ck_render_params; NULL: probe */
     int width, height;            /* output size; 0: the scene's canvas (tests use small ones) */
     int workers;                  /* render threads, each with its own GPU context; 0: cores / 4,
@@ -118,6 +119,10 @@ typedef struct ck_server_params {
     int fail_global_limit; /* 0: 10000 */
     int fail_window_s;     /* 0: 600 */
     bool access_log;       /* one INFO line per request (route, status, token tag, ms) */
+    int admit_render_ms;   /* render time per segment admission control assumes; 0: measured
+                              (a moving average of this node's renders) */
+    int drain_idle_s;      /* a drain waits until no viewer it serves asked for a playlist or
+                              segment this long (still watching); 0: 3 */
 } ck_server_params;
 
 /* Loads keys (creating the key file on first run), the store, every campaign (renderer,
@@ -128,10 +133,20 @@ typedef struct ck_server_params {
 ck_server *ck_server_create(const ck_server_params *params, ck_error *err);
 /* The port it listens on (useful with port 0). */
 int ck_server_port(const ck_server *s);
-/* Blocks until ck_server_stop() (from a signal handler: it only sets a flag) and then
- * returns; meanwhile runs the daily purge. */
+/* Blocks until ck_server_stop() (from a signal handler: it only sets a flag), drains
+ * (ck_server_drain) and then returns; meanwhile runs the daily purge. */
 void ck_server_run(ck_server *s);
+/* The first call ends ck_server_run's wait and starts its drain; a second one (a second
+ * Ctrl-C) ends the drain at once. Async-signal-safe. */
 void ck_server_stop(ck_server *s);
+/* Drains the node before it stops: new viewers (links this node is not serving yet) answer
+ * 503 with Retry-After and /healthz answers 503 "draining", so nginx and Kubernetes send them
+ * elsewhere; queued renders nobody waits on (warm-up, look-ahead) are dropped, so only what a
+ * request waits for is rendered; viewers already watching keep being served until no render
+ * runs, no answer is in flight and none of them asked for a playlist or segment for
+ * drain_idle_s (they have what they need), at most drain_s (or until a second
+ * ck_server_stop). True when everything finished; false at once with drain_s < 0. */
+bool ck_server_drain(ck_server *s);
 /* Stops listening, fails waiting requests, joins every thread, frees everything. */
 void ck_server_destroy(ck_server **s);
 

@@ -6,7 +6,8 @@
  *   GET /v/<token>/subs.m3u8       captions playlist;  /v/<token>/captions.vtt  the captions
  *   GET /v/<token>/<digest>.ts     a personal segment
  *   GET /c/<campaign>/<version>/<digest>.ts   a shared segment (no token: nothing personal)
- *   GET /healthz (and whether warming runs), /metrics, /favicon.ico
+ *   GET /healthz (and whether warming runs; 503 "draining" while draining), /livez (200
+ *       while the process answers), /metrics, /favicon.ico
  *   viewer.c: GET /v/<token>/guida.pdf, POST /v/<token>/events, GET /static/<asset>,
  *             /admin/ (dashboard, POST /admin/login and /admin/logout, export.csv)
  *
@@ -385,6 +386,13 @@ static enum MHD_Result unavailable(struct MHD_Connection *conn, req *r)
     return send_retry(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, srv_page_error, 5);
 }
 
+/* A new viewer refused by admission control or a drain (srv_admit): nginx tries another node,
+ * a browser shows the page, which reloads itself. */
+static enum MHD_Result busy(struct MHD_Connection *conn, req *r, int retry_s)
+{
+    return send_retry(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, srv_page_busy, retry_s);
+}
+
 /* 410 for a genuine link past its last day, naming that day. */
 static enum MHD_Result gone(struct MHD_Connection *conn, req *r, int32_t last_day)
 {
@@ -583,9 +591,17 @@ static enum MHD_Result route_shared(ck_server *s, struct MHD_Connection *conn, r
     int c = srv_campaign_find(s, campaign);
     if (c >= 0 && version == s->campaigns[c].version) {
         const ck_render_view *sv = &s->campaigns[c].shared;
-        for (int i = 0; i < sv->count; i++)
-            if (sv->segs[i].shared && strcmp(sv->segs[i].digest, digest) == 0)
-                return serve_segment(s, conn, r, c, &sv->segs[i], i, NULL);
+        for (int i = 0; i < sv->count; i++) {
+            if (!sv->segs[i].shared || strcmp(sv->segs[i].digest, digest) != 0)
+                continue;
+            /* Draining: a segment not rendered yet is made by another node (nginx's next). */
+            srv_job job;
+            srv_segment_job(s, c, &sv->segs[i], i, NULL, &job);
+            int wait = access(job.path, F_OK) != 0 ? srv_admit(s, false) : 0;
+            if (wait > 0)
+                return busy(conn, r, wait);
+            return serve_segment(s, conn, r, c, &sv->segs[i], i, NULL);
+        }
     }
     /* Not part of a loaded campaign version (an older one, say): serve it if it is on disk. */
     char path[1400];
@@ -656,24 +672,35 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     ck_error err = {0};
     if (c < 0)
         return not_found_guarded(s, conn, r, addr);
+    /* Every request asks the store (no cache), so a revocation made on any node holds on
+     * every node at once. A store that is away answers 503, never a guess. */
+    if (!srv_store_up(s))
+        return unavailable(conn, r);
     ck_status st = ck_store_peek(s->store, claims.campaign, claims.handle, &rev, NULL, &err);
     if (st == CK_ERR_NOT_FOUND)
         return not_found_guarded(s, conn, r, addr); /* revoked or purged */
-    if (st != CK_OK)
+    if (st != CK_OK) {
+        srv_store_failed(s);
         return unavailable(conn, r);
+    }
     const srv_campaign *cp = &s->campaigns[c];
-    atomic_store(&s->last_req_ms, ck_srv_now_ms());
-    /* A new viewer (the page or a playlist, for a link this node is not serving) is turned
-     * away while draining or when the backlog could no longer be played in time: nginx tries
-     * the next node, and viewers already here stay on time. */
-    bool starts = r->route == R_PLAYER || r->route == R_MASTER || r->route == R_MEDIA;
-    if (starts && s->queue && !srv_view_exists(s, c, claims.handle)) {
-        int retry = srv_admit(s);
-        if (retry > 0) {
-            atomic_fetch_add(&s->metrics.admission_refused, 1);
-            return send_retry(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, srv_page_error, retry);
+    /* Admission: a link this node is not serving yet is a new viewer here (docs/server.md).
+     * Its segments are refused too while the node is late: nginx then finds the node that
+     * took the viewer (the next in its hash order) instead of this one rendering them again. */
+    if (!r->view && !srv_view_exists(s, c, claims.handle)) {
+        bool renders = r->route == R_PLAYER || r->route == R_MASTER || r->route == R_MEDIA ||
+                       r->route == R_PERSONAL;
+        int wait = srv_admit(s, renders);
+        if (wait > 0)
+            return busy(conn, r, wait);
+        if (r->route == R_PLAYER && s->queue) {
+            /* Admitted: its playlists, which follow the page, are no new viewer's. */
+            bool fresh;
+            srv_view_unref(s, srv_view_get(s, c, claims.handle, rev, &fresh));
         }
     }
+    if (r->route == R_MASTER || r->route == R_MEDIA || r->route == R_PERSONAL)
+        atomic_store(&s->watched, (int_fast64_t)ck_srv_now_ms()); /* a drain waits for quiet */
     /* The page, the PDF guide and the events need only the record, never a render. */
     srv_reply rep = {0};
     if (srv_viewer_token_route(s, c, claims.handle, rest, tlen, what, r->body, r->body_len, r->post,
@@ -735,15 +762,15 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
 }
 
 /* "ok", and whether start-up warming is still rendering shared segments (the server serves
- * meanwhile, rendering on demand what a viewer needs first). */
+ * meanwhile, rendering on demand what a viewer needs first); "draining" while it drains. */
 static char *healthz_text(const ck_server *s)
 {
     int done = 0, total = 0;
     bool running = srv_warming(s, &done, &total);
     char buf[160];
-    if (atomic_load(&s->draining))
-        return NULL; /* 503: readiness fails, the balancer sends new viewers elsewhere */
-    if (!s->queue || s->p.no_warm)
+    if (atomic_load(&s->metrics.draining))
+        snprintf(buf, sizeof buf, "draining\n");
+    else if (!s->queue || s->p.no_warm)
         snprintf(buf, sizeof buf, "ok\nwarm-up: off\n");
     else if (running)
         snprintf(buf, sizeof buf, "ok\nwarm-up: running, %d of %d shared segments\n", done, total);
@@ -778,6 +805,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->route = R_OTHER;
         r->node = s->node;
         *req_cls = r;
+        atomic_fetch_add(&s->inflight, 1); /* a drain waits for it (completed) */
         /* Only three POSTs exist, each with a small body; every other body is refused before
          * it is read. */
         size_t ulen = strlen(url);
@@ -868,10 +896,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return route_shared(s, conn, r, url + 3);
     if (strcmp(url, "/healthz") == 0) {
         r->route = R_HEALTHZ;
-        char *text = healthz_text(s);
-        if (!text)
-            return send_retry(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, "draining\n", 5);
-        return send_owned(conn, r, text, ct_text, "no-store");
+        /* Draining: not ready, so Kubernetes and nginx send nothing new here. */
+        if (atomic_load(&s->metrics.draining)) {
+            char *text = healthz_text(s);
+            struct MHD_Response *resp =
+                text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                     : NULL;
+            if (!resp)
+                free(text);
+            else
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "30");
+            return queue(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, ct_text, "no-store");
+        }
+        return send_owned(conn, r, healthz_text(s), ct_text, "no-store");
+    }
+    if (strcmp(url, "/livez") == 0) {
+        /* Alive: answered by the HTTP threads whatever else holds, draining included (a
+         * liveness probe on /healthz would restart a draining node). */
+        r->route = R_HEALTHZ;
+        return send_static(conn, r, MHD_HTTP_OK, "ok\n", ct_text);
     }
     if (strcmp(url, "/favicon.ico") == 0) {
         size_t len;
@@ -883,6 +926,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     }
     if (strcmp(url, "/metrics") == 0) {
         r->route = R_METRICS;
+        srv_lateness(s); /* the gauge, as of now */
         return send_owned(conn, r, srv_metrics_text(&s->metrics, s->node),
                           "text/plain; version=0.0.4; charset=utf-8", "no-store");
     }
@@ -913,6 +957,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     free(r->body);
     free(r);
     *req_cls = NULL;
+    atomic_fetch_sub(&s->inflight, 1);
 }
 
 /* libmicrohttpd's own messages (bind failures, resource limits) go to the one logger at

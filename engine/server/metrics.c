@@ -105,12 +105,6 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         atomic_load(&m->queue_depth), atomic_load(&m->rendering), (unsigned long long)hits,
         (unsigned long long)misses, hits + misses ? (double)hits / (double)(hits + misses) : 0.0,
         (long long)atomic_load(&m->cache_bytes));
-    ck_strbuf_printf(&o,
-                     "# HELP ciak_admission_refused_total New viewers answered 503 + Retry-After "
-                     "(backlog late, or draining).\n"
-                     "# TYPE ciak_admission_refused_total counter\n"
-                     "ciak_admission_refused_total %llu\n",
-                     (unsigned long long)atomic_load(&m->admission_refused));
     ck_strbuf_printf(
         &o,
         "# HELP ciak_segments_rendered_total Segments rendered, by kind.\n"
@@ -158,5 +152,21 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         "ciak_http_connections_refused_total %llu\n",
         (unsigned long long)atomic_load(&m->evicted_for_space),
         (unsigned long long)atomic_load(&m->refused_conns));
+    ck_strbuf_printf(
+        &o,
+        "# HELP ciak_admission_refused_total New viewers answered 503 + Retry-After: the "
+        "render backlog could not be played in time, or the node was draining.\n"
+        "# TYPE ciak_admission_refused_total counter\nciak_admission_refused_total %llu\n"
+        "# HELP ciak_render_lateness_seconds How late the render backlog would end past its "
+        "deadlines, played earliest deadline first at the measured render time.\n"
+        "# TYPE ciak_render_lateness_seconds gauge\nciak_render_lateness_seconds %.3f\n"
+        "# HELP ciak_draining 1 while the node drains (no new viewers).\n"
+        "# TYPE ciak_draining gauge\nciak_draining %d\n"
+        "# HELP ciak_store_unavailable_total Requests answered 503 because the store was "
+        "unreachable.\n"
+        "# TYPE ciak_store_unavailable_total counter\nciak_store_unavailable_total %llu\n",
+        (unsigned long long)atomic_load(&m->admission_refused),
+        (double)atomic_load(&m->late_us) / 1e6, atomic_load(&m->draining) ? 1 : 0,
+        (unsigned long long)atomic_load(&m->store_unavailable));
     return ck_strbuf_take(&o);
 }

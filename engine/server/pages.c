@@ -1,5 +1,6 @@
 /* pages.c: the HTML the server answers with when it cannot show a video-guide: 404, 410, 429,
- * 500, 503. They look like the player page (INPS header and blue, large type; the style is
+ * 500, 503 (two: a failure, and a busy or draining node for a new viewer, which reloads
+ * itself). They look like the player page (INPS header and blue, large type; the style is
  * inline, so a page shows right even when /static is what fails), speak Italian to the viewer
  * as "Lei", and say what to do next and whom to call, because the viewers are mostly elderly
  * people who reached us from a paper letter. Nothing personal is on them: a bad link may be
@@ -115,6 +116,28 @@ const char srv_page_error[] =
                                                      "<li>Riprovi tra qualche minuto: può "
                                                      "ricaricare la pagina senza "
                                                      "problemi.</li>\n" MYINPS "</ul>\n" FOOT;
+
+/* The head with a reload after 20 s: the viewer need not do anything to try again. */
+#define HEAD_RELOAD(title)                                                                         \
+    HEAD_OPEN title " - INPS</title>\n<meta http-equiv=\"refresh\" content=\"20\">\n" STYLE        \
+                    "</head>\n<body>\n<header class=\"top\">\n"                                    \
+                    "<p><span class=\"logo\">INPS</span> <span>La sua video-guida "                \
+                    "personale</span></p>\n</header>\n<main>\n"
+
+const char srv_page_busy[] =
+    HEAD_RELOAD("Molte richieste in questo momento") "<h1>Molte richieste in questo "
+                                                     "momento</h1>\n"
+                                                     "<p>In questo momento molte persone stanno "
+                                                     "guardando la propria video-guida e "
+                                                     "preparare la sua richiederebbe un'attesa "
+                                                     "troppo lunga. Il suo collegamento resta "
+                                                     "valido.</p>\n"
+                                                     "<h2>Cosa può fare</h2>\n<ul>\n"
+                                                     "<li>Non deve fare nulla: questa pagina "
+                                                     "si ricarica da sola tra pochi secondi. "
+                                                     "Se preferisce, riprovi più tardi con lo "
+                                                     "stesso collegamento.</li>\n" MYINPS
+                                                     "</ul>\n" FOOT;
 
 const char srv_page_internal[] =
     HEAD("Si è verificato un problema") "<h1>Si è verificato un problema</h1>\n"

@@ -8,9 +8,14 @@
  * last. One job per key (the output path, or the view's identity): a second request
  * for the same thing attaches to the first (single flight) and may only move its deadline
  * earlier. The queue is a plain array scanned linearly: it holds at most a few thousand jobs
- * and each scan costs far less than one render. */
+ * and each scan costs far less than one render.
+ *
+ * Admission control (srv_queue_lateness, docs/server.md "Admission control"): the queue is
+ * played forward at the node's measured render time, earliest deadline first on every worker,
+ * and the latest any job would end past its deadline is how far behind the node is. */
 #include "server_internal.h"
 
+#include <math.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +42,12 @@ struct srv_queue {
     bool stopping;
     worker *workers;
     int worker_count;
+    /* Moving averages of one render's wall time, shared [1] and personal [0] (0: none yet). */
+    double render_ms[2];
 };
+
+/* A new render's weight in the moving average: about the last eight renders count. */
+#define RENDER_EWMA 0.125
 
 /* Resumes every waiter of a finished job (queue lock held). */
 static void finish(srv_job *j, bool ok)
@@ -84,6 +94,7 @@ static void *worker_main(void *arg)
         }
         srv_job *j = q->jobs[best];
         j->running = true;
+        j->started = ck_srv_now_ms();
         j->backlog = due - (j->deadline <= soon); /* the others */
         atomic_fetch_sub(&q->metrics->queue_depth, 1);
         atomic_fetch_add(&q->metrics->rendering, 1);
@@ -205,33 +216,124 @@ bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
     return true;
 }
 
+void srv_queue_rendered(srv_queue *q, bool shared, double ms)
+{
+    if (!q || !(ms > 0))
+        return;
+    pthread_mutex_lock(&q->lock);
+    double *avg = &q->render_ms[shared ? 1 : 0];
+    *avg = *avg > 0 ? *avg + RENDER_EWMA * (ms - *avg) : ms;
+    pthread_mutex_unlock(&q->lock);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-double srv_queue_lateness_ms(srv_queue *q, double now_ms, double job_ms, int workers, int *jobs)
+/* Render time assumed for one job (queue lock held): the fixed estimate, else the measured
+ * average of its kind, else of the other kind, else (nothing measured yet: a cold node) the
+ * longest a render now running has taken so far, which the real time is at least. */
+static double job_ms(const srv_queue *q, bool shared, double fixed_ms, double cold_ms)
 {
-    *jobs = 0;
-    pthread_mutex_lock(&q->lock);
-    double *d = malloc(((size_t)q->count + 1) * sizeof *d);
-    int n = 0;
-    for (int i = 0; d && i < q->count; i++)
-        if (!q->jobs[i]->warm)
-            d[n++] = q->jobs[i]->deadline;
-    pthread_mutex_unlock(&q->lock);
-    if (!d)
-        return 0;
-    qsort(d, (size_t)n, sizeof *d, cmp_double);
-    double worst = -1e300;
-    for (int k = 0; k < n; k++) {
-        /* Job k (0-based, deadline order) finishes after ceil((k+1)/workers) job times. */
-        double finish = now_ms + job_ms * (double)(k / (workers > 0 ? workers : 1) + 1);
-        if (finish - d[k] > worst)
-            worst = finish - d[k];
+    if (fixed_ms > 0)
+        return fixed_ms;
+    double own = q->render_ms[shared ? 1 : 0], other = q->render_ms[shared ? 0 : 1];
+    return own > 0 ? own : other > 0 ? other : cold_ms;
+}
+
+/* The workers' clocks: when each is free (a running job ends after its estimate, and not
+ * before now), and the worst lateness of the running jobs. Queue lock held. */
+static double running_lateness(const srv_queue *q, double now, double fixed_ms, double cold_ms,
+                               double *free_at)
+{
+    double late = -INFINITY;
+    int w = 0;
+    for (int i = 0; i < q->worker_count; i++)
+        free_at[i] = now;
+    for (int i = 0; i < q->count; i++) {
+        const srv_job *j = q->jobs[i];
+        if (!j->running || w >= q->worker_count)
+            continue;
+        double end = j->started + job_ms(q, j->shared, fixed_ms, cold_ms);
+        end = end > now ? end : now;
+        free_at[w++] = end;
+        if (end - j->deadline > late)
+            late = end - j->deadline;
     }
-    free(d);
-    *jobs = n;
-    return n ? worst : -1e300;
+    return late;
+}
+
+bool srv_queue_lateness(srv_queue *q, double now, double fixed_ms, double *late_ms)
+{
+    *late_ms = 0;
+    if (!q)
+        return false;
+    pthread_mutex_lock(&q->lock);
+    double cold = 0;
+    for (int i = 0; i < q->count; i++)
+        if (q->jobs[i]->running && now - q->jobs[i]->started > cold)
+            cold = now - q->jobs[i]->started;
+    bool known = job_ms(q, false, fixed_ms, cold) > 0;
+    double *free_at = calloc((size_t)q->worker_count, sizeof *free_at);
+    /* Queued jobs' deadlines and their render times, in deadline order. */
+    double(*due)[2] = calloc((size_t)q->count + 1, sizeof *due);
+    if (!known || !free_at || !due) {
+        pthread_mutex_unlock(&q->lock);
+        free(free_at);
+        free(due);
+        return false;
+    }
+    double late = running_lateness(q, now, fixed_ms, cold, free_at);
+    int n = 0;
+    for (int i = 0; i < q->count; i++)
+        if (!q->jobs[i]->running && q->jobs[i]->deadline < SRV_WARM_DEADLINE) {
+            due[n][0] = q->jobs[i]->deadline;
+            due[n][1] = job_ms(q, q->jobs[i]->shared, fixed_ms, cold);
+            n++;
+        }
+    pthread_mutex_unlock(&q->lock);
+    qsort(due, (size_t)n, sizeof *due, cmp_double); /* by deadline (the first double) */
+    for (int k = 0; k < n; k++) {
+        int w = 0; /* the worker free first takes the next job */
+        for (int i = 1; i < q->worker_count; i++)
+            if (free_at[i] < free_at[w])
+                w = i;
+        free_at[w] += due[k][1];
+        if (free_at[w] - due[k][0] > late)
+            late = free_at[w] - due[k][0];
+    }
+    free(free_at);
+    free(due);
+    *late_ms = late > 0 ? late : 0;
+    return true;
+}
+
+int srv_queue_held(srv_queue *q)
+{
+    if (!q)
+        return 0;
+    int n = 0;
+    pthread_mutex_lock(&q->lock);
+    for (int i = 0; i < q->count; i++)
+        n += q->jobs[i]->running || q->jobs[i]->waiters;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+int srv_queue_drop_idle(srv_queue *q)
+{
+    if (!q)
+        return 0;
+    int n = 0;
+    pthread_mutex_lock(&q->lock);
+    for (int i = q->count - 1; i >= 0; i--)
+        if (!q->jobs[i]->running && !q->jobs[i]->waiters) {
+            drop(q, i);
+            atomic_fetch_sub(&q->metrics->queue_depth, 1);
+            n++;
+        }
+    pthread_mutex_unlock(&q->lock);
+    return n;
 }

@@ -29,10 +29,6 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     s->node[sizeof s->node - 1] = '\0';
     if (s->p.cluster)
         s->p.no_warm = true;
-    if (s->p.drain_s == 0)
-        s->p.drain_s = 60;
-    if (s->p.admit_late_ms <= 0)
-        s->p.admit_late_ms = 1000;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     s->cores = cores > 0 ? (int)cores : 1;
     if (s->p.workers <= 0)
@@ -57,6 +53,12 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
         s->p.personal_ttl_days = 7;
     if (s->p.fail_window_s <= 0)
         s->p.fail_window_s = 600;
+    if (s->p.admit_late_ms == 0)
+        s->p.admit_late_ms = 1000;
+    if (s->p.drain_s == 0)
+        s->p.drain_s = 60;
+    if (s->p.drain_idle_s <= 0)
+        s->p.drain_idle_s = 3;
     s->workers = s->p.no_render ? 0 : s->p.workers;
 }
 
@@ -352,8 +354,11 @@ bool srv_make_view(ck_server *s, srv_view *v)
     ck_render_view view = {0};
     ck_records *recs = NULL;
     bool ok = false;
-    if (ck_store_get(s->store, cp->id, v->handle, &p, &err) != CK_OK)
+    if (ck_store_get(s->store, cp->id, v->handle, &p, &err) != CK_OK) {
+        if (err.status != CK_ERR_NOT_FOUND)
+            srv_store_failed(s);
         goto done;
+    }
     ck_diags d = {.max = 4};
     recs = ck_records_parse(cp->scene, p.record_json, strlen(p.record_json), "store", &d);
     ck_diags_free(&d);
@@ -435,6 +440,8 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
         fault = srv_cache_classify(s->cache, j->path, &err);
     double ms = ck_srv_now_ms() - t0;
     srv_metrics_render(&s->metrics, ms, j->shared, st == CK_OK);
+    if (st == CK_OK)
+        srv_queue_rendered(s->queue, j->shared, ms);
     if (st != CK_OK && fault != SRV_ST_NONE) { /* one line per fault, not per segment */
         srv_cache_report(s->cache, fault, j->shared ? "a shared segment" : "a personal segment",
                          &err);
@@ -585,7 +592,7 @@ static void warm(ck_server *s)
             srv_job *j = &jobs[n];
             struct stat sb;
             if (missing_segment_job(s, c, &sv->segs[i], i, NULL, j)) {
-                j->deadline = 1e15 + i; /* after everything a viewer needs */
+                j->deadline = SRV_WARM_DEADLINE + i; /* after everything a viewer needs */
                 j->warm = true;
                 n++;
             } else if (stat(j->path, &sb) == 0) {
@@ -603,6 +610,55 @@ static void warm(ck_server *s)
                 srv_warm_done(s, c, false);
         free(jobs);
     }
+}
+
+/* ---- admission control, the store circuit ---- */
+/* Retry-After for a refused viewer: the node is this far behind beyond its tolerance, so it
+ * needs about that long to catch up; within [RETRY_MIN_S, RETRY_MAX_S]. A draining node
+ * will not take them back: nginx tries another node at once, a browser in a while. */
+#define RETRY_MIN_S      2
+#define RETRY_MAX_S      60
+#define RETRY_DRAINING_S 5
+/* After a failed store call, requests answer 503 at once for this long instead of queueing
+ * behind the store's lock for a reconnection that is likely to fail too. */
+#define STORE_RETRY_MS 1000.0
+
+double srv_lateness(ck_server *s)
+{
+    double late = 0;
+    srv_queue_lateness(s->queue, ck_srv_now_ms(), s->p.admit_render_ms, &late);
+    atomic_store(&s->metrics.late_us, (int_fast64_t)(late * 1e3));
+    return late;
+}
+
+int srv_admit(ck_server *s, bool renders)
+{
+    if (atomic_load(&s->metrics.draining)) {
+        atomic_fetch_add(&s->metrics.admission_refused, 1);
+        return RETRY_DRAINING_S;
+    }
+    if (!renders || !s->queue || s->p.admit_late_ms < 0)
+        return 0;
+    double over = srv_lateness(s) - s->p.admit_late_ms;
+    if (over <= 0)
+        return 0;
+    atomic_fetch_add(&s->metrics.admission_refused, 1);
+    double wait = ceil(over / 1e3);
+    return wait < RETRY_MIN_S ? RETRY_MIN_S : wait > RETRY_MAX_S ? RETRY_MAX_S : (int)wait;
+}
+
+bool srv_store_up(ck_server *s)
+{
+    if (ck_srv_now_ms() >= (double)atomic_load(&s->store_retry))
+        return true;
+    atomic_fetch_add(&s->metrics.store_unavailable, 1);
+    return false;
+}
+
+void srv_store_failed(ck_server *s)
+{
+    atomic_store(&s->store_retry, (int_fast64_t)(ck_srv_now_ms() + STORE_RETRY_MS));
+    atomic_fetch_add(&s->metrics.store_unavailable, 1);
 }
 
 /* ---- life cycle ---- */
@@ -690,7 +746,6 @@ int ck_server_port(const ck_server *s)
 void ck_server_stop(ck_server *s)
 {
     atomic_fetch_add(&s->stops, 1);
-    atomic_store(&s->stop, true);
 }
 
 bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle)
@@ -703,55 +758,51 @@ bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle)
     return found;
 }
 
-int srv_admit(ck_server *s)
-{
-    if (atomic_load(&s->draining))
-        return 5;
-    uint_fast64_t n = atomic_load(&s->metrics.render_count);
-    if (!s->queue || n == 0)
-        return 0; /* nothing measured yet: nothing to judge by */
-    double job_ms = (double)atomic_load(&s->metrics.render_us_sum) / 1e3 / (double)n;
-    int jobs;
-    double late = srv_queue_lateness_ms(s->queue, ck_srv_now_ms(), job_ms, s->workers, &jobs);
-    if (late <= s->p.admit_late_ms)
-        return 0;
-    int retry = (int)ceil(late / 1e3) + 1;
-    return retry > 60 ? 60 : retry;
-}
-
-/* Draining: no new viewers (srv_admit), the renders running are finished and the viewers
- * already here are served until none has asked for anything for a few seconds, or `drain_s`
- * passed, or a second stop came. */
-static void drain(ck_server *s)
-{
-    if (s->p.drain_s < 0 || !s->queue)
-        return;
-    atomic_store(&s->draining, true);
-    ck_log(CK_LOG_INFO, "draining: no new viewers; finishing what this node holds (at most %d s)",
-           s->p.drain_s);
-    double end = ck_srv_now_ms() + s->p.drain_s * 1e3;
-    while (atomic_load(&s->stops) < 2 && ck_srv_now_ms() < end) {
-        /* Viewers quiet for 3 s have what they need (or left): their queued look-ahead is not
-         * waited for; another node renders on demand whatever they still ask for. */
-        bool quiet = ck_srv_now_ms() - atomic_load(&s->last_req_ms) > 3000;
-        if (atomic_load(&s->metrics.rendering) == 0 && quiet)
-            break;
-        usleep(100 * 1000);
-    }
-    ck_log(CK_LOG_INFO, "drained");
-}
-
 void ck_server_run(ck_server *s)
 {
     int32_t purged_day = ck_today();
-    while (!atomic_load(&s->stop)) {
+    while (atomic_load(&s->stops) == 0) {
         usleep(100 * 1000);
         if (ck_today() != purged_day) { /* the daily purge, just after midnight UTC */
             purged_day = ck_today();
             purge(s);
         }
     }
-    drain(s);
+    ck_server_drain(s);
+}
+
+bool ck_server_drain(ck_server *s)
+{
+    if (s->p.drain_s < 0)
+        return false; /* asked to stop at once */
+    atomic_store(&s->metrics.draining, true);
+    /* Only what a request waits on is rendered from now on: a viewer still watching asks for
+     * its next segments (and gets them), the rest of the look-ahead and the warm-up go. */
+    int dropped = srv_queue_drop_idle(s->queue);
+    ck_log(CK_LOG_INFO,
+           "draining: no new viewers; %d render(s) held, %d answer(s) in flight, %d queued "
+           "render(s) dropped (at most %d s)",
+           srv_queue_held(s->queue), atomic_load(&s->inflight), dropped, s->p.drain_s);
+    double t0 = ck_srv_now_ms(), limit = t0 + s->p.drain_s * 1e3;
+    /* Viewers quiet this long have what they need (or left): their queued look-ahead is not
+     * waited for, another node renders on demand whatever they still ask for. */
+    double idle_ms = s->p.drain_idle_s * 1e3;
+    int held = 0, inflight = 0;
+    bool watching = true;
+    while (ck_srv_now_ms() < limit && atomic_load(&s->stops) < 2) {
+        srv_queue_drop_idle(s->queue); /* look-ahead of a playlist asked for meanwhile */
+        held = srv_queue_held(s->queue);
+        inflight = atomic_load(&s->inflight);
+        watching = ck_srv_now_ms() - (double)atomic_load(&s->watched) < idle_ms;
+        if (held == 0 && inflight == 0 && !watching) {
+            ck_log(CK_LOG_INFO, "drained in %.1f s", (ck_srv_now_ms() - t0) / 1e3);
+            return true;
+        }
+        usleep(20 * 1000);
+    }
+    ck_log(CK_LOG_WARN, "drain cut short: %d render(s) held, %d answer(s) in flight%s", held,
+           inflight, watching ? ", viewers still watching" : "");
+    return false;
 }
 
 void ck_server_destroy(ck_server **ps)

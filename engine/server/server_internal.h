@@ -78,6 +78,9 @@ typedef struct srv_metrics {
     atomic_uint_fast64_t storage_errors[SRV_ST__N]; /* by srv_storage_kind */
     atomic_uint_fast64_t evicted_for_space;         /* personal segments removed for room */
     atomic_uint_fast64_t refused_conns;             /* over the per-address cap (http.c) */
+    atomic_uint_fast64_t store_unavailable;         /* requests answered 503: the store was away */
+    atomic_int_fast64_t late_us;                    /* the backlog's lateness at the last look */
+    atomic_bool draining;                           /* no new viewers (ck_server_drain) */
     char encoder[32];
 } srv_metrics;
 
@@ -198,7 +201,8 @@ typedef struct srv_job {
     srv_view *view;  /* a reference: the record to render (personal segments) */
     double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
     bool running;
-    int backlog; /* when it started: other jobs due within SRV_BACKLOG_MS (queue.c) */
+    double started; /* when it started running (ck_srv_now_ms) */
+    int backlog;    /* when it started: other jobs due within SRV_BACKLOG_MS (queue.c) */
     srv_waiter *waiters;
 } srv_job;
 
@@ -222,10 +226,20 @@ bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
                     void (*suspend)(srv_waiter *));
 /* Fails every queued job and resumes its waiters (shutdown). */
 void srv_queue_fail_all(srv_queue *q);
-/* How late the queued and running viewer jobs (not warming) would finish, in ms, if they ran
- * in deadline order on `workers` workers taking `job_ms` each from `now_ms`: the largest
- * finish time minus deadline (<= 0: everything is on time). `*jobs` gets their number. */
-double srv_queue_lateness_ms(srv_queue *q, double now_ms, double job_ms, int workers, int *jobs);
+/* Warm-up jobs' deadlines: this and later (after everything a viewer needs). */
+#define SRV_WARM_DEADLINE 1e15
+/* A render of `ms` finished: feeds the moving average admission control plays the queue at. */
+void srv_queue_rendered(srv_queue *q, bool shared, double ms);
+/* How late, in ms, the latest of the queued and running jobs (warm-up aside) would be if the
+ * workers took them earliest deadline first from `now`, each render taking `fixed_ms` (0: the
+ * measured average; before any render has finished, the longest one running so far). False,
+ * with *late_ms 0, when there is nothing to go by (nothing measured, nothing running). */
+bool srv_queue_lateness(srv_queue *q, double now, double fixed_ms, double *late_ms);
+/* Jobs someone holds: running, or with a request waiting on them. */
+int srv_queue_held(srv_queue *q);
+/* Drops the queued jobs nobody waits for, warm-up and look-ahead (draining: the workers then
+ * render only what a request waits on); returns how many. */
+int srv_queue_drop_idle(srv_queue *q);
 
 /* ---- server.c, for queue.c and http.c ---- */
 struct ck_server {
@@ -252,14 +266,15 @@ struct ck_server {
     size_t view_buckets, view_count;
     struct MHD_Daemon *http;
     int port;
-    atomic_bool stop;
-    atomic_int stops;           /* ck_server_stop calls: the first drains, the second ends */
-    atomic_bool draining;       /* no new viewers; /healthz says so */
-    _Atomic double last_req_ms; /* the last request of a viewer (drain waits for quiet) */
-    struct srv_viewer *viewer;  /* viewer.c */
-    ck_strbuf not_serving;      /* "not serving <campaign>: <why>\n" per campaign that failed
-                                   to load (its assets, its scene): /healthz says it */
-    struct srv_net *net;        /* http.c: trusted proxies, connections per address */
+    atomic_int stops;                /* ck_server_stop calls: 1 drains, 2 stops at once */
+    atomic_int inflight;             /* requests between their first byte and their answer */
+    atomic_int_fast64_t watched;     /* ms clock: a viewer served here last asked for a
+                                        playlist or a segment (a drain waits for quiet) */
+    atomic_int_fast64_t store_retry; /* ms clock: the store failed, do not try before this */
+    struct srv_viewer *viewer;       /* viewer.c */
+    ck_strbuf not_serving;           /* "not serving <campaign>: <why>\n" per campaign that
+                                        failed to load (its assets, its scene): /healthz says it */
+    struct srv_net *net;             /* http.c: trusted proxies, connections per address */
 };
 
 int srv_campaign_find(const ck_server *s, const char *id);
@@ -268,9 +283,6 @@ int srv_campaign_find(const ck_server *s, const char *id);
 srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh);
 /* Whether this node already holds the person's view (a viewer it is serving). */
 bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle);
-/* 0 when a new viewer may start here; else the seconds to put in Retry-After (draining, or
- * the render backlog could no longer be played in time: docs/server.md). */
-int srv_admit(ck_server *s);
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
 bool srv_run_job(ck_server *s, int worker, srv_job *job);
@@ -289,6 +301,17 @@ void srv_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_v
 bool srv_make_view(ck_server *s, srv_view *v);
 /* Queues the person's segments missing from the cache, in playback order. */
 void srv_lookahead(ck_server *s, srv_view *v);
+/* Admission control for a link this node is not serving yet (or a shared segment not
+ * rendered yet): 0 to serve it, else the seconds for Retry-After (the refusal is counted).
+ * `renders`: a request that leads to renders (player page, playlists, personal segments),
+ * which a late backlog refuses; anything else is refused only while draining. */
+int srv_admit(ck_server *s, bool renders);
+/* The backlog's lateness in ms (0: on time, or nothing measured yet). */
+double srv_lateness(ck_server *s);
+/* The store circuit: false while a recent failure says it is away (answer 503 without
+ * waiting on it); srv_store_failed after a call failed for another reason than not found. */
+bool srv_store_up(ck_server *s);
+void srv_store_failed(ck_server *s);
 
 /* ---- http.c ---- */
 ck_status srv_http_start(ck_server *s, ck_error *err);
@@ -342,6 +365,8 @@ bool srv_viewer_route(ck_server *s, const srv_request *q, srv_reply *out);
  * viewer.c): 410, 404, 429, 503 and 500. */
 extern const char srv_page_gone[], srv_page_not_found[], srv_page_too_many[], srv_page_error[],
     srv_page_internal[];
+/* 503 for a new viewer while the node is full or draining: it reloads itself. */
+extern const char srv_page_busy[];
 /* The 410 page naming the link's last day (malloc'd; NULL: out of memory or no such day). */
 char *srv_page_gone_until(int32_t last_day);
 /* /favicon.ico: a 32x32 icon drawn on first use (static; thread-safe). */
