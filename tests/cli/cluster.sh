@@ -21,6 +21,13 @@ size=320x180
 for tool in curl cmp nginx python3; do
     command -v $tool >/dev/null || { echo "cluster: $tool missing (scripts/install-deps.sh)"; exit 1; }
 done
+# Under ASan+UBSan (make test-asan) every node runs several times slower than the timeouts
+# nginx.conf is sized for (a render behind a queue is given 60 s), so failovers that a real node
+# would never need make the counts meaningless; the cluster runs in the normal build.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+    echo "cluster: skipped under the sanitizers (runs in the normal build)"
+    exit 77
+fi
 if ! ASAN_OPTIONS=detect_leaks=0 "$CIAK" frame "$scenes/$camp" --at 0 -o "$tmp/probe.png" \
     --size 64x36 >/dev/null 2>&1; then
     echo "cluster: no Vulkan device, skipping"
