@@ -684,13 +684,12 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
         return unavailable(conn, r);
     }
     const srv_campaign *cp = &s->campaigns[c];
-    /* Admission: a link this node is not serving yet is a new viewer here (docs/server.md).
-     * Its segments are refused too while the node is late: nginx then finds the node that
-     * took the viewer (the next in its hash order) instead of this one rendering them again. */
+    /* Admission: the page or a playlist of a link this node is not serving yet is a new viewer
+     * here (docs/server.md). Its segments are not refused (but while draining): nginx counts
+     * every 503 against the node, and a viewer another node took may still ask this one. */
     if (!r->view && !srv_view_exists(s, c, claims.handle)) {
-        bool renders = r->route == R_PLAYER || r->route == R_MASTER || r->route == R_MEDIA ||
-                       r->route == R_PERSONAL;
-        int wait = srv_admit(s, renders);
+        bool start = r->route == R_PLAYER || r->route == R_MASTER || r->route == R_MEDIA;
+        int wait = srv_admit(s, start);
         if (wait > 0)
             return busy(conn, r, wait);
         if (r->route == R_PLAYER && s->queue) {

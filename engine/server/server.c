@@ -631,13 +631,13 @@ double srv_lateness(ck_server *s)
     return late;
 }
 
-int srv_admit(ck_server *s, bool renders)
+int srv_admit(ck_server *s, bool start)
 {
     if (atomic_load(&s->metrics.draining)) {
         atomic_fetch_add(&s->metrics.admission_refused, 1);
         return RETRY_DRAINING_S;
     }
-    if (!renders || !s->queue || s->p.admit_late_ms < 0)
+    if (!start || !s->queue || s->p.admit_late_ms < 0)
         return 0;
     double over = srv_lateness(s) - s->p.admit_late_ms;
     if (over <= 0)

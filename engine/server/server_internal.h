@@ -303,9 +303,9 @@ bool srv_make_view(ck_server *s, srv_view *v);
 void srv_lookahead(ck_server *s, srv_view *v);
 /* Admission control for a link this node is not serving yet (or a shared segment not
  * rendered yet): 0 to serve it, else the seconds for Retry-After (the refusal is counted).
- * `renders`: a request that leads to renders (player page, playlists, personal segments),
- * which a late backlog refuses; anything else is refused only while draining. */
-int srv_admit(ck_server *s, bool renders);
+ * `start`: a new viewer's start (player page, playlists), which a late backlog refuses;
+ * anything else is refused only while draining. */
+int srv_admit(ck_server *s, bool start);
 /* The backlog's lateness in ms (0: on time, or nothing measured yet). */
 double srv_lateness(ck_server *s);
 /* The store circuit: false while a recent failure says it is away (answer 503 without
