@@ -310,12 +310,13 @@ else
     check "another key file: says why" -- grep -q "does not open the store" "$tmp/wrongkey.log"
 fi
 
-# ---- admission control and draining, on one more node with a tight admission rule ----
+# ---- admission control and draining, on one more cluster node with a tight admission rule
+# (a cluster node drains by serving its viewers until they are quiet; nginx has the others) ----
 sport=$(free_port)
 sbase="http://127.0.0.1:$sport"
 "$CIAK" serve --listen "127.0.0.1:$sport" --db "$db" --keys "$cdir/keys" --data-dir "$tmp/solo" \
     --scenes "$scenes" --campaign $camp --size $size --workers 1 --no-warm --admit-late-ms 1 --drain-s 30 \
-    --node-name solo >"$tmp/solo.log" 2>&1 &
+    --cluster --node-name solo >"$tmp/solo.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do curl -sf "$sbase/healthz" >/dev/null && break; sleep 0.2; done
 link() { grep "^$1," "$tmp/links.csv" | cut -d, -f2 | sed "s#$base#$sbase#"; }
@@ -347,8 +348,12 @@ check "draining: /healthz answers 503" -- test \
     "$(curl -s -o /dev/null -w '%{http_code}' "$sbase/healthz")" = 503
 check "draining: a new viewer gets 503" -- test \
     "$(curl -s -o /dev/null -w '%{http_code}' "$(link NA-9011)/index.m3u8")" = 503
-check "draining: the viewer already here gets its next segments" -- test \
-    "$(curl -s -o /dev/null -w '%{http_code}' "$(seg_url "${a_segs[2]}")")$(curl -s -o /dev/null -w '%{http_code}' "$(seg_url "${a_segs[3]}")")" = 200200
+# Its personal segments from this node (a request waits on their render); shared ones are not
+# this draining node's to make: nginx asks their home node.
+a_personal=$(printf '%s\n' "${a_segs[@]:2}" | grep -v '^/c/' | head -2)
+codes=
+for seg in $a_personal; do codes+=$(curl -s -o /dev/null -w '%{http_code}' "$(seg_url "$seg")"); done
+check "draining: the viewer already here gets its next personal segments" -- test "$codes" = 200200
 for _ in $(seq 1 300); do kill -0 $server_pid 2>/dev/null || break; sleep 0.1; done
 if kill -0 $server_pid 2>/dev/null; then
     bad "draining: the node did not stop once its viewer went quiet"
