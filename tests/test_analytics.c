@@ -9,6 +9,7 @@
  * token or session id. Without PostgreSQL installed this test fails and says so. */
 #include "ck_analytics.h"
 #include "ck_test.h"
+#include "ck_test_db.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -25,8 +26,6 @@ static const char *const buttons[] = {"red-precompilato", "cedolino"};
 static const ck_an_allowed allowed = {popups, 1, buttons, 2, 94.0};
 static const char TOKEN_A[] = "AQ1yZWQtc29sbGVjaXRvAAAAAAAAAAAAAAAAAABtokenA";
 static const char TOKEN_B[] = "AQ1yZWQtc29sbGVjaXRvBBBBBBBBBBBBBBBBBBBtokenB";
-
-#define PG_SH "bash " CK_SOURCE_DIR "/tests/support/pg.sh"
 
 /* One backend under test. */
 typedef struct backend {
@@ -48,98 +47,28 @@ static ck_an_result post(ck_analytics *a, const char *token, const char *body, i
     return post_to(a, "red-sollecito", token, body, day);
 }
 
-static int sh(const char *fmt, const char *arg)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, fmt, arg);
-    return system(cmd);
-}
-
 /* Where a test keeps its analytics: its own SQLite file, or a database of the PostgreSQL
  * server (`name` NULL: ciak_test, the one the final pg_dump reads). */
 static void place(const backend *b, const char *name, char *out, size_t size)
 {
-    if (!b->pg) {
-        snprintf(out, size, "%s/%s.db", b->dir, name ? name : "analytics");
-        return;
-    }
-    if (!name) {
+    if (b->pg && !name)
         snprintf(out, size, "%s", b->url);
-        return;
-    }
-    const char *slash = strrchr(b->url, '/');
-    snprintf(out, size, "%.*s/%s", (int)(slash - b->url), b->url, name);
-    PGconn *c = PQconnectdb(b->url);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    PGresult *r = PQexec(c, sql);
-    CK_CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
-    PQclear(r);
-    PQfinish(c);
+    else
+        ck_test_db_place(b->pg, b->dir, b->url, name ? name : "analytics", out, size);
 }
 
-/* Runs SQL behind the module's back (to fake a newer schema, or time passing). */
 static bool raw_sql(const backend *b, const char *where, const char *sql)
 {
-    if (b->pg) {
-        PGconn *c = PQconnectdb(where);
-        PGresult *r = PQexec(c, sql);
-        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok)
-            fprintf(stderr, "raw_sql: %s", PQerrorMessage(c));
-        PQclear(r);
-        PQfinish(c);
-        return ok;
-    }
-    sqlite3 *db = NULL;
-    bool ok = sqlite3_open(where, &db) == SQLITE_OK &&
-              sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
-    sqlite3_close(db);
-    return ok;
+    return ck_test_sql(b->pg, where, sql);
 }
 
-/* Everything stored, as bytes: the SQLite file and its WAL, or the pg_dump of ciak_test. */
 static char *stored_bytes(const backend *b, const char *where, size_t *len)
 {
-    char *all = NULL;
-    *len = 0;
-    if (b->pg) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, PG_SH " dump %s", b->dir);
-        FILE *f = popen(cmd, "r");
-        char chunk[65536];
-        size_t n;
-        while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-            all = realloc(all, *len + n + 1);
-            memcpy(all + *len, chunk, n);
-            *len += n;
-        }
-        CK_CHECK(f && pclose(f) == 0 && *len > 0);
-        return all;
-    }
-    const char *suffix[] = {"", "-wal"};
-    for (int i = 0; i < 2; i++) {
-        char path[700], *buf = NULL;
-        size_t n = 0;
-        snprintf(path, sizeof path, "%s%s", where, suffix[i]);
-        if (ck_read_file(path, 0, &buf, &n, NULL) != CK_OK)
-            continue;
-        all = realloc(all, *len + n + 1);
-        memcpy(all + *len, buf, n);
-        *len += n;
-        free(buf);
-    }
-    return all;
+    return ck_test_stored(b->pg, b->dir, where, len);
 }
 
-/* True when `needle` is stored in clear, or as the hex pg_dump writes for bytea. */
-static bool stored_has(const char *bytes, size_t len, const char *needle)
-{
-    char hex[600];
-    sodium_bin2hex(hex, sizeof hex, (const unsigned char *)needle, strlen(needle));
-    return bytes &&
-           (memmem(bytes, len, needle, strlen(needle)) || memmem(bytes, len, hex, strlen(hex)));
-}
+#define stored_has ck_test_stored_has
+#define sh         ck_test_sh
 
 static void test_ingest(const backend *b, const char *where)
 {
@@ -810,22 +739,6 @@ static void run_all(const backend *b)
             ck_test_failed == before ? "all passed" : "FAILED");
 }
 
-/* Starts the PostgreSQL server; false (with pg.sh's message on stderr) when it cannot. */
-static bool pg_start(backend *b)
-{
-    snprintf(b->dir, sizeof b->dir, "/tmp/ck_test_pg_XXXXXX");
-    if (!mkdtemp(b->dir))
-        return false;
-    char cmd[600];
-    /* Our pid: pg.sh's watchdog removes the server even if this test crashes. */
-    snprintf(cmd, sizeof cmd, PG_SH " start %s %ld", b->dir, (long)getpid());
-    FILE *f = popen(cmd, "r");
-    bool ok = f && fgets(b->url, sizeof b->url, f) != NULL;
-    ok = f && pclose(f) == 0 && ok;
-    b->url[strcspn(b->url, "\n")] = '\0';
-    return ok && strncmp(b->url, "postgresql://", 13) == 0;
-}
-
 int main(void)
 {
     backend lite = {.name = "sqlite"}, pg = {.name = "postgresql", .pg = true};
@@ -833,7 +746,7 @@ int main(void)
     if (!mkdtemp(lite.dir))
         return 1;
     run_all(&lite);
-    if (pg_start(&pg))
+    if (ck_test_pg_start(pg.dir, sizeof pg.dir, pg.url, sizeof pg.url))
         run_all(&pg);
     else
         CK_CHECK(!"PostgreSQL test server did not start (see pg.sh's message above)");

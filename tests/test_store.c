@@ -9,6 +9,7 @@
  * (scripts/install-deps.sh installs it). */
 #include "ck_store.h"
 #include "ck_test.h"
+#include "ck_test_db.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -18,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define PG_SH "bash " CK_SOURCE_DIR "/tests/support/pg.sh"
 
 /* One backend under test. */
 typedef struct backend {
@@ -31,100 +30,24 @@ typedef struct backend {
 
 /* ---- helpers ---- */
 
-static int sh(const char *fmt, const char *arg)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, fmt, arg);
-    return system(cmd);
-}
-
 /* A second store location of the same kind, named `name` (a fresh database or file). */
 static void other_place(const backend *b, const char *name, char *out, size_t size)
 {
-    if (!b->pg) {
-        snprintf(out, size, "%s/%s.db", b->dir, name);
-        return;
-    }
-    const char *slash = strrchr(b->where, '/');
-    snprintf(out, size, "%.*s/%s", (int)(slash - b->where), b->where, name);
-    PGconn *c = PQconnectdb(b->where);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    PGresult *r = PQexec(c, sql);
-    CK_CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
-    PQclear(r);
-    PQfinish(c);
+    ck_test_db_place(b->pg, b->dir, b->where, name, out, size);
 }
 
-/* Runs SQL on a store behind its back (to fake a newer or older schema). */
 static bool raw_sql(const backend *b, const char *where, const char *sql)
 {
-    if (b->pg) {
-        PGconn *c = PQconnectdb(where);
-        PGresult *r = PQexec(c, sql);
-        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok)
-            fprintf(stderr, "raw_sql: %s", PQerrorMessage(c));
-        PQclear(r);
-        PQfinish(c);
-        return ok;
-    }
-    sqlite3 *db = NULL;
-    bool ok = sqlite3_open(where, &db) == SQLITE_OK &&
-              sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
-    sqlite3_close(db);
-    return ok;
+    return ck_test_sql(b->pg, where, sql);
 }
 
-/* Everything the store keeps, as bytes: the SQLite file and its WAL, or a pg_dump. */
 static char *stored_bytes(const backend *b, size_t *len)
 {
-    char *all = NULL;
-    *len = 0;
-    if (b->pg) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, PG_SH " dump %s", b->dir);
-        FILE *f = popen(cmd, "r");
-        if (!f)
-            return NULL;
-        size_t cap = 0;
-        char chunk[65536];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-            if (*len + n > cap) {
-                cap = (*len + n) * 2;
-                all = realloc(all, cap);
-            }
-            memcpy(all + *len, chunk, n);
-            *len += n;
-        }
-        CK_CHECK(pclose(f) == 0 && *len > 0);
-        return all;
-    }
-    const char *suffix[] = {"", "-wal"};
-    for (int i = 0; i < 2; i++) {
-        char path[600], *buf = NULL;
-        size_t n = 0;
-        ck_error err = {0};
-        snprintf(path, sizeof path, "%s%s", b->where, suffix[i]);
-        if (ck_read_file(path, 0, &buf, &n, &err) != CK_OK)
-            continue;
-        all = realloc(all, *len + n + 1);
-        memcpy(all + *len, buf, n);
-        *len += n;
-        free(buf);
-    }
-    return all;
+    return ck_test_stored(b->pg, b->dir, b->where, len);
 }
 
-/* True when `needle` is in the stored bytes in clear, or as the hex that pg_dump writes for
- * bytea (a record stored unsealed in a bytea column would show that way). */
-static bool leaks(const char *bytes, size_t len, const char *needle)
-{
-    char hex[600];
-    sodium_bin2hex(hex, sizeof hex, (const unsigned char *)needle, strlen(needle));
-    return memmem(bytes, len, needle, strlen(needle)) || memmem(bytes, len, hex, strlen(hex));
-}
+#define leaks ck_test_stored_has
+#define sh    ck_test_sh
 
 typedef struct seen {
     int count;
@@ -503,22 +426,6 @@ static void test_json_roundtrip(void)
     ck_diags_free(&d);
 }
 
-/* Starts the PostgreSQL server; false (with pg.sh's message on stderr) when it cannot. */
-static bool pg_start(backend *b)
-{
-    snprintf(b->dir, sizeof b->dir, "/tmp/ck_test_pg_XXXXXX");
-    if (!mkdtemp(b->dir))
-        return false;
-    char cmd[600];
-    /* Our pid: pg.sh's watchdog removes the server even if this test crashes. */
-    snprintf(cmd, sizeof cmd, PG_SH " start %s %ld", b->dir, (long)getpid());
-    FILE *f = popen(cmd, "r");
-    bool ok = f && fgets(b->where, sizeof b->where, f) != NULL;
-    ok = f && pclose(f) == 0 && ok;
-    b->where[strcspn(b->where, "\n")] = '\0';
-    return ok && strncmp(b->where, "postgresql://", 13) == 0;
-}
-
 int main(void)
 {
     backend lite = {.name = "sqlite"}, pg = {.name = "postgresql", .pg = true};
@@ -547,7 +454,7 @@ int main(void)
     CK_CHECK(st && ck_store_count(st, "samples", &n, &err) == CK_OK && n > 3);
     ck_store_close(&st);
 
-    if (pg_start(&pg)) {
+    if (ck_test_pg_start(pg.dir, sizeof pg.dir, pg.where, sizeof pg.where)) {
         run_all(&pg, &keys);
         /* A server that is not there: an error naming PostgreSQL, and no password echoed. */
         st = ck_store_open("postgresql://ciak:s3cret@127.0.0.1:1/none",
