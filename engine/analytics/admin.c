@@ -158,24 +158,20 @@ ck_admin *ck_admin_open_at(const char *data_dir, const char *db, ck_error *err)
     return a;
 }
 
-/* <path> written whole or not at all, mode 0600. */
+/* <path> written whole or not at all, mode 0600, ending with a newline. */
 static ck_status write_private(const char *path, const char *line, ck_error *err)
 {
-    char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return ck_error_set(err, CK_ERR_LIMIT, NULL, 0, 0, "admin: path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     size_t len = strlen(line);
-    bool ok = fd >= 0 && write(fd, line, len) == (ssize_t)len &&
-              (len && line[len - 1] == '\n' ? true : write(fd, "\n", 1) == 1) && fsync(fd) == 0;
-    if (fd >= 0)
-        ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write: %s", strerror(e));
-    }
-    return CK_OK;
+    if (len && line[len - 1] == '\n')
+        return ck_write_atomic(path, line, len, 0600, err);
+    char *text = malloc(len + 2);
+    if (!text)
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    memcpy(text, line, len);
+    memcpy(text + len, "\n", 2);
+    ck_status st = ck_write_atomic(path, text, len + 1, 0600, err);
+    free(text);
+    return st;
 }
 
 ck_status ck_admin_save(const char *data_dir, const char *db, const char *line, ck_error *err)

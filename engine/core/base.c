@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *ck_status_str(ck_status s)
 {
@@ -551,4 +554,33 @@ double ck_now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+ck_status ck_write_atomic(const char *path, const void *data, size_t len, int mode, ck_error *err)
+{
+    static atomic_uint seq;
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld.%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    if (fd < 0)
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write: %s", strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        p += n;
+        left -= (size_t)n;
+    }
+    bool ok = left == 0 && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write: %s", strerror(e));
+    }
+    return CK_OK;
 }

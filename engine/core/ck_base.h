@@ -137,6 +137,9 @@ void ck_strbuf_free(ck_strbuf *b);
 /* ---- small helpers ---- */
 /* Reads a whole file (max `limit` bytes, 0 = 64 MiB) into a malloc'd, NUL-terminated buffer. */
 ck_status ck_read_file(const char *path, size_t limit, char **out, size_t *len, ck_error *err);
+/* Writes `path` whole or not at all: a unique temporary file beside it (created with `mode`),
+ * fsync, rename. Thread-safe. */
+ck_status ck_write_atomic(const char *path, const void *data, size_t len, int mode, ck_error *err);
 /* True if `s` (length n) is valid UTF-8 with no NUL bytes. */
 bool ck_utf8_valid(const char *s, size_t n);
 /* Decodes one code point at *s, advancing it; returns -1 on malformed input (and skips a byte). */

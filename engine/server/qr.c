@@ -130,7 +130,7 @@ static ck_status write_png(const QRcode *qr, const char *path, int px, int quiet
     chunk(&png, "IEND", NULL, 0);
     if (png.fail)
         goto done;
-    st = ck_srv_write_atomic(path, png.p, png.n, err);
+    st = ck_write_atomic(path, png.p, png.n, 0644, err);
 done:
     if (st == CK_ERR_NOMEM)
         ck_error_set(err, st, path, 0, 0, "out of memory");
@@ -160,7 +160,7 @@ static ck_status write_svg(const QRcode *qr, const char *path, int quiet, ck_err
             }
     put(&b, "\"/>\n</svg>\n", 11);
     ck_status st = b.fail ? ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory")
-                          : ck_srv_write_atomic(path, b.p, b.n, err);
+                          : ck_write_atomic(path, b.p, b.n, 0644, err);
     free(b.p);
     return st;
 }

@@ -18,7 +18,6 @@
 #include <stdatomic.h>
 
 /* ---- util.c ---- */
-ck_status ck_srv_write_atomic(const char *path, const void *data, size_t len, ck_error *err);
 ck_status ck_srv_mkdirs(const char *path, ck_error *err);
 double ck_srv_now_ms(void); /* monotonic */
 /* True when s is n lowercase hex digits. */

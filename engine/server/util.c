@@ -9,35 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-ck_status ck_srv_write_atomic(const char *path, const void *data, size_t len, ck_error *err)
-{
-    static atomic_uint seq;
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld.%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write: %s", strerror(errno));
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        p += n;
-        left -= (size_t)n;
-    }
-    bool ok = left == 0 && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write: %s", strerror(e));
-    }
-    return CK_OK;
-}
-
 ck_status ck_srv_mkdirs(const char *path, ck_error *err)
 {
     char buf[1024];
