@@ -91,7 +91,7 @@ static bool same_file(const char *a, const char *b)
 static void write_text(const char *path, const char *text)
 {
     ck_error e;
-    CK_CHECK(text && ck_write_file_atomic(path, text, strlen(text), &e) == CK_OK);
+    CK_CHECK(text && ck_write_atomic(path, text, strlen(text), 0644, &e) == CK_OK);
 }
 
 /* Counts lines of ffprobe CSV output and checks the timestamps step by `step` exactly. */

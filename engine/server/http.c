@@ -267,17 +267,6 @@ static bool unreserved(int c)
            c == '.' || c == '_' || c == '~';
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* libmicrohttpd's unescape callback (paths and query values): decodes %XX only where it
  * stands for an unreserved character; everything else stays encoded, so it can match no
  * route and srv_url_safe refuses it (an encoded '/', NUL, backslash or UTF-8 byte). */
@@ -287,8 +276,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
     (void)conn;
     char *w = uri;
     for (const char *r = uri; *r;) {
-        int hi = r[0] == '%' ? hex_digit((unsigned char)r[1]) : -1,
-            lo = hi >= 0 ? hex_digit((unsigned char)r[2]) : -1;
+        int hi = r[0] == '%' ? ck_hex_digit((unsigned char)r[1]) : -1,
+            lo = hi >= 0 ? ck_hex_digit((unsigned char)r[2]) : -1;
         if (lo >= 0 && unreserved(hi * 16 + lo)) {
             *w++ = (char)(hi * 16 + lo);
             r += 3;

@@ -691,7 +691,7 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
     resolve_params(s, params);
     pthread_mutex_init(&s->view_lock, NULL);
     char path[1100];
-    if (ck_srv_mkdirs(s->data_dir, err) != CK_OK)
+    if (ck_mkdirs(s->data_dir, 0700, err) != CK_OK) /* people's data: owner only */
         goto fail;
     /* A cluster's nodes share one key file made by the operator (`ciak keys`): a node never
      * invents its own next to a shared database. */
@@ -858,7 +858,7 @@ ck_status ck_server_warm(const ck_server_params *params, const char *campaign, i
     snprintf(shared_root, sizeof shared_root, "%s/shared", cache);
     if (rendered)
         *rendered = 0;
-    ck_status st = ck_srv_mkdirs(shared_root, err);
+    ck_status st = ck_mkdirs(shared_root, CK_CACHE_DIR_MODE, err);
     if (st != CK_OK)
         return st;
     ck_gpu *gpu = ck_gpu_create(NULL, err);
@@ -876,7 +876,7 @@ ck_status ck_server_warm(const ck_server_params *params, const char *campaign, i
     if (st == CK_OK && !(jobs = calloc((size_t)v.count + 1, sizeof *jobs)))
         st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (st == CK_OK)
-        st = ck_srv_mkdirs(ck_render_shared_dir(r), err);
+        st = ck_mkdirs(ck_render_shared_dir(r), CK_CACHE_DIR_MODE, err);
     /* The shared segments not in the cache yet, rendered as one pipelined batch. */
     for (int i = 0; st == CK_OK && i < v.count; i++) {
         if (!v.segs[i].shared)

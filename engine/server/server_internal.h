@@ -1,6 +1,6 @@
 /* server_internal.h: what the files of engine/server share. Not a public header.
  *
- *   util.c     atomic file writes, mkdir -p, clocks
+ *   util.c     clocks, small checks
  *   metrics.c  counters and the Prometheus text
  *   guard.c    failures per client address (429)
  *   cache.c    the on-disk segment cache: clean-up after a crash, LRU of personal segments
@@ -18,7 +18,6 @@
 #include <stdatomic.h>
 
 /* ---- util.c ---- */
-ck_status ck_srv_mkdirs(const char *path, ck_error *err);
 double ck_srv_now_ms(void); /* monotonic */
 /* True when s is n lowercase hex digits. */
 bool ck_srv_is_hex(const char *s, size_t n);

@@ -289,14 +289,6 @@ static void serve_static(srv_viewer *v, const char *name, srv_reply *o)
 
 /* ---- admin ---- */
 /* Decodes one application/x-www-form-urlencoded value into out. */
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 static bool form_value(const char *body, size_t len, const char *key, char *out, size_t size)
 {
     size_t k = strlen(key);
@@ -310,9 +302,11 @@ static bool form_value(const char *body, size_t len, const char *key, char *out,
                 char ch = body[j];
                 if (ch == '+') {
                     ch = ' ';
-                } else if (ch == '%' && j + 2 < end && hexval(body[j + 1]) >= 0 &&
-                           hexval(body[j + 2]) >= 0) {
-                    ch = (char)(hexval(body[j + 1]) * 16 + hexval(body[j + 2]));
+                } else if (ch == '%' && j + 2 < end &&
+                           ck_hex_digit((unsigned char)body[j + 1]) >= 0 &&
+                           ck_hex_digit((unsigned char)body[j + 2]) >= 0) {
+                    ch = (char)(ck_hex_digit((unsigned char)body[j + 1]) * 16 +
+                                ck_hex_digit((unsigned char)body[j + 2]));
                     j += 2;
                 }
                 out[w++] = ch;
