@@ -182,6 +182,11 @@ int main(void)
     CK_CHECK_STR(ck_render_encoder(ra), "libx264");
     CK_CHECK_STR(ck_render_campaign(ra), "render-test");
     CK_CHECK(ck_render_version(ra) == 1);
+    /* The cache folders it makes are the server's mode (owner only), whoever makes them first. */
+    struct stat cst;
+    CK_CHECK(stat(ck_render_shared_dir(ra), &cst) == 0 &&
+             (cst.st_mode & 0777) == CK_CACHE_DIR_MODE);
+    CK_CHECK(stat(cache_a, &cst) == 0 && (cst.st_mode & 0777) == CK_CACHE_DIR_MODE);
     const ck_segment_plan *plan = ck_render_plan(ra);
     CK_CHECK(plan->count == 3);
 
