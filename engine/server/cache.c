@@ -105,7 +105,7 @@ static bool is_segment_name(const char *name)
 {
     size_t n = strlen(name);
     return n == CK_RENDER_DIGEST_HEX - 1 + 3 && strcmp(name + n - 3, ".ts") == 0 &&
-           ck_srv_is_hex(name, CK_RENDER_DIGEST_HEX - 1);
+           srv_is_hex(name, CK_RENDER_DIGEST_HEX - 1);
 }
 
 /* Removes unfinished files under `dir` (recursively, depth-limited); with `index` set, files

@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-double ck_srv_now_ms(void)
+double srv_now_ms(void)
 {
     return ck_now_s() * 1e3;
 }
 
-bool ck_srv_is_hex(const char *s, size_t n)
+bool srv_is_hex(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))

@@ -197,9 +197,8 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
                 btn[nb++] = cues[i].id;
         }
         ck_an_allowed allowed = {pop, np, btn, nb, scene->duration};
-        ck_an_result r =
-            ck_analytics_ingest(v->analytics, s->campaigns[c].id, token, tlen, body, body_len,
-                                &allowed, ck_today(), ck_srv_now_ms() / 1000.0);
+        ck_an_result r = ck_analytics_ingest(v->analytics, s->campaigns[c].id, token, tlen, body,
+                                             body_len, &allowed, ck_today(), srv_now_ms() / 1000.0);
         ck_arena_free(&arena);
         static const unsigned codes[] = {[CK_AN_STORED] = 204,
                                          [CK_AN_BAD] = 400,
@@ -434,7 +433,7 @@ bool srv_viewer_route(ck_server *s, const srv_request *q, srv_reply *o)
         o->csp = csp_admin;
         return true;
     }
-    double now = ck_srv_now_ms() / 1000.0;
+    double now = srv_now_ms() / 1000.0;
     bool logged = ck_admin_session_ok(v->admin, q->cookie, now);
     if (strcmp(what, "login") == 0 && q->post) {
         char pw[300] = "";
