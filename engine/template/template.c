@@ -716,7 +716,7 @@ static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec
         }
         cur ^= 1;
         type = V_TEXT;
-        text = bufs[cur].s;
+        text = bufs[cur].s ? bufs[cur].s : ""; /* NULL while a growable builder is empty */
         text_len = bufs[cur].len;
     }
     if (type == V_TEXT)
