@@ -393,6 +393,12 @@ static void keep(bench_results *r, int k, const trial *t)
     }
 }
 
+int bench_trial(bench_ctx *b, int k)
+{
+    trial t = run_trial(b, k);
+    return !t.ran ? -1 : t.pass ? 0 : t.late + t.failed > 0 ? t.late + t.failed : 1;
+}
+
 bool bench_viewers(bench_ctx *b, bench_results *r)
 {
     r->viewers_ok = 0;

@@ -5,14 +5,17 @@
  * side by side (issue 13's benchmark).
  *
  * Per N, on a fresh cluster (its own folder: database, nginx cache, node caches, so nothing
- * is cached from the N before): the synthetic people imported, the viewers trial (new viewers
- * at once at playback pace, doubling then bisecting until one is late), then
+ * is cached from the N before): the synthetic people imported, every node warmed, the viewers
+ * search of `ciak bench serve` (new viewers at once at playback pace, doubling then bisecting
+ * until one is late: the most served without a late segment), then one trial of the same
+ * --cost-viewers viewers for every N, on which are measured
  *   - CPU seconds per personal segment: user + system time of the node processes (from
- *     /proc/PID/stat) over the trials, divided by the personal segments they rendered
+ *     /proc/PID/stat) over that trial, divided by the personal segments they rendered
  *     (look-ahead included: both are read once every node is idle again);
- *   - shared segments rendered, summed over the nodes, against the distinct shared segments
- *     the viewers asked for: equal when each was rendered once across the cluster;
- *   - p95 of every segment's time from request to last byte, through nginx.
+ *   - p95 of every segment's time from request to last byte, through nginx;
+ * and, over the whole run, shared segments rendered, summed over the nodes, against the
+ * distinct shared segments the viewers asked for: equal when each was rendered once across
+ * the cluster.
  * On one machine the nodes share its cores: more nodes add no capacity there, so the figures
  * that say whether the cluster works are the CPU per personal segment (its ratio to one node)
  * and "shared rendered once"; the viewers column mostly shows the box, not the design.
@@ -220,15 +223,21 @@ static bool run_one(const bench_nodes_opts *o, const char *tmp, const char *peop
            "nginx on port %d\n",
            n, nlinks, t_up, ck_now_s() - t0, port);
     fflush(stdout);
-    double cpu0 = nodes_cpu(&b);
-    double pers0 = bench_metric_sum(&b, "ciak_segments_rendered_total{kind=\"personal\"}");
     bench_results r;
     memset(&r, 0, sizeof r);
     r.viewers_ok = -1;
     r.viewers_fail = -1;
     r.viewers_rss_mb = -1;
     bench_viewers(&b, &r);
-    /* The look-ahead renders the trials started: their CPU and their count, both. */
+    /* The cost trial: the same load for every N, on idle nodes. */
+    bench_wait_idle(&b, 300);
+    double cpu0 = nodes_cpu(&b);
+    double pers0 = bench_metric_sum(&b, "ciak_segments_rendered_total{kind=\"personal\"}");
+    b.seg_n = 0;
+    printf("  cost trial, %d viewer(s) at once:\n", o->cost_viewers);
+    if (bench_trial(&b, o->cost_viewers) < 0)
+        goto down;
+    /* The look-ahead renders the trial started: their CPU and their count, both. */
     bench_wait_idle(&b, 300);
     row->cpu_s = nodes_cpu(&b) - cpu0;
     row->personal = bench_metric_sum(&b, "ciak_segments_rendered_total{kind=\"personal\"}") - pers0;
@@ -269,6 +278,8 @@ static void print_rows(const bench_nodes_opts *o, const node_row *rows)
             snprintf(v, sizeof v, "%d (all)", rows[n].viewers_ok);
         printf(" %-14s", v);
     }
+    printf("\n-- measured on the same trial for every node count, %d viewer(s) at once --",
+           o->cost_viewers);
     printf("\n%-46s", "CPU s per personal segment (sum of nodes)");
     for (int n = 0; n < o->nodes; n++) {
         snprintf(v, sizeof v, "%.3f", rows[n].cpu_per_personal);
@@ -287,12 +298,6 @@ static void print_rows(const bench_nodes_opts *o, const node_row *rows)
         snprintf(v, sizeof v, "%.0f, %.1f s", rows[n].personal, rows[n].cpu_s);
         printf(" %-14s", rows[n].ran ? v : "-");
     }
-    printf("\n%-46s", "shared segments rendered / distinct asked");
-    for (int n = 0; n < o->nodes; n++) {
-        snprintf(v, sizeof v, "%.0f / %d%s", rows[n].shared_rendered, rows[n].shared_asked,
-                 rows[n].shared_rendered == rows[n].shared_asked ? " once" : " NOT ONCE");
-        printf(" %-14s", rows[n].ran ? v : "-");
-    }
     printf("\n%-46s", "segment latency through nginx, p95");
     for (int n = 0; n < o->nodes; n++) {
         snprintf(v, sizeof v, "%.0f ms", rows[n].seg_p95_ms);
@@ -301,6 +306,13 @@ static void print_rows(const bench_nodes_opts *o, const node_row *rows)
     printf("\n%-46s", "  segments fetched");
     for (int n = 0; n < o->nodes; n++) {
         snprintf(v, sizeof v, "%d", rows[n].segments);
+        printf(" %-14s", rows[n].ran ? v : "-");
+    }
+    printf("\n-- over the whole run --");
+    printf("\n%-46s", "shared segments rendered / distinct asked");
+    for (int n = 0; n < o->nodes; n++) {
+        snprintf(v, sizeof v, "%.0f / %d%s", rows[n].shared_rendered, rows[n].shared_asked,
+                 rows[n].shared_rendered == rows[n].shared_asked ? " once" : " NOT ONCE");
         printf(" %-14s", rows[n].ran ? v : "-");
     }
     printf("\n%-46s", "nodes' RSS at the best load (sum, peak)");

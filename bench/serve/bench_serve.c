@@ -28,7 +28,7 @@
 typedef struct serve_opts {
     const char *campaign, *scenes, *script;
     ck_cli_size size;
-    int workers, people, ttfs, max_viewers, nodes;
+    int workers, people, ttfs, max_viewers, nodes, cost_viewers;
     double play_s, buffer_s, startup_max_s, wrk_s;
     bool keep;
 } serve_opts;
@@ -110,6 +110,15 @@ static const ck_opt serve_table[] = {
      .parse = ck_opt_int,
      .offset = offsetof(serve_opts, nodes),
      .hi = BENCH_MAX_NODES},
+    {.name = "--cost-viewers",
+     .arg = "N",
+     .help = "with --nodes: the viewers at once of the trial that CPU per personal segment and "
+             "p95 latency are measured on, the same for every node count",
+     .def = "4",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, cost_viewers),
+     .lo = 1,
+     .hi = 249},
     {.name = "--cluster-script",
      .arg = "FILE",
      .help = "the one-machine cluster that --nodes starts and stops",
@@ -284,6 +293,7 @@ static int cmd_bench_serve(const void *opts)
                                .people = o.people,
                                .nodes = o.nodes,
                                .max_viewers = o.max_viewers,
+                               .cost_viewers = o.cost_viewers,
                                .play_s = o.play_s,
                                .buffer_s = o.buffer_s,
                                .startup_max_s = o.startup_max_s,

@@ -121,6 +121,9 @@ typedef struct bench_results {
 /* bench_load.c. Each returns false when the measurement could not run (reason printed). */
 bool bench_ttfs(bench_ctx *b, int people, bench_results *r);
 bool bench_viewers(bench_ctx *b, bench_results *r);
+/* One viewers trial of `k` viewers: 0 when it passed, the late segments plus failed viewers
+ * (at least 1) when not, -1 when it could not run (too few people). */
+int bench_trial(bench_ctx *b, int k);
 bool bench_wrk(bench_ctx *b, bench_results *r);
 /* Waits until the server (every node) renders nothing (queue empty, no render running), at
  * most `max_s`; returns false on timeout. */
@@ -139,7 +142,7 @@ int bench_read_links(const char *path, bench_link **out);
 typedef struct bench_nodes_opts {
     const char *campaign, *scenes, *script, *self;
     const char *size; /* "WxH" or NULL */
-    int workers, people, nodes, max_viewers;
+    int workers, people, nodes, max_viewers, cost_viewers;
     double play_s, buffer_s, startup_max_s;
     bool keep;
 } bench_nodes_opts;
