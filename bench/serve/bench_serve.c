@@ -437,7 +437,8 @@ done:
 
 const ck_cli_cmd ck_cli_cmd_bench_serve = {
     "bench serve",
-    "the stream server seen from HTTP clients: first segments, viewers at once, wrk (bench/)",
+    "the stream server seen from HTTP clients: first segments, viewers at once, wrk; with "
+    "--nodes, 1..N cluster nodes behind nginx (bench/)",
     {{serve_table, 0}},
     sizeof(serve_opts),
     NULL,
