@@ -710,7 +710,7 @@ void srv_db_fault(ck_server *s, const char *what, const char *why)
     if (first)
         ck_log(CK_LOG_ERROR,
                "storage fault (%s) writing the database (%s) in %s: %s; %s are answered 503 + "
-               "Retry-After until it is (%s)",
+               "Retry-After until then (%s)",
                srv_storage_kind_name(kind), what, where,
                kind == SRV_ST_READONLY  ? "its files are read-only: make them writable again"
                : kind == SRV_ST_NOSPACE ? "its disk is full: free space on it"
