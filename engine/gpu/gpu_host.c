@@ -15,8 +15,9 @@
  * Cheap paths, all giving the same bytes as the plain arithmetic (tests/test_gpu_host.c
  * compares them with a copy of it): a row whose parameter is the previous row's reuses its
  * table (no shade, or a solid one: one table a frame); a table that maps every byte to itself
- * (the video at full opacity, no shade) is a copy; tables are filled four entries at a time
- * with SSE2 where the compiler has it (the same float operations in the same order per lane). */
+ * (the video at full opacity, no shade) is a copy (chroma interleaved with SSE2 from YUV420P);
+ * tables are filled four entries at a time with SSE2 where the compiler has it (the same float
+ * operations in the same order per lane). */
 #include "gpu_internal.h"
 
 #include <math.h>
@@ -117,6 +118,24 @@ static void map_row(uint8_t *dst, const uint8_t *src, int n, const uint8_t table
         dst[x] = table[src[x]];
 }
 
+/* dst = u0 v0 u1 v1 ...: YUV420P chroma rows as NV12's, where the tables change nothing. */
+static void interleave(uint8_t *dst, const uint8_t *u, const uint8_t *v, int n)
+{
+    int x = 0;
+#ifdef __SSE2__
+    for (; x + 16 <= n; x += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(u + x));
+        __m128i b = _mm_loadu_si128((const __m128i *)(v + x));
+        _mm_storeu_si128((__m128i *)(dst + 2 * x), _mm_unpacklo_epi8(a, b));
+        _mm_storeu_si128((__m128i *)(dst + 2 * x + 16), _mm_unpackhi_epi8(a, b));
+    }
+#endif
+    for (; x < n; x++) {
+        dst[2 * x] = u[x];
+        dst[2 * x + 1] = v[x];
+    }
+}
+
 void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
                      size_t y_stride, uint8_t *uv_out, size_t uv_stride)
 {
@@ -151,6 +170,10 @@ void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *
         }
         if (identity && nv12) {
             memcpy(dst, u, (size_t)w);
+            continue;
+        }
+        if (identity) {
+            interleave(dst, u, vv, cw);
             continue;
         }
         for (int x = 0; x < cw; x++) {
