@@ -93,6 +93,42 @@ static double luma_mean(const ck_gpu_video_frame *f)
     return sum / ((double)f->width * f->height);
 }
 
+/* Decoding ahead (media_dec.c): the same frames with it and without, across the loop point,
+ * seeks back and forward and a frame asked for twice; sequential frames come from it. seq:
+ * test_decoder's frames from 9.0 s. */
+static void test_decoder_ahead(const uint64_t seq[40])
+{
+    ck_error err;
+    ck_video_decoder *on = ck_video_decoder_open(BG, &err), *off = ck_video_decoder_open(BG, &err);
+    CK_CHECK(on && off);
+    if (!on || !off) {
+        ck_video_decoder_destroy(&on);
+        ck_video_decoder_destroy(&off);
+        return;
+    }
+    ck_video_decoder_set_ahead(off, false);
+    int64_t hits0 = ck_video_decoder_ahead_hits(on);
+    const int order[] = {0, 1, 2, 3, 3, 4, 20, 21, 22, 35, 36, 5, 6, 29, 30, 31, 32, 10, 11};
+    int same = 0, known = 0;
+    for (size_t k = 0; k < CK_ARRAY_LEN(order); k++) {
+        ck_gpu_video_frame a, b;
+        double t = 9.0 + order[k] / 30.0;
+        CK_CHECK(ck_video_decoder_frame_at(on, t, true, &a, &err) == CK_OK);
+        uint64_t sa = frame_sum(&a);
+        CK_CHECK(ck_video_decoder_frame_at(off, t, true, &b, &err) == CK_OK);
+        same += sa == frame_sum(&b);
+        known += sa == seq[order[k]];
+    }
+    int n = (int)CK_ARRAY_LEN(order);
+    CK_CHECK(same == n && known == n);
+    /* At least the 12 frames that follow the one asked for before were decoded ahead: 1, 2,
+     * 3, 4, 21, 22, 36, 6, 30 (frame 0 again, after the loop point's seek), 31, 32, 11. */
+    CK_CHECK(ck_video_decoder_ahead_hits(on) - hits0 >= 12);
+    CK_CHECK(ck_video_decoder_ahead_hits(off) == 0);
+    ck_video_decoder_destroy(&on);
+    ck_video_decoder_destroy(&off);
+}
+
 static void test_decoder(void)
 {
     ck_error err;
@@ -141,6 +177,7 @@ static void test_decoder(void)
     CK_CHECK(f.width == 1280 && frame_sum(&f) == seq[29]);
     ck_video_decoder_destroy(&d);
     CK_CHECK(d == NULL);
+    test_decoder_ahead(seq);
 
     CK_CHECK(ck_video_decoder_open("/nonexistent/bg.mp4", &err) == NULL);
     CK_CHECK(strstr(err.file, "bg.mp4") != NULL);

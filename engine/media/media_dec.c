@@ -11,7 +11,15 @@
  * cuda or vaapi to choose); H.264 decoding is bit-exact, so the pixels are the same as in
  * software. Frames are copied to system memory (NV12) only for the frame asked for. With no
  * device, or when the codec or size is not supported there, decoding stays in software (one
- * log line per process says which was used and why). */
+ * log line per process says which was used and why).
+ *
+ * Decoding a frame ahead: once a frame is handed out, a thread of the decoder's own makes the
+ * decoding call that would come next (decode_next, exactly as the next request would make it,
+ * into a frame of its own), while the caller composites and encodes; the next request waits
+ * for it and takes that frame first. The calls and their order are those of decoding without
+ * it, so the frames are the same (test_media compares); a seek drops the frame ahead. The
+ * background's decoding (a quarter of libx264's cost at 720p, single-sliced sources decode on
+ * one thread) then runs beside the encoder instead of before it. */
 #include "ck_media.h"
 #include "media_internal.h"
 
@@ -53,6 +61,17 @@ struct ck_video_decoder {
     enum AVPixelFormat hw_fmt;
     const char *hw_name;
     AVFrame *sw;
+    /* Decoding ahead (above). The worker owns fmt, dec, pkt, eof and `ahead` while `busy`;
+     * everyone else waits for !busy before touching them. */
+    bool ahead_on;      /* look ahead at all (ck_video_decoder_set_ahead) */
+    bool ahead_ready;   /* `ahead` holds the next decode_next result (ahead_ret) */
+    int ahead_ret;      /* its return value: 0, AVERROR_EOF or an error */
+    AVFrame *ahead;     /* its frame when ahead_ret is 0 */
+    int64_t ahead_hits; /* requests served from it */
+    bool thread_up, busy, quit;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
 
 /* ---- hardware decoding ---- */
@@ -165,11 +184,11 @@ static int64_t frame_index(const ck_video_decoder *d, const AVFrame *f)
     return (int64_t)floor(s * d->fps + 0.5);
 }
 
-/* Decodes the next frame into d->tmp. Returns 0, AVERROR_EOF at the end, or an error. */
-static int decode_next(ck_video_decoder *d)
+/* Decodes the next frame into `into`. Returns 0, AVERROR_EOF at the end, or an error. */
+static int decode_into(ck_video_decoder *d, AVFrame *into)
 {
     for (;;) {
-        int ret = avcodec_receive_frame(d->dec, d->tmp);
+        int ret = avcodec_receive_frame(d->dec, into);
         if (ret != AVERROR(EAGAIN))
             return ret;
         if (d->eof)
@@ -190,8 +209,95 @@ static int decode_next(ck_video_decoder *d)
     }
 }
 
+/* ---- decoding ahead ---- */
+static void *ahead_main(void *arg)
+{
+    ck_video_decoder *d = arg;
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->busy && !d->quit)
+            pthread_cond_wait(&d->cv, &d->mu);
+        if (d->quit)
+            break;
+        pthread_mutex_unlock(&d->mu);
+        int ret = decode_into(d, d->ahead); /* the state is the worker's while busy */
+        pthread_mutex_lock(&d->mu);
+        d->ahead_ret = ret;
+        d->ahead_ready = true;
+        d->busy = false;
+        pthread_cond_broadcast(&d->cv);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* Waits until the worker is done with the decoder's state. */
+static void ahead_wait(ck_video_decoder *d)
+{
+    if (!d->thread_up)
+        return;
+    pthread_mutex_lock(&d->mu);
+    while (d->busy)
+        pthread_cond_wait(&d->cv, &d->mu);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* Drops the frame ahead (a seek: the decoder is flushed and goes elsewhere). */
+static void ahead_drop(ck_video_decoder *d)
+{
+    ahead_wait(d);
+    if (d->ahead_ready)
+        av_frame_unref(d->ahead);
+    d->ahead_ready = false;
+}
+
+/* Starts decoding the next frame on the worker (started on first use; without it, nothing
+ * is decoded ahead). */
+static void ahead_start(ck_video_decoder *d)
+{
+    ahead_wait(d);
+    if (!d->ahead_on || d->ahead_ready || d->eof || !d->ahead)
+        return;
+    if (!d->thread_up) {
+        if (pthread_mutex_init(&d->mu, NULL) != 0)
+            return;
+        if (pthread_cond_init(&d->cv, NULL) != 0) {
+            pthread_mutex_destroy(&d->mu);
+            return;
+        }
+        if (pthread_create(&d->thread, NULL, ahead_main, d) != 0) {
+            pthread_cond_destroy(&d->cv);
+            pthread_mutex_destroy(&d->mu);
+            d->ahead_on = false;
+            return;
+        }
+        d->thread_up = true;
+    }
+    pthread_mutex_lock(&d->mu);
+    d->busy = true;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* The next decoded frame into d->tmp: the one decoded ahead if there is one, else decoded
+ * now. Same return values as decode_into. */
+static int decode_next(ck_video_decoder *d)
+{
+    ahead_wait(d);
+    if (!d->ahead_ready)
+        return decode_into(d, d->tmp);
+    d->ahead_ready = false;
+    if (d->ahead_ret == 0) {
+        av_frame_unref(d->tmp);
+        av_frame_move_ref(d->tmp, d->ahead);
+        d->ahead_hits++;
+    }
+    return d->ahead_ret;
+}
+
 static int seek_to(ck_video_decoder *d, int64_t idx)
 {
+    ahead_drop(d);
     int64_t ts = d->start_pts +
                  av_rescale_q((int64_t)llround(idx * 1000000.0 / d->fps), AV_TIME_BASE_Q, d->tb);
     int ret = av_seek_frame(d->fmt, d->stream, ts, AVSEEK_FLAG_BACKWARD);
@@ -259,6 +365,8 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
     d->path = strdup(path);
     d->cur = av_frame_alloc();
     d->tmp = av_frame_alloc();
+    d->ahead = av_frame_alloc(); /* NULL: no decoding ahead */
+    d->ahead_on = true;
     d->conv = av_frame_alloc();
     d->sw = av_frame_alloc();
     d->pkt = av_packet_alloc();
@@ -334,6 +442,17 @@ void ck_video_decoder_destroy(ck_video_decoder **pd)
     ck_video_decoder *d = pd ? *pd : NULL;
     if (!d)
         return;
+    if (d->thread_up) {
+        ahead_wait(d);
+        pthread_mutex_lock(&d->mu);
+        d->quit = true;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->thread, NULL);
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+    }
+    av_frame_free(&d->ahead);
     avcodec_free_context(&d->dec);
     avformat_close_input(&d->fmt);
     av_frame_free(&d->cur);
@@ -374,6 +493,7 @@ void ck_video_decoder_set_size(ck_video_decoder *d, int width, int height)
 ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
                                     ck_gpu_video_frame *out, ck_error *err)
 {
+    ahead_wait(d); /* the decoder's state is this thread's again */
     if (!(t >= 0))
         t = 0;
     /* The small epsilon keeps t = n / fps on frame n despite rounding. */
@@ -422,6 +542,7 @@ ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
         f = d->conv;
         d->conv_idx = idx;
     }
+    ahead_start(d); /* the next frame, while the caller works on this one */
     out->format = f->format == AV_PIX_FMT_NV12 ? CK_GPU_PIX_NV12 : CK_GPU_PIX_YUV420P;
     out->width = f->width;
     out->height = f->height;
@@ -430,4 +551,15 @@ ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
         out->strides[i] = f->linesize[i];
     }
     return CK_OK;
+}
+
+void ck_video_decoder_set_ahead(ck_video_decoder *d, bool on)
+{
+    ahead_drop(d);
+    d->ahead_on = on && d->ahead;
+}
+
+int64_t ck_video_decoder_ahead_hits(const ck_video_decoder *d)
+{
+    return d->ahead_hits;
 }

@@ -79,6 +79,11 @@ void ck_video_decoder_set_size(ck_video_decoder *d, int width, int height);
  * strides (out->asset is the caller's); valid until the next call. */
 ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
                                     ck_gpu_video_frame *out, ck_error *err);
+/* Decoding a frame ahead on the decoder's own thread (on by default; media_dec.c): off, every
+ * frame is decoded when asked for. The same frames either way. */
+void ck_video_decoder_set_ahead(ck_video_decoder *d, bool on);
+/* Frames handed out that had been decoded ahead (for tests and measurements). */
+int64_t ck_video_decoder_ahead_hits(const ck_video_decoder *d);
 
 /* ---- the background videos of a scene ---- */
 /* One decoder per video asset of a scene, and the frames a draw list shows: what the
