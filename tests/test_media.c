@@ -357,7 +357,7 @@ int main(void)
     char dir[512];
     snprintf(dir, sizeof dir, "%s/media-test", CK_BUILD_DIR);
     ck_error err;
-    CK_CHECK(ck_mkdirs(dir, &err) == CK_OK);
+    CK_CHECK(ck_mkdirs(dir, 0777, &err) == CK_OK);
     test_decoder();
     test_hwdec();
     test_audio(dir);

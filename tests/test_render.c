@@ -91,7 +91,7 @@ static bool same_file(const char *a, const char *b)
 static void write_text(const char *path, const char *text)
 {
     ck_error e;
-    CK_CHECK(text && ck_write_file_atomic(path, text, strlen(text), &e) == CK_OK);
+    CK_CHECK(text && ck_write_atomic(path, text, strlen(text), 0644, &e) == CK_OK);
 }
 
 /* Counts lines of ffprobe CSV output and checks the timestamps step by `step` exactly. */
@@ -182,6 +182,11 @@ int main(void)
     CK_CHECK_STR(ck_render_encoder(ra), "libx264");
     CK_CHECK_STR(ck_render_campaign(ra), "render-test");
     CK_CHECK(ck_render_version(ra) == 1);
+    /* The cache folders it makes are the server's mode (owner only), whoever makes them first. */
+    struct stat cst;
+    CK_CHECK(stat(ck_render_shared_dir(ra), &cst) == 0 &&
+             (cst.st_mode & 0777) == CK_CACHE_DIR_MODE);
+    CK_CHECK(stat(cache_a, &cst) == 0 && (cst.st_mode & 0777) == CK_CACHE_DIR_MODE);
     const ck_segment_plan *plan = ck_render_plan(ra);
     CK_CHECK(plan->count == 3);
 

@@ -348,7 +348,7 @@ static void test_lateness(void)
     CK_CHECK(q != NULL);
     if (!q)
         return;
-    double now = ck_srv_now_ms(), late = -1;
+    double now = srv_now_ms(), late = -1;
     CK_CHECK(!srv_queue_lateness(q, now, 0, &late) && late == 0); /* nothing to go by */
     push_job(q, "due-now", now);
     push_job(q, "due-in-5s", now + 5000);
@@ -358,7 +358,7 @@ static void test_lateness(void)
         usleep(1000);
     /* Held (what a drain waits for): the running job only; nobody waits on the others. */
     CK_CHECK(atomic_load(&m.rendering) == 1 && srv_queue_held(q) == 1);
-    double drift = ck_srv_now_ms() - now; /* the first job started within this */
+    double drift = srv_now_ms() - now; /* the first job started within this */
     CK_CHECK(srv_queue_lateness(q, now, 1000, &late));
     CK_CHECK(late >= 1900 && late <= 1900 + drift);
     srv_queue_rendered(q, false, 500);

@@ -169,7 +169,7 @@ static int64_t render_person(ck_render *r, const ck_record *rec, const char *dir
         snprintf(ppath, sizeof ppath, "%s/video.m3u8", dir);
         ck_error e2;
         if (pl)
-            ck_write_file_atomic(ppath, pl, strlen(pl), &e2);
+            ck_write_atomic(ppath, pl, strlen(pl), 0644, &e2);
         free(pl);
     }
     ck_render_view_free(&v);

@@ -249,38 +249,70 @@ void ck_arena_free(ck_arena *a)
     a->used_total = 0;
 }
 
-/* ---- growable strings ---- */
+/* ---- string builder ---- */
 
+void ck_strbuf_init_fixed(ck_strbuf *b, char *buf, size_t size)
+{
+    *b = (ck_strbuf){.s = buf, .cap = buf ? size : 0, .fixed = true};
+    if (b->cap)
+        b->s[0] = 0;
+}
+
+/* Room for `extra` more bytes and the NUL; false (and `failed` set by the caller's path) when a
+ * growable builder cannot get it. A fixed builder is never grown. */
 static bool strbuf_reserve(ck_strbuf *b, size_t extra)
 {
-    if (b->failed)
-        return false;
     if (b->len + extra + 1 <= b->cap)
         return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) {
-        if (cap > SIZE_MAX / 2) {
-            b->failed = true;
-            return false;
-        }
-        cap *= 2;
-    }
-    char *s = realloc(b->s, cap);
-    if (!s) {
-        b->failed = true;
+    if (b->fixed || extra > SIZE_MAX / 2 - b->len)
         return false;
-    }
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s)
+        return false;
     b->s = s;
     b->cap = cap;
     return true;
 }
 
+/* Length of the UTF-8 sequence that starts with byte c (1 for stray bytes, so malformed
+ * input still makes progress). */
+static size_t utf8_seq_len(unsigned char c)
+{
+    if (c >= 0xF0 && c < 0xF8)
+        return 4;
+    if (c >= 0xE0)
+        return c < 0xF0 ? 3 : 1;
+    if (c >= 0xC0)
+        return 2;
+    return 1;
+}
+
 void ck_strbuf_add(ck_strbuf *b, const char *s, size_t n)
 {
-    if (!strbuf_reserve(b, n))
+    if (b->failed || n == 0)
         return;
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
+    size_t take = n;
+    if (!strbuf_reserve(b, n)) {
+        b->failed = true;
+        if (!b->fixed)
+            return;
+        /* Keep only the whole code points that fit, so the text stays valid UTF-8. */
+        size_t room = b->cap ? b->cap - 1 - b->len : 0;
+        take = 0;
+        while (take < n) {
+            size_t k = utf8_seq_len((unsigned char)s[take]);
+            if (take + k > room || take + k > n)
+                break;
+            take += k;
+        }
+        if (take == 0)
+            return;
+    }
+    memcpy(b->s + b->len, s, take);
+    b->len += take;
     b->s[b->len] = 0;
 }
 
@@ -289,8 +321,38 @@ void ck_strbuf_puts(ck_strbuf *b, const char *s)
     ck_strbuf_add(b, s, strlen(s));
 }
 
+void ck_strbuf_put_cp(ck_strbuf *b, int32_t cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    ck_strbuf_add(b, u, n);
+}
+
 void ck_strbuf_vprintf(ck_strbuf *b, const char *fmt, va_list ap)
 {
+    if (b->failed)
+        return;
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
@@ -299,10 +361,24 @@ void ck_strbuf_vprintf(ck_strbuf *b, const char *fmt, va_list ap)
         b->failed = true;
         return;
     }
-    if (!strbuf_reserve(b, (size_t)n))
+    if (strbuf_reserve(b, (size_t)n)) {
+        vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+        b->len += (size_t)n;
         return;
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    b->len += (size_t)n;
+    }
+    if (!b->fixed) {
+        b->failed = true;
+        return;
+    }
+    /* A fixed builder that is too small: format aside, then keep the code points that fit. */
+    char *tmp = malloc((size_t)n + 1);
+    if (!tmp) {
+        b->failed = true;
+        return;
+    }
+    vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+    ck_strbuf_add(b, tmp, (size_t)n);
+    free(tmp);
 }
 
 void ck_strbuf_printf(ck_strbuf *b, const char *fmt, ...)
@@ -338,19 +414,30 @@ void ck_strbuf_html(ck_strbuf *b, const char *s)
     }
 }
 
+void ck_strbuf_clear(ck_strbuf *b)
+{
+    b->len = 0;
+    b->failed = false;
+    if (b->cap)
+        b->s[0] = 0;
+}
+
 char *ck_strbuf_take(ck_strbuf *b)
 {
-    char *s = b->failed ? NULL : b->s ? b->s : strdup("");
-    if (b->failed)
+    char *s = NULL;
+    if (!b->failed)
+        s = b->fixed ? strndup(b->s ? b->s : "", b->len) : b->s ? b->s : strdup("");
+    else if (!b->fixed)
         free(b->s);
-    memset(b, 0, sizeof *b);
+    *b = (ck_strbuf){0};
     return s;
 }
 
 void ck_strbuf_free(ck_strbuf *b)
 {
-    free(b->s);
-    memset(b, 0, sizeof *b);
+    if (!b->fixed)
+        free(b->s);
+    *b = (ck_strbuf){0};
 }
 
 /* ---- files ---- */
@@ -420,6 +507,30 @@ bool ck_file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+ck_status ck_mkdirs(const char *path, int mode, ck_error *err)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0)
+        return ck_error_set(err, CK_ERR_INVALID, path, 0, 0, "empty folder name");
+    if (n >= sizeof buf)
+        return ck_error_set(err, CK_ERR_LIMIT, path, 0, 0, "path too long");
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0)
+            continue;
+        buf[i] = 0;
+        if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
+            return ck_error_set(err, CK_ERR_IO, buf, 0, 0, "cannot create folder: %s",
+                                strerror(errno));
+        buf[i] = i < n ? '/' : 0;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "not a folder");
+    return CK_OK;
+}
+
 const char *ck_path_join(char *buf, size_t size, const char *dir, const char *rel)
 {
     if (!rel || rel[0] == '/' || !dir || !dir[0])
@@ -432,6 +543,17 @@ const char *ck_path_join(char *buf, size_t size, const char *dir, const char *re
 }
 
 /* ---- UTF-8 ---- */
+
+int ck_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 int32_t ck_utf8_next(const char **sp, const char *end)
 {

@@ -220,6 +220,11 @@ static ck_status ensure_buffer(ck_gpu *gpu, gpu_buffer *b, VkDeviceSize need,
     return gpu_buffer_create(gpu, size, usage, true, b, err);
 }
 
+/* Draw kinds are handled by two switches here (check_input, pass_items), not a table: both
+ * need the frame's state, and a table would only move the cases apart. This keeps a new kind
+ * from compiling until both are taught it. */
+_Static_assert(CK_DRAW_KIND_COUNT == 4, "check_input and pass_items handle 4 draw kinds");
+
 /* ---- checks before anything is recorded ---- */
 static ck_status check_input(ck_gpu_scene *sg, const ck_drawlist *dl,
                              const ck_gpu_video_frame *videos, size_t video_count, ck_error *err)

@@ -303,7 +303,7 @@ ck_audio *ck_audio_create(const char *src, const char *cache_path, double durati
         }
         if (encode(a, src, samples, err) != CK_OK)
             goto fail;
-        if (cache_path && ck_write_file_atomic(cache_path, a->data, a->size, err) != CK_OK)
+        if (cache_path && ck_write_atomic(cache_path, a->data, a->size, 0644, err) != CK_OK)
             goto fail;
     }
     a->bitrate = (int64_t)llround(a->size * 8.0 / duration);

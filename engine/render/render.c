@@ -157,7 +157,7 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto fail;
     }
-    if (ck_mkdirs(r->shared_dir, err) != CK_OK)
+    if (ck_mkdirs(r->shared_dir, CK_CACHE_DIR_MODE, err) != CK_OK)
         goto fail;
 
     /* Identity of everything a segment's bytes depend on besides its draw lists. */

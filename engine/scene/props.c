@@ -298,17 +298,6 @@ int ck_enum_index(const char *list, const char *value)
     return -1;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool ck_parse_color(const char *s, ck_color *c)
 {
     size_t n = strlen(s);
@@ -316,7 +305,8 @@ bool ck_parse_color(const char *s, ck_color *c)
         return false;
     float v[4] = {0, 0, 0, 1};
     for (size_t i = 0; i < (n - 1) / 2; i++) {
-        int hi = hexval(s[1 + 2 * i]), lo = hexval(s[2 + 2 * i]);
+        int hi = ck_hex_digit((unsigned char)s[1 + 2 * i]),
+            lo = ck_hex_digit((unsigned char)s[2 + 2 * i]);
         if (hi < 0 || lo < 0)
             return false;
         v[i] = (float)(hi * 16 + lo) / 255.0f;

@@ -73,6 +73,65 @@ static void h_color(ck_digest *d, ck_color c)
     h_f32(d, c.a);
 }
 
+/* ---- one entry per draw kind: what of its own fields a segment's bytes depend on ---- */
+typedef void (*digest_draw_fn)(ck_digest *d, const ck_drawlist *dl, const ck_draw *it);
+
+static void digest_rect(ck_digest *d, const ck_drawlist *dl, const ck_draw *it)
+{
+    (void)dl;
+    const ck_shape_props *p = &it->u.rect.p;
+    h_f32(d, p->radius);
+    h_color(d, p->fill);
+    ck_digest_i64(d, p->gradient);
+    h_color(d, p->fill2);
+    h_f32(d, p->gradient_angle);
+    h_color(d, p->stroke);
+    h_f32(d, p->stroke_width);
+}
+
+static void digest_image(ck_digest *d, const ck_drawlist *dl, const ck_draw *it)
+{
+    (void)dl;
+    ck_digest_i64(d, it->u.image.asset);
+}
+
+static void digest_video(ck_digest *d, const ck_drawlist *dl, const ck_draw *it)
+{
+    (void)dl;
+    ck_digest_i64(d, it->u.video.asset);
+    h_f64(d, it->u.video.source_time);
+    ck_digest_i64(d, it->u.video.loop);
+}
+
+static void digest_text(ck_digest *d, const ck_drawlist *dl, const ck_draw *it)
+{
+    const __typeof__(it->u.text) *t = &it->u.text;
+    h_f32(d, t->size);
+    h_color(d, t->color);
+    h_f32(d, t->outline_width);
+    h_color(d, t->outline_color);
+    h_f32(d, t->shadow_dx);
+    h_f32(d, t->shadow_dy);
+    h_f32(d, t->shadow_blur);
+    h_color(d, t->shadow_color);
+    ck_digest_i64(d, t->glyph_count);
+    for (uint32_t g = 0; g < t->glyph_count && t->glyph_first + g < dl->glyph_count; g++) {
+        const ck_glyph *gl = &dl->glyphs[t->glyph_first + g];
+        ck_digest_i64(d, gl->glyph);
+        ck_digest_i64(d, gl->font);
+        h_f32(d, gl->x);
+        h_f32(d, gl->y);
+    }
+}
+
+static const digest_draw_fn digest_kinds[] = {
+    [CK_DRAW_RECT] = digest_rect,
+    [CK_DRAW_IMAGE] = digest_image,
+    [CK_DRAW_VIDEO] = digest_video,
+    [CK_DRAW_TEXT] = digest_text,
+};
+_Static_assert(CK_ARRAY_LEN(digest_kinds) == CK_DRAW_KIND_COUNT, "one entry per draw kind");
+
 void ck_digest_drawlist(ck_digest *d, const ck_drawlist *dl)
 {
     ck_digest_i64(d, dl->frame);
@@ -89,47 +148,8 @@ void ck_digest_drawlist(ck_digest *d, const ck_drawlist *dl)
         h_f32(d, it->w);
         h_f32(d, it->h);
         h_f32(d, it->opacity);
-        switch (it->kind) {
-        case CK_DRAW_RECT: {
-            const ck_shape_props *p = &it->u.rect.p;
-            h_f32(d, p->radius);
-            h_color(d, p->fill);
-            ck_digest_i64(d, p->gradient);
-            h_color(d, p->fill2);
-            h_f32(d, p->gradient_angle);
-            h_color(d, p->stroke);
-            h_f32(d, p->stroke_width);
-            break;
-        }
-        case CK_DRAW_IMAGE:
-            ck_digest_i64(d, it->u.image.asset);
-            break;
-        case CK_DRAW_VIDEO:
-            ck_digest_i64(d, it->u.video.asset);
-            h_f64(d, it->u.video.source_time);
-            ck_digest_i64(d, it->u.video.loop);
-            break;
-        case CK_DRAW_TEXT: {
-            const __typeof__(it->u.text) *t = &it->u.text;
-            h_f32(d, t->size);
-            h_color(d, t->color);
-            h_f32(d, t->outline_width);
-            h_color(d, t->outline_color);
-            h_f32(d, t->shadow_dx);
-            h_f32(d, t->shadow_dy);
-            h_f32(d, t->shadow_blur);
-            h_color(d, t->shadow_color);
-            ck_digest_i64(d, t->glyph_count);
-            for (uint32_t g = 0; g < t->glyph_count && t->glyph_first + g < dl->glyph_count; g++) {
-                const ck_glyph *gl = &dl->glyphs[t->glyph_first + g];
-                ck_digest_i64(d, gl->glyph);
-                ck_digest_i64(d, gl->font);
-                h_f32(d, gl->x);
-                h_f32(d, gl->y);
-            }
-            break;
-        }
-        }
+        if ((unsigned)it->kind < CK_DRAW_KIND_COUNT)
+            digest_kinds[it->kind](d, dl, it);
     }
 }
 

@@ -105,7 +105,7 @@ static bool is_segment_name(const char *name)
 {
     size_t n = strlen(name);
     return n == CK_RENDER_DIGEST_HEX - 1 + 3 && strcmp(name + n - 3, ".ts") == 0 &&
-           ck_srv_is_hex(name, CK_RENDER_DIGEST_HEX - 1);
+           srv_is_hex(name, CK_RENDER_DIGEST_HEX - 1);
 }
 
 /* Removes unfinished files under `dir` (recursively, depth-limited); with `index` set, files
@@ -182,8 +182,8 @@ srv_cache *srv_cache_create(const char *root, int64_t cap_bytes, srv_metrics *m,
     c->fault = SRV_ST_NONE;
     c->nbuckets = 1 << 16;
     c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
-    if (!c->buckets || ck_srv_mkdirs(c->shared_root, err) != CK_OK ||
-        ck_srv_mkdirs(c->personal_root, err) != CK_OK) {
+    if (!c->buckets || ck_mkdirs(c->shared_root, CK_CACHE_DIR_MODE, err) != CK_OK ||
+        ck_mkdirs(c->personal_root, CK_CACHE_DIR_MODE, err) != CK_OK) {
         if (!c->buckets)
             ck_error_set(err, CK_ERR_NOMEM, root, 0, 0, "out of memory");
         srv_cache_destroy(&c);
@@ -357,8 +357,8 @@ bool srv_cache_prepare(srv_cache *c, const char *path, ck_error *err)
         ck_error e = {0};
         ck_error_set(&e, CK_ERR_IO, c->root, 0, 0, "%s", strerror(ENOENT));
         srv_cache_report(c, SRV_ST_MISSING, "the cache folder", &e);
-        if (ck_srv_mkdirs(c->shared_root, err) != CK_OK ||
-            ck_srv_mkdirs(c->personal_root, err) != CK_OK) {
+        if (ck_mkdirs(c->shared_root, CK_CACHE_DIR_MODE, err) != CK_OK ||
+            ck_mkdirs(c->personal_root, CK_CACHE_DIR_MODE, err) != CK_OK) {
             srv_cache_report(c, srv_cache_classify(c, path, err), "the cache folder", err);
             return false;
         }
@@ -368,7 +368,7 @@ bool srv_cache_prepare(srv_cache *c, const char *path, ck_error *err)
     char *slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
-        if (ck_srv_mkdirs(dir, err) != CK_OK) {
+        if (ck_mkdirs(dir, CK_CACHE_DIR_MODE, err) != CK_OK) {
             srv_storage_kind k = srv_cache_classify(c, path, err);
             srv_cache_report(c, k == SRV_ST_NONE ? SRV_ST_IO : k, "a segment's folder", err);
             return false;

@@ -267,17 +267,6 @@ static bool unreserved(int c)
            c == '.' || c == '_' || c == '~';
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* libmicrohttpd's unescape callback (paths and query values): decodes %XX only where it
  * stands for an unreserved character; everything else stays encoded, so it can match no
  * route and srv_url_safe refuses it (an encoded '/', NUL, backslash or UTF-8 byte). */
@@ -287,8 +276,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
     (void)conn;
     char *w = uri;
     for (const char *r = uri; *r;) {
-        int hi = r[0] == '%' ? hex_digit((unsigned char)r[1]) : -1,
-            lo = hi >= 0 ? hex_digit((unsigned char)r[2]) : -1;
+        int hi = r[0] == '%' ? ck_hex_digit((unsigned char)r[1]) : -1,
+            lo = hi >= 0 ? ck_hex_digit((unsigned char)r[2]) : -1;
         if (lo >= 0 && unreserved(hi * 16 + lo)) {
             *w++ = (char)(hi * 16 + lo);
             r += 3;
@@ -546,7 +535,7 @@ static enum MHD_Result wait_for(ck_server *s, struct MHD_Connection *conn, req *
         return unavailable(conn, r);
     r->waits++;
     r->w.conn = conn;
-    double now = ck_srv_now_ms(), play = v ? atomic_load(&v->play_ms) : 0;
+    double now = srv_now_ms(), play = v ? atomic_load(&v->play_ms) : 0;
     double due = play > 0 ? play + seg_start_s * 1e3 : now;
     job->deadline = due < now + WAIT_SLACK_MS ? due : now + WAIT_SLACK_MS;
     if (!srv_queue_push(s->queue, job, &r->w, do_suspend))
@@ -699,7 +688,7 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
         }
     }
     if (r->route == R_MASTER || r->route == R_MEDIA || r->route == R_PERSONAL)
-        atomic_store(&s->watched, (int_fast64_t)ck_srv_now_ms()); /* a drain waits for quiet */
+        atomic_store(&s->watched, (int_fast64_t)srv_now_ms()); /* a drain waits for quiet */
     /* The page, the PDF guide and the events need only the record, never a render. */
     srv_reply rep = {0};
     if (srv_viewer_token_route(s, c, claims.handle, rest, tlen, what, r->body, r->body_len, r->post,
@@ -800,7 +789,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r = calloc(1, sizeof *r);
         if (!r)
             return MHD_NO;
-        r->t0 = ck_srv_now_ms();
+        r->t0 = srv_now_ms();
         r->route = R_OTHER;
         r->node = s->node;
         *req_cls = r;
@@ -950,7 +939,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         srv_metrics_request(&s->metrics, r->route, r->status);
         if (s->p.access_log)
             ck_log(CK_LOG_INFO, "%s %u %.1f ms%s%s", names[r->route], r->status,
-                   ck_srv_now_ms() - r->t0, r->tag[0] ? " link " : "", r->tag);
+                   srv_now_ms() - r->t0, r->tag[0] ? " link " : "", r->tag);
     }
     srv_view_unref(s, r->view);
     free(r->body);

@@ -79,7 +79,7 @@ static void *worker_main(void *arg)
     for (;;) {
         /* One scan: the earliest job not running, and how many jobs are due soon. */
         int best = -1, due = 0;
-        double soon = ck_srv_now_ms() + SRV_BACKLOG_MS;
+        double soon = srv_now_ms() + SRV_BACKLOG_MS;
         for (int i = 0; i < q->count; i++) {
             const srv_job *c = q->jobs[i];
             due += c->deadline <= soon;
@@ -94,7 +94,7 @@ static void *worker_main(void *arg)
         }
         srv_job *j = q->jobs[best];
         j->running = true;
-        j->started = ck_srv_now_ms();
+        j->started = srv_now_ms();
         j->backlog = due - (j->deadline <= soon); /* the others */
         atomic_fetch_sub(&q->metrics->queue_depth, 1);
         atomic_fetch_add(&q->metrics->rendering, 1);

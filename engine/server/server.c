@@ -286,7 +286,7 @@ static void view_trim(ck_server *s)
 srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh)
 {
     *fresh = false;
-    double now = ck_srv_now_ms();
+    double now = srv_now_ms();
     pthread_mutex_lock(&s->view_lock);
     size_t b = view_bucket(campaign, handle);
     for (srv_view *v = s->view_table[b]; v; v = v->next)
@@ -430,7 +430,7 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     ck_render *r = s->renderers[worker][j->campaign];
     ck_render_set_personal_threads(r, personal_threads(s, j->backlog));
     ck_render_stats stats = {0};
-    double t0 = ck_srv_now_ms();
+    double t0 = srv_now_ms();
     ck_status st = ck_render_segment(r, rec, j->index, j->path, &stats, &err);
     srv_storage_kind fault =
         st == CK_OK ? SRV_ST_NONE : srv_cache_classify(s->cache, j->path, &err);
@@ -438,7 +438,7 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     if (fault == SRV_ST_NOSPACE && srv_cache_make_room(s->cache, 0) &&
         (st = ck_render_segment(r, rec, j->index, j->path, &stats, &err)) != CK_OK)
         fault = srv_cache_classify(s->cache, j->path, &err);
-    double ms = ck_srv_now_ms() - t0;
+    double ms = srv_now_ms() - t0;
     srv_metrics_render(&s->metrics, ms, j->shared, st == CK_OK);
     if (st == CK_OK)
         srv_queue_rendered(s->queue, j->shared, ms);
@@ -496,7 +496,7 @@ static bool missing_segment_job(ck_server *s, int c, const ck_render_seg *seg, i
 
 void srv_lookahead(ck_server *s, srv_view *v)
 {
-    double now = ck_srv_now_ms(), unset = 0;
+    double now = srv_now_ms(), unset = 0;
     /* The first playlist request starts the person's playback clock (waiting requests use
      * it to tell a player buffering ahead from one that needs the segment now). */
     atomic_compare_exchange_strong(&v->play_ms, &unset, now);
@@ -626,7 +626,7 @@ static void warm(ck_server *s)
 double srv_lateness(ck_server *s)
 {
     double late = 0;
-    srv_queue_lateness(s->queue, ck_srv_now_ms(), s->p.admit_render_ms, &late);
+    srv_queue_lateness(s->queue, srv_now_ms(), s->p.admit_render_ms, &late);
     atomic_store(&s->metrics.late_us, (int_fast64_t)(late * 1e3));
     return late;
 }
@@ -649,7 +649,7 @@ int srv_admit(ck_server *s, bool start)
 
 bool srv_store_up(ck_server *s)
 {
-    if (ck_srv_now_ms() >= (double)atomic_load(&s->store_retry))
+    if (srv_now_ms() >= (double)atomic_load(&s->store_retry))
         return true;
     atomic_fetch_add(&s->metrics.store_unavailable, 1);
     return false;
@@ -657,7 +657,7 @@ bool srv_store_up(ck_server *s)
 
 void srv_store_failed(ck_server *s)
 {
-    atomic_store(&s->store_retry, (int_fast64_t)(ck_srv_now_ms() + STORE_RETRY_MS));
+    atomic_store(&s->store_retry, (int_fast64_t)(srv_now_ms() + STORE_RETRY_MS));
     atomic_fetch_add(&s->metrics.store_unavailable, 1);
 }
 
@@ -691,7 +691,7 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
     resolve_params(s, params);
     pthread_mutex_init(&s->view_lock, NULL);
     char path[1100];
-    if (ck_srv_mkdirs(s->data_dir, err) != CK_OK)
+    if (ck_mkdirs(s->data_dir, 0700, err) != CK_OK) /* people's data: owner only */
         goto fail;
     /* A cluster's nodes share one key file made by the operator (`ciak keys`): a node never
      * invents its own next to a shared database. */
@@ -783,19 +783,19 @@ bool ck_server_drain(ck_server *s)
            "draining: no new viewers; %d render(s) held, %d answer(s) in flight, %d queued "
            "render(s) dropped (at most %d s)",
            srv_queue_held(s->queue), atomic_load(&s->inflight), dropped, s->p.drain_s);
-    double t0 = ck_srv_now_ms(), limit = t0 + s->p.drain_s * 1e3;
+    double t0 = srv_now_ms(), limit = t0 + s->p.drain_s * 1e3;
     /* Viewers quiet this long have what they need (or left): their queued look-ahead is not
      * waited for, another node renders on demand whatever they still ask for. */
     double idle_ms = s->p.drain_idle_s * 1e3;
     int held = 0, inflight = 0;
     bool watching = true;
-    while (ck_srv_now_ms() < limit && atomic_load(&s->stops) < 2) {
+    while (srv_now_ms() < limit && atomic_load(&s->stops) < 2) {
         srv_queue_drop_idle(s->queue); /* look-ahead of a playlist asked for meanwhile */
         held = srv_queue_held(s->queue);
         inflight = atomic_load(&s->inflight);
-        watching = ck_srv_now_ms() - (double)atomic_load(&s->watched) < idle_ms;
+        watching = srv_now_ms() - (double)atomic_load(&s->watched) < idle_ms;
         if (held == 0 && inflight == 0 && !watching) {
-            ck_log(CK_LOG_INFO, "drained in %.1f s", (ck_srv_now_ms() - t0) / 1e3);
+            ck_log(CK_LOG_INFO, "drained in %.1f s", (srv_now_ms() - t0) / 1e3);
             return true;
         }
         usleep(20 * 1000);
@@ -858,7 +858,7 @@ ck_status ck_server_warm(const ck_server_params *params, const char *campaign, i
     snprintf(shared_root, sizeof shared_root, "%s/shared", cache);
     if (rendered)
         *rendered = 0;
-    ck_status st = ck_srv_mkdirs(shared_root, err);
+    ck_status st = ck_mkdirs(shared_root, CK_CACHE_DIR_MODE, err);
     if (st != CK_OK)
         return st;
     ck_gpu *gpu = ck_gpu_create(NULL, err);
@@ -876,7 +876,7 @@ ck_status ck_server_warm(const ck_server_params *params, const char *campaign, i
     if (st == CK_OK && !(jobs = calloc((size_t)v.count + 1, sizeof *jobs)))
         st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (st == CK_OK)
-        st = ck_srv_mkdirs(ck_render_shared_dir(r), err);
+        st = ck_mkdirs(ck_render_shared_dir(r), CK_CACHE_DIR_MODE, err);
     /* The shared segments not in the cache yet, rendered as one pipelined batch. */
     for (int i = 0; st == CK_OK && i < v.count; i++) {
         if (!v.segs[i].shared)

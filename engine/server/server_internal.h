@@ -1,6 +1,6 @@
 /* server_internal.h: what the files of engine/server share. Not a public header.
  *
- *   util.c     atomic file writes, mkdir -p, clocks
+ *   util.c     clocks, small checks
  *   metrics.c  counters and the Prometheus text
  *   guard.c    failures per client address (429)
  *   cache.c    the on-disk segment cache: clean-up after a crash, LRU of personal segments
@@ -18,10 +18,9 @@
 #include <stdatomic.h>
 
 /* ---- util.c ---- */
-ck_status ck_srv_mkdirs(const char *path, ck_error *err);
-double ck_srv_now_ms(void); /* monotonic */
+double srv_now_ms(void); /* monotonic */
 /* True when s is n lowercase hex digits. */
-bool ck_srv_is_hex(const char *s, size_t n);
+bool srv_is_hex(const char *s, size_t n);
 
 /* ---- metrics.c ---- */
 #define SRV_ROUTES(X)                                                                              \
@@ -198,9 +197,9 @@ typedef struct srv_job {
     bool shared;
     bool warm;       /* start-up warming: counted in the campaign's progress when done */
     srv_view *view;  /* a reference: the record to render (personal segments) */
-    double deadline; /* ms on ck_srv_now_ms's clock; smaller runs first */
+    double deadline; /* ms on srv_now_ms's clock; smaller runs first */
     bool running;
-    double started; /* when it started running (ck_srv_now_ms) */
+    double started; /* when it started running (srv_now_ms) */
     int backlog;    /* when it started: other jobs due within SRV_BACKLOG_MS (queue.c) */
     srv_waiter *waiters;
 } srv_job;

@@ -197,9 +197,8 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
                 btn[nb++] = cues[i].id;
         }
         ck_an_allowed allowed = {pop, np, btn, nb, scene->duration};
-        ck_an_result r =
-            ck_analytics_ingest(v->analytics, s->campaigns[c].id, token, tlen, body, body_len,
-                                &allowed, ck_today(), ck_srv_now_ms() / 1000.0);
+        ck_an_result r = ck_analytics_ingest(v->analytics, s->campaigns[c].id, token, tlen, body,
+                                             body_len, &allowed, ck_today(), srv_now_ms() / 1000.0);
         ck_arena_free(&arena);
         static const unsigned codes[] = {[CK_AN_STORED] = 204,
                                          [CK_AN_BAD] = 400,
@@ -289,14 +288,6 @@ static void serve_static(srv_viewer *v, const char *name, srv_reply *o)
 
 /* ---- admin ---- */
 /* Decodes one application/x-www-form-urlencoded value into out. */
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 static bool form_value(const char *body, size_t len, const char *key, char *out, size_t size)
 {
     size_t k = strlen(key);
@@ -310,9 +301,11 @@ static bool form_value(const char *body, size_t len, const char *key, char *out,
                 char ch = body[j];
                 if (ch == '+') {
                     ch = ' ';
-                } else if (ch == '%' && j + 2 < end && hexval(body[j + 1]) >= 0 &&
-                           hexval(body[j + 2]) >= 0) {
-                    ch = (char)(hexval(body[j + 1]) * 16 + hexval(body[j + 2]));
+                } else if (ch == '%' && j + 2 < end &&
+                           ck_hex_digit((unsigned char)body[j + 1]) >= 0 &&
+                           ck_hex_digit((unsigned char)body[j + 2]) >= 0) {
+                    ch = (char)(ck_hex_digit((unsigned char)body[j + 1]) * 16 +
+                                ck_hex_digit((unsigned char)body[j + 2]));
                     j += 2;
                 }
                 out[w++] = ch;
@@ -440,7 +433,7 @@ bool srv_viewer_route(ck_server *s, const srv_request *q, srv_reply *o)
         o->csp = csp_admin;
         return true;
     }
-    double now = ck_srv_now_ms() / 1000.0;
+    double now = srv_now_ms() / 1000.0;
     bool logged = ck_admin_session_ok(v->admin, q->cookie, now);
     if (strcmp(what, "login") == 0 && q->post) {
         char pw[300] = "";

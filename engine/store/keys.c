@@ -61,35 +61,23 @@ static ck_status parse(const char *path, char *text, ck_keyring *k, ck_error *er
     return CK_OK;
 }
 
-/* Writes the keyring to `path` atomically with mode 0600. */
+/* Writes the keyring to `path` atomically with mode 0600. The text is built on the stack and
+ * wiped after, so no copy of a key is left in freed heap memory. */
 static ck_status write_keys(const char *path, const ck_keyring *k, ck_error *err)
 {
-    char tmp[1024], hex[2 * CK_KEY_BYTES + 1];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write key file: %s",
-                            strerror(errno));
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write key file");
-    }
-    fputs(header, f);
-    fprintf(f, "data %s\n", sodium_bin2hex(hex, sizeof hex, k->data_key, CK_KEY_BYTES));
+    char text[sizeof header + 80 + CK_KEYRING_MAX * 96], hex[2 * CK_KEY_BYTES + 1];
+    ck_strbuf b;
+    ck_strbuf_init_fixed(&b, text, sizeof text);
+    ck_strbuf_puts(&b, header);
+    ck_strbuf_printf(&b, "data %s\n", sodium_bin2hex(hex, sizeof hex, k->data_key, CK_KEY_BYTES));
     for (int i = k->token_count - 1; i >= 0; i--)
-        fprintf(f, "token %u %s\n", k->token_ids[i],
-                sodium_bin2hex(hex, sizeof hex, k->token_keys[i], CK_KEY_BYTES));
+        ck_strbuf_printf(&b, "token %u %s\n", k->token_ids[i],
+                         sodium_bin2hex(hex, sizeof hex, k->token_keys[i], CK_KEY_BYTES));
     sodium_memzero(hex, sizeof hex);
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot write key file: %s",
-                            strerror(errno));
-    }
-    return CK_OK;
+    ck_status st = b.failed ? ck_error_set(err, CK_ERR_LIMIT, path, 0, 0, "key file too long")
+                            : ck_write_atomic(path, text, b.len, 0600, err);
+    sodium_memzero(text, sizeof text);
+    return st;
 }
 
 ck_status ck_keyring_load(const char *path, bool create, ck_keyring *out, ck_error *err)

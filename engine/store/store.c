@@ -15,7 +15,7 @@
 #define KEY_CHECK_ID   "ciak key check"
 
 struct ck_store {
-    const ck_store_backend *be;
+    const store_backend *be;
     void *db;
     pthread_mutex_t lock;
     uint8_t key[CK_KEY_BYTES];      /* secretbox key */
@@ -48,7 +48,7 @@ bool ck_store_is_postgres(const char *where)
     return false;
 }
 
-ck_status ck_store_newer_schema(ck_error *err, const char *where, int found)
+ck_status store_newer_schema(ck_error *err, const char *where, int found)
 {
     return ck_error_set(err, CK_ERR_UNSUPPORTED, where, 0, 0,
                         "the store's schema is version %d, newer than the version %d this ciak "
@@ -194,11 +194,11 @@ ck_store *ck_store_open(const char *where, const ck_store_params *params, ck_err
     crypto_kdf_derive_from_key(st->key, CK_KEY_BYTES, 1, "ciakdata", params->keys->data_key);
     crypto_kdf_derive_from_key(st->hash_key, CK_KEY_BYTES, 2, "ciakdata", params->keys->data_key);
     if (ck_store_is_postgres(where)) {
-        st->be = &ck_store_pg_backend;
-        st->db = ck_store_pg_open(where, params, err);
+        st->be = &store_pg_backend;
+        st->db = store_pg_open(where, params, err);
     } else {
-        st->be = &ck_store_sqlite_backend;
-        st->db = ck_store_sqlite_open(where, params, err);
+        st->be = &store_sqlite_backend;
+        st->db = store_sqlite_open(where, params, err);
     }
     if (!st->db || check_key(st, params->readonly, err) != CK_OK)
         ck_store_close(&st);
@@ -249,7 +249,7 @@ void ck_person_clear(ck_person *p)
     sodium_memzero(p, sizeof *p);
 }
 
-static ck_status run_tx(ck_store *st, ck_store_tx what, ck_error *err)
+static ck_status run_tx(ck_store *st, store_tx what, ck_error *err)
 {
     pthread_mutex_lock(&st->lock);
     ck_status s = st->be->tx(st->db, what, err);
@@ -334,7 +334,7 @@ typedef struct each_ctx {
     ck_error *err;
 } each_ctx;
 
-static bool each_row(void *user, const ck_store_row *row)
+static bool each_row(void *user, const store_row *row)
 {
     each_ctx *c = user;
     ck_person p = {0};

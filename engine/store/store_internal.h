@@ -15,26 +15,26 @@
 #define CK_STORE_SCHEMA_PART "people"
 
 /* One stored row as a backend hands it over; the pointers live until the callback returns. */
-typedef struct ck_store_row {
+typedef struct store_row {
     const uint8_t *handle; /* CK_HANDLE_BYTES */
     int32_t expires;
     int64_t rev;
     const uint8_t *sealed;
     size_t sealed_len;
-} ck_store_row;
+} store_row;
 
 /* Returns false to stop. */
-typedef bool (*ck_store_row_fn)(void *user, const ck_store_row *row);
+typedef bool (*store_row_fn)(void *user, const store_row *row);
 
-typedef enum ck_store_tx { CK_TX_BEGIN, CK_TX_COMMIT, CK_TX_ROLLBACK } ck_store_tx;
+typedef enum store_tx { CK_TX_BEGIN, CK_TX_COMMIT, CK_TX_ROLLBACK } store_tx;
 
 /* A backend: a small table of functions over its connection `db`. Every function returns
  * ck_status and fills err (never with a person's data). Blobs returned through `uint8_t **`
  * are malloc'd; the caller frees them. */
-typedef struct ck_store_backend {
+typedef struct store_backend {
     const char *name; /* "sqlite", "postgresql" */
     void (*close)(void *db);
-    ck_status (*tx)(void *db, ck_store_tx what, ck_error *err);
+    ck_status (*tx)(void *db, store_tx what, ck_error *err);
     /* Inserts (with `handle`) or updates (keeping the stored handle, and the later of the two
      * expiry days) the row of (campaign, pid_hash), in one atomic statement. */
     ck_status (*put)(void *db, const char *campaign, const uint8_t *pid_hash, const uint8_t *handle,
@@ -44,8 +44,7 @@ typedef struct ck_store_backend {
     ck_status (*find)(void *db, const char *campaign, const uint8_t *handle, int32_t *expires,
                       int64_t *rev, uint8_t **sealed, size_t *sealed_len, ck_error *err);
     /* Every row of a campaign in import order. */
-    ck_status (*each)(void *db, const char *campaign, ck_store_row_fn fn, void *user,
-                      ck_error *err);
+    ck_status (*each)(void *db, const char *campaign, store_row_fn fn, void *user, ck_error *err);
     ck_status (*extend)(void *db, const char *campaign, const uint8_t *handle, int32_t expires,
                         ck_error *err);
     /* Sets a new handle and rev on the row of (campaign, pid_hash); `*changed` 0 or 1. */
@@ -60,16 +59,16 @@ typedef struct ck_store_backend {
                           ck_error *err);
     /* The sealed blob of any one person (CK_ERR_NOT_FOUND when the store is empty). */
     ck_status (*sample)(void *db, uint8_t **sealed, size_t *len, ck_error *err);
-} ck_store_backend;
+} store_backend;
 
 /* Open a backend's connection and bring its schema to CK_STORE_SCHEMA_VERSION (refusing a
  * newer one). NULL and err on failure. */
-void *ck_store_sqlite_open(const char *path, const ck_store_params *p, ck_error *err);
-void *ck_store_pg_open(const char *conninfo, const ck_store_params *p, ck_error *err);
-extern const ck_store_backend ck_store_sqlite_backend, ck_store_pg_backend;
+void *store_sqlite_open(const char *path, const ck_store_params *p, ck_error *err);
+void *store_pg_open(const char *conninfo, const ck_store_params *p, ck_error *err);
+extern const store_backend store_sqlite_backend, store_pg_backend;
 
 /* The message of a store whose schema is newer than this program (both backends say it the
  * same way). */
-ck_status ck_store_newer_schema(ck_error *err, const char *where, int found);
+ck_status store_newer_schema(ck_error *err, const char *where, int found);
 
 #endif

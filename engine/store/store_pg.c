@@ -275,7 +275,7 @@ static ck_status migrate(pg *p, ck_error *err)
     int version = 0;
     ck_status s = read_version(p, &version, err);
     if (s == CK_OK && version > CK_STORE_SCHEMA_VERSION)
-        s = ck_store_newer_schema(err, p->label, version);
+        s = store_newer_schema(err, p->label, version);
     for (int v = version; s == CK_OK && v < CK_STORE_SCHEMA_VERSION; v++)
         if (!exec_ok(p->conn, migrations[v]))
             s = pg_error(p, NULL, err, "cannot upgrade the store's schema");
@@ -299,7 +299,7 @@ static ck_status check_readonly_version(pg *p, ck_error *err)
     int version = 0;
     ck_status s = read_version(p, &version, err);
     if (s == CK_OK && version > CK_STORE_SCHEMA_VERSION)
-        return ck_store_newer_schema(err, p->label, version);
+        return store_newer_schema(err, p->label, version);
     if (s == CK_OK && version < CK_STORE_SCHEMA_VERSION)
         return ck_error_set(err, CK_ERR_UNSUPPORTED, p->label, 0, 0,
                             "the store's schema is version %d, older than %d: open it once for "
@@ -308,7 +308,7 @@ static ck_status check_readonly_version(pg *p, ck_error *err)
     return s;
 }
 
-void *ck_store_pg_open(const char *conninfo, const ck_store_params *params, ck_error *err)
+void *store_pg_open(const char *conninfo, const ck_store_params *params, ck_error *err)
 {
     pg *p = calloc(1, sizeof *p);
     if (!p) {
@@ -342,7 +342,7 @@ fail:
     return NULL;
 }
 
-static ck_status pg_tx(void *db, ck_store_tx what, ck_error *err)
+static ck_status pg_tx(void *db, store_tx what, ck_error *err)
 {
     pg *p = db;
     PGresult *r = NULL;
@@ -425,8 +425,7 @@ static ck_status pg_find(void *db, const char *campaign, const uint8_t *handle, 
     return s;
 }
 
-static ck_status pg_each(void *db, const char *campaign, ck_store_row_fn fn, void *user,
-                         ck_error *err)
+static ck_status pg_each(void *db, const char *campaign, store_row_fn fn, void *user, ck_error *err)
 {
     pg *p = db;
     int64_t after = 0; /* bigserial starts at 1 */
@@ -446,7 +445,7 @@ static ck_status pg_each(void *db, const char *campaign, ck_store_row_fn fn, voi
                                     "stored handle is malformed");
             }
             after = col_int(r, i, 0);
-            ck_store_row row = {
+            store_row row = {
                 .handle = (const uint8_t *)PQgetvalue(r, i, 1),
                 .expires = (int32_t)col_int(r, i, 2),
                 .rev = col_int(r, i, 3),
@@ -540,7 +539,7 @@ static ck_status pg_sample(void *db, uint8_t **sealed, size_t *len, ck_error *er
     return one_blob(db, P_SAMPLE, NULL, sealed, len, err);
 }
 
-const ck_store_backend ck_store_pg_backend = {
+const store_backend store_pg_backend = {
     .name = "postgresql",
     .close = pg_close,
     .tx = pg_tx,

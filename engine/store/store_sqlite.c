@@ -116,7 +116,7 @@ static ck_status migrate(sq *s, ck_error *err)
     if (st == CK_OK && version == CK_STORE_SCHEMA_VERSION)
         return CK_OK;
     if (st == CK_OK && version > CK_STORE_SCHEMA_VERSION)
-        return ck_store_newer_schema(err, s->path, version);
+        return store_newer_schema(err, s->path, version);
     if (st != CK_OK || (st = exec(s, "BEGIN IMMEDIATE", err, "cannot set up the store")) != CK_OK)
         return st;
     st = exec(s,
@@ -128,7 +128,7 @@ static ck_status migrate(sq *s, ck_error *err)
     if (st == CK_OK)
         st = read_version(s, &version, err);
     if (st == CK_OK && version > CK_STORE_SCHEMA_VERSION)
-        st = ck_store_newer_schema(err, s->path, version);
+        st = store_newer_schema(err, s->path, version);
     for (int v = version; st == CK_OK && v < CK_STORE_SCHEMA_VERSION; v++)
         st = exec(s, migrations[v], err, "cannot upgrade the store's schema");
     if (st == CK_OK) {
@@ -150,7 +150,7 @@ static ck_status check_readonly_version(sq *s, ck_error *err)
     int version;
     ck_status st = read_version(s, &version, err);
     if (st == CK_OK && version > CK_STORE_SCHEMA_VERSION)
-        return ck_store_newer_schema(err, s->path, version);
+        return store_newer_schema(err, s->path, version);
     if (st == CK_OK && version < CK_STORE_SCHEMA_VERSION)
         return ck_error_set(err, CK_ERR_UNSUPPORTED, s->path, 0, 0,
                             "the store's schema is version %d, older than %d: open it once for "
@@ -159,7 +159,7 @@ static ck_status check_readonly_version(sq *s, ck_error *err)
     return st;
 }
 
-void *ck_store_sqlite_open(const char *path, const ck_store_params *p, ck_error *err)
+void *store_sqlite_open(const char *path, const ck_store_params *p, ck_error *err)
 {
     sq *s = calloc(1, sizeof *s);
     if (!s) {
@@ -205,7 +205,7 @@ static sqlite3_stmt *q_start(sq *s, int which, const char *campaign)
     return q;
 }
 
-static ck_status sq_tx(void *db, ck_store_tx what, ck_error *err)
+static ck_status sq_tx(void *db, store_tx what, ck_error *err)
 {
     static const char *const sql[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
     static const char *const msg[] = {"cannot start a transaction", "cannot commit",
@@ -272,8 +272,7 @@ static ck_status sq_find(void *db, const char *campaign, const uint8_t *handle, 
     return st;
 }
 
-static ck_status sq_each(void *db, const char *campaign, ck_store_row_fn fn, void *user,
-                         ck_error *err)
+static ck_status sq_each(void *db, const char *campaign, store_row_fn fn, void *user, ck_error *err)
 {
     sq *s = db;
     sqlite3_stmt *q = q_start(s, Q_EACH, campaign);
@@ -284,7 +283,7 @@ static ck_status sq_each(void *db, const char *campaign, ck_store_row_fn fn, voi
             st = ck_error_set(err, CK_ERR_PARSE, s->path, 0, 0, "stored handle is malformed");
             break;
         }
-        ck_store_row row = {
+        store_row row = {
             .handle = sqlite3_column_blob(q, 0),
             .expires = (int32_t)sqlite3_column_int64(q, 1),
             .rev = sqlite3_column_int64(q, 2),
@@ -383,7 +382,7 @@ static ck_status sq_sample(void *db, uint8_t **sealed, size_t *len, ck_error *er
     return one_blob(db, q_start(db, Q_SAMPLE, NULL), sealed, len, err);
 }
 
-const ck_store_backend ck_store_sqlite_backend = {
+const store_backend store_sqlite_backend = {
     .name = "sqlite",
     .close = sq_close,
     .tx = sq_tx,

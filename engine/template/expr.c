@@ -423,7 +423,7 @@ static ck_expr *parse_field(parser *p)
             f->type == CK_FIELD_DATE || f->type == CK_FIELD_MONEY || f->type == CK_FIELD_INTEGER;
         if (!ordered && op.kind != T_EQ && op.kind != T_NE)
             return fail(p, op.off, "%s does not work on %s field %s (use == or !=)",
-                        tok_text(p, &op, q, sizeof q), ck_tpl_type_name(f->type), f->name);
+                        tok_text(p, &op, q, sizeof q), ck_field_type_str(f->type), f->name);
         if (!next(p))
             return NULL;
         if (!(e = node(p, E_CMP)))

@@ -1,5 +1,5 @@
-/* italian.c: Italian formatting of dates, money, numbers and names, plus the string builder
- * the template module renders into.
+/* italian.c: Italian formatting of dates, money, numbers and names into a string builder
+ * (ck_strbuf, engine/core).
  *
  * Conventions (see README.md): CLDR it-IT for numbers and money ("1.234,56 €", no-break space
  * before the sign, minus in front: "-12,50 €"); dates written out ("1 aprile 2025", day
@@ -11,145 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- string builder ---- */
-
-void ck_sb_init(ck_sb *sb)
-{
-    sb->buf = sb->inline_buf;
-    sb->cap = sizeof sb->inline_buf;
-    sb->len = 0;
-    sb->fixed = false;
-    sb->heap = false;
-    sb->truncated = false;
-    sb->buf[0] = 0;
-}
-
-void ck_sb_init_fixed(ck_sb *sb, char *buf, size_t size)
-{
-    sb->buf = buf;
-    sb->cap = buf ? size : 0;
-    sb->len = 0;
-    sb->fixed = true;
-    sb->heap = false;
-    sb->truncated = false;
-    if (sb->cap)
-        sb->buf[0] = 0;
-}
-
-void ck_sb_free(ck_sb *sb)
-{
-    if (sb->heap)
-        free(sb->buf);
-    sb->buf = NULL;
-    sb->cap = sb->len = 0;
-    sb->heap = false;
-}
-
-void ck_sb_clear(ck_sb *sb)
-{
-    sb->len = 0;
-    sb->truncated = false;
-    if (sb->cap)
-        sb->buf[0] = 0;
-}
-
-/* Length of the UTF-8 sequence that starts with byte c (1 for stray bytes, so a malformed
- * input still makes progress). */
-static size_t utf8_seq_len(unsigned char c)
-{
-    if (c >= 0xF0 && c < 0xF8)
-        return 4;
-    if (c >= 0xE0)
-        return c < 0xF0 ? 3 : 1;
-    if (c >= 0xC0)
-        return 2;
-    return 1;
-}
-
-static bool sb_grow(ck_sb *sb, size_t need)
-{
-    size_t cap = sb->cap * 2;
-    if (cap < need)
-        cap = need;
-    char *nb = sb->heap ? realloc(sb->buf, cap) : malloc(cap);
-    if (!nb)
-        return false;
-    if (!sb->heap)
-        memcpy(nb, sb->buf, sb->len + 1);
-    sb->buf = nb;
-    sb->cap = cap;
-    sb->heap = true;
-    return true;
-}
-
-void ck_sb_putn(ck_sb *sb, const char *s, size_t n)
-{
-    if (sb->truncated || n == 0)
-        return;
-    if (sb->len + n + 1 > sb->cap) {
-        if (!sb->fixed && sb_grow(sb, sb->len + n + 1)) {
-            /* fall through to the copy below */
-        } else {
-            /* Keep only the whole code points that fit, so the result stays valid UTF-8. */
-            size_t room = sb->cap ? sb->cap - 1 - sb->len : 0, take = 0;
-            while (take < n) {
-                size_t k = utf8_seq_len((unsigned char)s[take]);
-                if (take + k > room || take + k > n)
-                    break;
-                take += k;
-            }
-            if (take) {
-                memcpy(sb->buf + sb->len, s, take);
-                sb->len += take;
-                sb->buf[sb->len] = 0;
-            }
-            sb->truncated = true;
-            return;
-        }
-    }
-    memcpy(sb->buf + sb->len, s, n);
-    sb->len += n;
-    sb->buf[sb->len] = 0;
-}
-
-void ck_sb_puts(ck_sb *sb, const char *s)
-{
-    ck_sb_putn(sb, s, strlen(s));
-}
-
-void ck_sb_put_cp(ck_sb *sb, int32_t cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        cp = 0xFFFD;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    ck_sb_putn(sb, u, n);
-}
-
 /* ---- numbers and money ---- */
 
 /* Writes v with a dot every three digits ("1.234.567"): CLDR it-IT groups from 4 digits on
  * (minimumGroupingDigits 1), unlike es-ES which leaves "1234" alone. */
-static void put_grouped(ck_sb *sb, uint64_t v)
+static void put_grouped(ck_strbuf *sb, uint64_t v)
 {
     char digits[24];
     int n = 0;
@@ -164,7 +30,7 @@ static void put_grouped(ck_sb *sb, uint64_t v)
         if (i > 0 && i % 3 == 0)
             out[k++] = '.';
     }
-    ck_sb_putn(sb, out, (size_t)k);
+    ck_strbuf_add(sb, out, (size_t)k);
 }
 
 /* |v| without overflow for INT64_MIN. */
@@ -173,23 +39,23 @@ static uint64_t magnitude(int64_t v)
     return v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
 }
 
-void ck_it_number_sb(ck_sb *sb, int64_t n)
+void ck_it_number_sb(ck_strbuf *sb, int64_t n)
 {
     if (n < 0)
-        ck_sb_putn(sb, "-", 1);
+        ck_strbuf_add(sb, "-", 1);
     put_grouped(sb, magnitude(n));
 }
 
-void ck_it_money_sb(ck_sb *sb, int64_t cents)
+void ck_it_money_sb(ck_strbuf *sb, int64_t cents)
 {
     uint64_t m = magnitude(cents);
     if (cents < 0)
-        ck_sb_putn(sb, "-", 1);
+        ck_strbuf_add(sb, "-", 1);
     put_grouped(sb, m / 100);
     char dec[3] = {',', (char)('0' + m % 100 / 10), (char)('0' + m % 10)};
-    ck_sb_putn(sb, dec, 3);
+    ck_strbuf_add(sb, dec, 3);
     /* U+00A0 keeps the amount and the sign on one line when text wraps. */
-    ck_sb_puts(sb, "\xC2\xA0\xE2\x82\xAC");
+    ck_strbuf_puts(sb, "\xC2\xA0\xE2\x82\xAC");
 }
 
 /* ---- dates ---- */
@@ -205,7 +71,7 @@ static const char *const weekday_names[7] = {
     "venerd\xC3\xAC", "sabato",         "domenica",
 };
 
-void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday)
+void ck_it_date_sb(ck_strbuf *sb, int32_t days, bool weekday)
 {
     /* Years 1..9999 only: the civil-date arithmetic would overflow far outside, and no
      * record holds such a date (ck_parse_date accepts 1900 on). */
@@ -214,8 +80,8 @@ void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday)
     int y, m, d;
     ck_civil_from_days(days, &y, &m, &d);
     if (weekday) {
-        ck_sb_puts(sb, weekday_names[ck_weekday(days)]);
-        ck_sb_putn(sb, " ", 1);
+        ck_strbuf_puts(sb, weekday_names[ck_weekday(days)]);
+        ck_strbuf_add(sb, " ", 1);
     }
     char num[16];
     int n = 0;
@@ -223,9 +89,9 @@ void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday)
         num[n++] = (char)('0' + d / 10);
     num[n++] = (char)('0' + d % 10);
     num[n++] = ' ';
-    ck_sb_putn(sb, num, (size_t)n);
-    ck_sb_puts(sb, month_names[m - 1]);
-    ck_sb_putn(sb, " ", 1);
+    ck_strbuf_add(sb, num, (size_t)n);
+    ck_strbuf_puts(sb, month_names[m - 1]);
+    ck_strbuf_add(sb, " ", 1);
     /* The year is never grouped: "2025", not "2.025". */
     n = 0;
     char rev[8];
@@ -236,7 +102,7 @@ void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday)
     } while (y && r < 8);
     while (r)
         num[n++] = rev[--r];
-    ck_sb_putn(sb, num, (size_t)n);
+    ck_strbuf_add(sb, num, (size_t)n);
 }
 
 /* The articled prepositions that can stand before a day of the month, and their elided
@@ -258,17 +124,17 @@ int ck_it_date_prep_find(const char *prep, size_t n)
     return -1;
 }
 
-void ck_it_date_prep_sb(ck_sb *sb, int32_t days, int prep)
+void ck_it_date_prep_sb(ck_strbuf *sb, int32_t days, int prep)
 {
     if (days < -719162 || days > 2932896 || prep < 0 || prep >= (int)CK_ARRAY_LEN(date_preps))
         return;
     int y, m, d;
     ck_civil_from_days(days, &y, &m, &d);
     if (d == 1 || d == 8 || d == 11) {
-        ck_sb_puts(sb, date_preps[prep].elided);
+        ck_strbuf_puts(sb, date_preps[prep].elided);
     } else {
-        ck_sb_puts(sb, date_preps[prep].full);
-        ck_sb_putn(sb, " ", 1);
+        ck_strbuf_puts(sb, date_preps[prep].full);
+        ck_strbuf_add(sb, " ", 1);
     }
     ck_it_date_sb(sb, days, false);
 }
@@ -316,23 +182,23 @@ int32_t ck_cp_upper(int32_t c)
     return c;
 }
 
-static void map_case(ck_sb *sb, const char *s, size_t n, bool upper)
+static void map_case(ck_strbuf *sb, const char *s, size_t n, bool upper)
 {
     const char *p = s, *end = s + n;
     while (p < end) {
         int32_t cp = ck_utf8_next(&p, end);
         if (cp < 0)
             cp = 0xFFFD;
-        ck_sb_put_cp(sb, upper ? ck_cp_upper(cp) : ck_cp_lower(cp));
+        ck_strbuf_put_cp(sb, upper ? ck_cp_upper(cp) : ck_cp_lower(cp));
     }
 }
 
-void ck_it_upper_sb(ck_sb *sb, const char *s, size_t n)
+void ck_it_upper_sb(ck_strbuf *sb, const char *s, size_t n)
 {
     map_case(sb, s, n, true);
 }
 
-void ck_it_lower_sb(ck_sb *sb, const char *s, size_t n)
+void ck_it_lower_sb(ck_strbuf *sb, const char *s, size_t n)
 {
     map_case(sb, s, n, false);
 }
@@ -401,7 +267,7 @@ static int32_t peek_cp(const char *p, const char *end, const char **next)
  * before a non-letter is the registry's way of writing a final accent ("NICOLO'", "FELICITA'")
  * and becomes the accented vowel (grave: à è ì ò ù, as Italian names take). Runs of
  * whitespace become one space and the ends are trimmed. */
-void ck_it_name_case_sb(ck_sb *sb, const char *s, size_t n)
+void ck_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n)
 {
     const char *p = s, *end = s + n;
     bool pending_space = false, any = false;
@@ -414,11 +280,11 @@ void ck_it_name_case_sb(ck_sb *sb, const char *s, size_t n)
             continue;
         }
         if (pending_space)
-            ck_sb_putn(sb, " ", 1);
+            ck_strbuf_add(sb, " ", 1);
         pending_space = false;
         any = true;
         if (!is_letter(cp)) {
-            ck_sb_put_cp(sb, cp);
+            ck_strbuf_put_cp(sb, cp);
             p = q;
             continue;
         }
@@ -470,7 +336,7 @@ void ck_it_name_case_sb(ck_sb *sb, const char *s, size_t n)
                 int32_t g = grave_vowel(ck_cp_lower(c));
                 out = first ? ck_cp_upper(g) : g;
             }
-            ck_sb_put_cp(sb, out);
+            ck_strbuf_put_cp(sb, out);
         }
         p = after;
     }
@@ -480,48 +346,48 @@ void ck_it_name_case_sb(ck_sb *sb, const char *s, size_t n)
 
 size_t ck_it_date(char *buf, size_t size, int32_t days)
 {
-    ck_sb sb;
-    ck_sb_init_fixed(&sb, buf, size);
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
     ck_it_date_sb(&sb, days, false);
     return sb.len;
 }
 
 size_t ck_it_date_prep(char *buf, size_t size, const char *prep, int32_t days)
 {
-    ck_sb sb;
-    ck_sb_init_fixed(&sb, buf, size);
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
     ck_it_date_prep_sb(&sb, days, ck_it_date_prep_find(prep, prep ? strlen(prep) : 0));
     return sb.len;
 }
 
 size_t ck_it_weekday_date(char *buf, size_t size, int32_t days)
 {
-    ck_sb sb;
-    ck_sb_init_fixed(&sb, buf, size);
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
     ck_it_date_sb(&sb, days, true);
     return sb.len;
 }
 
 size_t ck_it_money(char *buf, size_t size, int64_t cents)
 {
-    ck_sb sb;
-    ck_sb_init_fixed(&sb, buf, size);
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
     ck_it_money_sb(&sb, cents);
     return sb.len;
 }
 
 size_t ck_it_number(char *buf, size_t size, int64_t n)
 {
-    ck_sb sb;
-    ck_sb_init_fixed(&sb, buf, size);
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
     ck_it_number_sb(&sb, n);
     return sb.len;
 }
 
 size_t ck_it_name_case(char *buf, size_t size, const char *name)
 {
-    ck_sb sb;
-    ck_sb_init_fixed(&sb, buf, size);
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
     if (name)
         ck_it_name_case_sb(&sb, name, strlen(name));
     return sb.len;

@@ -23,17 +23,6 @@
  * Shared helpers (declared in template_internal.h)
  * ====================================================================================== */
 
-static const char *const type_names[] = {
-#define CK_X_NAME(name, text) text,
-    CK_FIELD_TYPE_LIST(CK_X_NAME)
-#undef CK_X_NAME
-};
-
-const char *ck_tpl_type_name(ck_field_type t)
-{
-    return (unsigned)t < CK_ARRAY_LEN(type_names) ? type_names[t] : "unknown";
-}
-
 const char *ck_tpl_type_phrase(ck_field_type t)
 {
     switch (t) {
@@ -156,37 +145,37 @@ int ck_tpl_value_find(const ck_field *f, const char *s, size_t n)
 
 const char *ck_tpl_values_list(const ck_field *f, char *buf, size_t size)
 {
-    ck_sb sb;
-    ck_sb_init_fixed(&sb, buf, size);
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
     for (int i = 0; f->values && i < f->value_count; i++) {
         const char *v = f->values[i] ? f->values[i] : "";
         if (sb.len + strlen(v) + 8 > size) {
-            ck_sb_puts(&sb, ", ...");
+            ck_strbuf_puts(&sb, ", ...");
             break;
         }
         if (i)
-            ck_sb_puts(&sb, ", ");
-        ck_sb_puts(&sb, v);
+            ck_strbuf_puts(&sb, ", ");
+        ck_strbuf_puts(&sb, v);
     }
     return buf;
 }
 
 const char *ck_tpl_quote(const char *s, size_t n, char *buf, size_t size)
 {
-    ck_sb sb;
-    ck_sb_init_fixed(&sb, buf, size > 8 ? size - 8 : size);
-    ck_sb_putn(&sb, "\"", 1);
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size > 8 ? size - 8 : size);
+    ck_strbuf_add(&sb, "\"", 1);
     const char *p = s, *end = s + n;
     int count = 0;
     while (p < end) {
         if (count == 40) {
-            ck_sb_puts(&sb, "\xE2\x80\xA6"); /* … */
+            ck_strbuf_puts(&sb, "\xE2\x80\xA6"); /* … */
             break;
         }
         int32_t cp = ck_utf8_next(&p, end);
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
             cp = '?';
-        ck_sb_put_cp(&sb, cp);
+        ck_strbuf_put_cp(&sb, cp);
         count++;
     }
     /* The closing quote always fits: the builder above was given 8 bytes less. */

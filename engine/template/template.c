@@ -287,16 +287,16 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
                            "a choice on a number needs a \"*:\" default for the other "
                            "values");
     /* Every value must have a text: a new enum value must not render as nothing. */
-    ck_sb miss;
-    ck_sb_init_fixed(&miss, list, sizeof list);
+    ck_strbuf miss;
+    ck_strbuf_init_fixed(&miss, list, sizeof list);
     int nmiss = 0;
     for (int k = 0; k < flt->ntexts; k++) {
         if (flt->texts[k])
             continue;
         const char *v = type == CK_FIELD_BOOLEAN ? (k ? "true" : "false") : f->values[k];
         if (nmiss++)
-            ck_sb_puts(&miss, ", ");
-        ck_sb_puts(&miss, v ? v : "");
+            ck_strbuf_puts(&miss, ", ");
+        ck_strbuf_puts(&miss, v ? v : "");
     }
     if (nmiss)
         return tfail_false(c, seg_s[0],
@@ -496,12 +496,11 @@ ck_template *ck_template_compile(const ck_scene *scene, const char *src, ck_aren
                 return tfail(&c, (size_t)(at - c.src), "not valid UTF-8");
         }
     }
-    ck_sb lit;
-    ck_sb_init(&lit);
+    ck_strbuf lit = {0};
     size_t i = 0;
     while (i < len && !c.failed) {
         if (len - i >= 4 && memcmp(c.src + i, "{{{{", 4) == 0) {
-            ck_sb_putn(&lit, "{{", 2);
+            ck_strbuf_add(&lit, "{{", 2);
             i += 4;
             continue;
         }
@@ -511,22 +510,22 @@ ck_template *ck_template_compile(const ck_scene *scene, const char *src, ck_aren
                 tfail(&c, i, "\"{{\" is not closed (missing \"}}\"; write {{{{ for a literal {{)");
                 break;
             }
-            if (!add_literal(&c, lit.buf, lit.len))
+            if (!add_literal(&c, lit.s, lit.len))
                 break;
-            ck_sb_clear(&lit);
+            ck_strbuf_clear(&lit);
             size_t e = (size_t)(close - c.src);
             if (!compile_subst(&c, i, i + 2, e))
                 break;
             i = e + 2;
             continue;
         }
-        ck_sb_putn(&lit, c.src + i, 1);
+        ck_strbuf_add(&lit, c.src + i, 1);
         i++;
     }
     if (!c.failed)
-        add_literal(&c, lit.buf, lit.len);
-    bool oom = lit.truncated;
-    ck_sb_free(&lit);
+        add_literal(&c, lit.s, lit.len);
+    bool oom = lit.failed;
+    ck_strbuf_free(&lit);
     if (oom)
         tfail(&c, 0, "out of memory");
     if (c.failed)
@@ -576,7 +575,7 @@ static const char *label_of(const ck_field *f, int64_t k)
 }
 
 /* "a", "a e b", "a, b e c": Italian joins the last item with "e" and no comma before it. */
-static void put_list(ck_sb *sb, const ck_field *f, uint64_t set)
+static void put_list(ck_strbuf *sb, const ck_field *f, uint64_t set)
 {
     set &= set_mask(f);
     int total = popcount(set), done = 0;
@@ -584,29 +583,29 @@ static void put_list(ck_sb *sb, const ck_field *f, uint64_t set)
         if (!((set >> k) & 1))
             continue;
         if (done)
-            ck_sb_puts(sb, done == total - 1 ? " e " : ", ");
-        ck_sb_puts(sb, label_of(f, k));
+            ck_strbuf_puts(sb, done == total - 1 ? " e " : ", ");
+        ck_strbuf_puts(sb, label_of(f, k));
         done++;
     }
 }
 
-static void put_int(ck_sb *sb, int64_t v)
+static void put_int(ck_strbuf *sb, int64_t v)
 {
     char num[24];
     int n = snprintf(num, sizeof num, "%lld", (long long)v);
-    ck_sb_putn(sb, num, (size_t)n);
+    ck_strbuf_add(sb, num, (size_t)n);
 }
 
 /* Default rendering of a typed value ({{field}} with no formatting filter). */
-static void put_value(ck_sb *sb, const ck_field *f, int type, const ck_value *v, int64_t i,
+static void put_value(ck_strbuf *sb, const ck_field *f, int type, const ck_value *v, int64_t i,
                       uint64_t set)
 {
     switch (type) {
     case CK_FIELD_STRING:
-        ck_sb_puts(sb, v->str ? v->str : "");
+        ck_strbuf_puts(sb, v->str ? v->str : "");
         break;
     case CK_FIELD_ENUM:
-        ck_sb_puts(sb, label_of(f, i));
+        ck_strbuf_puts(sb, label_of(f, i));
         break;
     case CK_FIELD_DATE:
         ck_it_date_sb(sb, (int32_t)i, false);
@@ -618,7 +617,7 @@ static void put_value(ck_sb *sb, const ck_field *f, int type, const ck_value *v,
         put_int(sb, i);
         break;
     case CK_FIELD_BOOLEAN:
-        ck_sb_puts(sb, i ? "s\xC3\xAC" : "no");
+        ck_strbuf_puts(sb, i ? "s\xC3\xAC" : "no");
         break;
     case CK_FIELD_SET:
         put_list(sb, f, set);
@@ -642,7 +641,8 @@ static const char *choose(const tfilter *flt, int64_t key)
     return text ? text : flt->def ? flt->def : "";
 }
 
-static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec, const ck_scene *scene)
+static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec,
+                         const ck_scene *scene)
 {
     static const ck_value absent = {0};
     const ck_field *f = &scene->fields[part->field];
@@ -654,16 +654,14 @@ static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec, co
     int64_t i = v->i;
     uint64_t set = v->set;
     /* Text between filters ping-pongs between two builders. */
-    ck_sb bufs[2];
-    ck_sb_init(&bufs[0]);
-    ck_sb_init(&bufs[1]);
+    ck_strbuf bufs[2] = {{0}, {0}};
     int cur = 0;
     const char *text = NULL; /* the text value when type == V_TEXT */
     size_t text_len = 0;
     for (int k = 0; k < part->nfilters; k++) {
         const tfilter *flt = &part->filters[k];
-        ck_sb *dst = &bufs[cur ^ 1];
-        ck_sb_clear(dst);
+        ck_strbuf *dst = &bufs[cur ^ 1];
+        ck_strbuf_clear(dst);
         const char *in = text;
         size_t in_len = text_len;
         if (type == CK_FIELD_STRING) {
@@ -701,8 +699,8 @@ static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec, co
         case F_PLURAL: {
             int64_t n = type == CK_FIELD_SET ? popcount(set & set_mask(f)) : i;
             ck_it_number_sb(dst, n);
-            ck_sb_putn(dst, " ", 1);
-            ck_sb_puts(dst, n == 1 || n == -1 ? flt->a : flt->b);
+            ck_strbuf_add(dst, " ", 1);
+            ck_strbuf_puts(dst, n == 1 || n == -1 ? flt->a : flt->b);
             break;
         }
         case F_LIST:
@@ -713,37 +711,36 @@ static void render_subst(ck_sb *out, const tpart *part, const ck_record *rec, co
             type = CK_FIELD_INTEGER;
             continue; /* no text yet */
         case F_CHOICE:
-            ck_sb_puts(dst, choose(flt, i));
+            ck_strbuf_puts(dst, choose(flt, i));
             break;
         }
         cur ^= 1;
         type = V_TEXT;
-        text = bufs[cur].buf;
+        text = bufs[cur].s;
         text_len = bufs[cur].len;
     }
     if (type == V_TEXT)
-        ck_sb_putn(out, text, text_len);
+        ck_strbuf_add(out, text, text_len);
     else
         put_value(out, f, type, v, i, set);
-    ck_sb_free(&bufs[0]);
-    ck_sb_free(&bufs[1]);
+    ck_strbuf_free(&bufs[0]);
+    ck_strbuf_free(&bufs[1]);
 }
 
 const char *ck_template_render(const ck_template *t, const ck_record *rec, ck_arena *arena)
 {
     if (!t || !arena)
         return "";
-    ck_sb out;
-    ck_sb_init(&out);
+    ck_strbuf out = {0};
     for (int k = 0; k < t->nparts; k++) {
         const tpart *part = &t->parts[k];
         if (part->lit)
-            ck_sb_putn(&out, part->lit, part->lit_len);
+            ck_strbuf_add(&out, part->lit, part->lit_len);
         else
             render_subst(&out, part, rec, t->scene);
     }
-    char *s = ck_arena_strndup(arena, out.buf, out.len);
-    ck_sb_free(&out);
+    char *s = out.failed ? NULL : ck_arena_strndup(arena, out.s ? out.s : "", out.len);
+    ck_strbuf_free(&out);
     /* "Cannot fail": without memory the text is empty rather than NULL. */
     return s ? s : "";
 }

@@ -1,9 +1,8 @@
 /* template_internal.h: helpers shared by the files of the template module (not public).
  *
- * - ck_sb: a string builder that never fails. Growable builders start in an inline buffer and
- *   move to the heap; fixed builders write into a caller's buffer and stop, at a code point
- *   boundary, when it is full (the ck_it_* "truncated to fit" contract).
- * - Italian formatting into a builder (italian.c), so templates render without temporaries.
+ * - Italian formatting into a string builder (italian.c; ck_strbuf from engine/core), so
+ *   templates render without temporaries. Fixed builders stop at a code point boundary when
+ *   the caller's buffer is full (the ck_it_* "truncated to fit" contract).
  * - Field lookup, "did you mean" suggestions and message helpers (record.c), used by records,
  *   conditions and templates alike so their messages read the same.
  */
@@ -12,41 +11,19 @@
 
 #include "ck_template.h"
 
-/* ---- string builder (italian.c) ---- */
-typedef struct ck_sb {
-    char *buf;      /* always NUL-terminated when cap > 0 */
-    size_t len;     /* bytes, without the NUL */
-    size_t cap;     /* bytes available, NUL included */
-    bool fixed;     /* buf belongs to the caller: never grows */
-    bool heap;      /* buf was malloc'd by the builder */
-    bool truncated; /* something did not fit (fixed) or malloc failed (growable) */
-    char inline_buf[256];
-} ck_sb;
-
-/* A growable builder. Do not copy a ck_sb by value (buf may point into inline_buf). */
-void ck_sb_init(ck_sb *sb);
-/* A builder over buf[size]; size may be 0 (then nothing is written, not even the NUL). */
-void ck_sb_init_fixed(ck_sb *sb, char *buf, size_t size);
-void ck_sb_free(ck_sb *sb);
-void ck_sb_clear(ck_sb *sb);
-/* Appends n bytes of UTF-8; a fixed builder keeps only the whole code points that fit. */
-void ck_sb_putn(ck_sb *sb, const char *s, size_t n);
-void ck_sb_puts(ck_sb *sb, const char *s);
-void ck_sb_put_cp(ck_sb *sb, int32_t cp);
-
 /* ---- Italian formatting into a builder (italian.c) ---- */
-void ck_it_date_sb(ck_sb *sb, int32_t days, bool weekday);
+void ck_it_date_sb(ck_strbuf *sb, int32_t days, bool weekday);
 /* The index of an articled preposition that may precede a date ("il", "del", "dal", "al",
  * "nel", "sul"), or -1; and the date after it, elided where Italian elides ("dell'11"). */
 int ck_it_date_prep_find(const char *prep, size_t n);
-void ck_it_date_prep_sb(ck_sb *sb, int32_t days, int prep);
-void ck_it_money_sb(ck_sb *sb, int64_t cents);
-void ck_it_number_sb(ck_sb *sb, int64_t n);
-void ck_it_name_case_sb(ck_sb *sb, const char *s, size_t n);
+void ck_it_date_prep_sb(ck_strbuf *sb, int32_t days, int prep);
+void ck_it_money_sb(ck_strbuf *sb, int64_t cents);
+void ck_it_number_sb(ck_strbuf *sb, int64_t n);
+void ck_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n);
 /* Whole-text case mapping over Latin letters (ASCII, Latin-1 Supplement, Latin Extended-A);
  * other code points pass through unchanged, malformed bytes become U+FFFD. */
-void ck_it_upper_sb(ck_sb *sb, const char *s, size_t n);
-void ck_it_lower_sb(ck_sb *sb, const char *s, size_t n);
+void ck_it_upper_sb(ck_strbuf *sb, const char *s, size_t n);
+void ck_it_lower_sb(ck_strbuf *sb, const char *s, size_t n);
 int32_t ck_cp_lower(int32_t cp);
 int32_t ck_cp_upper(int32_t cp);
 
@@ -67,8 +44,6 @@ const char *ck_tpl_values_list(const ck_field *f, char *buf, size_t size);
 const char *ck_tpl_quote(const char *s, size_t n, char *buf, size_t size);
 /* 1-based column (in code points) of byte offset `off` in src. */
 int ck_tpl_col(const char *src, size_t off);
-/* Static names of field types, for messages ("string", "money", ...). */
-const char *ck_tpl_type_name(ck_field_type t);
 /* "a string", "an enum", "money"... for sentences like "gender is an enum". */
 const char *ck_tpl_type_phrase(ck_field_type t);
 

@@ -355,6 +355,78 @@ static ck_affine layer_local(const ck_scene *s, const ck_layer *L, double lt)
     return m;
 }
 
+/* ---- one table entry per layer type (STYLE.md item 7) ----
+ * `emit` fills the draw of a visible layer whose common part (layer, transform, box, opacity)
+ * is already set, appending any glyphs to `out`; false: nothing to draw this frame. A group
+ * has no `emit`: it only passes its transform and opacity on to its children. A new layer
+ * type adds one entry here (the assert below fails to compile until it does). */
+typedef struct layer_kind {
+    bool (*emit)(const ck_timeline *tl, const ck_layer *L, int i, double lt, ck_draw *d,
+                 ck_drawlist *out);
+} layer_kind;
+
+static bool emit_shape(const ck_timeline *tl, const ck_layer *L, int i, double lt, ck_draw *d,
+                       ck_drawlist *out)
+{
+    (void)tl, (void)i, (void)lt, (void)out;
+    d->kind = CK_DRAW_RECT;
+    d->u.rect.p = L->shape;
+    return true;
+}
+
+static bool emit_image(const ck_timeline *tl, const ck_layer *L, int i, double lt, ck_draw *d,
+                       ck_drawlist *out)
+{
+    (void)tl, (void)i, (void)lt, (void)out;
+    d->kind = CK_DRAW_IMAGE;
+    d->u.image.asset = L->media.asset;
+    return true;
+}
+
+static bool emit_video(const ck_timeline *tl, const ck_layer *L, int i, double lt, ck_draw *d,
+                       ck_drawlist *out)
+{
+    (void)tl, (void)i, (void)out;
+    d->kind = CK_DRAW_VIDEO;
+    d->u.video.asset = L->media.asset;
+    d->u.video.source_time = L->media.source_start + lt;
+    d->u.video.loop = L->media.loop;
+    return true;
+}
+
+/* The layer's fitted layout (bound once per record); nothing when it has no glyphs. */
+static bool emit_text(const ck_timeline *tl, const ck_layer *L, int i, double lt, ck_draw *d,
+                      ck_drawlist *out)
+{
+    (void)lt;
+    int fi = tl->fit_of_layer[i];
+    if (fi < 0)
+        return false;
+    const ck_layout *lay = &tl->fits[fi].layout;
+    if (lay->glyph_count == 0)
+        return false;
+    d->kind = CK_DRAW_TEXT;
+    d->u.text.glyph_first = (uint32_t)out->glyph_count;
+    d->u.text.glyph_count = (uint32_t)lay->glyph_count;
+    memcpy(out->glyphs + out->glyph_count, lay->glyphs, lay->glyph_count * sizeof *lay->glyphs);
+    out->glyph_count += lay->glyph_count;
+    d->u.text.size = lay->size;
+    d->u.text.color = L->text.color;
+    d->u.text.outline_width = L->text.outline_width;
+    d->u.text.outline_color = L->text.outline_color;
+    d->u.text.shadow_dx = L->text.shadow_dx;
+    d->u.text.shadow_dy = L->text.shadow_dy;
+    d->u.text.shadow_blur = L->text.shadow_blur;
+    d->u.text.shadow_color = L->text.shadow_color;
+    return true;
+}
+
+static const layer_kind layer_kinds[] = {
+    [CK_LAYER_VIDEO] = {emit_video}, [CK_LAYER_IMAGE] = {emit_image}, [CK_LAYER_TEXT] = {emit_text},
+    [CK_LAYER_SHAPE] = {emit_shape}, [CK_LAYER_GROUP] = {NULL},
+};
+_Static_assert(CK_ARRAY_LEN(layer_kinds) == CK_LAYER_TYPE_COUNT, "one entry per layer type");
+
 ck_status ck_timeline_eval(ck_timeline *tl, int64_t frame, ck_arena *fa, ck_drawlist *out,
                            ck_error *err)
 {
@@ -404,7 +476,9 @@ ck_status ck_timeline_eval(ck_timeline *tl, int64_t frame, ck_arena *fa, ck_draw
             op[i] = o;
         }
         on[i] = true;
-        if (L->type == CK_LAYER_GROUP || op[i] <= 0)
+        const layer_kind *kind =
+            (unsigned)L->type < CK_LAYER_TYPE_COUNT ? &layer_kinds[L->type] : NULL;
+        if (!kind || !kind->emit || op[i] <= 0)
             continue;
         ck_draw *d = &out->items[out->count];
         memset(d, 0, sizeof *d);
@@ -413,48 +487,8 @@ ck_status ck_timeline_eval(ck_timeline *tl, int64_t frame, ck_arena *fa, ck_draw
         d->w = L->width;
         d->h = L->height;
         d->opacity = op[i];
-        switch (L->type) {
-        case CK_LAYER_SHAPE:
-            d->kind = CK_DRAW_RECT;
-            d->u.rect.p = L->shape;
-            break;
-        case CK_LAYER_IMAGE:
-            d->kind = CK_DRAW_IMAGE;
-            d->u.image.asset = L->media.asset;
-            break;
-        case CK_LAYER_VIDEO:
-            d->kind = CK_DRAW_VIDEO;
-            d->u.video.asset = L->media.asset;
-            d->u.video.source_time = L->media.source_start + lt;
-            d->u.video.loop = L->media.loop;
-            break;
-        case CK_LAYER_TEXT: {
-            int fi = tl->fit_of_layer[i];
-            if (fi < 0)
-                continue;
-            const ck_layout *lay = &tl->fits[fi].layout;
-            if (lay->glyph_count == 0)
-                continue;
-            d->kind = CK_DRAW_TEXT;
-            d->u.text.glyph_first = (uint32_t)out->glyph_count;
-            d->u.text.glyph_count = (uint32_t)lay->glyph_count;
-            memcpy(out->glyphs + out->glyph_count, lay->glyphs,
-                   lay->glyph_count * sizeof *lay->glyphs);
-            out->glyph_count += lay->glyph_count;
-            d->u.text.size = lay->size;
-            d->u.text.color = L->text.color;
-            d->u.text.outline_width = L->text.outline_width;
-            d->u.text.outline_color = L->text.outline_color;
-            d->u.text.shadow_dx = L->text.shadow_dx;
-            d->u.text.shadow_dy = L->text.shadow_dy;
-            d->u.text.shadow_blur = L->text.shadow_blur;
-            d->u.text.shadow_color = L->text.shadow_color;
-            break;
-        }
-        case CK_LAYER_GROUP:
-        case CK_LAYER_TYPE_COUNT:
+        if (!kind->emit(tl, L, i, lt, d, out))
             continue;
-        }
         out->count++;
     }
     return CK_OK;
@@ -468,9 +502,64 @@ static void jb_color(ck_strbuf *b, const char *name, ck_color c)
                      (double)c.b, (double)c.a);
 }
 
+/* ---- one table entry per draw kind: its name and its own fields in the JSON dump ---- */
+typedef struct draw_kind {
+    const char *name;
+    void (*json)(ck_strbuf *b, const ck_scene *s, const ck_drawlist *dl, const ck_draw *d);
+} draw_kind;
+
+static void json_rect(ck_strbuf *b, const ck_scene *s, const ck_drawlist *dl, const ck_draw *d)
+{
+    (void)s, (void)dl;
+    ck_strbuf_printf(b, ", \"radius\": %.3f", (double)d->u.rect.p.radius);
+    jb_color(b, "fill", d->u.rect.p.fill);
+    if (d->u.rect.p.gradient) {
+        jb_color(b, "fill2", d->u.rect.p.fill2);
+        ck_strbuf_printf(b, ", \"gradient_angle\": %.3f", (double)d->u.rect.p.gradient_angle);
+    }
+    if (d->u.rect.p.stroke_width > 0) {
+        jb_color(b, "stroke", d->u.rect.p.stroke);
+        ck_strbuf_printf(b, ", \"stroke_width\": %.3f", (double)d->u.rect.p.stroke_width);
+    }
+}
+
+static void json_image(ck_strbuf *b, const ck_scene *s, const ck_drawlist *dl, const ck_draw *d)
+{
+    (void)dl;
+    ck_strbuf_printf(b, ", \"asset\": \"%s\"", s->assets[d->u.image.asset].id);
+}
+
+static void json_video(ck_strbuf *b, const ck_scene *s, const ck_drawlist *dl, const ck_draw *d)
+{
+    (void)dl;
+    ck_strbuf_printf(b, ", \"asset\": \"%s\", \"source_time\": %.6f, \"loop\": %s",
+                     s->assets[d->u.video.asset].id, d->u.video.source_time,
+                     d->u.video.loop ? "true" : "false");
+}
+
+static void json_text(ck_strbuf *b, const ck_scene *s, const ck_drawlist *dl, const ck_draw *d)
+{
+    ck_strbuf_printf(b, ", \"size\": %.3f", (double)d->u.text.size);
+    jb_color(b, "color", d->u.text.color);
+    ck_strbuf_printf(b, ", \"glyphs\": [");
+    for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
+        const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
+        ck_strbuf_printf(b, "%s[\"%s\", %u, %.3f, %.3f]", g ? ", " : "", s->assets[gl->font].id,
+                         gl->glyph, (double)gl->x, (double)gl->y);
+    }
+    ck_strbuf_printf(b, "]");
+}
+
+static const draw_kind draw_kinds[] = {
+    [CK_DRAW_RECT] = {"rect", json_rect},
+    [CK_DRAW_IMAGE] = {"image", json_image},
+    [CK_DRAW_VIDEO] = {"video", json_video},
+    [CK_DRAW_TEXT] = {"text", json_text},
+};
+_Static_assert(CK_ARRAY_LEN(draw_kinds) == CK_DRAW_KIND_COUNT, "one entry per draw kind");
+
 char *ck_drawlist_json(const ck_scene *s, const ck_drawlist *dl)
 {
-    static const char *const kinds[] = {"rect", "image", "video", "text"};
     ck_strbuf b = {0};
     ck_strbuf_printf(&b,
                      "{\"frame\": %lld, \"t\": %.6f, \"width\": %d, \"height\": %d, \"deps\": [",
@@ -486,47 +575,15 @@ char *ck_drawlist_json(const ck_scene *s, const ck_drawlist *dl)
     ck_strbuf_printf(&b, ", \"draws\": [");
     for (size_t i = 0; i < dl->count; i++) {
         const ck_draw *d = &dl->items[i];
+        const draw_kind *k = &draw_kinds[d->kind];
         ck_strbuf_printf(
             &b,
             "%s\n  {\"kind\": \"%s\", \"layer\": \"%s\", \"xf\": [%.4f, %.4f, %.4f, %.4f, "
             "%.3f, %.3f], \"w\": %.3f, \"h\": %.3f, \"opacity\": %.4f",
-            i ? "," : "", kinds[d->kind], s->layers[d->layer].id, (double)d->xf.a, (double)d->xf.b,
+            i ? "," : "", k->name, s->layers[d->layer].id, (double)d->xf.a, (double)d->xf.b,
             (double)d->xf.c, (double)d->xf.d, (double)d->xf.tx, (double)d->xf.ty, (double)d->w,
             (double)d->h, (double)d->opacity);
-        switch (d->kind) {
-        case CK_DRAW_RECT:
-            ck_strbuf_printf(&b, ", \"radius\": %.3f", (double)d->u.rect.p.radius);
-            jb_color(&b, "fill", d->u.rect.p.fill);
-            if (d->u.rect.p.gradient) {
-                jb_color(&b, "fill2", d->u.rect.p.fill2);
-                ck_strbuf_printf(&b, ", \"gradient_angle\": %.3f",
-                                 (double)d->u.rect.p.gradient_angle);
-            }
-            if (d->u.rect.p.stroke_width > 0) {
-                jb_color(&b, "stroke", d->u.rect.p.stroke);
-                ck_strbuf_printf(&b, ", \"stroke_width\": %.3f", (double)d->u.rect.p.stroke_width);
-            }
-            break;
-        case CK_DRAW_IMAGE:
-            ck_strbuf_printf(&b, ", \"asset\": \"%s\"", s->assets[d->u.image.asset].id);
-            break;
-        case CK_DRAW_VIDEO:
-            ck_strbuf_printf(&b, ", \"asset\": \"%s\", \"source_time\": %.6f, \"loop\": %s",
-                             s->assets[d->u.video.asset].id, d->u.video.source_time,
-                             d->u.video.loop ? "true" : "false");
-            break;
-        case CK_DRAW_TEXT:
-            ck_strbuf_printf(&b, ", \"size\": %.3f", (double)d->u.text.size);
-            jb_color(&b, "color", d->u.text.color);
-            ck_strbuf_printf(&b, ", \"glyphs\": [");
-            for (uint32_t g = 0; g < d->u.text.glyph_count; g++) {
-                const ck_glyph *gl = &dl->glyphs[d->u.text.glyph_first + g];
-                ck_strbuf_printf(&b, "%s[\"%s\", %u, %.3f, %.3f]", g ? ", " : "",
-                                 s->assets[gl->font].id, gl->glyph, (double)gl->x, (double)gl->y);
-            }
-            ck_strbuf_printf(&b, "]");
-            break;
-        }
+        k->json(&b, s, dl, d);
         ck_strbuf_printf(&b, "}");
     }
     ck_strbuf_printf(&b, "\n]}\n");

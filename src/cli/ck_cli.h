@@ -156,7 +156,5 @@ bool ck_cli_open_store(const ck_cli_store *where, bool create, struct ck_keyring
                        struct ck_store **st);
 /* The key file's path: --keys, or <data_dir>/keys. */
 void ck_cli_key_path(const ck_cli_store *where, char *path, size_t size);
-/* mkdir -p with `mode` for the folders it makes; false (errno set) on failure. */
-bool ck_cli_mkdirs(const char *dir, int mode);
 
 #endif

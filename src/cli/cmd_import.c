@@ -12,19 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-bool ck_cli_mkdirs(const char *dir, int mode)
-{
-    char path[1100];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(path, (mode_t)mode);
-            *p = '/';
-        }
-    return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
-}
-
 void ck_cli_key_path(const ck_cli_store *where, char *path, size_t size)
 {
     if (where->keys)
@@ -38,8 +25,8 @@ bool ck_cli_open_store(const ck_cli_store *where, bool create, ck_keyring *keys,
     char path[1100];
     ck_error err = {0};
     char buf[1400];
-    if (create && !ck_cli_mkdirs(where->data_dir, 0700)) {
-        fprintf(stderr, "ciak: cannot make %s: %s\n", where->data_dir, strerror(errno));
+    if (create && ck_mkdirs(where->data_dir, 0700, &err) != CK_OK) { /* people's data */
+        fprintf(stderr, "%s\n", ck_error_format(&err, buf, sizeof buf));
         return false;
     }
     ck_cli_key_path(where, path, sizeof path);

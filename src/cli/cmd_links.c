@@ -171,8 +171,10 @@ static int cmd_links(const void *opts)
     }
     lr.base_url = base_buf;
     lr.override = o->expires;
-    if (qr && !ck_cli_mkdirs(qr, 0755)) {
-        fprintf(stderr, "ciak links: cannot make %s: %s\n", qr, strerror(errno));
+    ck_error mk = {0};
+    if (qr && ck_mkdirs(qr, 0755, &mk) != CK_OK) {
+        char mbuf[1400];
+        fprintf(stderr, "ciak links: %s\n", ck_error_format(&mk, mbuf, sizeof mbuf));
         return CK_EXIT_PROBLEMS;
     }
     lr.qr_dir = qr;

@@ -27,7 +27,7 @@ static ck_status link_or_copy(const char *src, const char *dst, ck_error *err)
     size_t len = 0;
     ck_status st = ck_read_file(src, 1u << 30, &buf, &len, err);
     if (st == CK_OK)
-        st = ck_write_file_atomic(dst, buf, len, err);
+        st = ck_write_atomic(dst, buf, len, 0644, err);
     free(buf);
     return st;
 }
@@ -56,7 +56,7 @@ static bool write_text(const char *dir, const char *name, char *text, ck_error *
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    bool ok = text && ck_write_file_atomic(path, text, strlen(text), err) == CK_OK;
+    bool ok = text && ck_write_atomic(path, text, strlen(text), 0644, err) == CK_OK;
     if (!text)
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
     free(text);
@@ -156,7 +156,7 @@ static int cmd_render(const void *opts)
         goto done;
     }
     const ck_record *rec = &recs->items[idx];
-    if (ck_mkdirs(out, &err) != CK_OK)
+    if (ck_mkdirs(out, 0777, &err) != CK_OK)
         goto fail;
     if (ck_render_view_make(r, rec, &view, &err) != CK_OK)
         goto fail;

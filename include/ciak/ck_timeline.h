@@ -30,6 +30,10 @@ typedef enum ck_draw_kind {
     CK_DRAW_VIDEO, /* a frame of a video asset at source_time, over (0,0)-(w,h) */
     CK_DRAW_TEXT   /* glyphs [glyph_first, +glyph_count) of the list */
 } ck_draw_kind;
+/* How many kinds there are. Each module that handles draws keeps one table entry per kind
+ * (timeline: JSON dump; segment: digest; gpu: checks and instances) and asserts its length
+ * against this, so a new kind cannot be forgotten in one of them. */
+#define CK_DRAW_KIND_COUNT (CK_DRAW_TEXT + 1)
 
 typedef struct ck_draw {
     ck_draw_kind kind;

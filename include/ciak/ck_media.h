@@ -161,9 +161,4 @@ void ck_ts_finisher_destroy(ck_ts_finisher **f);
  * faststart), atomically. */
 ck_status ck_media_ts_to_mp4(const char *const *inputs, int count, const char *out, ck_error *err);
 
-/* Writes a file atomically: temporary name in the same folder, fsync, rename. */
-ck_status ck_write_file_atomic(const char *path, const void *data, size_t len, ck_error *err);
-/* mkdir -p. Errors name the folder. */
-ck_status ck_mkdirs(const char *path, ck_error *err);
-
 #endif

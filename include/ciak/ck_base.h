@@ -113,25 +113,42 @@ char *ck_arena_printf(ck_arena *a, const char *fmt, ...) __attribute__((format(p
 void ck_arena_reset(ck_arena *a);
 void ck_arena_free(ck_arena *a);
 
-/* ---- growable strings ---- */
-/* A NUL-terminated string that grows as text is appended (playlists, JSON, pages, CSV).
- * Zero-initialise it. After a failed allocation it stops growing and ck_strbuf_take returns
- * NULL, so callers check once at the end. */
+/* ---- string builder ---- */
+/* A NUL-terminated string built by appending (playlists, JSON, pages, CSV, template text).
+ *
+ * Growable (zero-initialise it): the text lives on the heap and grows as needed. After a
+ * failed allocation it stops growing, `failed` is set and ck_strbuf_take returns NULL, so
+ * callers check once at the end.
+ * Fixed (ck_strbuf_init_fixed): the text is written into the caller's buffer and never grows;
+ * what does not fit is dropped at a code point boundary (the result stays valid UTF-8) and
+ * `failed` is set ("truncated to fit").
+ * Either way `s` is NUL-terminated once anything was appended (or cap > 0). Nothing here is
+ * thread-safe: one builder belongs to one thread at a time. */
 typedef struct ck_strbuf {
-    char *s; /* NULL until something is appended */
-    size_t len, cap;
-    bool failed; /* out of memory: the text is incomplete */
+    char *s; /* NULL until something is appended (growable) or the caller's buffer (fixed) */
+    size_t len, cap; /* bytes without the NUL; bytes available with the NUL */
+    bool failed;     /* out of memory (growable) or out of room (fixed): the text is incomplete */
+    bool fixed;      /* s belongs to the caller: never grows, never freed */
 } ck_strbuf;
 
+/* A fixed builder over buf[size]; size may be 0 (then nothing is written, not even the NUL). */
+void ck_strbuf_init_fixed(ck_strbuf *b, char *buf, size_t size);
+/* Appends n bytes of UTF-8; a fixed builder keeps only the whole code points that fit. */
 void ck_strbuf_add(ck_strbuf *b, const char *s, size_t n);
 void ck_strbuf_puts(ck_strbuf *b, const char *s);
+/* Appends one code point as UTF-8 (invalid ones, surrogates included, become U+FFFD). */
+void ck_strbuf_put_cp(ck_strbuf *b, int32_t cp);
 void ck_strbuf_printf(ck_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ck_strbuf_vprintf(ck_strbuf *b, const char *fmt, va_list ap);
 /* Appends `s` escaped for HTML text and attribute values (< > & " '). NULL adds nothing. */
 void ck_strbuf_html(ck_strbuf *b, const char *s);
+/* Empties the text and clears `failed`; a growable builder keeps its memory for reuse. */
+void ck_strbuf_clear(ck_strbuf *b);
 /* Hands the string to the caller (malloc'd, "" when nothing was added; NULL after a failed
- * allocation) and resets the buffer. */
+ * allocation or a truncation) and resets the builder to an empty growable one. */
 char *ck_strbuf_take(ck_strbuf *b);
+/* Frees a growable builder's memory (a fixed builder's buffer is the caller's) and resets it
+ * to an empty growable one. */
 void ck_strbuf_free(ck_strbuf *b);
 
 /* ---- small helpers ---- */
@@ -144,11 +161,16 @@ ck_status ck_write_atomic(const char *path, const void *data, size_t len, int mo
 bool ck_utf8_valid(const char *s, size_t n);
 /* Decodes one code point at *s, advancing it; returns -1 on malformed input (and skips a byte). */
 int32_t ck_utf8_next(const char **s, const char *end);
+/* The value of one hexadecimal digit (0-9, a-f, A-F), or -1. */
+int ck_hex_digit(int c);
 /* Number of code points in a valid UTF-8 string. */
 size_t ck_utf8_len(const char *s);
 /* Joins a directory and a relative path into buf ("dir/rel"); absolute `rel` is kept as is. */
 const char *ck_path_join(char *buf, size_t size, const char *dir, const char *rel);
 bool ck_file_exists(const char *path);
+/* mkdir -p: makes `path` and the missing folders above it with `mode` (less the umask);
+ * folders that exist keep theirs. Errors name the folder that could not be made. */
+ck_status ck_mkdirs(const char *path, int mode, ck_error *err);
 /* Seconds on a monotonic clock (durations, deadlines; not the time of day). */
 double ck_now_s(void);
 

@@ -35,6 +35,13 @@
 
 typedef struct ck_render ck_render;
 
+/* Mode of the segment cache's folders, whichever command makes them first (`ciak render`,
+ * `ciak warm`, `ciak serve`): owner only. Shared segments hold no personal data, but they sit
+ * under the same root as people's personal segments, and only the ciak process reads them
+ * (nginx fetches them over HTTP, never from disk), so no group needs to get in. 0700 is also
+ * untouched by any usual umask, so the folder's mode cannot depend on who made it. */
+#define CK_CACHE_DIR_MODE 0700
+
 /* Zero means default. */
 typedef struct ck_render_params {
     const char *cache_dir; /* root of the shared cache; NULL: "var/cache". The campaign's
