@@ -12,7 +12,11 @@
 # CLUSTER_PORT (nginx's port, default 8080; the nodes listen on the next three),
 # CLUSTER_NODES (default 3), CLUSTER_CAMPAIGNS (default: every folder of scenes/),
 # CLUSTER_SIZE (output size, e.g. 320x180; default: the scenes' canvas),
-# CIAK (default build/ciak). Progress goes to stderr; stdout has only the links.
+# CLUSTER_WORKERS (each node's render threads; default: its own),
+# CLUSTER_SCENES (the campaigns' folder, default scenes/), CLUSTER_PEOPLE (a people file
+# imported instead of each campaign's samples.json, bad records skipped: `ciak bench serve
+# --nodes` gives its synthetic people so), CIAK (default build/ciak).
+# Progress goes to stderr; stdout has only the links.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,13 +28,14 @@ port=${CLUSTER_PORT:-8080}
 nodes=${CLUSTER_NODES:-3}
 ciak=${CIAK:-$root/build/ciak}
 pg="$root/tests/support/pg.sh"
+scenes=${CLUSTER_SCENES:-$root/scenes}
 say() { echo "cluster: $*" >&2; }
 
 campaigns() {
     if [ -n "${CLUSTER_CAMPAIGNS:-}" ]; then
         echo "$CLUSTER_CAMPAIGNS"
     else
-        for s in "$root"/scenes/*/scene.json; do basename "$(dirname "$s")"; done
+        for s in "$scenes"/*/scene.json; do basename "$(dirname "$s")"; done
     fi
 }
 
@@ -61,12 +66,13 @@ start_node() {
     local i=$1 p=$((port + i))
     local extra=()
     [ -n "${CLUSTER_SIZE:-}" ] && extra+=(--size "$CLUSTER_SIZE")
+    [ -n "${CLUSTER_WORKERS:-}" ] && extra+=(--workers "$CLUSTER_WORKERS")
     for c in $(campaigns); do extra+=(--campaign "$c"); done
     mkdir -p "$dir/node$i"
     # --cluster: nginx routes each shared segment to one home node (consistent hash on its
     # URL), which renders it on first request; warming every node would render it N times.
     setsid "$ciak" serve --listen "127.0.0.1:$p" --db "$(db_url)" --keys "$dir/keys" \
-        --data-dir "$dir/node$i" --scenes "$root/scenes" --cluster --node-name "node$i" \
+        --data-dir "$dir/node$i" --scenes "$scenes" --cluster --node-name "node$i" \
         --trusted-proxies 127.0.0.1 \
         "${extra[@]}" \
         </dev/null >"$dir/node$i.log" 2>&1 &
@@ -101,9 +107,12 @@ up() {
     until=$(date -u -d '+30 days' +%F)
     # The people, imported once into the shared database; the key file is made by the first
     # import and shared by every node (in Kubernetes: a Secret).
+    local people skip=()
+    [ -n "${CLUSTER_PEOPLE:-}" ] && skip=(--skip-bad --rejects "$dir/rejects.txt")
     for c in $(campaigns); do
-        "$ciak" import "$c" "$root/scenes/$c/samples.json" --scenes "$root/scenes" --db "$url" \
-            --keys "$dir/keys" --data-dir "$dir/admin" 2>&1 |
+        people=${CLUSTER_PEOPLE:-$scenes/$c/samples.json}
+        "$ciak" import "$c" "$people" --scenes "$scenes" --db "$url" \
+            --keys "$dir/keys" --data-dir "$dir/admin" "${skip[@]}" 2>&1 |
             grep -v 'availability window' >&2 || true
         # Before any node starts: a node's start-up purge removes people whose last day has
         # passed, and the demo samples' windows are in the past.

@@ -509,6 +509,32 @@ int main(void)
         fprintf(stderr, "expected error: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
         ck_render_destroy(&rbad);
     }
+    /* ---- the compositor path is in the digest: a GPU node and a CPU node may differ by a
+     *      code value, so they never share a digest; one path always gives the same ---- */
+    {
+        ck_gpu *gp[2] = {ck_gpu_create(&(ck_gpu_params){.path = CK_GPU_PATH_GPU}, &err),
+                         ck_gpu_create(&(ck_gpu_params){.path = CK_GPU_PATH_CPU}, &err)};
+        CK_CHECK(gp[0] && gp[1]);
+        char dg[3][CK_RENDER_DIGEST_HEX] = {"", "", ""};
+        ck_gpu *on[3] = {gp[0], gp[1], gp[1]}; /* GPU path, CPU path, CPU path again */
+        for (int i = 0; i < 3 && gp[0] && gp[1]; i++) {
+            ck_render *rp = ck_render_create(on[i], SCENE, &pb, &err);
+            ck_render_view vp = {0};
+            CK_CHECK(rp && ck_render_view_make(rp, pers[0], &vp, &err) == CK_OK);
+            if (vp.count > 0)
+                snprintf(dg[i], sizeof dg[i], "%s", vp.segs[0].digest);
+            ck_render_view_free(&vp);
+            ck_render_destroy(&rp);
+        }
+        CK_CHECK(dg[0][0] && dg[1][0]);
+        CK_CHECK(strcmp(dg[0], dg[1]) != 0);
+        CK_CHECK_STR(dg[1], dg[2]);
+        /* the default renderer's shared digest is its own path's */
+        bool cpu_path = ck_gpu_default_path(gpu) == CK_GPU_PATH_CPU;
+        CK_CHECK_STR(va.segs[0].digest, dg[cpu_path ? 1 : 0]);
+        ck_gpu_destroy(&gp[0]);
+        ck_gpu_destroy(&gp[1]);
+    }
     /* defer_audio (the server's): the AAC track is encoded by the first render, not by
      * ck_render_create, so a cold server listens first. */
     {

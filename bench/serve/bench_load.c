@@ -61,17 +61,42 @@ int bench_playlist(bench_conn *c, const bench_link *link, bench_seg *segs, int m
     return n;
 }
 
-bool bench_wait_idle(int port, double max_s)
+double bench_metric_sum(const bench_ctx *b, const char *name)
+{
+    if (b->node_count == 0)
+        return bench_metric(b->port, name);
+    double sum = -1;
+    for (int i = 0; i < b->node_count; i++) {
+        double v = bench_metric(b->node_ports[i], name);
+        if (v >= 0)
+            sum = sum < 0 ? v : sum + v;
+    }
+    return sum;
+}
+
+bool bench_wait_idle(const bench_ctx *b, double max_s)
 {
     double end = ck_now_s() + max_s;
     do {
-        double q = bench_metric(port, "ciak_render_queue_depth");
-        double run = bench_metric(port, "ciak_renders_in_progress");
+        double q = bench_metric_sum(b, "ciak_render_queue_depth");
+        double run = bench_metric_sum(b, "ciak_renders_in_progress");
         if (q == 0 && run == 0)
             return true;
         usleep(50 * 1000);
     } while (ck_now_s() < end);
     return false;
+}
+
+double bench_rss_sum(const bench_ctx *b)
+{
+    if (b->node_count == 0)
+        return bench_rss_mb(b->server);
+    double sum = 0;
+    for (int i = 0; i < b->node_count; i++) {
+        double v = bench_rss_mb(b->node_pids[i]);
+        sum += v > 0 ? v : 0;
+    }
+    return sum;
 }
 
 double bench_rss_mb(pid_t pid)
@@ -105,7 +130,7 @@ bool bench_ttfs(bench_ctx *b, int people, bench_results *r)
         /* The previous person's look-ahead renders their personal segments; a new person
          * arriving meanwhile waits for the segment in progress, which is measured by the
          * viewers trial. Here: the fast path of a warm, otherwise idle server. */
-        if (!bench_wait_idle(b->port, 120))
+        if (!bench_wait_idle(b, 120))
             busy++;
         const bench_link *link = &b->links[b->next_link++];
         bench_conn c;
@@ -168,25 +193,31 @@ typedef struct viewer {
     atomic_int *late_at; /* per segment index, shared by a trial's viewers */
     double startup_ms, late_max_ms;
     atomic_int *done;
+    /* segments 0 .. segments-1 were fetched: their paths and request-to-last-byte times
+     * (malloc'd by run_trial, read and freed there after the join) */
+    bench_seg *segs;
+    double *seg_ms;
 } viewer;
 
 static void *viewer_main(void *arg)
 {
     viewer *v = arg;
-    bench_seg *segs = calloc(MAX_SEGS, sizeof *segs);
+    bench_seg *segs = v->segs;
     bench_conn c;
     bench_conn_init(&c, v->b->port, v->source);
     c.timeout_s = 120;
     bench_sleep_until(v->start_at);
     double t_req = ck_now_s();
-    int n = segs ? bench_playlist(&c, v->link, segs, MAX_SEGS) : -1;
+    int n = segs && v->seg_ms ? bench_playlist(&c, v->link, segs, MAX_SEGS) : -1;
     bench_resp r = {0};
+    double t_seg = ck_now_s();
     if (n <= 0 || !bench_get(&c, segs[0].path, false, false, &r) || r.status != 200) {
         v->failed = true;
         goto out;
     }
     double t0 = ck_now_s();
     v->startup_ms = (t0 - t_req) * 1e3;
+    v->seg_ms[0] = (t0 - t_seg) * 1e3;
     v->segments = 1;
     /* By default through the last personal segment: the rest are shared, already cached,
      * and arrive in milliseconds, so playing them only makes the trial longer. */
@@ -201,10 +232,12 @@ static void *viewer_main(void *arg)
             break;
         double due = t0 + segs[i].start_s;
         bench_sleep_until(due - v->b->buffer_s);
+        t_seg = ck_now_s();
         if (!bench_get(&c, segs[i].path, false, false, &r) || r.status != 200) {
             v->failed = true;
             break;
         }
+        v->seg_ms[i] = (ck_now_s() - t_seg) * 1e3;
         double late = ck_now_s() - due;
         if (late > 0) {
             v->late++;
@@ -216,7 +249,6 @@ static void *viewer_main(void *arg)
     }
 out:
     bench_conn_close(&c);
-    free(segs);
     atomic_fetch_add(v->done, 1);
     return NULL;
 }
@@ -227,6 +259,39 @@ typedef struct trial {
     double late_max_ms, startup_p50_ms, startup_max_ms, rss_mb;
 } trial;
 
+/* Adds a viewer's segment times to b->seg_ms and its shared segments to b->shared_seen
+ * (distinct paths). Out of memory: what fits is kept. */
+static void record_viewer(bench_ctx *b, const viewer *v)
+{
+    for (int i = 0; i < v->segments; i++) {
+        if (b->seg_n == b->seg_cap) {
+            int cap = b->seg_cap ? b->seg_cap * 2 : 1024;
+            double *m = realloc(b->seg_ms, (size_t)cap * sizeof *m);
+            if (!m)
+                return;
+            b->seg_ms = m;
+            b->seg_cap = cap;
+        }
+        b->seg_ms[b->seg_n++] = v->seg_ms[i];
+        if (!v->segs[i].shared)
+            continue;
+        bool seen = false;
+        for (int j = 0; j < b->shared_n && !seen; j++)
+            seen = strcmp(b->shared_seen[j], v->segs[i].path) == 0;
+        if (seen)
+            continue;
+        if (b->shared_n == b->shared_cap) {
+            int cap = b->shared_cap ? b->shared_cap * 2 : 128;
+            char(*p)[320] = realloc(b->shared_seen, (size_t)cap * sizeof *p);
+            if (!p)
+                return;
+            b->shared_seen = p;
+            b->shared_cap = cap;
+        }
+        snprintf(b->shared_seen[b->shared_n++], sizeof *b->shared_seen, "%s", v->segs[i].path);
+    }
+}
+
 static trial run_trial(bench_ctx *b, int k)
 {
     trial t = {0};
@@ -235,7 +300,7 @@ static trial run_trial(bench_ctx *b, int k)
                 b->next_link + k - b->link_count);
         return t;
     }
-    if (!bench_wait_idle(b->port, 300))
+    if (!bench_wait_idle(b, 300))
         fprintf(stderr, "ciak bench: the server was still rendering after 300 s\n");
     viewer *vs = calloc((size_t)k, sizeof *vs);
     pthread_t *th = calloc((size_t)k, sizeof *th);
@@ -244,8 +309,8 @@ static trial run_trial(bench_ctx *b, int k)
     atomic_int *late_at = calloc(MAX_SEGS, sizeof *late_at);
     if (!vs || !th || !startup || !late_at)
         goto out;
-    double sum0 = bench_metric(b->port, "ciak_render_seconds_sum");
-    double cnt0 = bench_metric(b->port, "ciak_render_seconds_count");
+    double sum0 = bench_metric_sum(b, "ciak_render_seconds_sum");
+    double cnt0 = bench_metric_sum(b, "ciak_render_seconds_count");
     double start = ck_now_s() + 0.2;
     int started = 0;
     for (int i = 0; i < k; i++) {
@@ -255,13 +320,15 @@ static trial run_trial(bench_ctx *b, int k)
                          .source = 256 + 1 + i,
                          .start_at = start,
                          .late_at = late_at,
-                         .done = &done};
+                         .done = &done,
+                         .segs = calloc(MAX_SEGS, sizeof(bench_seg)),
+                         .seg_ms = calloc(MAX_SEGS, sizeof(double))};
         if (pthread_create(&th[i], NULL, viewer_main, &vs[i]) != 0)
             break;
         started++;
     }
     while (atomic_load(&done) < started) {
-        double rss = bench_rss_mb(b->server);
+        double rss = bench_rss_sum(b);
         if (rss > t.rss_mb)
             t.rss_mb = rss;
         usleep(100 * 1000);
@@ -278,11 +345,13 @@ static trial run_trial(bench_ctx *b, int k)
             startup[ns++] = vs[i].startup_ms;
     }
     t.failed += k - started;
+    for (int i = 0; b->record && i < started; i++)
+        record_viewer(b, &vs[i]);
     t.startup_max_ms = ns ? bench_quantile(startup, ns, 1.0) : 0;
     t.startup_p50_ms = bench_quantile(startup, ns, 0.5);
-    double renders = bench_metric(b->port, "ciak_render_seconds_count") - cnt0;
+    double renders = bench_metric_sum(b, "ciak_render_seconds_count") - cnt0;
     double render_ms =
-        renders > 0 ? (bench_metric(b->port, "ciak_render_seconds_sum") - sum0) * 1e3 / renders : 0;
+        renders > 0 ? (bench_metric_sum(b, "ciak_render_seconds_sum") - sum0) * 1e3 / renders : 0;
     t.ran = true;
     t.pass = t.late == 0 && t.failed == 0 && t.startup_max_ms <= b->startup_max_s * 1e3;
     printf("  %3d viewer(s): %s  late segments %d (worst %.0f ms), failed %d, startup p50 %.0f "
@@ -298,6 +367,10 @@ static trial run_trial(bench_ctx *b, int k)
     }
     fflush(stdout);
 out:
+    for (int i = 0; vs && i < k; i++) {
+        free(vs[i].segs);
+        free(vs[i].seg_ms);
+    }
     free(late_at);
     free(vs);
     free(th);
@@ -318,6 +391,12 @@ static void keep(bench_results *r, int k, const trial *t)
         r->fail_late_max_ms = t->late_max_ms;
         r->fail_rss_mb = t->rss_mb;
     }
+}
+
+int bench_trial(bench_ctx *b, int k)
+{
+    trial t = run_trial(b, k);
+    return !t.ran ? -1 : t.pass ? 0 : t.late + t.failed > 0 ? t.late + t.failed : 1;
 }
 
 bool bench_viewers(bench_ctx *b, bench_results *r)
@@ -387,7 +466,7 @@ bool bench_wrk(bench_ctx *b, bench_results *r)
         return false;
     }
     b->wrk_path = b->wrk_seg;
-    bench_wait_idle(b->port, 300);
+    bench_wait_idle(b, 300);
     double mbps;
     if (!run_wrk(b, NULL, &r->wrk_rps, &r->wrk_mbps))
         return false;

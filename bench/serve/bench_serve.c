@@ -26,9 +26,9 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 typedef struct serve_opts {
-    const char *campaign, *scenes;
+    const char *campaign, *scenes, *script;
     ck_cli_size size;
-    int workers, people, ttfs, max_viewers;
+    int workers, people, ttfs, max_viewers, nodes, cost_viewers;
     double play_s, buffer_s, startup_max_s, wrk_s;
     bool keep;
 } serve_opts;
@@ -103,6 +103,28 @@ static const ck_opt serve_table[] = {
      .def = "10",
      .parse = ck_opt_seconds,
      .offset = offsetof(serve_opts, wrk_s)},
+    {.name = "--nodes",
+     .arg = "N",
+     .help = "instead: 1, 2, .. N `ciak serve --cluster` nodes on one PostgreSQL behind nginx "
+             "(--cluster-script), the viewers trial through nginx on each, side by side",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, nodes),
+     .hi = BENCH_MAX_NODES},
+    {.name = "--cost-viewers",
+     .arg = "N",
+     .help = "with --nodes: the viewers at once of the trial that CPU per personal segment and "
+             "p95 latency are measured on, the same for every node count",
+     .def = "4",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, cost_viewers),
+     .lo = 1,
+     .hi = 249},
+    {.name = "--cluster-script",
+     .arg = "FILE",
+     .help = "the one-machine cluster that --nodes starts and stops",
+     .def = "scripts/cluster.sh",
+     .parse = ck_opt_str,
+     .offset = offsetof(serve_opts, script)},
     {.name = "--keep",
      .help = "keep the temporary folder (logs, store) and say where",
      .parse = ck_opt_flag,
@@ -168,8 +190,7 @@ static void stop_child(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-/* Reads the link paths ("/v/<token>") of links.csv; returns the count. */
-static int read_links(const char *path, bench_link **out)
+int bench_read_links(const char *path, bench_link **out)
 {
     FILE *f = fopen(path, "r");
     int n = 0, cap = 0;
@@ -262,6 +283,23 @@ static int cmd_bench_serve(const void *opts)
         return CK_EXIT_PROBLEMS;
     }
     self[sn] = '\0';
+    if (o.nodes > 0) {
+        bench_nodes_opts no = {.campaign = o.campaign,
+                               .scenes = o.scenes,
+                               .script = o.script,
+                               .self = self,
+                               .size = size,
+                               .workers = o.workers,
+                               .people = o.people,
+                               .nodes = o.nodes,
+                               .max_viewers = o.max_viewers,
+                               .cost_viewers = o.cost_viewers,
+                               .play_s = o.play_s,
+                               .buffer_s = o.buffer_s,
+                               .startup_max_s = o.startup_max_s,
+                               .keep = o.keep};
+        return bench_nodes_run(&no) ? CK_EXIT_PROBLEMS : CK_EXIT_OK;
+    }
     char tmp[] = "/tmp/ciak-bench-serve-XXXXXX";
     if (!mkdtemp(tmp)) {
         fprintf(stderr, "ciak bench: cannot make a temporary folder: %s\n", strerror(errno));
@@ -300,7 +338,7 @@ static int cmd_bench_serve(const void *opts)
         fprintf(stderr, "ciak bench: import or links failed (see %s with --keep)\n", log);
         goto done;
     }
-    int nlinks = read_links(links_csv, &links);
+    int nlinks = bench_read_links(links_csv, &links);
     double t_import = ck_now_s() - t0;
     t0 = ck_now_s();
     if (run_ciak(self, log, wrm) != 0) {
@@ -340,14 +378,6 @@ static int cmd_bench_serve(const void *opts)
         goto done;
     }
     double t_start = ck_now_s() - t0;
-    bench_wait_idle(port, 300); /* its own start-up warm finds everything cached */
-    printf("ciak bench serve: %s %s, %d people with links (import %.1f s, warm %.1f s), "
-           "server up in %.1f s, RSS idle %.0f MB, load %s\n",
-           o.campaign, size ? size : "canvas size", nlinks, t_import, t_warm, t_start,
-           bench_rss_mb(server), load0);
-    fflush(stdout);
-
-    /* 3. the measurements. */
     bench_ctx b = {.port = port,
                    .server = server,
                    .links = links,
@@ -357,6 +387,14 @@ static int cmd_bench_serve(const void *opts)
                    .startup_max_s = o.startup_max_s,
                    .max_viewers = o.max_viewers,
                    .wrk_s = o.wrk_s};
+    bench_wait_idle(&b, 300); /* its own start-up warm finds everything cached */
+    printf("ciak bench serve: %s %s, %d people with links (import %.1f s, warm %.1f s), "
+           "server up in %.1f s, RSS idle %.0f MB, load %s\n",
+           o.campaign, size ? size : "canvas size", nlinks, t_import, t_warm, t_start,
+           bench_rss_mb(server), load0);
+    fflush(stdout);
+
+    /* 3. the measurements. */
     bench_results r;
     memset(&r, 0, sizeof r);
     r.ttfs_n = 0;

@@ -4,6 +4,7 @@
  *   bench_people.c  synthetic people made from a campaign's samples (all different)
  *   bench_http.c    a tiny blocking HTTP/1.1 client (keep-alive, Content-Length only)
  *   bench_load.c    the measurements: time to first segment, viewers at playback pace, wrk
+ *   bench_nodes.c   `--nodes N`: the viewers trial through nginx on 1..N cluster nodes
  *
  * Nothing here prints a token, a person id or a name: links are read from links.csv into
  * memory and only counts and timings leave. Everything talks to 127.0.0.1. */
@@ -73,9 +74,23 @@ typedef struct bench_seg {
  * `segs` (at most `max`); returns the count, -1 on failure. */
 int bench_playlist(bench_conn *c, const bench_link *link, bench_seg *segs, int max);
 
+#define BENCH_MAX_NODES 8
+
 typedef struct bench_ctx {
-    int port;
-    pid_t server; /* the `ciak serve` child, for its RSS */
+    int port;     /* the server's, or nginx's with --nodes */
+    pid_t server; /* the `ciak serve` child, for its RSS (0 with --nodes) */
+    /* --nodes: the cluster nodes behind nginx, asked directly for /metrics (nginx closes it)
+     * and read in /proc for RSS; 0 nodes: `port` is the one server. */
+    int node_count;
+    int node_ports[BENCH_MAX_NODES];
+    pid_t node_pids[BENCH_MAX_NODES];
+    /* With `record`, the viewers trials keep every segment's time from request to last byte
+     * and the distinct shared segments asked for (malloc'd; the caller frees them). */
+    bool record;
+    double *seg_ms;
+    int seg_n, seg_cap;
+    char (*shared_seen)[320];
+    int shared_n, shared_cap;
     const bench_link *links;
     int link_count;
     int next_link; /* people are used once each: a person seen before is cached */
@@ -106,11 +121,31 @@ typedef struct bench_results {
 /* bench_load.c. Each returns false when the measurement could not run (reason printed). */
 bool bench_ttfs(bench_ctx *b, int people, bench_results *r);
 bool bench_viewers(bench_ctx *b, bench_results *r);
+/* One viewers trial of `k` viewers: 0 when it passed, the late segments plus failed viewers
+ * (at least 1) when not, -1 when it could not run (too few people). */
+int bench_trial(bench_ctx *b, int k);
 bool bench_wrk(bench_ctx *b, bench_results *r);
-/* Waits until the server renders nothing (queue empty, no render running), at most
- * `max_s`; returns false on timeout. */
-bool bench_wait_idle(int port, double max_s);
+/* Waits until the server (every node) renders nothing (queue empty, no render running), at
+ * most `max_s`; returns false on timeout. */
+bool bench_wait_idle(const bench_ctx *b, double max_s);
+/* A /metrics number of the server, or its sum over the nodes; -1 when absent anywhere. */
+double bench_metric_sum(const bench_ctx *b, const char *name);
 /* The child's resident set in MB (VmRSS from /proc), -1 when unknown. */
 double bench_rss_mb(pid_t pid);
+/* The server's RSS, or the sum over the nodes. */
+double bench_rss_sum(const bench_ctx *b);
+
+/* bench_serve.c: the link paths ("/v/<token>") of a links.csv; returns the count. */
+int bench_read_links(const char *path, bench_link **out);
+
+/* bench_nodes.c: `ciak bench serve --nodes N`. `o` holds the options bench_serve.c parsed. */
+typedef struct bench_nodes_opts {
+    const char *campaign, *scenes, *script, *self;
+    const char *size; /* "WxH" or NULL */
+    int workers, people, nodes, max_viewers, cost_viewers;
+    double play_s, buffer_s, startup_max_s;
+    bool keep;
+} bench_nodes_opts;
+int bench_nodes_run(const bench_nodes_opts *o);
 
 #endif

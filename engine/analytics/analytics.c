@@ -29,6 +29,7 @@ struct ck_analytics {
     int32_t salt_day;
     uint8_t salt[SALT_BYTES];
     rate_slot *rate;
+    char failure[256]; /* why the last batch was not stored (ck_analytics_last_failure) */
 };
 
 static const char *const event_names[] = {
@@ -349,7 +350,8 @@ static bool store_batch(ck_analytics *a, const char *campaign, int32_t today, co
          an_view_add(a->db, campaign, today, viewer, VIEWER_BYTES, played, nplayed, duration_ms);
     ok = ok && an_tx(a->db, AN_COMMIT);
     if (!ok) {
-        ck_log(CK_LOG_ERROR, "analytics: cannot store events: %s", an_db_error(a->db));
+        /* Not logged here: the caller answers and logs a storage fault once, not per batch. */
+        snprintf(a->failure, sizeof a->failure, "cannot store events: %s", an_db_error(a->db));
         an_tx(a->db, AN_ROLLBACK);
     }
     return ok;
@@ -386,8 +388,9 @@ ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const ch
     pthread_mutex_lock(&a->lock);
     uint8_t viewer[VIEWER_BYTES];
     if (!salt_for(a, today)) {
+        snprintf(a->failure, sizeof a->failure, "cannot make the day's salt: %s",
+                 an_db_error(a->db));
         pthread_mutex_unlock(&a->lock);
-        ck_log(CK_LOG_ERROR, "analytics: cannot make the day's salt: %s", an_db_error(a->db));
         res = CK_AN_FAILED;
         goto done;
     }
@@ -405,6 +408,13 @@ ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const ch
 done:
     json_decref(root);
     return res;
+}
+
+void ck_analytics_last_failure(ck_analytics *a, char *buf, size_t size)
+{
+    pthread_mutex_lock(&a->lock);
+    snprintf(buf, size, "%s", a->failure[0] ? a->failure : "no failure");
+    pthread_mutex_unlock(&a->lock);
 }
 
 /* ---- reports ---- */

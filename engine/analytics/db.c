@@ -28,6 +28,19 @@ static void note(an_db *db, const char *m)
     db->msg[strcspn(db->msg, "\n")] = '\0'; /* DETAIL and HINT lines may quote a row */
 }
 
+/* SQLite's message, and the system's when a system call failed: "disk I/O error" alone does
+ * not tell a full disk from a read-only one. */
+static void note_lite(an_db *db)
+{
+    int e = sqlite3_system_errno(db->lite);
+    char m[256];
+    if (e)
+        snprintf(m, sizeof m, "%s (%s)", sqlite3_errmsg(db->lite), strerror(e));
+    else
+        snprintf(m, sizeof m, "%s", sqlite3_errmsg(db->lite));
+    note(db, m);
+}
+
 static void note_pg(an_db *db, const PGresult *r)
 {
     const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -170,7 +183,7 @@ static sqlite3_stmt *lite_prepare(an_db *db, const char *sql, const an_arg *args
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL) != SQLITE_OK) {
-        note(db, sqlite3_errmsg(db->lite));
+        note_lite(db);
         return NULL;
     }
     for (int i = 0; i < n; i++) {
@@ -190,7 +203,7 @@ static sqlite3_stmt *lite_prepare(an_db *db, const char *sql, const an_arg *args
             break;
         }
         if (rc != SQLITE_OK) {
-            note(db, sqlite3_errmsg(db->lite));
+            note_lite(db);
             sqlite3_finalize(st);
             return NULL;
         }
@@ -211,13 +224,13 @@ bool an_exec(an_db *db, const char *sql, const an_arg *args, int n, int64_t *cha
     if (n == 0 && !changed) {
         if (sqlite3_exec(db->lite, sql, NULL, NULL, NULL) == SQLITE_OK)
             return true;
-        note(db, sqlite3_errmsg(db->lite));
+        note_lite(db);
         return false;
     }
     sqlite3_stmt *st = lite_prepare(db, sql, args, n);
     int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
     if (st && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        note(db, sqlite3_errmsg(db->lite));
+        note_lite(db);
     sqlite3_finalize(st);
     if (changed)
         *changed = sqlite3_changes(db->lite);
@@ -252,7 +265,7 @@ bool an_next(an_rows *r)
         return true;
     if (rc != SQLITE_DONE) {
         r->failed = true;
-        note(r->db, sqlite3_errmsg(r->db->lite));
+        note_lite(r->db);
     }
     return false;
 }

@@ -17,7 +17,8 @@
 
 #define FRAMES_IN_FLIGHT 3
 /* Bump when anything in the way segments are made changes (it is part of every digest). */
-#define SEGMENT_FORMAT "ciak-segment-3" /* 3: no B-frames, glyphs placed per segment */
+/* 3: no B-frames, glyphs placed per segment; 4: the compositor path in the salt */
+#define SEGMENT_FORMAT "ciak-segment-4"
 
 struct ck_render {
     ck_gpu *gpu;
@@ -167,6 +168,12 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         goto fail;
     ck_strbuf_printf(&salt, "%s|%s|%d|scene %s|out %dx%d|enc %s", SEGMENT_FORMAT, s->id, s->version,
                      hex, r->width, r->height, fp);
+    /* The compositor: the GPU path (shaders into device memory) and the CPU path (the host
+     * blends) may differ by a code value, and so may a real GPU and lavapipe on one path;
+     * a digest names one byte string, so both are in it (docs/deploy.md, mixed fleets). */
+    ck_strbuf_printf(&salt, "|comp %s-path %s-device",
+                     ck_gpu_scene_path(r->sg) == CK_GPU_PATH_CPU ? "cpu" : "gpu",
+                     ck_gpu_is_cpu(gpu) ? "cpu" : "gpu");
     if (!(r->videos = ck_video_set_create(s, err)))
         goto fail;
     ck_video_set_fit(r->videos, s->width, s->height, r->width, r->height);

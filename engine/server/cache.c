@@ -300,6 +300,11 @@ static const char *const kind_names[] = {
 #undef X
 };
 
+const char *srv_storage_kind_name(srv_storage_kind kind)
+{
+    return kind >= 0 && kind < SRV_ST__N ? kind_names[kind] : "none";
+}
+
 /* Free bytes for an unprivileged writer on the cache's file system; -1: unknown. */
 static int64_t free_bytes(const srv_cache *c, bool *readonly)
 {

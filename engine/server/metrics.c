@@ -134,8 +134,8 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         SRV_STORAGE_KINDS(X)
 #undef X
     };
-    ck_strbuf_printf(&o, "# HELP ciak_storage_errors_total Failed writes to the cache's disk, "
-                         "by kind (nospace, readonly, missing, io).\n"
+    ck_strbuf_printf(&o, "# HELP ciak_storage_errors_total Failed writes to the cache's disk "
+                         "or to the database, by kind (nospace, readonly, missing, io).\n"
                          "# TYPE ciak_storage_errors_total counter\n");
     for (int k = 0; k < SRV_ST__N; k++)
         ck_strbuf_printf(&o, "ciak_storage_errors_total{kind=\"%s\"} %llu\n", kinds[k],

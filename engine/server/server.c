@@ -3,12 +3,14 @@
 #include "server_internal.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define VIEW_BUCKETS 4096
@@ -661,6 +663,80 @@ void srv_store_failed(ck_server *s)
     atomic_fetch_add(&s->metrics.store_unavailable, 1);
 }
 
+/* ---- database write faults ---- */
+/* What the operator must do: from the database's message, else (SQLite's "disk I/O error"
+ * hides errno) from its files' state, as the kernel reports it now. */
+static srv_storage_kind db_fault_kind(const ck_server *s, const char *why)
+{
+    if (strstr(why, strerror(EROFS)) || strstr(why, strerror(EACCES)) ||
+        strstr(why, strerror(EPERM)) || strstr(why, "readonly database"))
+        return SRV_ST_READONLY;
+    if (strstr(why, strerror(ENOSPC)) || strstr(why, strerror(EDQUOT)) ||
+        strstr(why, "database or disk is full"))
+        return SRV_ST_NOSPACE;
+    if (s->p.db_url)
+        return SRV_ST_IO;
+    struct statvfs v;
+    if (statvfs(s->data_dir, &v) == 0 && (v.f_flag & ST_RDONLY))
+        return SRV_ST_READONLY;
+    static const char *const files[] = {"analytics.db", "ciak.db"};
+    char path[700];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", s->data_dir, files[i]);
+        if (access(path, W_OK) != 0 && (errno == EROFS || errno == EACCES || errno == EPERM))
+            return SRV_ST_READONLY;
+    }
+    if (statvfs(s->data_dir, &v) == 0 && (int64_t)v.f_bavail * (int64_t)v.f_frsize < (64 << 10))
+        return SRV_ST_NOSPACE;
+    return SRV_ST_IO;
+}
+
+void srv_db_fault(ck_server *s, const char *what, const char *why)
+{
+    srv_storage_kind kind = db_fault_kind(s, why);
+    atomic_fetch_add(&s->metrics.storage_errors[kind], 1);
+    double now = ck_now_s();
+    pthread_mutex_lock(&s->db_fault_lock);
+    bool first = s->db_fault != kind, again = !first && now - s->db_fault_logged >= SRV_FAULT_LOG_S;
+    if (first) {
+        s->db_fault = kind;
+        s->db_fault_count = 0;
+    }
+    int64_t count = ++s->db_fault_count;
+    if (first || again)
+        s->db_fault_logged = now;
+    pthread_mutex_unlock(&s->db_fault_lock);
+    const char *where = s->p.db_url ? "PostgreSQL" : s->data_dir;
+    if (first)
+        ck_log(CK_LOG_ERROR,
+               "storage fault (%s) writing the database (%s) in %s: %s; %s are answered 503 + "
+               "Retry-After until it is (%s)",
+               srv_storage_kind_name(kind), what, where,
+               kind == SRV_ST_READONLY  ? "its files are read-only: make them writable again"
+               : kind == SRV_ST_NOSPACE ? "its disk is full: free space on it"
+                                        : "an input/output error: check it and its disk",
+               what, why);
+    else if (again)
+        ck_log(CK_LOG_ERROR, "storage fault (%s) in the database goes on: %lld failed writes (%s)",
+               srv_storage_kind_name(kind), (long long)count, why);
+}
+
+void srv_db_wrote(ck_server *s, const char *what)
+{
+    pthread_mutex_lock(&s->db_fault_lock);
+    srv_storage_kind was = s->db_fault;
+    int64_t count = s->db_fault_count;
+    s->db_fault = SRV_ST_NONE;
+    s->db_fault_count = 0;
+    pthread_mutex_unlock(&s->db_fault_lock);
+    if (was != SRV_ST_NONE)
+        ck_log(CK_LOG_INFO,
+               "storage fault (%s) in the database of %s is over: %s are stored again (%lld "
+               "failed writes)",
+               srv_storage_kind_name(was), s->p.db_url ? "PostgreSQL" : s->data_dir, what,
+               (long long)count);
+}
+
 /* ---- life cycle ---- */
 static void purge(ck_server *s)
 {
@@ -690,6 +766,8 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
     }
     resolve_params(s, params);
     pthread_mutex_init(&s->view_lock, NULL);
+    pthread_mutex_init(&s->db_fault_lock, NULL);
+    s->db_fault = SRV_ST_NONE;
     char path[1100];
     if (ck_mkdirs(s->data_dir, 0700, err) != CK_OK) /* people's data: owner only */
         goto fail;
@@ -843,6 +921,7 @@ void ck_server_destroy(ck_server **ps)
     ck_store_close(&s->store);
     ck_keyring_wipe(&s->keys);
     pthread_mutex_destroy(&s->view_lock);
+    pthread_mutex_destroy(&s->db_fault_lock);
     free(s);
     *ps = NULL;
 }

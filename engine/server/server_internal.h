@@ -144,6 +144,8 @@ void srv_cache_wrote(srv_cache *c, int64_t bytes);
 /* True while a storage fault has not been followed by a good write. */
 bool srv_cache_faulty(srv_cache *c);
 #define SRV_FAULT_LOG_S 300
+/* "nospace", "readonly", ... (the metric's label). */
+const char *srv_storage_kind_name(srv_storage_kind kind);
 
 /* ---- views and campaigns (server.c) ---- */
 typedef struct srv_campaign {
@@ -273,7 +275,20 @@ struct ck_server {
     ck_strbuf not_serving;           /* "not serving <campaign>: <why>\n" per campaign that
                                         failed to load (its assets, its scene): /healthz says it */
     struct srv_net *net;             /* http.c: trusted proxies, connections per address */
+    /* A failed write to the database (its SQLite files turned read-only, its disk full):
+     * logged once like the cache's faults (srv_db_fault). Under db_fault_lock. */
+    pthread_mutex_t db_fault_lock;
+    srv_storage_kind db_fault;
+    int64_t db_fault_count;
+    double db_fault_logged;
 };
+
+/* A write to the database failed (`what`: "events"; `why`: the database's message): counted
+ * in ciak_storage_errors_total by kind, logged once per fault (then at most every
+ * SRV_FAULT_LOG_S as going on). The caller answers 503 + Retry-After. */
+void srv_db_fault(ck_server *s, const char *what, const char *why);
+/* A write to the database worked: ends a fault (one "is over" line). */
+void srv_db_wrote(ck_server *s, const char *what);
 
 int srv_campaign_find(const ck_server *s, const char *id);
 /* The person's current view (reference taken), or a new not-ready one with `*fresh` set.

@@ -205,9 +205,19 @@ bool srv_viewer_token_route(ck_server *s, int c, const uint8_t *handle, const ch
                                          [CK_AN_TOO_LARGE] = 413,
                                          [CK_AN_LIMITED] = 429,
                                          [CK_AN_FAILED] = 503};
-        if (r == CK_AN_STORED)
+        if (r == CK_AN_STORED) {
+            srv_db_wrote(s, "events");
             reply(o, 204, NULL, 0, NULL);
-        else if (r == CK_AN_LIMITED) {
+        } else if (r == CK_AN_FAILED) {
+            /* The database cannot be written (read-only, full, away): the player may send
+             * the batch again later; the operator gets one line and the metric. */
+            char why[256];
+            ck_analytics_last_failure(v->analytics, why, sizeof why);
+            srv_db_fault(s, "events", why);
+            reply_text(o, 503, "Servizio momentaneamente non disponibile: riprovi tra poco.\n");
+            header(o, "Retry-After", "30");
+            o->cache = "no-store";
+        } else if (r == CK_AN_LIMITED) {
             reply_text(o, 429, "too many events\n");
             header(o, "Retry-After", "600");
         } else

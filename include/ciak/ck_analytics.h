@@ -102,7 +102,7 @@ typedef enum ck_an_result {
     CK_AN_BAD,       /* malformed JSON, unknown type, id or value out of range: 400 */
     CK_AN_TOO_LARGE, /* body over CK_AN_MAX_BODY or batch over CK_AN_MAX_BATCH: 413 */
     CK_AN_LIMITED,   /* rate limit: 429 */
-    CK_AN_FAILED     /* database error (logged): 503 */
+    CK_AN_FAILED     /* database error (not logged: ck_analytics_last_failure says why): 503 */
 } ck_an_result;
 
 /* Validates `body` (len bytes, need not be NUL-terminated):
@@ -115,6 +115,10 @@ typedef enum ck_an_result {
 ck_an_result ck_analytics_ingest(ck_analytics *a, const char *campaign, const char *token,
                                  size_t token_len, const char *body, size_t len,
                                  const ck_an_allowed *allowed, int32_t today, double now_s);
+
+/* Why the last batch ended CK_AN_FAILED ("cannot store events: disk I/O error (Read-only file
+ * system)"), into buf; the caller logs it, once per fault rather than per batch. */
+void ck_analytics_last_failure(ck_analytics *a, char *buf, size_t size);
 
 /* ---- reports (the dashboard and the CSV export) ---- */
 #define CK_AN_MAX_ITEMS 48 /* distinct cue / service ids listed per campaign */

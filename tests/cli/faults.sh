@@ -2,7 +2,8 @@
 # faults.sh: storage faults under a running server, on a small tmpfs that holds its whole data
 # folder (keys, SQLite, segment cache). In turn: the disk fills up while segments are written,
 # space comes back, the disk fills up again with personal segments in the cache (they are
-# evicted rather than the viewer refused), the cache turns read-only, and the cache folder is deleted under the server. Each time: the
+# evicted rather than the viewer refused), the cache turns read-only, the SQLite files turn
+# read-only, and the cache folder is deleted under the server. Each time: the
 # viewer gets 503 + Retry-After (never a broken stream or a 500), no partial segment is ever
 # on disk or served, the operator gets one log line and a metric, and the server recovers by
 # itself. Needs root to mount (CI runs as root; elsewhere it skips with 77). Renders the small
@@ -70,6 +71,17 @@ data="$disk/var"
     --expires "$(date -u -d '+30 days' +%F)" --data-dir "$data" >/dev/null 2>&1 ||
     { echo "cli_faults: links failed"; exit 1; }
 
+# "The SQLite file becomes read-only" (section 5): a tmpfs cannot be remounted read-only while
+# the server holds its SQLite files open for writing, and root ignores file modes, so the
+# server runs with tests/support/ro_fault.c preloaded: while $ro_flag exists, its writes to
+# *.db files fail with EROFS, as after the kernel's errors=remount-ro.
+ro_lib=$(dirname "$CIAK")/tests/libck_ro_fault.so
+ro_flag=$tmp/sqlite-read-only
+[ -f "$ro_lib" ] || { echo "cli_faults: $ro_lib missing (built with the tests)"; exit 1; }
+preload=$ro_lib${LD_PRELOAD:+:$LD_PRELOAD}
+# An ASan runtime must come first among preloaded libraries; it does when linked in.
+LD_PRELOAD=$preload CIAK_RO_FAULT_FLAG=$ro_flag \
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
 "$CIAK" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --data-dir "$data" \
     --scenes "$tmp/scenes" --campaign $camp --size 320x180 --no-warm --workers 1 \
     >"$tmp/server.log" 2>&1 &
@@ -184,6 +196,38 @@ umount "$data/cache" && ro_bind=
 check "writable again: the new segment 200" -- test "$(get "$u5/$p5" seg)" = 200
 check "writable again: whole" -- whole "$tmp/seg"
 check "writable again: one recovery line" -- test "$(log_count 'storage fault (readonly) .* is over')" -eq 1
+
+# ---- 5. the SQLite files turn read-only (people store and analytics) ----
+rows() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from events").fetchone()[0])' "$data/analytics.db"; }
+post() { curl -s -m 30 -D "$tmp/$2.h" -o "$tmp/$2" -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data '{"events":[{"type":"play"}]}' "$1/events"; }
+check "sqlite: an event stored before" -- test "$(post "$u3" ev)" = 204
+events_before=$(rows)
+ro_before=$(metric 'ciak_storage_errors_total{kind="readonly"}')
+touch "$ro_flag"
+code=$(post "$u4" ev)
+if [ "$code" = 503 ] && retry_after ev; then ok; else bad "sqlite read-only: events $code, want 503 + Retry-After"; cat "$tmp/ev"; fi
+check "sqlite read-only: no detail in the answer" -- bash -c "! grep -qi -e sqlite -e '\.db' -e '$data' '$tmp/ev'"
+code=$(post "$u2" ev)
+check "sqlite read-only: again 503" -- test "$code" = 503
+check "sqlite read-only: the player page still 200 (the store is read)" -- test "$(get "$u1" page)" = 200
+check "sqlite read-only: a segment still 200" -- test "$(get "$u4/$p4" seg)" = 200
+check "sqlite read-only: whole" -- whole "$tmp/seg"
+check "sqlite read-only: one log line" -- test "$(log_count 'storage fault (readonly) writing the database')" -eq 1
+check "sqlite read-only: metric" -- \
+    test "$(metric 'ciak_storage_errors_total{kind="readonly"}')" -ge $((ro_before + 2))
+check "sqlite read-only: no 500" -- bash -c "! curl -s '$base/metrics' | grep -q 'status=\"500\"'"
+rm -f "$ro_flag"
+check "sqlite writable again: events 204" -- test "$(post "$u4" ev)" = 204
+check "sqlite writable again: one recovery line" -- \
+    test "$(log_count 'storage fault (readonly) in the database .* is over')" -eq 1
+check "sqlite writable again: what was stored is there, plus the new batch only" -- \
+    test "$(rows)" -eq $((events_before + 1))
+check "sqlite writable again: the database is sound" -- \
+    test "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("pragma integrity_check").fetchone()[0])' "$data/analytics.db")" = ok
+check "sqlite writable again: the people store too" -- \
+    test "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("pragma integrity_check").fetchone()[0])' "$data/ciak.db")" = ok
+check "sqlite writable again: a new viewer plays" -- test "$(get "$u5" page)" = 200
 
 # ---- 6. the cache folder is deleted under the running server ----
 rm -rf "$data/cache"
