@@ -5,10 +5,12 @@
  *           texts (drawtext) and boxes (drawbox) at the same times, the same libx264 settings
  *           and audio, HLS output (bench/peers/ffmpeg-peer.sh runs the generated graph);
  *   floor   libx264 alone on the same frames (ffmpeg decoding ciak's stream and encoding it
- *           with the same settings, minus the time of decoding alone);
+ *           with ciak's settings: one thread, no B-frames, closed 60-frame GOPs; minus the
+ *           time of decoding alone);
  *   +1      the marginal cost of one more person with sharing on: the digests plus that
  *           person's personal segments, the shared ones already being in the cache.
- * and prints ratios. No timing is asserted anywhere; bench/README.md has measured numbers.
+ * and prints ratios. The default set adds bench/scenes/ (the plain scene: a video, a box, three
+ * texts) to the campaigns. No timing is asserted anywhere; bench/README.md has measured numbers.
  * `ciak bench serve` (the stream server, seen from HTTP clients) lives in bench/serve. */
 #include "ck_cli.h"
 #include "ck_media.h"
@@ -256,8 +258,10 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     double t_dec = run_timed(cmd);
     snprintf(cmd, sizeof cmd,
              "ffmpeg -nostdin -v error -i '%s/video.m3u8' -an -c:v libx264 -preset veryfast "
-             "-crf %d -maxrate %lld -bufsize %lld -threads 4 -x264-params scenecut=0 -f null - ",
-             cdir, ec.quality, (long long)ec.maxrate, (long long)ec.bufsize);
+             "-crf %d -maxrate %lld -bufsize %lld -profile:v high -threads %d -bf 0 "
+             "-flags +cgop -x264-params scenecut=0:open-gop=0:force-cfr=1 -g 60 -keyint_min 60 "
+             "-f null - ",
+             cdir, ec.quality, (long long)ec.maxrate, (long long)ec.bufsize, ec.threads);
     double t_de = run_timed(cmd);
     double t_floor = t_de - t_dec;
 
@@ -291,7 +295,7 @@ typedef struct bench_opts {
 
 static const ck_opt bench_table[] = {
     {.name = "SCENE_DIR",
-     .help = "the campaigns timed (default: every scenes/*/)",
+     .help = "the scenes timed (default: every scenes/*/ and bench/scenes/*/)",
      .parse = ck_opt_list,
      .offset = offsetof(bench_opts, scenes),
      .flags = CK_OPT_OPTIONAL | CK_OPT_REPEAT},
@@ -324,7 +328,9 @@ static int cmd_bench_render(const void *opts)
     for (int i = 0; i < nscenes; i++)
         scenes[i] = o->scenes.items[i];
     glob_t g = {0};
-    if (nscenes == 0 && glob("scenes/*/scene.json", 0, NULL, &g) == 0) {
+    /* The campaigns, then the bench's own scenes (bench/scenes: the plain scene of issue 15). */
+    if (nscenes == 0 && glob("scenes/*/scene.json", 0, NULL, &g) == 0 &&
+        glob("bench/scenes/*/scene.json", GLOB_APPEND, NULL, &g) != GLOB_NOSPACE) {
         for (size_t i = 0; i < g.gl_pathc && nscenes < CK_CLI_STRS_MAX; i++) {
             char *slash = strrchr(g.gl_pathv[i], '/');
             *slash = 0;

@@ -2,6 +2,7 @@
  * video_bg.comp or composited in YUV (the YUV path), the shade folded into it, and the YUV
  * path's passes: yuv_bg.comp (or the host, gpu_host.c), the items' tiles, yuv_over.comp. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gpu_internal.h"
@@ -248,4 +249,85 @@ void gpu_record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uin
                             &sl->yuv_over_set, 0, NULL);
     vkCmdPushConstants(cb, sg->bg_playout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof op, &op);
     vkCmdDispatch(cb, tiles, 1, 1);
+}
+
+/* ---- tiles reused across frames (host_bg scenes) ---- */
+static bool same_ops(const gpu_draw_op *a, const gpu_draw_op *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].pipe != b[i].pipe || a[i].set != b[i].set || a[i].first != b[i].first ||
+            a[i].count != b[i].count)
+            return false;
+    return true;
+}
+
+/* Room for n elements of `size` in *p (capacity *cap); false when out of memory. */
+static bool reserve(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return true;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+bool gpu_overlay_reuse(ck_gpu_scene *sg, gpu_slot *sl, const gpu_inst *insts, uint32_t ni,
+                       const gpu_draw_op *ops, size_t nops, const float push[4], uint32_t tiles)
+{
+    gpu_reuse *r = &sg->reuse;
+    bool video = false;
+    for (size_t i = 0; i < nops; i++)
+        video |= ops[i].pipe == PIPE_VIDEO || ops[i].pipe == PIPE_VIDEO_OPAQUE;
+    sl->reused_tiles =
+        r->valid && !video && r->gen == r->atlas_gen && r->ni == ni && r->nops == nops &&
+        r->ntiles == tiles && memcmp(r->push, push, sizeof r->push) == 0 &&
+        memcmp(r->inst, insts, (size_t)ni * sizeof *insts) == 0 && same_ops(r->ops, ops, nops);
+    if (sl->reused_tiles) {
+        sl->keep_tiles = false;
+        return true;
+    }
+    /* Room for this frame's tiles is made now: receiving must not fail half-way. */
+    const size_t tile = GPU_TILE_W * GPU_TILE_H * 4;
+    r->valid = !video && reserve((void **)&r->inst, &r->inst_cap, ni, sizeof *insts) &&
+               reserve((void **)&r->ops, &r->op_cap, nops, sizeof *ops) &&
+               reserve((void **)&r->tiles, &r->tiles_cap, tiles * (tile + sizeof(uint32_t)), 1);
+    if (r->valid) {
+        memcpy(r->inst, insts, (size_t)ni * sizeof *insts);
+        memcpy(r->ops, ops, nops * sizeof *ops);
+        memcpy(r->push, push, sizeof r->push);
+        r->ni = ni;
+        r->nops = nops;
+        r->ntiles = tiles;
+        r->gen = r->atlas_gen;
+    }
+    sl->keep_tiles = r->valid;
+    return false;
+}
+
+const uint8_t *gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl, const uint32_t **list)
+{
+    gpu_reuse *r = &sg->reuse;
+    const size_t tile = GPU_TILE_W * GPU_TILE_H * 4;
+    size_t n = sl->host_tiles;
+    if (!sl->reused_tiles) {
+        const uint8_t *src = sl->bg_rgba.map;
+        const uint8_t *src_list = src + (size_t)sg->tiles_x * sg->tiles_y * tile;
+        if (!sl->keep_tiles) {
+            *list = (const uint32_t *)src_list;
+            return src;
+        }
+        /* Room was made when it was submitted (gpu_overlay_reuse). */
+        memcpy(r->tiles, src, n * tile);
+        memcpy(r->tiles + n * tile, src_list, n * sizeof(uint32_t));
+    }
+    *list = (const uint32_t *)(r->tiles + n * tile);
+    return r->tiles;
+}
+
+void gpu_overlay_forget(ck_gpu_scene *sg)
+{
+    sg->reuse.valid = false;
 }

@@ -10,16 +10,30 @@
  * Same arithmetic as yuv_bg.comp (its comment has the derivation), in float, for shades that
  * do not change along a row (vertical gradients, solid shades, none: every demo frame), where
  * every byte value of a row maps the same way: a 256-entry table per row replaces the
- * arithmetic per sample. Other shades stay with yuv_bg.comp. */
+ * arithmetic per sample. Other shades stay with yuv_bg.comp.
+ *
+ * Cheap paths, all giving the same bytes as the plain arithmetic (tests/test_gpu_host.c
+ * compares them with a copy of it): a row whose parameter is the previous row's reuses its
+ * table (no shade, or a solid one: one table a frame); a table that maps every byte to itself
+ * (the video at full opacity, no shade) is a copy; tables are filled four entries at a time
+ * with SSE2 where the compiler has it (the same float operations in the same order per lane). */
 #include "gpu_internal.h"
 
 #include <math.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Rounded and clamped to a byte. Written as max, then min (maxss, minss: no branches, which
+ * cost more than the arithmetic); the same result as clamping first for every number. */
 static inline uint8_t to_byte(float v)
 {
     v += 0.5f;
-    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    v = v > 0.0f ? v : 0.0f;
+    v = v < 255.0f ? v : 255.0f;
+    return (uint8_t)(int)v;
 }
 
 static inline float clamp01(float t)
@@ -33,23 +47,74 @@ static float row_param(const gpu_yuv_bg *k, int y)
     return clamp01(k->tcoef[0] + k->tcoef[2] * (float)y);
 }
 
-static uint8_t luma(const gpu_yuv_bg *k, float t, uint8_t y)
-{
-    float v = k->base[3] * ((float)y - 16.0f) + k->base[0];
-    return to_byte(16.0f + k->ky[0] + k->ky[1] * t + (k->ky[2] + k->ky[3] * t) * v);
-}
-
-/* c: 0 Cb (from U), 1 Cr (from V). */
-static uint8_t chroma(const gpu_yuv_bg *k, float t, int c, uint8_t s)
-{
-    float keep = k->ky[2] + k->ky[3] * t;
-    float v = k->base[3] * ((float)s - 128.0f) + k->base[1 + c];
-    return to_byte(128.0f + k->kc[2 * c] + k->kc[2 * c + 1] * t + keep * v);
-}
+/* Per sample, with t the row's parameter and v the video's code value (yuv_bg.comp):
+ *   luma    16 + ky0 + ky1 t + (ky2 + ky3 t) (base3 (v - 16) + base0)
+ *   chroma  128 + kc[2c] + kc[2c + 1] t + (ky2 + ky3 t) (base3 (v - 128) + base[1 + c])
+ * (c: 0 Cb from U, 1 Cr from V), rounded and clamped to a byte, evaluated left to right. */
 
 bool gpu_host_bg_fits(const float t[3], int width)
 {
     return fabsf(t[1]) * (float)width < 1e-6f;
+}
+
+/* table[i] = to_byte(a + b * (s * (i - off) + c)) for every byte i: luma or chroma above
+ * with their per-row factors (a, b) computed once, the same float operations per entry. */
+static void fill_table(uint8_t table[256], float a, float b, float s, float off, float c)
+{
+    int i = 0;
+#ifdef __SSE2__
+    const __m128 va = _mm_set1_ps(a), vb = _mm_set1_ps(b), vs = _mm_set1_ps(s);
+    const __m128 voff = _mm_set1_ps(off), vc = _mm_set1_ps(c), half = _mm_set1_ps(0.5f);
+    const __m128 lo = _mm_setzero_ps(), hi = _mm_set1_ps(255.0f);
+    __m128 vi = _mm_setr_ps(0, 1, 2, 3);
+    const __m128 four = _mm_set1_ps(4.0f);
+    for (; i < 256; i += 4) {
+        __m128 v = _mm_add_ps(_mm_mul_ps(vs, _mm_sub_ps(vi, voff)), vc);
+        __m128 r = _mm_add_ps(_mm_add_ps(va, _mm_mul_ps(vb, v)), half);
+        r = _mm_min_ps(_mm_max_ps(r, lo), hi);
+        __m128i q = _mm_cvttps_epi32(r);
+        q = _mm_packs_epi32(q, q);
+        q = _mm_packus_epi16(q, q);
+        uint32_t w = (uint32_t)_mm_cvtsi128_si32(q);
+        memcpy(table + i, &w, 4);
+        vi = _mm_add_ps(vi, four);
+    }
+#endif
+    for (; i < 256; i++)
+        table[i] = to_byte(a + b * (s * ((float)i - off) + c));
+}
+
+/* Luma's table for row parameter t. */
+static void luma_table(const gpu_yuv_bg *k, float t, uint8_t table[256])
+{
+    fill_table(table, 16.0f + k->ky[0] + k->ky[1] * t, k->ky[2] + k->ky[3] * t, k->base[3], 16.0f,
+               k->base[0]);
+}
+
+/* Chroma c's table for parameter t. */
+static void chroma_table(const gpu_yuv_bg *k, float t, int c, uint8_t table[256])
+{
+    fill_table(table, 128.0f + k->kc[2 * c] + k->kc[2 * c + 1] * t, k->ky[2] + k->ky[3] * t,
+               k->base[3], 128.0f, k->base[1 + c]);
+}
+
+static bool is_identity(const uint8_t table[256])
+{
+    for (int i = 0; i < 256; i++)
+        if (table[i] != i)
+            return false;
+    return true;
+}
+
+static void map_row(uint8_t *dst, const uint8_t *src, int n, const uint8_t table[256],
+                    bool identity)
+{
+    if (identity) {
+        memcpy(dst, src, (size_t)n);
+        return;
+    }
+    for (int x = 0; x < n; x++)
+        dst[x] = table[src[x]];
 }
 
 void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
@@ -57,26 +122,36 @@ void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *
 {
     int w = v->width, h = v->height, cw = w / 2, ch = h / 2;
     uint8_t lut[2][256];
+    float last = NAN; /* the parameter lut was made for (NaN equals nothing) */
+    bool identity = false;
     for (int y = 0; y < h; y++) {
-        const uint8_t *src = v->planes[0] + (size_t)v->strides[0] * y;
-        uint8_t *dst = y_out + y_stride * y;
         float t = row_param(k, y);
-        for (int i = 0; i < 256; i++)
-            lut[0][i] = luma(k, t, (uint8_t)i);
-        for (int x = 0; x < w; x++)
-            dst[x] = lut[0][src[x]];
+        if (t != last) {
+            luma_table(k, t, lut[0]);
+            identity = is_identity(lut[0]);
+            last = t;
+        }
+        map_row(y_out + y_stride * y, v->planes[0] + (size_t)v->strides[0] * y, w, lut[0],
+                identity);
     }
     bool nv12 = v->format == CK_GPU_PIX_NV12;
     int step = nv12 ? 2 : 1;
+    last = NAN;
     for (int y = 0; y < ch; y++) {
         const uint8_t *u = v->planes[1] + (size_t)v->strides[1] * y;
         const uint8_t *vv = nv12 ? u + 1 : v->planes[2] + (size_t)v->strides[2] * y;
         uint8_t *dst = uv_out + uv_stride * y;
         /* The mean of the 2x2 block's parameters: its two rows'. */
         float t = 0.5f * (row_param(k, 2 * y) + row_param(k, 2 * y + 1));
-        for (int i = 0; i < 256; i++) {
-            lut[0][i] = chroma(k, t, 0, (uint8_t)i);
-            lut[1][i] = chroma(k, t, 1, (uint8_t)i);
+        if (t != last) {
+            chroma_table(k, t, 0, lut[0]);
+            chroma_table(k, t, 1, lut[1]);
+            identity = is_identity(lut[0]) && is_identity(lut[1]);
+            last = t;
+        }
+        if (identity && nv12) {
+            memcpy(dst, u, (size_t)w);
+            continue;
         }
         for (int x = 0; x < cw; x++) {
             dst[2 * x] = lut[0][u[step * x]];
@@ -122,6 +197,54 @@ static inline uint32_t px(const uint8_t *o)
     return v;
 }
 
+/* A translucent colour's tables (the inside of a translucent box, of a glyph while it fades):
+ * what over_luma and over_chroma make of every byte under it, made once the colour has filled
+ * RUN_FOR_TABLES uniform 2x2 blocks in a row (768 evaluations, against ~6 a block). */
+#define RUN_FOR_TABLES 24
+typedef struct over_tables {
+    uint32_t colour;    /* the tables' colour; 0 (transparent, never looked up): none */
+    uint32_t candidate; /* the last uniform translucent colour, and how many blocks in a row */
+    int run;
+    uint8_t y[256], u[256], v[256];
+} over_tables;
+
+/* o: a row of two pixels of the block's one colour. */
+static void make_tables(over_tables *t, const uint8_t *o)
+{
+    for (int i = 0; i < 256; i++) {
+        uint8_t y = (uint8_t)i, uv[2] = {(uint8_t)i, (uint8_t)i};
+        over_luma(o, &y);
+        over_chroma(o, o, uv);
+        t->y[i] = y;
+        t->u[i] = uv[0];
+        t->v[i] = uv[1];
+    }
+    t->colour = px(o);
+}
+
+/* A uniform translucent block through the tables, when they are (or now become) its colour's:
+ * false leaves it to the arithmetic. */
+static bool over_by_tables(over_tables *t, const uint8_t *a, uint8_t *ya, uint8_t *yb, uint8_t *uv)
+{
+    uint32_t p = px(a);
+    if (p != t->colour) {
+        if (p != t->candidate) {
+            t->candidate = p;
+            t->run = 0;
+        }
+        if (++t->run < RUN_FOR_TABLES)
+            return false;
+        make_tables(t, a);
+    }
+    ya[0] = t->y[ya[0]];
+    ya[1] = t->y[ya[1]];
+    yb[0] = t->y[yb[0]];
+    yb[1] = t->y[yb[1]];
+    uv[0] = t->u[uv[0]];
+    uv[1] = t->v[uv[1]];
+    return true;
+}
+
 void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t count, int width,
                        int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
                        size_t uv_stride)
@@ -132,6 +255,7 @@ void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t coun
      * next such block. */
     uint32_t memo = 0; /* a transparent colour: never opaque */
     uint8_t memo_y = 0, memo_uv[2] = {0, 0};
+    over_tables tables = {0};
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *tile = tiles + (size_t)i * GPU_TILE_W * GPU_TILE_H * 4;
         int x0 = (int)(list[i] & 0xffffu) * GPU_TILE_W, y0 = (int)(list[i] >> 16) * GPU_TILE_H;
@@ -146,7 +270,8 @@ void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t coun
                 uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
                 if ((pa | pb | pc | pd) == 0)
                     continue; /* transparent: the frame stays as it is */
-                if (pa == pb && pa == pc && pa == pd && a[3] == 255) {
+                bool uniform = pa == pb && pa == pc && pa == pd;
+                if (uniform && a[3] == 255) {
                     if (pa != memo) {
                         memo = pa;
                         over_luma(a, &memo_y);
@@ -157,6 +282,8 @@ void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t coun
                     uv[c + 1] = memo_uv[1];
                     continue;
                 }
+                if (uniform && over_by_tables(&tables, a, ya + c, yb + c, uv + c))
+                    continue;
                 if (pa)
                     over_luma(a, ya + c);
                 if (pb)

@@ -37,6 +37,7 @@ struct ck_gpu {
     uint64_t frames;
     uint64_t yuv_frames;
     uint64_t host_bg_frames;
+    uint64_t reused_tile_frames;
     uint64_t readback_bytes;
     uint64_t device_frames;
     bool validation_active; /* the layer is loaded and the messenger counts its messages */
@@ -166,6 +167,8 @@ typedef struct gpu_slot {
                              packed), then the tile list */
     int64_t frame;
     uint32_t host_tiles; /* tiles in bg_rgba the host blends over nv12 when received (host_bg) */
+    bool reused_tiles;   /* ... in sg->reuse.tiles instead: the previous frame's, not rendered */
+    bool keep_tiles;     /* copy them to sg->reuse.tiles when received: the next may reuse them */
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
 } gpu_slot;
 
@@ -206,6 +209,24 @@ typedef struct gpu_sdf {
     uint16_t w, h;
     int16_t xoff, yoff;
 } gpu_sdf;
+
+/* Tiles reused across frames (host_bg scenes only): while a frame's items draw what the
+ * previous frame's drew (the same instances, draws and push constants, the atlas untouched, no
+ * video among them), its tiles are the previous frame's, so its render pass and tile copy are
+ * skipped and the host blends the copy kept of the last tiles received. */
+typedef struct gpu_reuse {
+    uint64_t atlas_gen; /* bumped at every atlas clear or upload */
+    bool valid;         /* the fields below describe the last frame submitted */
+    uint64_t gen;       /* atlas_gen then */
+    float push[4];
+    struct gpu_inst *inst;
+    size_t ni, inst_cap;
+    gpu_draw_op *ops;
+    size_t nops, op_cap;
+    uint32_t ntiles;
+    uint8_t *tiles; /* the last kept tiles, packed, then their list; room made at submit */
+    size_t tiles_cap;
+} gpu_reuse;
 
 struct ck_gpu_scene {
     ck_gpu *gpu;
@@ -268,6 +289,7 @@ struct ck_gpu_scene {
     uint8_t *tile_mask;
     uint32_t *tile_list;
     VkBufferImageCopy *tile_copies;
+    gpu_reuse reuse;
 };
 
 /* Mirrors struct ck_inst in shaders/common.glsl (std430: nine vec4). */
@@ -306,6 +328,16 @@ int gpu_host_bg_asset(const ck_gpu_scene *sg, const ck_drawlist *dl, size_t bott
 /* Lists in sg->tile_list the 64x16 tiles the n instances touch; *area: their box. */
 uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, const float push[4],
                            VkRect2D *area);
+/* Whether slot sl's overlay (insts, ops, push; `tiles` tiles) draws the previous submitted
+ * frame's tiles again (gpu_reuse); sets sl->reused_tiles and sl->keep_tiles, and remembers the
+ * overlay for the next frame. */
+bool gpu_overlay_reuse(ck_gpu_scene *sg, gpu_slot *sl, const struct gpu_inst *insts, uint32_t ni,
+                       const gpu_draw_op *ops, size_t nops, const float push[4], uint32_t tiles);
+/* The tiles the host blends for received slot sl, and their list: the kept copy, or bg_rgba's
+ * (copied first when a next frame may reuse them). */
+const uint8_t *gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl, const uint32_t **list);
+/* Forgets the last overlay (a failed submit): the next frame renders its tiles. */
+void gpu_overlay_forget(ck_gpu_scene *sg);
 /* yuv_bg.comp's constants (the first part of its push constants). */
 typedef struct gpu_yuv_bg {
     float ky[4], kc[4], base[4], tcoef[4];

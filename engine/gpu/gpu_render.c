@@ -382,6 +382,7 @@ typedef struct gpu_frame {
     uint32_t ni;                      /* instances written */
     size_t nops;                      /* draws gathered for the render pass */
     uint32_t tiles;                   /* YUV path: the tiles the items touch */
+    bool reused;                      /* ... the previous frame's, not rendered (gpu_reuse) */
 } gpu_frame;
 
 /* 1. Glyphs: make sure every one is in the atlas (new ones queued in sg->ups). Counts the
@@ -489,6 +490,7 @@ static ck_status pass_atlas(gpu_frame *f, ck_error *err)
     VkCommandBuffer cb = f->cb;
     if (!sg->up_count && !sg->atlas_clear)
         return CK_OK;
+    sg->reuse.atlas_gen++; /* tiles drawn before may not be what the atlas draws now */
     uint8_t *up = f->sl->upload.map;
     VkBufferImageCopy *regions = calloc(sg->up_count + 1, sizeof *regions);
     if (!regions)
@@ -930,7 +932,10 @@ static ck_status pass_render(gpu_frame *f, ck_error *err)
     f->tiles = f->yuv ? gpu_overlay_tiles(sg, sl->inst.map, f->ni, f->push, &area) : 0;
     if (f->yuv && !f->tiles)
         f->nops = 0; /* nothing reaches the output */
-    if (!f->yuv || f->nops) {
+    if (f->yuv && f->nops && sg->host_bg)
+        f->reused =
+            gpu_overlay_reuse(sg, sl, sl->inst.map, f->ni, sg->ops, f->nops, f->push, f->tiles);
+    if ((!f->yuv || f->nops) && !f->reused) {
         VkClearValue none = {.color = {{0, 0, 0, 0}}};
         VkRenderPassBeginInfo rbi = {
             .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
@@ -1030,7 +1035,9 @@ static void pass_outputs(gpu_frame *f)
     ck_gpu_scene *sg = f->sg;
     gpu_slot *sl = f->sl;
     VkCommandBuffer cb = f->cb;
-    if (f->yuv && f->nops) {
+    if (f->reused) {
+        sl->host_tiles = f->tiles; /* blended from the kept copy when received */
+    } else if (f->yuv && f->nops) {
         gpu_record_yuv_over(sg, sl, cb, f->tiles);
     } else if (f->yuv) {
         /* NV12 is already complete. */
@@ -1080,6 +1087,7 @@ static ck_status frame_begin(gpu_frame *f, ck_error *err)
     if (f->sl->state != SLOT_FREE)
         return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "internal: frame slot still in use");
     f->sl->host_tiles = 0;
+    f->sl->reused_tiles = f->sl->keep_tiles = false;
     f->cb = f->sl->cb;
     return CK_OK;
 }
@@ -1105,6 +1113,7 @@ static ck_status frame_submit(gpu_frame *f, ck_error *err)
     gpu->frames++;
     gpu->yuv_frames += f->yuv;
     gpu->host_bg_frames += f->yuv && f->staged->asset == f->host_asset;
+    gpu->reused_tile_frames += f->reused;
     return CK_OK;
 error:
     return st;
@@ -1149,6 +1158,7 @@ fail:
      * cleared first, as a reset's would be (this frame's clear may not have run). */
     glyph_cache_clear(sg);
     sg->atlas_clear = true;
+    gpu_overlay_forget(sg);
     return st;
 }
 
@@ -1193,17 +1203,16 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
     if (nr)
         VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, nr, r));
     if (sl->host_tiles) {
-        if (!sl->bg_rgba.coherent) {
+        if (!sl->reused_tiles && !sl->bg_rgba.coherent) {
             VkMappedMemoryRange br = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->bg_rgba.mem,
                                       0, VK_WHOLE_SIZE};
             VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, 1, &br));
         }
-        const uint8_t *tiles = sl->bg_rgba.map;
-        size_t list_at = (size_t)sg->tiles_x * sg->tiles_y * GPU_TILE_W * GPU_TILE_H * 4;
+        const uint32_t *list;
+        const uint8_t *tiles = gpu_overlay_received(sg, sl, &list);
         uint8_t *nv = sl->nv12.map;
-        gpu_host_yuv_over(tiles, (const uint32_t *)(tiles + list_at), sl->host_tiles, sg->width,
-                          sg->height, nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height,
-                          sg->uv_stride);
+        gpu_host_yuv_over(tiles, list, sl->host_tiles, sg->width, sg->height, nv, sg->y_stride,
+                          nv + sg->y_stride * (size_t)sg->height, sg->uv_stride);
         sl->host_tiles = 0;
     }
     out->frame = sl->frame;

@@ -1111,6 +1111,9 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
     free(sg->ops);
     free(sg->tile_mask);
     free(sg->tile_list);
+    free(sg->reuse.inst);
+    free(sg->reuse.ops);
+    free(sg->reuse.tiles);
     free(sg->tile_copies);
     free(sg->glyphs);
     free(sg->fonts);
