@@ -179,8 +179,11 @@ bool bench_get(bench_conn *c, const char *path, bool head, bool keep_body, bench
         bool reused = c->fd >= 0;
         if (!reused && !conn_open(c))
             return false;
-        if (exchange(c, path, head, keep_body, r))
+        if (exchange(c, path, head, keep_body, r)) {
+            c->last_status = r->status;
             return true;
+        }
+        c->last_status = 0;
         bench_conn_close(c);
         if (!reused)
             return false;

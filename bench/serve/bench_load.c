@@ -20,8 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SEGS 256
-
 int bench_playlist(bench_conn *c, const bench_link *link, bench_seg *segs, int max)
 {
     char path[400];
@@ -124,7 +122,7 @@ bool bench_ttfs(bench_ctx *b, int people, bench_results *r)
 {
     double *ms = calloc((size_t)people, sizeof *ms);
     char(*seg0)[80] = calloc((size_t)people, sizeof *seg0);
-    bench_seg *segs = calloc(MAX_SEGS, sizeof *segs);
+    bench_seg *segs = calloc(BENCH_MAX_SEGS, sizeof *segs);
     int n = 0, personal = 0, busy = 0;
     for (int i = 0; ms && seg0 && segs && i < people && b->next_link < b->link_count; i++) {
         /* The previous person's look-ahead renders their personal segments; a new person
@@ -136,7 +134,7 @@ bool bench_ttfs(bench_ctx *b, int people, bench_results *r)
         bench_conn c;
         bench_conn_init(&c, b->port, 0);
         double t0 = ck_now_s();
-        int count = bench_playlist(&c, link, segs, MAX_SEGS);
+        int count = bench_playlist(&c, link, segs, BENCH_MAX_SEGS);
         bench_resp resp = {0};
         bool ok = count > 0 && bench_get(&c, segs[0].path, false, false, &resp) &&
                   resp.status == 200 && resp.bytes > 0;
@@ -182,37 +180,22 @@ bool bench_ttfs(bench_ctx *b, int people, bench_results *r)
 }
 
 /* ---- viewers at playback pace ---- */
-typedef struct viewer {
-    const bench_ctx *b;
-    const bench_link *link;
-    int source;
-    double start_at;
-    /* results */
-    bool failed;
-    int segments, late;
-    atomic_int *late_at; /* per segment index, shared by a trial's viewers */
-    double startup_ms, late_max_ms;
-    atomic_int *done;
-    /* segments 0 .. segments-1 were fetched: their paths and request-to-last-byte times
-     * (malloc'd by run_trial, read and freed there after the join) */
-    bench_seg *segs;
-    double *seg_ms;
-} viewer;
 
-static void *viewer_main(void *arg)
+void *bench_viewer_main(void *arg)
 {
-    viewer *v = arg;
+    bench_viewer *v = arg;
     bench_seg *segs = v->segs;
     bench_conn c;
     bench_conn_init(&c, v->b->port, v->source);
     c.timeout_s = 120;
     bench_sleep_until(v->start_at);
     double t_req = ck_now_s();
-    int n = segs && v->seg_ms ? bench_playlist(&c, v->link, segs, MAX_SEGS) : -1;
+    int n = segs && v->seg_ms ? bench_playlist(&c, v->link, segs, BENCH_MAX_SEGS) : -1;
     bench_resp r = {0};
     double t_seg = ck_now_s();
     if (n <= 0 || !bench_get(&c, segs[0].path, false, false, &r) || r.status != 200) {
         v->failed = true;
+        v->fail_status = c.last_status;
         goto out;
     }
     double t0 = ck_now_s();
@@ -235,6 +218,7 @@ static void *viewer_main(void *arg)
         t_seg = ck_now_s();
         if (!bench_get(&c, segs[i].path, false, false, &r) || r.status != 200) {
             v->failed = true;
+            v->fail_status = c.last_status;
             break;
         }
         v->seg_ms[i] = (ck_now_s() - t_seg) * 1e3;
@@ -261,7 +245,7 @@ typedef struct trial {
 
 /* Adds a viewer's segment times to b->seg_ms and its shared segments to b->shared_seen
  * (distinct paths). Out of memory: what fits is kept. */
-static void record_viewer(bench_ctx *b, const viewer *v)
+static void record_viewer(bench_ctx *b, const bench_viewer *v)
 {
     for (int i = 0; i < v->segments; i++) {
         if (b->seg_n == b->seg_cap) {
@@ -302,11 +286,11 @@ static trial run_trial(bench_ctx *b, int k)
     }
     if (!bench_wait_idle(b, 300))
         fprintf(stderr, "ciak bench: the server was still rendering after 300 s\n");
-    viewer *vs = calloc((size_t)k, sizeof *vs);
+    bench_viewer *vs = calloc((size_t)k, sizeof *vs);
     pthread_t *th = calloc((size_t)k, sizeof *th);
     double *startup = calloc((size_t)k, sizeof *startup);
     atomic_int done = 0;
-    atomic_int *late_at = calloc(MAX_SEGS, sizeof *late_at);
+    atomic_int *late_at = calloc(BENCH_MAX_SEGS, sizeof *late_at);
     if (!vs || !th || !startup || !late_at)
         goto out;
     double sum0 = bench_metric_sum(b, "ciak_render_seconds_sum");
@@ -315,15 +299,15 @@ static trial run_trial(bench_ctx *b, int k)
     int started = 0;
     for (int i = 0; i < k; i++) {
         /* 127.0.1.1, 127.0.1.2, ...: one loopback address per viewer (per-address cap). */
-        vs[i] = (viewer){.b = b,
-                         .link = &b->links[b->next_link++],
-                         .source = 256 + 1 + i,
-                         .start_at = start,
-                         .late_at = late_at,
-                         .done = &done,
-                         .segs = calloc(MAX_SEGS, sizeof(bench_seg)),
-                         .seg_ms = calloc(MAX_SEGS, sizeof(double))};
-        if (pthread_create(&th[i], NULL, viewer_main, &vs[i]) != 0)
+        vs[i] = (bench_viewer){.b = b,
+                               .link = &b->links[b->next_link++],
+                               .source = bench_viewer_source(i),
+                               .start_at = start,
+                               .late_at = late_at,
+                               .done = &done,
+                               .segs = calloc(BENCH_MAX_SEGS, sizeof(bench_seg)),
+                               .seg_ms = calloc(BENCH_MAX_SEGS, sizeof(double))};
+        if (pthread_create(&th[i], NULL, bench_viewer_main, &vs[i]) != 0)
             break;
         started++;
     }
@@ -360,7 +344,7 @@ static trial run_trial(bench_ctx *b, int k)
            t.startup_max_ms, t.rss_mb, renders, render_ms);
     if (t.late) { /* which segments were late, and for how many viewers */
         printf("                 late:");
-        for (int i = 0; i < MAX_SEGS; i++)
+        for (int i = 0; i < BENCH_MAX_SEGS; i++)
             if (atomic_load(&late_at[i]))
                 printf(" #%d x%d", i, atomic_load(&late_at[i]));
         printf("\n");

@@ -112,30 +112,11 @@ static int free_ports(int count)
     return 0;
 }
 
-/* User + system CPU seconds of a process (all its threads), -1 when it is gone. */
-static double cpu_seconds(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    /* After the command name in parentheses: state is field 3, utime 14, stime 15. */
-    char *p = strrchr(buf, ')');
-    unsigned long long ut, st;
-    if (!p ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static double nodes_cpu(const bench_ctx *b)
 {
     double sum = 0;
     for (int i = 0; i < b->node_count; i++) {
-        double c = cpu_seconds(b->node_pids[i]);
+        double c = bench_cpu_s(b->node_pids[i]);
         sum += c > 0 ? c : 0;
     }
     return sum;

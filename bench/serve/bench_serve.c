@@ -25,13 +25,42 @@
 /* Paths here are a short temporary folder plus a file name. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
+typedef struct rate_list {
+    int n;
+    double v[16];
+} rate_list;
+
 typedef struct serve_opts {
     const char *campaign, *scenes, *script;
     ck_cli_size size;
     int workers, people, ttfs, max_viewers, nodes, cost_viewers;
-    double play_s, buffer_s, startup_max_s, wrk_s;
+    double play_s, buffer_s, startup_max_s, wrk_s, arrival_s;
+    rate_list arrivals;
     bool keep;
 } serve_opts;
+
+/* "6,12,18": new viewers per minute, each > 0 and at most 600, in the order to try. */
+static bool parse_rates(const ck_opt *o, const char *value, void *dst, char *msg, size_t size)
+{
+    rate_list *l = dst;
+    l->n = 0;
+    for (const char *p = value; *p;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !(v > 0 && v <= 600) || (*end && *end != ',') || l->n == 16) {
+            snprintf(msg, size, "%s: '%s' is not a list of up to 16 rates per minute (0 to 600)",
+                     o->name, value);
+            return false;
+        }
+        l->v[l->n++] = v;
+        p = *end ? end + 1 : end;
+    }
+    if (l->n == 0) {
+        snprintf(msg, size, "%s: no rate given", o->name);
+        return false;
+    }
+    return true;
+}
 
 static const ck_opt serve_table[] = {
     {.name = "--campaign",
@@ -125,6 +154,18 @@ static const ck_opt serve_table[] = {
      .def = "scripts/cluster.sh",
      .parse = ck_opt_str,
      .offset = offsetof(serve_opts, script)},
+    {.name = "--arrivals",
+     .arg = "PER_MIN",
+     .help = "sustained arrival rates tried in order, new viewers per minute arriving at "
+             "random (e.g. 6,12,18; people are added as they need)",
+     .parse = parse_rates,
+     .offset = offsetof(serve_opts, arrivals)},
+    {.name = "--arrival-seconds",
+     .arg = "SECONDS",
+     .help = "how long each arrival rate lasts",
+     .def = "300",
+     .parse = ck_opt_seconds,
+     .offset = offsetof(serve_opts, arrival_s)},
     {.name = "--keep",
      .help = "keep the temporary folder (logs, store) and say where",
      .parse = ck_opt_flag,
@@ -254,6 +295,20 @@ static void print_table(const serve_opts *o, const bench_results *r)
     else
         snprintf(v, sizeof v, "-");
     printf("%-46s %-16s %s\n", "server RSS at that load (peak)", "<= 400 MB", v);
+    if (o->arrivals.n > 0) {
+        char what[64];
+        snprintf(what, sizeof what, "arrivals held for %.0f s, no late segment", o->arrival_s);
+        if (r->arrival_ok > 0 && r->arrival_fail > 0)
+            snprintf(v, sizeof v, "%.1f/min (at %.1f/min: late)", r->arrival_ok, r->arrival_fail);
+        else if (r->arrival_ok > 0)
+            snprintf(v, sizeof v, "%.1f/min (none late up to the last rate)", r->arrival_ok);
+        else
+            snprintf(v, sizeof v, "none (at %.1f/min: late)", r->arrival_fail);
+        printf("%-46s %-16s %s\n", what, "-", r->arrival_fail > 0 || r->arrival_ok > 0 ? v : "-");
+        snprintf(v, sizeof v, "%.2f s (RSS peak %.0f MB)", r->arrival_cpu_s, r->arrival_rss_mb);
+        printf("%-46s %-16s %s\n", "  server CPU per viewer at that rate", "-",
+               r->arrival_ok > 0 ? v : "-");
+    }
     snprintf(v, sizeof v, "%.0f req/s (%.0f MB/s)", r->wrk_rps, r->wrk_mbps);
     printf("%-46s %-16s %s\n", "cached shared segment, wrk 16 conn", ">= 20000 req/s",
            r->wrk_rps >= 0 ? v : "-");
@@ -324,7 +379,15 @@ static int cmd_bench_serve(const void *opts)
     /* 1. people, import, links, warm: each step's output goes to the log, not the terminal
      *    (import's rejects would name people). */
     double t0 = ck_now_s();
-    if (!bench_people_write(samples, o.people, people))
+    /* Enough people for every arrival rate (each viewer is a new person), with a margin for
+     * the randomness of the arrivals. */
+    int people_n = o.people;
+    int need = o.ttfs + 2 * o.max_viewers;
+    for (int i = 0; i < o.arrivals.n; i++)
+        need += (int)(o.arrivals.v[i] * o.arrival_s / 60.0 * 1.3) + 20;
+    if (need > people_n)
+        people_n = need;
+    if (!bench_people_write(samples, people_n, people))
         goto done;
     char *imp[] = {self,    "import",   (char *)o.campaign, people,       "--data-dir",
                    data,    "--scenes", (char *)o.scenes,   "--skip-bad", "--rejects",
@@ -386,7 +449,10 @@ static int cmd_bench_serve(const void *opts)
                    .buffer_s = o.buffer_s,
                    .startup_max_s = o.startup_max_s,
                    .max_viewers = o.max_viewers,
-                   .wrk_s = o.wrk_s};
+                   .wrk_s = o.wrk_s,
+                   .arrival_rates = o.arrivals.v,
+                   .arrival_count = o.arrivals.n,
+                   .arrival_s = o.arrival_s};
     bench_wait_idle(&b, 300); /* its own start-up warm finds everything cached */
     printf("ciak bench serve: %s %s, %d people with links (import %.1f s, warm %.1f s), "
            "server up in %.1f s, RSS idle %.0f MB, load %s\n",
@@ -414,6 +480,12 @@ static int cmd_bench_serve(const void *opts)
                o.buffer_s, o.startup_max_s);
         bench_viewers(&b, &r);
     }
+    if (o.arrivals.n > 0) {
+        printf("viewers arriving at random for %.0f s per rate (buffer %.0f s, startup <= %.1f "
+               "s):\n",
+               o.arrival_s, o.buffer_s, o.startup_max_s);
+        bench_arrivals(&b, &r);
+    }
     if (o.wrk_s > 0)
         bench_wrk(&b, &r);
     load_avg(load1, sizeof load1);
@@ -437,8 +509,8 @@ done:
 
 const ck_cli_cmd ck_cli_cmd_bench_serve = {
     "bench serve",
-    "the stream server seen from HTTP clients: first segments, viewers at once, wrk; with "
-    "--nodes, 1..N cluster nodes behind nginx (bench/)",
+    "the stream server seen from HTTP clients: first segments, viewers at once, arrivals, wrk; "
+    "with --nodes, 1..N cluster nodes behind nginx (bench/)",
     {{serve_table, 0}},
     sizeof(serve_opts),
     NULL,

@@ -11,6 +11,7 @@
 #ifndef CK_BENCH_SERVE_H
 #define CK_BENCH_SERVE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -33,7 +34,8 @@ typedef struct bench_conn {
     int source;
     double timeout_s; /* per request; 0: 60 */
     char buf[16384];
-    size_t len; /* bytes in buf not yet consumed */
+    size_t len;      /* bytes in buf not yet consumed */
+    int last_status; /* the last answer's HTTP status; 0 after a transport error */
 } bench_conn;
 
 typedef struct bench_resp {
@@ -100,6 +102,9 @@ typedef struct bench_ctx {
     double startup_max_s;
     int max_viewers;
     double wrk_s;
+    const double *arrival_rates; /* new viewers per minute, tried in order (bench_arrival.c) */
+    int arrival_count;
+    double arrival_s;     /* how long each rate lasts */
     const char *wrk_path; /* a shared segment's path, found by the first measurement */
     char wrk_seg[320];
 } bench_ctx;
@@ -116,7 +121,40 @@ typedef struct bench_results {
     double fail_late_max_ms, fail_rss_mb; /* at viewers_fail */
     int fail_late;
     double wrk_rps, wrk_mbps, wrk_304_rps, wrk_healthz_rps;
+    double arrival_ok;     /* the highest rate (per minute) held with no late segment; -1 */
+    double arrival_fail;   /* the lowest rate tried that had one; -1: none */
+    double arrival_cpu_s;  /* the server's CPU seconds per viewer at arrival_ok */
+    double arrival_rss_mb; /* the server's peak RSS at arrival_ok */
 } bench_results;
+
+/* One simulated viewer (bench_load.c), a thread running bench_viewer_main: at `start_at` it
+ * fetches the playlists and segment 0 (start-up), then plays at playback pace: segment i is due
+ * at t0 + its start and asked for when the previous one has arrived, at most `buffer_s` ahead
+ * of its due time; one arriving after its due time is late. Plays `play_s` seconds, or through
+ * the last personal segment when that is 0. */
+#define BENCH_MAX_SEGS 256
+typedef struct bench_viewer {
+    const bench_ctx *b;
+    const bench_link *link;
+    int source; /* loopback source address (bench_viewer_source) */
+    double start_at;
+    /* results */
+    bool failed;
+    int fail_status; /* the HTTP status that failed it; 0: transport error or timeout */
+    int segments, late;
+    atomic_int *late_at; /* per segment index, shared by a trial's viewers */
+    double startup_ms, late_max_ms;
+    atomic_int *done;
+    /* segments 0 .. segments-1 were fetched: their paths and request-to-last-byte times
+     * (BENCH_MAX_SEGS each, malloc'd by the caller, read and freed after the join) */
+    bench_seg *segs;
+    double *seg_ms;
+} bench_viewer;
+void *bench_viewer_main(void *arg);
+/* The loopback source (bench_conn) of the i-th viewer of a run: 127.0.x.y, y in 1..250. */
+int bench_viewer_source(int i);
+/* User + system CPU seconds of a process (all its threads), -1 when it is gone. */
+double bench_cpu_s(pid_t pid);
 
 /* bench_load.c. Each returns false when the measurement could not run (reason printed). */
 bool bench_ttfs(bench_ctx *b, int people, bench_results *r);
@@ -125,6 +163,8 @@ bool bench_viewers(bench_ctx *b, bench_results *r);
  * (at least 1) when not, -1 when it could not run (too few people). */
 int bench_trial(bench_ctx *b, int k);
 bool bench_wrk(bench_ctx *b, bench_results *r);
+/* bench_arrival.c: the sustained arrival rate (Poisson arrivals at each of b->arrival_rates). */
+bool bench_arrivals(bench_ctx *b, bench_results *r);
 /* Waits until the server (every node) renders nothing (queue empty, no render running), at
  * most `max_s`; returns false on timeout. */
 bool bench_wait_idle(const bench_ctx *b, double max_s);

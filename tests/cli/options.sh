@@ -20,6 +20,7 @@ sample() {
     WxH) echo 640x360 ;;
     SECONDS | S) echo 1.5 ;;
     N | ID) echo 1 ;; # --id ID is any string; keys drop's ID is a key number
+    PER_MIN) echo 6,12 ;;
     YYYY-MM-DD) echo 2027-01-05 ;;
     HOST:PORT) echo 127.0.0.1:0 ;;
     URL) echo https://example.org ;;
