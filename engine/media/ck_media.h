@@ -156,8 +156,8 @@ void ck_audio_destroy(ck_audio **a);
  * clips never do. */
 bool ck_audio_clip_touches(const ck_audio_clip *c, int64_t from, int64_t to);
 /* Does personal clip `c` take part in the encoding of the span [from, to) (pre- and
- * post-roll included)? What a personal segment's digest must hash. */
-bool ck_audio_clip_shapes(const ck_audio *bed, const ck_audio_clip *c, int64_t from, int64_t to);
+ * post-roll included) of a bed `samples` long? What a personal segment's digest must hash. */
+bool ck_audio_clip_shapes(const ck_audio_clip *c, int64_t samples, int64_t from, int64_t to);
 
 /* The packets whose pts is in [from, to) (as ck_ts_params' audio_from/audio_to) of the bed
  * mixed with the personal clips of `clips` (added to both channels at unity gain), encoded so

@@ -532,12 +532,12 @@ bool ck_audio_clip_touches(const ck_audio_clip *c, int64_t from, int64_t to)
     return a < hi && z > lo;
 }
 
-bool ck_audio_clip_shapes(const ck_audio *bed, const ck_audio_clip *c, int64_t from, int64_t to)
+bool ck_audio_clip_shapes(const ck_audio_clip *c, int64_t samples, int64_t from, int64_t to)
 {
-    if (!c->personal || c->frames == 0 || c->rate <= 0)
+    if (!c->personal || c->frames == 0 || !(c->start_s >= 0) || c->rate <= 0)
         return false;
     int64_t lo, hi;
-    span_window(bed->samples, from, to, &lo, &hi);
+    span_window(samples, from, to, &lo, &hi);
     int64_t a = llround(c->start_s * CK_AUDIO_RATE);
     int64_t z = a + av_rescale_rnd((int64_t)c->frames, CK_AUDIO_RATE, c->rate, AV_ROUND_UP);
     return a < hi && z > lo;
