@@ -339,6 +339,18 @@ static void test_splice(const char *dir)
         CK_CHECK(sa == sb && ta == tb && memcmp(pa, pb, (size_t)sa) == 0);
         CK_CHECK(ta % 1024 == 0 && ta >= from[1] && ta < to[1]); /* the shared grid */
     }
+    /* A bad clip is an error naming it by index, never by what it says. */
+    {
+        ck_audio_clip bad = {.start_s = 1.2,
+                             .pcm = tone,
+                             .frames = 100,
+                             .rate = 0,
+                             .text = "Mario Rossi",
+                             .personal = 1};
+        ck_audio *none = ck_audio_span(bed, &bad, 1, from[1], to[1], &err);
+        CK_CHECK(none == NULL && strstr(err.msg, "speech clip 0") && !strstr(err.msg, "Mario"));
+        ck_audio_destroy(&none);
+    }
     if (!parts[1] || !parts[3])
         goto out;
     int64_t ns, nr, nb;

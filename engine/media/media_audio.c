@@ -461,12 +461,12 @@ ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
         ck_error_set(err, CK_ERR_INVALID, what, 0, 0, "audio duration must be positive");
         goto fail;
     }
-    if ((p->src && !(a->src = strdup(p->src))) ||
-        clips_prepare(p->clips, p->clip_count, 0, &a->shared, &a->nshared, what, err) != CK_OK) {
-        if (!err->status)
-            ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+    if (p->src && !(a->src = strdup(p->src))) {
+        ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
         goto fail;
     }
+    if (clips_prepare(p->clips, p->clip_count, 0, &a->shared, &a->nshared, what, err) != CK_OK)
+        goto fail;
     if (p->cache_path && load_cache(a, p->cache_path, a->samples))
         goto ok;
     if (p->src && !ck_file_exists(p->src)) {
