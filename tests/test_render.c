@@ -570,6 +570,32 @@ int main(void)
         fprintf(stderr, "2.35-2.65 s: RMS level %.1f dB with A's clip, %.1f dB without\n", db[0],
                 db[1]);
         CK_CHECK(db[0] > db[1] + 6);
+        /* A shared line joins the bed: encoded once (its own cache file), and in every
+         * segment's digest, since every segment's audio bytes may change with it. */
+        {
+            char cache_s[1100];
+            snprintf(cache_s, sizeof cache_s, "%s/cache-s", tmp);
+            ck_audio_clip line = {
+                .start_s = 0.5, .pcm = ta, .frames = CLIP, .rate = 48000, .text = "Benvenuta"};
+            ck_render_params ps = {.cache_dir = cache_s,
+                                   .encoder = "libx264",
+                                   .width = W,
+                                   .height = H,
+                                   .clips = &line,
+                                   .clip_count = 1};
+            ck_render *rs = ck_render_create(gpu, SCENE, &ps, &err);
+            ck_render_view vs;
+            CK_CHECK(rs && ck_render_view_make(rs, pers[0], &vs, &err) == CK_OK);
+            for (int i = 0; rs && i < 3; i++)
+                CK_CHECK(strcmp(vs.segs[i].digest, va.segs[i].digest) != 0);
+            o = run("ls %s/render-test/1/ | grep -c '^audio-[0-9a-f]*-[0-9a-f]*-[0-9]*\\.aac$'",
+                    cache_s);
+            CK_CHECK(o && atoi(o) == 1);
+            free(o);
+            if (rs)
+                ck_render_view_free(&vs);
+            ck_render_destroy(&rs);
+        }
         ck_render_view_free(&wa);
         ck_render_view_free(&wb);
         ck_render_view_free(&wf);
