@@ -1,11 +1,14 @@
 /* test_media.c: the media module and the segment digests without the GPU: digests, the video
  * decoder (loop wrap and seeks give the same frames as sequential decoding), the campaign
- * audio (packet count, cache round trip), encoder probing and fallback, and one MPEG-TS
- * segment of synthetic frames read back by ffprobe. */
+ * audio (packet count, cache round trip), personal audio spliced into the shared track
+ * (decoded and compared with the same mix encoded in one piece), encoder probing and
+ * fallback, and one MPEG-TS segment of synthetic frames read back by ffprobe. */
 #include "ck_media.h"
 #include "ck_segment.h"
 #include "ck_test.h"
 
+#include <libavcodec/avcodec.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +219,254 @@ static void test_hwdec(void)
     ck_video_decoder_destroy(&aut);
 }
 
+/* ---- personal audio spliced into the shared track ---- */
+#define SPLICE_SECONDS 6.0
+#define SPLICE_SAMPLES 288000
+
+/* Decodes a run of ADTS packets with FFmpeg's AAC decoder: left + right, one float a sample
+ * (sample i is time i - 1024: the priming frame decodes too). */
+static float *decode_adts(const uint8_t *const *data, const int *size, int n, int64_t *len)
+{
+    const AVCodec *c = avcodec_find_decoder(AV_CODEC_ID_AAC);
+    AVCodecContext *dec = c ? avcodec_alloc_context3(c) : NULL;
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *fr = av_frame_alloc();
+    float *out = malloc(((size_t)n + 2) * 1024 * sizeof *out);
+    *len = 0;
+    if (!dec || !pkt || !fr || !out || avcodec_open2(dec, c, NULL) < 0) {
+        free(out);
+        out = NULL;
+        n = 0;
+    }
+    for (int i = 0; i <= n; i++) {
+        if (i < n) {
+            av_new_packet(pkt, size[i]);
+            memcpy(pkt->data, data[i], (size_t)size[i]);
+        }
+        int ret = avcodec_send_packet(dec, i < n ? pkt : NULL);
+        av_packet_unref(pkt);
+        while (ret >= 0 && avcodec_receive_frame(dec, fr) >= 0) {
+            for (int k = 0; k < fr->nb_samples && *len < ((int64_t)n + 2) * 1024; k++)
+                out[(*len)++] = ((const float *)fr->data[0])[k] + ((const float *)fr->data[1])[k];
+            av_frame_unref(fr);
+        }
+    }
+    av_frame_free(&fr);
+    av_packet_free(&pkt);
+    avcodec_free_context(&dec);
+    return out;
+}
+
+/* The packets of `parts` (one ck_audio per segment, its packets in [from[i], from[i+1]))
+ * back to back, decoded. */
+static float *decode_parts(ck_audio *const *parts, const int64_t *from, int nseg, int64_t *len)
+{
+    const uint8_t *data[400];
+    int size[400], n = 0;
+    for (int s = 0; s < nseg; s++)
+        for (int i = 0; i < ck_audio_packet_count(parts[s]) && n < 400; i++) {
+            int64_t pts;
+            ck_audio_packet(parts[s], i, &data[n], &size[n], &pts);
+            int64_t lo = s == 0 ? INT64_MIN : from[s], hi = s == nseg - 1 ? INT64_MAX : from[s + 1];
+            if (pts >= lo && pts < hi)
+                n++;
+        }
+    return decode_adts(data, size, n, len);
+}
+
+/* The largest high-pass energy (second difference, mean over 16 samples) in x[a, a+n). A
+ * click is a step or a kink: a few samples far above what speech or music puts there. */
+static double hp_peak(const float *x, int64_t a, int n)
+{
+    double peak = 0;
+    for (int64_t w = a; w + 16 <= a + n; w += 4) {
+        double e = 0;
+        for (int64_t i = w; i < w + 16; i++) {
+            double d = x[i + 1] - 2.0 * x[i] + x[i - 1];
+            e += d * d;
+        }
+        peak = e / 16 > peak ? e / 16 : peak;
+    }
+    return peak;
+}
+
+static double rms_diff(const float *x, const float *y, int64_t a, int64_t n)
+{
+    double e = 0;
+    for (int64_t i = a; i < a + n; i++)
+        e += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+    return sqrt(e / (double)n);
+}
+
+static double rms(const float *x, int64_t a, int64_t n)
+{
+    double e = 0;
+    for (int64_t i = a; i < a + n; i++)
+        e += (double)x[i] * x[i];
+    return sqrt(e / (double)n);
+}
+
+static void test_splice(const char *dir)
+{
+    (void)dir;
+    ck_error err = {0};
+    /* Synthetic clips: a 660 Hz tone at 44.1 kHz (resampled) with sharp edges, and a noise
+     * burst at 48 kHz; the segments: [0,1) s shared, [1,3) personal, [3,5) shared, [5,6)
+     * personal (the last). */
+    float *tone = malloc(44100 * sizeof *tone), *noise = malloc(24000 * sizeof *noise);
+    uint32_t seed = 12345;
+    for (int i = 0; i < 44100; i++)
+        tone[i] = 0.3f * sinf(2.0f * 3.14159265f * 660.0f * (float)i / 44100.0f);
+    for (int i = 0; i < 24000; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        noise[i] = 0.2f * ((float)(seed >> 8) / 8388608.0f - 1.0f);
+    }
+    ck_audio_clip clips[2] = {
+        {.start_s = 1.4, .pcm = tone, .frames = 44100, .rate = 44100, .text = "x", .personal = 1},
+        {.start_s = 5.3, .pcm = noise, .frames = 24000, .rate = 48000, .text = "y", .personal = 1},
+    };
+    const int64_t from[4] = {INT64_MIN, 48000, 144000, 240000};
+    const int64_t to[4] = {48000, 144000, 240000, INT64_MAX};
+    const bool want_personal[4] = {false, true, false, true};
+    for (int s = 0; s < 4; s++) {
+        bool touched = ck_audio_clip_touches(&clips[0], from[s], to[s]) ||
+                       ck_audio_clip_touches(&clips[1], from[s], to[s]);
+        CK_CHECK(touched == want_personal[s]);
+    }
+    /* A clip ending just before a segment, within the guard: that segment is touched too. */
+    ck_audio_clip near = {
+        .start_s = 0.5, .pcm = noise, .frames = 23000, .rate = 48000, .personal = 1};
+    CK_CHECK(ck_audio_clip_touches(&near, 48000, 144000));
+    near.personal = 0; /* a shared clip never makes a segment personal */
+    CK_CHECK(!ck_audio_clip_touches(&near, 0, 48000));
+
+    ck_audio *parts[4] = {NULL}, *again = NULL;
+    /* The bed: the voice track plus a shared clip, a steady 220 Hz hum over the whole scene,
+     * so every boundary falls on sound (a seam shows on a steady tone). */
+    float *hum = malloc(SPLICE_SAMPLES * sizeof *hum);
+    for (int i = 0; i < SPLICE_SAMPLES; i++)
+        hum[i] = 0.1f * sinf(2.0f * 3.14159265f * 220.0f * (float)i / 48000.0f);
+    ck_audio_clip bed_clip = {.pcm = hum, .frames = SPLICE_SAMPLES, .rate = 48000};
+    ck_audio_params bp = {
+        .src = VOICE, .duration = SPLICE_SECONDS, .clips = &bed_clip, .clip_count = 1};
+    ck_audio *bed = ck_audio_create_ex(&bp, &err);
+    /* The reference: the same clips mixed into the bed and encoded in one piece. */
+    ck_audio_clip as_shared[3] = {clips[0], clips[1], bed_clip};
+    as_shared[0].personal = as_shared[1].personal = 0;
+    ck_audio_params rp = {
+        .src = VOICE, .duration = SPLICE_SECONDS, .clips = as_shared, .clip_count = 3};
+    ck_audio *ref = ck_audio_create_ex(&rp, &err);
+    CK_CHECK(bed && ref);
+    if (!bed || !ref)
+        goto out;
+    parts[0] = parts[2] = bed;
+    for (int s = 1; s < 4; s += 2) {
+        parts[s] = ck_audio_span(bed, clips, 2, from[s], to[s], &err);
+        CK_CHECK(parts[s] != NULL);
+    }
+    /* Deterministic: the same span again gives the same bytes. */
+    again = ck_audio_span(bed, clips, 2, from[1], to[1], &err);
+    CK_CHECK(again && parts[1] && ck_audio_packet_count(again) == ck_audio_packet_count(parts[1]));
+    for (int i = 0; again && parts[1] && i < ck_audio_packet_count(again); i++) {
+        const uint8_t *pa, *pb;
+        int sa, sb;
+        int64_t ta, tb;
+        ck_audio_packet(again, i, &pa, &sa, &ta);
+        ck_audio_packet(parts[1], i, &pb, &sb, &tb);
+        CK_CHECK(sa == sb && ta == tb && memcmp(pa, pb, (size_t)sa) == 0);
+        CK_CHECK(ta % 1024 == 0 && ta >= from[1] && ta < to[1]); /* the shared grid */
+    }
+    /* A bad clip is an error naming it by index, never by what it says. */
+    {
+        ck_audio_clip bad = {.start_s = 1.2,
+                             .pcm = tone,
+                             .frames = 100,
+                             .rate = 0,
+                             .text = "Mario Rossi",
+                             .personal = 1};
+        ck_audio *none = ck_audio_span(bed, &bad, 1, from[1], to[1], &err);
+        CK_CHECK(none == NULL && strstr(err.msg, "speech clip 0") && !strstr(err.msg, "Mario"));
+        ck_audio_destroy(&none);
+    }
+    if (!parts[1] || !parts[3])
+        goto out;
+    int64_t ns, nr, nb;
+    ck_audio *one[1] = {ref}, *bare[1] = {bed};
+    const int64_t zero[1] = {0};
+    float *sp = decode_parts(parts, from, 4, &ns), *rf = decode_parts(one, zero, 1, &nr),
+          *bd = decode_parts(bare, zero, 1, &nb);
+    /* Same number of samples: no AAC frame repeated or dropped. */
+    CK_CHECK(sp && rf && bd && ns == nr && nr == nb && ns >= SPLICE_SAMPLES + 1024);
+    if (!sp || !rf || !bd || ns != nr) {
+        free(sp);
+        free(rf);
+        free(bd);
+        goto out;
+    }
+    /* Sample offset 0: the cross-correlation of the spliced and the one-piece decode, over
+     * the personal spans, peaks at lag 0. */
+    {
+        int best = 99;
+        double bestc = -1e30;
+        for (int lag = -64; lag <= 64; lag++) {
+            double c = 0;
+            for (int64_t i = 48000 + 1024; i < 144000 + 1024; i++)
+                c += (double)sp[i + lag] * rf[i];
+            if (c > bestc) {
+                bestc = c;
+                best = lag;
+            }
+        }
+        fprintf(stderr, "splice: cross-correlation peak at lag %d\n", best);
+        CK_CHECK(best == 0);
+    }
+    /* Before the first personal span's first packet the bytes are the bed's: exact. */
+    CK_CHECK(memcmp(sp, bd, (size_t)(48000 - 1024) * sizeof *sp) == 0);
+    /* The error at each boundary (a window of two AAC frames around it) against the one-piece
+     * encode, next to the error the two encodings of the same mix differ by anyway inside the
+     * personal span (the coding noise), and the signal's level. */
+    const int64_t bounds[3] = {48000, 144000, 240000};
+    double inner = rms_diff(sp, rf, 80000 + 1024, 40000);
+    double level = rms(rf, 48000 + 1024, 96000);
+    fprintf(stderr, "splice: signal rms %.5f, coding difference inside the span %.6f\n", level,
+            inner);
+    for (int k = 0; k < 3; k++) {
+        int64_t at = bounds[k] + 1024; /* decoded index of time bounds[k] */
+        double e = rms_diff(sp, rf, at - 2048, 4096);
+        double hs = hp_peak(sp, at - 1024, 2048), hr = hp_peak(rf, at - 1024, 2048);
+        fprintf(stderr,
+                "splice: boundary %.1f s: error rms %.6f (%.1f dB under the signal), "
+                "high-pass energy %.3g (one piece: %.3g)\n",
+                bounds[k] / 48000.0, e, 20 * log10(level / (e > 0 ? e : 1e-12)), hs, hr);
+        /* Bound: the seam is no worse than the coding noise itself, and at least 40 dB
+         * under the signal. */
+        CK_CHECK(e <= 2.0 * inner + 1e-6);
+        CK_CHECK(e <= level * 0.01);
+        /* Click detector: no high-pass spike at the seam that the one-piece mix lacks. */
+        CK_CHECK(hs <= 1.5 * hr);
+        /* ... and the detector does see a click: a 0.1 step at the seam (voice masks less). */
+        for (int64_t i = at; i < at + 4096; i++)
+            sp[i] += 0.1f;
+        CK_CHECK(hp_peak(sp, at - 1024, 2048) > 1.5 * hr);
+        for (int64_t i = at; i < at + 4096; i++)
+            sp[i] -= 0.1f;
+    }
+    /* The personal span really carries the clip: the tone is there, the bed alone lacks it. */
+    CK_CHECK(rms_diff(sp, bd, 72000 + 1024, 40000) > 0.1);
+    free(sp);
+    free(rf);
+    free(bd);
+out:
+    ck_audio_destroy(&again);
+    ck_audio_destroy(&parts[1]);
+    ck_audio_destroy(&parts[3]);
+    ck_audio_destroy(&bed);
+    ck_audio_destroy(&ref);
+    free(tone);
+    free(noise);
+    free(hum);
+}
+
 static void test_audio(const char *dir)
 {
     char cache[1024];
@@ -398,6 +649,7 @@ int main(void)
     test_decoder();
     test_hwdec();
     test_audio(dir);
+    test_splice(dir);
     test_encode(dir);
     test_encode_exact(dir);
     return ck_test_done("test_media");

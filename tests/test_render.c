@@ -479,6 +479,136 @@ int main(void)
     }
     free(yuv);
 
+    /* ---- personal speech: a clip of A's in the last segment (shared pictures) ---- */
+    {
+        enum { CLIP = 19200 }; /* 0.4 s at 48 kHz */
+        float *ta = malloc(CLIP * sizeof *ta), *tb = malloc(CLIP * sizeof *tb);
+        for (int i = 0; i < CLIP; i++) {
+            ta[i] = 0.3f * sinf(2.0f * 3.14159265f * 440.0f * (float)i / 48000.0f);
+            tb[i] = 0.3f * sinf(2.0f * 3.14159265f * 880.0f * (float)i / 48000.0f);
+        }
+        ck_audio_clip ca = {.start_s = 2.3,
+                            .pcm = ta,
+                            .frames = CLIP,
+                            .rate = 48000,
+                            .text = "Maria",
+                            .personal = 1};
+        ck_audio_clip cb = ca;
+        cb.pcm = tb;
+        ck_render_speech sa = {.clips = &ca, .count = 1}, sb = {.clips = &cb, .count = 1},
+                         sf = {.failed = true};
+        ck_render_view wa, wb, wf, wn;
+        CK_CHECK(ck_render_view_make_speech(ra, pers[0], &sa, &wa, &err) == CK_OK);
+        CK_CHECK(ck_render_view_make_speech(ra, pers[1], &sb, &wb, &err) == CK_OK);
+        CK_CHECK(ck_render_view_make_speech(ra, pers[0], &sf, &wf, &err) == CK_OK);
+        CK_CHECK(ck_render_view_make_speech(ra, pers[0], NULL, &wn, &err) == CK_OK);
+        for (int i = 0; i < 3; i++) {
+            /* No speech, or synthesis failed: today's view, digest for digest. */
+            CK_CHECK_STR(wn.segs[i].digest, va.segs[i].digest);
+            CK_CHECK_STR(wf.segs[i].digest, va.segs[i].digest);
+            CK_CHECK(!wn.segs[i].personal_audio && !wf.segs[i].personal_audio);
+        }
+        /* A segment no clip touches is not made personal by speech (d); the one it touches
+         * is, with its own digest per clip (two people, two voices). */
+        CK_CHECK(wa.segs[0].shared && !wa.segs[0].personal_audio);
+        CK_CHECK(!wa.segs[1].personal_audio);
+        CK_CHECK_STR(wa.segs[1].digest, va.segs[1].digest);
+        CK_CHECK(!wa.segs[2].shared && wa.segs[2].personal_audio);
+        CK_CHECK(strcmp(wa.segs[2].digest, va.segs[2].digest) != 0);
+        CK_CHECK(strcmp(wa.segs[2].digest, wb.segs[2].digest) != 0);
+        char sp2[2048], spb0[2048], spa0[2048];
+        snprintf(sp2, sizeof sp2, "%s/a/speech-%s.ts", tmp, wa.segs[2].digest);
+        snprintf(spa0, sizeof spa0, "%s/speech-a-0.ts", tmp);
+        snprintf(spb0, sizeof spb0, "%s/speech-b-0.ts", tmp);
+        CK_CHECK(ck_render_segment_speech(ra, pers[0], &sa, 2, sp2, NULL, &err) == CK_OK);
+        /* (c) shared segments stay byte-identical whoever speaks */
+        CK_CHECK(ck_render_segment_speech(ra, pers[0], &sa, 0, spa0, NULL, &err) == CK_OK);
+        CK_CHECK(ck_render_segment_speech(ra, pers[1], &sb, 0, spb0, NULL, &err) == CK_OK);
+        CK_CHECK(same_file(spa0, pa_seg[0]) && same_file(spb0, pa_seg[0]));
+        /* (b) the segment with A's clip differs from the shared one only in its audio: the
+         * video packets are the same bytes, the audio packets are not. */
+        char *v1 = run("ffmpeg -nostdin -v error -i '%s' -map 0:v -c copy -f framemd5 - | "
+                       "grep -v '^#'",
+                       sp2);
+        char *v0 = run("ffmpeg -nostdin -v error -i '%s' -map 0:v -c copy -f framemd5 - | "
+                       "grep -v '^#'",
+                       pa_seg[2]);
+        char *a1 = run("ffmpeg -nostdin -v error -i '%s' -map 0:a -c copy -f framemd5 - | "
+                       "grep -v '^#'",
+                       sp2);
+        char *a0 = run("ffmpeg -nostdin -v error -i '%s' -map 0:a -c copy -f framemd5 - | "
+                       "grep -v '^#'",
+                       pa_seg[2]);
+        CK_CHECK(v1 && v0 && strlen(v1) > 100 && strcmp(v1, v0) == 0);
+        CK_CHECK(a1 && a0 && strlen(a1) > 100 && strcmp(a1, a0) != 0);
+        free(v1);
+        free(v0);
+        free(a1);
+        free(a0);
+        /* The person's stream: A's shared and personal segments, then the speaking one: AAC
+         * frames follow one another with no gap, and the clip is heard (not silent) there. */
+        snprintf(path, sizeof path, "%s/speech.m3u8", tmp);
+        {
+            char text[8192];
+            snprintf(text, sizeof text,
+                     "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n"
+                     "#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:1.0,\n%s\n#EXTINF:1.0,\n%s\n"
+                     "#EXTINF:1.0,\n%s\n#EXT-X-ENDLIST\n",
+                     pa_seg[0], pa_seg[1], sp2);
+            write_text(path, text);
+        }
+        o = run("ffprobe -v error -select_streams a -show_entries packet=pts -of csv=p=0 '%s'",
+                path);
+        n = check_steps(o, 1920, &first, &gaps);
+        CK_CHECK(gaps == 0);
+        CK_CHECK(n >= 3 * 48000 / 1024 && n <= 3 * 48000 / 1024 + 3);
+        free(o);
+        /* The clip is heard: the segment is louder where it sounds than the bed alone. */
+        double db[2];
+        for (int k = 0; k < 2; k++) {
+            o = run("ffmpeg -nostdin -v info -ss 0.35 -t 0.3 -i '%s' -map 0:a -af astats "
+                    "-f null - 2>&1 | grep 'RMS level dB' | tail -1",
+                    k ? pa_seg[2] : sp2);
+            db[k] = o && strrchr(o, ':') ? atof(strrchr(o, ':') + 1) : -999;
+            free(o);
+        }
+        fprintf(stderr, "2.35-2.65 s: RMS level %.1f dB with A's clip, %.1f dB without\n", db[0],
+                db[1]);
+        CK_CHECK(db[0] > db[1] + 6);
+        /* A shared line joins the bed: encoded once (its own cache file), and in every
+         * segment's digest, since every segment's audio bytes may change with it. */
+        {
+            char cache_s[1100];
+            snprintf(cache_s, sizeof cache_s, "%s/cache-s", tmp);
+            ck_audio_clip line = {
+                .start_s = 0.5, .pcm = ta, .frames = CLIP, .rate = 48000, .text = "Benvenuta"};
+            ck_render_params ps = {.cache_dir = cache_s,
+                                   .encoder = "libx264",
+                                   .width = W,
+                                   .height = H,
+                                   .clips = &line,
+                                   .clip_count = 1};
+            ck_render *rs = ck_render_create(gpu, SCENE, &ps, &err);
+            ck_render_view vs;
+            CK_CHECK(rs && ck_render_view_make(rs, pers[0], &vs, &err) == CK_OK);
+            for (int i = 0; rs && i < 3; i++)
+                CK_CHECK(strcmp(vs.segs[i].digest, va.segs[i].digest) != 0);
+            o = run("ls %s/render-test/1/ | grep -c '^audio-[0-9a-f]*-[0-9a-f]*-[0-9]*\\.aac$'",
+                    cache_s);
+            CK_CHECK(o && atoi(o) == 1);
+            free(o);
+            if (rs)
+                ck_render_view_free(&vs);
+            ck_render_destroy(&rs);
+        }
+        ck_render_view_free(&wa);
+        ck_render_view_free(&wb);
+        ck_render_view_free(&wf);
+        ck_render_view_free(&wn);
+        free(ta);
+        free(tb);
+    }
+
     /* ---- progressive MP4 from A's segments ---- */
     {
         const char *in[3] = {pa_seg[0], pa_seg[1], pa_seg[2]};

@@ -265,6 +265,16 @@ static void test_segments(fixture *f)
         CK_CHECK_NEAR(plan.personal_seconds, 6, 1e-9);
         CK_CHECK_NEAR(plan.total_seconds, 10, 1e-9);
     }
+    /* A personal speech line over 7.5-8.2 s (segment 4, 7-9 s, shared by its pictures) makes
+     * it personal, and only it; one ending 0.05 s before 9 s reaches segment 5 through the
+     * guard (0.0853 s). */
+    ck_segment_plan_mark_speech(&plan, 7.5, 8.2, 4096.0 / 48000);
+    CK_CHECK(plan.count == 6 && plan.items[4].personal && plan.items[4].speech &&
+             plan.items[4].first_layer < 0 && !plan.items[5].personal && !plan.items[0].speech &&
+             !plan.items[1].speech);
+    CK_CHECK_NEAR(plan.personal_seconds, 8, 1e-9);
+    ck_segment_plan_mark_speech(&plan, 8.5, 8.95, 4096.0 / 48000);
+    CK_CHECK(plan.count == 6 && plan.items[5].personal && plan.items[5].speech);
     int64_t frames = 0;
     for (int i = 0; i < plan.count; i++)
         frames += plan.items[i].frame_count;

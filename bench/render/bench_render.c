@@ -8,7 +8,10 @@
  *           with ciak's settings: one thread, no B-frames, closed 60-frame GOPs; minus the
  *           time of decoding alone);
  *   +1      the marginal cost of one more person with sharing on: the digests plus that
- *           person's personal segments, the shared ones already being in the cache.
+ *           person's personal segments, the shared ones already being in the cache;
+ *           with --speech also with personal audio (one synthetic clip per personal segment,
+ *           a tone standing in for engine/speech's lines until they are connected): CPU
+ *           seconds per personal segment with and without it.
  * and prints ratios. The default set adds bench/scenes/ (the plain scene: a video, a box, three
  * texts) to the campaigns. No timing is asserted anywhere; bench/README.md has measured numbers.
  * `ciak bench serve` (the stream server, seen from HTTP clients) lives in bench/serve. */
@@ -126,13 +129,13 @@ static bool write_peer_graph(ck_render *r, const ck_scene *s, const ck_record *r
 
 /* Renders segments of `rec` that start before `secs` (only personal ones when `personal`):
  * returns frames rendered, -1 on error. */
-static int64_t render_person(ck_render *r, const ck_record *rec, const char *dir, double secs,
-                             bool personal_only)
+static int64_t render_person(ck_render *r, const ck_record *rec, const ck_render_speech *speech,
+                             const char *dir, double secs, bool personal_only, int *segments)
 {
     ck_render_view v;
     ck_error err;
     char ebuf[1400];
-    if (ck_render_view_make(r, rec, &v, &err) != CK_OK) {
+    if (ck_render_view_make_speech(r, rec, speech, &v, &err) != CK_OK) {
         fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
         return -1;
     }
@@ -157,7 +160,10 @@ static int64_t render_person(ck_render *r, const ck_record *rec, const char *dir
         jobs[n] = (ck_render_job){.index = i, .path = paths[n]};
         n++;
     }
-    if (frames >= 0 && ck_render_segments(r, rec, jobs, n, NULL, NULL, &err) != CK_OK) {
+    if (segments)
+        *segments = n;
+    if (frames >= 0 &&
+        ck_render_segments_speech(r, rec, speech, jobs, n, NULL, NULL, &err) != CK_OK) {
         fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
         frames = -1;
     }
@@ -178,8 +184,37 @@ static int64_t render_person(ck_render *r, const ck_record *rec, const char *dir
     return frames;
 }
 
+/* CPU seconds of the whole process (every thread: the encoders finish on their own). */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Synthetic personal speech for benchmarks: one tone clip per segment that is personal by its
+ * pictures, 0.2 s after its start, up to 1.5 s long (clear of the splice guard), so the same
+ * segments are personal with and without it. `tone` holds 1.5 s at 48 kHz. */
+static int synthetic_speech(const ck_segment_plan *plan, const float *tone, ck_audio_clip *clips)
+{
+    int n = 0;
+    for (int i = 0; i < plan->count; i++) {
+        const ck_segment *sg = &plan->items[i];
+        double len = sg->duration - 0.4;
+        if (!sg->personal || len <= 0)
+            continue;
+        clips[n++] = (ck_audio_clip){.start_s = sg->start + 0.2,
+                                     .pcm = tone,
+                                     .frames = (size_t)(CK_AUDIO_RATE * (len < 1.5 ? len : 1.5)),
+                                     .rate = CK_AUDIO_RATE,
+                                     .text = "",
+                                     .personal = 1};
+    }
+    return n;
+}
+
 static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, double secs,
-                       const char *out)
+                       const char *out, bool speech)
 {
     ck_error err;
     char ebuf[1400], dir[4096], cmd[16384];
@@ -215,24 +250,50 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     char cdir[4200];
     snprintf(cdir, sizeof cdir, "%s/ciak", dir);
     double t0 = ck_now_s();
-    int64_t frames = render_person(full, &recs->items[0], cdir, secs, false);
+    int64_t frames = render_person(full, &recs->items[0], NULL, cdir, secs, false, NULL);
     double t_ciak = ck_now_s() - t0;
     if (frames <= 0)
         goto done;
 
     /* 2. +1 person with sharing on: person 0 fills the cache (untimed), person 1 is timed. */
     p.no_share = false;
+    p.speech = speech;
     if (!(shared = ck_render_create(gpu, scene_dir, &p, &err)))
         goto fail;
     char pdir[4200];
     snprintf(pdir, sizeof pdir, "%s/plus1", dir);
-    if (render_person(shared, &recs->items[0], pdir, secs, false) < 0)
+    if (render_person(shared, &recs->items[0], NULL, pdir, secs, false, NULL) < 0)
         goto done;
+    int nseg = 0, nseg_speech = 0;
+    double c0 = cpu_now();
     t0 = ck_now_s();
-    int64_t pframes = render_person(shared, &recs->items[1], pdir, secs, true);
-    double t_plus1 = ck_now_s() - t0;
+    int64_t pframes = render_person(shared, &recs->items[1], NULL, pdir, secs, true, &nseg);
+    double t_plus1 = ck_now_s() - t0, cpu_plus1 = cpu_now() - c0, cpu_speech = 0;
     if (pframes < 0)
         goto done;
+    if (speech) {
+        /* The same person again with a clip in each personal segment: new digests, so every
+         * personal segment is rendered again, now with its audio encoded for it. */
+        const ck_segment_plan *plan = ck_render_plan(shared);
+        float *tone = malloc(CK_AUDIO_RATE * 3 / 2 * sizeof *tone);
+        ck_audio_clip *clips = calloc((size_t)plan->count + 1, sizeof *clips);
+        if (!tone || !clips) {
+            free(tone);
+            free(clips);
+            goto done;
+        }
+        for (int i = 0; i < CK_AUDIO_RATE * 3 / 2; i++)
+            tone[i] = 0.2f * sinf(2.0f * 3.14159265f * 330.0f * (float)i / CK_AUDIO_RATE);
+        ck_render_speech sp = {.clips = clips, .count = synthetic_speech(plan, tone, clips)};
+        c0 = cpu_now();
+        int64_t sframes =
+            render_person(shared, &recs->items[1], &sp, pdir, secs, true, &nseg_speech);
+        cpu_speech = cpu_now() - c0;
+        free(tone);
+        free(clips);
+        if (sframes < 0)
+            goto done;
+    }
 
     /* 3. the FFmpeg peer on the same content. */
     char graph[4200], bg[4200] = "", audio[4200] = "";
@@ -272,6 +333,11 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
            "cheaper\n",
            s->id, w, h, secs, (long long)frames, fc, fp, fp > 0 ? fc / fp : 0, ff,
            ff > 0 ? fc / ff : 0, t_plus1, t_peer, t_plus1 > 0 ? t_peer / t_plus1 : 0);
+    if (speech && nseg > 0 && nseg_speech > 0)
+        printf("%-18s personal segments: %d, CPU %.3f s each without personal audio, %.3f s "
+               "with it (+%.1f %%; synthetic clips)\n",
+               s->id, nseg, cpu_plus1 / nseg, cpu_speech / nseg_speech,
+               100.0 * (cpu_speech / nseg_speech - cpu_plus1 / nseg) / (cpu_plus1 / nseg));
     fflush(stdout);
     rc = 0;
     goto done;
@@ -291,6 +357,7 @@ typedef struct bench_opts {
     ck_cli_size size;
     double secs;
     const char *out;
+    bool speech;
 } bench_opts;
 
 static const ck_opt bench_table[] = {
@@ -315,6 +382,10 @@ static const ck_opt bench_table[] = {
      .def = "var/bench",
      .parse = ck_opt_str,
      .offset = offsetof(bench_opts, out)},
+    {.name = "--speech",
+     .help = "also time +1 person with personal audio (a synthetic clip per personal segment)",
+     .parse = ck_opt_flag,
+     .offset = offsetof(bench_opts, speech)},
     {0},
 };
 
@@ -354,7 +425,7 @@ static int cmd_bench_render(const void *opts)
            ck_gpu_device_name(gpu));
     int rc = 0;
     for (int i = 0; i < nscenes; i++)
-        rc |= bench_scene(gpu, scenes[i], w, h, secs, out);
+        rc |= bench_scene(gpu, scenes[i], w, h, secs, out, o->speech);
     ck_gpu_destroy(&gpu);
     globfree(&g);
     return rc ? CK_EXIT_PROBLEMS : CK_EXIT_OK;

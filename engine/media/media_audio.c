@@ -1,11 +1,18 @@
-/* media_audio.c: the campaign's audio, encoded to AAC once.
+/* media_audio.c: the campaign's audio, encoded to AAC once, and personal spans spliced in.
  *
  * The whole track is decoded, resampled to 48 kHz stereo, cut or padded with silence to the
- * scene's exact duration and encoded by FFmpeg's AAC encoder in one pass, so the packets run
- * without a gap from the first segment to the last; segments only pick the packets of their
- * time span. Packet i has pts i * 1024 - 1024 (the encoder's priming frame comes first).
- * The packets are cached as an ADTS file (each packet with its 7-byte header, which is also
- * what MPEG-TS carries), so later renders of the campaign never encode audio again. */
+ * scene's exact duration, mixed with the shared speech clips, and encoded by FFmpeg's AAC
+ * encoder in one pass, so the packets run without a gap from the first segment to the last;
+ * segments only pick the packets of their time span. Packet i has pts i * 1024 - 1024 (the
+ * encoder's priming frame comes first). The packets are cached as an ADTS file (each packet
+ * with its 7-byte header, which is also what MPEG-TS carries), so later renders of the
+ * campaign never encode audio again.
+ *
+ * A personal span (ck_audio_span) is the same bed mixed with one person's clips, encoded from
+ * a few frames before the span to a few after, on the same 1024-sample grid, keeping only the
+ * span's packets: the decoder's overlap-add at a boundary then joins two encodings of the
+ * same samples (no clip sounds within CK_AUDIO_GUARD of a shared boundary), so the seam is
+ * as good as any other frame (docs/rendering.md has the measurements). */
 #include "ck_media.h"
 #include "media_internal.h"
 
@@ -27,7 +34,21 @@ struct ck_audio {
     int *offsets; /* packet i starts at data + offsets[i] */
     int count, offcap;
     int64_t bitrate;
+    int64_t pts0; /* pts of packet 0: -1024 for a whole track */
+    /* What a personal span needs (NULL in a span): the bed as planar stereo PCM, decoded
+     * from `src` and mixed with the shared clips on first need, then kept. */
+    float *pcm[2];
+    int64_t samples; /* the scene's duration in samples */
+    char *src;       /* NULL: a silent bed */
+    struct clip48 *shared;
+    int nshared;
 };
+
+/* A clip at 48 kHz, placed in samples. */
+typedef struct clip48 {
+    int64_t start, n;
+    float *pcm; /* malloc'd */
+} clip48;
 
 static ck_status push_packet(ck_audio *a, const uint8_t *raw, int n, bool with_header)
 {
@@ -106,42 +127,110 @@ static bool load_cache(ck_audio *a, const char *path, int64_t samples)
     return true;
 }
 
-static ck_status encode_frame(ck_audio *a, AVCodecContext *enc, AVFrame *f, AVPacket *pkt,
-                              const char *src, ck_error *err)
+static void clips_free(clip48 *c, int n)
 {
-    int ret = avcodec_send_frame(enc, f);
-    if (ret < 0)
-        return ck_media_averr(err, src, ret, "AAC encoding failed");
-    while ((ret = avcodec_receive_packet(enc, pkt)) >= 0) {
-        int64_t want = (int64_t)a->count * CK_AUDIO_FRAME - CK_AUDIO_FRAME;
-        if (pkt->pts != want) {
-            av_packet_unref(pkt);
-            return ck_error_set(err, CK_ERR_MEDIA, src, 0, 0,
-                                "AAC encoder gave pts %lld, expected %lld", (long long)pkt->pts,
-                                (long long)want);
-        }
-        ck_status st = push_packet(a, pkt->data, pkt->size, true);
-        av_packet_unref(pkt);
-        if (st != CK_OK)
-            return ck_error_set(err, st, src, 0, 0, "out of memory");
+    for (int i = 0; c && i < n; i++)
+        free(c[i].pcm);
+    free(c);
+}
+
+static ck_status clip_resample(const ck_audio_clip *c, clip48 *out, const char *what, ck_error *err)
+{
+    SwrContext *swr = NULL;
+    AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+    int64_t cap = av_rescale_rnd((int64_t)c->frames, CK_AUDIO_RATE, c->rate, AV_ROUND_UP) + 256;
+    out->pcm = malloc((size_t)cap * sizeof(float));
+    int ret = swr_alloc_set_opts2(&swr, &mono, AV_SAMPLE_FMT_FLT, CK_AUDIO_RATE, &mono,
+                                  AV_SAMPLE_FMT_FLT, c->rate, 0, NULL);
+    if (!out->pcm || ret < 0 || (ret = swr_init(swr)) < 0) {
+        swr_free(&swr);
+        return ck_media_averr(err, what, ret < 0 ? ret : AVERROR(ENOMEM),
+                              "cannot resample a speech clip");
     }
-    if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
-        return ck_media_averr(err, src, ret, "AAC encoding failed");
+    uint8_t *o = (uint8_t *)out->pcm;
+    const uint8_t *in = (const uint8_t *)c->pcm;
+    int got = swr_convert(swr, &o, (int)cap, &in, (int)c->frames);
+    int64_t n = got > 0 ? got : 0;
+    o = (uint8_t *)(out->pcm + n);
+    got = swr_convert(swr, &o, (int)(cap - n), NULL, 0); /* drain */
+    n += got > 0 ? got : 0;
+    swr_free(&swr);
+    out->n = n;
     return CK_OK;
 }
 
-static ck_status encode(ck_audio *a, const char *src, int64_t samples, ck_error *err)
+/* The clips with personal == `personal`, at 48 kHz. Errors name the clip by index (never its
+ * text: it may say a name or an amount). */
+static ck_status clips_prepare(const ck_audio_clip *clips, int n, int personal, clip48 **out,
+                               int *count, const char *what, ck_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    if (n <= 0)
+        return CK_OK;
+    clip48 *c = calloc((size_t)n, sizeof *c);
+    if (!c)
+        return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        const ck_audio_clip *in = &clips[i];
+        if (!!in->personal != !!personal)
+            continue;
+        if (!(in->start_s >= 0) || in->rate <= 0 || (!in->pcm && in->frames > 0)) {
+            clips_free(c, m);
+            return ck_error_set(err, CK_ERR_INVALID, what, 0, 0,
+                                "speech clip %d: start %.3f s, rate %d Hz: not a valid clip", i,
+                                in->start_s, in->rate);
+        }
+        clip48 *o = &c[m];
+        o->start = llround(in->start_s * CK_AUDIO_RATE);
+        if (in->rate == CK_AUDIO_RATE) {
+            o->n = (int64_t)in->frames;
+            o->pcm = malloc((in->frames ? in->frames : 1) * sizeof(float));
+            if (o->pcm && in->frames)
+                memcpy(o->pcm, in->pcm, in->frames * sizeof(float));
+        } else if (clip_resample(in, o, what, err) != CK_OK) {
+            clips_free(c, m + 1);
+            return err->status;
+        }
+        if (!o->pcm) {
+            clips_free(c, m + 1);
+            return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+        }
+        m++;
+    }
+    *out = c;
+    *count = m;
+    return CK_OK;
+}
+
+/* Adds the clips' samples in [t, t + n) to both channels. */
+static void mix_clips(float *dst[2], int64_t t, int n, const clip48 *c, int count)
+{
+    for (int i = 0; i < count; i++) {
+        int64_t a = c[i].start > t ? c[i].start : t;
+        int64_t z = c[i].start + c[i].n < t + n ? c[i].start + c[i].n : t + n;
+        for (int64_t s = a; s < z; s++) {
+            float v = c[i].pcm[s - c[i].start];
+            dst[0][s - t] += v;
+            dst[1][s - t] += v;
+        }
+    }
+}
+
+/* Decodes `src` resampled to 48 kHz stereo into pcm[0..1] (`samples` each, zero-padded). */
+static ck_status decode_pcm(const char *src, int64_t samples, float *pcm[2], ck_error *err)
 {
     ck_status st = CK_OK;
     AVFormatContext *fmt = NULL;
-    AVCodecContext *dec = NULL, *enc = NULL;
+    AVCodecContext *dec = NULL;
     SwrContext *swr = NULL;
-    AVAudioFifo *fifo = NULL;
     AVPacket *pkt = av_packet_alloc();
-    AVFrame *in = av_frame_alloc(), *out = av_frame_alloc();
+    AVFrame *in = av_frame_alloc();
     AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+    int64_t pos = 0;
     int ret;
-    if (!pkt || !in || !out) {
+    if (!pkt || !in) {
         st = ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
         goto done;
     }
@@ -162,25 +251,6 @@ static ck_status encode(ck_audio *a, const char *src, int64_t samples, ck_error 
         st = ck_error_set(err, CK_ERR_MEDIA, src, 0, 0, "cannot open the audio decoder");
         goto done;
     }
-    const AVCodec *ecodec = avcodec_find_encoder(AV_CODEC_ID_AAC);
-    if (!ecodec || !(enc = avcodec_alloc_context3(ecodec))) {
-        st = ck_error_set(err, CK_ERR_MEDIA, src, 0, 0, "no AAC encoder");
-        goto done;
-    }
-    enc->sample_rate = CK_AUDIO_RATE;
-    enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
-    av_channel_layout_copy(&enc->ch_layout, &stereo);
-    enc->bit_rate = AUDIO_BITRATE;
-    enc->time_base = (AVRational){1, CK_AUDIO_RATE};
-    enc->flags |= AV_CODEC_FLAG_BITEXACT;
-    if ((ret = avcodec_open2(enc, ecodec, NULL)) < 0) {
-        st = ck_media_averr(err, src, ret, "cannot open the AAC encoder");
-        goto done;
-    }
-    if (enc->frame_size != CK_AUDIO_FRAME || enc->initial_padding != CK_AUDIO_FRAME) {
-        st = ck_error_set(err, CK_ERR_MEDIA, src, 0, 0, "unexpected AAC framing");
-        goto done;
-    }
     if ((ret = swr_alloc_set_opts2(&swr, &stereo, AV_SAMPLE_FMT_FLTP, CK_AUDIO_RATE,
                                    &dec->ch_layout, dec->sample_fmt, dec->sample_rate, 0, NULL)) <
             0 ||
@@ -188,14 +258,8 @@ static ck_status encode(ck_audio *a, const char *src, int64_t samples, ck_error 
         st = ck_media_averr(err, src, ret, "cannot resample audio");
         goto done;
     }
-    fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 2, 1 << 16);
-    if (!fifo) {
-        st = ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
-        goto done;
-    }
-    /* Decode and resample everything into the FIFO (a few MB for a few minutes). */
-    bool flushing = false;
-    for (;;) {
+    bool flushing = false, drained = false;
+    while (!drained && pos < samples) {
         ret = avcodec_receive_frame(dec, in);
         if (ret == AVERROR(EAGAIN) && !flushing) {
             ret = av_read_frame(fmt, pkt);
@@ -216,99 +280,298 @@ static ck_status encode(ck_audio *a, const char *src, int64_t samples, ck_error 
             }
             continue;
         }
-        if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing))
-            break;
-        if (ret < 0) {
+        bool end = ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing);
+        if (ret < 0 && !end) {
             st = ck_media_averr(err, src, ret, "audio decoding failed");
             goto done;
         }
-        int cap = swr_get_out_samples(swr, in->nb_samples);
-        uint8_t *planes[2] = {0};
-        if (av_samples_alloc(planes, NULL, 2, cap, AV_SAMPLE_FMT_FLTP, 0) < 0) {
-            st = ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
-            goto done;
-        }
-        int n = swr_convert(swr, planes, cap, (const uint8_t **)in->extended_data, in->nb_samples);
+        /* Resample straight into the bed (the resampler is drained once the input ends). */
+        int cap = swr_get_out_samples(swr, end ? 0 : in->nb_samples);
+        if (cap > samples - pos)
+            cap = (int)(samples - pos);
+        uint8_t *planes[2] = {(uint8_t *)(pcm[0] + pos), (uint8_t *)(pcm[1] + pos)};
+        int n = end ? swr_convert(swr, planes, cap, NULL, 0)
+                    : swr_convert(swr, planes, cap, (const uint8_t **)in->extended_data,
+                                  in->nb_samples);
         if (n > 0)
-            av_audio_fifo_write(fifo, (void **)planes, n);
-        av_freep(&planes[0]);
+            pos += n;
         av_frame_unref(in);
+        drained = end;
     }
-    {
-        /* Drain the resampler. */
-        uint8_t *planes[2] = {0};
-        if (av_samples_alloc(planes, NULL, 2, 4096, AV_SAMPLE_FMT_FLTP, 0) >= 0) {
-            int n = swr_convert(swr, planes, 4096, NULL, 0);
-            if (n > 0)
-                av_audio_fifo_write(fifo, (void **)planes, n);
-            av_freep(&planes[0]);
+done:
+    swr_free(&swr);
+    avcodec_free_context(&dec);
+    avformat_close_input(&fmt);
+    av_frame_free(&in);
+    av_packet_free(&pkt);
+    return st;
+}
+
+static ck_status open_aac(AVCodecContext **out, const char *what, ck_error *err)
+{
+    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+    const AVCodec *ecodec = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    AVCodecContext *enc = ecodec ? avcodec_alloc_context3(ecodec) : NULL;
+    *out = enc;
+    if (!enc)
+        return ck_error_set(err, CK_ERR_MEDIA, what, 0, 0, "no AAC encoder");
+    enc->sample_rate = CK_AUDIO_RATE;
+    enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    av_channel_layout_copy(&enc->ch_layout, &stereo);
+    enc->bit_rate = AUDIO_BITRATE;
+    enc->time_base = (AVRational){1, CK_AUDIO_RATE};
+    enc->flags |= AV_CODEC_FLAG_BITEXACT;
+    int ret = avcodec_open2(enc, ecodec, NULL);
+    if (ret < 0)
+        return ck_media_averr(err, what, ret, "cannot open the AAC encoder");
+    if (enc->frame_size != CK_AUDIO_FRAME || enc->initial_padding != CK_AUDIO_FRAME)
+        return ck_error_set(err, CK_ERR_MEDIA, what, 0, 0, "unexpected AAC framing");
+    return CK_OK;
+}
+
+/* One encoding pass over samples [from, to) of the bed plus `clips`. */
+typedef struct span {
+    const float *const *bed; /* planar stereo, `samples` long */
+    int64_t samples;
+    const clip48 *clips;
+    int nclips;
+    int64_t from, to;           /* encoded: from is on the 1024 grid */
+    int64_t keep_from, keep_to; /* packets kept: pts in [keep_from, keep_to) */
+    int64_t next_pts;           /* the pts the encoder's next packet must have */
+} span;
+
+static ck_status receive_packets(ck_audio *a, span *sp, AVCodecContext *enc, AVPacket *pkt,
+                                 const char *what, ck_error *err)
+{
+    int ret;
+    while ((ret = avcodec_receive_packet(enc, pkt)) >= 0) {
+        int64_t want = sp->next_pts;
+        sp->next_pts += CK_AUDIO_FRAME;
+        if (pkt->pts != want) {
+            av_packet_unref(pkt);
+            return ck_error_set(err, CK_ERR_MEDIA, what, 0, 0,
+                                "AAC encoder gave pts %lld, expected %lld", (long long)pkt->pts,
+                                (long long)want);
         }
+        ck_status st = CK_OK;
+        if (want >= sp->keep_from && want < sp->keep_to) {
+            if (a->count == 0)
+                a->pts0 = want;
+            st = push_packet(a, pkt->data, pkt->size, true);
+        }
+        av_packet_unref(pkt);
+        if (st != CK_OK)
+            return ck_error_set(err, st, what, 0, 0, "out of memory");
     }
-    /* Encode exactly `samples` samples: the track, cut or padded with silence. */
-    for (int64_t done_s = 0; done_s < samples; done_s += CK_AUDIO_FRAME) {
-        int n = (int)(samples - done_s < CK_AUDIO_FRAME ? samples - done_s : CK_AUDIO_FRAME);
+    if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
+        return ck_media_averr(err, what, ret, "AAC encoding failed");
+    return CK_OK;
+}
+
+static ck_status encode_span(ck_audio *a, span *sp, const char *what, ck_error *err)
+{
+    AVCodecContext *enc = NULL;
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *out = av_frame_alloc();
+    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+    ck_status st = CK_OK;
+    if (!pkt || !out) {
+        st = ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+        goto done;
+    }
+    if ((st = open_aac(&enc, what, err)) != CK_OK)
+        goto done;
+    sp->next_pts = sp->from - CK_AUDIO_FRAME; /* the priming frame */
+    for (int64_t t = sp->from; t < sp->to; t += CK_AUDIO_FRAME) {
+        int n = (int)(sp->to - t < CK_AUDIO_FRAME ? sp->to - t : CK_AUDIO_FRAME);
         out->nb_samples = n;
         out->format = AV_SAMPLE_FMT_FLTP;
         av_channel_layout_copy(&out->ch_layout, &stereo);
         out->sample_rate = CK_AUDIO_RATE;
         if (av_frame_get_buffer(out, 0) < 0) {
-            st = ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
+            st = ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
             goto done;
         }
-        int got = av_audio_fifo_read(fifo, (void **)out->data, n);
-        if (got < 0)
-            got = 0;
+        float *dst[2] = {(float *)out->data[0], (float *)out->data[1]};
         for (int c = 0; c < 2; c++)
-            memset(out->data[c] + (size_t)got * sizeof(float), 0,
-                   (size_t)(n - got) * sizeof(float));
-        out->pts = done_s;
-        st = encode_frame(a, enc, out, pkt, src, err);
+            memcpy(dst[c], sp->bed[c] + t, (size_t)n * sizeof(float));
+        mix_clips(dst, t, n, sp->clips, sp->nclips);
+        out->pts = t;
+        int ret = avcodec_send_frame(enc, out);
         av_frame_unref(out);
-        if (st != CK_OK)
+        if (ret < 0) {
+            st = ck_media_averr(err, what, ret, "AAC encoding failed");
+            goto done;
+        }
+        if ((st = receive_packets(a, sp, enc, pkt, what, err)) != CK_OK)
             goto done;
     }
-    st = encode_frame(a, enc, NULL, pkt, src, err);
-    if (st == CK_OK && a->count != expected_packets(samples))
-        ck_log(CK_LOG_DEBUG, "audio: %d AAC packets for %lld samples", a->count,
-               (long long)samples);
+    int ret = avcodec_send_frame(enc, NULL);
+    if (ret < 0)
+        st = ck_media_averr(err, what, ret, "AAC encoding failed");
+    else
+        st = receive_packets(a, sp, enc, pkt, what, err);
 done:
-    av_audio_fifo_free(fifo);
-    swr_free(&swr);
     avcodec_free_context(&enc);
-    avcodec_free_context(&dec);
-    avformat_close_input(&fmt);
-    av_frame_free(&in);
     av_frame_free(&out);
     av_packet_free(&pkt);
     return st;
 }
 
-ck_audio *ck_audio_create(const char *src, const char *cache_path, double duration, ck_error *err)
+/* The bed as PCM: the track (or silence) with the shared clips mixed in. */
+static ck_status bed_ready(ck_audio *a, ck_error *err)
+{
+    if (a->pcm[0])
+        return CK_OK;
+    const char *what = a->src ? a->src : "audio";
+    for (int c = 0; c < 2; c++)
+        if (!(a->pcm[c] = calloc((size_t)a->samples, sizeof(float))))
+            return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+    ck_status st = a->src ? decode_pcm(a->src, a->samples, a->pcm, err) : CK_OK;
+    if (st != CK_OK)
+        return st;
+    /* The shared clips are mixed in once, here, as a span mixes the personal ones. */
+    for (int64_t t = 0; t < a->samples; t += CK_AUDIO_FRAME) {
+        int n = (int)(a->samples - t < CK_AUDIO_FRAME ? a->samples - t : CK_AUDIO_FRAME);
+        float *dst[2] = {a->pcm[0] + t, a->pcm[1] + t};
+        mix_clips(dst, t, n, a->shared, a->nshared);
+    }
+    return CK_OK;
+}
+
+static void bed_release(ck_audio *a)
+{
+    free(a->pcm[0]);
+    free(a->pcm[1]);
+    a->pcm[0] = a->pcm[1] = NULL;
+}
+
+ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
 {
     ck_media_init();
+    const char *what = p->src ? p->src : "audio";
     ck_audio *a = calloc(1, sizeof *a);
     if (!a) {
-        ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
+        ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
         return NULL;
     }
-    int64_t samples = llround(duration * CK_AUDIO_RATE);
-    if (samples <= 0) {
-        ck_error_set(err, CK_ERR_INVALID, src, 0, 0, "audio duration must be positive");
+    a->pts0 = -CK_AUDIO_FRAME;
+    a->samples = llround(p->duration * CK_AUDIO_RATE);
+    if (!(a->samples > 0)) {
+        ck_error_set(err, CK_ERR_INVALID, what, 0, 0, "audio duration must be positive");
         goto fail;
     }
-    if (!(cache_path && load_cache(a, cache_path, samples))) {
-        if (!ck_file_exists(src)) {
-            ck_error_set(err, CK_ERR_NOT_FOUND, src, 0, 0, "audio file not found");
-            goto fail;
-        }
-        if (encode(a, src, samples, err) != CK_OK)
-            goto fail;
-        if (cache_path && ck_write_atomic(cache_path, a->data, a->size, 0644, err) != CK_OK)
-            goto fail;
+    if (p->src && !(a->src = strdup(p->src))) {
+        ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+        goto fail;
     }
-    a->bitrate = (int64_t)llround(a->size * 8.0 / duration);
+    if (clips_prepare(p->clips, p->clip_count, 0, &a->shared, &a->nshared, what, err) != CK_OK)
+        goto fail;
+    if (p->cache_path && load_cache(a, p->cache_path, a->samples))
+        goto ok;
+    if (p->src && !ck_file_exists(p->src)) {
+        ck_error_set(err, CK_ERR_NOT_FOUND, p->src, 0, 0, "audio file not found");
+        goto fail;
+    }
+    if (bed_ready(a, err) != CK_OK)
+        goto fail;
+    span sp = {.bed = (const float *const *)a->pcm,
+               .samples = a->samples,
+               .from = 0,
+               .to = a->samples,
+               .keep_from = INT64_MIN,
+               .keep_to = INT64_MAX};
+    if (encode_span(a, &sp, what, err) != CK_OK)
+        goto fail;
+    if (a->count != expected_packets(a->samples))
+        ck_log(CK_LOG_DEBUG, "audio: %d AAC packets for %lld samples", a->count,
+               (long long)a->samples);
+    /* Most campaigns never need the PCM again: a personal span decodes it afresh. */
+    bed_release(a);
+    if (p->cache_path && ck_write_atomic(p->cache_path, a->data, a->size, 0644, err) != CK_OK)
+        goto fail;
+ok:
+    a->bitrate = (int64_t)llround(a->size * 8.0 / p->duration);
     return a;
 fail:
+    ck_audio_destroy(&a);
+    return NULL;
+}
+
+ck_audio *ck_audio_create(const char *src, const char *cache_path, double duration, ck_error *err)
+{
+    if (!src) {
+        ck_media_init();
+        ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "no audio file");
+        return NULL;
+    }
+    ck_audio_params p = {.src = src, .cache_path = cache_path, .duration = duration};
+    return ck_audio_create_ex(&p, err);
+}
+
+/* The grid-aligned window a span of [from, to) is encoded over (see ck_audio_span). */
+static void span_window(int64_t samples, int64_t from, int64_t to, int64_t *lo, int64_t *hi)
+{
+    int64_t f = from < 0 ? 0 : (from + CK_AUDIO_FRAME - 1) / CK_AUDIO_FRAME * CK_AUDIO_FRAME;
+    int64_t z = to >= samples ? samples
+                              : (to + CK_AUDIO_FRAME - 1) / CK_AUDIO_FRAME * CK_AUDIO_FRAME +
+                                    CK_AUDIO_POSTROLL;
+    f -= CK_AUDIO_PREROLL;
+    *lo = f < 0 ? 0 : f;
+    *hi = z > samples ? samples : z;
+}
+
+bool ck_audio_clip_touches(const ck_audio_clip *c, int64_t from, int64_t to)
+{
+    if (!c->personal || c->frames == 0 || !(c->start_s >= 0) || c->rate <= 0)
+        return false;
+    int64_t a = llround(c->start_s * CK_AUDIO_RATE);
+    int64_t z = a + av_rescale_rnd((int64_t)c->frames, CK_AUDIO_RATE, c->rate, AV_ROUND_UP);
+    int64_t lo = from < 0 ? INT64_MIN : from - CK_AUDIO_GUARD;
+    int64_t hi = to > INT64_MAX - CK_AUDIO_GUARD ? INT64_MAX : to + CK_AUDIO_GUARD;
+    return a < hi && z > lo;
+}
+
+bool ck_audio_clip_shapes(const ck_audio_clip *c, int64_t samples, int64_t from, int64_t to)
+{
+    if (!c->personal || c->frames == 0 || !(c->start_s >= 0) || c->rate <= 0)
+        return false;
+    int64_t lo, hi;
+    span_window(samples, from, to, &lo, &hi);
+    int64_t a = llround(c->start_s * CK_AUDIO_RATE);
+    int64_t z = a + av_rescale_rnd((int64_t)c->frames, CK_AUDIO_RATE, c->rate, AV_ROUND_UP);
+    return a < hi && z > lo;
+}
+
+ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, int64_t from,
+                        int64_t to, ck_error *err)
+{
+    const char *what = bed->src ? bed->src : "audio";
+    ck_audio *a = calloc(1, sizeof *a);
+    clip48 *mine = NULL;
+    int n = 0;
+    if (!a) {
+        ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+        return NULL;
+    }
+    a->samples = bed->samples;
+    if (clips_prepare(clips, count, 1, &mine, &n, what, err) != CK_OK ||
+        bed_ready(bed, err) != CK_OK)
+        goto fail;
+    span sp = {.bed = (const float *const *)bed->pcm,
+               .samples = bed->samples,
+               .clips = mine,
+               .nclips = n,
+               .keep_from = from,
+               .keep_to = to};
+    span_window(bed->samples, from, to, &sp.from, &sp.to);
+    if (encode_span(a, &sp, what, err) != CK_OK)
+        goto fail;
+    a->bitrate = bed->bitrate;
+    clips_free(mine, n);
+    return a;
+fail:
+    clips_free(mine, n);
     ck_audio_destroy(&a);
     return NULL;
 }
@@ -318,6 +581,9 @@ void ck_audio_destroy(ck_audio **pa)
     ck_audio *a = pa ? *pa : NULL;
     if (!a)
         return;
+    bed_release(a);
+    clips_free(a->shared, a->nshared);
+    free(a->src);
     free(a->data);
     free(a->offsets);
     free(a);
@@ -340,5 +606,5 @@ void ck_audio_packet(const ck_audio *a, int i, const uint8_t **data, int *size, 
     size_t end = i + 1 < a->count ? (size_t)a->offsets[i + 1] : a->size;
     *data = a->data + start;
     *size = (int)(end - start);
-    *pts = (int64_t)i * CK_AUDIO_FRAME - CK_AUDIO_FRAME;
+    *pts = a->pts0 + (int64_t)i * CK_AUDIO_FRAME;
 }

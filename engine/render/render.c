@@ -3,7 +3,8 @@
  * Per segment: draw lists from the timeline -> background video frames from the decoders ->
  * ck_gpu_submit (several frames in flight, so the GPU composites frame n while the CPU
  * decodes frame n+1 and the encoder works on frame n-1) -> NV12 -> encoder -> MPEG-TS with
- * the segment's share of the campaign's AAC packets. */
+ * the segment's share of the campaign's AAC packets, or, where one of the person's speech
+ * clips sounds, the bed mixed with them and encoded for that segment (ck_audio_span). */
 #include "ck_render.h"
 #include "ck_media.h"
 
@@ -19,6 +20,9 @@
 /* Bump when anything in the way segments are made changes (it is part of every digest). */
 /* 3: no B-frames, glyphs placed per segment; 4: the compositor path in the salt */
 #define SEGMENT_FORMAT "ciak-segment-4"
+/* Personal audio's own version, hashed only into segments that carry personal speech (so
+ * every other digest stays what it was): bump it when ck_audio_span's bytes change. */
+#define SPEECH_FORMAT "speech-1"
 
 struct ck_render {
     ck_gpu *gpu;
@@ -32,6 +36,8 @@ struct ck_render {
     ck_enc_config enc;
     ck_video_set *videos;          /* the scene's background videos */
     ck_audio *audio;               /* NULL: silent scene, or not encoded yet (audio_src set) */
+    bool bed;                      /* there is an audio bed (a track, or speech: silence) */
+    int64_t samples;               /* the bed's length, 48 kHz */
     char *audio_src, *audio_cache; /* encoded on the first render when not in the cache yet */
     char *shared_dir;
     char *salt;                           /* scene, assets, size, encoder settings, audio */
@@ -92,6 +98,41 @@ static bool segment_shared(const ck_render *r, int i)
     return r->shared[i];
 }
 
+/* Hashes a clip's identity: where it sounds and its samples (never its text). */
+static void digest_clip(ck_digest *d, const ck_audio_clip *c)
+{
+    ck_digest_i64(d, llround(c->start_s * CK_AUDIO_RATE));
+    ck_digest_i64(d, c->rate);
+    ck_digest_i64(d, (int64_t)c->frames);
+    ck_digest_i64(d, c->personal);
+    if (c->pcm && c->frames)
+        ck_digest_update(d, c->pcm, c->frames * sizeof *c->pcm);
+}
+
+/* Segment `index`'s audio packets: pts (48 kHz samples) in [*from, *to), whole AAC frames
+ * picked by start time, so consecutive segments carry consecutive frames. */
+static void segment_samples(const ck_render *r, int index, int64_t *from, int64_t *to)
+{
+    const ck_segment *sg = &r->plan.items[index];
+    double spf = (double)CK_AUDIO_RATE * r->enc.fps_den / r->enc.fps_num; /* samples/frame */
+    *from = index == 0 ? INT64_MIN : (int64_t)llround(sg->first_frame * spf);
+    *to = index == r->plan.count - 1 ? INT64_MAX
+                                     : (int64_t)llround((sg->first_frame + sg->frame_count) * spf);
+}
+
+/* Does one of `sp`'s personal clips sound in segment `index`? */
+static bool speech_touches(const ck_render *r, const ck_render_speech *sp, int index)
+{
+    if (!sp || sp->failed || !r->bed)
+        return false;
+    int64_t from, to;
+    segment_samples(r, index, &from, &to);
+    for (int i = 0; i < sp->count; i++)
+        if (ck_audio_clip_touches(&sp->clips[i], from, to))
+            return true;
+    return false;
+}
+
 /* The campaign's AAC track, encoded (or loaded from the cache) on first need. */
 static ck_status audio_ready(ck_render *r, ck_error *err)
 {
@@ -99,6 +140,64 @@ static ck_status audio_ready(ck_render *r, ck_error *err)
         return CK_OK;
     if (!(r->audio = ck_audio_create(r->audio_src, r->audio_cache, r->scene->duration, err)))
         return err->status ? err->status : CK_ERR_MEDIA;
+    return CK_OK;
+}
+
+/* The bed: the campaign's track (or silence, for a scene that speaks without one) with the
+ * shared speech clips mixed in; its identity goes into the salt. Without clips this is the
+ * track as it always was (same cache name, same salt, same bytes). */
+static ck_status audio_setup(ck_render *r, const ck_render_params *p, ck_strbuf *salt,
+                             ck_error *err)
+{
+    const ck_scene *s = r->scene;
+    char hex[CK_DIGEST_HEX], chex[CK_DIGEST_HEX] = "";
+    long long ms = llround(s->duration * 1000);
+    int nshared = 0;
+    ck_digest d;
+    ck_digest_init(&d);
+    for (int i = 0; p->clips && i < p->clip_count; i++)
+        if (!p->clips[i].personal) {
+            digest_clip(&d, &p->clips[i]);
+            nshared++;
+        }
+    ck_digest_final(&d, chex);
+    r->samples = llround(s->duration * CK_AUDIO_RATE);
+    if (s->audio >= 0) {
+        const ck_asset *a = &s->assets[s->audio];
+        if (ck_digest_file(a->path, hex, err) != CK_OK)
+            return err->status;
+        r->audio_cache =
+            nshared ? dup_printf("%s/audio-%.16s-%.16s-%lld.aac", r->shared_dir, hex, chex, ms)
+                    : dup_printf("%s/audio-%.16s-%lld.aac", r->shared_dir, hex, ms);
+        r->audio_src = strdup(a->path);
+        if (!r->audio_cache || !r->audio_src)
+            return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        ck_strbuf_printf(salt, "|audio %s aac-lc 48000 2", hex);
+    } else if (p->speech || nshared) {
+        r->audio_cache = dup_printf("%s/audio-silence-%.16s-%lld.aac", r->shared_dir, chex, ms);
+        if (!r->audio_cache)
+            return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        ck_strbuf_printf(salt, "|audio silence aac-lc 48000 2");
+    } else {
+        return CK_OK; /* a silent scene: no audio stream */
+    }
+    r->bed = true;
+    if (nshared || !r->audio_src) {
+        /* The clips are the caller's: mixed now, not on a deferred first render. */
+        ck_strbuf_printf(salt, "|speech-bed %s", chex);
+        ck_audio_params ap = {.src = r->audio_src,
+                              .cache_path = r->audio_cache,
+                              .duration = s->duration,
+                              .clips = p->clips,
+                              .clip_count = p->clip_count};
+        if (!(r->audio = ck_audio_create_ex(&ap, err)))
+            return err->status ? err->status : CK_ERR_MEDIA;
+        return CK_OK;
+    }
+    /* Encoding the track takes seconds: with defer_audio it waits for the first render
+     * unless the cache has it. */
+    if (!p->defer_audio || ck_file_exists(r->audio_cache))
+        return audio_ready(r, err);
     return CK_OK;
 }
 
@@ -185,23 +284,8 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
             goto fail;
         ck_strbuf_printf(&salt, "|asset %s %s", a->id, hex);
     }
-    if (s->audio >= 0) {
-        const ck_asset *a = &s->assets[s->audio];
-        if (ck_digest_file(a->path, hex, err) != CK_OK)
-            goto fail;
-        r->audio_cache = dup_printf("%s/audio-%.16s-%lld.aac", r->shared_dir, hex,
-                                    (long long)llround(s->duration * 1000));
-        r->audio_src = strdup(a->path);
-        if (!r->audio_cache || !r->audio_src) {
-            ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
-            goto fail;
-        }
-        /* Encoding the track takes seconds: with defer_audio it waits for the first render
-         * unless the cache has it. */
-        if ((!p.defer_audio || ck_file_exists(r->audio_cache)) && audio_ready(r, err) != CK_OK)
-            goto fail;
-        ck_strbuf_printf(&salt, "|audio %s aac-lc 48000 2", hex);
-    }
+    if (audio_setup(r, &p, &salt, err) != CK_OK)
+        goto fail;
     if (!(r->salt = ck_strbuf_take(&salt))) {
         ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto fail;
@@ -309,9 +393,47 @@ char *ck_render_shared_path(const ck_render *r, const char *digest)
 }
 
 /* The view of `rec` drawn with timeline `tl` in `arena` (the renderer's or a digester's). */
-static ck_status view_make(const ck_render *r, ck_timeline *tl, ck_arena *arena,
-                           const ck_record *rec, ck_render_view *out, ck_error *err)
+/* Digest of a segment with personal audio: its pictures' digest salted with the clips that
+ * shape its audio (those within its span's pre- and post-roll), in order. */
+static ck_status speech_digest(const ck_render *r, ck_timeline *tl, ck_arena *arena,
+                               const ck_render_speech *sp, int index, char hex[CK_DIGEST_HEX],
+                               ck_error *err)
 {
+    int64_t from, to;
+    segment_samples(r, index, &from, &to);
+    ck_digest d;
+    char chex[CK_DIGEST_HEX];
+    ck_digest_init(&d);
+    ck_digest_str(&d, SPEECH_FORMAT);
+    ck_digest_i64(&d, CK_AUDIO_PREROLL);
+    ck_digest_i64(&d, CK_AUDIO_POSTROLL);
+    ck_digest_i64(&d, CK_AUDIO_GUARD);
+    for (int i = 0; i < sp->count; i++)
+        if (ck_audio_clip_shapes(&sp->clips[i], r->samples, from, to))
+            digest_clip(&d, &sp->clips[i]);
+    ck_digest_final(&d, chex);
+    char *salt = dup_printf("%s|%s %s", r->salt, SPEECH_FORMAT, chex);
+    if (!salt)
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    ck_status st = ck_segment_digest(tl, &r->plan.items[index], salt, arena, hex, err);
+    free(salt);
+    return st;
+}
+
+static ck_status view_make(const ck_render *r, ck_timeline *tl, ck_arena *arena,
+                           const ck_record *rec, const ck_render_speech *speech,
+                           ck_render_view *out, ck_error *err)
+{
+    if (speech && speech->failed)
+        ck_log(CK_LOG_WARN,
+               "render: %s: speech synthesis failed for a viewer: the shared audio plays "
+               "instead",
+               r->scene->id);
+    else if (speech && speech->count > 0 && !r->bed)
+        ck_log(CK_LOG_WARN,
+               "render: %s: speech clips given, but the renderer has no audio bed "
+               "(ck_render_params.speech): ignored",
+               r->scene->id);
     memset(out, 0, sizeof *out);
     int n = r->plan.count;
     out->segs = calloc((size_t)n, sizeof *out->segs);
@@ -322,13 +444,16 @@ static ck_status view_make(const ck_render *r, ck_timeline *tl, ck_arena *arena,
     for (int i = 0; i < n && st == CK_OK; i++) {
         const ck_segment *sg = &r->plan.items[i];
         ck_render_seg *v = &out->segs[i];
-        v->shared = segment_shared(r, i);
+        v->personal_audio = speech_touches(r, speech, i);
+        v->shared = segment_shared(r, i) && !v->personal_audio;
         v->first_frame = sg->first_frame;
         v->frame_count = sg->frame_count;
         v->start = sg->start;
         v->duration = sg->duration;
         if (v->shared)
             memcpy(v->digest, r->shared_digest[i], CK_DIGEST_HEX);
+        else if (v->personal_audio)
+            st = speech_digest(r, tl, arena, speech, i, v->digest, err);
         else
             st = ck_segment_digest(tl, sg, r->salt, arena, v->digest, err);
     }
@@ -340,7 +465,14 @@ static ck_status view_make(const ck_render *r, ck_timeline *tl, ck_arena *arena,
 ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view *out,
                               ck_error *err)
 {
-    return view_make(r, r->tl, &r->frame_arena, rec, out, err);
+    return view_make(r, r->tl, &r->frame_arena, rec, NULL, out, err);
+}
+
+ck_status ck_render_view_make_speech(ck_render *r, const ck_record *rec,
+                                     const ck_render_speech *speech, ck_render_view *out,
+                                     ck_error *err)
+{
+    return view_make(r, r->tl, &r->frame_arena, rec, speech, out, err);
 }
 
 struct ck_render_digester {
@@ -376,7 +508,14 @@ void ck_render_digester_destroy(ck_render_digester **pd)
 ck_status ck_render_digester_view(ck_render_digester *d, const ck_record *rec, ck_render_view *out,
                                   ck_error *err)
 {
-    return view_make(d->r, d->tl, &d->arena, rec, out, err);
+    return view_make(d->r, d->tl, &d->arena, rec, NULL, out, err);
+}
+
+ck_status ck_render_digester_view_speech(ck_render_digester *d, const ck_record *rec,
+                                         const ck_render_speech *speech, ck_render_view *out,
+                                         ck_error *err)
+{
+    return view_make(d->r, d->tl, &d->arena, rec, speech, out, err);
 }
 
 void ck_render_view_free(ck_render_view *v)
@@ -398,6 +537,7 @@ void ck_render_set_personal_threads(ck_render *r, int threads)
 
 typedef struct batch {
     ck_render *r;
+    const ck_render_speech *speech; /* NULL: the shared audio everywhere */
     ck_render_job *jobs;
     ck_ts_finisher *fin; /* NULL: finish on this thread (a single segment) */
     int recv_job;        /* the job of the oldest frame on the GPU (frames come back in order) */
@@ -432,8 +572,10 @@ static ck_status receive_one(batch *b, ck_error *err)
     return st;
 }
 
-/* Opens segment `index`'s writer at `path` with the record bound (none for a shared one). */
-static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec, int index, const char *path,
+/* Opens segment `index`'s writer at `path` with the record bound (none for a shared one)
+ * and its audio: the bed's packets, or the bed mixed with the person's clips. */
+static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec,
+                                    const ck_render_speech *speech, int index, const char *path,
                                     int *threads, ck_error *err)
 {
     const ck_segment *sg = &r->plan.items[index];
@@ -443,18 +585,19 @@ static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec, int inde
         ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0, "cannot bind the record");
         return NULL;
     }
-    double spf = (double)CK_AUDIO_RATE * r->enc.fps_den / r->enc.fps_num; /* samples/frame */
     *threads = r->enc.threads;
-    ck_ts_params tp = {
-        .enc = &r->enc,
-        .first_frame = sg->first_frame,
-        .audio = r->audio,
-        .audio_from = index == 0 ? INT64_MIN : (int64_t)llround(sg->first_frame * spf),
-        .audio_to = index == r->plan.count - 1
-                        ? INT64_MAX
-                        : (int64_t)llround((sg->first_frame + sg->frame_count) * spf),
-    };
-    return ck_ts_writer_create(path, &tp, err);
+    ck_ts_params tp = {.enc = &r->enc, .first_frame = sg->first_frame, .audio = r->audio};
+    segment_samples(r, index, &tp.audio_from, &tp.audio_to);
+    ck_audio *span = NULL;
+    if (r->audio && speech_touches(r, speech, index)) {
+        if (!(span = ck_audio_span(r->audio, speech->clips, speech->count, tp.audio_from,
+                                   tp.audio_to, err)))
+            return NULL;
+        tp.audio = span;
+    }
+    ck_ts_writer *w = ck_ts_writer_create(path, &tp, err); /* copies the packets */
+    ck_audio_destroy(&span);
+    return w;
 }
 
 /* Composites job `j`'s frames. The GPU is not drained at the end: the next segment's first
@@ -465,7 +608,8 @@ static ck_status render_job(batch *b, const ck_record *rec, int j, ck_error *err
     ck_render_job *job = &b->jobs[j];
     const ck_segment *sg = &r->plan.items[job->index];
     b->started[j] = ck_now_s();
-    if (!(b->ws[j] = segment_writer(r, rec, job->index, job->path, &job->stats.threads, err)))
+    if (!(b->ws[j] =
+              segment_writer(r, rec, b->speech, job->index, job->path, &job->stats.threads, err)))
         return err->status ? err->status : CK_ERR_MEDIA;
     job->stats.frames = sg->frame_count;
     job->stats.encoder = r->enc.encoder;
@@ -492,6 +636,13 @@ static ck_status render_job(batch *b, const ck_record *rec, int j, ck_error *err
 ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *jobs, int n,
                              void (*progress)(void *ctx, int done), void *ctx, ck_error *err)
 {
+    return ck_render_segments_speech(r, rec, NULL, jobs, n, progress, ctx, err);
+}
+
+ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
+                                    const ck_render_speech *speech, ck_render_job *jobs, int n,
+                                    void (*progress)(void *ctx, int done), void *ctx, ck_error *err)
+{
     for (int j = 0; j < n; j++) {
         if (jobs[j].index < 0 || jobs[j].index >= r->plan.count)
             return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "segment %d out of range (0..%d)",
@@ -501,7 +652,7 @@ ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *
     ck_status ast = audio_ready(r, err);
     if (ast != CK_OK)
         return ast;
-    batch b = {.r = r, .jobs = jobs};
+    batch b = {.r = r, .speech = speech, .jobs = jobs};
     b.started = calloc((size_t)n + 1, sizeof *b.started);
     b.done = calloc((size_t)n + 1, sizeof *b.done);
     b.ws = calloc((size_t)n + 1, sizeof *b.ws);
@@ -543,8 +694,15 @@ ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *
 ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
                             ck_render_stats *stats, ck_error *err)
 {
+    return ck_render_segment_speech(r, rec, NULL, index, path, stats, err);
+}
+
+ck_status ck_render_segment_speech(ck_render *r, const ck_record *rec,
+                                   const ck_render_speech *speech, int index, const char *path,
+                                   ck_render_stats *stats, ck_error *err)
+{
     ck_render_job job = {.index = index, .path = path};
-    ck_status st = ck_render_segments(r, rec, &job, 1, NULL, NULL, err);
+    ck_status st = ck_render_segments_speech(r, rec, speech, &job, 1, NULL, NULL, err);
     if (st == CK_OK && stats)
         *stats = job.stats;
     return st;
@@ -598,7 +756,7 @@ char *ck_render_media_playlist(const ck_render *r, const ck_render_view *view,
 
 int64_t ck_render_peak_bound(const ck_render *r)
 {
-    int64_t abr = r->scene->audio >= 0 ? AUDIO_BITRATE_BOUND : 0;
+    int64_t abr = r->bed ? AUDIO_BITRATE_BOUND : 0;
     return ck_enc_config_peak_bitrate(&r->enc, r->min_seg, abr);
 }
 
@@ -652,7 +810,7 @@ char *ck_render_master_playlist(const ck_render *r, const char *media_uri, const
 {
     char codecs[32];
     ck_enc_config_codecs(&r->enc, codecs, sizeof codecs);
-    bool audio = r->scene->audio >= 0;
+    bool audio = r->bed;
     int64_t bw = rates && rates->peak > 0 ? rates->peak : ck_render_peak_bound(r);
     ck_strbuf b = {0};
     ck_strbuf_printf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");

@@ -96,3 +96,19 @@ void ck_segment_plan_free(ck_segment_plan *plan)
     free(plan->items);
     memset(plan, 0, sizeof *plan);
 }
+
+void ck_segment_plan_mark_speech(ck_segment_plan *plan, double start_s, double end_s,
+                                 double guard_s)
+{
+    for (int i = 0; i < plan->count; i++) {
+        ck_segment *sg = &plan->items[i];
+        /* The first segment has nothing before it, the last nothing after. */
+        bool first = i == 0, last = i == plan->count - 1;
+        if (end_s > start_s && (last || start_s - guard_s < sg->start + sg->duration) &&
+            (first || end_s + guard_s > sg->start)) {
+            if (!sg->personal)
+                plan->personal_seconds += sg->duration;
+            sg->personal = sg->speech = true;
+        }
+    }
+}

@@ -373,7 +373,8 @@ bool srv_make_view(ck_server *s, srv_view *v)
                cp->id);
         goto done;
     }
-    if (ck_render_digester_view(cp->digester, &recs->items[0], &view, &err) != CK_OK) {
+    if (ck_render_digester_view_speech(cp->digester, &recs->items[0], &v->speech, &view, &err) !=
+        CK_OK) {
         char buf[1400];
         ck_log(CK_LOG_ERROR, "campaign %s: view: %s", cp->id,
                ck_error_format(&err, buf, sizeof buf));
@@ -429,16 +430,17 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     if (!srv_cache_prepare(s->cache, j->path, &err)) /* folders, room; faults reported */
         return false;
     const ck_record *rec = j->shared || !j->view ? NULL : &j->view->recs->items[0];
+    const ck_render_speech *speech = j->shared || !j->view ? NULL : &j->view->speech;
     ck_render *r = s->renderers[worker][j->campaign];
     ck_render_set_personal_threads(r, personal_threads(s, j->backlog));
     ck_render_stats stats = {0};
     double t0 = srv_now_ms();
-    ck_status st = ck_render_segment(r, rec, j->index, j->path, &stats, &err);
+    ck_status st = ck_render_segment_speech(r, rec, speech, j->index, j->path, &stats, &err);
     srv_storage_kind fault =
         st == CK_OK ? SRV_ST_NONE : srv_cache_classify(s->cache, j->path, &err);
     /* Out of space: the oldest personal segments go, then one more try (cache.c). */
     if (fault == SRV_ST_NOSPACE && srv_cache_make_room(s->cache, 0) &&
-        (st = ck_render_segment(r, rec, j->index, j->path, &stats, &err)) != CK_OK)
+        (st = ck_render_segment_speech(r, rec, speech, j->index, j->path, &stats, &err)) != CK_OK)
         fault = srv_cache_classify(s->cache, j->path, &err);
     double ms = srv_now_ms() - t0;
     srv_metrics_render(&s->metrics, ms, j->shared, st == CK_OK);

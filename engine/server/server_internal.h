@@ -175,6 +175,10 @@ typedef struct srv_view {
     uint8_t handle[CK_HANDLE_BYTES];
     int64_t rev;
     ck_records *recs; /* the one decrypted record (owned) */
+    /* The person's speech clips for the view and its personal segments (zero: none, the
+     * shared audio; failed: synthesis failed, the shared audio, logged). Whoever fills it
+     * (speech synthesis when the view is made) owns the clips and frees them with the view. */
+    ck_render_speech speech;
     ck_render_view view;
     int refs; /* under the server's view lock */
     bool ready, failed;

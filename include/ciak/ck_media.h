@@ -110,17 +110,72 @@ ck_status ck_video_set_frames(ck_video_set *vs, const ck_drawlist *dl,
 #define CK_AUDIO_RATE  48000
 #define CK_AUDIO_FRAME 1024 /* samples per AAC frame */
 
+/* Splicing personal spans into the shared track (docs/rendering.md, "Personal audio"):
+ * a personal span is encoded from CK_AUDIO_PREROLL samples before its first packet to
+ * CK_AUDIO_POSTROLL after its last (the encoder's state and the MDCT overlap then match the
+ * shared track's at both ends, and the extra packets are dropped), and a segment counts as
+ * touched by a clip that sounds within CK_AUDIO_GUARD samples of it, so no clip sounds in the
+ * overlap of a shared/personal boundary. Changing any of them changes personal segments'
+ * bytes (they are in the digest tag, see ck_render). */
+#define CK_AUDIO_PREROLL  (8 * CK_AUDIO_FRAME)
+#define CK_AUDIO_POSTROLL (3 * CK_AUDIO_FRAME)
+#define CK_AUDIO_GUARD    (4 * CK_AUDIO_FRAME)
+
+/* A sound placed on the scene's timeline: a spoken line (engine/speech makes them) or any
+ * other clip. The same layout as the speech module's clips, const. */
+typedef struct ck_audio_clip {
+    double start_s;   /* scene time of its first sample, >= 0 */
+    const float *pcm; /* mono, `frames` samples at `rate` Hz (resampled to 48 kHz here);
+                         the caller's, read during the call only */
+    size_t frames;
+    int rate;
+    const char *text; /* what it says: never logged, never hashed (the samples are) */
+    int personal;     /* 1: this person's (personal segments); 0: the same for everybody,
+                         mixed into the shared bed and encoded once */
+} ck_audio_clip;
+
 typedef struct ck_audio ck_audio;
 
-/* The campaign's audio as AAC packets covering exactly `duration` seconds. Loaded from
- * `cache_path` when it exists and is valid, else encoded from `src` (any format FFmpeg reads)
- * and written there (temp + rename; cache_path NULL: not cached). Errors name the file. */
+/* Zero means default. */
+typedef struct ck_audio_params {
+    const char *src;            /* the campaign's track (any format FFmpeg reads); NULL: silence */
+    const char *cache_path;     /* the ADTS cache (temp + rename); NULL: not cached. Its name must
+                                   change with src's bytes, the duration and the shared clips */
+    double duration;            /* seconds, > 0: the track is cut or padded with silence to it */
+    const ck_audio_clip *clips; /* the shared ones (personal == 0) are mixed into the bed;
+                                   personal ones are ignored here */
+    int clip_count;
+} ck_audio_params;
+
+/* The campaign's audio as AAC packets covering exactly `duration` seconds: the bed (track +
+ * shared clips). Loaded from `cache_path` when it exists and is valid, else encoded and
+ * written there. The bed's PCM is not kept: the first ck_audio_span decodes it again (and
+ * keeps it, 384 kB per second of scene). Errors name the file. */
+ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err);
+/* ck_audio_create_ex with a track and no clips. */
 ck_audio *ck_audio_create(const char *src, const char *cache_path, double duration, ck_error *err);
 void ck_audio_destroy(ck_audio **a);
+
+/* Does personal clip `c` make the segment of samples [from, to) personal (it sounds within
+ * CK_AUDIO_GUARD of it)? from < 0: the first segment; to past the end: the last. Shared
+ * clips never do. */
+bool ck_audio_clip_touches(const ck_audio_clip *c, int64_t from, int64_t to);
+/* Does personal clip `c` take part in the encoding of the span [from, to) (pre- and
+ * post-roll included) of a bed `samples` long? What a personal segment's digest must hash. */
+bool ck_audio_clip_shapes(const ck_audio_clip *c, int64_t samples, int64_t from, int64_t to);
+
+/* The packets whose pts is in [from, to) (as ck_ts_params' audio_from/audio_to) of the bed
+ * mixed with the personal clips of `clips` (added to both channels at unity gain), encoded so
+ * that they replace the bed's packets of that span seamlessly: same 1024-sample grid, same
+ * pts, CK_AUDIO_PREROLL/POSTROLL of the bed around it. Deterministic (same bed, clips and
+ * span: same bytes). `bed` decodes and keeps its PCM on first call (not thread-safe on one
+ * bed). Errors name the track; a bad clip is named by index, never by its text. */
+ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, int64_t from,
+                        int64_t to, ck_error *err);
 int64_t ck_audio_bitrate(const ck_audio *a); /* bit/s */
 int ck_audio_packet_count(const ck_audio *a);
-/* Packet i: an ADTS frame; pts in samples (48 kHz), the first packet is the encoder's priming
- * and starts before 0. */
+/* Packet i: an ADTS frame; pts in samples (48 kHz). A whole track's first packet is the
+ * encoder's priming and starts before 0 (pts -1024); a span's are the span's. */
 void ck_audio_packet(const ck_audio *a, int i, const uint8_t **data, int *size, int64_t *pts);
 
 /* ---- segment writer ---- */

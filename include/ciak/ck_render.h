@@ -29,6 +29,7 @@
 #define CK_RENDER_H
 
 #include "ck_gpu.h"
+#include "ck_media.h"
 #include "ck_segment.h"
 #include "ck_template.h"
 #include "ck_text.h"
@@ -56,7 +57,24 @@ typedef struct ck_render_params {
     bool defer_audio;      /* the AAC track not in the cache yet is encoded on the first
                               render instead of here (seconds of work: a server starting cold
                               listens first); a corrupt audio file then fails that render */
+    /* Speech (engine/speech makes the clips). The shared clips (personal == 0) are mixed into
+     * the campaign's bed and encoded once; their samples are in every digest and in the audio
+     * cache's name. Personal ones here are ignored (they come per person, ck_render_speech).
+     * NULL/0: today's audio, byte for byte. */
+    const ck_audio_clip *clips;
+    int clip_count;
+    bool speech; /* the scene speaks: without an audio track its bed is silence (so personal
+                    segments have a bed to mix into) */
 } ck_render_params;
+
+/* One person's speech for views and renders. NULL everywhere means "no personal speech":
+ * every segment keeps the shared audio, today's behaviour. */
+typedef struct ck_render_speech {
+    const ck_audio_clip *clips; /* this person's clips (those with personal == 1 are used) */
+    int count;
+    bool failed; /* synthesis failed: the shared bed audio is used (the captions still carry
+                    the text); ck_render_view_make_speech logs it, without the text */
+} ck_render_speech;
 
 /* Loads the scene folder (scene.json and its assets), compiles its bindings, makes the GPU
  * scene, the plan, probes the encoder, and encodes (or loads from the cache) the campaign's
@@ -100,7 +118,9 @@ void ck_render_size(const ck_render *r, int *width, int *height); /* output size
 
 typedef struct ck_render_seg {
     char digest[CK_RENDER_DIGEST_HEX];
-    bool shared; /* same for every viewer: serve from the campaign's shared URL */
+    bool shared;         /* same for every viewer: serve from the campaign's shared URL */
+    bool personal_audio; /* why it is personal: one of the person's speech clips sounds in it
+                            (within CK_AUDIO_GUARD); its digest hashes those clips' samples */
     int64_t first_frame, frame_count;
     double start, duration; /* seconds (exact EXTINF) */
 } ck_render_seg;
@@ -114,6 +134,12 @@ typedef struct ck_render_view {
  * `rec` NULL: a record with no values (for the shared parts). */
 ck_status ck_render_view_make(ck_render *r, const ck_record *rec, ck_render_view *out,
                               ck_error *err);
+/* The same with the person's speech (NULL: none). A segment a personal clip touches is
+ * personal even when its pictures are shared (personal_audio); its digest covers the clips
+ * that shape its audio, so two people who hear and see the same share it. */
+ck_status ck_render_view_make_speech(ck_render *r, const ck_record *rec,
+                                     const ck_render_speech *speech, ck_render_view *out,
+                                     ck_error *err);
 void ck_render_view_free(ck_render_view *v);
 
 /* Views without the renderer: a digester has its own timeline and frame arena over the
@@ -126,6 +152,9 @@ void ck_render_digester_destroy(ck_render_digester **d);
 /* Same result as ck_render_view_make for the same record. */
 ck_status ck_render_digester_view(ck_render_digester *d, const ck_record *rec, ck_render_view *out,
                                   ck_error *err);
+ck_status ck_render_digester_view_speech(ck_render_digester *d, const ck_record *rec,
+                                         const ck_render_speech *speech, ck_render_view *out,
+                                         ck_error *err);
 
 typedef struct ck_render_stats {
     int64_t frames;      /* frames encoded */
@@ -147,6 +176,12 @@ void ck_render_set_personal_threads(ck_render *r, int threads);
  * stats may be NULL. */
 ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
                             ck_render_stats *stats, ck_error *err);
+/* The same with the person's speech (NULL: none): a segment with personal audio gets the bed
+ * mixed with the person's clips, encoded for it (ck_audio_span); its pictures are the same as
+ * without them. `speech` must be what the view was made with (the digest says so). */
+ck_status ck_render_segment_speech(ck_render *r, const ck_record *rec,
+                                   const ck_render_speech *speech, int index, const char *path,
+                                   ck_render_stats *stats, ck_error *err);
 
 /* One segment of a batch: which, where to, and (out) how it went. */
 typedef struct ck_render_job {
@@ -162,6 +197,10 @@ typedef struct ck_render_job {
  * file). `progress` (may be NULL) is called on this thread as each job's frames are composited. */
 ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *jobs, int n,
                              void (*progress)(void *ctx, int done), void *ctx, ck_error *err);
+ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
+                                    const ck_render_speech *speech, ck_render_job *jobs, int n,
+                                    void (*progress)(void *ctx, int done), void *ctx,
+                                    ck_error *err);
 
 /* The path a shared segment lives at in the cache: <shared_dir>/<digest>.ts (malloc'd). */
 char *ck_render_shared_path(const ck_render *r, const char *digest);

@@ -6,8 +6,10 @@
  *
  * A segment is personal when any layer that reads a record field (its text, its `when`, or
  * a surrounding group's `when`) is active during it; otherwise it is shared: the same for
- * every viewer, rendered once per campaign version. This is a static property of the scene,
- * computed without any record (the segment digest of the render pipeline refines it).
+ * every viewer, rendered once per campaign version. A personal speech line makes the segments
+ * it sounds in personal too (ck_segment_plan_mark_speech: speech, first_layer -1). This is a
+ * static property of the scene, computed without any record (the segment digest of the render
+ * pipeline refines it; ck_render's views also mark the segments one person's clips touch).
  *
  * Ownership: the plan owns its items; free with ck_segment_plan_free. Thread safety: plain
  * data.
@@ -23,7 +25,8 @@ typedef struct ck_segment {
     double start, duration; /* seconds */
     uint64_t deps;          /* fields drawn in this segment (0 = shared) */
     bool personal;
-    int first_layer; /* a layer that makes it personal, for messages; -1 if shared */
+    int first_layer; /* a layer that makes it personal, for messages; -1 if none does */
+    bool speech;     /* a personal speech line may sound in it (ck_segment_plan_mark_speech) */
 } ck_segment;
 
 typedef struct ck_segment_plan {
@@ -35,13 +38,19 @@ typedef struct ck_segment_plan {
 ck_status ck_segment_plan_make(const ck_scene *s, const ck_binding *b, ck_segment_plan *out,
                                ck_error *err);
 void ck_segment_plan_free(ck_segment_plan *plan);
+/* Marks personal (speech = true) every segment a personal speech line sounding over
+ * [start_s, end_s) of scene time touches, counting `guard_s` either side (the audio splice's
+ * guard: CK_AUDIO_GUARD / 48000 s): its audio differs per person even where its pictures do
+ * not. personal_seconds follows. */
+void ck_segment_plan_mark_speech(ck_segment_plan *plan, double start_s, double end_s,
+                                 double guard_s);
 
 /* ---- segment digests (digest.c; BLAKE2b-256 from libsodium) ----
  * A segment's identity is what it draws (DESIGN.md, decision 2): the digest hashes every
  * field of every draw item of every frame (floats by bit pattern, in a fixed order, never
  * struct padding), plus whatever the caller mixes in (scene, assets, encoder settings). */
 #define CK_DIGEST_BYTES 32
-#define CK_DIGEST_HEX 65 /* 64 hex digits + NUL */
+#define CK_DIGEST_HEX   65 /* 64 hex digits + NUL */
 
 /* Incremental hashing state; opaque, big enough for libsodium's generichash state. */
 typedef struct ck_digest {

@@ -45,7 +45,11 @@ static void print_segment_map(const ck_scene *s, const ck_segment_plan *plan)
             continue;
         printf("  #%-3d %7.3f-%7.3f s  personal: ", sg->index, sg->start, sg->start + sg->duration);
         print_deps(s, sg->deps);
-        printf(" (e.g. layer \"%s\")\n", s->layers[sg->first_layer].id);
+        if (sg->first_layer >= 0)
+            printf(" (e.g. layer \"%s\")", s->layers[sg->first_layer].id);
+        if (sg->speech)
+            printf("%sa personal speech line", sg->first_layer >= 0 ? ", " : "");
+        printf("\n");
     }
 }
 
