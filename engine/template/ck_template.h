@@ -92,6 +92,11 @@ typedef struct ck_binding {
     ck_expr **cue_when;
     /* Per caption. */
     ck_template **caption_text;
+    /* Per speech line (scene->speech_line_count): the text compiled in speech mode (spoken
+     * forms), its `when`, and the fields that decide what is said (text and when). */
+    ck_template **speech_text;
+    ck_expr **speech_when;
+    uint64_t *speech_deps;
     ck_arena arena;
 } ck_binding;
 

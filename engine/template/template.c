@@ -860,16 +860,21 @@ static void bind_error(binder *bd, const ck_src_text *st, const char *path, cons
     bd->ok = false;
 }
 
-static ck_template *bind_template(binder *bd, const ck_src_text *st, const char *path, bool always)
+static ck_template *bind_template_mode(binder *bd, const ck_src_text *st, const char *path,
+                                       bool always, bool speech)
 {
     if (!st->text && !always)
         return NULL;
     ck_error err = {0};
-    ck_template *t =
-        ck_template_compile(bd->b->scene, st->text ? st->text : "", &bd->b->arena, &err);
+    ck_template *t = compile(bd->b->scene, st->text ? st->text : "", &bd->b->arena, &err, speech);
     if (!t)
         bind_error(bd, st, path, &err);
     return t;
+}
+
+static ck_template *bind_template(binder *bd, const ck_src_text *st, const char *path, bool always)
+{
+    return bind_template_mode(bd, st, path, always, false);
 }
 
 static ck_expr *bind_when(binder *bd, const ck_src_text *st, const char *path)
@@ -915,8 +920,13 @@ ck_binding *ck_binding_create(const ck_scene *scene, ck_diags *diags)
     b->cue_label = alloc_array(b, nc, sizeof *b->cue_label);
     b->cue_when = alloc_array(b, nc, sizeof *b->cue_when);
     b->caption_text = alloc_array(b, np, sizeof *b->caption_text);
+    int ns = scene->speech_line_count;
+    b->speech_text = alloc_array(b, ns, sizeof *b->speech_text);
+    b->speech_when = alloc_array(b, ns, sizeof *b->speech_when);
+    b->speech_deps = alloc_array(b, ns, sizeof *b->speech_deps);
     if (!b->layer_text || !b->layer_when || !b->layer_deps || !b->cue_title || !b->cue_body ||
-        !b->cue_label || !b->cue_when || !b->caption_text) {
+        !b->cue_label || !b->cue_when || !b->caption_text || !b->speech_text || !b->speech_when ||
+        !b->speech_deps) {
         ck_diag_add(diags, CK_SEV_ERROR, scene->file, 0, 0, "out of memory");
         ck_binding_destroy(&b);
         return NULL;
@@ -958,6 +968,14 @@ ck_binding *ck_binding_create(const ck_scene *scene, ck_diags *diags)
     for (int i = 0; i < np; i++) {
         snprintf(path, sizeof path, "captions[%d].text", i);
         b->caption_text[i] = bind_template(&bd, &scene->captions[i].text, path, true);
+    }
+    for (int i = 0; i < ns; i++) {
+        const ck_speech_line *l = &scene->speech_lines[i];
+        snprintf(path, sizeof path, "%s.text", l->path);
+        b->speech_text[i] = bind_template_mode(&bd, &l->text, path, true, true);
+        snprintf(path, sizeof path, "%s.when", l->path);
+        b->speech_when[i] = bind_when(&bd, &l->when, path);
+        b->speech_deps[i] = ck_template_deps(b->speech_text[i]) | ck_expr_deps(b->speech_when[i]);
     }
     if (!bd.ok)
         ck_binding_destroy(&b);
