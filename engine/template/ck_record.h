@@ -35,17 +35,17 @@
 #define CK_MAX_SET_VALUES 64
 
 typedef struct ck_value {
-    bool present;    /* false: the record has no value (optional field) */
-    const char *str; /* string and enum: the text (enum: the canonical value) */
-    int64_t i;       /* integer; money in cents; date in days since 1970-01-01; boolean 0/1;
-                        enum: index of the value */
-    uint64_t set;    /* set: bit k = the field's value k is held */
+    bool present;      /* false: the record has no value (optional field) */
+    const char *str;   /* string and enum: the text (enum: the canonical value) */
+    int64_t i;         /* integer; money in cents; date in days since 1970-01-01; boolean 0/1;
+                          enum: index of the value */
+    uint64_t set;      /* set: bit k = the field's value k is held */
 } ck_value;
 
 typedef struct ck_record {
     const char *id;
-    ck_value *values; /* scene->field_count entries, in field order */
-    int line;         /* line in the source file (1-based), for messages */
+    ck_value *values;  /* scene->field_count entries, in field order */
+    int line;          /* line in the source file (1-based), for messages */
 } ck_record;
 
 typedef struct ck_records {
@@ -59,8 +59,8 @@ typedef struct ck_records {
  * Every problem goes to `diags`; records with errors are left out of the result, so the
  * returned set holds only valid records. Returns NULL only when the whole input is unusable
  * (not JSON/CSV, no header, ...), with the reason in diags. */
-ck_records *ck_records_parse(const ck_scene *scene, const char *buf, size_t len, const char *file,
-                             ck_diags *diags);
+ck_records *ck_records_parse(const ck_scene *scene, const char *buf, size_t len,
+                             const char *file, ck_diags *diags);
 /* Reads `path` and parses it (limit 256 MiB). */
 ck_records *ck_records_load(const ck_scene *scene, const char *path, ck_diags *diags);
 void ck_records_destroy(ck_records **recs);
