@@ -65,6 +65,25 @@ static void test_scene_speech(void)
     CK_CHECK(d2.count >= 2 && d2.items[0].line == 3 && strstr(d2.items[0].msg, "time order"));
     CK_CHECK(d2.count >= 2 && d2.items[1].line == 4 && strstr(d2.items[1].msg, "video's end"));
     ck_diags_free(&d2);
+    /* "end" bounds a line inside a pause of the audio bed; not past the next line. */
+    ck_diags d4 = {.max = 20};
+    s = load(SCENE_HEAD "\"speech\": {\"lines\": [\n"
+                        "{\"start\": 1, \"end\": 2.5, \"text\": \"a\"},\n"
+                        "{\"start\": 3, \"end\": 4, \"text\": \"b\"},\n"
+                        "{\"start\": 3.5, \"text\": \"c\"}]}}",
+             &d4);
+    CK_CHECK(!s && d4.errors == 1);
+    CK_CHECK(d4.count == 1 && d4.items[0].line == 3 &&
+             strstr(d4.items[0].msg, "speech.lines[1].end: 4 s must be after its start (3 s) and "
+                                     "no later than the next line's start (3.5 s)"));
+    ck_diags_free(&d4);
+    ck_diags d5 = {.max = 20};
+    s = load(SCENE_HEAD "\"speech\": {\"lines\": [{\"start\": 1, \"end\": 2.5, \"text\": "
+                        "\"a\"}, {\"start\": 3, \"text\": \"b\"}]}}",
+             &d5);
+    CK_CHECK(s && s->speech_lines[0].end == 2.5 && s->speech_lines[1].end == 12);
+    ck_scene_destroy(&s);
+    ck_diags_free(&d5);
     ck_diags d3 = {.max = 20};
     s = load(SCENE_HEAD "\"speech\": {\"lines\": [\n"
                         "{\"start\": 1, \"text\": \"Gentile {{first_name|upper}}\"},\n"

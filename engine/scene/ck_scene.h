@@ -217,7 +217,8 @@ typedef struct ck_caption {
 /* ---- speech: timed, templated lines a synthesiser says (engine/speech) ---- */
 typedef struct ck_speech_line {
     double start;     /* seconds on the scene clock */
-    double end;       /* the next line's start, or the scene's end: the time the line has */
+    double end;       /* "end", else the next line's start or the scene's end: the time
+                         the line has to be said */
     ck_src_text text; /* template, compiled in speech mode (spoken forms) */
     ck_src_text when; /* condition; text == NULL: always */
     ck_srcpos pos;

@@ -274,6 +274,10 @@ static const ck_prop_desc props[] = {
         CK_ST_NONE, 0),
     ROW("speech_line", "start", CK_PT_NUMBER, true, NODEF, NULL, 0, 36000, NULL, NULL,
         "Time the voice starts the line, seconds.", CK_ST_F64, OFF(ck_speech_line, start)),
+    ROW("speech_line", "end", CK_PT_NUMBER, false, NODEF, NULL, 0, 36000, NULL, NULL,
+        "Time the line must be said by, seconds (default: the next line's start, or the end; "
+        "set it to fit a pause of the audio bed).",
+        CK_ST_NONE, 0),
     ROW("speech_line", "text", CK_PT_TEMPLATE, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "What is said (template; filters give spoken forms: {{amount|euro}} -> \"538 euro e "
         "69 centesimi\").",

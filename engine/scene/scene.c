@@ -418,9 +418,21 @@ static bool parse_speech(parser *P, const json_t *js)
             ok = false;
         }
     }
-    for (int k = 0; k < s->speech_line_count; k++)
-        s->speech_lines[k].end =
-            k + 1 < s->speech_line_count ? s->speech_lines[k + 1].start : s->duration;
+    for (int k = 0; k < s->speech_line_count; k++) {
+        ck_speech_line *l = &s->speech_lines[k];
+        double limit = k + 1 < s->speech_line_count ? s->speech_lines[k + 1].start : s->duration;
+        const json_t *jl2 = json_array_get(arr, (size_t)k), *jend = json_object_get(jl2, "end");
+        l->end = json_is_number(jend) ? json_number_value(jend) : limit;
+        if (json_is_number(jend) && (l->end <= l->start || l->end > limit + 1e-9)) {
+            ck_sp_perr(P, jend, jl2,
+                       "%s.end: %g s must be after its start (%g s) and no later "
+                       "than %s (%g s)",
+                       l->path, l->end, l->start,
+                       k + 1 < s->speech_line_count ? "the next line's start" : "the video's end",
+                       limit);
+            ok = false;
+        }
+    }
     return ok;
 }
 

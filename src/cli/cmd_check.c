@@ -75,7 +75,9 @@ static size_t check_speech_fit(const ck_scene *s, const ck_record *rec, const ch
         if (need <= have + 1e-9)
             continue;
         bad++;
-        const char *until = clips[k].line + 1 < s->speech_line_count ? "the next line" : "the end";
+        bool next = clips[k].line + 1 < s->speech_line_count &&
+                    l->end == s->speech_lines[clips[k].line + 1].start;
+        const char *until = next ? "the next line" : l->end < s->duration ? "its end" : "the end";
         if (rec)
             ck_diag_add(d, CK_SEV_ERROR, file, rec->line, 0,
                         "%s.text (%s:%d:%d): takes %.1f s to say for this record; it has %.1f s "
