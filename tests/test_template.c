@@ -640,8 +640,27 @@ static void check_viewer_text(const char *where, const char *t, const char *next
         }
 }
 
+/* A speech line says money, dates and numbers as a voice reads them: no euro sign, no
+ * thousands dot or decimal comma between digits, no elided "dell'1". */
+static bool spoken_ok(const char *t)
+{
+    bool bad = strstr(t, "\xE2\x82\xAC") != NULL || strstr(t, "'1 ") || strstr(t, "'8 ") ||
+               strstr(t, "'11 ");
+    for (const char *p = t; *p && p[1] && p[2]; p++)
+        bad |= isdigit((unsigned char)p[0]) && (p[1] == '.' || p[1] == ',') &&
+               isdigit((unsigned char)p[2]);
+    return !bad;
+}
+
+static void check_spoken_text(const char *where, const char *t)
+{
+    CK_CHECK(spoken_ok(t));
+    if (!spoken_ok(t))
+        fprintf(stderr, "  %s: \"%s\" has a written form a voice would misread\n", where, t);
+}
+
 /* Every text of every demo scene, rendered for every sample person (and for both genders):
- * the layers, captions and cues a viewer sees. */
+ * the layers, captions, cues and speech lines a viewer sees and hears. */
 static void test_scene_texts(void)
 {
     static const char *const campaigns[] = {"assegno-sociale", "naspi-accolta", "neopensionato",
@@ -683,6 +702,16 @@ static void test_scene_texts(void)
                     snprintf(where, sizeof where, "%s caption %d", campaigns[c], i);
                     check_viewer_text(where, t, NULL);
                     red_spid |= strstr(t, "entri con SPID") != NULL;
+                }
+                for (int i = 0; i < sc->speech_line_count; i++) {
+                    /* What the voice says (and its captions show): polite Italian, and
+                     * spoken forms only. */
+                    if (b->speech_when[i] && !ck_expr_eval(b->speech_when[i], rec1))
+                        continue;
+                    const char *t = ck_template_render(b->speech_text[i], rec1, &arena);
+                    snprintf(where, sizeof where, "%s speech line %d", campaigns[c], i);
+                    check_viewer_text(where, t, NULL);
+                    check_spoken_text(where, t);
                 }
                 for (int i = 0; i < sc->cue_count; i++) {
                     ck_template *const *ts[] = {b->cue_title, b->cue_body, b->cue_label};
@@ -853,6 +882,10 @@ static void test_spoken(void)
     CK_CHECK_STR(render_speech("Lei \xC3\xA8 stat{{gender|F:a|M:o}} ammess{{gender|F:a|M:o}}."),
                  "Lei \xC3\xA8 stato ammesso.");
     default_record();
+    /* The written forms are what the demo check (check_spoken_text) refuses in speech. */
+    CK_CHECK(!spoken_ok(render("{{amount|euro}}")));
+    CK_CHECK(!spoken_ok(render("la lettera {{payment_date|date:del}}")));
+    CK_CHECK(spoken_ok(render_speech("{{amount|euro}}, {{payment_date|date:del}}")));
     /* What a voice cannot say is a compile error in a speech line. */
     ck_error err = {0};
     CK_CHECK(!ck_template_compile_speech(&scene, "{{last_name|upper}}", &arena, &err));
