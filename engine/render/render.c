@@ -854,6 +854,34 @@ static void vtt_time(ck_strbuf *b, double t)
                      (long long)(ms % 1000));
 }
 
+/* One WebVTT cue: escape markup; no blank line inside a cue. */
+static void vtt_cue(ck_strbuf *b, int n, double start, double end, const char *text)
+{
+    ck_strbuf_printf(b, "\n%d\n", n);
+    vtt_time(b, start);
+    ck_strbuf_printf(b, " --> ");
+    vtt_time(b, end);
+    ck_strbuf_printf(b, "\n");
+    bool nl = false;
+    for (const char *p = text; *p; p++) {
+        if (*p == '&')
+            ck_strbuf_printf(b, "&amp;");
+        else if (*p == '<')
+            ck_strbuf_printf(b, "&lt;");
+        else if (*p == '>')
+            ck_strbuf_printf(b, "&gt;");
+        else if (*p == '\n') {
+            if (!nl)
+                ck_strbuf_printf(b, "\n");
+            nl = true;
+            continue;
+        } else if (*p != '\r')
+            ck_strbuf_printf(b, "%c", *p);
+        nl = false;
+    }
+    ck_strbuf_printf(b, "\n");
+}
+
 char *ck_render_webvtt(const ck_render *r, const ck_record *rec)
 {
     const ck_scene *s = r->scene;
@@ -862,38 +890,32 @@ char *ck_render_webvtt(const ck_render *r, const ck_record *rec)
     /* Segments' video starts at MPEG-TS time 1.4 s (the muxer adds twice its 0.7 s delay):
      * captions' time 0 is there. test_render checks the two agree. */
     ck_strbuf_printf(&b, "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n");
-    int cue = 0;
-    for (int i = 0; i < s->caption_count; i++) {
-        const ck_caption *c = &s->captions[i];
-        const char *text = r->binding->caption_text[i]
-                               ? ck_template_render(r->binding->caption_text[i], rec, &a)
-                               : c->text.text;
-        if (!text || !*text)
-            continue;
-        ck_strbuf_printf(&b, "\n%d\n", ++cue);
-        vtt_time(&b, c->start);
-        ck_strbuf_printf(&b, " --> ");
-        vtt_time(&b, c->end);
-        ck_strbuf_printf(&b, "\n");
-        /* WebVTT cue text: escape markup; no blank line inside a cue. */
-        bool nl = false;
-        for (const char *p = text; *p; p++) {
-            if (*p == '&')
-                ck_strbuf_printf(&b, "&amp;");
-            else if (*p == '<')
-                ck_strbuf_printf(&b, "&lt;");
-            else if (*p == '>')
-                ck_strbuf_printf(&b, "&gt;");
-            else if (*p == '\n') {
-                if (!nl)
-                    ck_strbuf_printf(&b, "\n");
-                nl = true;
-                continue;
-            } else if (*p != '\r')
-                ck_strbuf_printf(&b, "%c", *p);
-            nl = false;
+    /* The scene's captions and the speech lines, merged in time order. A speech line's cue
+     * is the text the voice says (the same rendering, so captions = speech) and lasts the
+     * time the line has (until the next line or the end). */
+    int cue = 0, ci = 0, si = 0;
+    const ck_binding *bd = r->binding;
+    while (ci < s->caption_count || si < s->speech_line_count) {
+        bool take_caption =
+            si >= s->speech_line_count ||
+            (ci < s->caption_count && s->captions[ci].start <= s->speech_lines[si].start);
+        double start, end;
+        const char *text;
+        if (take_caption) {
+            const ck_caption *c = &s->captions[ci];
+            text = bd->caption_text[ci] ? ck_template_render(bd->caption_text[ci], rec, &a)
+                                        : c->text.text;
+            start = c->start, end = c->end;
+            ci++;
+        } else {
+            const ck_speech_line *l = &s->speech_lines[si];
+            bool said = !bd->speech_when[si] || ck_expr_eval(bd->speech_when[si], rec);
+            text = said ? ck_template_render(bd->speech_text[si], rec, &a) : NULL;
+            start = l->start, end = l->end;
+            si++;
         }
-        ck_strbuf_printf(&b, "\n");
+        if (text && *text)
+            vtt_cue(&b, ++cue, start, end, text);
     }
     ck_arena_free(&a);
     return ck_strbuf_take(&b);
