@@ -5,8 +5,8 @@
  * decodes frame n+1 and the encoder works on frame n-1) -> NV12 -> encoder -> MPEG-TS with
  * the segment's share of the campaign's AAC packets, or, where one of the person's speech
  * clips sounds, the bed mixed with them and encoded for that segment (ck_audio_span). */
-#include "ck_render.h"
 #include "ck_media.h"
+#include "render_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -45,6 +45,7 @@ struct ck_render {
     bool *shared;
     double min_seg;
     ck_arena frame_arena;
+    render_speech_shared speech; /* the scene's lines that read no field, synthesised once */
 };
 
 /* The first error of `d` as a ck_error (the scene loader reports into diags). */
@@ -225,6 +226,17 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         goto fail;
     if (ck_segment_plan_make(s, r->binding, &r->plan, err) != CK_OK)
         goto fail;
+    /* A scene that speaks: its shared lines join the bed unless the caller brings clips. */
+    if (s->speech_line_count > 0) {
+        render_speech_mark(s, r->binding, &r->plan);
+        if (!p.clips) {
+            if (render_speech_shared_make(s, &r->speech, err) != CK_OK)
+                goto fail;
+            p.clips = r->speech.clips;
+            p.clip_count = (int)r->speech.count;
+        }
+        p.speech = true;
+    }
     if ((p.width || p.height) && (p.width <= 0 || p.height <= 0 || (p.width & 1) ||
                                   (p.height & 1) || p.width > 8192 || p.height > 8192)) {
         ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
@@ -335,6 +347,7 @@ void ck_render_destroy(ck_render **pr)
     ck_gpu_scene_destroy(&r->sg);
     ck_video_set_destroy(&r->videos);
     ck_audio_destroy(&r->audio);
+    render_speech_shared_free(&r->speech);
     ck_timeline_destroy(&r->tl);
     ck_segment_plan_free(&r->plan);
     ck_fontset_destroy(&r->fonts);
