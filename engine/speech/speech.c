@@ -153,6 +153,15 @@ ck_status ck_speech_voice_check(const char *voice, ck_error *err)
     return st;
 }
 
+/* Engines end a line with silence (espeak-ng: about half a second): it is not part of the
+ * line's length for the fit check, and a mix would only add zeros. Cut where the signal
+ * stays below -66 dBFS to the end (a fixed threshold: deterministic). */
+static void trim_tail(const float *pcm, size_t *frames)
+{
+    while (*frames > 0 && fabsf(pcm[*frames - 1]) < 0.0005f)
+        (*frames)--;
+}
+
 static ck_status synth_locked(const char *voice, int wpm, const char *text, float **pcm,
                               size_t *frames, ck_error *err)
 {
@@ -163,13 +172,15 @@ static ck_status synth_locked(const char *voice, int wpm, const char *text, floa
     if (st == CK_OK && rate == CK_SPEECH_RATE) {
         *pcm = raw;
         *frames = n;
-        return CK_OK;
+    } else {
+        if (st == CK_OK)
+            st = rs_prepare(rate, err);
+        if (st == CK_OK)
+            st = rs_run(raw, n, pcm, frames, err);
+        free(raw);
     }
     if (st == CK_OK)
-        st = rs_prepare(rate, err);
-    if (st == CK_OK)
-        st = rs_run(raw, n, pcm, frames, err);
-    free(raw);
+        trim_tail(*pcm, frames);
     return st;
 }
 
