@@ -226,9 +226,10 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         goto fail;
     if (ck_segment_plan_make(s, r->binding, &r->plan, err) != CK_OK)
         goto fail;
-    /* A scene that speaks: its shared lines join the bed unless the caller brings clips. */
+    /* A scene that speaks: its shared lines join the bed unless the caller brings clips. Its
+     * personal lines leave the plan alone: each view marks the segments one person's clips
+     * touch (personal_audio), so a person a `when` leaves silent keeps the shared ones. */
     if (s->speech_line_count > 0) {
-        render_speech_mark(s, r->binding, &r->plan);
         if (!p.clips) {
             if (render_speech_shared_make(s, &r->speech, err) != CK_OK)
                 goto fail;

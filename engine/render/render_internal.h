@@ -15,8 +15,7 @@ typedef struct render_speech_shared {
 } render_speech_shared;
 
 ck_status render_speech_shared_make(const ck_scene *s, render_speech_shared *out, ck_error *err);
-/* Marks personal, in `plan`, the segments a line that reads a field may sound in. */
-void render_speech_mark(const ck_scene *s, const ck_binding *b, ck_segment_plan *plan);
+
 void render_speech_shared_free(render_speech_shared *sh);
 
 #endif

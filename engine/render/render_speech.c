@@ -19,16 +19,6 @@ static ck_audio_clip *as_audio(const ck_speech_clip *c, size_t n)
     return a;
 }
 
-void render_speech_mark(const ck_scene *s, const ck_binding *b, ck_segment_plan *plan)
-{
-    /* A personal line's audio differs per person wherever it may sound: from its start to
-     * the time it has (its end, the next line or the scene's end), plus the splice's guard. */
-    for (int i = 0; i < s->speech_line_count; i++)
-        if (b->speech_deps[i])
-            ck_segment_plan_mark_speech(plan, s->speech_lines[i].start, s->speech_lines[i].end,
-                                        CK_AUDIO_GUARD / (double)CK_AUDIO_RATE);
-}
-
 ck_status render_speech_shared_make(const ck_scene *s, render_speech_shared *out, ck_error *err)
 {
     *out = (render_speech_shared){0};

@@ -192,6 +192,12 @@ static int cmd_check(const void *opts)
         ck_diag_add_error(&d, &err);
         goto done;
     }
+    /* A personal speech line's audio differs per person wherever it may sound (the server
+     * decides per person from the line actually said; the map shows where it may). */
+    for (int k = 0; k < s->speech_line_count; k++)
+        if (cs.binding->speech_deps[k])
+            ck_segment_plan_mark_speech(&plan, s->speech_lines[k].start, s->speech_lines[k].end,
+                                        CK_AUDIO_GUARD / (double)CK_AUDIO_RATE);
     print_segment_map(s, &plan);
     if (d.errors == 0)
         rc = CK_EXIT_OK;
