@@ -15,6 +15,7 @@ PKGS=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libx264-dev ffmpeg
   # demo assets (voice-over)
   espeak-ng sox
+  libespeak-ng-dev  # speech lines, synthesised in-process (engine/speech)
   # server side: store, crypto, HTTP, QR codes, PDF guide
   libsqlite3-dev libsodium-dev libmicrohttpd-dev libqrencode-dev libcairo2-dev libpango1.0-dev
   poppler-utils

@@ -5,6 +5,7 @@
  * people's caches; boundary frames are compared with the compositor's own frames (PSNR). */
 #include "ck_media.h"
 #include "ck_render.h"
+#include "ck_speech.h"
 #include "ck_test.h"
 
 #include <math.h>
@@ -345,6 +346,20 @@ int main(void)
     CK_CHECK(vtt && strncmp(vtt, "WEBVTT\n", 7) == 0 && strstr(vtt, "X-TIMESTAMP-MAP=MPEGTS:") &&
              strstr(vtt, "00:00:01.000 --> 00:00:02.000") &&
              strstr(vtt, "Maria, le spettano 538,69") && strstr(vtt, "&lt;al mese&gt;"));
+    {
+        /* Captions = speech: the speech line's cue is the text the voice says, word for
+         * word, at the line's time (issue 16). */
+        ck_speech_clip *clips = NULL;
+        size_t nclips = 0;
+        CK_CHECK(ck_speech_render_lines(ck_render_scene(ra), pers[0], &clips, &nclips, &err) ==
+                 CK_OK);
+        char cue[256];
+        snprintf(cue, sizeof cue, "00:00:02.100 --> 00:00:03.000\n%s\n",
+                 nclips ? clips[0].text : "?");
+        CK_CHECK(nclips == 1 && vtt && strstr(vtt, cue) &&
+                 strcmp(clips[0].text, "Maria, sono 538 euro e 69 centesimi.") == 0);
+        ck_speech_clips_free(&clips, nclips);
+    }
     snprintf(path, sizeof path, "%s/a/video.m3u8", tmp);
     write_text(path, media);
     snprintf(path, sizeof path, "%s/a/index.m3u8", tmp);

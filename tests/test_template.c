@@ -640,8 +640,27 @@ static void check_viewer_text(const char *where, const char *t, const char *next
         }
 }
 
+/* A speech line says money, dates and numbers as a voice reads them: no euro sign, no
+ * thousands dot or decimal comma between digits, no elided "dell'1". */
+static bool spoken_ok(const char *t)
+{
+    bool bad = strstr(t, "\xE2\x82\xAC") != NULL || strstr(t, "'1 ") || strstr(t, "'8 ") ||
+               strstr(t, "'11 ");
+    for (const char *p = t; *p && p[1] && p[2]; p++)
+        bad |= isdigit((unsigned char)p[0]) && (p[1] == '.' || p[1] == ',') &&
+               isdigit((unsigned char)p[2]);
+    return !bad;
+}
+
+static void check_spoken_text(const char *where, const char *t)
+{
+    CK_CHECK(spoken_ok(t));
+    if (!spoken_ok(t))
+        fprintf(stderr, "  %s: \"%s\" has a written form a voice would misread\n", where, t);
+}
+
 /* Every text of every demo scene, rendered for every sample person (and for both genders):
- * the layers, captions and cues a viewer sees. */
+ * the layers, captions, cues and speech lines a viewer sees and hears. */
 static void test_scene_texts(void)
 {
     static const char *const campaigns[] = {"assegno-sociale", "naspi-accolta", "neopensionato",
@@ -684,6 +703,16 @@ static void test_scene_texts(void)
                     check_viewer_text(where, t, NULL);
                     red_spid |= strstr(t, "entri con SPID") != NULL;
                 }
+                for (int i = 0; i < sc->speech_line_count; i++) {
+                    /* What the voice says (and its captions show): polite Italian, and
+                     * spoken forms only. */
+                    if (b->speech_when[i] && !ck_expr_eval(b->speech_when[i], rec1))
+                        continue;
+                    const char *t = ck_template_render(b->speech_text[i], rec1, &arena);
+                    snprintf(where, sizeof where, "%s speech line %d", campaigns[c], i);
+                    check_viewer_text(where, t, NULL);
+                    check_spoken_text(where, t);
+                }
                 for (int i = 0; i < sc->cue_count; i++) {
                     ck_template *const *ts[] = {b->cue_title, b->cue_body, b->cue_label};
                     for (size_t k = 0; k < CK_ARRAY_LEN(ts); k++) {
@@ -703,6 +732,170 @@ static void test_scene_texts(void)
     CK_CHECK(red_letter); /* RED-0001's letter is of 1 December 2022 */
 }
 
+/* ---- spoken forms (speech lines and their captions) ---- */
+
+static const char *render_speech(const char *src)
+{
+    ck_error err = {0};
+    ck_template *t = ck_template_compile_speech(&scene, src, &arena, &err);
+    if (!t) {
+        fprintf(stderr, "unexpected compile error in %s: col %d: %s\n", src, err.col, err.msg);
+        return NULL;
+    }
+    return ck_template_render(t, &rec, &arena);
+}
+
+static void test_spoken(void)
+{
+    char buf[256];
+    static const struct {
+        int64_t n;
+        int form;
+        const char *want;
+    } words[] = {
+        {0, CK_IT_ALONE, "zero"},
+        {1, CK_IT_ALONE, "uno"},
+        {1, CK_IT_MASC, "un"},
+        {1, CK_IT_FEM, "una"},
+        {3, CK_IT_ALONE, "tre"},
+        {13, CK_IT_ALONE, "tredici"},
+        {17, CK_IT_ALONE, "diciassette"},
+        {20, CK_IT_ALONE, "venti"},
+        {21, CK_IT_ALONE, "ventuno"},
+        {21, CK_IT_MASC, "ventun"},
+        {21, CK_IT_FEM, "ventuna"},
+        {23, CK_IT_ALONE, "ventitr\xC3\xA9"},
+        {28, CK_IT_ALONE, "ventotto"},
+        {38, CK_IT_ALONE, "trentotto"},
+        {99, CK_IT_ALONE, "novantanove"},
+        {100, CK_IT_ALONE, "cento"},
+        {103, CK_IT_ALONE, "centotr\xC3\xA9"},
+        {108, CK_IT_ALONE, "centootto"},
+        {180, CK_IT_ALONE, "centottanta"},
+        {538, CK_IT_ALONE, "cinquecentotrentotto"},
+        {1000, CK_IT_ALONE, "mille"},
+        {1001, CK_IT_ALONE, "milleuno"},
+        {2000, CK_IT_ALONE, "duemila"},
+        {2538, CK_IT_ALONE, "duemilacinquecentotrentotto"},
+        {21000, CK_IT_ALONE, "ventunmila"},
+        {100000, CK_IT_ALONE, "centomila"},
+        {1000000, CK_IT_ALONE, "un milione"},
+        {1200000, CK_IT_ALONE, "un milione duecentomila"},
+        {2000000, CK_IT_ALONE, "due milioni"},
+        {21000000, CK_IT_ALONE, "ventun milioni"},
+        {1000000000, CK_IT_ALONE, "un miliardo"},
+        {-5, CK_IT_ALONE, "meno cinque"},
+    };
+    for (size_t i = 0; i < CK_ARRAY_LEN(words); i++) {
+        ck_it_words(buf, sizeof buf, words[i].n, words[i].form);
+        CK_CHECK_STR(buf, words[i].want);
+    }
+    static const struct {
+        int64_t n;
+        bool fem;
+        const char *want;
+    } ords[] = {
+        {1, false, "primo"},           {1, true, "prima"},
+        {2, false, "secondo"},         {3, true, "terza"},
+        {10, false, "decimo"},         {11, false, "undicesimo"},
+        {14, true, "quattordicesima"}, {20, false, "ventesimo"},
+        {21, false, "ventunesimo"},    {23, false, "ventitreesimo"},
+        {26, false, "ventiseiesimo"},  {28, true, "ventottesima"},
+        {100, false, "centesimo"},     {1000, false, "millesimo"},
+        {2000, false, "duemillesimo"},
+    };
+    for (size_t i = 0; i < CK_ARRAY_LEN(ords); i++) {
+        ck_it_ordinal(buf, sizeof buf, ords[i].n, ords[i].fem);
+        CK_CHECK_STR(buf, ords[i].want);
+    }
+    static const struct {
+        int64_t cents;
+        const char *want;
+    } money[] = {
+        {53869, "538 euro e 69 centesimi"},
+        {100, "un euro"},
+        {101, "un euro e un centesimo"},
+        {1, "un centesimo"},
+        {69, "69 centesimi"},
+        {0, "zero euro"},
+        {53800, "538 euro"},
+        {2100, "21 euro"},
+        {100000, "mille euro"},
+        {200000, "duemila euro"},
+        {200050, "duemila euro e 50 centesimi"},
+        {123456, "1234 euro e 56 centesimi"},
+        {2500000, "venticinquemila euro"},
+        {100000000, "un milione di euro"},
+        {300000000, "tre milioni di euro"},
+        {120000000, "un milione duecentomila euro"},
+        {-1250, "meno 12 euro e 50 centesimi"},
+    };
+    for (size_t i = 0; i < CK_ARRAY_LEN(money); i++) {
+        ck_it_money_spoken(buf, sizeof buf, money[i].cents);
+        CK_CHECK_STR(buf, money[i].want);
+    }
+    ck_it_date_spoken(buf, sizeof buf, ck_days_from_civil(2025, 2, 3), true);
+    CK_CHECK_STR(buf, "luned\xC3\xAC 3 febbraio 2025");
+    ck_it_date_spoken(buf, sizeof buf, ck_days_from_civil(2025, 3, 1), true);
+    CK_CHECK_STR(buf, "sabato primo marzo 2025");
+    ck_it_date_spoken(buf, sizeof buf, ck_days_from_civil(2025, 3, 1), false);
+    CK_CHECK_STR(buf, "primo marzo 2025");
+    ck_it_date_spoken(buf, sizeof buf, ck_days_from_civil(2025, 12, 31), false);
+    CK_CHECK_STR(buf, "31 dicembre 2025");
+    ck_it_date_prep_spoken(buf, sizeof buf, "del", ck_days_from_civil(2025, 3, 1));
+    CK_CHECK_STR(buf, "del primo marzo 2025");
+    ck_it_date_prep_spoken(buf, sizeof buf, "dal", ck_days_from_civil(2025, 3, 8));
+    CK_CHECK_STR(buf, "dall'otto marzo 2025");
+    ck_it_date_prep_spoken(buf, sizeof buf, "il", ck_days_from_civil(2025, 12, 11));
+    CK_CHECK_STR(buf, "l'undici dicembre 2025");
+    ck_it_date_prep_spoken(buf, sizeof buf, "al", ck_days_from_civil(2025, 12, 12));
+    CK_CHECK_STR(buf, "al 12 dicembre 2025");
+
+    /* The same filters in a speech line say the spoken form; in a layer, the written one. */
+    default_record();
+    CK_CHECK_STR(render_speech("Il primo pagamento sar\xC3\xA0 {{payment_date|weekday_date}}, "
+                               "di {{amount|euro}}."),
+                 "Il primo pagamento sar\xC3\xA0 marted\xC3\xAC primo aprile 2025, di 538 euro "
+                 "e 69 centesimi.");
+    CK_CHECK_STR(render("{{amount|euro}}"), "538,69\xC2\xA0\xE2\x82\xAC");
+    CK_CHECK_STR(render_speech("{{amount}}"), "538 euro e 69 centesimi");
+    CK_CHECK_STR(render_speech("{{payment_date}}"), "primo aprile 2025");
+    CK_CHECK_STR(render_speech("{{payment_date|date:dal}}"), "dal primo aprile 2025");
+    CK_CHECK_STR(render_speech("{{installments|plural:rata:rate}}"), "3 rate");
+    set_int(F_INST, 1);
+    CK_CHECK_STR(render_speech("{{installments|plural:rata:rate}}"), "una rata");
+    CK_CHECK_STR(render_speech("{{installments|plural:pagamento:pagamenti}}"), "un pagamento");
+    CK_CHECK_STR(render("{{installments|plural:rata:rate}}"), "1 rata");
+    set_int(F_INST, 12345);
+    CK_CHECK_STR(render_speech("{{installments|number}}"), "12345");
+    CK_CHECK_STR(render("{{installments|number}}"), "12.345");
+    set_int(F_INST, 3);
+    CK_CHECK_STR(render_speech("la {{installments|ordinal:f}} rata"), "la terza rata");
+    CK_CHECK_STR(render("il {{installments|ordinal}} mese"), "il terzo mese");
+    CK_CHECK_STR(render_speech("{{installments|words:f}} rate"), "tre rate");
+    /* Gender agreement with the person: a choice on the gender field. */
+    CK_CHECK_STR(render_speech("{{gender|F:Gentile signora|M:Gentile signore}} "
+                               "{{first_name|name}}, Lei \xC3\xA8 stat{{gender|F:a|M:o}} "
+                               "ammess{{gender|F:a|M:o}}."),
+                 "Gentile signora Maria, Lei \xC3\xA8 stata ammessa.");
+    set_enum(F_GENDER, 1);
+    CK_CHECK_STR(render_speech("Lei \xC3\xA8 stat{{gender|F:a|M:o}} ammess{{gender|F:a|M:o}}."),
+                 "Lei \xC3\xA8 stato ammesso.");
+    default_record();
+    /* The written forms are what the demo check (check_spoken_text) refuses in speech. */
+    CK_CHECK(!spoken_ok(render("{{amount|euro}}")));
+    CK_CHECK(!spoken_ok(render("la lettera {{payment_date|date:del}}")));
+    CK_CHECK(spoken_ok(render_speech("{{amount|euro}}, {{payment_date|date:del}}")));
+    /* What a voice cannot say is a compile error in a speech line. */
+    ck_error err = {0};
+    CK_CHECK(!ck_template_compile_speech(&scene, "{{last_name|upper}}", &arena, &err));
+    CK_CHECK(err.col == 13 && strstr(err.msg, "speech line"));
+    CK_CHECK(!ck_template_compile_speech(&scene, "{{amount|eur}}", &arena, &err));
+    CK_CHECK(strstr(err.msg, "unknown filter \"eur\"") != NULL);
+    compile_error("{{installments|ordinal:x}}", 16, "ordinal takes :m or :f");
+    compile_error("{{amount|ordinal}}", 10, "filter \"ordinal\" needs an integer");
+}
+
 int main(void)
 {
     make_scene();
@@ -710,6 +903,7 @@ int main(void)
     test_money();
     test_names();
     test_filters();
+    test_spoken();
     test_deps();
     test_compile_errors();
     test_garbage();

@@ -5,8 +5,8 @@
  * decodes frame n+1 and the encoder works on frame n-1) -> NV12 -> encoder -> MPEG-TS with
  * the segment's share of the campaign's AAC packets, or, where one of the person's speech
  * clips sounds, the bed mixed with them and encoded for that segment (ck_audio_span). */
-#include "ck_render.h"
 #include "ck_media.h"
+#include "render_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -45,6 +45,7 @@ struct ck_render {
     bool *shared;
     double min_seg;
     ck_arena frame_arena;
+    render_speech_shared speech; /* the scene's lines that read no field, synthesised once */
 };
 
 /* The first error of `d` as a ck_error (the scene loader reports into diags). */
@@ -225,6 +226,18 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         goto fail;
     if (ck_segment_plan_make(s, r->binding, &r->plan, err) != CK_OK)
         goto fail;
+    /* A scene that speaks: its shared lines join the bed unless the caller brings clips. Its
+     * personal lines leave the plan alone: each view marks the segments one person's clips
+     * touch (personal_audio), so a person a `when` leaves silent keeps the shared ones. */
+    if (s->speech_line_count > 0) {
+        if (!p.clips) {
+            if (render_speech_shared_make(s, &r->speech, err) != CK_OK)
+                goto fail;
+            p.clips = r->speech.clips;
+            p.clip_count = (int)r->speech.count;
+        }
+        p.speech = true;
+    }
     if ((p.width || p.height) && (p.width <= 0 || p.height <= 0 || (p.width & 1) ||
                                   (p.height & 1) || p.width > 8192 || p.height > 8192)) {
         ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0,
@@ -335,6 +348,7 @@ void ck_render_destroy(ck_render **pr)
     ck_gpu_scene_destroy(&r->sg);
     ck_video_set_destroy(&r->videos);
     ck_audio_destroy(&r->audio);
+    render_speech_shared_free(&r->speech);
     ck_timeline_destroy(&r->tl);
     ck_segment_plan_free(&r->plan);
     ck_fontset_destroy(&r->fonts);
@@ -854,6 +868,34 @@ static void vtt_time(ck_strbuf *b, double t)
                      (long long)(ms % 1000));
 }
 
+/* One WebVTT cue: escape markup; no blank line inside a cue. */
+static void vtt_cue(ck_strbuf *b, int n, double start, double end, const char *text)
+{
+    ck_strbuf_printf(b, "\n%d\n", n);
+    vtt_time(b, start);
+    ck_strbuf_printf(b, " --> ");
+    vtt_time(b, end);
+    ck_strbuf_printf(b, "\n");
+    bool nl = false;
+    for (const char *p = text; *p; p++) {
+        if (*p == '&')
+            ck_strbuf_printf(b, "&amp;");
+        else if (*p == '<')
+            ck_strbuf_printf(b, "&lt;");
+        else if (*p == '>')
+            ck_strbuf_printf(b, "&gt;");
+        else if (*p == '\n') {
+            if (!nl)
+                ck_strbuf_printf(b, "\n");
+            nl = true;
+            continue;
+        } else if (*p != '\r')
+            ck_strbuf_printf(b, "%c", *p);
+        nl = false;
+    }
+    ck_strbuf_printf(b, "\n");
+}
+
 char *ck_render_webvtt(const ck_render *r, const ck_record *rec)
 {
     const ck_scene *s = r->scene;
@@ -862,38 +904,32 @@ char *ck_render_webvtt(const ck_render *r, const ck_record *rec)
     /* Segments' video starts at MPEG-TS time 1.4 s (the muxer adds twice its 0.7 s delay):
      * captions' time 0 is there. test_render checks the two agree. */
     ck_strbuf_printf(&b, "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n");
-    int cue = 0;
-    for (int i = 0; i < s->caption_count; i++) {
-        const ck_caption *c = &s->captions[i];
-        const char *text = r->binding->caption_text[i]
-                               ? ck_template_render(r->binding->caption_text[i], rec, &a)
-                               : c->text.text;
-        if (!text || !*text)
-            continue;
-        ck_strbuf_printf(&b, "\n%d\n", ++cue);
-        vtt_time(&b, c->start);
-        ck_strbuf_printf(&b, " --> ");
-        vtt_time(&b, c->end);
-        ck_strbuf_printf(&b, "\n");
-        /* WebVTT cue text: escape markup; no blank line inside a cue. */
-        bool nl = false;
-        for (const char *p = text; *p; p++) {
-            if (*p == '&')
-                ck_strbuf_printf(&b, "&amp;");
-            else if (*p == '<')
-                ck_strbuf_printf(&b, "&lt;");
-            else if (*p == '>')
-                ck_strbuf_printf(&b, "&gt;");
-            else if (*p == '\n') {
-                if (!nl)
-                    ck_strbuf_printf(&b, "\n");
-                nl = true;
-                continue;
-            } else if (*p != '\r')
-                ck_strbuf_printf(&b, "%c", *p);
-            nl = false;
+    /* The scene's captions and the speech lines, merged in time order. A speech line's cue
+     * is the text the voice says (the same rendering, so captions = speech) and lasts the
+     * time the line has (until the next line or the end). */
+    int cue = 0, ci = 0, si = 0;
+    const ck_binding *bd = r->binding;
+    while (ci < s->caption_count || si < s->speech_line_count) {
+        bool take_caption =
+            si >= s->speech_line_count ||
+            (ci < s->caption_count && s->captions[ci].start <= s->speech_lines[si].start);
+        double start, end;
+        const char *text;
+        if (take_caption) {
+            const ck_caption *c = &s->captions[ci];
+            text = bd->caption_text[ci] ? ck_template_render(bd->caption_text[ci], rec, &a)
+                                        : c->text.text;
+            start = c->start, end = c->end;
+            ci++;
+        } else {
+            const ck_speech_line *l = &s->speech_lines[si];
+            bool said = !bd->speech_when[si] || ck_expr_eval(bd->speech_when[si], rec);
+            text = said ? ck_template_render(bd->speech_text[si], rec, &a) : NULL;
+            start = l->start, end = l->end;
+            si++;
         }
-        ck_strbuf_printf(&b, "\n");
+        if (text && *text)
+            vtt_cue(&b, ++cue, start, end, text);
     }
     ck_arena_free(&a);
     return ck_strbuf_take(&b);

@@ -54,6 +54,10 @@ static const ck_prop_desc props[] = {
         "Interactive cues: pop-ups, buttons, chapters.", CK_ST_NONE, 0),
     ROW("scene", "captions", CK_PT_ARRAY, false, NODEF, NULL, NOMIN, NOMAX, NULL, "caption",
         "Timed, templated caption sentences.", CK_ST_NONE, 0),
+    ROW("scene", "speech", CK_PT_OBJECT, false, NODEF, NULL, NOMIN, NOMAX, NULL, "speech",
+        "Speech track: timed, templated lines a synthesiser says over the audio (their "
+        "captions are generated from the same text).",
+        CK_ST_NONE, 0),
     ROW("scene", "availability", CK_PT_OBJECT, false, NODEF, NULL, NOMIN, NOMAX, NULL,
         "availability", "How long links to this campaign stay valid.", CK_ST_NONE, 0),
 
@@ -258,6 +262,30 @@ static const ck_prop_desc props[] = {
     ROW("caption", "text", CK_PT_TEMPLATE, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
         "Caption text (template).", CK_ST_SRC, OFF(ck_caption, text)),
 
+    /* ---- speech ---- */
+    ROW("speech", "voice", CK_PT_STRING, false, NODEF, "it", NOMIN, NOMAX, NULL, NULL,
+        "Synthesiser voice (espeak-ng name, e.g. \"it\"); `ciak check` fails when it is not "
+        "installed.",
+        CK_ST_STR, OFF(ck_scene, speech_voice)),
+    ROW("speech", "rate", CK_PT_INTEGER, false, 160, NULL, 80, 450, NULL, NULL,
+        "Speaking rate, words per minute.", CK_ST_I32, OFF(ck_scene, speech_rate)),
+    ROW("speech", "lines", CK_PT_ARRAY, true, NODEF, NULL, NOMIN, NOMAX, NULL, "speech_line",
+        "Lines in time order; each has until the next line's start (or the end) to be said.",
+        CK_ST_NONE, 0),
+    ROW("speech_line", "start", CK_PT_NUMBER, true, NODEF, NULL, 0, 36000, NULL, NULL,
+        "Time the voice starts the line, seconds.", CK_ST_F64, OFF(ck_speech_line, start)),
+    ROW("speech_line", "end", CK_PT_NUMBER, false, NODEF, NULL, 0, 36000, NULL, NULL,
+        "Time the line must be said by, seconds (default: the next line's start, or the end; "
+        "set it to fit a pause of the audio bed).",
+        CK_ST_NONE, 0),
+    ROW("speech_line", "text", CK_PT_TEMPLATE, true, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
+        "What is said (template; filters give spoken forms: {{amount|euro}} -> \"538 euro e "
+        "69 centesimi\").",
+        CK_ST_SRC, OFF(ck_speech_line, text)),
+    ROW("speech_line", "when", CK_PT_CONDITION, false, NODEF, NULL, NOMIN, NOMAX, NULL, NULL,
+        "Condition over the record; the line is said only when it holds.", CK_ST_SRC,
+        OFF(ck_speech_line, when)),
+
     /* ---- availability ---- */
     ROW("availability", "days_after", CK_PT_INTEGER, false, NODEF, NULL, 1, 3660, NULL, NULL,
         "Links stay valid this many days after the date in `field`.", CK_ST_I32,
@@ -318,9 +346,10 @@ bool ck_parse_color(const char *s, ck_color *c)
 /* ---- JSON Schema ---- */
 
 /* The objects of the format, in the order the docs list them. */
-static const char *const objects[] = {"scene", "canvas",   "segments", "field",   "asset",
-                                      "layer", "text",     "shape",    "image",   "video",
-                                      "group", "keyframe", "cue",      "caption", "availability"};
+static const char *const objects[] = {"scene",       "canvas",      "segments", "field",   "asset",
+                                      "layer",       "text",        "shape",    "image",   "video",
+                                      "group",       "keyframe",    "cue",      "caption", "speech",
+                                      "speech_line", "availability"};
 static const char *const layer_types[] = {"text", "shape", "image", "video", "group"};
 
 static bool is_layer_part(const char *obj)

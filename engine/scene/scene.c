@@ -376,6 +376,66 @@ static bool parse_captions(parser *P, const json_t *arr)
     return ok;
 }
 
+/* The speech track: voice and rate from the table, then the lines in time order. Each line
+ * has until the next one starts (or the video ends): `ciak check` synthesises every line for
+ * every record and fails one that needs longer. */
+static bool parse_speech(parser *P, const json_t *js)
+{
+    static const char *const kinds[] = {"speech", NULL};
+    static const char *const line_kinds[] = {"speech_line", NULL};
+    ck_scene *s = P->s;
+    s->speech_pos = ck_sp_pos_of(P, js, NULL);
+    if (!ck_sp_parse_props(P, js, kinds, s, "speech"))
+        return false;
+    const json_t *arr = json_object_get(js, "lines");
+    size_t n = json_array_size(arr);
+    s->speech_lines = ck_arena_alloc(&s->arena, (n ? n : 1) * sizeof *s->speech_lines);
+    if (!s->speech_lines)
+        return false;
+    memset(s->speech_lines, 0, (n ? n : 1) * sizeof *s->speech_lines);
+    bool ok = true;
+    size_t i;
+    json_t *jl;
+    json_array_foreach(arr, i, jl)
+    {
+        ck_speech_line *l = &s->speech_lines[s->speech_line_count++];
+        l->path = ck_arena_printf(&s->arena, "speech.lines[%zu]", i);
+        l->pos = ck_sp_pos_of(P, jl, arr);
+        if (!ck_sp_parse_props(P, jl, line_kinds, l, l->path)) {
+            ok = false;
+            continue;
+        }
+        if (l->start >= s->duration) {
+            ck_sp_perr(P, json_object_get(jl, "start"), jl,
+                       "%s.start: %g s is not before the video's end (%g s)", l->path, l->start,
+                       s->duration);
+            ok = false;
+        } else if (i > 0 && l->start <= s->speech_lines[i - 1].start) {
+            ck_sp_perr(P, json_object_get(jl, "start"), jl,
+                       "%s.start: lines go in time order; %g s is not after the previous line "
+                       "(%g s)",
+                       l->path, l->start, s->speech_lines[i - 1].start);
+            ok = false;
+        }
+    }
+    for (int k = 0; k < s->speech_line_count; k++) {
+        ck_speech_line *l = &s->speech_lines[k];
+        double limit = k + 1 < s->speech_line_count ? s->speech_lines[k + 1].start : s->duration;
+        const json_t *jl2 = json_array_get(arr, (size_t)k), *jend = json_object_get(jl2, "end");
+        l->end = json_is_number(jend) ? json_number_value(jend) : limit;
+        if (json_is_number(jend) && (l->end <= l->start || l->end > limit + 1e-9)) {
+            ck_sp_perr(P, jend, jl2,
+                       "%s.end: %g s must be after its start (%g s) and no later "
+                       "than %s (%g s)",
+                       l->path, l->end, l->start,
+                       k + 1 < s->speech_line_count ? "the next line's start" : "the video's end",
+                       limit);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 static bool parse_availability(parser *P, const json_t *ja)
 {
     static const char *const kinds[] = {"availability", NULL};
@@ -500,6 +560,9 @@ static bool parse_scene(parser *P, const json_t *root)
     json_t *jcap = json_object_get(root, "captions");
     if (jcap)
         ok &= parse_captions(P, jcap);
+    json_t *jspeech = json_object_get(root, "speech");
+    if (jspeech)
+        ok &= parse_speech(P, jspeech);
     json_t *jav = json_object_get(root, "availability");
     if (jav)
         ok &= parse_availability(P, jav);

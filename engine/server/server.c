@@ -168,7 +168,8 @@ static bool load_campaign(ck_server *s, const char *name, ck_error *err)
     pthread_mutex_init(&cp->digest_lock, NULL);
     snprintf(cp->id, sizeof cp->id, "%s", cp->scene->id);
     cp->version = cp->scene->version;
-    cp->has_captions = cp->scene->caption_count > 0;
+    /* Spoken lines are captioned too (captions = speech). */
+    cp->has_captions = cp->scene->caption_count > 0 || cp->scene->speech_line_count > 0;
     snprintf(cp->shared_url, sizeof cp->shared_url, "/c/%s/%d/{digest}.ts", cp->id, cp->version);
     s->campaign_count++;
     int shared = 0;
@@ -247,6 +248,7 @@ static size_t view_bucket(int campaign, const uint8_t *handle)
 static void view_free(srv_view *v)
 {
     ck_render_view_free(&v->view);
+    ck_render_speech_free(&v->speech);
     ck_records_destroy(&v->recs);
     sodium_memzero(v, sizeof *v);
     free(v);
@@ -373,6 +375,9 @@ bool srv_make_view(ck_server *s, srv_view *v)
                cp->id);
         goto done;
     }
+    /* The person's speech lines, synthesised once for the view and all their segments (the
+     * digests depend on them). A failure leaves the shared audio, never the view. */
+    ck_render_speech_make(cp->scene, &recs->items[0], &v->speech);
     if (ck_render_digester_view_speech(cp->digester, &recs->items[0], &v->speech, &view, &err) !=
         CK_OK) {
         char buf[1400];

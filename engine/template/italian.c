@@ -8,6 +8,7 @@
  */
 #include "template_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -390,5 +391,313 @@ size_t ck_it_name_case(char *buf, size_t size, const char *name)
     ck_strbuf_init_fixed(&sb, buf, size);
     if (name)
         ck_it_name_case_sb(&sb, name, strlen(name));
+    return sb.len;
+}
+
+/* ---- spoken forms ----
+ * What a speech line says, and what its captions show (captions = speech). Numbers stay in
+ * digits where every Italian synthesiser reads them right and a caption reads best ("538
+ * euro"), and become words where the digits would be said wrong or Italian grammar changes
+ * the word: 1 before a noun ("un euro", "un centesimo"), the first of the month ("sabato
+ * primo marzo"), whole thousands and millions of euro ("mille euro", "duemila euro", "un
+ * milione di euro"), and the elided days ("dell'otto marzo"). No thousands dot: a synthesiser
+ * reads "1.234" as "uno punto duecento...". */
+
+static const char *const units_words[20] = {
+    "zero",        "uno",      "due",    "tre",         "quattro",  "cinque",     "sei",
+    "sette",       "otto",     "nove",   "dieci",       "undici",   "dodici",     "tredici",
+    "quattordici", "quindici", "sedici", "diciassette", "diciotto", "diciannove",
+};
+
+static const char *const tens_words[10] = {
+    "",          "",         "venti",    "trenta",  "quaranta",
+    "cinquanta", "sessanta", "settanta", "ottanta", "novanta",
+};
+
+/* 0 < n < 100. "ventuno", "ventotto": the ten drops its vowel before uno and otto. */
+static void put_below100(ck_strbuf *sb, int n)
+{
+    if (n < 20) {
+        ck_strbuf_puts(sb, units_words[n]);
+        return;
+    }
+    const char *t = tens_words[n / 10];
+    int u = n % 10;
+    size_t tl = strlen(t);
+    ck_strbuf_add(sb, t, u == 1 || u == 8 ? tl - 1 : tl);
+    if (u)
+        ck_strbuf_puts(sb, units_words[u]);
+}
+
+/* 0 < n < 1000. "cento", "duecento", "centottanta" (cento elides before ottanta). */
+static void put_below1000(ck_strbuf *sb, int n)
+{
+    int h = n / 100, r = n % 100;
+    if (h) {
+        if (h > 1)
+            ck_strbuf_puts(sb, units_words[h]);
+        ck_strbuf_puts(sb, r >= 80 && r < 90 ? "cent" : "cento");
+    }
+    if (r)
+        put_below100(sb, r);
+}
+
+/* Replaces a final "uno" by "un" (masculine noun after) or "una" (feminine). */
+static void agree_uno(ck_strbuf *sb, int form)
+{
+    if (form == CK_IT_ALONE || sb->len < 3 || memcmp(sb->s + sb->len - 3, "uno", 3) != 0)
+        return;
+    if (form == CK_IT_MASC) {
+        sb->s[--sb->len] = 0;
+    } else {
+        sb->s[sb->len - 1] = 'a';
+    }
+}
+
+void ck_it_words_sb(ck_strbuf *out, int64_t n, int form)
+{
+    uint64_t m = magnitude(n);
+    ck_strbuf sb;
+    sb = (ck_strbuf){0};
+    if (n < 0)
+        ck_strbuf_puts(&sb, "meno ");
+    if (m == 0)
+        ck_strbuf_puts(&sb, "zero");
+    static const struct {
+        uint64_t unit;
+        const char *one, *many;
+    } bigs[] = {
+        {1000000000000000000ull, "un trilione", "trilioni"},
+        {1000000000000000ull, "un biliardo", "biliardi"},
+        {1000000000000ull, "un bilione", "bilioni"},
+        {1000000000ull, "un miliardo", "miliardi"},
+        {1000000ull, "un milione", "milioni"},
+    };
+    bool any = false;
+    for (size_t k = 0; k < CK_ARRAY_LEN(bigs); k++) {
+        uint64_t g = m / bigs[k].unit % 1000;
+        if (k == 0)
+            g = m / bigs[k].unit;
+        if (!g)
+            continue;
+        if (any)
+            ck_strbuf_add(&sb, " ", 1);
+        if (g == 1) {
+            ck_strbuf_puts(&sb, bigs[k].one);
+        } else {
+            put_below1000(&sb, (int)g);
+            agree_uno(&sb, CK_IT_MASC); /* "ventun milioni" */
+            ck_strbuf_add(&sb, " ", 1);
+            ck_strbuf_puts(&sb, bigs[k].many);
+        }
+        any = true;
+    }
+    int th = (int)(m / 1000 % 1000), rest = (int)(m % 1000);
+    if ((th || rest) && any)
+        ck_strbuf_add(&sb, " ", 1);
+    if (th == 1) {
+        ck_strbuf_puts(&sb, "mille");
+    } else if (th) {
+        put_below1000(&sb, th);
+        agree_uno(&sb, CK_IT_MASC); /* "ventunmila" */
+        ck_strbuf_puts(&sb, "mila");
+    }
+    if (rest) {
+        put_below1000(&sb, rest);
+        /* "ventitré", "centotré": a compound ending in tre takes the accent. */
+        if (rest % 10 == 3 && rest % 100 != 13 && m != 3) {
+            sb.s[--sb.len] = 0;
+            ck_strbuf_puts(&sb, "\xC3\xA9");
+        }
+        agree_uno(&sb, form);
+    }
+    ck_strbuf_add(out, sb.s, sb.len);
+    ck_strbuf_free(&sb);
+}
+
+static bool ends_with(const ck_strbuf *sb, const char *s)
+{
+    size_t n = strlen(s);
+    return sb->len >= n && memcmp(sb->s + sb->len - n, s, n) == 0;
+}
+
+static void drop_tail(ck_strbuf *sb, size_t n)
+{
+    sb->len = sb->len >= n ? sb->len - n : 0;
+    if (sb->cap)
+        sb->s[sb->len] = 0;
+}
+
+void ck_it_ordinal_sb(ck_strbuf *out, int64_t n, bool feminine)
+{
+    static const char *const first[11] = {"",       "primo",  "secondo", "terzo",
+                                          "quarto", "quinto", "sesto",   "settimo",
+                                          "ottavo", "nono",   "decimo"};
+    ck_strbuf sb;
+    sb = (ck_strbuf){0};
+    if (n >= 1 && n <= 10) {
+        ck_strbuf_puts(&sb, first[n]);
+    } else if (n <= 0) {
+        /* No ordinal for zero or less: say the number. */
+        ck_it_words_sb(&sb, n, CK_IT_ALONE);
+    } else {
+        /* The cardinal loses its last vowel and takes -esimo ("undicesimo", "ventesimo",
+         * "ventunesimo"), except a final tre or sei, which keep it ("ventitreesimo",
+         * "ventiseiesimo"), and mille/mila, which become "millesimo". */
+        ck_it_words_sb(&sb, n, CK_IT_ALONE);
+        if (ends_with(&sb, "tr\xC3\xA9")) {
+            drop_tail(&sb, 2);
+            ck_strbuf_puts(&sb, "e");
+        } else if (ends_with(&sb, "mille") || ends_with(&sb, "mila")) {
+            drop_tail(&sb, ends_with(&sb, "mille") ? 5 : 4);
+            ck_strbuf_puts(&sb, "mill");
+        } else if (!ends_with(&sb, "sei")) {
+            drop_tail(&sb, 1);
+        }
+        ck_strbuf_puts(&sb, "esimo");
+    }
+    if (feminine && n >= 1 && ends_with(&sb, "o"))
+        sb.s[sb.len - 1] = 'a';
+    ck_strbuf_add(out, sb.s, sb.len);
+    ck_strbuf_free(&sb);
+}
+
+static void put_digits(ck_strbuf *sb, uint64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    ck_strbuf_add(sb, num, (size_t)n);
+}
+
+void ck_it_number_spoken_sb(ck_strbuf *sb, int64_t n)
+{
+    if (n < 0)
+        ck_strbuf_puts(sb, "meno ");
+    put_digits(sb, magnitude(n));
+}
+
+void ck_it_money_spoken_sb(ck_strbuf *sb, int64_t cents)
+{
+    uint64_t m = magnitude(cents), e = m / 100, c = m % 100;
+    if (cents < 0)
+        ck_strbuf_puts(sb, "meno ");
+    if (e == 0 && c == 0) {
+        ck_strbuf_puts(sb, "zero euro");
+        return;
+    }
+    if (e) {
+        if (e == 1) {
+            ck_strbuf_puts(sb, "un euro");
+        } else if (e % 1000000 == 0) {
+            ck_it_words_sb(sb, (int64_t)e, CK_IT_MASC); /* "un milione di euro" */
+            ck_strbuf_puts(sb, " di euro");
+        } else if (e % 1000 == 0) {
+            ck_it_words_sb(sb, (int64_t)e, CK_IT_MASC); /* "mille euro", "duemila euro" */
+            ck_strbuf_puts(sb, " euro");
+        } else {
+            put_digits(sb, e);
+            ck_strbuf_puts(sb, " euro");
+        }
+    }
+    if (c) {
+        if (e)
+            ck_strbuf_puts(sb, " e ");
+        if (c == 1) {
+            ck_strbuf_puts(sb, "un centesimo");
+        } else {
+            put_digits(sb, c);
+            ck_strbuf_puts(sb, " centesimi");
+        }
+    }
+}
+
+/* The day of the month as said: "primo" for the first (Italians say "sabato primo marzo"),
+ * digits otherwise. */
+static void put_spoken_day(ck_strbuf *sb, int d)
+{
+    if (d == 1)
+        ck_strbuf_puts(sb, "primo");
+    else
+        put_digits(sb, (uint64_t)d);
+}
+
+static void put_month_year(ck_strbuf *sb, int m, int y)
+{
+    ck_strbuf_add(sb, " ", 1);
+    ck_strbuf_puts(sb, month_names[m - 1]);
+    ck_strbuf_add(sb, " ", 1);
+    put_digits(sb, (uint64_t)y);
+}
+
+void ck_it_date_spoken_sb(ck_strbuf *sb, int32_t days, bool weekday)
+{
+    if (days < -719162 || days > 2932896)
+        return;
+    int y, m, d;
+    ck_civil_from_days(days, &y, &m, &d);
+    if (weekday) {
+        ck_strbuf_puts(sb, weekday_names[ck_weekday(days)]);
+        ck_strbuf_add(sb, " ", 1);
+    }
+    put_spoken_day(sb, d);
+    put_month_year(sb, m, y);
+}
+
+void ck_it_date_prep_spoken_sb(ck_strbuf *sb, int32_t days, int prep)
+{
+    if (days < -719162 || days > 2932896 || prep < 0 || prep >= (int)CK_ARRAY_LEN(date_preps))
+        return;
+    int y, m, d;
+    ck_civil_from_days(days, &y, &m, &d);
+    /* "del primo marzo" (no elision before primo), "dell'otto marzo", "dell'undici marzo":
+     * the elided days in words, so no engine reads "dell'8" letter by letter. */
+    if (d == 8 || d == 11) {
+        ck_strbuf_puts(sb, date_preps[prep].elided);
+        ck_strbuf_puts(sb, units_words[d]);
+    } else {
+        ck_strbuf_puts(sb, date_preps[prep].full);
+        ck_strbuf_add(sb, " ", 1);
+        put_spoken_day(sb, d);
+    }
+    put_month_year(sb, m, y);
+}
+
+size_t ck_it_words(char *buf, size_t size, int64_t n, int form)
+{
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
+    ck_it_words_sb(&sb, n, form);
+    return sb.len;
+}
+
+size_t ck_it_ordinal(char *buf, size_t size, int64_t n, bool feminine)
+{
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
+    ck_it_ordinal_sb(&sb, n, feminine);
+    return sb.len;
+}
+
+size_t ck_it_money_spoken(char *buf, size_t size, int64_t cents)
+{
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
+    ck_it_money_spoken_sb(&sb, cents);
+    return sb.len;
+}
+
+size_t ck_it_date_spoken(char *buf, size_t size, int32_t days, bool weekday)
+{
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
+    ck_it_date_spoken_sb(&sb, days, weekday);
+    return sb.len;
+}
+
+size_t ck_it_date_prep_spoken(char *buf, size_t size, const char *prep, int32_t days)
+{
+    ck_strbuf sb;
+    ck_strbuf_init_fixed(&sb, buf, size);
+    ck_it_date_prep_spoken_sb(&sb, days, ck_it_date_prep_find(prep, prep ? strlen(prep) : 0));
     return sb.len;
 }

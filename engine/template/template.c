@@ -30,6 +30,8 @@ typedef enum filter_kind {
     F_PLURAL,
     F_LIST,
     F_COUNT,
+    F_ORDINAL,
+    F_WORDS,
     F_CHOICE,
 } filter_kind;
 
@@ -53,6 +55,8 @@ static const struct filter_desc {
     {"plural", F_PLURAL, IN(CK_FIELD_INTEGER) | IN(CK_FIELD_SET), V_TEXT, "an integer or a set"},
     {"list", F_LIST, IN(CK_FIELD_SET), V_TEXT, "a set"},
     {"count", F_COUNT, IN(CK_FIELD_SET), CK_FIELD_INTEGER, "a set"},
+    {"ordinal", F_ORDINAL, IN(CK_FIELD_INTEGER), V_TEXT, "an integer"},
+    {"words", F_WORDS, IN(CK_FIELD_INTEGER), V_TEXT, "an integer"},
 };
 #define CHOICE_ACCEPTS (IN(CK_FIELD_ENUM) | IN(CK_FIELD_BOOLEAN) | IN(CK_FIELD_INTEGER))
 
@@ -68,6 +72,7 @@ typedef struct tfilter {
     int nkeys;
     const char *def; /* "*:" text, or NULL */
     int prep;        /* date: the preposition before it (ck_it_date_prep_find), or -1 */
+    int form;        /* ordinal, words: CK_IT_ALONE/MASC/FEM (":m", ":f") */
 } tfilter;
 
 typedef struct tpart {
@@ -83,6 +88,7 @@ struct ck_template {
     tpart *parts;
     int nparts;
     uint64_t deps;
+    bool speech; /* render the spoken forms (a speech line) */
 };
 
 /* ======================================================================================
@@ -94,6 +100,7 @@ typedef struct tcomp {
     const char *src;
     ck_arena *arena;
     ck_error *err;
+    bool speech;
     bool failed;
     tpart *parts;
     int nparts, cap;
@@ -377,7 +384,8 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
         /* "date:del" is the date filter with a preposition, not a choice (a date takes no
          * choice). */
         bool date_prep = type == CK_FIELD_DATE && span_is(src, ks, ke, "date");
-        if (colon < se && !span_is(src, ks, ke, "plural") && !date_prep) {
+        bool form_arg = span_is(src, ks, ke, "ordinal") || span_is(src, ks, ke, "words");
+        if (colon < se && !span_is(src, ks, ke, "plural") && !date_prep && !form_arg) {
             /* A choice: this segment and the KEY:text segments right after it. */
             int n = 1;
             while (k + n < nseg && memchr(src + seg_s[k + n], ':', seg_e[k + n] - seg_s[k + n])) {
@@ -423,12 +431,17 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
             return tfail_false(
                 c, ks,
                 "unknown filter \"%.*s\" (filters: name, upper, lower, date, date:del, "
-                "weekday_date, euro, number, plural:one:many, list, count, or "
-                "value:text choices)",
+                "weekday_date, euro, number, plural:one:many, ordinal, words, list, count, "
+                "or value:text choices)",
                 (int)(ke - ks), src + ks);
         }
         if (!(d->accepts & IN(type)))
             return type_mismatch(c, ks, d->name, d->needs, f, type, index, prev);
+        if (c->speech && (d->kind == F_UPPER || d->kind == F_LOWER))
+            return tfail_false(c, ks,
+                               "filter \"%s\" only changes how text looks; a speech line "
+                               "cannot use it (a voice does not say capitals)",
+                               d->name);
         flt->kind = d->kind;
         if (d->kind == F_PLURAL) {
             /* plural:one:many */
@@ -446,6 +459,23 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
                 return false;
         }
         flt->prep = -1;
+        flt->form = CK_IT_ALONE;
+        if (d->kind == F_ORDINAL || d->kind == F_WORDS) {
+            /* ordinal:f "terza", words:m "ventun" (a noun follows), words:f "ventuna". */
+            size_t ps = colon + 1, pe = se;
+            if (colon < se) {
+                trim_span(src, &ps, &pe);
+                if (span_is(src, ps, pe, "f"))
+                    flt->form = CK_IT_FEM;
+                else if (span_is(src, ps, pe, "m"))
+                    flt->form = d->kind == F_WORDS ? CK_IT_MASC : CK_IT_ALONE;
+                else
+                    return tfail_false(c, ks,
+                                       "%s takes :m or :f (the gender of the noun after it: "
+                                       "\"{{n|ordinal:f}} rata\")",
+                                       d->name);
+            }
+        }
         if (d->kind == F_DATE && colon < se) {
             /* date:del: the articled preposition goes with the date, elided before 1, 8
              * and 11 ("dell'11 dicembre"). */
@@ -481,10 +511,10 @@ static bool add_literal(tcomp *c, const char *text, size_t n)
     return true;
 }
 
-ck_template *ck_template_compile(const ck_scene *scene, const char *src, ck_arena *arena,
-                                 ck_error *err)
+static ck_template *compile(const ck_scene *scene, const char *src, ck_arena *arena, ck_error *err,
+                            bool speech)
 {
-    tcomp c = {.scene = scene, .src = src ? src : "", .arena = arena, .err = err};
+    tcomp c = {.scene = scene, .src = src ? src : "", .arena = arena, .err = err, .speech = speech};
     if (!scene || !arena)
         return tfail(&c, 0, "no scene to compile against");
     size_t len = strlen(c.src);
@@ -534,12 +564,25 @@ ck_template *ck_template_compile(const ck_scene *scene, const char *src, ck_aren
     if (!t)
         return tfail(&c, 0, "out of memory");
     t->scene = scene;
+    t->speech = speech;
     t->parts = c.parts;
     t->nparts = c.nparts;
     for (int k = 0; k < c.nparts; k++)
         if (!c.parts[k].lit)
             t->deps |= (uint64_t)1 << c.parts[k].field;
     return t;
+}
+
+ck_template *ck_template_compile(const ck_scene *scene, const char *src, ck_arena *arena,
+                                 ck_error *err)
+{
+    return compile(scene, src, arena, err, false);
+}
+
+ck_template *ck_template_compile_speech(const ck_scene *scene, const char *src, ck_arena *arena,
+                                        ck_error *err)
+{
+    return compile(scene, src, arena, err, true);
 }
 
 uint64_t ck_template_deps(const ck_template *t)
@@ -598,8 +641,20 @@ static void put_int(ck_strbuf *sb, int64_t v)
 
 /* Default rendering of a typed value ({{field}} with no formatting filter). */
 static void put_value(ck_strbuf *sb, const ck_field *f, int type, const ck_value *v, int64_t i,
-                      uint64_t set)
+                      uint64_t set, bool speech)
 {
+    if (speech && type == CK_FIELD_DATE) {
+        ck_it_date_spoken_sb(sb, (int32_t)i, false);
+        return;
+    }
+    if (speech && type == CK_FIELD_MONEY) {
+        ck_it_money_spoken_sb(sb, i);
+        return;
+    }
+    if (speech && type == CK_FIELD_INTEGER) {
+        ck_it_number_spoken_sb(sb, i);
+        return;
+    }
     switch (type) {
     case CK_FIELD_STRING:
         ck_strbuf_puts(sb, v->str ? v->str : "");
@@ -641,8 +696,17 @@ static const char *choose(const tfilter *flt, int64_t key)
     return text ? text : flt->def ? flt->def : "";
 }
 
-static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec,
-                         const ck_scene *scene)
+/* The noun's gender for a spoken "1 rata": feminine when the singular ends in -a or -à
+ * ("una rata", "una mensilità"), else masculine ("un pagamento"). */
+static bool noun_feminine(const char *noun)
+{
+    size_t n = strlen(noun);
+    return (n >= 1 && (noun[n - 1] == 'a' || noun[n - 1] == 'A')) ||
+           (n >= 2 && memcmp(noun + n - 2, "\xC3\xA0", 2) == 0);
+}
+
+static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec, const ck_scene *scene,
+                         bool speech)
 {
     static const ck_value absent = {0};
     const ck_field *f = &scene->fields[part->field];
@@ -682,27 +746,52 @@ static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec
             ck_it_lower_sb(dst, in, in_len);
             break;
         case F_DATE:
-            if (flt->prep >= 0)
+            if (flt->prep >= 0 && speech)
+                ck_it_date_prep_spoken_sb(dst, (int32_t)i, flt->prep);
+            else if (flt->prep >= 0)
                 ck_it_date_prep_sb(dst, (int32_t)i, flt->prep);
+            else if (speech)
+                ck_it_date_spoken_sb(dst, (int32_t)i, false);
             else
                 ck_it_date_sb(dst, (int32_t)i, false);
             break;
         case F_WEEKDAY_DATE:
-            ck_it_date_sb(dst, (int32_t)i, true);
+            if (speech)
+                ck_it_date_spoken_sb(dst, (int32_t)i, true);
+            else
+                ck_it_date_sb(dst, (int32_t)i, true);
             break;
         case F_EURO:
-            ck_it_money_sb(dst, i);
+            if (speech)
+                ck_it_money_spoken_sb(dst, i);
+            else
+                ck_it_money_sb(dst, i);
             break;
         case F_NUMBER:
-            ck_it_number_sb(dst, i);
+            if (speech)
+                ck_it_number_spoken_sb(dst, i);
+            else
+                ck_it_number_sb(dst, i);
             break;
         case F_PLURAL: {
             int64_t n = type == CK_FIELD_SET ? popcount(set & set_mask(f)) : i;
-            ck_it_number_sb(dst, n);
+            const char *noun = n == 1 || n == -1 ? flt->a : flt->b;
+            if (speech && n == 1)
+                ck_strbuf_puts(dst, noun_feminine(noun) ? "una" : "un");
+            else if (speech)
+                ck_it_number_spoken_sb(dst, n);
+            else
+                ck_it_number_sb(dst, n);
             ck_strbuf_add(dst, " ", 1);
-            ck_strbuf_puts(dst, n == 1 || n == -1 ? flt->a : flt->b);
+            ck_strbuf_puts(dst, noun);
             break;
         }
+        case F_ORDINAL:
+            ck_it_ordinal_sb(dst, i, flt->form == CK_IT_FEM);
+            break;
+        case F_WORDS:
+            ck_it_words_sb(dst, i, flt->form);
+            break;
         case F_LIST:
             put_list(dst, f, set);
             break;
@@ -722,7 +811,7 @@ static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec
     if (type == V_TEXT)
         ck_strbuf_add(out, text, text_len);
     else
-        put_value(out, f, type, v, i, set);
+        put_value(out, f, type, v, i, set, speech);
     ck_strbuf_free(&bufs[0]);
     ck_strbuf_free(&bufs[1]);
 }
@@ -737,7 +826,7 @@ const char *ck_template_render(const ck_template *t, const ck_record *rec, ck_ar
         if (part->lit)
             ck_strbuf_add(&out, part->lit, part->lit_len);
         else
-            render_subst(&out, part, rec, t->scene);
+            render_subst(&out, part, rec, t->scene, t->speech);
     }
     char *s = out.failed ? NULL : ck_arena_strndup(arena, out.s ? out.s : "", out.len);
     ck_strbuf_free(&out);
@@ -767,16 +856,21 @@ static void bind_error(binder *bd, const ck_src_text *st, const char *path, cons
     bd->ok = false;
 }
 
-static ck_template *bind_template(binder *bd, const ck_src_text *st, const char *path, bool always)
+static ck_template *bind_template_mode(binder *bd, const ck_src_text *st, const char *path,
+                                       bool always, bool speech)
 {
     if (!st->text && !always)
         return NULL;
     ck_error err = {0};
-    ck_template *t =
-        ck_template_compile(bd->b->scene, st->text ? st->text : "", &bd->b->arena, &err);
+    ck_template *t = compile(bd->b->scene, st->text ? st->text : "", &bd->b->arena, &err, speech);
     if (!t)
         bind_error(bd, st, path, &err);
     return t;
+}
+
+static ck_template *bind_template(binder *bd, const ck_src_text *st, const char *path, bool always)
+{
+    return bind_template_mode(bd, st, path, always, false);
 }
 
 static ck_expr *bind_when(binder *bd, const ck_src_text *st, const char *path)
@@ -822,8 +916,13 @@ ck_binding *ck_binding_create(const ck_scene *scene, ck_diags *diags)
     b->cue_label = alloc_array(b, nc, sizeof *b->cue_label);
     b->cue_when = alloc_array(b, nc, sizeof *b->cue_when);
     b->caption_text = alloc_array(b, np, sizeof *b->caption_text);
+    int ns = scene->speech_line_count;
+    b->speech_text = alloc_array(b, ns, sizeof *b->speech_text);
+    b->speech_when = alloc_array(b, ns, sizeof *b->speech_when);
+    b->speech_deps = alloc_array(b, ns, sizeof *b->speech_deps);
     if (!b->layer_text || !b->layer_when || !b->layer_deps || !b->cue_title || !b->cue_body ||
-        !b->cue_label || !b->cue_when || !b->caption_text) {
+        !b->cue_label || !b->cue_when || !b->caption_text || !b->speech_text || !b->speech_when ||
+        !b->speech_deps) {
         ck_diag_add(diags, CK_SEV_ERROR, scene->file, 0, 0, "out of memory");
         ck_binding_destroy(&b);
         return NULL;
@@ -865,6 +964,14 @@ ck_binding *ck_binding_create(const ck_scene *scene, ck_diags *diags)
     for (int i = 0; i < np; i++) {
         snprintf(path, sizeof path, "captions[%d].text", i);
         b->caption_text[i] = bind_template(&bd, &scene->captions[i].text, path, true);
+    }
+    for (int i = 0; i < ns; i++) {
+        const ck_speech_line *l = &scene->speech_lines[i];
+        snprintf(path, sizeof path, "%s.text", l->path);
+        b->speech_text[i] = bind_template_mode(&bd, &l->text, path, true, true);
+        snprintf(path, sizeof path, "%s.when", l->path);
+        b->speech_when[i] = bind_when(&bd, &l->when, path);
+        b->speech_deps[i] = ck_template_deps(b->speech_text[i]) | ck_expr_deps(b->speech_when[i]);
     }
     if (!bd.ok)
         ck_binding_destroy(&b);

@@ -20,6 +20,13 @@ void ck_it_date_prep_sb(ck_strbuf *sb, int32_t days, int prep);
 void ck_it_money_sb(ck_strbuf *sb, int64_t cents);
 void ck_it_number_sb(ck_strbuf *sb, int64_t n);
 void ck_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n);
+/* Spoken forms (what a speech line says and its captions show; see ck_template.h). */
+void ck_it_words_sb(ck_strbuf *sb, int64_t n, int form);
+void ck_it_ordinal_sb(ck_strbuf *sb, int64_t n, bool feminine);
+void ck_it_number_spoken_sb(ck_strbuf *sb, int64_t n);
+void ck_it_money_spoken_sb(ck_strbuf *sb, int64_t cents);
+void ck_it_date_spoken_sb(ck_strbuf *sb, int32_t days, bool weekday);
+void ck_it_date_prep_spoken_sb(ck_strbuf *sb, int32_t days, int prep);
 /* Whole-text case mapping over Latin letters (ASCII, Latin-1 Supplement, Latin Extended-A);
  * other code points pass through unchanged, malformed bytes become U+FFFD. */
 void ck_it_upper_sb(ck_strbuf *sb, const char *s, size_t n);

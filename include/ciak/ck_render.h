@@ -74,7 +74,19 @@ typedef struct ck_render_speech {
     int count;
     bool failed; /* synthesis failed: the shared bed audio is used (the captions still carry
                     the text); ck_render_view_make_speech logs it, without the text */
+    /* what ck_render_speech_make made (the samples behind `clips`): its own to free */
+    struct ck_speech_clip *owned;
+    size_t owned_count;
 } ck_render_speech;
+
+/* One person's speech: the scene's lines that read a field (and whose `when` holds for rec),
+ * synthesised with the scene's voice (engine/speech). Empty when the scene has none for this
+ * person. A synthesis failure is not an error: `failed` is set, so the shared audio plays
+ * (the captions still carry the text), logged without the text. The same value must go to the
+ * person's view and to their segments' renders. Free with ck_render_speech_free. A renderer
+ * (ck_render_create) synthesises the lines that read no field itself, once. */
+void ck_render_speech_make(const ck_scene *scene, const ck_record *rec, ck_render_speech *out);
+void ck_render_speech_free(ck_render_speech *sp);
 
 /* Loads the scene folder (scene.json and its assets), compiles its bindings, makes the GPU
  * scene, the plan, probes the encoder, and encodes (or loads from the cache) the campaign's

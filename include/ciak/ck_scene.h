@@ -214,6 +214,17 @@ typedef struct ck_caption {
     ck_srcpos pos;
 } ck_caption;
 
+/* ---- speech: timed, templated lines a synthesiser says (engine/speech) ---- */
+typedef struct ck_speech_line {
+    double start;     /* seconds on the scene clock */
+    double end;       /* "end", else the next line's start or the scene's end: the time
+                         the line has to be said */
+    ck_src_text text; /* template, compiled in speech mode (spoken forms) */
+    ck_src_text when; /* condition; text == NULL: always */
+    ck_srcpos pos;
+    const char *path; /* "speech.lines[2]" */
+} ck_speech_line;
+
 /* ---- availability ---- */
 typedef enum ck_avail_kind { CK_AVAIL_NONE, CK_AVAIL_DAYS_AFTER, CK_AVAIL_UNTIL } ck_avail_kind;
 
@@ -256,6 +267,13 @@ typedef struct ck_scene {
     int caption_count;
     ck_availability availability;
     int audio; /* audio asset index, -1 = silent */
+
+    /* Speech track (speech_line_count 0: none). */
+    const char *speech_voice; /* synthesiser voice, e.g. "it" (checked by `ciak check`) */
+    int speech_rate;          /* words per minute */
+    ck_srcpos speech_pos;     /* of the "speech" object, for messages about the voice */
+    ck_speech_line *speech_lines;
+    int speech_line_count;
 
     ck_arena arena; /* owns everything above */
 } ck_scene;

@@ -41,6 +41,11 @@ typedef struct ck_template ck_template;
 /* Compiles `src`. On error returns NULL and sets err (line 0, col = column in src). */
 ck_template *ck_template_compile(const ck_scene *scene, const char *src, ck_arena *arena,
                                  ck_error *err);
+/* Same, for a speech line: the same filters say their spoken forms (|euro "538 euro e 69
+ * centesimi", |date and |weekday_date "sabato primo marzo 2025", |number without the
+ * thousands dot, |plural "una rata"), and |upper, |lower are errors (a voice has no case). */
+ck_template *ck_template_compile_speech(const ck_scene *scene, const char *src, ck_arena *arena,
+                                        ck_error *err);
 /* Renders for one record into a NUL-terminated string allocated in `arena`. */
 const char *ck_template_render(const ck_template *t, const ck_record *rec, ck_arena *arena);
 /* Bit i set: the output depends on field i. 0: the same text for everybody. */
@@ -58,6 +63,22 @@ size_t ck_it_money(char *buf, size_t size, int64_t cents); /* "1.234,56 €" */
 size_t ck_it_number(char *buf, size_t size, int64_t n);    /* "1.234" */
 size_t ck_it_name_case(char *buf, size_t size, const char *name);
 
+/* ---- spoken forms: what a speech line says (and its captions show) ----
+ * Digits stay digits where a synthesiser reads them right ("538 euro e 69 centesimi"), with
+ * no thousands dot; words where Italian changes the word: "un euro", "un centesimo", "mille
+ * euro", "duemila euro", "un milione di euro", "sabato primo marzo 2025", "dell'otto marzo".
+ * 0 cents are not said; a negative amount starts with "meno". */
+enum { CK_IT_ALONE, CK_IT_MASC, CK_IT_FEM }; /* what follows a number: nothing, a noun */
+/* Cardinal in words: "duemilacinquecentotrentotto"; form MASC/FEM agrees a final uno with a
+ * noun after it: "ventun", "ventuna". */
+size_t ck_it_words(char *buf, size_t size, int64_t n, int form);
+/* "primo", "terza", "undicesimo", "ventitreesimo", "millesimo". */
+size_t ck_it_ordinal(char *buf, size_t size, int64_t n, bool feminine);
+size_t ck_it_money_spoken(char *buf, size_t size, int64_t cents);
+size_t ck_it_date_spoken(char *buf, size_t size, int32_t days, bool weekday);
+/* "del primo marzo 2025", "dell'otto marzo 2025", "al 3 marzo 2025". */
+size_t ck_it_date_prep_spoken(char *buf, size_t size, const char *prep, int32_t days);
+
 /* ---- the binding of a scene ---- */
 typedef struct ck_binding {
     const ck_scene *scene;
@@ -71,6 +92,11 @@ typedef struct ck_binding {
     ck_expr **cue_when;
     /* Per caption. */
     ck_template **caption_text;
+    /* Per speech line (scene->speech_line_count): the text compiled in speech mode (spoken
+     * forms), its `when`, and the fields that decide what is said (text and when). */
+    ck_template **speech_text;
+    ck_expr **speech_when;
+    uint64_t *speech_deps;
     ck_arena arena;
 } ck_binding;
 

@@ -125,6 +125,7 @@ static int cmd_render(const void *opts)
     ck_render *r = NULL;
     ck_records *recs = NULL;
     ck_render_view view = {0};
+    ck_render_speech speech = {0};
     char **files = NULL, **cache_files = NULL;
     ck_render_job *jobs = NULL;
     ck_diags d = {0};
@@ -158,7 +159,9 @@ static int cmd_render(const void *opts)
     const ck_record *rec = &recs->items[idx];
     if (ck_mkdirs(out, 0777, &err) != CK_OK)
         goto fail;
-    if (ck_render_view_make(r, rec, &view, &err) != CK_OK)
+    /* The person's speech lines (none when the scene has no speech track). */
+    ck_render_speech_make(ck_render_scene(r), rec, &speech);
+    if (ck_render_view_make_speech(r, rec, &speech, &view, &err) != CK_OK)
         goto fail;
 
     bool tty = isatty(2);
@@ -195,7 +198,7 @@ static int cmd_render(const void *opts)
     }
     progress_ctx pc = {njobs, tty && njobs > 0}; /* no bar when everything is reused */
     progress(&pc, 0);
-    if (ck_render_segments(r, rec, jobs, njobs, progress, &pc, &err) != CK_OK)
+    if (ck_render_segments_speech(r, rec, &speech, jobs, njobs, progress, &pc, &err) != CK_OK)
         goto fail;
     for (int j = 0; j < njobs; j++)
         frames += jobs[j].stats.frames;
@@ -204,7 +207,7 @@ static int cmd_render(const void *opts)
             goto fail;
 
     const ck_scene *scene = ck_render_scene(r);
-    bool subs = scene->caption_count > 0;
+    bool subs = scene->caption_count > 0 || scene->speech_line_count > 0; /* captions = speech */
     ck_render_rates rates; /* every segment exists now: declare what they measure */
     ck_render_measure(&view, (const char *const *)files, &rates);
     if (!write_text(out, "video.m3u8", ck_render_media_playlist(r, &view, NULL), &err) ||
@@ -239,6 +242,7 @@ done:
     free(cache_files);
     free(jobs);
     ck_render_view_free(&view);
+    ck_render_speech_free(&speech);
     ck_records_destroy(&recs);
     ck_diags_free(&d);
     ck_render_destroy(&r);

@@ -66,6 +66,30 @@ sed "s#\.\./\.\./assets#$ROOT/assets#g
 expect 1 "samples.json:[0-9]+: error: layer \"payment-date-value\" \(.*scene.json:[0-9]+:[0-9]+\): .*goes outside the shape \"payment-date-box\"" \
     -- "$CIAK" check "$tmp/card" --data "$scene/samples.json"
 
+# Speech (issue 16): a voice espeak-ng lacks names the speech object's place; a personal line
+# too long for the time it has fails for the record whose name makes it so (AS-0001's four
+# first names), naming the records file's line and the line's place in scene.json; a filter a
+# voice cannot say is a template error at its column.
+mkdir -p "$tmp/voice" "$tmp/long" "$tmp/upper"
+sed "s#\.\./\.\./assets#$ROOT/assets#g
+     s#^  \"duration\": 88,#  \"duration\": 88,\n  \"speech\": {\"voice\": \"xx-nessuna\", \"lines\": [{\"start\": 1, \"text\": \"Buongiorno.\"}]},#" \
+    "$scene/scene.json" >"$tmp/voice/scene.json"
+expect 1 "scene.json:8:[0-9]+: error: speech.voice: espeak-ng has no voice \"xx-nessuna\"" \
+    -- "$CIAK" check "$tmp/voice"
+sed "s#\.\./\.\./assets#$ROOT/assets#g
+     s#^  \"duration\": 88,#  \"duration\": 88,\n  \"speech\": {\"lines\": [{\"start\": 1, \"text\": \"Buongiorno {{first_name|name}}.\"}, {\"start\": 3.7, \"text\": \"Ecco.\"}]},#" \
+    "$scene/scene.json" >"$tmp/long/scene.json"
+expect 1 "samples.json:2: error: speech.lines\[0\].text \(.*scene.json:8:[0-9]+\): takes [0-9.]+ s to say for this record; it has 2.7 s \(until the next line\)" \
+    -- "$CIAK" check "$tmp/long" --data "$scene/samples.json"
+if grep -q "samples.json:3:" "$tmp/out"; then
+    echo "FAIL: a short name was reported too long"; fail=$((fail + 1))
+fi
+sed "s#\.\./\.\./assets#$ROOT/assets#g
+     s#^  \"duration\": 88,#  \"duration\": 88,\n  \"speech\": {\"lines\": [{\"start\": 1, \"text\": \"Gentile {{last_name|upper}}.\"}]},#" \
+    "$scene/scene.json" >"$tmp/upper/scene.json"
+expect 1 "scene.json:8:[0-9]+: error: speech.lines\[0\].text: filter \"upper\" only changes how text looks" \
+    -- "$CIAK" check "$tmp/upper"
+
 # A bad record: file:line: field: message.
 printf '[{"id": "x1", "first_name": 12}]' >"$tmp/bad.json"
 expect 1 "bad.json:1: error: .*first_name" -- "$CIAK" check "$scene" --data "$tmp/bad.json"

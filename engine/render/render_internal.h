@@ -1,0 +1,21 @@
+/* render_internal.h: what render.c and render_speech.c share (not part of ck_render.h). */
+#ifndef CK_RENDER_INTERNAL_H
+#define CK_RENDER_INTERNAL_H
+
+#include "ck_render.h"
+#include "ck_speech.h"
+
+/* The lines of a speaking scene that are the same for everybody, synthesised once for a
+ * renderer: the clips (owned, free with render_speech_shared_free) to mix into its bed. A
+ * scene without speech gives nothing. */
+typedef struct render_speech_shared {
+    ck_speech_clip *owned; /* what engine/speech made: the samples and texts */
+    size_t count;
+    ck_audio_clip *clips; /* the same, as media mixes them */
+} render_speech_shared;
+
+ck_status render_speech_shared_make(const ck_scene *s, render_speech_shared *out, ck_error *err);
+
+void render_speech_shared_free(render_speech_shared *sh);
+
+#endif

@@ -1,0 +1,300 @@
+/* speech.c: the speech track -> PCM clips. One mutex serialises the engine (libespeak-ng
+ * keeps global state), the resampler's table and the cache of shared lines. */
+#include "ck_speech.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static const ck_speech_engine *engine; /* NULL: espeak-ng */
+
+static const ck_speech_engine *current(void)
+{
+    return engine ? engine : ck_speech_espeak();
+}
+
+/* ---- resampling to 48 kHz ----
+ * A fixed windowed-sinc interpolator over the exact rational ratio (22050 -> 48000 is
+ * 320/147): output sample k sits at input position k*M/L, whose integer part and phase are
+ * exact integers, so the result depends only on the input (no drifting float clock). 32 taps
+ * with a Hann window; each phase's taps sum to 1 so silence and DC stay exact. Only
+ * upsampling is needed (synthesisers run at 16-24 kHz). */
+#define RS_HALF 16
+
+typedef struct rs_table {
+    int in_rate, L, M;
+    double *coef; /* L phases x 2*RS_HALF taps */
+} rs_table;
+
+static rs_table rs; /* guarded by lock */
+
+static int gcd(int a, int b)
+{
+    while (b) {
+        int t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static ck_status rs_prepare(int in_rate, ck_error *err)
+{
+    if (rs.coef && rs.in_rate == in_rate)
+        return CK_OK;
+    if (in_rate <= 0 || in_rate > CK_SPEECH_RATE)
+        return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
+                            "the speech engine gives %d Hz; 1 to %d Hz are supported", in_rate,
+                            CK_SPEECH_RATE);
+    int g = gcd(CK_SPEECH_RATE, in_rate), L = CK_SPEECH_RATE / g, M = in_rate / g;
+    if (L > 8192)
+        return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
+                            "the speech engine's rate (%d Hz) is not a simple ratio of %d Hz",
+                            in_rate, CK_SPEECH_RATE);
+    double *coef = malloc((size_t)L * 2 * RS_HALF * sizeof *coef);
+    if (!coef)
+        return ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+    for (int ph = 0; ph < L; ph++) {
+        double *c = coef + (size_t)ph * 2 * RS_HALF, sum = 0;
+        for (int j = 0; j < 2 * RS_HALF; j++) {
+            double t = (double)(j - RS_HALF + 1) - (double)ph / L; /* input offset */
+            double sinc = t == 0 ? 1 : sin(M_PI * t) / (M_PI * t);
+            double win = 0.5 * (1 + cos(M_PI * t / RS_HALF));
+            c[j] = fabs(t) < RS_HALF ? sinc * win : 0;
+            sum += c[j];
+        }
+        for (int j = 0; j < 2 * RS_HALF; j++)
+            c[j] /= sum;
+    }
+    free(rs.coef);
+    rs = (rs_table){.in_rate = in_rate, .L = L, .M = M, .coef = coef};
+    return CK_OK;
+}
+
+/* in[0..n) at rs.in_rate -> *out at CK_SPEECH_RATE. */
+static ck_status rs_run(const float *in, size_t n, float **out, size_t *out_n, ck_error *err)
+{
+    size_t L = (size_t)rs.L, M = (size_t)rs.M;
+    size_t m = n ? (n * L + M - 1) / M : 0;
+    float *o = malloc((m ? m : 1) * sizeof *o);
+    if (!o)
+        return ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+    for (size_t k = 0; k < m; k++) {
+        size_t num = k * M, i = num / L, ph = num % L;
+        const double *c = rs.coef + ph * 2 * RS_HALF;
+        double acc = 0;
+        for (int j = 0; j < 2 * RS_HALF; j++) {
+            long long at = (long long)i + j - RS_HALF + 1;
+            if (at >= 0 && at < (long long)n)
+                acc += c[j] * in[at];
+        }
+        o[k] = (float)acc;
+    }
+    *out = o;
+    *out_n = m;
+    return CK_OK;
+}
+
+/* ---- the cache of shared lines ---- */
+#define CACHE_MAX 256
+
+typedef struct cache_entry {
+    char *key; /* voice \x1f rate \x1f text */
+    float *pcm;
+    size_t frames;
+} cache_entry;
+
+static cache_entry cache[CACHE_MAX]; /* guarded by lock; oldest replaced first */
+static size_t cache_next;
+
+static void cache_clear_locked(void)
+{
+    for (size_t i = 0; i < CACHE_MAX; i++) {
+        free(cache[i].key);
+        free(cache[i].pcm);
+        cache[i] = (cache_entry){0};
+    }
+    cache_next = 0;
+}
+
+void ck_speech_cache_clear(void)
+{
+    pthread_mutex_lock(&lock);
+    cache_clear_locked();
+    pthread_mutex_unlock(&lock);
+}
+
+void ck_speech_set_engine(const ck_speech_engine *e)
+{
+    pthread_mutex_lock(&lock);
+    engine = e;
+    cache_clear_locked();
+    pthread_mutex_unlock(&lock);
+}
+
+static float *copy_pcm(const float *pcm, size_t frames)
+{
+    float *c = malloc((frames ? frames : 1) * sizeof *c);
+    if (c && frames)
+        memcpy(c, pcm, frames * sizeof *c);
+    return c;
+}
+
+/* ---- synthesis ---- */
+
+ck_status ck_speech_voice_check(const char *voice, ck_error *err)
+{
+    pthread_mutex_lock(&lock);
+    ck_status st = current()->has_voice(voice ? voice : "", err);
+    pthread_mutex_unlock(&lock);
+    return st;
+}
+
+/* Engines end a line with silence (espeak-ng: about half a second): it is not part of the
+ * line's length for the fit check, and a mix would only add zeros. Cut where the signal
+ * stays below -66 dBFS to the end (a fixed threshold: deterministic). */
+static void trim_tail(const float *pcm, size_t *frames)
+{
+    while (*frames > 0 && fabsf(pcm[*frames - 1]) < 0.0005f)
+        (*frames)--;
+}
+
+static ck_status synth_locked(const char *voice, int wpm, const char *text, float **pcm,
+                              size_t *frames, ck_error *err)
+{
+    float *raw = NULL;
+    size_t n = 0;
+    int rate = 0;
+    ck_status st = current()->synth(voice, wpm, text, &raw, &n, &rate, err);
+    if (st == CK_OK && rate == CK_SPEECH_RATE) {
+        *pcm = raw;
+        *frames = n;
+    } else {
+        if (st == CK_OK)
+            st = rs_prepare(rate, err);
+        if (st == CK_OK)
+            st = rs_run(raw, n, pcm, frames, err);
+        free(raw);
+    }
+    if (st == CK_OK)
+        trim_tail(*pcm, frames);
+    return st;
+}
+
+ck_status ck_speech_synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
+                          ck_error *err)
+{
+    *pcm = NULL;
+    *frames = 0;
+    pthread_mutex_lock(&lock);
+    ck_status st = synth_locked(voice ? voice : "", wpm, text ? text : "", pcm, frames, err);
+    pthread_mutex_unlock(&lock);
+    return st;
+}
+
+/* A shared line: from the cache, or synthesised and kept. */
+static ck_status synth_shared(const char *voice, int wpm, const char *text, float **pcm,
+                              size_t *frames, ck_error *err)
+{
+    ck_strbuf key = {0};
+    ck_strbuf_printf(&key, "%s\x1f%d\x1f%s", voice, wpm, text);
+    char *k = ck_strbuf_take(&key);
+    if (!k)
+        return ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+    ck_status st = CK_OK;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < CACHE_MAX; i++) {
+        if (cache[i].key && strcmp(cache[i].key, k) == 0) {
+            *pcm = copy_pcm(cache[i].pcm, cache[i].frames);
+            *frames = cache[i].frames;
+            pthread_mutex_unlock(&lock);
+            free(k);
+            return *pcm ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+        }
+    }
+    st = synth_locked(voice, wpm, text, pcm, frames, err);
+    float *keep = st == CK_OK ? copy_pcm(*pcm, *frames) : NULL;
+    if (keep) {
+        cache_entry *e = &cache[cache_next];
+        free(e->key);
+        free(e->pcm);
+        *e = (cache_entry){.key = k, .pcm = keep, .frames = *frames};
+        k = NULL;
+        cache_next = (cache_next + 1) % CACHE_MAX;
+    }
+    pthread_mutex_unlock(&lock);
+    free(k);
+    return st;
+}
+
+void ck_speech_clips_free(ck_speech_clip **clips, size_t n)
+{
+    if (!clips || !*clips)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free((*clips)[i].pcm);
+        free((*clips)[i].text);
+    }
+    free(*clips);
+    *clips = NULL;
+}
+
+ck_status ck_speech_render_lines(const ck_scene *scene, const ck_record *rec, ck_speech_clip **out,
+                                 size_t *n, ck_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!scene || scene->speech_line_count == 0)
+        return CK_OK;
+    ck_diags d = {.max = 1};
+    ck_binding *b = ck_binding_create(scene, &d);
+    ck_diags_free(&d);
+    if (!b)
+        return ck_error_set(err, CK_ERR_INVALID, scene->file, 0, 0,
+                            "the scene's templates do not compile (run ciak check)");
+    ck_speech_clip *clips = calloc((size_t)scene->speech_line_count, sizeof *clips);
+    ck_arena a = {0};
+    ck_status st = clips ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+    size_t count = 0;
+    const char *voice = scene->speech_voice ? scene->speech_voice : "it";
+    for (int i = 0; st == CK_OK && i < scene->speech_line_count; i++) {
+        bool personal = b->speech_deps[i] != 0;
+        if (!rec && personal)
+            continue; /* rec == NULL: the shared lines only */
+        if (b->speech_when[i] && !ck_expr_eval(b->speech_when[i], rec))
+            continue;
+        const char *text = ck_template_render(b->speech_text[i], rec, &a);
+        if (!*text)
+            continue;
+        ck_speech_clip *c = &clips[count];
+        *c = (ck_speech_clip){.start_s = scene->speech_lines[i].start,
+                              .rate = CK_SPEECH_RATE,
+                              .personal = personal,
+                              .line = i};
+        c->text = strdup(text);
+        if (!c->text) {
+            st = ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+            break;
+        }
+        count++;
+        st = personal ? ck_speech_synth(voice, scene->speech_rate, text, &c->pcm, &c->frames, err)
+                      : synth_shared(voice, scene->speech_rate, text, &c->pcm, &c->frames, err);
+        if (st != CK_OK) {
+            /* The message names the line, never the words (they may be personal). */
+            ck_log(CK_LOG_ERROR, "speech: %s: %s could not be synthesised: %s", scene->id,
+                   scene->speech_lines[i].path, err ? err->msg : ck_status_str(st));
+        }
+    }
+    ck_arena_free(&a);
+    ck_binding_destroy(&b);
+    if (st != CK_OK) {
+        ck_speech_clips_free(&clips, count);
+        return st;
+    }
+    *out = clips;
+    *n = count;
+    return CK_OK;
+}
