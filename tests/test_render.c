@@ -348,16 +348,19 @@ int main(void)
              strstr(vtt, "Maria, le spettano 538,69") && strstr(vtt, "&lt;al mese&gt;"));
     {
         /* Captions = speech: the speech line's cue is the text the voice says, word for
-         * word, at the line's time (issue 16). */
+         * word, at the line's time (issue 16). The line sounds inside the segment that is
+         * personal anyway (1.0-2.0 s, short enough to stay clear of the splice guard), so
+         * the shared segments around it stay shared for the tests below. */
         ck_speech_clip *clips = NULL;
         size_t nclips = 0;
         CK_CHECK(ck_speech_render_lines(ck_render_scene(ra), pers[0], &clips, &nclips, &err) ==
                  CK_OK);
         char cue[256];
-        snprintf(cue, sizeof cue, "00:00:02.100 --> 00:00:03.000\n%s\n",
+        snprintf(cue, sizeof cue, "00:00:01.100 --> 00:00:01.900\n%s\n",
                  nclips ? clips[0].text : "?");
         CK_CHECK(nclips == 1 && vtt && strstr(vtt, cue) &&
-                 strcmp(clips[0].text, "Maria, sono 538 euro e 69 centesimi.") == 0);
+                 strcmp(clips[0].text, "Maria.") == 0 &&
+                 clips[0].start_s + (double)clips[0].frames / clips[0].rate < 1.9);
         ck_speech_clips_free(&clips, nclips);
     }
     snprintf(path, sizeof path, "%s/a/video.m3u8", tmp);
