@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static bool ready;
@@ -152,8 +156,8 @@ static void set_params(int wpm)
     espeak_ng_SetParameter(espeakWORDGAP, 0, 0);
 }
 
-static ck_status synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
-                       int *rate, ck_error *err)
+static ck_status synth_here(const char *voice, int wpm, const char *text, float **pcm,
+                            size_t *frames, int *rate, ck_error *err)
 {
     ck_status s = init(err);
     /* Restarting the output resets the wave generator (WavegenInit: the glottal pulse's
@@ -197,6 +201,112 @@ static ck_status synth(const char *voice, int wpm, const char *text, float **pcm
     *pcm = b.s;
     *frames = b.n;
     *rate = sample_rate;
+    return CK_OK;
+}
+
+/* What a child sends back: this header, then `frames` floats. */
+typedef struct child_reply {
+    int32_t status, rate;
+    uint64_t frames;
+    char msg[256];
+} child_reply;
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+    for (const char *c = p; n > 0;) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static bool read_all(int fd, void *p, size_t n)
+{
+    for (char *c = p; n > 0;) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        c += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+/* The child: says the line, writes the reply, and leaves without exit handlers (they belong
+ * to the parent: its voice file, the sanitizers' leak check). */
+static _Noreturn void child_say(int fd, const char *voice, int wpm, const char *text)
+{
+    float *pcm = NULL;
+    size_t n = 0;
+    int rate = 0;
+    ck_error e = {0};
+    ck_status st = synth_here(voice, wpm, text, &pcm, &n, &rate, &e);
+    child_reply h = {.status = st, .rate = rate, .frames = st == CK_OK ? n : 0};
+    if (st != CK_OK) {
+        size_t l = strnlen(e.msg, sizeof h.msg - 1);
+        memcpy(h.msg, e.msg, l);
+    }
+    bool ok = write_all(fd, &h, sizeof h) && (st != CK_OK || write_all(fd, pcm, n * sizeof *pcm));
+    _exit(ok ? 0 : 1);
+}
+
+/* Every line is said in a child process forked for it from this one, which never says
+ * anything itself. libespeak-ng 1.51 keeps translator state from one line to the next that
+ * no call resets (README: the level of a clause can change by 1/16 after another line), so a
+ * line said in-process would depend on what was said before it, and a person's segments would
+ * get new digests after a restart or on another node. A process that has only been set up
+ * (initialised, the voice looked up, the flat voice file written, all here) is the same
+ * every time: forking one per line makes a line depend on its text, voice and rate alone.
+ * Costs a fork (a few milliseconds) per line, a few lines per viewer. */
+static ck_status synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
+                       int *rate, ck_error *err)
+{
+    ck_status s = has_voice(voice, err);
+    if (s == CK_OK)
+        s = make_flat_voice(voice, err);
+    if (s != CK_OK)
+        return s;
+    int fd[2];
+    if (pipe2(fd, O_CLOEXEC) != 0)
+        return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot make a pipe: %s",
+                            strerror(errno));
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        child_say(fd[1], voice, wpm, text);
+    }
+    close(fd[1]);
+    if (pid < 0) {
+        close(fd[0]);
+        return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot fork: %s", strerror(errno));
+    }
+    child_reply h = {.status = CK_ERR_MEDIA};
+    float *buf = NULL;
+    bool got = read_all(fd[0], &h, sizeof h) && h.status == CK_OK && h.frames < (1u << 28) &&
+               (buf = malloc((h.frames ? h.frames : 1) * sizeof *buf)) &&
+               read_all(fd[0], buf, h.frames * sizeof *buf);
+    close(fd[0]);
+    int wst = 0;
+    while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+        ;
+    if (!got) {
+        free(buf);
+        if (h.status != CK_OK && h.msg[0]) /* the child's own words (never the text) */
+            return ck_error_set(err, (ck_status)h.status, "espeak-ng", 0, 0, "%.*s",
+                                (int)sizeof h.msg, h.msg);
+        return ck_error_set(err, CK_ERR_MEDIA, "espeak-ng", 0, 0,
+                            "the synthesis process ended without the line (status %d)", wst);
+    }
+    *pcm = buf;
+    *frames = h.frames;
+    *rate = h.rate;
     return CK_OK;
 }
 
