@@ -144,8 +144,8 @@ static ck_status clip_resample(const ck_audio_clip *c, clip48 *out, const char *
                                   AV_SAMPLE_FMT_FLT, c->rate, 0, NULL);
     if (!out->pcm || ret < 0 || (ret = swr_init(swr)) < 0) {
         swr_free(&swr);
-        return ck_media_averr(err, what, ret < 0 ? ret : AVERROR(ENOMEM),
-                              "cannot resample a speech clip");
+        return media_averr(err, what, ret < 0 ? ret : AVERROR(ENOMEM),
+                           "cannot resample a speech clip");
     }
     uint8_t *o = (uint8_t *)out->pcm;
     const uint8_t *in = (const uint8_t *)c->pcm;
@@ -236,7 +236,7 @@ static ck_status decode_pcm(const char *src, int64_t samples, float *pcm[2], ck_
     }
     if ((ret = avformat_open_input(&fmt, src, NULL, NULL)) < 0 ||
         (ret = avformat_find_stream_info(fmt, NULL)) < 0) {
-        st = ck_media_averr(err, src, ret, "cannot open audio");
+        st = media_averr(err, src, ret, "cannot open audio");
         goto done;
     }
     const AVCodec *dcodec = NULL;
@@ -255,7 +255,7 @@ static ck_status decode_pcm(const char *src, int64_t samples, float *pcm[2], ck_
                                    &dec->ch_layout, dec->sample_fmt, dec->sample_rate, 0, NULL)) <
             0 ||
         (ret = swr_init(swr)) < 0) {
-        st = ck_media_averr(err, src, ret, "cannot resample audio");
+        st = media_averr(err, src, ret, "cannot resample audio");
         goto done;
     }
     bool flushing = false, drained = false;
@@ -267,13 +267,13 @@ static ck_status decode_pcm(const char *src, int64_t samples, float *pcm[2], ck_
                 flushing = true;
                 avcodec_send_packet(dec, NULL);
             } else if (ret < 0) {
-                st = ck_media_averr(err, src, ret, "cannot read audio");
+                st = media_averr(err, src, ret, "cannot read audio");
                 goto done;
             } else {
                 if (pkt->stream_index == si && (ret = avcodec_send_packet(dec, pkt)) < 0 &&
                     ret != AVERROR(EAGAIN)) {
                     av_packet_unref(pkt);
-                    st = ck_media_averr(err, src, ret, "audio decoding failed");
+                    st = media_averr(err, src, ret, "audio decoding failed");
                     goto done;
                 }
                 av_packet_unref(pkt);
@@ -282,7 +282,7 @@ static ck_status decode_pcm(const char *src, int64_t samples, float *pcm[2], ck_
         }
         bool end = ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing);
         if (ret < 0 && !end) {
-            st = ck_media_averr(err, src, ret, "audio decoding failed");
+            st = media_averr(err, src, ret, "audio decoding failed");
             goto done;
         }
         /* Resample straight into the bed (the resampler is drained once the input ends). */
@@ -323,7 +323,7 @@ static ck_status open_aac(AVCodecContext **out, const char *what, ck_error *err)
     enc->flags |= AV_CODEC_FLAG_BITEXACT;
     int ret = avcodec_open2(enc, ecodec, NULL);
     if (ret < 0)
-        return ck_media_averr(err, what, ret, "cannot open the AAC encoder");
+        return media_averr(err, what, ret, "cannot open the AAC encoder");
     if (enc->frame_size != CK_AUDIO_FRAME || enc->initial_padding != CK_AUDIO_FRAME)
         return ck_error_set(err, CK_ERR_MEDIA, what, 0, 0, "unexpected AAC framing");
     return CK_OK;
@@ -364,7 +364,7 @@ static ck_status receive_packets(ck_audio *a, span *sp, AVCodecContext *enc, AVP
             return ck_error_set(err, st, what, 0, 0, "out of memory");
     }
     if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
-        return ck_media_averr(err, what, ret, "AAC encoding failed");
+        return media_averr(err, what, ret, "AAC encoding failed");
     return CK_OK;
 }
 
@@ -400,7 +400,7 @@ static ck_status encode_span(ck_audio *a, span *sp, const char *what, ck_error *
         int ret = avcodec_send_frame(enc, out);
         av_frame_unref(out);
         if (ret < 0) {
-            st = ck_media_averr(err, what, ret, "AAC encoding failed");
+            st = media_averr(err, what, ret, "AAC encoding failed");
             goto done;
         }
         if ((st = receive_packets(a, sp, enc, pkt, what, err)) != CK_OK)
@@ -408,7 +408,7 @@ static ck_status encode_span(ck_audio *a, span *sp, const char *what, ck_error *
     }
     int ret = avcodec_send_frame(enc, NULL);
     if (ret < 0)
-        st = ck_media_averr(err, what, ret, "AAC encoding failed");
+        st = media_averr(err, what, ret, "AAC encoding failed");
     else
         st = receive_packets(a, sp, enc, pkt, what, err);
 done:

@@ -125,9 +125,9 @@ static void hw_attach(ck_video_decoder *d, const AVCodec *codec, char *why, size
         AVBufferRef *dev = NULL;
         int ret = fmt == AV_PIX_FMT_NONE ? AVERROR(ENOSYS) : atomic_load(&failed[k]);
         if (ret == 0) {
-            ck_media_quiet(true);
+            media_quiet(true);
             ret = av_hwdevice_ctx_create(&dev, type, NULL, NULL, 0);
-            ck_media_quiet(false);
+            media_quiet(false);
             if (ret < 0)
                 atomic_store(&failed[k], ret);
         }
@@ -317,7 +317,7 @@ static ck_status advance_to(ck_video_decoder *d, int64_t idx, ck_error *err)
     if (d->cur_idx < 0 || idx < d->cur_idx || idx > d->cur_idx + SEEK_AHEAD_FRAMES) {
         int ret = seek_to(d, idx);
         if (ret < 0)
-            return ck_media_averr(err, d->path, ret, "seek failed");
+            return media_averr(err, d->path, ret, "seek failed");
     }
     while (d->cur_idx < idx) {
         int ret = decode_next(d);
@@ -328,7 +328,7 @@ static ck_status advance_to(ck_video_decoder *d, int64_t idx, ck_error *err)
                                 (long long)idx);
         }
         if (ret < 0)
-            return ck_media_averr(err, d->path, ret, "decoding failed");
+            return media_averr(err, d->path, ret, "decoding failed");
         int64_t fi = frame_index(d, d->tmp);
         /* Keep frames up to the target; a frame past it (timestamp gaps) also ends the walk. */
         av_frame_unref(d->cur);
@@ -376,11 +376,11 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
     }
     int ret = avformat_open_input(&d->fmt, path, NULL, NULL);
     if (ret < 0) {
-        ck_media_averr(err, path, ret, "cannot open video");
+        media_averr(err, path, ret, "cannot open video");
         goto fail;
     }
     if ((ret = avformat_find_stream_info(d->fmt, NULL)) < 0) {
-        ck_media_averr(err, path, ret, "cannot read video");
+        media_averr(err, path, ret, "cannot read video");
         goto fail;
     }
     const AVCodec *codec = NULL;
@@ -424,7 +424,7 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
         ret = avcodec_open2(d->dec, codec, NULL);
     }
     if (ret < 0) {
-        ck_media_averr(err, path, ret, "cannot open the video decoder");
+        media_averr(err, path, ret, "cannot open the video decoder");
         goto fail;
     }
     hw_report(d, why);
@@ -511,7 +511,7 @@ ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
         av_frame_unref(d->sw);
         int ret = av_hwframe_transfer_data(d->sw, f, 0);
         if (ret < 0)
-            return ck_media_averr(err, d->path, ret, "cannot copy a decoded frame from the device");
+            return media_averr(err, d->path, ret, "cannot copy a decoded frame from the device");
         f = d->sw;
     }
     bool sized = !d->out_w || (f->width == d->out_w && f->height == d->out_h);

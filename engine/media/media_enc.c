@@ -165,7 +165,7 @@ static ck_status enc_open(enc_session *s, const ck_enc_config *c, bool quiet, ck
         if (ret < 0) {
             av_dict_free(&o);
             enc_close(s);
-            return ck_media_averr(err, NULL, ret, "no VAAPI device");
+            return media_averr(err, NULL, ret, "no VAAPI device");
         }
         AVBufferRef *frames = av_hwframe_ctx_alloc(s->hw_device);
         if (!frames) {
@@ -183,7 +183,7 @@ static ck_status enc_open(enc_session *s, const ck_enc_config *c, bool quiet, ck
             av_buffer_unref(&frames);
             av_dict_free(&o);
             enc_close(s);
-            return ck_media_averr(err, NULL, ret, "cannot make VAAPI frames");
+            return media_averr(err, NULL, ret, "cannot make VAAPI frames");
         }
         x->hw_frames_ctx = frames;
         x->pix_fmt = AV_PIX_FMT_VAAPI;
@@ -198,7 +198,7 @@ static ck_status enc_open(enc_session *s, const ck_enc_config *c, bool quiet, ck
         enc_close(s);
         if (quiet)
             return ck_error_set(err, CK_ERR_UNSUPPORTED, NULL, 0, 0, "cannot open %s", c->encoder);
-        return ck_media_averr(err, NULL, ret, c->encoder);
+        return media_averr(err, NULL, ret, c->encoder);
     }
     return CK_OK;
 }
@@ -223,13 +223,13 @@ const char *ck_media_probe_encoder(const char *want, const ck_enc_config *cfg, c
         enc_session s;
         /* Hardware probes fail routinely (no GPU, no driver): keep FFmpeg quiet meanwhile. */
         if (i < n - 1)
-            ck_media_quiet(true);
+            media_quiet(true);
         ck_error e = {0};
         ck_status st = (want && i == 0 && !want_known)
                            ? ck_error_set(&e, CK_ERR_UNSUPPORTED, NULL, 0, 0, "unknown encoder")
                            : enc_open(&s, &c, true, &e);
         if (i < n - 1)
-            ck_media_quiet(false);
+            media_quiet(false);
         if (st == CK_OK) {
             enc_close(&s);
             if (want && i > 0)
@@ -269,10 +269,10 @@ static ck_status drain(ck_ts_writer *w, ck_error *err)
         w->pkt->stream_index = w->vst->index;
         ret = av_interleaved_write_frame(w->oc, w->pkt);
         if (ret < 0)
-            return ck_media_averr(err, w->path, ret, "cannot write the segment");
+            return media_averr(err, w->path, ret, "cannot write the segment");
     }
     if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
-        return ck_media_averr(err, w->path, ret, "encoding failed");
+        return media_averr(err, w->path, ret, "encoding failed");
     return CK_OK;
 }
 
@@ -280,7 +280,7 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
 {
     ck_media_init();
     ck_ts_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->path = strdup(path)) || !(w->tmp = ck_media_tmp_path(path)) ||
+    if (!w || !(w->path = strdup(path)) || !(w->tmp = media_tmp_path(path)) ||
         !(w->frame = av_frame_alloc()) || !(w->pkt = av_packet_alloc())) {
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
         goto fail;
@@ -292,7 +292,7 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
         goto fail;
     int ret = avformat_alloc_output_context2(&w->oc, NULL, "mpegts", NULL);
     if (ret < 0 || !w->oc) {
-        ck_media_averr(err, path, ret, "cannot make an MPEG-TS muxer");
+        media_averr(err, path, ret, "cannot make an MPEG-TS muxer");
         goto fail;
     }
     w->oc->flags |= AVFMT_FLAG_BITEXACT;
@@ -321,7 +321,7 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
         w->ast->time_base = (AVRational){1, CK_AUDIO_RATE};
     }
     if ((ret = avio_open(&w->oc->pb, w->tmp, AVIO_FLAG_WRITE)) < 0) {
-        ck_media_averr(err, path, ret, "cannot write the segment");
+        media_averr(err, path, ret, "cannot write the segment");
         goto fail;
     }
     AVDictionary *mo = NULL;
@@ -329,7 +329,7 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
     ret = avformat_write_header(w->oc, &mo);
     av_dict_free(&mo);
     if (ret < 0) {
-        ck_media_averr(err, path, ret, "cannot write the segment header");
+        media_averr(err, path, ret, "cannot write the segment header");
         goto fail;
     }
     /* The segment's audio: whole AAC frames, picked by start time, so consecutive segments
@@ -353,7 +353,7 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
         ap->stream_index = w->ast->index;
         ap->flags |= AV_PKT_FLAG_KEY;
         if ((ret = av_interleaved_write_frame(w->oc, ap)) < 0) {
-            ck_media_averr(err, path, ret, "cannot write audio");
+            media_averr(err, path, ret, "cannot write audio");
             goto fail;
         }
     }
@@ -377,7 +377,7 @@ static ck_status input_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride,
         f->height = w->cfg.height;
         int ret = av_frame_get_buffer(f, 0);
         if (ret < 0)
-            return ck_media_averr(err, w->path, ret, "cannot allocate a frame");
+            return media_averr(err, w->path, ret, "cannot allocate a frame");
         for (int i = 0; i < AV_NUM_DATA_POINTERS && f->buf[i]; i++)
             memset(f->buf[i]->data, 0, f->buf[i]->size);
     }
@@ -407,13 +407,13 @@ ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride,
         if (ret >= 0)
             ret = av_hwframe_transfer_data(w->enc.hw_frame, f, 0);
         if (ret < 0)
-            return ck_media_averr(err, w->path, ret, "cannot upload the frame to VAAPI");
+            return media_averr(err, w->path, ret, "cannot upload the frame to VAAPI");
         w->enc.hw_frame->pts = f->pts;
         send = w->enc.hw_frame;
     }
     int ret = avcodec_send_frame(w->enc.ctx, send); /* takes its own reference */
     if (ret < 0)
-        return ck_media_averr(err, w->path, ret, "encoding failed");
+        return media_averr(err, w->path, ret, "encoding failed");
     return drain(w, err);
 }
 
@@ -421,24 +421,24 @@ ck_status ck_ts_writer_finish(ck_ts_writer **pw, int64_t *bytes, ck_error *err)
 {
     ck_ts_writer *w = *pw;
     int ret = avcodec_send_frame(w->enc.ctx, NULL);
-    ck_status st = ret < 0 ? ck_media_averr(err, w->path, ret, "encoding failed") : CK_OK;
+    ck_status st = ret < 0 ? media_averr(err, w->path, ret, "encoding failed") : CK_OK;
     if (st == CK_OK)
         st = drain(w, err);
     if (st == CK_OK && (ret = av_write_trailer(w->oc)) < 0)
-        st = ck_media_averr(err, w->path, ret, "cannot finish the segment");
+        st = media_averr(err, w->path, ret, "cannot finish the segment");
     if (st == CK_OK) {
         avio_flush(w->oc->pb);
         if (w->oc->pb->error < 0)
-            st = ck_media_averr(err, w->path, w->oc->pb->error, "cannot write the segment");
+            st = media_averr(err, w->path, w->oc->pb->error, "cannot write the segment");
         ret = avio_closep(&w->oc->pb);
         if (st == CK_OK && ret < 0)
-            st = ck_media_averr(err, w->path, ret, "cannot write the segment");
+            st = media_averr(err, w->path, ret, "cannot write the segment");
     }
     if (st == CK_OK) {
         struct stat sb;
         if (bytes)
             *bytes = stat(w->tmp, &sb) == 0 ? (int64_t)sb.st_size : 0;
-        st = ck_media_commit(w->tmp, w->path, err);
+        st = media_commit(w->tmp, w->path, err);
     }
     ck_ts_writer_destroy(pw);
     return st;
@@ -472,7 +472,7 @@ ck_status ck_media_ts_to_mp4(const char *const *inputs, int count, const char *o
     ck_status st = CK_OK;
     AVFormatContext *oc = NULL, *ic = NULL;
     AVPacket *pkt = av_packet_alloc();
-    char *tmp = ck_media_tmp_path(out);
+    char *tmp = media_tmp_path(out);
     int ret;
     if (!pkt || !tmp || count <= 0) {
         st = ck_error_set(err, count <= 0 ? CK_ERR_INVALID : CK_ERR_NOMEM, out, 0, 0,
@@ -480,7 +480,7 @@ ck_status ck_media_ts_to_mp4(const char *const *inputs, int count, const char *o
         goto done;
     }
     if ((ret = avformat_alloc_output_context2(&oc, NULL, "mp4", NULL)) < 0) {
-        st = ck_media_averr(err, out, ret, "cannot make an MP4 muxer");
+        st = media_averr(err, out, ret, "cannot make an MP4 muxer");
         goto done;
     }
     oc->flags |= AVFMT_FLAG_BITEXACT;
@@ -493,7 +493,7 @@ ck_status ck_media_ts_to_mp4(const char *const *inputs, int count, const char *o
     for (int i = 0; i < count; i++) {
         if ((ret = avformat_open_input(&ic, inputs[i], NULL, NULL)) < 0 ||
             (ret = avformat_find_stream_info(ic, NULL)) < 0) {
-            st = ck_media_averr(err, inputs[i], ret, "cannot read segment");
+            st = media_averr(err, inputs[i], ret, "cannot read segment");
             goto done;
         }
         if (i == 0) {
@@ -508,7 +508,7 @@ ck_status ck_media_ts_to_mp4(const char *const *inputs, int count, const char *o
             }
             nstreams = (int)ic->nb_streams;
             if ((ret = avio_open(&oc->pb, tmp, AVIO_FLAG_WRITE)) < 0) {
-                st = ck_media_averr(err, out, ret, "cannot write");
+                st = media_averr(err, out, ret, "cannot write");
                 goto done;
             }
             AVDictionary *o = NULL;
@@ -516,7 +516,7 @@ ck_status ck_media_ts_to_mp4(const char *const *inputs, int count, const char *o
             ret = avformat_write_header(oc, &o);
             av_dict_free(&o);
             if (ret < 0) {
-                st = ck_media_averr(err, out, ret, "cannot write the MP4 header");
+                st = media_averr(err, out, ret, "cannot write the MP4 header");
                 goto done;
             }
         } else if ((int)ic->nb_streams != nstreams) {
@@ -529,18 +529,18 @@ ck_status ck_media_ts_to_mp4(const char *const *inputs, int count, const char *o
             av_packet_rescale_ts(pkt, ic->streams[s]->time_base, oc->streams[s]->time_base);
             pkt->pos = -1;
             if ((ret = av_interleaved_write_frame(oc, pkt)) < 0) {
-                st = ck_media_averr(err, out, ret, "cannot write");
+                st = media_averr(err, out, ret, "cannot write");
                 goto done;
             }
         }
         avformat_close_input(&ic);
     }
     if ((ret = av_write_trailer(oc)) < 0) {
-        st = ck_media_averr(err, out, ret, "cannot finish the MP4");
+        st = media_averr(err, out, ret, "cannot finish the MP4");
         goto done;
     }
     avio_closep(&oc->pb);
-    st = ck_media_commit(tmp, out, err);
+    st = media_commit(tmp, out, err);
 done:
     avformat_close_input(&ic);
     if (oc) {

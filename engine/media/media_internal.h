@@ -5,13 +5,13 @@
 #include "ck_media.h"
 
 /* Sets err from an FFmpeg error code: "what: message", naming `file`. Returns CK_ERR_MEDIA. */
-ck_status ck_media_averr(ck_error *err, const char *file, int ret, const char *what);
-/* FFmpeg's messages on this thread are dropped between ck_media_quiet(true) and (false):
+ck_status media_averr(ck_error *err, const char *file, int ret, const char *what);
+/* FFmpeg's messages on this thread are dropped between media_quiet(true) and (false):
  * hardware probes fail routinely (no GPU, no driver) and say so loudly. Nests. */
-void ck_media_quiet(bool on);
+void media_quiet(bool on);
 /* "<path>.tmp<pid>", malloc'd. */
-char *ck_media_tmp_path(const char *path);
+char *media_tmp_path(const char *path);
 /* fsync(tmp), rename(tmp, path); removes tmp on failure. */
-ck_status ck_media_commit(const char *tmp, const char *path, ck_error *err);
+ck_status media_commit(const char *tmp, const char *path, ck_error *err);
 
 #endif

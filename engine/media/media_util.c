@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Set while this thread probes hardware that may well be missing (ck_media_quiet). */
+/* Set while this thread probes hardware that may well be missing (media_quiet). */
 static _Thread_local int quiet;
 
-void ck_media_quiet(bool on)
+void media_quiet(bool on)
 {
     quiet += on ? 1 : -1;
 }
@@ -49,7 +49,7 @@ void ck_media_init(void)
     pthread_once(&init_once, init_once_fn);
 }
 
-ck_status ck_media_averr(ck_error *err, const char *file, int ret, const char *what)
+ck_status media_averr(ck_error *err, const char *file, int ret, const char *what)
 {
     char msg[AV_ERROR_MAX_STRING_SIZE] = {0};
     av_strerror(ret, msg, sizeof msg);
@@ -59,7 +59,7 @@ ck_status ck_media_averr(ck_error *err, const char *file, int ret, const char *w
 /* Unique per process and call, so two writers of one path never share a temporary file. */
 static _Atomic unsigned long tmp_seq;
 
-char *ck_media_tmp_path(const char *path)
+char *media_tmp_path(const char *path)
 {
     size_t n = strlen(path) + 32;
     char *t = malloc(n);
@@ -68,7 +68,7 @@ char *ck_media_tmp_path(const char *path)
     return t;
 }
 
-ck_status ck_media_commit(const char *tmp, const char *path, ck_error *err)
+ck_status media_commit(const char *tmp, const char *path, ck_error *err)
 {
     int fd = open(tmp, O_RDONLY);
     if (fd < 0 || fsync(fd) != 0) {

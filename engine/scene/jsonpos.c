@@ -185,7 +185,7 @@ static bool scan_value(scanner *s, const json_t *v)
     return ok;
 }
 
-ck_jsonpos *ck_jsonpos_build(const char *text, size_t len, json_t *root)
+ck_jsonpos *scene_jsonpos_build(const char *text, size_t len, json_t *root)
 {
     ck_jsonpos *jp = calloc(1, sizeof *jp);
     if (!jp)
@@ -200,7 +200,7 @@ ck_jsonpos *ck_jsonpos_build(const char *text, size_t len, json_t *root)
     return jp;
 }
 
-void ck_jsonpos_destroy(ck_jsonpos **jpp)
+void scene_jsonpos_destroy(ck_jsonpos **jpp)
 {
     if (!jpp || !*jpp)
         return;
@@ -209,7 +209,7 @@ void ck_jsonpos_destroy(ck_jsonpos **jpp)
     *jpp = NULL;
 }
 
-ck_srcpos ck_jsonpos_get(const ck_jsonpos *jp, const json_t *v)
+ck_srcpos scene_jsonpos_get(const ck_jsonpos *jp, const json_t *v)
 {
     if (!jp || !jp->cap || !v)
         return (ck_srcpos){0, 0};

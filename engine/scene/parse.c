@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *ck_sp_vec_push(vec *v)
+void *scene_vec_push(vec *v)
 {
     if (v->count == v->cap) {
         int cap = v->cap ? v->cap * 2 : 16;
@@ -25,34 +25,34 @@ void *ck_sp_vec_push(vec *v)
     return p;
 }
 
-ck_srcpos ck_sp_pos_of(parser *P, const json_t *v, const json_t *parent)
+ck_srcpos scene_pos_of(parser *P, const json_t *v, const json_t *parent)
 {
     /* jansson shares one object for each of true, false and null, so their positions are
      * not their own: point at the containing object instead. */
     if (!v || json_is_boolean(v) || json_is_null(v))
-        return ck_jsonpos_get(P->jp, parent);
-    return ck_jsonpos_get(P->jp, v);
+        return scene_jsonpos_get(P->jp, parent);
+    return scene_jsonpos_get(P->jp, v);
 }
 
-void ck_sp_perr(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
+void scene_perr(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
 {
-    ck_srcpos pos = ck_sp_pos_of(P, v, parent);
+    ck_srcpos pos = scene_pos_of(P, v, parent);
     va_list ap;
     va_start(ap, fmt);
     ck_diag_addv(P->d, CK_SEV_ERROR, P->file, pos.line, pos.col, fmt, ap);
     va_end(ap);
 }
 
-void ck_sp_pwarn(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
+void scene_pwarn(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
 {
-    ck_srcpos pos = ck_sp_pos_of(P, v, parent);
+    ck_srcpos pos = scene_pos_of(P, v, parent);
     va_list ap;
     va_start(ap, fmt);
     ck_diag_addv(P->d, CK_SEV_WARNING, P->file, pos.line, pos.col, fmt, ap);
     va_end(ap);
 }
 
-const char *ck_sp_json_type_name(const json_t *v)
+const char *scene_json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT:
@@ -116,14 +116,14 @@ static const char *suggest_prop(const char *const *kinds, const char *name)
 static const ck_prop_desc *find_row(const char *const *kinds, const char *name)
 {
     for (const char *const *k = kinds; *k; k++) {
-        const ck_prop_desc *r = ck_props_find(*k, name);
+        const ck_prop_desc *r = scene_props_find(*k, name);
         if (r)
             return r;
     }
     return NULL;
 }
 
-bool ck_sp_valid_id(const char *s)
+bool scene_valid_id(const char *s)
 {
     if (!*s || strlen(s) > 64)
         return false;
@@ -141,7 +141,7 @@ static const char *path_join(parser *P, const char *path, const char *name)
                          : ck_arena_strdup(&P->s->arena, name);
 }
 
-int ck_sp_find_asset(parser *P, const char *id)
+int scene_find_asset(parser *P, const char *id)
 {
     for (int i = 0; i < P->s->asset_count; i++)
         if (strcmp(P->s->assets[i].id, id) == 0)
@@ -162,7 +162,7 @@ static ck_asset_kind expected_asset_kind(const ck_prop_desc *r)
 
 static const char *const asset_kind_names[] = {"font", "image", "video", "audio"};
 
-bool ck_sp_parse_ease(const char *s, ck_ease *e)
+bool scene_parse_ease(const char *s, ck_ease *e)
 {
     static const char *const names[] = {"linear", "ease-in", "ease-out", "ease-in-out"};
     for (int i = 0; i < 4; i++)
@@ -199,14 +199,14 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
     case CK_PT_NUMBER:
     case CK_PT_INTEGER: {
         if (r->type == CK_PT_INTEGER ? !json_is_integer(v) : !json_is_number(v)) {
-            ck_sp_perr(P, v, obj, "%s: expected %s, got %s", path,
+            scene_perr(P, v, obj, "%s: expected %s, got %s", path,
                        r->type == CK_PT_INTEGER ? "an integer" : "a number",
-                       ck_sp_json_type_name(v));
+                       scene_json_type_name(v));
             return false;
         }
         double x = json_number_value(v);
         if (!isfinite(x) || (r->min <= r->max && (x < r->min || x > r->max))) {
-            ck_sp_perr(P, v, obj, "%s: %g is out of range (%g to %g)", path, x, r->min, r->max);
+            scene_perr(P, v, obj, "%s: %g is out of range (%g to %g)", path, x, r->min, r->max);
             return false;
         }
         if (r->store == CK_ST_F32)
@@ -219,8 +219,8 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
     }
     case CK_PT_BOOL:
         if (!json_is_boolean(v)) {
-            ck_sp_perr(P, v, obj, "%s: expected true or false, got %s", path,
-                       ck_sp_json_type_name(v));
+            scene_perr(P, v, obj, "%s: expected true or false, got %s", path,
+                       scene_json_type_name(v));
             return false;
         }
         if (r->store == CK_ST_BOOL)
@@ -230,7 +230,7 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
         if (json_is_number(v)) {
             double x = json_number_value(v);
             if (r->min <= r->max && (x < r->min || x > r->max)) {
-                ck_sp_perr(P, v, obj, "%s: %g is out of range (%g to %g)", path, x, r->min, r->max);
+                scene_perr(P, v, obj, "%s: %g is out of range (%g to %g)", path, x, r->min, r->max);
                 return false;
             }
             ((ck_anim *)dst)->value = (float)x;
@@ -239,19 +239,19 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
         }
         if (json_is_array(v))
             return parse_keyframes(P, v, r, (ck_anim *)dst, path);
-        ck_sp_perr(P, v, obj, "%s: expected a number or a list of keyframes, got %s", path,
-                   ck_sp_json_type_name(v));
+        scene_perr(P, v, obj, "%s: expected a number or a list of keyframes, got %s", path,
+                   scene_json_type_name(v));
         return false;
     case CK_PT_OBJECT:
         if (!json_is_object(v)) {
-            ck_sp_perr(P, v, obj, "%s: expected an object, got %s", path, ck_sp_json_type_name(v));
+            scene_perr(P, v, obj, "%s: expected an object, got %s", path, scene_json_type_name(v));
             return false;
         }
         return true;
     case CK_PT_ARRAY:
         /* Field values may also be an object: value -> Italian label. */
         if (!json_is_array(v) && !(json_is_object(v) && strcmp(r->item, "string") == 0)) {
-            ck_sp_perr(P, v, obj, "%s: expected an array, got %s", path, ck_sp_json_type_name(v));
+            scene_perr(P, v, obj, "%s: expected an array, got %s", path, scene_json_type_name(v));
             return false;
         }
         return true;
@@ -260,19 +260,19 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
     }
     /* Everything else is a string. */
     if (!json_is_string(v)) {
-        ck_sp_perr(P, v, obj, "%s: expected a string, got %s", path, ck_sp_json_type_name(v));
+        scene_perr(P, v, obj, "%s: expected a string, got %s", path, scene_json_type_name(v));
         return false;
     }
     const char *str = json_string_value(v);
     size_t len = json_string_length(v);
     if (strlen(str) != len) {
-        ck_sp_perr(P, v, obj, "%s: the string contains a NUL character", path);
+        scene_perr(P, v, obj, "%s: the string contains a NUL character", path);
         return false;
     }
     switch (r->type) {
     case CK_PT_ID:
-        if (!ck_sp_valid_id(str)) {
-            ck_sp_perr(P, v, obj,
+        if (!scene_valid_id(str)) {
+            scene_perr(P, v, obj,
                        "%s: \"%s\" is not a valid id (lower-case letters, digits, '-' and '_', "
                        "at most 64)",
                        path, str);
@@ -281,8 +281,8 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
         break;
     case CK_PT_COLOR: {
         ck_color c;
-        if (!ck_parse_color(str, &c)) {
-            ck_sp_perr(P, v, obj, "%s: \"%s\" is not a colour (#rrggbb or #rrggbbaa)", path, str);
+        if (!scene_parse_color(str, &c)) {
+            scene_perr(P, v, obj, "%s: \"%s\" is not a colour (#rrggbb or #rrggbbaa)", path, str);
             return false;
         }
         if (r->store == CK_ST_COLOR)
@@ -290,9 +290,9 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
         return true;
     }
     case CK_PT_ENUM: {
-        int idx = ck_enum_index(r->enum_values, str);
+        int idx = scene_enum_index(r->enum_values, str);
         if (idx < 0) {
-            ck_sp_perr(P, v, obj, "%s: \"%s\" is not one of %s", path, str, r->enum_values);
+            scene_perr(P, v, obj, "%s: \"%s\" is not one of %s", path, str, r->enum_values);
             return false;
         }
         if (r->store == CK_ST_ENUM)
@@ -302,21 +302,21 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
     case CK_PT_DATE: {
         int32_t days;
         if (!ck_parse_date(str, &days)) {
-            ck_sp_perr(P, v, obj, "%s: \"%s\" is not a date (YYYY-MM-DD)", path, str);
+            scene_perr(P, v, obj, "%s: \"%s\" is not a date (YYYY-MM-DD)", path, str);
             return false;
         }
         break;
     }
     case CK_PT_URL:
         if (strncmp(str, "https://", 8) != 0 || len < 12 || strpbrk(str, " \t\r\n\"<>")) {
-            ck_sp_perr(P, v, obj, "%s: \"%s\" is not an https:// address", path, str);
+            scene_perr(P, v, obj, "%s: \"%s\" is not an https:// address", path, str);
             return false;
         }
         break;
     case CK_PT_EASE: {
         ck_ease e;
-        if (!ck_sp_parse_ease(str, &e)) {
-            ck_sp_perr(P, v, obj,
+        if (!scene_parse_ease(str, &e)) {
+            scene_perr(P, v, obj,
                        "%s: unknown easing \"%s\" (linear, ease-in, ease-out, ease-in-out, hold, "
                        "cubic-bezier(x1, y1, x2, y2) with x in 0..1)",
                        path, str);
@@ -327,14 +327,14 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
     case CK_PT_ASSET: {
         if (r->store == CK_ST_NONE)
             break; /* resolved by the caller once the assets are known (scene.audio) */
-        int idx = ck_sp_find_asset(P, str);
+        int idx = scene_find_asset(P, str);
         ck_asset_kind want = expected_asset_kind(r);
         if (idx < 0) {
-            ck_sp_perr(P, v, obj, "%s: no asset with id \"%s\" in \"assets\"", path, str);
+            scene_perr(P, v, obj, "%s: no asset with id \"%s\" in \"assets\"", path, str);
             return false;
         }
         if (P->s->assets[idx].kind != want) {
-            ck_sp_perr(P, v, obj, "%s: asset \"%s\" is a %s, a %s is needed here", path, str,
+            scene_perr(P, v, obj, "%s: asset \"%s\" is a %s, a %s is needed here", path, str,
                        asset_kind_names[P->s->assets[idx].kind], asset_kind_names[want]);
             return false;
         }
@@ -345,17 +345,17 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
     case CK_PT_TEMPLATE:
     case CK_PT_CONDITION:
         if (!ck_utf8_valid(str, len)) {
-            ck_sp_perr(P, v, obj, "%s: not valid UTF-8 text", path);
+            scene_perr(P, v, obj, "%s: not valid UTF-8 text", path);
             return false;
         }
         if (r->type == CK_PT_CONDITION && len == 0) {
-            ck_sp_perr(P, v, obj, "%s: empty condition", path);
+            scene_perr(P, v, obj, "%s: empty condition", path);
             return false;
         }
         break;
     default:
         if (!ck_utf8_valid(str, len)) {
-            ck_sp_perr(P, v, obj, "%s: not valid UTF-8 text", path);
+            scene_perr(P, v, obj, "%s: not valid UTF-8 text", path);
             return false;
         }
         break;
@@ -365,7 +365,7 @@ static bool store_value(parser *P, const ck_prop_desc *r, const json_t *v, const
     } else if (r->store == CK_ST_SRC) {
         ck_src_text *t = (ck_src_text *)dst;
         t->text = ck_arena_strdup(&P->s->arena, str);
-        t->pos = ck_sp_pos_of(P, v, obj);
+        t->pos = scene_pos_of(P, v, obj);
         t->path = ck_arena_strdup(&P->s->arena, path);
     }
     return true;
@@ -403,10 +403,10 @@ static void apply_defaults(const char *const *kinds, void *base)
             break;
         case CK_ST_COLOR:
             if (r->def_str)
-                ck_parse_color(r->def_str, (ck_color *)dst);
+                scene_parse_color(r->def_str, (ck_color *)dst);
             break;
         case CK_ST_ENUM:
-            *(int *)dst = r->def_str ? ck_enum_index(r->enum_values, r->def_str) : 0;
+            *(int *)dst = r->def_str ? scene_enum_index(r->enum_values, r->def_str) : 0;
             break;
         case CK_ST_ANIM:
             ((ck_anim *)dst)->value = (float)r->def;
@@ -426,12 +426,12 @@ static void apply_defaults(const char *const *kinds, void *base)
 
 /* Checks every key of `obj` against the rows of `kinds`, stores the stored ones into `base`
  * and reports missing required properties. Returns false on any error. */
-bool ck_sp_parse_props(parser *P, const json_t *obj, const char *const *kinds, void *base,
+bool scene_parse_props(parser *P, const json_t *obj, const char *const *kinds, void *base,
                        const char *path)
 {
     if (!json_is_object(obj)) {
-        ck_sp_perr(P, obj, NULL, "%s: expected an object, got %s", *path ? path : "scene",
-                   ck_sp_json_type_name(obj));
+        scene_perr(P, obj, NULL, "%s: expected an object, got %s", *path ? path : "scene",
+                   scene_json_type_name(obj));
         return false;
     }
     apply_defaults(kinds, base);
@@ -445,10 +445,10 @@ bool ck_sp_parse_props(parser *P, const json_t *obj, const char *const *kinds, v
         if (!r) {
             const char *hint = suggest_prop(kinds, key);
             if (hint)
-                ck_sp_perr(P, v, obj, "%s: unknown property \"%s\" (did you mean \"%s\"?)",
+                scene_perr(P, v, obj, "%s: unknown property \"%s\" (did you mean \"%s\"?)",
                            *path ? path : "scene", key, hint);
             else
-                ck_sp_perr(P, v, obj, "%s: unknown property \"%s\"", *path ? path : "scene", key);
+                scene_perr(P, v, obj, "%s: unknown property \"%s\"", *path ? path : "scene", key);
             ok = false;
             continue;
         }
@@ -460,7 +460,7 @@ bool ck_sp_parse_props(parser *P, const json_t *obj, const char *const *kinds, v
         for (const char *const *k = kinds; *k; k++)
             if (rows[i].required && strcmp(rows[i].obj, *k) == 0 &&
                 !json_object_get(obj, rows[i].name)) {
-                ck_sp_perr(P, obj, NULL, "%s: missing required property \"%s\"",
+                scene_perr(P, obj, NULL, "%s: missing required property \"%s\"",
                            *path ? path : "scene", rows[i].name);
                 ok = false;
             }
@@ -472,7 +472,7 @@ static bool parse_keyframes(parser *P, const json_t *arr, const ck_prop_desc *r,
 {
     static const char *const kinds[] = {"keyframe", NULL};
     if (json_array_size(arr) == 0) {
-        ck_sp_perr(P, arr, NULL, "%s: a keyframe list needs at least one keyframe", path);
+        scene_perr(P, arr, NULL, "%s: a keyframe list needs at least one keyframe", path);
         return false;
     }
     bool ok = true;
@@ -483,23 +483,23 @@ static bool parse_keyframes(parser *P, const json_t *arr, const ck_prop_desc *r,
     json_array_foreach(arr, i, jk)
     {
         const char *kpath = ck_arena_printf(&P->s->arena, "%s[%zu]", path, i);
-        ck_keyframe *kf = ck_sp_vec_push(&P->keyframes);
+        ck_keyframe *kf = scene_vec_push(&P->keyframes);
         if (!kf)
             return false;
-        if (!ck_sp_parse_props(P, jk, kinds, kf, kpath)) {
+        if (!scene_parse_props(P, jk, kinds, kf, kpath)) {
             ok = false;
             continue;
         }
         json_t *je = json_object_get(jk, "ease");
         if (je)
-            ck_sp_parse_ease(json_string_value(je), &kf->ease);
+            scene_parse_ease(json_string_value(je), &kf->ease);
         if (r->min <= r->max && (kf->v < r->min || kf->v > r->max)) {
-            ck_sp_perr(P, json_object_get(jk, "v"), jk, "%s.v: %g is out of range (%g to %g)",
+            scene_perr(P, json_object_get(jk, "v"), jk, "%s.v: %g is out of range (%g to %g)",
                        kpath, (double)kf->v, r->min, r->max);
             ok = false;
         }
         if (kf->t <= prev_t) {
-            ck_sp_perr(P, json_object_get(jk, "t"), jk,
+            scene_perr(P, json_object_get(jk, "t"), jk,
                        "%s.t: keyframe times must increase (%g comes after %g)", kpath, kf->t,
                        prev_t);
             ok = false;

@@ -302,7 +302,7 @@ const ck_prop_desc *ck_scene_props(size_t *count)
     return props;
 }
 
-const ck_prop_desc *ck_props_find(const char *obj, const char *name)
+const ck_prop_desc *scene_props_find(const char *obj, const char *name)
 {
     for (size_t i = 0; i < CK_ARRAY_LEN(props); i++)
         if (strcmp(props[i].obj, obj) == 0 && strcmp(props[i].name, name) == 0)
@@ -310,7 +310,7 @@ const ck_prop_desc *ck_props_find(const char *obj, const char *name)
     return NULL;
 }
 
-int ck_enum_index(const char *list, const char *value)
+int scene_enum_index(const char *list, const char *value)
 {
     size_t vlen = strlen(value);
     int idx = 0;
@@ -326,7 +326,7 @@ int ck_enum_index(const char *list, const char *value)
     return -1;
 }
 
-bool ck_parse_color(const char *s, ck_color *c)
+bool scene_parse_color(const char *s, ck_color *c)
 {
     size_t n = strlen(s);
     if (s[0] != '#' || (n != 7 && n != 9))

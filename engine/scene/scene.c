@@ -21,7 +21,7 @@ static bool parse_fields(parser *P, const json_t *jf)
     static const char *const kinds[] = {"field", NULL};
     size_t n = json_object_size(jf);
     if (n > 64) {
-        ck_sp_perr(P, jf, NULL, "fields: %zu fields declared, at most 64 are supported", n);
+        scene_perr(P, jf, NULL, "fields: %zu fields declared, at most 64 are supported", n);
         return false;
     }
     ck_field *fields = ck_arena_alloc(&P->s->arena, (n ? n : 1) * sizeof *fields);
@@ -36,49 +36,49 @@ static bool parse_fields(parser *P, const json_t *jf)
         ck_field *f = &fields[count++];
         f->name = ck_arena_strdup(&P->s->arena, name);
         f->min = 1, f->max = 0;
-        f->pos = ck_sp_pos_of(P, v, jf);
+        f->pos = scene_pos_of(P, v, jf);
         bool name_ok = (name[0] >= 'a' && name[0] <= 'z') && strlen(name) <= 64;
         for (const char *c = name; *c; c++)
             name_ok &= (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_';
         if (!name_ok) {
-            ck_sp_perr(P, v, jf, "%s: field names are lower-case letters, digits and '_'", path);
+            scene_perr(P, v, jf, "%s: field names are lower-case letters, digits and '_'", path);
             ok = false;
         } else if (strcmp(name, "id") == 0) {
-            ck_sp_perr(P, v, jf, "%s: \"id\" is implicit in every record and cannot be declared",
+            scene_perr(P, v, jf, "%s: \"id\" is implicit in every record and cannot be declared",
                        path);
             ok = false;
         }
-        if (!ck_sp_parse_props(P, v, kinds, f, path)) {
+        if (!scene_parse_props(P, v, kinds, f, path)) {
             ok = false;
             continue;
         }
         json_t *jmin = json_object_get(v, "min"), *jmax = json_object_get(v, "max");
         if (jmin || jmax) {
             if (f->type != CK_FIELD_INTEGER && f->type != CK_FIELD_MONEY) {
-                ck_sp_perr(P, jmin ? jmin : jmax, v, "%s: min and max apply to integer and money",
+                scene_perr(P, jmin ? jmin : jmax, v, "%s: min and max apply to integer and money",
                            path);
                 ok = false;
             }
             f->min = jmin ? json_integer_value(jmin) : INT64_MIN;
             f->max = jmax ? json_integer_value(jmax) : INT64_MAX;
             if (f->min > f->max) {
-                ck_sp_perr(P, jmin ? jmin : jmax, v, "%s: min is larger than max", path);
+                scene_perr(P, jmin ? jmin : jmax, v, "%s: min is larger than max", path);
                 ok = false;
             }
         }
         json_t *jv = json_object_get(v, "values");
         bool wants_values = f->type == CK_FIELD_ENUM || f->type == CK_FIELD_SET;
         if (wants_values && !jv) {
-            ck_sp_perr(P, v, jf, "%s: an %s field needs \"values\"", path,
+            scene_perr(P, v, jf, "%s: an %s field needs \"values\"", path,
                        f->type == CK_FIELD_ENUM ? "enum" : "set");
             ok = false;
         } else if (!wants_values && jv) {
-            ck_sp_perr(P, jv, v, "%s.values: only enum and set fields have values", path);
+            scene_perr(P, jv, v, "%s.values: only enum and set fields have values", path);
             ok = false;
         } else if (jv) {
             size_t nv = json_is_array(jv) ? json_array_size(jv) : json_object_size(jv);
             if (nv == 0 || nv > 64) {
-                ck_sp_perr(P, jv, v, "%s.values: between 1 and 64 values needed", path);
+                scene_perr(P, jv, v, "%s.values: between 1 and 64 values needed", path);
                 ok = false;
                 continue;
             }
@@ -91,7 +91,7 @@ static bool parse_fields(parser *P, const json_t *jf)
                 json_array_foreach(jv, idx, it)
                 {
                     if (!json_is_string(it) || !*json_string_value(it)) {
-                        ck_sp_perr(P, it, jv, "%s.values[%zu]: expected a non-empty string", path,
+                        scene_perr(P, it, jv, "%s.values[%zu]: expected a non-empty string", path,
                                    idx);
                         ok = false;
                         continue;
@@ -106,7 +106,7 @@ static bool parse_fields(parser *P, const json_t *jf)
                 json_object_foreach(jv, vname, label)
                 {
                     if (!json_is_string(label)) {
-                        ck_sp_perr(P, label, jv, "%s.values.%s: the label must be a string", path,
+                        scene_perr(P, label, jv, "%s.values.%s: the label must be a string", path,
                                    vname);
                         ok = false;
                         continue;
@@ -119,7 +119,7 @@ static bool parse_fields(parser *P, const json_t *jf)
             for (size_t a = 0; a < k; a++)
                 for (size_t b = a + 1; b < k; b++)
                     if (strcmp(f->values[a], f->values[b]) == 0) {
-                        ck_sp_perr(P, jv, v, "%s.values: \"%s\" is listed twice", path,
+                        scene_perr(P, jv, v, "%s.values: \"%s\" is listed twice", path,
                                    f->values[a]);
                         ok = false;
                     }
@@ -145,12 +145,12 @@ static bool parse_assets(parser *P, const json_t *ja)
         snprintf(path, sizeof path, "assets.%.100s", id);
         ck_asset *a = &assets[count];
         a->id = ck_arena_strdup(&P->s->arena, id);
-        a->pos = ck_sp_pos_of(P, v, ja);
-        if (!ck_sp_valid_id(id)) {
-            ck_sp_perr(P, v, ja, "%s: \"%s\" is not a valid asset id", path, id);
+        a->pos = scene_pos_of(P, v, ja);
+        if (!scene_valid_id(id)) {
+            scene_perr(P, v, ja, "%s: \"%s\" is not a valid asset id", path, id);
             ok = false;
         }
-        if (!ck_sp_parse_props(P, v, kinds, a, path)) {
+        if (!scene_parse_props(P, v, kinds, a, path)) {
             ok = false;
             continue;
         }
@@ -159,7 +159,7 @@ static bool parse_assets(parser *P, const json_t *ja)
         a->path = ck_arena_strdup(&P->s->arena, full);
         if (!P->params->skip_asset_check && !ck_file_exists(full)) {
             bool generated = strstr(a->rel_path, "assets/generated/") != NULL;
-            ck_sp_perr(P, json_object_get(v, "path"), v, "%s: file not found: %s%s", path, full,
+            scene_perr(P, json_object_get(v, "path"), v, "%s: file not found: %s%s", path, full,
                        generated ? " (it is made by scripts/make-assets.sh)" : "");
             ok = false;
         }
@@ -191,47 +191,47 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
                         const char *path)
 {
     if (!json_is_object(jl)) {
-        ck_sp_perr(P, jl, NULL, "%s: expected a layer object, got %s", path,
-                   ck_sp_json_type_name(jl));
+        scene_perr(P, jl, NULL, "%s: expected a layer object, got %s", path,
+                   scene_json_type_name(jl));
         return false;
     }
     if (P->depth >= MAX_DEPTH) {
-        ck_sp_perr(P, jl, NULL, "%s: groups nested more than %d deep", path, MAX_DEPTH);
+        scene_perr(P, jl, NULL, "%s: groups nested more than %d deep", path, MAX_DEPTH);
         return false;
     }
     json_t *jt = json_object_get(jl, "type");
     const char *tname = json_string_value(jt);
-    int type = tname ? ck_enum_index("video|image|text|shape|group", tname) : -1;
+    int type = tname ? scene_enum_index("video|image|text|shape|group", tname) : -1;
     if (type < 0) {
         if (!jt)
-            ck_sp_perr(P, jl, NULL, "%s: missing required property \"type\"", path);
+            scene_perr(P, jl, NULL, "%s: missing required property \"type\"", path);
         else
-            ck_sp_perr(P, jt, jl,
+            scene_perr(P, jt, jl,
                        "%s.type: expected one of video, image, text, shape, group, got %s%s%s",
-                       path, tname ? "\"" : "", tname ? tname : ck_sp_json_type_name(jt),
+                       path, tname ? "\"" : "", tname ? tname : scene_json_type_name(jt),
                        tname ? "\"" : "");
         return false;
     }
     int index = P->layers.count;
-    ck_layer *L = ck_sp_vec_push(&P->layers);
+    ck_layer *L = scene_vec_push(&P->layers);
     if (!L)
         return false;
     const char *kinds[] = {"layer", ck_layer_type_str((ck_layer_type)type), NULL};
     ck_layer tmp = {0};
-    bool ok = ck_sp_parse_props(P, jl, kinds, &tmp, path);
+    bool ok = scene_parse_props(P, jl, kinds, &tmp, path);
     tmp.parent = parent;
-    tmp.pos = ck_sp_pos_of(P, jl, NULL);
+    tmp.pos = scene_pos_of(P, jl, NULL);
     tmp.path = path;
     json_t *js = json_object_get(jl, "start"), *je = json_object_get(jl, "end");
     tmp.start = js && json_is_number(js) ? json_number_value(js) : pstart;
     tmp.end = je && json_is_number(je) ? json_number_value(je) : pend;
     if (ok && tmp.end <= tmp.start) {
-        ck_sp_perr(P, je ? je : jl, jl, "%s: end (%g) must come after start (%g)", path, tmp.end,
+        scene_perr(P, je ? je : jl, jl, "%s: end (%g) must come after start (%g)", path, tmp.end,
                    tmp.start);
         ok = false;
     }
     if (ok && tmp.end > P->s->duration + 1e-9) {
-        ck_sp_pwarn(P, je ? je : jl, jl, "%s: ends at %g s, after the video's end (%g s)", path,
+        scene_pwarn(P, je ? je : jl, jl, "%s: ends at %g s, after the video's end (%g s)", path,
                     tmp.end, P->s->duration);
     }
     if (type == CK_LAYER_VIDEO) {
@@ -241,23 +241,24 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
             tmp.height = (float)P->s->height;
     }
     if ((type == CK_LAYER_SHAPE || type == CK_LAYER_IMAGE) && (tmp.width <= 0 || tmp.height <= 0)) {
-        ck_sp_perr(P, jl, NULL, "%s: a %s layer needs a width and a height", path, tname);
+        scene_perr(P, jl, NULL, "%s: a %s layer needs a width and a height", path, tname);
         ok = false;
     }
     if (type == CK_LAYER_TEXT && tmp.text.fit != CK_FIT_NONE && tmp.width <= 0) {
-        ck_sp_perr(P, jl, NULL, "%s: fit \"%s\" needs a box: set width (and height)", path,
+        scene_perr(P, jl, NULL, "%s: fit \"%s\" needs a box: set width (and height)", path,
                    tmp.text.fit == CK_FIT_SHRINK ? "shrink" : "wrap");
         ok = false;
     }
     if (type == CK_LAYER_TEXT && tmp.text.min_size > tmp.text.size) {
-        ck_sp_perr(P, json_object_get(jl, "min_size"), jl,
+        scene_perr(P, json_object_get(jl, "min_size"), jl,
                    "%s.min_size: %g is larger than size (%g)", path, (double)tmp.text.min_size,
                    (double)tmp.text.size);
         ok = false;
     }
     if (type == CK_LAYER_SHAPE) {
         json_t *jf2 = json_object_get(jl, "fill2");
-        if (jf2 && json_is_string(jf2) && ck_parse_color(json_string_value(jf2), &tmp.shape.fill2))
+        if (jf2 && json_is_string(jf2) &&
+            scene_parse_color(json_string_value(jf2), &tmp.shape.fill2))
             tmp.shape.gradient = true;
     }
     if (type != CK_LAYER_TEXT)
@@ -267,7 +268,7 @@ static bool parse_layer(parser *P, const json_t *jl, int parent, double pstart, 
     for (int i = 0; i < P->layers.count - 1; i++) {
         const ck_layer *o = &((ck_layer *)P->layers.items)[i];
         if (tmp.id && o->id && strcmp(o->id, tmp.id) == 0) {
-            ck_sp_perr(P, json_object_get(jl, "id"), jl, "%s.id: \"%s\" is already used by %s",
+            scene_perr(P, json_object_get(jl, "id"), jl, "%s.id: \"%s\" is already used by %s",
                        path, tmp.id, o->path);
             ok = false;
         }
@@ -294,12 +295,12 @@ static bool parse_cues(parser *P, const json_t *arr)
     json_array_foreach(arr, i, jc)
     {
         const char *path = ck_arena_printf(&P->s->arena, "interactive[%zu]", i);
-        ck_cue *c = ck_sp_vec_push(&P->cues);
+        ck_cue *c = scene_vec_push(&P->cues);
         if (!c)
             return false;
         c->path = path;
-        c->pos = ck_sp_pos_of(P, jc, arr);
-        if (!ck_sp_parse_props(P, jc, kinds, c, path)) {
+        c->pos = scene_pos_of(P, jc, arr);
+        if (!scene_parse_props(P, jc, kinds, c, path)) {
             ok = false;
             continue;
         }
@@ -310,7 +311,7 @@ static bool parse_cues(parser *P, const json_t *arr)
         for (int k = 0; k < 2; k++) {
             const char *prop = need[c->kind][k];
             if (prop && !json_object_get(jc, prop)) {
-                ck_sp_perr(P, jc, arr, "%s: a %s needs \"%s\"", path,
+                scene_perr(P, jc, arr, "%s: a %s needs \"%s\"", path,
                            c->kind == CK_CUE_POPUP    ? "popup"
                            : c->kind == CK_CUE_BUTTON ? "button"
                                                       : "chapter",
@@ -319,19 +320,19 @@ static bool parse_cues(parser *P, const json_t *arr)
             }
         }
         if (c->kind != CK_CUE_CHAPTER && c->end <= c->start) {
-            ck_sp_perr(P, je ? je : jc, jc, "%s: end (%g) must come after start (%g)", path, c->end,
+            scene_perr(P, je ? je : jc, jc, "%s: end (%g) must come after start (%g)", path, c->end,
                        c->start);
             ok = false;
         }
         if (c->start >= P->s->duration) {
-            ck_sp_perr(P, json_object_get(jc, "start"), jc, "%s: starts after the video's end",
+            scene_perr(P, json_object_get(jc, "start"), jc, "%s: starts after the video's end",
                        path);
             ok = false;
         }
         for (int k = 0; k < P->cues.count - 1; k++)
             if (c->id && ((ck_cue *)P->cues.items)[k].id &&
                 strcmp(((ck_cue *)P->cues.items)[k].id, c->id) == 0) {
-                ck_sp_perr(P, json_object_get(jc, "id"), jc, "%s.id: \"%s\" is used twice", path,
+                scene_perr(P, json_object_get(jc, "id"), jc, "%s.id: \"%s\" is used twice", path,
                            c->id);
                 ok = false;
             }
@@ -349,25 +350,25 @@ static bool parse_captions(parser *P, const json_t *arr)
     json_array_foreach(arr, i, jc)
     {
         const char *path = ck_arena_printf(&P->s->arena, "captions[%zu]", i);
-        ck_caption *c = ck_sp_vec_push(&P->captions);
+        ck_caption *c = scene_vec_push(&P->captions);
         if (!c)
             return false;
-        c->pos = ck_sp_pos_of(P, jc, arr);
-        if (!ck_sp_parse_props(P, jc, kinds, c, path)) {
+        c->pos = scene_pos_of(P, jc, arr);
+        if (!scene_parse_props(P, jc, kinds, c, path)) {
             ok = false;
             continue;
         }
         if (c->end <= c->start) {
-            ck_sp_perr(P, jc, arr, "%s: end (%g) must come after start (%g)", path, c->end,
+            scene_perr(P, jc, arr, "%s: end (%g) must come after start (%g)", path, c->end,
                        c->start);
             ok = false;
         } else if (c->start < prev_end - 1e-9) {
-            ck_sp_perr(P, json_object_get(jc, "start"), jc,
+            scene_perr(P, json_object_get(jc, "start"), jc,
                        "%s: starts at %g s, before the previous caption ends (%g s)", path,
                        c->start, prev_end);
             ok = false;
         } else if (c->end > P->s->duration + 1e-9) {
-            ck_sp_perr(P, json_object_get(jc, "end"), jc, "%s: ends after the video's end (%g s)",
+            scene_perr(P, json_object_get(jc, "end"), jc, "%s: ends after the video's end (%g s)",
                        path, P->s->duration);
             ok = false;
         }
@@ -384,8 +385,8 @@ static bool parse_speech(parser *P, const json_t *js)
     static const char *const kinds[] = {"speech", NULL};
     static const char *const line_kinds[] = {"speech_line", NULL};
     ck_scene *s = P->s;
-    s->speech_pos = ck_sp_pos_of(P, js, NULL);
-    if (!ck_sp_parse_props(P, js, kinds, s, "speech"))
+    s->speech_pos = scene_pos_of(P, js, NULL);
+    if (!scene_parse_props(P, js, kinds, s, "speech"))
         return false;
     const json_t *arr = json_object_get(js, "lines");
     size_t n = json_array_size(arr);
@@ -400,18 +401,18 @@ static bool parse_speech(parser *P, const json_t *js)
     {
         ck_speech_line *l = &s->speech_lines[s->speech_line_count++];
         l->path = ck_arena_printf(&s->arena, "speech.lines[%zu]", i);
-        l->pos = ck_sp_pos_of(P, jl, arr);
-        if (!ck_sp_parse_props(P, jl, line_kinds, l, l->path)) {
+        l->pos = scene_pos_of(P, jl, arr);
+        if (!scene_parse_props(P, jl, line_kinds, l, l->path)) {
             ok = false;
             continue;
         }
         if (l->start >= s->duration) {
-            ck_sp_perr(P, json_object_get(jl, "start"), jl,
+            scene_perr(P, json_object_get(jl, "start"), jl,
                        "%s.start: %g s is not before the video's end (%g s)", l->path, l->start,
                        s->duration);
             ok = false;
         } else if (i > 0 && l->start <= s->speech_lines[i - 1].start) {
-            ck_sp_perr(P, json_object_get(jl, "start"), jl,
+            scene_perr(P, json_object_get(jl, "start"), jl,
                        "%s.start: lines go in time order; %g s is not after the previous line "
                        "(%g s)",
                        l->path, l->start, s->speech_lines[i - 1].start);
@@ -424,7 +425,7 @@ static bool parse_speech(parser *P, const json_t *js)
         const json_t *jl2 = json_array_get(arr, (size_t)k), *jend = json_object_get(jl2, "end");
         l->end = json_is_number(jend) ? json_number_value(jend) : limit;
         if (json_is_number(jend) && (l->end <= l->start || l->end > limit + 1e-9)) {
-            ck_sp_perr(P, jend, jl2,
+            scene_perr(P, jend, jl2,
                        "%s.end: %g s must be after its start (%g s) and no later "
                        "than %s (%g s)",
                        l->path, l->end, l->start,
@@ -440,12 +441,12 @@ static bool parse_availability(parser *P, const json_t *ja)
 {
     static const char *const kinds[] = {"availability", NULL};
     ck_availability *av = &P->s->availability;
-    if (!ck_sp_parse_props(P, ja, kinds, av, "availability"))
+    if (!scene_parse_props(P, ja, kinds, av, "availability"))
         return false;
     json_t *days = json_object_get(ja, "days_after"), *field = json_object_get(ja, "field"),
            *until = json_object_get(ja, "until");
     if (until && (days || field)) {
-        ck_sp_perr(P, ja, NULL,
+        scene_perr(P, ja, NULL,
                    "availability: use either \"until\" or \"days_after\" with \"field\"");
         return false;
     }
@@ -455,14 +456,14 @@ static bool parse_availability(parser *P, const json_t *ja)
         return true;
     }
     if (!days || !field) {
-        ck_sp_perr(P, ja, NULL,
+        scene_perr(P, ja, NULL,
                    "availability: \"days_after\" needs \"field\" (a date field), or use \"until\"");
         return false;
     }
     av->kind = CK_AVAIL_DAYS_AFTER;
     av->field = ck_scene_field(P->s, json_string_value(field));
     if (av->field < 0 || P->s->fields[av->field].type != CK_FIELD_DATE) {
-        ck_sp_perr(P, field, ja, "availability.field: \"%s\" is not a date field of this scene",
+        scene_perr(P, field, ja, "availability.field: \"%s\" is not a date field of this scene",
                    json_string_value(field));
         return false;
     }
@@ -481,7 +482,7 @@ static bool parse_cuts(parser *P, const json_t *arr)
     {
         double t = json_number_value(jv);
         if (!json_is_number(jv) || t <= prev || t >= P->s->duration) {
-            ck_sp_perr(P, jv, arr,
+            scene_perr(P, jv, arr,
                        "segments.cuts[%zu]: cut times must be numbers that increase, inside "
                        "(0, %g)",
                        i, P->s->duration);
@@ -516,21 +517,21 @@ static bool parse_scene(parser *P, const json_t *root)
     s->seg_target = 2;
     s->fps = 30;
     s->audio = -1;
-    if (!ck_sp_parse_props(P, root, scene_kinds, s, ""))
+    if (!scene_parse_props(P, root, scene_kinds, s, ""))
         return false;
     bool ok = true;
-    ok &= ck_sp_parse_props(P, json_object_get(root, "canvas"), canvas_kinds, s, "canvas");
+    ok &= scene_parse_props(P, json_object_get(root, "canvas"), canvas_kinds, s, "canvas");
     if (!ok)
         return false;
     if (s->width % 2 || s->height % 2) {
-        ck_sp_perr(P, json_object_get(root, "canvas"), root,
+        scene_perr(P, json_object_get(root, "canvas"), root,
                    "canvas: width and height must be even (4:2:0 video), got %dx%d", s->width,
                    s->height);
         ok = false;
     }
     s->frame_count = (int64_t)llround(s->duration * s->fps);
     json_t *jseg = json_object_get(root, "segments");
-    if (jseg && ck_sp_parse_props(P, jseg, segment_kinds, s, "segments")) {
+    if (jseg && scene_parse_props(P, jseg, segment_kinds, s, "segments")) {
         json_t *jcuts = json_object_get(jseg, "cuts");
         if (jcuts)
             ok &= parse_cuts(P, jcuts);
@@ -545,9 +546,9 @@ static bool parse_scene(parser *P, const json_t *root)
         ok &= parse_assets(P, ja);
     json_t *jaudio = json_object_get(root, "audio");
     if (jaudio) {
-        int a = ck_sp_find_asset(P, json_string_value(jaudio));
+        int a = scene_find_asset(P, json_string_value(jaudio));
         if (a < 0 || s->assets[a].kind != CK_ASSET_AUDIO) {
-            ck_sp_perr(P, jaudio, root, "audio: \"%s\" is not an audio asset in \"assets\"",
+            scene_perr(P, jaudio, root, "audio: \"%s\" is not an audio asset in \"assets\"",
                        json_string_value(jaudio));
             ok = false;
         }
@@ -601,13 +602,13 @@ ck_scene *ck_scene_load_buffer(const char *json, size_t len, const char *file, c
     P.keyframes.size = sizeof(ck_keyframe);
     P.cues.size = sizeof(ck_cue);
     P.captions.size = sizeof(ck_caption);
-    P.jp = ck_jsonpos_build(json, len, root);
+    P.jp = scene_jsonpos_build(json, len, root);
     bool ok = parse_scene(&P, root);
     s->layers = finish_vec(&P, &P.layers, &s->layer_count);
     s->keyframes = finish_vec(&P, &P.keyframes, &s->keyframe_count);
     s->cues = finish_vec(&P, &P.cues, &s->cue_count);
     s->captions = finish_vec(&P, &P.captions, &s->caption_count);
-    ck_jsonpos_destroy(&P.jp);
+    scene_jsonpos_destroy(&P.jp);
     json_decref(root);
     if (!ok || d->errors > errors_before)
         goto error;

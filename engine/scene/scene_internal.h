@@ -25,17 +25,17 @@ enum ck_store {
 typedef struct ck_jsonpos ck_jsonpos;
 
 /* Builds the map value -> (line, col) by walking `text` alongside the parsed `root`. */
-ck_jsonpos *ck_jsonpos_build(const char *text, size_t len, json_t *root);
-void ck_jsonpos_destroy(ck_jsonpos **jp);
+ck_jsonpos *scene_jsonpos_build(const char *text, size_t len, json_t *root);
+void scene_jsonpos_destroy(ck_jsonpos **jp);
 /* Position of a value (line 0 when unknown). */
-ck_srcpos ck_jsonpos_get(const ck_jsonpos *jp, const json_t *v);
+ck_srcpos scene_jsonpos_get(const ck_jsonpos *jp, const json_t *v);
 
 /* Rows of the property table for one object kind, e.g. "layer" or "text". */
-const ck_prop_desc *ck_props_find(const char *obj, const char *name);
+const ck_prop_desc *scene_props_find(const char *obj, const char *name);
 /* Splits an enum_values list; returns the index of `value`, or -1. */
-int ck_enum_index(const char *list, const char *value);
+int scene_enum_index(const char *list, const char *value);
 /* Parses "#rrggbb" / "#rrggbbaa". */
-bool ck_parse_color(const char *s, ck_color *c);
+bool scene_parse_color(const char *s, ck_color *c);
 
 /* ---- the parser's shared state and helpers (parse.c, used by scene.c) ---- */
 /* Growable array of fixed-size items, copied into the scene arena at the end. */
@@ -56,23 +56,23 @@ typedef struct parser {
 } parser;
 
 /* Appends a zeroed item; NULL when out of memory. */
-void *ck_sp_vec_push(vec *v);
+void *scene_vec_push(vec *v);
 /* Position of a value for messages (true/false/null: the containing object's). */
-ck_srcpos ck_sp_pos_of(parser *P, const json_t *v, const json_t *parent);
-void ck_sp_perr(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
+ck_srcpos scene_pos_of(parser *P, const json_t *v, const json_t *parent);
+void scene_perr(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void ck_sp_pwarn(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
+void scene_pwarn(parser *P, const json_t *v, const json_t *parent, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* "an object", "a string", ... for messages. */
-const char *ck_sp_json_type_name(const json_t *v);
+const char *scene_json_type_name(const json_t *v);
 /* Ids: lower-case letters, digits, '-' and '_', at most 64. */
-bool ck_sp_valid_id(const char *s);
+bool scene_valid_id(const char *s);
 /* Index of an asset already parsed, or -1. */
-int ck_sp_find_asset(parser *P, const char *id);
-bool ck_sp_parse_ease(const char *s, ck_ease *e);
+int scene_find_asset(parser *P, const char *id);
+bool scene_parse_ease(const char *s, ck_ease *e);
 /* Checks every key of `obj` against the rows of `kinds` (NULL-terminated), applies defaults,
  * stores values into `base`, reports missing required ones. False on any error. */
-bool ck_sp_parse_props(parser *P, const json_t *obj, const char *const *kinds, void *base,
+bool scene_parse_props(parser *P, const json_t *obj, const char *const *kinds, void *base,
                        const char *path);
 
 #endif

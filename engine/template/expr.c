@@ -91,7 +91,7 @@ static void vfail(parser *p, size_t off, const char *fmt, va_list ap)
     if (p->err) {
         char msg[sizeof p->err->msg];
         vsnprintf(msg, sizeof msg, fmt, ap);
-        ck_error_set(p->err, CK_ERR_PARSE, "", 0, ck_tpl_col(p->src, off), "%s", msg);
+        ck_error_set(p->err, CK_ERR_PARSE, "", 0, tpl_col(p->src, off), "%s", msg);
     }
 }
 
@@ -123,7 +123,7 @@ static const char *tok_text(parser *p, const token *t, char *buf, size_t size)
 {
     if (t->kind == T_END)
         return "the end of the condition";
-    return ck_tpl_quote(p->src + t->off, t->len, buf, size);
+    return tpl_quote(p->src + t->off, t->len, buf, size);
 }
 
 /* ---- lexer ---- */
@@ -344,16 +344,16 @@ static bool literal(parser *p, const ck_field *f, const token *t, int64_t *iv, c
                               p->src + t->off);
         if (t->kind != T_STRING)
             return fail_false(p, t->off, "%s is %s: compare it with text in double quotes, not %s",
-                              name, ck_tpl_type_phrase(f->type), tok_text(p, t, q, sizeof q));
+                              name, tpl_type_phrase(f->type), tok_text(p, t, q, sizeof q));
         if (f->type == CK_FIELD_STRING) {
             *sv = t->str;
             return true;
         }
-        *iv = ck_tpl_value_find(f, t->str, t->str_len);
+        *iv = tpl_value_find(f, t->str, t->str_len);
         if (*iv < 0)
             return fail_false(p, t->off, "%s is not a value of enum field %s (%s)",
-                              ck_tpl_quote(t->str, t->str_len, q, sizeof q), name,
-                              ck_tpl_values_list(f, list, sizeof list));
+                              tpl_quote(t->str, t->str_len, q, sizeof q), name,
+                              tpl_values_list(f, list, sizeof list));
         return true;
     case CK_FIELD_DATE:
         if (t->kind == T_STRING) {
@@ -372,7 +372,7 @@ static bool literal(parser *p, const ck_field *f, const token *t, int64_t *iv, c
         if (t->kind != T_NUMBER)
             return fail_false(
                 p, t->off, "%s is %s: compare it with a number%s, not %s", name,
-                ck_tpl_type_phrase(f->type),
+                tpl_type_phrase(f->type),
                 f->type == CK_FIELD_MONEY ? " of cents (50000 for 500,00 \xE2\x82\xAC)" : "",
                 tok_text(p, t, q, sizeof q));
         *iv = t->num;
@@ -385,7 +385,7 @@ static bool literal(parser *p, const ck_field *f, const token *t, int64_t *iv, c
         return true;
     default:
         return fail_false(p, t->off, "%s is %s: it cannot be compared with a value", name,
-                          ck_tpl_type_phrase(f->type));
+                          tpl_type_phrase(f->type));
     }
 }
 
@@ -394,11 +394,11 @@ static ck_expr *parse_field(parser *p)
 {
     char q[128], list[256];
     token ft = p->tok;
-    int fi = ck_tpl_field_find(p->scene, p->src + ft.off, ft.len);
+    int fi = tpl_field_find(p->scene, p->src + ft.off, ft.len);
     if (fi < 0) {
-        const char *hint = ck_tpl_suggest_field(p->scene, p->src + ft.off, ft.len);
+        const char *hint = tpl_suggest_field(p->scene, p->src + ft.off, ft.len);
         static const char *const words[] = {"and", "or", "not", "has", "in", "true", "false"};
-        const char *kw = ck_tpl_suggest(p->src + ft.off, ft.len, words, CK_ARRAY_LEN(words));
+        const char *kw = tpl_suggest(p->src + ft.off, ft.len, words, CK_ARRAY_LEN(words));
         bool kw_case = kw && strlen(kw) == ft.len;
         for (size_t k = 0; kw_case && k < ft.len; k++)
             kw_case = (p->src[ft.off + k] | 0x20) == kw[k];
@@ -438,18 +438,18 @@ static ck_expr *parse_field(parser *p)
     } else if (op.kind == T_HAS) {
         if (f->type != CK_FIELD_SET)
             return fail(p, op.off, "\"has\" works on set fields; %s is %s (use == or in)", f->name,
-                        ck_tpl_type_phrase(f->type));
+                        tpl_type_phrase(f->type));
         if (!next(p))
             return NULL;
         token v = p->tok;
         if (v.kind != T_STRING)
             return fail(p, v.off, "expected a value in double quotes after \"has\", not %s",
                         tok_text(p, &v, q, sizeof q));
-        int k = ck_tpl_value_find(f, v.str, v.str_len);
+        int k = tpl_value_find(f, v.str, v.str_len);
         if (k < 0)
             return fail(p, v.off, "%s is not a value of set field %s (%s)",
-                        ck_tpl_quote(v.str, v.str_len, q, sizeof q), f->name,
-                        ck_tpl_values_list(f, list, sizeof list));
+                        tpl_quote(v.str, v.str_len, q, sizeof q), f->name,
+                        tpl_values_list(f, list, sizeof list));
         if (!(e = node(p, E_HAS)))
             return NULL;
         e->v = k;
@@ -506,7 +506,7 @@ static ck_expr *parse_field(parser *p)
                             "\"...\")",
                             f->name, f->name);
             return fail(p, ft.off, "%s is %s, not a boolean: compare it (%s %s)", f->name,
-                        ck_tpl_type_phrase(f->type), f->name,
+                        tpl_type_phrase(f->type), f->name,
                         (unsigned)f->type < CK_ARRAY_LEN(example) && example[f->type]
                             ? example[f->type]
                             : "== ...");
@@ -534,7 +534,7 @@ static ck_expr *parse_primary(parser *p)
             return NULL;
         if (p->tok.kind != T_RPAREN)
             return fail(p, p->tok.off, "expected ')' to close the '(' at column %d, not %s",
-                        ck_tpl_col(p->src, t.off), tok_text(p, &p->tok, q, sizeof q));
+                        tpl_col(p->src, t.off), tok_text(p, &p->tok, q, sizeof q));
         p->depth--;
         if (!next(p))
             return NULL;

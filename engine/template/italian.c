@@ -40,14 +40,14 @@ static uint64_t magnitude(int64_t v)
     return v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
 }
 
-void ck_it_number_sb(ck_strbuf *sb, int64_t n)
+void tpl_it_number_sb(ck_strbuf *sb, int64_t n)
 {
     if (n < 0)
         ck_strbuf_add(sb, "-", 1);
     put_grouped(sb, magnitude(n));
 }
 
-void ck_it_money_sb(ck_strbuf *sb, int64_t cents)
+void tpl_it_money_sb(ck_strbuf *sb, int64_t cents)
 {
     uint64_t m = magnitude(cents);
     if (cents < 0)
@@ -72,7 +72,7 @@ static const char *const weekday_names[7] = {
     "venerd\xC3\xAC", "sabato",         "domenica",
 };
 
-void ck_it_date_sb(ck_strbuf *sb, int32_t days, bool weekday)
+void tpl_it_date_sb(ck_strbuf *sb, int32_t days, bool weekday)
 {
     /* Years 1..9999 only: the civil-date arithmetic would overflow far outside, and no
      * record holds such a date (ck_parse_date accepts 1900 on). */
@@ -117,7 +117,7 @@ static const struct {
     {"al", "all'"}, {"nel", "nell'"}, {"sul", "sull'"},
 };
 
-int ck_it_date_prep_find(const char *prep, size_t n)
+int tpl_it_date_prep_find(const char *prep, size_t n)
 {
     for (size_t i = 0; prep && i < CK_ARRAY_LEN(date_preps); i++)
         if (strlen(date_preps[i].full) == n && memcmp(date_preps[i].full, prep, n) == 0)
@@ -125,7 +125,7 @@ int ck_it_date_prep_find(const char *prep, size_t n)
     return -1;
 }
 
-void ck_it_date_prep_sb(ck_strbuf *sb, int32_t days, int prep)
+void tpl_it_date_prep_sb(ck_strbuf *sb, int32_t days, int prep)
 {
     if (days < -719162 || days > 2932896 || prep < 0 || prep >= (int)CK_ARRAY_LEN(date_preps))
         return;
@@ -137,12 +137,12 @@ void ck_it_date_prep_sb(ck_strbuf *sb, int32_t days, int prep)
         ck_strbuf_puts(sb, date_preps[prep].full);
         ck_strbuf_add(sb, " ", 1);
     }
-    ck_it_date_sb(sb, days, false);
+    tpl_it_date_sb(sb, days, false);
 }
 
 /* ---- case mapping over Latin letters ---- */
 
-int32_t ck_cp_lower(int32_t c)
+int32_t tpl_cp_lower(int32_t c)
 {
     if (c >= 'A' && c <= 'Z')
         return c + 32;
@@ -162,7 +162,7 @@ int32_t ck_cp_lower(int32_t c)
     return c;
 }
 
-int32_t ck_cp_upper(int32_t c)
+int32_t tpl_cp_upper(int32_t c)
 {
     if (c >= 'a' && c <= 'z')
         return c - 32;
@@ -190,16 +190,16 @@ static void map_case(ck_strbuf *sb, const char *s, size_t n, bool upper)
         int32_t cp = ck_utf8_next(&p, end);
         if (cp < 0)
             cp = 0xFFFD;
-        ck_strbuf_put_cp(sb, upper ? ck_cp_upper(cp) : ck_cp_lower(cp));
+        ck_strbuf_put_cp(sb, upper ? tpl_cp_upper(cp) : tpl_cp_lower(cp));
     }
 }
 
-void ck_it_upper_sb(ck_strbuf *sb, const char *s, size_t n)
+void tpl_it_upper_sb(ck_strbuf *sb, const char *s, size_t n)
 {
     map_case(sb, s, n, true);
 }
 
-void ck_it_lower_sb(ck_strbuf *sb, const char *s, size_t n)
+void tpl_it_lower_sb(ck_strbuf *sb, const char *s, size_t n)
 {
     map_case(sb, s, n, false);
 }
@@ -220,7 +220,7 @@ static bool is_apostrophe(int32_t c)
 
 /* Letters that make up a word. Everything from U+00C0 on counts, except the two Latin-1
  * signs and the punctuation blocks, so names in other scripts pass through as words (their
- * case is left alone: ck_cp_lower/upper only map Latin). */
+ * case is left alone: tpl_cp_lower/upper only map Latin). */
 static bool is_letter(int32_t c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
@@ -268,7 +268,7 @@ static int32_t peek_cp(const char *p, const char *end, const char **next)
  * before a non-letter is the registry's way of writing a final accent ("NICOLO'", "FELICITA'")
  * and becomes the accented vowel (grave: à è ì ò ù, as Italian names take). Runs of
  * whitespace become one space and the ends are trimmed. */
-void ck_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n)
+void tpl_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n)
 {
     const char *p = s, *end = s + n;
     bool pending_space = false, any = false;
@@ -298,9 +298,9 @@ void ck_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n)
             int32_t c = peek_cp(wend, end, &nx);
             if (!is_letter(c))
                 break;
-            if (letters > 0 && ck_cp_lower(c) != c)
+            if (letters > 0 && tpl_cp_lower(c) != c)
                 upper_after_first = true;
-            if (ck_cp_upper(c) != c)
+            if (tpl_cp_upper(c) != c)
                 has_lower = true;
             last = wend;
             wend = nx;
@@ -313,11 +313,11 @@ void ck_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n)
         if (wend < end) {
             const char *nx;
             int32_t a = peek_cp(wend, end, &nx);
-            if (is_apostrophe(a) && grave_vowel(ck_cp_lower(peek_cp(last, end, NULL)))) {
+            if (is_apostrophe(a) && grave_vowel(tpl_cp_lower(peek_cp(last, end, NULL)))) {
                 bool word_follows = nx < end && is_letter(peek_cp(nx, end, NULL));
                 /* "de'" (de' Medici) is an elided article, not an accent. */
-                bool de = letters == 2 && ck_cp_lower(peek_cp(p, end, NULL)) == 'd' &&
-                          ck_cp_lower(peek_cp(last, end, NULL)) == 'e';
+                bool de = letters == 2 && tpl_cp_lower(peek_cp(p, end, NULL)) == 'd' &&
+                          tpl_cp_lower(peek_cp(last, end, NULL)) == 'e';
                 if (!word_follows && !de) {
                     accent = true;
                     after = nx;
@@ -330,12 +330,12 @@ void ck_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n)
             bool first = i == 0;
             int32_t out;
             if (mixed)
-                out = first ? ck_cp_upper(c) : c;
+                out = first ? tpl_cp_upper(c) : c;
             else
-                out = first ? ck_cp_upper(c) : ck_cp_lower(c);
+                out = first ? tpl_cp_upper(c) : tpl_cp_lower(c);
             if (accent && i == letters - 1) {
-                int32_t g = grave_vowel(ck_cp_lower(c));
-                out = first ? ck_cp_upper(g) : g;
+                int32_t g = grave_vowel(tpl_cp_lower(c));
+                out = first ? tpl_cp_upper(g) : g;
             }
             ck_strbuf_put_cp(sb, out);
         }
@@ -349,7 +349,7 @@ size_t ck_it_date(char *buf, size_t size, int32_t days)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_date_sb(&sb, days, false);
+    tpl_it_date_sb(&sb, days, false);
     return sb.len;
 }
 
@@ -357,7 +357,7 @@ size_t ck_it_date_prep(char *buf, size_t size, const char *prep, int32_t days)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_date_prep_sb(&sb, days, ck_it_date_prep_find(prep, prep ? strlen(prep) : 0));
+    tpl_it_date_prep_sb(&sb, days, tpl_it_date_prep_find(prep, prep ? strlen(prep) : 0));
     return sb.len;
 }
 
@@ -365,7 +365,7 @@ size_t ck_it_weekday_date(char *buf, size_t size, int32_t days)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_date_sb(&sb, days, true);
+    tpl_it_date_sb(&sb, days, true);
     return sb.len;
 }
 
@@ -373,7 +373,7 @@ size_t ck_it_money(char *buf, size_t size, int64_t cents)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_money_sb(&sb, cents);
+    tpl_it_money_sb(&sb, cents);
     return sb.len;
 }
 
@@ -381,7 +381,7 @@ size_t ck_it_number(char *buf, size_t size, int64_t n)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_number_sb(&sb, n);
+    tpl_it_number_sb(&sb, n);
     return sb.len;
 }
 
@@ -390,7 +390,7 @@ size_t ck_it_name_case(char *buf, size_t size, const char *name)
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
     if (name)
-        ck_it_name_case_sb(&sb, name, strlen(name));
+        tpl_it_name_case_sb(&sb, name, strlen(name));
     return sb.len;
 }
 
@@ -454,7 +454,7 @@ static void agree_uno(ck_strbuf *sb, int form)
     }
 }
 
-void ck_it_words_sb(ck_strbuf *out, int64_t n, int form)
+void tpl_it_words_sb(ck_strbuf *out, int64_t n, int form)
 {
     uint64_t m = magnitude(n);
     ck_strbuf sb;
@@ -528,7 +528,7 @@ static void drop_tail(ck_strbuf *sb, size_t n)
         sb->s[sb->len] = 0;
 }
 
-void ck_it_ordinal_sb(ck_strbuf *out, int64_t n, bool feminine)
+void tpl_it_ordinal_sb(ck_strbuf *out, int64_t n, bool feminine)
 {
     static const char *const first[11] = {"",       "primo",  "secondo", "terzo",
                                           "quarto", "quinto", "sesto",   "settimo",
@@ -539,12 +539,12 @@ void ck_it_ordinal_sb(ck_strbuf *out, int64_t n, bool feminine)
         ck_strbuf_puts(&sb, first[n]);
     } else if (n <= 0) {
         /* No ordinal for zero or less: say the number. */
-        ck_it_words_sb(&sb, n, CK_IT_ALONE);
+        tpl_it_words_sb(&sb, n, CK_IT_ALONE);
     } else {
         /* The cardinal loses its last vowel and takes -esimo ("undicesimo", "ventesimo",
          * "ventunesimo"), except a final tre or sei, which keep it ("ventitreesimo",
          * "ventiseiesimo"), and mille/mila, which become "millesimo". */
-        ck_it_words_sb(&sb, n, CK_IT_ALONE);
+        tpl_it_words_sb(&sb, n, CK_IT_ALONE);
         if (ends_with(&sb, "tr\xC3\xA9")) {
             drop_tail(&sb, 2);
             ck_strbuf_puts(&sb, "e");
@@ -569,14 +569,14 @@ static void put_digits(ck_strbuf *sb, uint64_t v)
     ck_strbuf_add(sb, num, (size_t)n);
 }
 
-void ck_it_number_spoken_sb(ck_strbuf *sb, int64_t n)
+void tpl_it_number_spoken_sb(ck_strbuf *sb, int64_t n)
 {
     if (n < 0)
         ck_strbuf_puts(sb, "meno ");
     put_digits(sb, magnitude(n));
 }
 
-void ck_it_money_spoken_sb(ck_strbuf *sb, int64_t cents)
+void tpl_it_money_spoken_sb(ck_strbuf *sb, int64_t cents)
 {
     uint64_t m = magnitude(cents), e = m / 100, c = m % 100;
     if (cents < 0)
@@ -589,10 +589,10 @@ void ck_it_money_spoken_sb(ck_strbuf *sb, int64_t cents)
         if (e == 1) {
             ck_strbuf_puts(sb, "un euro");
         } else if (e % 1000000 == 0) {
-            ck_it_words_sb(sb, (int64_t)e, CK_IT_MASC); /* "un milione di euro" */
+            tpl_it_words_sb(sb, (int64_t)e, CK_IT_MASC); /* "un milione di euro" */
             ck_strbuf_puts(sb, " di euro");
         } else if (e % 1000 == 0) {
-            ck_it_words_sb(sb, (int64_t)e, CK_IT_MASC); /* "mille euro", "duemila euro" */
+            tpl_it_words_sb(sb, (int64_t)e, CK_IT_MASC); /* "mille euro", "duemila euro" */
             ck_strbuf_puts(sb, " euro");
         } else {
             put_digits(sb, e);
@@ -629,7 +629,7 @@ static void put_month_year(ck_strbuf *sb, int m, int y)
     put_digits(sb, (uint64_t)y);
 }
 
-void ck_it_date_spoken_sb(ck_strbuf *sb, int32_t days, bool weekday)
+void tpl_it_date_spoken_sb(ck_strbuf *sb, int32_t days, bool weekday)
 {
     if (days < -719162 || days > 2932896)
         return;
@@ -643,7 +643,7 @@ void ck_it_date_spoken_sb(ck_strbuf *sb, int32_t days, bool weekday)
     put_month_year(sb, m, y);
 }
 
-void ck_it_date_prep_spoken_sb(ck_strbuf *sb, int32_t days, int prep)
+void tpl_it_date_prep_spoken_sb(ck_strbuf *sb, int32_t days, int prep)
 {
     if (days < -719162 || days > 2932896 || prep < 0 || prep >= (int)CK_ARRAY_LEN(date_preps))
         return;
@@ -666,7 +666,7 @@ size_t ck_it_words(char *buf, size_t size, int64_t n, int form)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_words_sb(&sb, n, form);
+    tpl_it_words_sb(&sb, n, form);
     return sb.len;
 }
 
@@ -674,7 +674,7 @@ size_t ck_it_ordinal(char *buf, size_t size, int64_t n, bool feminine)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_ordinal_sb(&sb, n, feminine);
+    tpl_it_ordinal_sb(&sb, n, feminine);
     return sb.len;
 }
 
@@ -682,7 +682,7 @@ size_t ck_it_money_spoken(char *buf, size_t size, int64_t cents)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_money_spoken_sb(&sb, cents);
+    tpl_it_money_spoken_sb(&sb, cents);
     return sb.len;
 }
 
@@ -690,7 +690,7 @@ size_t ck_it_date_spoken(char *buf, size_t size, int32_t days, bool weekday)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_date_spoken_sb(&sb, days, weekday);
+    tpl_it_date_spoken_sb(&sb, days, weekday);
     return sb.len;
 }
 
@@ -698,6 +698,6 @@ size_t ck_it_date_prep_spoken(char *buf, size_t size, const char *prep, int32_t 
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
-    ck_it_date_prep_spoken_sb(&sb, days, ck_it_date_prep_find(prep, prep ? strlen(prep) : 0));
+    tpl_it_date_prep_spoken_sb(&sb, days, tpl_it_date_prep_find(prep, prep ? strlen(prep) : 0));
     return sb.len;
 }

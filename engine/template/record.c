@@ -23,7 +23,7 @@
  * Shared helpers (declared in template_internal.h)
  * ====================================================================================== */
 
-const char *ck_tpl_type_phrase(ck_field_type t)
+const char *tpl_type_phrase(ck_field_type t)
 {
     switch (t) {
     case CK_FIELD_STRING:
@@ -45,7 +45,7 @@ const char *ck_tpl_type_phrase(ck_field_type t)
     }
 }
 
-int ck_tpl_field_find(const ck_scene *scene, const char *s, size_t n)
+int tpl_field_find(const ck_scene *scene, const char *s, size_t n)
 {
     for (int i = 0; i < scene->field_count; i++) {
         const char *name = scene->fields[i].name;
@@ -112,7 +112,7 @@ static void suggest_step(const char *s, size_t n, const char *word, const char *
     }
 }
 
-const char *ck_tpl_suggest(const char *s, size_t n, const char *const *words, size_t count)
+const char *tpl_suggest(const char *s, size_t n, const char *const *words, size_t count)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
@@ -121,7 +121,7 @@ const char *ck_tpl_suggest(const char *s, size_t n, const char *const *words, si
     return best;
 }
 
-const char *ck_tpl_suggest_field(const ck_scene *scene, const char *s, size_t n)
+const char *tpl_suggest_field(const ck_scene *scene, const char *s, size_t n)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
@@ -130,7 +130,7 @@ const char *ck_tpl_suggest_field(const ck_scene *scene, const char *s, size_t n)
     return best;
 }
 
-int ck_tpl_value_find(const ck_field *f, const char *s, size_t n)
+int tpl_value_find(const ck_field *f, const char *s, size_t n)
 {
     if (!f->values)
         return -1;
@@ -143,7 +143,7 @@ int ck_tpl_value_find(const ck_field *f, const char *s, size_t n)
     return -1;
 }
 
-const char *ck_tpl_values_list(const ck_field *f, char *buf, size_t size)
+const char *tpl_values_list(const ck_field *f, char *buf, size_t size)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size);
@@ -160,7 +160,7 @@ const char *ck_tpl_values_list(const ck_field *f, char *buf, size_t size)
     return buf;
 }
 
-const char *ck_tpl_quote(const char *s, size_t n, char *buf, size_t size)
+const char *tpl_quote(const char *s, size_t n, char *buf, size_t size)
 {
     ck_strbuf sb;
     ck_strbuf_init_fixed(&sb, buf, size > 8 ? size - 8 : size);
@@ -189,7 +189,7 @@ const char *ck_tpl_quote(const char *s, size_t n, char *buf, size_t size)
     return buf;
 }
 
-int ck_tpl_col(const char *src, size_t off)
+int tpl_col(const char *src, size_t off)
 {
     int col = 1;
     for (size_t i = 0; i < off && src[i]; i++)
@@ -261,8 +261,8 @@ static void trim(const char **s, size_t *n)
 static void warn_unknown(rparse *rp, const char *name, size_t n)
 {
     char q[128];
-    const char *hint = ck_tpl_suggest_field(rp->scene, name, n);
-    ck_tpl_quote(name, n, q, sizeof q);
+    const char *hint = tpl_suggest_field(rp->scene, name, n);
+    tpl_quote(name, n, q, sizeof q);
     if (hint)
         rec_warn(rp, "unknown field %s (not used by this scene; did you mean \"%s\"?)", q, hint);
     else
@@ -460,11 +460,11 @@ static bool parse_bool_text(const char *s, size_t n, bool *out)
 /* Sets the set bits from one value name; false (with a message) when it is not a value. */
 static bool set_add(rparse *rp, const ck_field *f, const char *s, size_t n, uint64_t *set)
 {
-    int k = ck_tpl_value_find(f, s, n);
+    int k = tpl_value_find(f, s, n);
     if (k < 0) {
         char q[128], list[256];
-        rec_error(rp, "%s: %s is not one of %s", f->name, ck_tpl_quote(s, n, q, sizeof q),
-                  ck_tpl_values_list(f, list, sizeof list));
+        rec_error(rp, "%s: %s is not one of %s", f->name, tpl_quote(s, n, q, sizeof q),
+                  tpl_values_list(f, list, sizeof list));
         return false;
     }
     *set |= (uint64_t)1 << k;
@@ -544,10 +544,10 @@ static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t
         break;
     }
     case CK_FIELD_ENUM: {
-        int k = ck_tpl_value_find(f, s, n);
+        int k = tpl_value_find(f, s, n);
         if (k < 0) {
-            rec_error(rp, "%s: %s is not one of %s", f->name, ck_tpl_quote(s, n, q, sizeof q),
-                      ck_tpl_values_list(f, list, sizeof list));
+            rec_error(rp, "%s: %s is not one of %s", f->name, tpl_quote(s, n, q, sizeof q),
+                      tpl_values_list(f, list, sizeof list));
             return false;
         }
         out->i = k;
@@ -562,7 +562,7 @@ static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t
             shape = i == 4 || i == 7 || is_digit(s[i]);
         if (!shape) {
             rec_error(rp, "%s: %s is not a date in the form YYYY-MM-DD", f->name,
-                      ck_tpl_quote(s, n, q, sizeof q));
+                      tpl_quote(s, n, q, sizeof q));
             return false;
         }
         memcpy(d, s, 10);
@@ -580,7 +580,7 @@ static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t
     case CK_FIELD_MONEY:
         if (!parse_money_text(s, n, &out->i)) {
             rec_error(rp, "%s: %s is not an amount (cents as digits: 53869, or euros: \"538,69\")",
-                      f->name, ck_tpl_quote(s, n, q, sizeof q));
+                      f->name, tpl_quote(s, n, q, sizeof q));
             return false;
         }
         if (!check_range(rp, f, out->i))
@@ -588,7 +588,7 @@ static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t
         break;
     case CK_FIELD_INTEGER:
         if (!parse_int_text(s, n, &out->i)) {
-            rec_error(rp, "%s: %s is not an integer", f->name, ck_tpl_quote(s, n, q, sizeof q));
+            rec_error(rp, "%s: %s is not an integer", f->name, tpl_quote(s, n, q, sizeof q));
             return false;
         }
         if (!check_range(rp, f, out->i))
@@ -598,7 +598,7 @@ static bool value_from_text(rparse *rp, const ck_field *f, const char *s, size_t
         bool b;
         if (!parse_bool_text(s, n, &b)) {
             rec_error(rp, "%s: %s is not a boolean (true, false, si, no, 1, 0)", f->name,
-                      ck_tpl_quote(s, n, q, sizeof q));
+                      tpl_quote(s, n, q, sizeof q));
             return false;
         }
         out->i = b;
@@ -951,7 +951,7 @@ static void json_record(rparse *rp, json_t *obj, int line)
     json_object_foreach(obj, key, val)
     {
         size_t kn = strlen(key);
-        if (strcmp(key, "id") == 0 || ck_tpl_field_find(rp->scene, key, kn) >= 0)
+        if (strcmp(key, "id") == 0 || tpl_field_find(rp->scene, key, kn) >= 0)
             continue;
         /* Once per file: the same stray key on 10 000 records is one problem. */
         bool seen = false;
@@ -1202,7 +1202,7 @@ static bool parse_csv(rparse *rp, const char *s, size_t n)
             continue;
         }
         bool is_id = len == 2 && memcmp(name, "id", 2) == 0;
-        int fi = is_id ? COL_ID : ck_tpl_field_find(sc, name, len);
+        int fi = is_id ? COL_ID : tpl_field_find(sc, name, len);
         if (!is_id && fi < 0) {
             warn_unknown(rp, name, len);
             continue;
@@ -1211,7 +1211,7 @@ static bool parse_csv(rparse *rp, const char *s, size_t n)
         if (dup) {
             char q[128];
             ck_diag_add(rp->diags, CK_SEV_ERROR, rp->file, rp->line, 0,
-                        "header: column %s appears twice", ck_tpl_quote(name, len, q, sizeof q));
+                        "header: column %s appears twice", tpl_quote(name, len, q, sizeof q));
             header_ok = false;
             continue;
         }

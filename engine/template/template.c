@@ -71,7 +71,7 @@ typedef struct tfilter {
     const char **ktexts;
     int nkeys;
     const char *def; /* "*:" text, or NULL */
-    int prep;        /* date: the preposition before it (ck_it_date_prep_find), or -1 */
+    int prep;        /* date: the preposition before it (tpl_it_date_prep_find), or -1 */
     int form;        /* ordinal, words: CK_IT_ALONE/MASC/FEM (":m", ":f") */
 } tfilter;
 
@@ -114,7 +114,7 @@ static void vtfail(tcomp *c, size_t off, const char *fmt, va_list ap)
     if (c->err) {
         char msg[sizeof c->err->msg];
         vsnprintf(msg, sizeof msg, fmt, ap);
-        ck_error_set(c->err, CK_ERR_PARSE, "", 0, ck_tpl_col(c->src, off), "%s", msg);
+        ck_error_set(c->err, CK_ERR_PARSE, "", 0, tpl_col(c->src, off), "%s", msg);
     }
 }
 
@@ -180,7 +180,7 @@ static bool span_is(const char *src, size_t s, size_t e, const char *word)
 
 static const char *type_words(int t)
 {
-    return t == V_TEXT ? "text" : ck_tpl_type_phrase((ck_field_type)t);
+    return t == V_TEXT ? "text" : tpl_type_phrase((ck_field_type)t);
 }
 
 /* Message for a filter that does not fit: name the field on the first filter, "the value"
@@ -251,16 +251,16 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
         }
         int idx;
         if (type == CK_FIELD_ENUM) {
-            idx = ck_tpl_value_find(f, src + ks, ke - ks);
+            idx = tpl_value_find(f, src + ks, ke - ks);
             if (idx < 0)
                 return tfail_false(c, ks, "%s is not a value of enum field %s (%s)",
-                                   ck_tpl_quote(src + ks, ke - ks, q, sizeof q), f->name,
-                                   ck_tpl_values_list(f, list, sizeof list));
+                                   tpl_quote(src + ks, ke - ks, q, sizeof q), f->name,
+                                   tpl_values_list(f, list, sizeof list));
         } else if (type == CK_FIELD_BOOLEAN) {
             idx = bool_key(src, ks, ke);
             if (idx < 0)
                 return tfail_false(c, ks, "%s is not a boolean choice (true/false or si/no)",
-                                   ck_tpl_quote(src + ks, ke - ks, q, sizeof q));
+                                   tpl_quote(src + ks, ke - ks, q, sizeof q));
         } else {
             int64_t v = 0;
             size_t i = ks;
@@ -273,7 +273,7 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
             }
             if (!digits)
                 return tfail_false(c, ks, "%s is not a number to choose on",
-                                   ck_tpl_quote(src + ks, ke - ks, q, sizeof q));
+                                   tpl_quote(src + ks, ke - ks, q, sizeof q));
             v = neg ? -v : v;
             for (int j = 0; j < flt->nkeys; j++)
                 if (flt->keys[j] == v)
@@ -284,7 +284,7 @@ static bool compile_choice(tcomp *c, tfilter *flt, const ck_field *f, int type, 
         }
         if (flt->texts[idx])
             return tfail_false(c, ks, "%s is chosen twice",
-                               ck_tpl_quote(src + ks, ke - ks, q, sizeof q));
+                               tpl_quote(src + ks, ke - ks, q, sizeof q));
         flt->texts[idx] = text;
     }
     if (flt->def)
@@ -349,11 +349,11 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
                   (i > fs && ch >= '0' && ch <= '9');
         if (!ok)
             return tfail_false(c, open, "%s is not a field name",
-                               ck_tpl_quote(src + fs, fe - fs, q, sizeof q));
+                               tpl_quote(src + fs, fe - fs, q, sizeof q));
     }
-    int fi = ck_tpl_field_find(c->scene, src + fs, fe - fs);
+    int fi = tpl_field_find(c->scene, src + fs, fe - fs);
     if (fi < 0) {
-        const char *hint = ck_tpl_suggest_field(c->scene, src + fs, fe - fs);
+        const char *hint = tpl_suggest_field(c->scene, src + fs, fe - fs);
         /* Field errors point at the "{{" that opens the substitution, filter errors at the
          * filter: the two things an author looks for. */
         if (hint)
@@ -422,7 +422,7 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
             const char *names[CK_ARRAY_LEN(filters)];
             for (size_t j = 0; j < CK_ARRAY_LEN(filters); j++)
                 names[j] = filters[j].name;
-            const char *hint = ck_tpl_suggest(src + ks, ke - ks, names, CK_ARRAY_LEN(names));
+            const char *hint = tpl_suggest(src + ks, ke - ks, names, CK_ARRAY_LEN(names));
             if (ke == ks)
                 return tfail_false(c, ss, "empty filter after '|'");
             if (hint)
@@ -481,7 +481,7 @@ static bool compile_subst(tcomp *c, size_t open, size_t s, size_t e)
              * and 11 ("dell'11 dicembre"). */
             size_t ps = colon + 1, pe = se;
             trim_span(src, &ps, &pe);
-            flt->prep = ck_it_date_prep_find(src + ps, pe - ps);
+            flt->prep = tpl_it_date_prep_find(src + ps, pe - ps);
             if (flt->prep < 0)
                 return tfail_false(c, ks,
                                    "date takes one preposition: date:il, date:del, date:dal, "
@@ -644,15 +644,15 @@ static void put_value(ck_strbuf *sb, const ck_field *f, int type, const ck_value
                       uint64_t set, bool speech)
 {
     if (speech && type == CK_FIELD_DATE) {
-        ck_it_date_spoken_sb(sb, (int32_t)i, false);
+        tpl_it_date_spoken_sb(sb, (int32_t)i, false);
         return;
     }
     if (speech && type == CK_FIELD_MONEY) {
-        ck_it_money_spoken_sb(sb, i);
+        tpl_it_money_spoken_sb(sb, i);
         return;
     }
     if (speech && type == CK_FIELD_INTEGER) {
-        ck_it_number_spoken_sb(sb, i);
+        tpl_it_number_spoken_sb(sb, i);
         return;
     }
     switch (type) {
@@ -663,10 +663,10 @@ static void put_value(ck_strbuf *sb, const ck_field *f, int type, const ck_value
         ck_strbuf_puts(sb, label_of(f, i));
         break;
     case CK_FIELD_DATE:
-        ck_it_date_sb(sb, (int32_t)i, false);
+        tpl_it_date_sb(sb, (int32_t)i, false);
         break;
     case CK_FIELD_MONEY:
-        ck_it_money_sb(sb, i);
+        tpl_it_money_sb(sb, i);
         break;
     case CK_FIELD_INTEGER:
         put_int(sb, i);
@@ -705,8 +705,8 @@ static bool noun_feminine(const char *noun)
            (n >= 2 && memcmp(noun + n - 2, "\xC3\xA0", 2) == 0);
 }
 
-static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec, const ck_scene *scene,
-                         bool speech)
+static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec,
+                         const ck_scene *scene, bool speech)
 {
     static const ck_value absent = {0};
     const ck_field *f = &scene->fields[part->field];
@@ -737,41 +737,41 @@ static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec
         }
         switch (flt->kind) {
         case F_NAME:
-            ck_it_name_case_sb(dst, in, in_len);
+            tpl_it_name_case_sb(dst, in, in_len);
             break;
         case F_UPPER:
-            ck_it_upper_sb(dst, in, in_len);
+            tpl_it_upper_sb(dst, in, in_len);
             break;
         case F_LOWER:
-            ck_it_lower_sb(dst, in, in_len);
+            tpl_it_lower_sb(dst, in, in_len);
             break;
         case F_DATE:
             if (flt->prep >= 0 && speech)
-                ck_it_date_prep_spoken_sb(dst, (int32_t)i, flt->prep);
+                tpl_it_date_prep_spoken_sb(dst, (int32_t)i, flt->prep);
             else if (flt->prep >= 0)
-                ck_it_date_prep_sb(dst, (int32_t)i, flt->prep);
+                tpl_it_date_prep_sb(dst, (int32_t)i, flt->prep);
             else if (speech)
-                ck_it_date_spoken_sb(dst, (int32_t)i, false);
+                tpl_it_date_spoken_sb(dst, (int32_t)i, false);
             else
-                ck_it_date_sb(dst, (int32_t)i, false);
+                tpl_it_date_sb(dst, (int32_t)i, false);
             break;
         case F_WEEKDAY_DATE:
             if (speech)
-                ck_it_date_spoken_sb(dst, (int32_t)i, true);
+                tpl_it_date_spoken_sb(dst, (int32_t)i, true);
             else
-                ck_it_date_sb(dst, (int32_t)i, true);
+                tpl_it_date_sb(dst, (int32_t)i, true);
             break;
         case F_EURO:
             if (speech)
-                ck_it_money_spoken_sb(dst, i);
+                tpl_it_money_spoken_sb(dst, i);
             else
-                ck_it_money_sb(dst, i);
+                tpl_it_money_sb(dst, i);
             break;
         case F_NUMBER:
             if (speech)
-                ck_it_number_spoken_sb(dst, i);
+                tpl_it_number_spoken_sb(dst, i);
             else
-                ck_it_number_sb(dst, i);
+                tpl_it_number_sb(dst, i);
             break;
         case F_PLURAL: {
             int64_t n = type == CK_FIELD_SET ? popcount(set & set_mask(f)) : i;
@@ -779,18 +779,18 @@ static void render_subst(ck_strbuf *out, const tpart *part, const ck_record *rec
             if (speech && n == 1)
                 ck_strbuf_puts(dst, noun_feminine(noun) ? "una" : "un");
             else if (speech)
-                ck_it_number_spoken_sb(dst, n);
+                tpl_it_number_spoken_sb(dst, n);
             else
-                ck_it_number_sb(dst, n);
+                tpl_it_number_sb(dst, n);
             ck_strbuf_add(dst, " ", 1);
             ck_strbuf_puts(dst, noun);
             break;
         }
         case F_ORDINAL:
-            ck_it_ordinal_sb(dst, i, flt->form == CK_IT_FEM);
+            tpl_it_ordinal_sb(dst, i, flt->form == CK_IT_FEM);
             break;
         case F_WORDS:
-            ck_it_words_sb(dst, i, flt->form);
+            tpl_it_words_sb(dst, i, flt->form);
             break;
         case F_LIST:
             put_list(dst, f, set);

@@ -12,46 +12,46 @@
 #include "ck_template.h"
 
 /* ---- Italian formatting into a builder (italian.c) ---- */
-void ck_it_date_sb(ck_strbuf *sb, int32_t days, bool weekday);
+void tpl_it_date_sb(ck_strbuf *sb, int32_t days, bool weekday);
 /* The index of an articled preposition that may precede a date ("il", "del", "dal", "al",
  * "nel", "sul"), or -1; and the date after it, elided where Italian elides ("dell'11"). */
-int ck_it_date_prep_find(const char *prep, size_t n);
-void ck_it_date_prep_sb(ck_strbuf *sb, int32_t days, int prep);
-void ck_it_money_sb(ck_strbuf *sb, int64_t cents);
-void ck_it_number_sb(ck_strbuf *sb, int64_t n);
-void ck_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n);
+int tpl_it_date_prep_find(const char *prep, size_t n);
+void tpl_it_date_prep_sb(ck_strbuf *sb, int32_t days, int prep);
+void tpl_it_money_sb(ck_strbuf *sb, int64_t cents);
+void tpl_it_number_sb(ck_strbuf *sb, int64_t n);
+void tpl_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n);
 /* Spoken forms (what a speech line says and its captions show; see ck_template.h). */
-void ck_it_words_sb(ck_strbuf *sb, int64_t n, int form);
-void ck_it_ordinal_sb(ck_strbuf *sb, int64_t n, bool feminine);
-void ck_it_number_spoken_sb(ck_strbuf *sb, int64_t n);
-void ck_it_money_spoken_sb(ck_strbuf *sb, int64_t cents);
-void ck_it_date_spoken_sb(ck_strbuf *sb, int32_t days, bool weekday);
-void ck_it_date_prep_spoken_sb(ck_strbuf *sb, int32_t days, int prep);
+void tpl_it_words_sb(ck_strbuf *sb, int64_t n, int form);
+void tpl_it_ordinal_sb(ck_strbuf *sb, int64_t n, bool feminine);
+void tpl_it_number_spoken_sb(ck_strbuf *sb, int64_t n);
+void tpl_it_money_spoken_sb(ck_strbuf *sb, int64_t cents);
+void tpl_it_date_spoken_sb(ck_strbuf *sb, int32_t days, bool weekday);
+void tpl_it_date_prep_spoken_sb(ck_strbuf *sb, int32_t days, int prep);
 /* Whole-text case mapping over Latin letters (ASCII, Latin-1 Supplement, Latin Extended-A);
  * other code points pass through unchanged, malformed bytes become U+FFFD. */
-void ck_it_upper_sb(ck_strbuf *sb, const char *s, size_t n);
-void ck_it_lower_sb(ck_strbuf *sb, const char *s, size_t n);
-int32_t ck_cp_lower(int32_t cp);
-int32_t ck_cp_upper(int32_t cp);
+void tpl_it_upper_sb(ck_strbuf *sb, const char *s, size_t n);
+void tpl_it_lower_sb(ck_strbuf *sb, const char *s, size_t n);
+int32_t tpl_cp_lower(int32_t cp);
+int32_t tpl_cp_upper(int32_t cp);
 
 /* ---- fields and messages (record.c) ---- */
 /* Index of the field named s[0..n), or -1. */
-int ck_tpl_field_find(const ck_scene *scene, const char *s, size_t n);
+int tpl_field_find(const ck_scene *scene, const char *s, size_t n);
 /* The closest of `words` to s[0..n) when it is close enough to be a likely typo, or NULL. */
-const char *ck_tpl_suggest(const char *s, size_t n, const char *const *words, size_t count);
+const char *tpl_suggest(const char *s, size_t n, const char *const *words, size_t count);
 /* Same over the scene's field names. */
-const char *ck_tpl_suggest_field(const ck_scene *scene, const char *s, size_t n);
+const char *tpl_suggest_field(const ck_scene *scene, const char *s, size_t n);
 /* Index of the enum/set value s[0..n) of f: exact match first, then ASCII case-insensitive
  * (the canonical spelling is what gets stored). -1 if none. */
-int ck_tpl_value_find(const ck_field *f, const char *s, size_t n);
+int tpl_value_find(const ck_field *f, const char *s, size_t n);
 /* "F, M" (the field's values, shortened past a few hundred bytes) into buf. */
-const char *ck_tpl_values_list(const ck_field *f, char *buf, size_t size);
+const char *tpl_values_list(const ck_field *f, char *buf, size_t size);
 /* A value quoted for a message: "..." with control characters shown as '?', shortened to
  * 40 code points. */
-const char *ck_tpl_quote(const char *s, size_t n, char *buf, size_t size);
+const char *tpl_quote(const char *s, size_t n, char *buf, size_t size);
 /* 1-based column (in code points) of byte offset `off` in src. */
-int ck_tpl_col(const char *src, size_t off);
+int tpl_col(const char *src, size_t off);
 /* "a string", "an enum", "money"... for sentences like "gender is an enum". */
-const char *ck_tpl_type_phrase(ck_field_type t);
+const char *tpl_type_phrase(ck_field_type t);
 
 #endif
