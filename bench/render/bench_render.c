@@ -401,7 +401,8 @@ static const ck_opt bench_table[] = {
      .parse = ck_opt_str,
      .offset = offsetof(bench_opts, out)},
     {.name = "--speech",
-     .help = "also time +1 person with personal audio (a synthetic clip per personal segment)",
+     .help = "also time +1 person with personal audio (their speech lines; a stand-in tone "
+             "where the scene has none)",
      .parse = ck_opt_flag,
      .offset = offsetof(bench_opts, speech)},
     {0},
