@@ -577,6 +577,9 @@ static enum MHD_Result route_shared(ck_server *s, struct MHD_Connection *conn, r
     if (sscanf(rest, "%64[a-z0-9_-]/%9d/%64[0-9a-f].ts%n", campaign, &version, digest, &n) != 3 ||
         rest[n] != '\0' || strlen(digest) != CK_RENDER_DIGEST_HEX - 1)
         return send_static(conn, r, MHD_HTTP_NOT_FOUND, srv_page_not_found, ct_html);
+    /* A viewer playing its shared segments is watching too: a drain waits for quiet (with
+     * only personal requests counted, a viewer between two personal stretches looked gone). */
+    atomic_store(&s->watched, (int_fast64_t)srv_now_ms());
     int c = srv_campaign_find(s, campaign);
     if (c >= 0 && version == s->campaigns[c].version) {
         const ck_render_view *sv = &s->campaigns[c].shared;
