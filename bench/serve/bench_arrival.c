@@ -11,7 +11,6 @@
 #include "bench_serve.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +104,8 @@ static arrival_trial run_rate(bench_ctx *b, double rate)
     int max = b->link_count - b->next_link;
     double *at = calloc((size_t)max + 1, sizeof *at);
     bench_viewer *vs = calloc((size_t)max + 1, sizeof *vs);
-    pthread_t *th = calloc((size_t)max + 1, sizeof *th);
     atomic_int *late_at = calloc(BENCH_MAX_SEGS, sizeof *late_at);
-    atomic_int done = 0;
-    if (!at || !vs || !th || !late_at)
+    if (!at || !vs || !late_at)
         goto out;
     if (!bench_wait_idle(b, 300))
         fprintf(stderr, "ciak bench: the server was still rendering after 300 s\n");
@@ -122,28 +119,7 @@ static arrival_trial run_rate(bench_ctx *b, double rate)
         goto out;
     }
     double cpu0 = server_cpu(b);
-    int started = 0;
-    for (int i = 0; i < k; i++) {
-        vs[i] = (bench_viewer){.b = b,
-                               .link = &b->links[b->next_link++],
-                               .source = bench_viewer_source(i),
-                               .start_at = at[i],
-                               .late_at = late_at,
-                               .done = &done,
-                               .segs = calloc(BENCH_MAX_SEGS, sizeof(bench_seg)),
-                               .seg_ms = calloc(BENCH_MAX_SEGS, sizeof(double))};
-        if (pthread_create(&th[i], NULL, bench_viewer_main, &vs[i]) != 0)
-            break;
-        started++;
-    }
-    while (atomic_load(&done) < started) {
-        double rss = bench_rss_sum(b);
-        if (rss > t.rss_mb)
-            t.rss_mb = rss;
-        usleep(200 * 1000);
-    }
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    int started = bench_viewers_play(b, vs, k, at, late_at, 200, &t.rss_mb);
     bench_wait_idle(b, 300); /* the renders these viewers caused, look-ahead included */
     double cpu1 = server_cpu(b);
     summarise(&t, vs, started, k);
@@ -162,13 +138,8 @@ static arrival_trial run_rate(bench_ctx *b, double rate)
            t.startup_max_ms, t.cpu_s, t.rss_mb);
     fflush(stdout);
 out:
-    for (int i = 0; vs && i <= max; i++) {
-        free(vs[i].segs);
-        free(vs[i].seg_ms);
-    }
+    bench_viewers_free(vs, max + 1);
     free(at);
-    free(vs);
-    free(th);
     free(late_at);
     return t;
 }

@@ -276,6 +276,46 @@ static void record_viewer(bench_ctx *b, const bench_viewer *v)
     }
 }
 
+int bench_viewers_play(bench_ctx *b, bench_viewer *vs, int k, const double *start_at,
+                       atomic_int *late_at, int poll_ms, double *rss_peak)
+{
+    pthread_t *th = calloc((size_t)k + 1, sizeof *th);
+    atomic_int done = 0;
+    int started = 0;
+    for (int i = 0; th && i < k; i++) {
+        vs[i] = (bench_viewer){.b = b,
+                               .link = &b->links[b->next_link++],
+                               .source = bench_viewer_source(i),
+                               .start_at = start_at[i],
+                               .late_at = late_at,
+                               .done = &done,
+                               .segs = calloc(BENCH_MAX_SEGS, sizeof(bench_seg)),
+                               .seg_ms = calloc(BENCH_MAX_SEGS, sizeof(double))};
+        if (pthread_create(&th[i], NULL, bench_viewer_main, &vs[i]) != 0)
+            break;
+        started++;
+    }
+    while (atomic_load(&done) < started) {
+        double rss = bench_rss_sum(b);
+        if (rss > *rss_peak)
+            *rss_peak = rss;
+        usleep((useconds_t)poll_ms * 1000);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+    return started;
+}
+
+void bench_viewers_free(bench_viewer *vs, int k)
+{
+    for (int i = 0; vs && i < k; i++) {
+        free(vs[i].segs);
+        free(vs[i].seg_ms);
+    }
+    free(vs);
+}
+
 static trial run_trial(bench_ctx *b, int k)
 {
     trial t = {0};
@@ -287,38 +327,16 @@ static trial run_trial(bench_ctx *b, int k)
     if (!bench_wait_idle(b, 300))
         fprintf(stderr, "ciak bench: the server was still rendering after 300 s\n");
     bench_viewer *vs = calloc((size_t)k, sizeof *vs);
-    pthread_t *th = calloc((size_t)k, sizeof *th);
-    double *startup = calloc((size_t)k, sizeof *startup);
-    atomic_int done = 0;
+    double *startup = calloc((size_t)k, sizeof *startup), *at = calloc((size_t)k, sizeof *at);
     atomic_int *late_at = calloc(BENCH_MAX_SEGS, sizeof *late_at);
-    if (!vs || !th || !startup || !late_at)
+    if (!vs || !startup || !at || !late_at)
         goto out;
     double sum0 = bench_metric_sum(b, "ciak_render_seconds_sum");
     double cnt0 = bench_metric_sum(b, "ciak_render_seconds_count");
     double start = ck_now_s() + 0.2;
-    int started = 0;
-    for (int i = 0; i < k; i++) {
-        /* 127.0.1.1, 127.0.1.2, ...: one loopback address per viewer (per-address cap). */
-        vs[i] = (bench_viewer){.b = b,
-                               .link = &b->links[b->next_link++],
-                               .source = bench_viewer_source(i),
-                               .start_at = start,
-                               .late_at = late_at,
-                               .done = &done,
-                               .segs = calloc(BENCH_MAX_SEGS, sizeof(bench_seg)),
-                               .seg_ms = calloc(BENCH_MAX_SEGS, sizeof(double))};
-        if (pthread_create(&th[i], NULL, bench_viewer_main, &vs[i]) != 0)
-            break;
-        started++;
-    }
-    while (atomic_load(&done) < started) {
-        double rss = bench_rss_sum(b);
-        if (rss > t.rss_mb)
-            t.rss_mb = rss;
-        usleep(100 * 1000);
-    }
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    for (int i = 0; i < k; i++)
+        at[i] = start; /* all at once */
+    int started = bench_viewers_play(b, vs, k, at, late_at, 100, &t.rss_mb);
     int ns = 0;
     for (int i = 0; i < started; i++) {
         t.late += vs[i].late;
@@ -351,14 +369,10 @@ static trial run_trial(bench_ctx *b, int k)
     }
     fflush(stdout);
 out:
-    for (int i = 0; vs && i < k; i++) {
-        free(vs[i].segs);
-        free(vs[i].seg_ms);
-    }
+    bench_viewers_free(vs, k);
     free(late_at);
-    free(vs);
-    free(th);
     free(startup);
+    free(at);
     return t;
 }
 

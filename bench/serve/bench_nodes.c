@@ -24,7 +24,6 @@
 #include "bench_serve.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -58,14 +57,7 @@ static int run_script(const bench_nodes_opts *o, const char *dir, int port, int 
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
+        bench_child_log(log, true);
         char num[16];
         setenv("CLUSTER_DIR", dir, 1);
         snprintf(num, sizeof num, "%d", port);

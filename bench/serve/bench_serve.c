@@ -173,6 +173,18 @@ static const ck_opt serve_table[] = {
     {0},
 };
 
+void bench_child_log(const char *log, bool no_stdin)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+    }
+    int devnull = no_stdin ? open("/dev/null", O_RDONLY) : -1;
+    if (devnull >= 0)
+        dup2(devnull, 0);
+}
+
 /* Runs `ciak ARGS...` (this very binary) with its output appended to `log`; returns its exit
  * status, -1 when it could not run. */
 static int run_ciak(const char *self, const char *log, char *const args[])
@@ -181,14 +193,7 @@ static int run_ciak(const char *self, const char *log, char *const args[])
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
+        bench_child_log(log, true);
         execv(self, args);
         _exit(127);
     }
@@ -205,11 +210,7 @@ static pid_t start_ciak(const char *self, const char *log, char *const args[])
     if (pid == 0) {
         /* An interrupted benchmark must not leave a server behind. */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
+        bench_child_log(log, false);
         execv(self, args);
         _exit(127);
     }

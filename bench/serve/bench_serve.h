@@ -53,6 +53,10 @@ bool bench_get(bench_conn *c, const char *path, bool head, bool keep_body, bench
 /* A number from the server's /metrics (`name` is the whole series name); -1 when absent. */
 double bench_metric(int port, const char *name);
 
+/* In a forked child: stdout and stderr appended to `log` (0600), stdin from /dev/null when
+ * `no_stdin` (bench_serve.c). */
+void bench_child_log(const char *log, bool no_stdin);
+
 /* ---- synthetic people (bench_people.c) ---- */
 /* Writes `n` people to `out_path` (a JSON array) made from the sample records in
  * `samples_path`: each takes every text field from a different sample (mixed-radix over the
@@ -151,6 +155,14 @@ typedef struct bench_viewer {
     double *seg_ms;
 } bench_viewer;
 void *bench_viewer_main(void *arg);
+/* Plays `k` new people at once or over time: viewer i starts at start_at[i] (each its own
+ * loopback address, bench_viewer_source), late segments counted in late_at; samples the
+ * server's RSS (summed over nodes) every `poll_ms` into *rss_peak until every viewer is done,
+ * and joins them. Returns how many started (the rest count as failed). Free vs with
+ * bench_viewers_free. */
+int bench_viewers_play(bench_ctx *b, bench_viewer *vs, int k, const double *start_at,
+                       atomic_int *late_at, int poll_ms, double *rss_peak);
+void bench_viewers_free(bench_viewer *vs, int k);
 /* The loopback source (bench_conn) of the i-th viewer of a run: 127.0.x.y, y in 1..250. */
 int bench_viewer_source(int i);
 /* User + system CPU seconds of a process (all its threads), -1 when it is gone. */
