@@ -268,9 +268,16 @@ static _Noreturn void child_say(int fd, const char *voice, int wpm, const char *
 static ck_status synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                        int *rate, ck_error *err)
 {
-    ck_status s = has_voice(voice, err);
-    if (s == CK_OK)
-        s = make_flat_voice(voice, err);
+    /* The voice is looked up (and its flat file made) once per voice, not per line: every
+     * espeak_ng_SetVoiceByName in this process changes what the children inherit (lines 163
+     * to 165 of a process came out 0.5 s long, whatever their text), so after the first
+     * line the parent must stay as it is. */
+    ck_status s = CK_OK;
+    if (!flat_path[0] || strcmp(flat_voice, voice) != 0) {
+        s = has_voice(voice, err);
+        if (s == CK_OK)
+            s = make_flat_voice(voice, err);
+    }
     if (s != CK_OK)
         return s;
     int fd[2];
