@@ -3,10 +3,11 @@
 # person's name, tagged, Italian, one working https link per service), then a real browser
 # (Debian chromium driven by playwright-core, tests/e2e/player.test.js) against `ciak serve`
 # on 127.0.0.1 with a random port: player, captions, the person's spoken line (its caption is
-# the text said, its segment's audio is not silent: ffmpeg volumedetect), pop-ups per person, services, rating,
-# events, dashboard, axe-core WCAG 2.1 AA, refused event posts; finally the analytics database
-# holds no name, person id, token or address. Screenshots go to tests/artifacts/ (ignored).
-# Every wait is bounded; the server is stopped on exit. Usage: e2e.sh CIAK_BINARY REPO_ROOT
+# the text said, its segment's audio is not silent: ffmpeg volumedetect), pop-ups per person,
+# services, rating, events, dashboard, axe-core WCAG 2.1 AA, refused event posts; finally the
+# analytics database holds no name, person id, token or address. Screenshots go to
+# tests/artifacts/ (ignored). Every wait is bounded; the server is stopped on exit.
+# Usage: e2e.sh CIAK_BINARY REPO_ROOT
 set -u
 # shellcheck source=../support/cli-server-lib.sh
 source "$2/tests/support/cli-server-lib.sh" "$@"
