@@ -236,6 +236,32 @@ static int synthetic_speech(const ck_segment_plan *plan, const float *tone, ck_a
     return n;
 }
 
+/* The personal segments of `rec` that start before `secs`, with personal audio: a scene that
+ * speaks, the person's own lines, synthesised here; else a stand-in tone per personal
+ * segment. Returns frames rendered, -1 on error. */
+static int64_t render_speaking(ck_render *r, const ck_record *rec, const char *dir, double secs,
+                               int *segments)
+{
+    const ck_segment_plan *plan = ck_render_plan(r);
+    const ck_scene *sc = ck_render_scene(r);
+    float *tone = malloc(CK_AUDIO_RATE * 3 / 2 * sizeof *tone);
+    ck_audio_clip *clips = calloc((size_t)plan->count + 1, sizeof *clips);
+    int64_t frames = -1;
+    if (tone && clips) {
+        for (int i = 0; i < CK_AUDIO_RATE * 3 / 2; i++)
+            tone[i] = 0.2f * sinf(2.0f * 3.14159265f * 330.0f * (float)i / CK_AUDIO_RATE);
+        ck_render_speech sp = {.clips = clips, .count = synthetic_speech(plan, tone, clips)};
+        if (sc->speech_line_count > 0)
+            ck_render_speech_make(sc, rec, &sp);
+        frames = render_person(r, rec, &sp, dir, secs, true, segments);
+        if (sc->speech_line_count > 0)
+            ck_render_speech_free(&sp);
+    }
+    free(tone);
+    free(clips);
+    return frames;
+}
+
 /* Writes the lines `rec` hears that start before `secs`, worded as ciak says them
  * (ck_speech_lines: spoken forms, `when`), one text file each in `dir`, and `list`: one
  * "START FILE" line each, for the peer to say (bench/peers/ffmpeg-peer.sh). Returns how many,
@@ -353,35 +379,18 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     if (pframes < 0)
         goto done;
     if (speech) {
-        /* The same person again with a clip in each personal segment: new digests, so every
-         * personal segment is rendered again, now with its audio encoded for it. */
-        const ck_segment_plan *plan = ck_render_plan(shared);
-        float *tone = malloc(CK_AUDIO_RATE * 3 / 2 * sizeof *tone);
-        ck_audio_clip *clips = calloc((size_t)plan->count + 1, sizeof *clips);
-        if (!tone || !clips) {
-            free(tone);
-            free(clips);
+        /* Person 0 with speech first, untimed: what a renderer does once for everybody (the
+         * campaign's bed decoded for mixing, then kept) is not one more person's cost. Then
+         * person 1 again with speech: new digests, so every personal segment is rendered
+         * again, now with its audio encoded for it. */
+        real_speech = ck_render_scene(shared)->speech_line_count > 0;
+        if (render_speaking(shared, &recs->items[0], pdir, secs, NULL) < 0)
             goto done;
-        }
-        for (int i = 0; i < CK_AUDIO_RATE * 3 / 2; i++)
-            tone[i] = 0.2f * sinf(2.0f * 3.14159265f * 330.0f * (float)i / CK_AUDIO_RATE);
-        /* A scene that speaks: the person's own lines, synthesised here (counted). Else a
-         * stand-in tone per personal segment. */
-        const ck_scene *sc = ck_render_scene(shared);
-        real_speech = sc->speech_line_count > 0;
-        ck_render_speech sp = {.clips = clips, .count = synthetic_speech(plan, tone, clips)};
         c0 = cpu_now();
         t0 = ck_now_s();
-        if (real_speech)
-            ck_render_speech_make(sc, &recs->items[1], &sp);
-        int64_t sframes =
-            render_person(shared, &recs->items[1], &sp, pdir, secs, true, &nseg_speech);
+        int64_t sframes = render_speaking(shared, &recs->items[1], pdir, secs, &nseg_speech);
         cpu_speech = cpu_now() - c0;
         t_speech = ck_now_s() - t0;
-        if (real_speech)
-            ck_render_speech_free(&sp);
-        free(tone);
-        free(clips);
         if (sframes < 0)
             goto done;
     }
