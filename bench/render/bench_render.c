@@ -11,7 +11,10 @@
  *           person's personal segments, the shared ones already being in the cache;
  *           with --speech also with personal audio (the scene's own speech lines for that
  *           person, synthesis included; a scene without speech gets one synthetic tone clip
- *           per personal segment): CPU seconds per personal segment with and without it.
+ *           per personal segment): CPU seconds per personal segment with and without it;
+ *   peer, speaking  with --speech on a scene that speaks, the peer again saying person 0's
+ *           lines (the words ciak says, ck_speech_lines) with the espeak-ng CLI, mixed into
+ *           the bed with amix: "+1 person" without speech on either side and with it on both.
  * and prints ratios. The default set adds bench/scenes/ (the plain scene: a video, a box, three
  * texts) to the campaigns. No timing is asserted anywhere; bench/README.md has measured numbers.
  * `ciak bench serve` (the stream server, seen from HTTP clients) lives in bench/serve. */
@@ -240,7 +243,7 @@ static int synthetic_speech(const ck_segment_plan *plan, const float *tone, ck_a
  * speaks, the person's own lines, synthesised here; else a stand-in tone per personal
  * segment. Returns frames rendered, -1 on error. */
 static int64_t render_speaking(ck_render *r, const ck_record *rec, const char *dir, double secs,
-                               int *segments)
+                               int *segments, double *synth_cpu)
 {
     const ck_segment_plan *plan = ck_render_plan(r);
     const ck_scene *sc = ck_render_scene(r);
@@ -251,8 +254,11 @@ static int64_t render_speaking(ck_render *r, const ck_record *rec, const char *d
         for (int i = 0; i < CK_AUDIO_RATE * 3 / 2; i++)
             tone[i] = 0.2f * sinf(2.0f * 3.14159265f * 330.0f * (float)i / CK_AUDIO_RATE);
         ck_render_speech sp = {.clips = clips, .count = synthetic_speech(plan, tone, clips)};
+        double c0 = cpu_now();
         if (sc->speech_line_count > 0)
             ck_render_speech_make(sc, rec, &sp);
+        if (synth_cpu)
+            *synth_cpu = cpu_now() - c0;
         frames = render_person(r, rec, &sp, dir, secs, true, segments);
         if (sc->speech_line_count > 0)
             ck_render_speech_free(&sp);
@@ -374,7 +380,8 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     double c0 = cpu_now();
     t0 = ck_now_s();
     int64_t pframes = render_person(shared, &recs->items[1], NULL, pdir, secs, true, &nseg);
-    double t_plus1 = ck_now_s() - t0, cpu_plus1 = cpu_now() - c0, cpu_speech = 0, t_speech = 0;
+    double t_plus1 = ck_now_s() - t0, cpu_plus1 = cpu_now() - c0, cpu_speech = 0, t_speech = 0,
+           cpu_synth = 0;
     bool real_speech = false;
     if (pframes < 0)
         goto done;
@@ -384,11 +391,12 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
          * person 1 again with speech: new digests, so every personal segment is rendered
          * again, now with its audio encoded for it. */
         real_speech = ck_render_scene(shared)->speech_line_count > 0;
-        if (render_speaking(shared, &recs->items[0], pdir, secs, NULL) < 0)
+        if (render_speaking(shared, &recs->items[0], pdir, secs, NULL, NULL) < 0)
             goto done;
         c0 = cpu_now();
         t0 = ck_now_s();
-        int64_t sframes = render_speaking(shared, &recs->items[1], pdir, secs, &nseg_speech);
+        int64_t sframes =
+            render_speaking(shared, &recs->items[1], pdir, secs, &nseg_speech, &cpu_synth);
         cpu_speech = cpu_now() - c0;
         t_speech = ck_now_s() - t0;
         if (sframes < 0)
@@ -456,12 +464,15 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
                t_speech > 0 ? t_peer_sp / t_speech : 0,
                cpu_speech > 0 ? cpu_peer_sp / cpu_speech : 0);
     }
-    if (speech && nseg > 0 && nseg_speech > 0)
+    if (speech && nseg > 0 && nseg_speech > 0) {
+        char how[96] = "synthetic clips";
+        if (real_speech)
+            snprintf(how, sizeof how, "its speech lines; their synthesis %.2f s in all", cpu_synth);
         printf("%-18s personal segments: %d, CPU %.3f s each without personal audio, %.3f s "
                "with it (+%.1f %%; %s)\n",
                s->id, nseg, cpu_plus1 / nseg, cpu_speech / nseg_speech,
-               100.0 * (cpu_speech / nseg_speech - cpu_plus1 / nseg) / (cpu_plus1 / nseg),
-               real_speech ? "its speech lines, synthesis included" : "synthetic clips");
+               100.0 * (cpu_speech / nseg_speech - cpu_plus1 / nseg) / (cpu_plus1 / nseg), how);
+    }
     fflush(stdout);
     rc = 0;
     goto done;
@@ -508,7 +519,8 @@ static const ck_opt bench_table[] = {
      .offset = offsetof(bench_opts, out)},
     {.name = "--speech",
      .help = "also time +1 person with personal audio (their speech lines; a stand-in tone "
-             "where the scene has none)",
+             "where the scene has none) and, for a scene that speaks, the peer saying the same "
+             "lines",
      .parse = ck_opt_flag,
      .offset = offsetof(bench_opts, speech)},
     {0},

@@ -32,31 +32,14 @@ typedef struct rate_list {
     double v[16];
 } rate_list;
 
-/* --speech: not given (today's run, no cost trial), or the cost trial on the scene as it is,
- * on a copy without its speech block, or on both, side by side. */
-enum { SPEECH_NOT_GIVEN, SPEECH_ON, SPEECH_OFF, SPEECH_BOTH };
-
 typedef struct serve_opts {
     const char *campaign, *scenes, *script;
     ck_cli_size size;
-    int workers, people, ttfs, max_viewers, nodes, cost_viewers, speech;
+    int workers, people, ttfs, max_viewers, nodes, cost_viewers;
     double play_s, buffer_s, startup_max_s, wrk_s, arrival_s;
     rate_list arrivals;
-    bool keep;
+    bool keep, speech;
 } serve_opts;
-
-static bool parse_speech(const ck_opt *o, const char *value, void *dst, char *msg, size_t size)
-{
-    static const char *const names[] = {"on", "off", "both"};
-    for (int i = 0; i < 3; i++) {
-        if (strcmp(value, names[i]) == 0) {
-            *(int *)dst = SPEECH_ON + i;
-            return true;
-        }
-    }
-    snprintf(msg, size, "%s: '%s' is not on, off or both", o->name, value);
-    return false;
-}
 
 /* "6,12,18": new viewers per minute, each > 0 and at most 600, in the order to try. */
 static bool parse_rates(const ck_opt *o, const char *value, void *dst, char *msg, size_t size)
@@ -187,10 +170,9 @@ static const ck_opt serve_table[] = {
      .parse = ck_opt_seconds,
      .offset = offsetof(serve_opts, arrival_s)},
     {.name = "--speech",
-     .arg = "MODE",
-     .help = "adds a cost trial: on the campaign as it is (on), on a copy without its speech "
-             "block (off: every measurement there), or on both side by side (both)",
-     .parse = parse_speech,
+     .help = "adds a cost trial (server CPU per viewer and per personal segment) on the "
+             "campaign as it is and on a copy without its speech block, side by side",
+     .parse = ck_opt_flag,
      .offset = offsetof(serve_opts, speech)},
     {.name = "--keep",
      .help = "keep the temporary folder (logs, store) and say where",
@@ -524,35 +506,25 @@ static void cost_trial(const serve_opts *o, bench_ctx *b, const char *what, benc
     fflush(stdout);
 }
 
-static void print_cost(const serve_opts *o, const bench_cost *c, int speaks)
+/* The two cost trials side by side: [0] the campaign as it is, [1] without its speech. */
+static void print_cost(const bench_cost *c, int speaks)
 {
-    const char *what[2] = {o->speech == SPEECH_OFF ? "no speech" : "as it is", "no speech"};
-    if (speaks == 1 && o->speech != SPEECH_OFF)
-        what[0] = "speaking";
-    int n = o->speech == SPEECH_BOTH ? 2 : 1;
-    char v[64];
-    printf("\n%-46s", "cost trial (server CPU, its speech children in)");
-    for (int i = 0; i < n; i++)
-        printf(" %-18s", what[i]);
-    printf("\n%-46s", "  CPU s per viewer");
-    for (int i = 0; i < n; i++) {
-        snprintf(v, sizeof v, "%.2f", c[i].per_viewer);
-        printf(" %-18s", c[i].ran ? v : "-");
-    }
-    printf("\n%-46s", "  CPU s per personal segment");
-    for (int i = 0; i < n; i++) {
-        snprintf(v, sizeof v, "%.3f", c[i].per_personal);
-        printf(" %-18s", c[i].ran && c[i].per_personal >= 0 ? v : "-");
-    }
-    printf("\n%-46s", "  segments rendered: personal, shared");
-    for (int i = 0; i < n; i++) {
-        snprintf(v, sizeof v, "%.0f, %.0f", c[i].personal, c[i].shared);
-        printf(" %-18s", c[i].ran ? v : "-");
-    }
-    printf("\n");
-    if (n == 2 && c[0].ran && c[1].ran && c[1].per_viewer > 0)
+    char v[2][64];
+    printf("\n%-46s %-18s %s\n", "cost trial (server CPU, speech children in)",
+           speaks == 1 ? "speaking" : "as it is", "no speech block");
+    for (int i = 0; i < 2; i++)
+        snprintf(v[i], sizeof v[i], c[i].ran ? "%.2f" : "-", c[i].per_viewer);
+    printf("%-46s %-18s %s\n", "  CPU s per viewer", v[0], v[1]);
+    for (int i = 0; i < 2; i++)
+        snprintf(v[i], sizeof v[i], c[i].ran && c[i].per_personal >= 0 ? "%.3f" : "-",
+                 c[i].per_personal);
+    printf("%-46s %-18s %s\n", "  CPU s per personal segment", v[0], v[1]);
+    for (int i = 0; i < 2; i++)
+        snprintf(v[i], sizeof v[i], c[i].ran ? "%.0f, %.0f" : "-", c[i].personal, c[i].shared);
+    printf("%-46s %-18s %s\n", "  segments rendered: personal, shared", v[0], v[1]);
+    if (c[0].ran && c[1].ran && c[1].per_viewer > 0)
         printf("speech adds %+.0f %% CPU per viewer (%d viewers, the same people in both runs)%s\n",
-               100.0 * (c[0].per_viewer / c[1].per_viewer - 1), o->cost_viewers,
+               100.0 * (c[0].per_viewer / c[1].per_viewer - 1), c[0].viewers,
                speaks == 1 ? "" : "; the campaign has no speech block: both runs are alike");
 }
 
@@ -565,7 +537,7 @@ static void measure(const serve_opts *o, bench_ctx *b, bench_results *r, bench_c
     r->viewers_fail = -1;
     r->viewers_rss_mb = r->wrk_rps = r->wrk_mbps = r->wrk_304_rps = r->wrk_healthz_rps = -1;
     if (o->speech)
-        cost_trial(o, b, o->speech == SPEECH_OFF ? "no speech" : "the campaign as it is", cost);
+        cost_trial(o, b, "the campaign as it is", cost);
     if (o->ttfs > 0 || o->max_viewers == 0) {
         bench_ttfs(b, o->ttfs > 0 ? o->ttfs : 1, r);
         printf("time to first segment: %d people, segment 0 personal for %d (%d distinct)\n",
@@ -654,7 +626,7 @@ static int cmd_bench_serve(const void *opts)
     snprintf(run.dir, sizeof run.dir, "%s", tmp);
     snprintf(quiet, sizeof quiet, "%s/nospeech-scenes", tmp);
     int speaks = scene_speaks(o.scenes, o.campaign);
-    if ((o.speech == SPEECH_OFF || o.speech == SPEECH_BOTH) && !copy_without_speech(&o, quiet))
+    if (o.speech && !copy_without_speech(&o, quiet))
         goto done;
 
     /* Enough people for every trial (each viewer is a new person), with a margin for the
@@ -665,7 +637,7 @@ static int cmd_bench_serve(const void *opts)
         need += (int)(o.arrivals.v[i] * o.arrival_s / 60.0 * 1.3) + 20;
     if (need > people_n)
         people_n = need;
-    if (!serve_up(&o, self, o.speech == SPEECH_OFF ? quiet : o.scenes, people_n, &run))
+    if (!serve_up(&o, self, o.scenes, people_n, &run))
         goto done;
     bench_ctx b = {.port = run.port,
                    .server = run.server,
@@ -683,20 +655,20 @@ static int cmd_bench_serve(const void *opts)
     char size_arg[32] = "canvas size";
     if (o.size.w)
         snprintf(size_arg, sizeof size_arg, "%dx%d", o.size.w, o.size.h);
-    printf("ciak bench serve: %s%s %s, %d people with links (import %.1f s, warm %.1f s), "
+    printf("ciak bench serve: %s %s, %d people with links (import %.1f s, warm %.1f s), "
            "server up in %.1f s, RSS idle %.0f MB, load %s\n",
-           o.campaign, o.speech == SPEECH_OFF ? " without its speech block" : "", size_arg,
-           run.nlinks, run.t_import, run.t_warm, run.t_start, bench_rss_mb(run.server), load0);
+           o.campaign, size_arg, run.nlinks, run.t_import, run.t_warm, run.t_start,
+           bench_rss_mb(run.server), load0);
     fflush(stdout);
     bench_results r;
     measure(&o, &b, &r, &cost[0]);
     serve_down(&run);
-    if (o.speech == SPEECH_BOTH && !measure_without_speech(&o, self, tmp, quiet, &cost[1]))
+    if (o.speech && !measure_without_speech(&o, self, tmp, quiet, &cost[1]))
         goto done;
     load_avg(load1, sizeof load1);
     print_table(&o, &r);
     if (o.speech)
-        print_cost(&o, cost, speaks);
+        print_cost(cost, speaks);
     printf("(load average %s at start, %s at end, %ld cores)\n", load0, load1,
            sysconf(_SC_NPROCESSORS_ONLN));
     rc = CK_EXIT_OK;
