@@ -124,8 +124,8 @@ static void test_synth(void)
      * changed the level of a clause by 1/16 here. */
     CK_CHECK(ck_speech_synth("it", 220, "Gentile signore.", &c, &nc, &err) == CK_OK);
     free(c);
-    CK_CHECK(ck_speech_synth("it", 170, "Ogni mese ricever\xC3\xA0 43 euro e 5 centesimi.", &c,
-                             &nc, &err) == CK_OK);
+    CK_CHECK(ck_speech_synth("it", 170, "Ogni mese ricever\xC3\xA0 43 euro e 5 centesimi.", &c, &nc,
+                             &err) == CK_OK);
     CK_CHECK(ck_speech_synth("it", 160, line, &b, &nb, &err) == CK_OK);
     CK_CHECK(na == nb && b && memcmp(a, b, na * sizeof *a) == 0);
     /* About 5 s at 48 kHz, and not silent. */
@@ -216,6 +216,21 @@ static void test_resample_and_lines(void)
     vals[1] = (ck_value){.present = true, .i = 1, .str = "M"};
     CK_CHECK(ck_speech_render_lines(s, &rec, &clips, &nclips, &err) == CK_OK);
     CK_CHECK(nclips == 2);
+    ck_speech_clips_free(&clips, nclips);
+    /* The same lines in words only (the bench's FFmpeg peer says them itself): the same
+     * choice, text, start and kind as above, and no synthesis. */
+    fake_calls = 0;
+    CK_CHECK(ck_speech_lines(s, &rec, &clips, &nclips, &err) == CK_OK);
+    CK_CHECK(nclips == 2 && fake_calls == 0);
+    if (nclips == 2) {
+        CK_CHECK_STR(clips[0].text, "Benvenuta.");
+        CK_CHECK_STR(clips[1].text, "Maria: un euro.");
+        CK_CHECK(clips[0].personal == 0 && clips[1].personal == 1 && clips[1].start_s == 4.5 &&
+                 clips[1].line == 1 && clips[1].pcm == NULL && clips[1].frames == 0);
+    }
+    ck_speech_clips_free(&clips, nclips);
+    CK_CHECK(ck_speech_lines(s, NULL, &clips, &nclips, &err) == CK_OK);
+    CK_CHECK(nclips == 1 && clips[0].personal == 0);
     ck_speech_clips_free(&clips, nclips);
     /* A synthesis failure is an error naming the line, not its words. */
     vals[0] = (ck_value){.present = true, .str = "ERRORE"};

@@ -242,8 +242,8 @@ void ck_speech_clips_free(ck_speech_clip **clips, size_t n)
     *clips = NULL;
 }
 
-ck_status ck_speech_render_lines(const ck_scene *scene, const ck_record *rec, ck_speech_clip **out,
-                                 size_t *n, ck_error *err)
+ck_status ck_speech_lines(const ck_scene *scene, const ck_record *rec, ck_speech_clip **out,
+                          size_t *n, ck_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -259,7 +259,6 @@ ck_status ck_speech_render_lines(const ck_scene *scene, const ck_record *rec, ck
     ck_arena a = {0};
     ck_status st = clips ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
     size_t count = 0;
-    const char *voice = scene->speech_voice ? scene->speech_voice : "it";
     for (int i = 0; st == CK_OK && i < scene->speech_line_count; i++) {
         bool personal = b->speech_deps[i] != 0;
         if (!rec && personal)
@@ -269,29 +268,49 @@ ck_status ck_speech_render_lines(const ck_scene *scene, const ck_record *rec, ck
         const char *text = ck_template_render(b->speech_text[i], rec, &a);
         if (!*text)
             continue;
-        ck_speech_clip *c = &clips[count];
-        *c = (ck_speech_clip){.start_s = scene->speech_lines[i].start,
-                              .rate = CK_SPEECH_RATE,
-                              .personal = personal,
-                              .line = i};
-        c->text = strdup(text);
-        if (!c->text) {
+        clips[count] = (ck_speech_clip){.start_s = scene->speech_lines[i].start,
+                                        .rate = CK_SPEECH_RATE,
+                                        .personal = personal,
+                                        .line = i,
+                                        .text = strdup(text)};
+        if (!clips[count].text)
             st = ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
-            break;
-        }
-        count++;
-        st = personal ? ck_speech_synth(voice, scene->speech_rate, text, &c->pcm, &c->frames, err)
-                      : synth_shared(voice, scene->speech_rate, text, &c->pcm, &c->frames, err);
-        if (st != CK_OK) {
-            /* The message names the line, never the words (they may be personal). */
-            ck_log(CK_LOG_ERROR, "speech: %s: %s could not be synthesised: %s", scene->id,
-                   scene->speech_lines[i].path, err ? err->msg : ck_status_str(st));
-        }
+        else
+            count++;
     }
     ck_arena_free(&a);
     ck_binding_destroy(&b);
     if (st != CK_OK) {
         ck_speech_clips_free(&clips, count);
+        return st;
+    }
+    *out = clips;
+    *n = count;
+    return CK_OK;
+}
+
+ck_status ck_speech_render_lines(const ck_scene *scene, const ck_record *rec, ck_speech_clip **out,
+                                 size_t *n, ck_error *err)
+{
+    ck_speech_clip *clips;
+    size_t count;
+    ck_status st = ck_speech_lines(scene, rec, &clips, &count, err);
+    const char *voice = scene && scene->speech_voice ? scene->speech_voice : "it";
+    for (size_t i = 0; st == CK_OK && i < count; i++) {
+        ck_speech_clip *c = &clips[i];
+        st = c->personal
+                 ? ck_speech_synth(voice, scene->speech_rate, c->text, &c->pcm, &c->frames, err)
+                 : synth_shared(voice, scene->speech_rate, c->text, &c->pcm, &c->frames, err);
+        if (st != CK_OK) {
+            /* The message names the line, never the words (they may be personal). */
+            ck_log(CK_LOG_ERROR, "speech: %s: %s could not be synthesised: %s", scene->id,
+                   scene->speech_lines[c->line].path, err ? err->msg : ck_status_str(st));
+        }
+    }
+    if (st != CK_OK) {
+        ck_speech_clips_free(&clips, count);
+        *out = NULL;
+        *n = 0;
         return st;
     }
     *out = clips;

@@ -58,6 +58,13 @@ ck_status ck_speech_voice_check(const char *voice, ck_error *err);
 ck_status ck_speech_synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                           ck_error *err);
 
+/* The lines one record hears, as ck_speech_render_lines picks and words them (`when`, spoken
+ * forms, empty lines left out), without their samples: pcm NULL, frames 0. For a tool that
+ * says them with another synthesiser (`ciak bench render`'s FFmpeg peer). rec == NULL: the
+ * shared lines only. Free with ck_speech_clips_free. */
+ck_status ck_speech_lines(const ck_scene *scene, const ck_record *rec, ck_speech_clip **out,
+                          size_t *n, ck_error *err);
+
 /* The clips one record hears: every line whose `when` holds, rendered (the scene's speech
  * templates are compiled here, in speech mode) and synthesised, in time order. rec == NULL: the
  * shared lines only (those that read no field). Lines that read no field are synthesised once and
