@@ -134,11 +134,13 @@ static bool write_peer_graph(ck_render *r, const ck_scene *s, const ck_record *r
                 const ck_glyph *g = &dl.glyphs[it->u.text.glyph_first];
                 int font = ly->text.font;
                 hex_color(col, sizeof col, it->u.text.color, it->opacity);
-                fprintf(f,
-                        ",drawtext=fontfile=%s:textfile=%s:fontsize=%.0f:fontcolor=%s:"
-                        "x=%.0f:y=%.0f:%s",
-                        s->assets[font].path, tpath, it->u.text.size * sy, col, x + g->x * sx,
-                        y + g->y * sy - it->u.text.size * sy * 0.8, en);
+                /* expansion=none: the text is drawn as written ("20 % in meno" is no %{...}). */
+                fprintf(
+                    f,
+                    ",drawtext=expansion=none:fontfile=%s:textfile=%s:fontsize=%.0f:fontcolor=%s:"
+                    "x=%.0f:y=%.0f:%s",
+                    s->assets[font].path, tpath, it->u.text.size * sy, col, x + g->x * sx,
+                    y + g->y * sy - it->u.text.size * sy * 0.8, en);
             }
         }
     }
