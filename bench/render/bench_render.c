@@ -11,13 +11,17 @@
  *           person's personal segments, the shared ones already being in the cache;
  *           with --speech also with personal audio (the scene's own speech lines for that
  *           person, synthesis included; a scene without speech gets one synthetic tone clip
- *           per personal segment): CPU seconds per personal segment with and without it.
+ *           per personal segment): CPU seconds per personal segment with and without it;
+ *   peer, speaking  with --speech on a scene that speaks, the peer again saying person 0's
+ *           lines (the words ciak says, ck_speech_lines) with the espeak-ng CLI, mixed into
+ *           the bed with amix: "+1 person" without speech on either side and with it on both.
  * and prints ratios. The default set adds bench/scenes/ (the plain scene: a video, a box, three
  * texts) to the campaigns. No timing is asserted anywhere; bench/README.md has measured numbers.
  * `ciak bench serve` (the stream server, seen from HTTP clients) lives in bench/serve. */
 #include "ck_cli.h"
 #include "ck_media.h"
 #include "ck_render.h"
+#include "ck_speech.h"
 
 #include <glob.h>
 #include <math.h>
@@ -31,15 +35,34 @@
  * does not. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-static double run_timed(const char *cmd)
+/* CPU seconds (user + system) of this process's children that have ended. */
+static double children_cpu(void)
 {
-    double t0 = ck_now_s();
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* Runs `cmd`: its wall seconds, -1 when it failed; *cpu (when given) its CPU seconds, every
+ * process it started included (the peer's espeak-ng runs and ffmpeg). */
+static double run_timed_cpu(const char *cmd, double *cpu)
+{
+    double t0 = ck_now_s(), c0 = children_cpu();
     int rc = system(cmd);
+    if (cpu)
+        *cpu = children_cpu() - c0;
     if (rc != 0) {
         fprintf(stderr, "ciak bench: command failed (%d): %s\n", rc, cmd);
         return -1;
     }
     return ck_now_s() - t0;
+}
+
+static double run_timed(const char *cmd)
+{
+    return run_timed_cpu(cmd, NULL);
 }
 
 static void hex_color(char *buf, size_t n, ck_color c, float opacity)
@@ -111,11 +134,13 @@ static bool write_peer_graph(ck_render *r, const ck_scene *s, const ck_record *r
                 const ck_glyph *g = &dl.glyphs[it->u.text.glyph_first];
                 int font = ly->text.font;
                 hex_color(col, sizeof col, it->u.text.color, it->opacity);
-                fprintf(f,
-                        ",drawtext=fontfile=%s:textfile=%s:fontsize=%.0f:fontcolor=%s:"
-                        "x=%.0f:y=%.0f:%s",
-                        s->assets[font].path, tpath, it->u.text.size * sy, col, x + g->x * sx,
-                        y + g->y * sy - it->u.text.size * sy * 0.8, en);
+                /* expansion=none: the text is drawn as written ("20 % in meno" is no %{...}). */
+                fprintf(
+                    f,
+                    ",drawtext=expansion=none:fontfile=%s:textfile=%s:fontsize=%.0f:fontcolor=%s:"
+                    "x=%.0f:y=%.0f:%s",
+                    s->assets[font].path, tpath, it->u.text.size * sy, col, x + g->x * sx,
+                    y + g->y * sy - it->u.text.size * sy * 0.8, en);
             }
         }
     }
@@ -185,19 +210,14 @@ static int64_t render_person(ck_render *r, const ck_record *rec, const ck_render
     return frames;
 }
 
-/* CPU seconds of the whole process (every thread: the encoders finish on their own). */
-/* This process's CPU time and that of its children that have ended (a speech line is said in
- * a child process of its own: engine/speech). */
+/* CPU seconds of the whole process (every thread: the encoders finish on their own) and of
+ * its children that have ended (a speech line is said in a child process of its own:
+ * engine/speech). */
 static double cpu_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    struct rusage ru;
-    double kids = 0;
-    if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
-        kids = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
-               (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9 + kids;
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9 + children_cpu();
 }
 
 /* Synthetic personal speech for benchmarks: one tone clip per segment that is personal by its
@@ -221,6 +241,91 @@ static int synthetic_speech(const ck_segment_plan *plan, const float *tone, ck_a
     return n;
 }
 
+/* The personal segments of `rec` that start before `secs`, with personal audio: a scene that
+ * speaks, the person's own lines, synthesised here; else a stand-in tone per personal
+ * segment. Returns frames rendered, -1 on error. */
+static int64_t render_speaking(ck_render *r, const ck_record *rec, const char *dir, double secs,
+                               int *segments, double *synth_cpu)
+{
+    const ck_segment_plan *plan = ck_render_plan(r);
+    const ck_scene *sc = ck_render_scene(r);
+    float *tone = malloc(CK_AUDIO_RATE * 3 / 2 * sizeof *tone);
+    ck_audio_clip *clips = calloc((size_t)plan->count + 1, sizeof *clips);
+    int64_t frames = -1;
+    if (tone && clips) {
+        for (int i = 0; i < CK_AUDIO_RATE * 3 / 2; i++)
+            tone[i] = 0.2f * sinf(2.0f * 3.14159265f * 330.0f * (float)i / CK_AUDIO_RATE);
+        ck_render_speech sp = {.clips = clips, .count = synthetic_speech(plan, tone, clips)};
+        double c0 = cpu_now();
+        if (sc->speech_line_count > 0)
+            ck_render_speech_make(sc, rec, &sp);
+        if (synth_cpu)
+            *synth_cpu = cpu_now() - c0;
+        frames = render_person(r, rec, &sp, dir, secs, true, segments);
+        if (sc->speech_line_count > 0)
+            ck_render_speech_free(&sp);
+    }
+    free(tone);
+    free(clips);
+    return frames;
+}
+
+/* Writes the lines `rec` hears that start before `secs`, worded as ciak says them
+ * (ck_speech_lines: spoken forms, `when`), one text file each in `dir`, and `list`: one
+ * "START FILE" line each, for the peer to say (bench/peers/ffmpeg-peer.sh). Returns how many,
+ * -1 on failure. */
+static int write_peer_lines(const ck_scene *s, const ck_record *rec, double secs, const char *dir,
+                            const char *list)
+{
+    ck_speech_clip *lines = NULL;
+    size_t n = 0;
+    ck_error err;
+    char ebuf[1400];
+    if (ck_speech_lines(s, rec, &lines, &n, &err) != CK_OK) {
+        fprintf(stderr, "ciak bench: %s\n", ck_error_format(&err, ebuf, sizeof ebuf));
+        return -1;
+    }
+    FILE *f = fopen(list, "w");
+    int said = 0;
+    for (size_t i = 0; f && i < n; i++) {
+        if (lines[i].start_s >= secs)
+            continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/line%zu.txt", dir, i);
+        FILE *tf = fopen(path, "w");
+        if (!tf || fputs(lines[i].text, tf) < 0 || fclose(tf) != 0) {
+            said = -1;
+            break;
+        }
+        fprintf(f, "%.3f %s\n", lines[i].start_s, path);
+        said++;
+    }
+    ck_speech_clips_free(&lines, n);
+    if (!f || fclose(f) != 0 || said < 0) {
+        fprintf(stderr, "ciak bench: cannot write the peer's lines in %s\n", dir);
+        return -1;
+    }
+    return said;
+}
+
+/* Runs the peer (bench/peers/ffmpeg-peer.sh) into `pdir`; with `lines` (a list from
+ * write_peer_lines) it also says them with the scene's voice. Wall seconds, -1 on failure;
+ * *cpu its CPU seconds. */
+static double run_peer(const ck_scene *s, const char *bg, const char *audio, const char *graph,
+                       double secs, int w, int h, const char *pdir, const char *lines, double *cpu)
+{
+    char cmd[16384];
+    ck_enc_config ec = {.encoder = "libx264", .width = w, .height = h};
+    ck_enc_config_defaults(&ec);
+    int n = snprintf(cmd, sizeof cmd, "bash '%s' '%s' '%s' '%s' %.3f %d %lld '%s'",
+                     "bench/peers/ffmpeg-peer.sh", bg, audio, graph, secs, ec.quality,
+                     (long long)ec.maxrate, pdir);
+    if (lines)
+        snprintf(cmd + n, sizeof cmd - (size_t)n, " '%s' %d '%s'",
+                 s->speech_voice ? s->speech_voice : "it", s->speech_rate, lines);
+    return run_timed_cpu(cmd, cpu);
+}
+
 static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, double secs,
                        const char *out, bool speech)
 {
@@ -231,8 +336,9 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     ck_records *recs = NULL;
     ck_diags d = {0};
     snprintf(dir, sizeof dir, "%s/bench", out);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/ciak' '%s/peer' '%s/plus1'", dir, dir,
-             dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s/ciak' '%s/peer' '%s/plus1' '%s/peer-speech'", dir, dir,
+             dir, dir, dir);
     if (system(cmd) != 0)
         return 1;
     char cache[4200];
@@ -276,38 +382,25 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     double c0 = cpu_now();
     t0 = ck_now_s();
     int64_t pframes = render_person(shared, &recs->items[1], NULL, pdir, secs, true, &nseg);
-    double t_plus1 = ck_now_s() - t0, cpu_plus1 = cpu_now() - c0, cpu_speech = 0;
+    double t_plus1 = ck_now_s() - t0, cpu_plus1 = cpu_now() - c0, cpu_speech = 0, t_speech = 0,
+           cpu_synth = 0;
     bool real_speech = false;
     if (pframes < 0)
         goto done;
     if (speech) {
-        /* The same person again with a clip in each personal segment: new digests, so every
-         * personal segment is rendered again, now with its audio encoded for it. */
-        const ck_segment_plan *plan = ck_render_plan(shared);
-        float *tone = malloc(CK_AUDIO_RATE * 3 / 2 * sizeof *tone);
-        ck_audio_clip *clips = calloc((size_t)plan->count + 1, sizeof *clips);
-        if (!tone || !clips) {
-            free(tone);
-            free(clips);
+        /* Person 0 with speech first, untimed: what a renderer does once for everybody (the
+         * campaign's bed decoded for mixing, then kept) is not one more person's cost. Then
+         * person 1 again with speech: new digests, so every personal segment is rendered
+         * again, now with its audio encoded for it. */
+        real_speech = ck_render_scene(shared)->speech_line_count > 0;
+        if (render_speaking(shared, &recs->items[0], pdir, secs, NULL, NULL) < 0)
             goto done;
-        }
-        for (int i = 0; i < CK_AUDIO_RATE * 3 / 2; i++)
-            tone[i] = 0.2f * sinf(2.0f * 3.14159265f * 330.0f * (float)i / CK_AUDIO_RATE);
-        /* A scene that speaks: the person's own lines, synthesised here (counted). Else a
-         * stand-in tone per personal segment. */
-        const ck_scene *sc = ck_render_scene(shared);
-        real_speech = sc->speech_line_count > 0;
-        ck_render_speech sp = {.clips = clips, .count = synthetic_speech(plan, tone, clips)};
         c0 = cpu_now();
-        if (real_speech)
-            ck_render_speech_make(sc, &recs->items[1], &sp);
+        t0 = ck_now_s();
         int64_t sframes =
-            render_person(shared, &recs->items[1], &sp, pdir, secs, true, &nseg_speech);
+            render_speaking(shared, &recs->items[1], pdir, secs, &nseg_speech, &cpu_synth);
         cpu_speech = cpu_now() - c0;
-        if (real_speech)
-            ck_render_speech_free(&sp);
-        free(tone);
-        free(clips);
+        t_speech = ck_now_s() - t0;
         if (sframes < 0)
             goto done;
     }
@@ -324,14 +417,24 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
         fprintf(stderr, "ciak bench: %s: cannot make the peer's filter graph\n", scene_dir);
         goto done;
     }
-    ck_enc_config ec = {.encoder = "libx264", .width = w, .height = h};
-    ck_enc_config_defaults(&ec);
-    snprintf(cmd, sizeof cmd, "bash '%s' '%s' '%s' '%s' %.3f %d %lld '%s/peer'",
-             "bench/peers/ffmpeg-peer.sh", bg, audio, graph, secs, ec.quality,
-             (long long)ec.maxrate, dir);
-    double t_peer = run_timed(cmd);
+    char pout[4200];
+    snprintf(pout, sizeof pout, "%s/peer", dir);
+    double cpu_peer = 0, cpu_peer_sp = 0, t_peer_sp = -1;
+    double t_peer = run_peer(s, bg, audio, graph, secs, w, h, pout, NULL, &cpu_peer);
+    /* With --speech on a scene that speaks, the peer again, saying the lines person 0 hears
+     * (the person its graph shows); the synthesis is inside the timed command. */
+    if (speech && real_speech) {
+        char list[4200];
+        snprintf(pout, sizeof pout, "%s/peer-speech", dir);
+        snprintf(list, sizeof list, "%s/lines.txt", pout);
+        if (write_peer_lines(s, &recs->items[0], secs, pout, list) < 0)
+            goto done;
+        t_peer_sp = run_peer(s, bg, audio, graph, secs, w, h, pout, list, &cpu_peer_sp);
+    }
 
     /* 4. the encoder floor: decode + encode minus decode, on ciak's own frames. */
+    ck_enc_config ec = {.encoder = "libx264", .width = w, .height = h};
+    ck_enc_config_defaults(&ec);
     snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -i '%s/video.m3u8' -an -f null - ", cdir);
     double t_dec = run_timed(cmd);
     snprintf(cmd, sizeof cmd,
@@ -350,12 +453,28 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
            "cheaper\n",
            s->id, w, h, secs, (long long)frames, fc, fp, fp > 0 ? fc / fp : 0, ff,
            ff > 0 ? fc / ff : 0, t_plus1, t_peer, t_plus1 > 0 ? t_peer / t_plus1 : 0);
-    if (speech && nseg > 0 && nseg_speech > 0)
+    if (speech && real_speech && t_peer > 0 && t_peer_sp > 0) {
+        /* +1 person against the peer, wall and CPU, first with no speech on either side, then
+         * with both speaking (ciak: the person's lines, synthesis included). */
+        printf("%-18s +1 person without speech %6.2f s, CPU %6.2f s | peer          %6.2f s, "
+               "CPU %6.2f s | %5.1fx cheaper, CPU %5.1fx\n",
+               s->id, t_plus1, cpu_plus1, t_peer, cpu_peer, t_plus1 > 0 ? t_peer / t_plus1 : 0,
+               cpu_plus1 > 0 ? cpu_peer / cpu_plus1 : 0);
+        printf("%-18s +1 person with speech    %6.2f s, CPU %6.2f s | speaking peer %6.2f s, "
+               "CPU %6.2f s | %5.1fx cheaper, CPU %5.1fx\n",
+               s->id, t_speech, cpu_speech, t_peer_sp, cpu_peer_sp,
+               t_speech > 0 ? t_peer_sp / t_speech : 0,
+               cpu_speech > 0 ? cpu_peer_sp / cpu_speech : 0);
+    }
+    if (speech && nseg > 0 && nseg_speech > 0) {
+        char how[96] = "synthetic clips";
+        if (real_speech)
+            snprintf(how, sizeof how, "its speech lines; their synthesis %.2f s in all", cpu_synth);
         printf("%-18s personal segments: %d, CPU %.3f s each without personal audio, %.3f s "
                "with it (+%.1f %%; %s)\n",
                s->id, nseg, cpu_plus1 / nseg, cpu_speech / nseg_speech,
-               100.0 * (cpu_speech / nseg_speech - cpu_plus1 / nseg) / (cpu_plus1 / nseg),
-               real_speech ? "its speech lines, synthesis included" : "synthetic clips");
+               100.0 * (cpu_speech / nseg_speech - cpu_plus1 / nseg) / (cpu_plus1 / nseg), how);
+    }
     fflush(stdout);
     rc = 0;
     goto done;
@@ -402,7 +521,8 @@ static const ck_opt bench_table[] = {
      .offset = offsetof(bench_opts, out)},
     {.name = "--speech",
      .help = "also time +1 person with personal audio (their speech lines; a stand-in tone "
-             "where the scene has none)",
+             "where the scene has none) and, for a scene that speaks, the peer saying the same "
+             "lines",
      .parse = ck_opt_flag,
      .offset = offsetof(bench_opts, speech)},
     {0},

@@ -397,6 +397,26 @@ int bench_trial(bench_ctx *b, int k)
     return !t.ran ? -1 : t.pass ? 0 : t.late + t.failed > 0 ? t.late + t.failed : 1;
 }
 
+bool bench_cost_trial(bench_ctx *b, int k, bench_cost *c)
+{
+    *c = (bench_cost){.viewers = k, .per_viewer = -1, .per_personal = -1};
+    bench_wait_idle(b, 300);
+    double cpu0 = bench_server_cpu(b);
+    double pers0 = bench_metric_sum(b, "ciak_segments_rendered_total{kind=\"personal\"}");
+    double shr0 = bench_metric_sum(b, "ciak_segments_rendered_total{kind=\"shared\"}");
+    if (cpu0 < 0 || bench_trial(b, k) < 0)
+        return false;
+    /* The look-ahead renders the trial started: their CPU and their count, both. */
+    bench_wait_idle(b, 300);
+    c->cpu_s = bench_server_cpu(b) - cpu0;
+    c->personal = bench_metric_sum(b, "ciak_segments_rendered_total{kind=\"personal\"}") - pers0;
+    c->shared = bench_metric_sum(b, "ciak_segments_rendered_total{kind=\"shared\"}") - shr0;
+    c->per_viewer = c->cpu_s / k;
+    c->per_personal = c->personal > 0 ? c->cpu_s / c->personal : -1;
+    c->ran = cpu0 >= 0 && c->cpu_s >= 0;
+    return c->ran;
+}
+
 bool bench_viewers(bench_ctx *b, bench_results *r)
 {
     r->viewers_ok = 0;

@@ -104,16 +104,6 @@ static int free_ports(int count)
     return 0;
 }
 
-static double nodes_cpu(const bench_ctx *b)
-{
-    double sum = 0;
-    for (int i = 0; i < b->node_count; i++) {
-        double c = bench_cpu_s(b->node_pids[i]);
-        sum += c > 0 ? c : 0;
-    }
-    return sum;
-}
-
 static pid_t read_pid(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -203,18 +193,14 @@ static bool run_one(const bench_nodes_opts *o, const char *tmp, const char *peop
     r.viewers_rss_mb = -1;
     bench_viewers(&b, &r);
     /* The cost trial: the same load for every N, on idle nodes. */
-    bench_wait_idle(&b, 300);
-    double cpu0 = nodes_cpu(&b);
-    double pers0 = bench_metric_sum(&b, "ciak_segments_rendered_total{kind=\"personal\"}");
     b.seg_n = 0;
     printf("  cost trial, %d viewer(s) at once:\n", o->cost_viewers);
-    if (bench_trial(&b, o->cost_viewers) < 0)
+    bench_cost cost;
+    if (!bench_cost_trial(&b, o->cost_viewers, &cost))
         goto down;
-    /* The look-ahead renders the trial started: their CPU and their count, both. */
-    bench_wait_idle(&b, 300);
-    row->cpu_s = nodes_cpu(&b) - cpu0;
-    row->personal = bench_metric_sum(&b, "ciak_segments_rendered_total{kind=\"personal\"}") - pers0;
-    row->cpu_per_personal = row->personal > 0 ? row->cpu_s / row->personal : -1;
+    row->cpu_s = cost.cpu_s;
+    row->personal = cost.personal;
+    row->cpu_per_personal = cost.per_personal;
     row->shared_rendered = bench_metric_sum(&b, "ciak_segments_rendered_total{kind=\"shared\"}");
     row->shared_asked = b.shared_n;
     row->segments = b.seg_n;

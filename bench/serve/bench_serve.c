@@ -11,6 +11,7 @@
 #include "ck_cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +38,7 @@ typedef struct serve_opts {
     int workers, people, ttfs, max_viewers, nodes, cost_viewers;
     double play_s, buffer_s, startup_max_s, wrk_s, arrival_s;
     rate_list arrivals;
-    bool keep;
+    bool keep, speech;
 } serve_opts;
 
 /* "6,12,18": new viewers per minute, each > 0 and at most 600, in the order to try. */
@@ -141,8 +143,9 @@ static const ck_opt serve_table[] = {
      .hi = BENCH_MAX_NODES},
     {.name = "--cost-viewers",
      .arg = "N",
-     .help = "with --nodes: the viewers at once of the trial that CPU per personal segment and "
-             "p95 latency are measured on, the same for every node count",
+     .help = "with --nodes or --speech: the viewers at once of the cost trial (CPU per viewer "
+             "and per personal segment; with --nodes also p95 latency, the same for every node "
+             "count)",
      .def = "4",
      .parse = ck_opt_int,
      .offset = offsetof(serve_opts, cost_viewers),
@@ -166,6 +169,11 @@ static const ck_opt serve_table[] = {
      .def = "300",
      .parse = ck_opt_seconds,
      .offset = offsetof(serve_opts, arrival_s)},
+    {.name = "--speech",
+     .help = "adds a cost trial (server CPU per viewer and per personal segment) on the "
+             "campaign as it is and on a copy without its speech block, side by side",
+     .parse = ck_opt_flag,
+     .offset = offsetof(serve_opts, speech)},
     {.name = "--keep",
      .help = "keep the temporary folder (logs, store) and say where",
      .parse = ck_opt_flag,
@@ -321,17 +329,264 @@ static void print_table(const serve_opts *o, const bench_results *r)
            r->wrk_healthz_rps >= 0 ? v : "-");
 }
 
+/* One server under test: its temporary folder (data, log, people, links) and the child. */
+typedef struct serve_run {
+    char dir[128], log[160];
+    pid_t server;
+    int port;
+    bench_link *links;
+    int nlinks;
+    double t_import, t_warm, t_start;
+} serve_run;
+
+/* In run->dir: `people` people made from the campaign's samples, imported, links issued,
+ * shared segments warmed, and `ciak serve` started on a free loopback port, with the campaign
+ * folders of `scenes`. Each step's output goes to the log, not the terminal (import's rejects
+ * would name people). */
+static bool serve_up(const serve_opts *o, const char *self, const char *scenes, int people_n,
+                     serve_run *run)
+{
+    /* The server and `ciak warm` get --size and --workers as they were given. */
+    char size_arg[32] = "", workers_arg[16] = "";
+    char *size = NULL;
+    if (o->size.w) {
+        snprintf(size_arg, sizeof size_arg, "%dx%d", o->size.w, o->size.h);
+        size = size_arg;
+    }
+    snprintf(workers_arg, sizeof workers_arg, "%d", o->workers);
+    char data[160], people[160], rejects[160], links_csv[160], port_file[160];
+    char samples[1200], expires[16];
+    snprintf(run->log, sizeof run->log, "%s/ciak.log", run->dir);
+    snprintf(data, sizeof data, "%s/var", run->dir);
+    snprintf(people, sizeof people, "%s/people.json", run->dir);
+    snprintf(rejects, sizeof rejects, "%s/rejects.txt", run->dir);
+    snprintf(links_csv, sizeof links_csv, "%s/links.csv", run->dir);
+    snprintf(port_file, sizeof port_file, "%s/port", run->dir);
+    snprintf(samples, sizeof samples, "%s/%s/samples.json", scenes, o->campaign);
+    time_t later = time(NULL) + 30 * 86400;
+    strftime(expires, sizeof expires, "%Y-%m-%d", gmtime(&later));
+    double t0 = ck_now_s();
+    if (!bench_people_write(samples, people_n, people))
+        return false;
+    char *imp[] = {(char *)self, "import",   (char *)o->campaign, people,       "--data-dir",
+                   data,         "--scenes", (char *)scenes,      "--skip-bad", "--rejects",
+                   rejects,      NULL};
+    char *lnk[] = {(char *)self, "links",   (char *)o->campaign, "--base-url", "http://127.0.0.1:1",
+                   "-o",         links_csv, "--expires",         expires,      "--data-dir",
+                   data,         NULL};
+    char *wrm[] = {(char *)self, "warm",         (char *)o->campaign,    "--data-dir", data,
+                   "--scenes",   (char *)scenes, size ? "--size" : NULL, size,         NULL};
+    if (run_ciak(self, run->log, imp) > 1 || run_ciak(self, run->log, lnk) != 0) {
+        fprintf(stderr, "ciak bench: import or links failed (see %s with --keep)\n", run->log);
+        return false;
+    }
+    run->nlinks = bench_read_links(links_csv, &run->links);
+    run->t_import = ck_now_s() - t0;
+    t0 = ck_now_s();
+    if (run_ciak(self, run->log, wrm) != 0) {
+        fprintf(stderr, "ciak bench: ciak warm failed (see %s with --keep)\n", run->log);
+        return false;
+    }
+    run->t_warm = ck_now_s() - t0;
+
+    /* The server, as in production but on a free loopback port. */
+    char *srv[16] = {(char *)self,  "serve",        "--listen",   "127.0.0.1:0",
+                     "--port-file", port_file,      "--data-dir", data,
+                     "--scenes",    (char *)scenes, "--campaign", (char *)o->campaign};
+    int na = 12;
+    if (size) {
+        srv[na++] = "--size";
+        srv[na++] = size_arg;
+    }
+    if (o->workers) {
+        srv[na++] = "--workers";
+        srv[na++] = workers_arg;
+    }
+    srv[na] = NULL;
+    t0 = ck_now_s();
+    if (!(run->server = start_ciak(self, run->log, srv)))
+        return false;
+    while (!run->port && ck_now_s() - t0 < 120 && waitpid(run->server, NULL, WNOHANG) == 0) {
+        FILE *f = fopen(port_file, "r");
+        if (f && fscanf(f, "%d", &run->port) != 1)
+            run->port = 0;
+        if (f)
+            fclose(f);
+        usleep(50 * 1000);
+    }
+    if (!run->port) {
+        fprintf(stderr, "ciak bench: the server did not start (see %s with --keep)\n", run->log);
+        return false;
+    }
+    run->t_start = ck_now_s() - t0;
+    return true;
+}
+
+static void serve_down(serve_run *run)
+{
+    stop_child(run->server);
+    run->server = 0;
+    free(run->links);
+    run->links = NULL;
+}
+
+/* Does the campaign's scene.json have a speech block? -1 when it cannot be read. */
+static int scene_speaks(const char *scenes, const char *campaign)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s/scene.json", scenes, campaign);
+    json_t *root = json_load_file(path, 0, NULL);
+    int speaks = root ? json_object_get(root, "speech") != NULL : -1;
+    json_decref(root);
+    return speaks;
+}
+
+/* The campaign's folder copied into dst/<campaign>/ with no speech block in its scene.json (a
+ * bench-only scene: the server has no option to stop speaking), its asset paths made absolute
+ * so they still name the originals. */
+static bool copy_without_speech(const serve_opts *o, const char *dst)
+{
+    char src[1200], real[PATH_MAX], path[1200], cmd[2600];
+    snprintf(src, sizeof src, "%s/%s", o->scenes, o->campaign);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp -r '%s' '%s/'", dst, src, dst);
+    snprintf(path, sizeof path, "%s/scene.json", src);
+    json_t *root = realpath(src, real) && system(cmd) == 0 ? json_load_file(path, 0, NULL) : NULL;
+    if (!root) {
+        fprintf(stderr, "ciak bench: cannot copy %s without its speech\n", src);
+        return false;
+    }
+    json_object_del(root, "speech");
+    const char *id;
+    json_t *asset;
+    json_object_foreach(json_object_get(root, "assets"), id, asset)
+    {
+        const char *rel = json_string_value(json_object_get(asset, "path"));
+        if (rel && rel[0] != '/') {
+            char abs[PATH_MAX + 1200];
+            snprintf(abs, sizeof abs, "%s/%s", real, rel);
+            json_object_set_new(asset, "path", json_string(abs));
+        }
+    }
+    snprintf(path, sizeof path, "%s/%s/scene.json", dst, o->campaign);
+    bool ok = json_dump_file(root, path, JSON_INDENT(2)) == 0;
+    json_decref(root);
+    if (!ok)
+        fprintf(stderr, "ciak bench: cannot write %s\n", path);
+    return ok;
+}
+
+/* One person, not counted, asks for each of their personal segments in turn: what a server
+ * does once for everybody (the campaign's bed decoded for mixing personal audio, then kept)
+ * is then not in the cost trial. */
+static void warm_person(bench_ctx *b)
+{
+    bench_seg *segs = calloc(BENCH_MAX_SEGS, sizeof *segs);
+    bench_conn c;
+    bench_conn_init(&c, b->port, 0);
+    int n = segs && b->next_link < b->link_count
+                ? bench_playlist(&c, &b->links[b->next_link++], segs, BENCH_MAX_SEGS)
+                : 0;
+    for (int i = 0; i < n; i++) {
+        bench_resp r = {0};
+        if (!segs[i].shared && !bench_get(&c, segs[i].path, false, false, &r))
+            break;
+    }
+    bench_conn_close(&c);
+    free(segs);
+}
+
+/* The cost trial on a server that just started: one person warms it up, then the next
+ * `--cost-viewers` people (the same in each run) are the trial. */
+static void cost_trial(const serve_opts *o, bench_ctx *b, const char *what, bench_cost *c)
+{
+    warm_person(b);
+    printf("cost trial, %s, %d new viewer(s) at once:\n", what, o->cost_viewers);
+    if (!bench_cost_trial(b, o->cost_viewers, c))
+        fprintf(stderr, "ciak bench: the cost trial %s did not run\n", what);
+    fflush(stdout);
+}
+
+/* The two cost trials side by side: [0] the campaign as it is, [1] without its speech. */
+static void print_cost(const bench_cost *c, int speaks)
+{
+    char v[2][64];
+    printf("\n%-46s %-18s %s\n", "cost trial (server CPU, speech children in)",
+           speaks == 1 ? "speaking" : "as it is", "no speech block");
+    for (int i = 0; i < 2; i++)
+        snprintf(v[i], sizeof v[i], c[i].ran ? "%.2f" : "-", c[i].per_viewer);
+    printf("%-46s %-18s %s\n", "  CPU s per viewer", v[0], v[1]);
+    for (int i = 0; i < 2; i++)
+        snprintf(v[i], sizeof v[i], c[i].ran && c[i].per_personal >= 0 ? "%.3f" : "-",
+                 c[i].per_personal);
+    printf("%-46s %-18s %s\n", "  CPU s per personal segment", v[0], v[1]);
+    for (int i = 0; i < 2; i++)
+        snprintf(v[i], sizeof v[i], c[i].ran ? "%.0f, %.0f" : "-", c[i].personal, c[i].shared);
+    printf("%-46s %-18s %s\n", "  segments rendered: personal, shared", v[0], v[1]);
+    if (c[0].ran && c[1].ran && c[1].per_viewer > 0)
+        printf("speech adds %+.0f %% CPU per viewer (%d viewers, the same people in both runs)%s\n",
+               100.0 * (c[0].per_viewer / c[1].per_viewer - 1), c[0].viewers,
+               speaks == 1 ? "" : "; the campaign has no speech block: both runs are alike");
+}
+
+/* The measurements of one server (`b`): the cost trial first (with --speech), then time to
+ * first segment, viewers at once, arrivals, wrk. */
+static void measure(const serve_opts *o, bench_ctx *b, bench_results *r, bench_cost *cost)
+{
+    memset(r, 0, sizeof *r);
+    r->viewers_ok = -1;
+    r->viewers_fail = -1;
+    r->viewers_rss_mb = r->wrk_rps = r->wrk_mbps = r->wrk_304_rps = r->wrk_healthz_rps = -1;
+    if (o->speech)
+        cost_trial(o, b, "the campaign as it is", cost);
+    if (o->ttfs > 0 || o->max_viewers == 0) {
+        bench_ttfs(b, o->ttfs > 0 ? o->ttfs : 1, r);
+        printf("time to first segment: %d people, segment 0 personal for %d (%d distinct)\n",
+               r->ttfs_n, r->seg0_personal, r->seg0_distinct);
+    }
+    if (o->max_viewers > 0) {
+        char play[40] = "through the last personal segment";
+        if (o->play_s > 0)
+            snprintf(play, sizeof play, "the first %.0f s", o->play_s);
+        printf("viewers at playback pace (play %s, buffer %.0f s, startup <= %.1f s):\n", play,
+               o->buffer_s, o->startup_max_s);
+        bench_viewers(b, r);
+    }
+    if (o->arrivals.n > 0) {
+        printf("viewers arriving at random for %.0f s per rate (buffer %.0f s, startup <= %.1f "
+               "s):\n",
+               o->arrival_s, o->buffer_s, o->startup_max_s);
+        bench_arrivals(b, r);
+    }
+    if (o->wrk_s > 0)
+        bench_wrk(b, r);
+}
+
+/* --speech both: a second server on the copy without speech, the cost trial alone. */
+static bool measure_without_speech(const serve_opts *o, const char *self, const char *tmp,
+                                   const char *scenes, bench_cost *cost)
+{
+    serve_run q = {0};
+    snprintf(q.dir, sizeof q.dir, "%s/nospeech", tmp);
+    bool ok = mkdir(q.dir, 0700) == 0 && serve_up(o, self, scenes, 1 + o->cost_viewers, &q);
+    if (ok) {
+        bench_ctx b = {.port = q.port,
+                       .server = q.server,
+                       .links = q.links,
+                       .link_count = q.nlinks,
+                       .play_s = o->play_s,
+                       .buffer_s = o->buffer_s,
+                       .startup_max_s = o->startup_max_s};
+        bench_wait_idle(&b, 300);
+        printf("the same campaign without its speech block: server up in %.1f s\n", q.t_start);
+        cost_trial(o, &b, "no speech", cost);
+    }
+    serve_down(&q);
+    return ok;
+}
+
 static int cmd_bench_serve(const void *opts)
 {
     const serve_opts o = *(const serve_opts *)opts;
-    /* The server and `ciak warm` get --size and --workers as they were given. */
-    char size_arg[32] = "", workers_arg[16] = "";
-    const char *size = NULL;
-    if (o.size.w) {
-        snprintf(size_arg, sizeof size_arg, "%dx%d", o.size.w, o.size.h);
-        size = size_arg;
-    }
-    snprintf(workers_arg, sizeof workers_arg, "%d", o.workers);
     char self[PATH_MAX];
     ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
     if (sn <= 0) {
@@ -340,11 +595,13 @@ static int cmd_bench_serve(const void *opts)
     }
     self[sn] = '\0';
     if (o.nodes > 0) {
+        char size_arg[32];
+        snprintf(size_arg, sizeof size_arg, "%dx%d", o.size.w, o.size.h);
         bench_nodes_opts no = {.campaign = o.campaign,
                                .scenes = o.scenes,
                                .script = o.script,
                                .self = self,
-                               .size = size,
+                               .size = o.size.w ? size_arg : NULL,
                                .workers = o.workers,
                                .people = o.people,
                                .nodes = o.nodes,
@@ -362,90 +619,30 @@ static int cmd_bench_serve(const void *opts)
         return CK_EXIT_PROBLEMS;
     }
     int rc = CK_EXIT_PROBLEMS;
-    pid_t server = 0;
-    bench_link *links = NULL;
-    char data[128], log[128], people[128], rejects[128], links_csv[128], port_file[128];
-    char samples[1200], expires[16], load0[16], load1[16];
-    snprintf(data, sizeof data, "%s/var", tmp);
-    snprintf(log, sizeof log, "%s/ciak.log", tmp);
-    snprintf(people, sizeof people, "%s/people.json", tmp);
-    snprintf(rejects, sizeof rejects, "%s/rejects.txt", tmp);
-    snprintf(links_csv, sizeof links_csv, "%s/links.csv", tmp);
-    snprintf(port_file, sizeof port_file, "%s/port", tmp);
-    snprintf(samples, sizeof samples, "%s/%s/samples.json", o.scenes, o.campaign);
-    time_t later = time(NULL) + 30 * 86400;
-    strftime(expires, sizeof expires, "%Y-%m-%d", gmtime(&later));
+    serve_run run = {0};
+    bench_cost cost[2] = {0};
+    char load0[16], load1[16], quiet[160];
     load_avg(load0, sizeof load0);
+    snprintf(run.dir, sizeof run.dir, "%s", tmp);
+    snprintf(quiet, sizeof quiet, "%s/nospeech-scenes", tmp);
+    int speaks = scene_speaks(o.scenes, o.campaign);
+    if (o.speech && !copy_without_speech(&o, quiet))
+        goto done;
 
-    /* 1. people, import, links, warm: each step's output goes to the log, not the terminal
-     *    (import's rejects would name people). */
-    double t0 = ck_now_s();
-    /* Enough people for every arrival rate (each viewer is a new person), with a margin for
-     * the randomness of the arrivals. */
+    /* Enough people for every trial (each viewer is a new person), with a margin for the
+     * randomness of the arrivals. */
     int people_n = o.people;
-    int need = o.ttfs + 2 * o.max_viewers;
+    int need = o.ttfs + 2 * o.max_viewers + (o.speech ? 1 + o.cost_viewers : 0);
     for (int i = 0; i < o.arrivals.n; i++)
         need += (int)(o.arrivals.v[i] * o.arrival_s / 60.0 * 1.3) + 20;
     if (need > people_n)
         people_n = need;
-    if (!bench_people_write(samples, people_n, people))
+    if (!serve_up(&o, self, o.scenes, people_n, &run))
         goto done;
-    char *imp[] = {self,    "import",   (char *)o.campaign, people,       "--data-dir",
-                   data,    "--scenes", (char *)o.scenes,   "--skip-bad", "--rejects",
-                   rejects, NULL};
-    char *lnk[] = {self, "links",   (char *)o.campaign, "--base-url", "http://127.0.0.1:1",
-                   "-o", links_csv, "--expires",        expires,      "--data-dir",
-                   data, NULL};
-    char *wrm[] = {self,       "warm",           (char *)o.campaign,     "--data-dir", data,
-                   "--scenes", (char *)o.scenes, size ? "--size" : NULL, (char *)size, NULL};
-    if (run_ciak(self, log, imp) > 1 || run_ciak(self, log, lnk) != 0) {
-        fprintf(stderr, "ciak bench: import or links failed (see %s with --keep)\n", log);
-        goto done;
-    }
-    int nlinks = bench_read_links(links_csv, &links);
-    double t_import = ck_now_s() - t0;
-    t0 = ck_now_s();
-    if (run_ciak(self, log, wrm) != 0) {
-        fprintf(stderr, "ciak bench: ciak warm failed (see %s with --keep)\n", log);
-        goto done;
-    }
-    double t_warm = ck_now_s() - t0;
-
-    /* 2. the server, as in production but on a free loopback port. */
-    char *srv[16] = {self,          "serve",          "--listen",   "127.0.0.1:0",
-                     "--port-file", port_file,        "--data-dir", data,
-                     "--scenes",    (char *)o.scenes, "--campaign", (char *)o.campaign};
-    int na = 12;
-    if (size) {
-        srv[na++] = "--size";
-        srv[na++] = size_arg;
-    }
-    if (o.workers) {
-        srv[na++] = "--workers";
-        srv[na++] = workers_arg;
-    }
-    srv[na] = NULL;
-    t0 = ck_now_s();
-    if (!(server = start_ciak(self, log, srv)))
-        goto done;
-    int port = 0;
-    while (!port && ck_now_s() - t0 < 120 && waitpid(server, NULL, WNOHANG) == 0) {
-        FILE *f = fopen(port_file, "r");
-        if (f && fscanf(f, "%d", &port) != 1)
-            port = 0;
-        if (f)
-            fclose(f);
-        usleep(50 * 1000);
-    }
-    if (!port) {
-        fprintf(stderr, "ciak bench: the server did not start (see %s with --keep)\n", log);
-        goto done;
-    }
-    double t_start = ck_now_s() - t0;
-    bench_ctx b = {.port = port,
-                   .server = server,
-                   .links = links,
-                   .link_count = nlinks,
+    bench_ctx b = {.port = run.port,
+                   .server = run.server,
+                   .links = run.links,
+                   .link_count = run.nlinks,
                    .play_s = o.play_s,
                    .buffer_s = o.buffer_s,
                    .startup_max_s = o.startup_max_s,
@@ -455,48 +652,28 @@ static int cmd_bench_serve(const void *opts)
                    .arrival_count = o.arrivals.n,
                    .arrival_s = o.arrival_s};
     bench_wait_idle(&b, 300); /* its own start-up warm finds everything cached */
+    char size_arg[32] = "canvas size";
+    if (o.size.w)
+        snprintf(size_arg, sizeof size_arg, "%dx%d", o.size.w, o.size.h);
     printf("ciak bench serve: %s %s, %d people with links (import %.1f s, warm %.1f s), "
            "server up in %.1f s, RSS idle %.0f MB, load %s\n",
-           o.campaign, size ? size : "canvas size", nlinks, t_import, t_warm, t_start,
-           bench_rss_mb(server), load0);
+           o.campaign, size_arg, run.nlinks, run.t_import, run.t_warm, run.t_start,
+           bench_rss_mb(run.server), load0);
     fflush(stdout);
-
-    /* 3. the measurements. */
     bench_results r;
-    memset(&r, 0, sizeof r);
-    r.ttfs_n = 0;
-    r.viewers_ok = -1;
-    r.viewers_fail = -1;
-    r.viewers_rss_mb = r.wrk_rps = r.wrk_mbps = r.wrk_304_rps = r.wrk_healthz_rps = -1;
-    if (o.ttfs > 0 || o.max_viewers == 0) {
-        bench_ttfs(&b, o.ttfs > 0 ? o.ttfs : 1, &r);
-        printf("time to first segment: %d people, segment 0 personal for %d (%d distinct)\n",
-               r.ttfs_n, r.seg0_personal, r.seg0_distinct);
-    }
-    if (o.max_viewers > 0) {
-        char play[40] = "through the last personal segment";
-        if (o.play_s > 0)
-            snprintf(play, sizeof play, "the first %.0f s", o.play_s);
-        printf("viewers at playback pace (play %s, buffer %.0f s, startup <= %.1f s):\n", play,
-               o.buffer_s, o.startup_max_s);
-        bench_viewers(&b, &r);
-    }
-    if (o.arrivals.n > 0) {
-        printf("viewers arriving at random for %.0f s per rate (buffer %.0f s, startup <= %.1f "
-               "s):\n",
-               o.arrival_s, o.buffer_s, o.startup_max_s);
-        bench_arrivals(&b, &r);
-    }
-    if (o.wrk_s > 0)
-        bench_wrk(&b, &r);
+    measure(&o, &b, &r, &cost[0]);
+    serve_down(&run);
+    if (o.speech && !measure_without_speech(&o, self, tmp, quiet, &cost[1]))
+        goto done;
     load_avg(load1, sizeof load1);
     print_table(&o, &r);
+    if (o.speech)
+        print_cost(cost, speaks);
     printf("(load average %s at start, %s at end, %ld cores)\n", load0, load1,
            sysconf(_SC_NPROCESSORS_ONLN));
     rc = CK_EXIT_OK;
 done:
-    stop_child(server);
-    free(links);
+    serve_down(&run);
     if (o.keep) {
         fprintf(stderr, "ciak bench: kept %s\n", tmp);
     } else {

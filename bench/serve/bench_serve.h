@@ -165,8 +165,11 @@ int bench_viewers_play(bench_ctx *b, bench_viewer *vs, int k, const double *star
 void bench_viewers_free(bench_viewer *vs, int k);
 /* The loopback source (bench_conn) of the i-th viewer of a run: 127.0.x.y, y in 1..250. */
 int bench_viewer_source(int i);
-/* User + system CPU seconds of a process (all its threads), -1 when it is gone. */
+/* User + system CPU seconds of a process (all its threads) and of its children that ended (the
+ * server says each speech line in a child), -1 when it is gone. */
 double bench_cpu_s(pid_t pid);
+/* The server's CPU seconds (bench_cpu_s), or the nodes' summed; -1 when unknown. */
+double bench_server_cpu(const bench_ctx *b);
 
 /* bench_load.c. Each returns false when the measurement could not run (reason printed). */
 bool bench_ttfs(bench_ctx *b, int people, bench_results *r);
@@ -175,6 +178,16 @@ bool bench_viewers(bench_ctx *b, bench_results *r);
  * (at least 1) when not, -1 when it could not run (too few people). */
 int bench_trial(bench_ctx *b, int k);
 bool bench_wrk(bench_ctx *b, bench_results *r);
+/* The cost trial: `k` new viewers at once on an idle server (or nodes), the server's CPU
+ * seconds from their start until it is idle again (the look-ahead renders they started
+ * included) and the segments rendered meanwhile, per viewer and per personal segment. */
+typedef struct bench_cost {
+    bool ran;
+    int viewers;
+    double cpu_s, personal, shared;  /* CPU seconds; segments rendered */
+    double per_viewer, per_personal; /* CPU seconds; -1 when none */
+} bench_cost;
+bool bench_cost_trial(bench_ctx *b, int k, bench_cost *c);
 /* bench_arrival.c: the sustained arrival rate (Poisson arrivals at each of b->arrival_rates). */
 bool bench_arrivals(bench_ctx *b, bench_results *r);
 /* Waits until the server (every node) renders nothing (queue empty, no render running), at

@@ -32,18 +32,22 @@ typedef struct ck_speech_clip {
     int line;     /* index in scene->speech_lines */
 } ck_speech_clip;
 
-/* What a synthesis engine provides. Every function is called with the module's mutex held,
- * so an engine needs no locking of its own.
+/* What a synthesis engine provides. Unless `concurrent` is set, every function is called with
+ * the module's engine mutex held, so an engine needs no locking of its own.
  * - has_voice: CK_OK when `voice` can be used, else an error naming it.
  * - synth: says `text` (UTF-8, one line, spoken forms already applied) with `voice` at `wpm`
  *   words per minute; returns mono float samples in *pcm (malloc'd, the caller frees) at
  *   *rate Hz (any rate: the module resamples to CK_SPEECH_RATE). Must be deterministic for
- *   the same arguments, must not print, and must not log or keep the text. */
+ *   the same arguments, must not print, and must not log or keep the text.
+ * - concurrent: true when the engine guards its own state, so has_voice and synth may run on
+ *   several threads at once (a person's lines and several viewers' lines are then said in
+ *   parallel). */
 typedef struct ck_speech_engine {
     const char *name;
     ck_status (*has_voice)(const char *voice, ck_error *err);
     ck_status (*synth)(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                        int *rate, ck_error *err);
+    bool concurrent;
 } ck_speech_engine;
 
 /* The built-in libespeak-ng engine (data from espeak-ng's default path, or ESPEAK_DATA_PATH). */
@@ -57,6 +61,13 @@ ck_status ck_speech_voice_check(const char *voice, ck_error *err);
 /* Says one text: mono float at CK_SPEECH_RATE. *pcm is malloc'd (the caller frees). */
 ck_status ck_speech_synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                           ck_error *err);
+
+/* The lines one record hears, as ck_speech_render_lines picks and words them (`when`, spoken
+ * forms, empty lines left out), without their samples: pcm NULL, frames 0. For a tool that
+ * says them with another synthesiser (`ciak bench render`'s FFmpeg peer). rec == NULL: the
+ * shared lines only. Free with ck_speech_clips_free. */
+ck_status ck_speech_lines(const ck_scene *scene, const ck_record *rec, ck_speech_clip **out,
+                          size_t *n, ck_error *err);
 
 /* The clips one record hears: every line whose `when` holds, rendered (the scene's speech
  * templates are compiled here, in speech mode) and synthesised, in time order. rec == NULL: the
