@@ -16,7 +16,9 @@
 #
 # voiceover.txt: one line per sentence, "START | text", START in seconds on the scene clock
 # (the matching caption starts there too). Blank lines and lines starting with # are ignored.
-# The voice-over is the same for every viewer: it must contain no personal data.
+# The voice-over is the same for every viewer: it must contain no personal data. The person's
+# own lines (name, dates, amounts) are the scene's "speech" track, said by ciak in pauses left
+# here (docs/scene-format.md, Speech).
 #
 # Runs from any directory. An output is kept when it exists and is newer than this script
 # and than its inputs.
@@ -31,7 +33,7 @@ FORCE=0
 for arg in "$@"; do
     case "$arg" in
     --force) FORCE=1 ;;
-    -h | --help) sed -n '2,22p' "$SCRIPT" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$SCRIPT" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "make-assets.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

@@ -274,9 +274,16 @@ static ck_status synth(const char *voice, int wpm, const char *text, float **pcm
                        int *rate, ck_error *err)
 {
     pthread_mutex_lock(&state);
-    ck_status s = has_voice(voice, err);
-    if (s == CK_OK)
-        s = make_flat_voice(voice, err);
+    /* The voice is looked up (and its flat file made) once per voice, not per line: every
+     * espeak_ng_SetVoiceByName in this process changes what the children inherit (lines 163
+     * to 165 of a process came out 0.5 s long, whatever their text), so after the first
+     * line the parent must stay as it is. */
+    ck_status s = CK_OK;
+    if (!flat_path[0] || strcmp(flat_voice, voice) != 0) {
+        s = has_voice(voice, err);
+        if (s == CK_OK)
+            s = make_flat_voice(voice, err);
+    }
     int fd[2] = {-1, -1};
     if (s == CK_OK && pipe2(fd, O_CLOEXEC) != 0)
         s = ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot make a pipe: %s",

@@ -266,8 +266,9 @@ static int32_t peek_cp(const char *p, const char *end, const char **next)
  * INPS letters write surnames. A word already in mixed case ("McDonald") is kept as written:
  * only all-upper or all-lower words are recased. A word that ends in vowel + apostrophe
  * before a non-letter is the registry's way of writing a final accent ("NICOLO'", "FELICITA'")
- * and becomes the accented vowel (grave: à è ì ò ù, as Italian names take). Runs of
- * whitespace become one space and the ends are trimmed. */
+ * and becomes the accented vowel (grave: à è ì ò ù, as Italian names take). Any other
+ * apostrophe (', ’, ` or ´) is written as ' ("D’AMICO" -> "D'Amico"). Runs of whitespace
+ * become one space and the ends are trimmed. */
 void tpl_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n)
 {
     const char *p = s, *end = s + n;
@@ -285,7 +286,9 @@ void tpl_it_name_case_sb(ck_strbuf *sb, const char *s, size_t n)
         pending_space = false;
         any = true;
         if (!is_letter(cp)) {
-            ck_strbuf_put_cp(sb, cp);
+            /* One apostrophe, the one every text of ours writes ("l'INPS", "dell'11"): a
+             * name typed with ’ would otherwise sit beside l'indennità in the same caption. */
+            ck_strbuf_put_cp(sb, is_apostrophe(cp) ? '\'' : cp);
             p = q;
             continue;
         }

@@ -29,9 +29,12 @@ if [ ! -f "$ROOT/assets/generated/DejaVuSans.ttf" ]; then
     exit 1
 fi
 
-# Every demo campaign passes with its samples and prints a segment map.
+# Every demo campaign passes with its samples (every person's lines fit their windows) and
+# prints a segment map; and every one speaks the person's data (issue 16).
 for dir in "$ROOT"/scenes/*/; do
     expect 0 "segment map: [0-9]+ segments" -- "$CIAK" check "$dir" --data "$dir/samples.json"
+    grep -q "a personal speech line" "$tmp/out" && pass=$((pass + 1)) ||
+        { echo "FAIL: $dir: no personal speech line in the segment map"; fail=$((fail + 1)); }
 done
 
 scene="$ROOT/scenes/assegno-sociale"

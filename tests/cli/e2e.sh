@@ -2,16 +2,18 @@
 # The viewer experience end to end: the personalised PDF guide (pdftotext, pdfinfo: the
 # person's name, tagged, Italian, one working https link per service), then a real browser
 # (Debian chromium driven by playwright-core, tests/e2e/player.test.js) against `ciak serve`
-# on 127.0.0.1 with a random port: player, captions, pop-ups per person, services, rating,
-# events, dashboard, axe-core WCAG 2.1 AA, refused event posts; finally the analytics database
-# holds no name, person id, token or address. Screenshots go to tests/artifacts/ (ignored).
-# Every wait is bounded; the server is stopped on exit. Usage: e2e.sh CIAK_BINARY REPO_ROOT
+# on 127.0.0.1 with a random port: player, captions, the person's spoken line (its caption is
+# the text said, its segment's audio is not silent: ffmpeg volumedetect), pop-ups per person,
+# services, rating, events, dashboard, axe-core WCAG 2.1 AA, refused event posts; finally the
+# analytics database holds no name, person id, token or address. Screenshots go to
+# tests/artifacts/ (ignored). Every wait is bounded; the server is stopped on exit.
+# Usage: e2e.sh CIAK_BINARY REPO_ROOT
 set -u
 # shellcheck source=../support/cli-server-lib.sh
 source "$2/tests/support/cli-server-lib.sh" "$@"
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
-for tool in pdftotext pdfinfo node; do
+for tool in pdftotext pdfinfo node ffmpeg; do
     command -v $tool >/dev/null || { echo "cli_e2e: $tool missing (scripts/install-deps.sh)"; exit 1; }
 done
 camp=red-sollecito

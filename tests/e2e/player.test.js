@@ -10,6 +10,7 @@
 const fs = require('fs');
 const path = require('path');
 const os = require('os');
+const { spawnSync } = require('child_process');
 const { chromium } = require('playwright-core');
 const { AxeBuilder } = require('@axe-core/playwright');
 
@@ -81,6 +82,47 @@ async function seek(page, t) {
   await waitTime(page, t - 0.5, 30000);
 }
 
+// RED-0002 (signor Lo Russo, letter of 4 December 2022): the greeting line of the scene's
+// speech track, as the voice says it (scenes/red-sollecito/scene.json, speech.lines[0]).
+const GREETING_0002 = 'Gentile signor Lo Russo, questo video accompagna la lettera del 4 dicembre 2022.';
+
+// The mean volume (dB, ffmpeg volumedetect) of the audio the player gets at scene time `t`:
+// the page's own playlist (the player's data-media) -> the segment playing at t, fetched as the player fetches it, decoded from 0.3 s into it to its
+// end (a personal line starts 0.2 s into the segment at 5 s).
+async function spokenVolume(page, t) {
+  const url = await page.evaluate(async (tt) => {
+    const abs = (u, base) => new URL(u, base).href;
+    // The player's source is a master playlist (its first variant) or a media playlist.
+    let media = abs(document.getElementById('player').dataset.media, location.href);
+    let list = await (await fetch(media)).text();
+    if (!list.includes('#EXTINF:')) {
+      media = abs(list.split('\n').find((l) => l && !l.startsWith('#')), media);
+      list = await (await fetch(media)).text();
+    }
+    let at = 0;
+    let dur = 0;
+    for (const l of list.split('\n')) {
+      if (l.startsWith('#EXTINF:')) dur = parseFloat(l.slice(8));
+      else if (l && !l.startsWith('#')) {
+        if (at <= tt && tt < at + dur) return abs(l, media);
+        at += dur;
+      }
+    }
+    return null;
+  }, t);
+  if (!url) return { db: -Infinity, detail: `no segment at ${t} s in the playlist` };
+  const res = await page.request.get(url);
+  const file = path.join(os.tmpdir(), `ciak-e2e-${process.pid}.ts`);
+  fs.writeFileSync(file, await res.body());
+  const ff = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-i', file, '-vn', '-af',
+    'asetpts=PTS-STARTPTS,atrim=start=0.3,volumedetect', '-f', 'null', '-'],
+  { encoding: 'utf8', timeout: 30000 });
+  fs.rmSync(file, { force: true });
+  const mean = /mean_volume: (-?[0-9.]+) dB/.exec(ff.stderr || '');
+  const db = mean ? Number(mean[1]) : -Infinity;
+  return { db, detail: `${res.status()}, mean volume ${mean ? mean[1] : '?'} dB` };
+}
+
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const L = links();
@@ -150,7 +192,12 @@ async function main() {
         videoWidth: Math.round(v.width) };
     });
     check('captions showing by default', cap.on, cap.text);
-    check('captions show the person\'s name', /Pierluigi Massimiliano Bartolomeo Lo Russo/.test(cap.text), cap.text);
+    check('captions show the person\'s name', /Lo Russo/.test(cap.text), cap.text);
+    // The voice says the greeting (issue 16): the caption on screen is the line spoken, in its
+    // spoken form (the letter's date as said), and the segment that carries the line sounds.
+    check('caption on screen = the personal line spoken', cap.text === GREETING_0002, cap.text);
+    const loud = await spokenVolume(page, 6);
+    check('the segment with the person\'s line is not silent', loud.db > -40, loud.detail);
     check('phone: captions (largest size) do not cover the video', !cap.overlap, `video ${cap.video}, captions ${cap.box}`);
     check('phone: the video takes the whole width', cap.videoWidth === 390, cap.videoWidth);
     await shot(page, 'captions-phone.png');
