@@ -501,6 +501,20 @@ static void test_audio(const char *dir)
     CK_CHECK(strstr(err.file, "voice.m4a") != NULL);
 }
 
+/* Whether two files hold the same bytes. */
+static bool same_bytes(const char *a, const char *b)
+{
+    ck_error err;
+    size_t na = 0, nb = 0;
+    char *da = NULL, *db = NULL;
+    bool same = ck_read_file(a, 1 << 24, &da, &na, &err) == CK_OK &&
+                ck_read_file(b, 1 << 24, &db, &nb, &err) == CK_OK && na > 0 && na == nb &&
+                memcmp(da, db, na) == 0;
+    free(da);
+    free(db);
+    return same;
+}
+
 static void test_encode(const char *dir)
 {
     ck_error err;
@@ -521,7 +535,8 @@ static void test_encode(const char *dir)
     ck_ts_params p = {.enc = &cfg, .first_frame = 30};
     uint8_t y[160 * 90], uv[160 * 45];
     unlink(path); /* from an earlier run */
-    for (int pass = 0; pass < 2; pass++) {
+    char ended[1100] = "";
+    for (int pass = 0; pass < 3; pass++) {
         ck_ts_writer *w = ck_ts_writer_create(path, &p, &err);
         CK_CHECK(w != NULL);
         for (int f = 0; w && f < 10; f++) {
@@ -533,10 +548,22 @@ static void test_encode(const char *dir)
         if (pass == 0) {
             ck_ts_writer_destroy(&w); /* abandoned: nothing at path */
             CK_CHECK(!ck_file_exists(path));
+        } else if (pass == 1) {
+            /* The video ended first (the encoder closed): finishing then writes the file,
+             * with the same bytes as finishing at once (pass 2); no frame may follow. */
+            CK_CHECK(w && ck_ts_writer_end_video(w, &err) == CK_OK);
+            CK_CHECK(w && ck_ts_writer_end_video(w, &err) == CK_OK); /* again: nothing */
+            CK_CHECK(w && ck_ts_writer_frame(w, y, 160, uv, 160, &err) == CK_ERR_INVALID);
+            int64_t bytes = 0;
+            CK_CHECK(w && ck_ts_writer_finish(&w, &bytes, &err) == CK_OK);
+            CK_CHECK(bytes > 0 && ck_file_exists(path));
+            snprintf(ended, sizeof ended, "%s/synthetic-ended.ts", dir);
+            CK_CHECK(rename(path, ended) == 0);
         } else {
             int64_t bytes = 0;
             CK_CHECK(w && ck_ts_writer_finish(&w, &bytes, &err) == CK_OK);
             CK_CHECK(bytes > 0 && ck_file_exists(path));
+            CK_CHECK(same_bytes(path, ended));
         }
     }
     char cmd[2048];

@@ -193,16 +193,21 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
 /* Encodes one NV12 frame (the writer copies it). Frames are numbered from first_frame. */
 ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
                              size_t uv_stride, ck_error *err);
-/* Flushes the encoder, writes the trailer, fsyncs and renames into place. The writer is freed
- * whatever happens; on failure nothing is left at `path`. bytes may be NULL. */
+/* Ends the video: the encoder's last frames are written and its session is closed, freeing
+ * its memory (tens of MB) before the file is finished. No frame may follow. On failure the
+ * writer is still to be destroyed (or finished, which fails). Calling it again does nothing. */
+ck_status ck_ts_writer_end_video(ck_ts_writer *w, ck_error *err);
+/* Ends the video (ck_ts_writer_end_video, unless done), writes the trailer, fsyncs and renames
+ * into place. The writer is freed whatever happens; on failure nothing is left at `path`.
+ * bytes may be NULL. */
 ck_status ck_ts_writer_finish(ck_ts_writer **w, int64_t *bytes, ck_error *err);
 /* Abandons the segment: frees everything and removes the temporary file. NULL-safe. */
 void ck_ts_writer_destroy(ck_ts_writer **w);
 
 /* ---- finishing segments in the background ---- */
-/* A thread that finishes writers (ck_ts_writer_finish: the encoder's last frames, trailer,
- * fsync, rename) in the order given, so that the caller composites the next segment while the
- * last one drains. One caller thread. */
+/* A thread that finishes writers (ck_ts_writer_finish: the encoder's last frames unless the
+ * caller ended the video, trailer, fsync, rename) in the order given, so that the caller
+ * composites the next segment meanwhile. One caller thread. */
 typedef struct ck_ts_finisher ck_ts_finisher;
 
 ck_ts_finisher *ck_ts_finisher_create(ck_error *err);
