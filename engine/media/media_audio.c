@@ -12,7 +12,9 @@
  * a few frames before the span to a few after, on the same 1024-sample grid, keeping only the
  * span's packets: the decoder's overlap-add at a boundary then joins two encodings of the
  * same samples (no clip sounds within CK_AUDIO_GUARD of a shared boundary), so the seam is
- * as good as any other frame (docs/rendering.md has the measurements). */
+ * as good as any other frame (docs/rendering.md has the measurements). The bed's PCM that
+ * spans mix into is kept only in the 0.68 s blocks they needed (a campaign's personal lines
+ * sit at a few fixed times), not whole: 34 MB for a 88 s scene, per renderer. */
 #include "ck_media.h"
 #include "media_internal.h"
 
@@ -27,6 +29,9 @@
 
 #define AUDIO_BITRATE 128000
 #define ADTS_HEADER   7
+/* The bed's PCM is kept in blocks of this many samples (0.68 s): a whole number of AAC frames,
+ * so that an encoded frame, which starts on the frame grid, lies in one block. */
+#define BED_BLOCK (32 * CK_AUDIO_FRAME)
 
 struct ck_audio {
     uint8_t *data; /* ADTS frames back to back */
@@ -35,9 +40,12 @@ struct ck_audio {
     int count, offcap;
     int64_t bitrate;
     int64_t pts0; /* pts of packet 0: -1024 for a whole track */
-    /* What a personal span needs (NULL in a span): the bed as planar stereo PCM, decoded
-     * from `src` and mixed with the shared clips on first need, then kept. */
-    float *pcm[2];
+    /* What a personal span needs (none in a span): the bed as planar stereo PCM in blocks of
+     * BED_BLOCK samples (block[2 * b + channel], NULL until needed), decoded from `src` and
+     * mixed with the shared clips when a span first needs them, then kept. A campaign's
+     * personal spans fall near its few personal lines, so a handful of blocks stay instead of
+     * the whole bed (384 kB per second of scene). */
+    float **block;
     int64_t samples; /* the scene's duration in samples */
     char *src;       /* NULL: a silent bed */
     struct clip48 *shared;
@@ -218,9 +226,34 @@ static void mix_clips(float *dst[2], int64_t t, int n, const clip48 *c, int coun
     }
 }
 
-/* Decodes `src` resampled to 48 kHz stereo into pcm[0..1] (`samples` each, zero-padded). */
-static ck_status decode_pcm(const char *src, int64_t samples, float *pcm[2], ck_error *err)
+static int64_t block_len(const ck_audio *a, int64_t b)
 {
+    int64_t n = a->samples - b * BED_BLOCK;
+    return n < BED_BLOCK ? n : BED_BLOCK;
+}
+
+/* Copies decoded samples [pos, pos + n) into the blocks being filled (fill[b]). */
+static void store_blocks(ck_audio *a, const bool *fill, int64_t pos, int n, float *const out[2])
+{
+    for (int64_t t = pos; t < pos + n;) {
+        int64_t b = t / BED_BLOCK, off = t - b * BED_BLOCK;
+        int64_t k = BED_BLOCK - off < pos + n - t ? BED_BLOCK - off : pos + n - t;
+        for (int c = 0; fill[b] && c < 2; c++)
+            memcpy(a->block[2 * b + c] + off, out[c] + (t - pos), (size_t)k * sizeof(float));
+        t += k;
+    }
+}
+
+/* Decodes `src` resampled to 48 kHz stereo from its start until sample `stop`, storing what
+ * falls in the blocks being filled (the rest of the bed is zero-padded past the track's end).
+ * The decoder and resampler run exactly as for the whole bed, so every sample is the same
+ * whichever blocks are kept. */
+static ck_status decode_pcm(ck_audio *a, const bool *fill, int64_t stop, ck_error *err)
+{
+    const char *src = a->src;
+    int64_t samples = a->samples;
+    float *out[2] = {NULL, NULL};
+    int out_cap = 0;
     ck_status st = CK_OK;
     AVFormatContext *fmt = NULL;
     AVCodecContext *dec = NULL;
@@ -259,7 +292,7 @@ static ck_status decode_pcm(const char *src, int64_t samples, float *pcm[2], ck_
         goto done;
     }
     bool flushing = false, drained = false;
-    while (!drained && pos < samples) {
+    while (!drained && pos < stop) {
         ret = avcodec_receive_frame(dec, in);
         if (ret == AVERROR(EAGAIN) && !flushing) {
             ret = av_read_frame(fmt, pkt);
@@ -285,20 +318,37 @@ static ck_status decode_pcm(const char *src, int64_t samples, float *pcm[2], ck_
             st = media_averr(err, src, ret, "audio decoding failed");
             goto done;
         }
-        /* Resample straight into the bed (the resampler is drained once the input ends). */
+        /* Resample (the resampler is drained once the input ends), then keep what the blocks
+         * being filled hold. */
         int cap = swr_get_out_samples(swr, end ? 0 : in->nb_samples);
         if (cap > samples - pos)
             cap = (int)(samples - pos);
-        uint8_t *planes[2] = {(uint8_t *)(pcm[0] + pos), (uint8_t *)(pcm[1] + pos)};
+        if (cap > out_cap) {
+            for (int c = 0; c < 2; c++) {
+                float *o = realloc(out[c], (size_t)cap * sizeof(float));
+                if (!o) {
+                    av_frame_unref(in);
+                    st = ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
+                    goto done;
+                }
+                out[c] = o;
+            }
+            out_cap = cap;
+        }
+        uint8_t *planes[2] = {(uint8_t *)out[0], (uint8_t *)out[1]};
         int n = end ? swr_convert(swr, planes, cap, NULL, 0)
                     : swr_convert(swr, planes, cap, (const uint8_t **)in->extended_data,
                                   in->nb_samples);
-        if (n > 0)
+        if (n > 0) {
+            store_blocks(a, fill, pos, n, out);
             pos += n;
+        }
         av_frame_unref(in);
         drained = end;
     }
 done:
+    free(out[0]);
+    free(out[1]);
     swr_free(&swr);
     avcodec_free_context(&dec);
     avformat_close_input(&fmt);
@@ -331,7 +381,7 @@ static ck_status open_aac(AVCodecContext **out, const char *what, ck_error *err)
 
 /* One encoding pass over samples [from, to) of the bed plus `clips`. */
 typedef struct span {
-    const float *const *bed; /* planar stereo, `samples` long */
+    const ck_audio *bed; /* its blocks over [from, to) are there */
     int64_t samples;
     const clip48 *clips;
     int nclips;
@@ -393,8 +443,10 @@ static ck_status encode_span(ck_audio *a, span *sp, const char *what, ck_error *
             goto done;
         }
         float *dst[2] = {(float *)out->data[0], (float *)out->data[1]};
+        int64_t b = t / BED_BLOCK; /* t is on the frame grid: [t, t + n) is in block b */
         for (int c = 0; c < 2; c++)
-            memcpy(dst[c], sp->bed[c] + t, (size_t)n * sizeof(float));
+            memcpy(dst[c], sp->bed->block[2 * b + c] + (t - b * BED_BLOCK),
+                   (size_t)n * sizeof(float));
         mix_clips(dst, t, n, sp->clips, sp->nclips);
         out->pts = t;
         int ret = avcodec_send_frame(enc, out);
@@ -418,32 +470,61 @@ done:
     return st;
 }
 
-/* The bed as PCM: the track (or silence) with the shared clips mixed in. */
-static ck_status bed_ready(ck_audio *a, ck_error *err)
+/* The bed's blocks over samples [from, to) as PCM: the track (or silence) with the shared
+ * clips mixed in. Missing blocks are decoded from the track's start (AAC frames depend on
+ * the ones before), so a span far past the kept blocks costs a decode of the track so far. */
+static ck_status bed_fill(ck_audio *a, int64_t from, int64_t to, ck_error *err)
 {
-    if (a->pcm[0])
-        return CK_OK;
     const char *what = a->src ? a->src : "audio";
-    for (int c = 0; c < 2; c++)
-        if (!(a->pcm[c] = calloc((size_t)a->samples, sizeof(float))))
-            return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
-    ck_status st = a->src ? decode_pcm(a->src, a->samples, a->pcm, err) : CK_OK;
-    if (st != CK_OK)
-        return st;
-    /* The shared clips are mixed in once, here, as a span mixes the personal ones. */
-    for (int64_t t = 0; t < a->samples; t += CK_AUDIO_FRAME) {
-        int n = (int)(a->samples - t < CK_AUDIO_FRAME ? a->samples - t : CK_AUDIO_FRAME);
-        float *dst[2] = {a->pcm[0] + t, a->pcm[1] + t};
-        mix_clips(dst, t, n, a->shared, a->nshared);
+    int64_t nb = (a->samples + BED_BLOCK - 1) / BED_BLOCK;
+    if (!a->block && !(a->block = calloc((size_t)nb * 2, sizeof *a->block)))
+        return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+    from = from < 0 ? 0 : from;
+    to = to > a->samples ? a->samples : to;
+    bool *fill = calloc((size_t)nb, sizeof *fill);
+    if (!fill)
+        return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+    int64_t stop = 0; /* the end of the last block to fill */
+    ck_status st = CK_OK;
+    for (int64_t b = from / BED_BLOCK; b * BED_BLOCK < to && st == CK_OK; b++) {
+        if (a->block[2 * b])
+            continue;
+        for (int c = 0; c < 2; c++)
+            if (!(a->block[2 * b + c] = calloc((size_t)block_len(a, b), sizeof(float))))
+                st = ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+        fill[b] = true;
+        stop = b * BED_BLOCK + block_len(a, b);
     }
-    return CK_OK;
+    if (st == CK_OK && stop > 0 && a->src)
+        st = decode_pcm(a, fill, stop, err);
+    /* The shared clips are mixed in here, as a span mixes the personal ones. */
+    for (int64_t b = 0; b < nb && st == CK_OK; b++) {
+        if (!fill[b])
+            continue;
+        for (int64_t t = b * BED_BLOCK; t < b * BED_BLOCK + block_len(a, b); t += CK_AUDIO_FRAME) {
+            int n = (int)(a->samples - t < CK_AUDIO_FRAME ? a->samples - t : CK_AUDIO_FRAME);
+            float *dst[2] = {a->block[2 * b] + (t - b * BED_BLOCK),
+                             a->block[2 * b + 1] + (t - b * BED_BLOCK)};
+            mix_clips(dst, t, n, a->shared, a->nshared);
+        }
+    }
+    if (st != CK_OK) /* half-made blocks go */
+        for (int64_t b = 0; b < nb; b++)
+            for (int c = 0; fill[b] && c < 2; c++) {
+                free(a->block[2 * b + c]);
+                a->block[2 * b + c] = NULL;
+            }
+    free(fill);
+    return st;
 }
 
 static void bed_release(ck_audio *a)
 {
-    free(a->pcm[0]);
-    free(a->pcm[1]);
-    a->pcm[0] = a->pcm[1] = NULL;
+    int64_t nb = (a->samples + BED_BLOCK - 1) / BED_BLOCK;
+    for (int64_t i = 0; a->block && i < nb * 2; i++)
+        free(a->block[i]);
+    free(a->block);
+    a->block = NULL;
 }
 
 ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
@@ -473,9 +554,9 @@ ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
         ck_error_set(err, CK_ERR_NOT_FOUND, p->src, 0, 0, "audio file not found");
         goto fail;
     }
-    if (bed_ready(a, err) != CK_OK)
+    if (bed_fill(a, 0, a->samples, err) != CK_OK)
         goto fail;
-    span sp = {.bed = (const float *const *)a->pcm,
+    span sp = {.bed = a,
                .samples = a->samples,
                .from = 0,
                .to = a->samples,
@@ -555,16 +636,13 @@ ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, in
         return NULL;
     }
     a->samples = bed->samples;
-    if (clips_prepare(clips, count, 1, &mine, &n, what, err) != CK_OK ||
-        bed_ready(bed, err) != CK_OK)
-        goto fail;
-    span sp = {.bed = (const float *const *)bed->pcm,
-               .samples = bed->samples,
-               .clips = mine,
-               .nclips = n,
-               .keep_from = from,
-               .keep_to = to};
+    span sp = {.bed = bed, .samples = bed->samples, .keep_from = from, .keep_to = to};
     span_window(bed->samples, from, to, &sp.from, &sp.to);
+    if (clips_prepare(clips, count, 1, &mine, &n, what, err) != CK_OK ||
+        bed_fill(bed, sp.from, sp.to, err) != CK_OK)
+        goto fail;
+    sp.clips = mine;
+    sp.nclips = n;
     if (encode_span(a, &sp, what, err) != CK_OK)
         goto fail;
     a->bitrate = bed->bitrate;

@@ -44,6 +44,7 @@ struct ck_render {
     char (*shared_digest)[CK_DIGEST_HEX]; /* per segment, valid where shared[i] */
     bool *shared;
     double min_seg;
+    bool overlap_encoders; /* ck_render_params': a batch's encoders drain on the finisher */
     ck_arena frame_arena;
     render_speech_shared speech; /* the scene's lines that read no field, synthesised once */
 };
@@ -316,6 +317,7 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0, "cannot bind an empty record");
         goto fail;
     }
+    r->overlap_encoders = p.overlap_encoders;
     r->min_seg = 1e9;
     for (int i = 0; i < n; i++) {
         const ck_segment *sg = &r->plan.items[i];
@@ -551,56 +553,22 @@ void ck_render_set_personal_threads(ck_render *r, int threads)
 
 typedef struct batch {
     ck_render *r;
+    const ck_record *rec;
     const ck_render_speech *speech; /* NULL: the shared audio everywhere */
     ck_render_job *jobs;
     ck_ts_finisher *fin; /* NULL: finish on this thread (a single segment) */
     int recv_job;        /* the job of the oldest frame on the GPU (frames come back in order) */
     double *started, *done;
-    ck_ts_writer **ws; /* per job, until handed over to be finished */
+    ck_ts_writer **ws; /* per job, from its first frame received until handed over */
 } batch;
 
-/* Receives the oldest frame from the GPU and encodes it; after a segment's last frame, the
- * segment is finished (by the finisher thread when there is one). */
-static ck_status receive_one(batch *b, ck_error *err)
+/* Opens segment `index`'s writer at `path` with its audio: the bed's packets, or the bed
+ * mixed with the person's clips. */
+static ck_ts_writer *segment_writer(ck_render *r, const ck_render_speech *speech, int index,
+                                    const char *path, ck_error *err)
 {
-    ck_gpu_frame fr;
-    ck_status st = ck_gpu_receive(b->r->sg, &fr, err);
-    if (st != CK_OK)
-        return st;
-    int j = b->recv_job;
-    ck_ts_writer *w = b->ws[j];
-    const ck_segment *sg = &b->r->plan.items[b->jobs[j].index];
-    st = ck_ts_writer_frame(w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
-    if (st == CK_OK && fr.frame == sg->first_frame + sg->frame_count - 1) {
-        /* The segment's last frame. Finishing frees the writer, whether it succeeds or not. */
-        b->ws[j] = NULL;
-        b->recv_job++;
-        int64_t *bytes = &b->jobs[j].stats.bytes;
-        if (b->fin) {
-            st = ck_ts_finisher_add(b->fin, w, bytes, &b->done[j], err);
-        } else {
-            st = ck_ts_writer_finish(&w, bytes, err);
-            b->done[j] = ck_now_s();
-        }
-    }
-    return st;
-}
-
-/* Opens segment `index`'s writer at `path` with the record bound (none for a shared one)
- * and its audio: the bed's packets, or the bed mixed with the person's clips. */
-static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec,
-                                    const ck_render_speech *speech, int index, const char *path,
-                                    int *threads, ck_error *err)
-{
-    const ck_segment *sg = &r->plan.items[index];
-    const ck_scene *s = r->scene;
-    /* Shared segments are drawn without the record: the same frames for everybody. */
-    if (ck_timeline_set_record(r->tl, sg->personal ? rec : NULL, NULL, NULL) != CK_OK) {
-        ck_error_set(err, CK_ERR_INVALID, s->file, 0, 0, "cannot bind the record");
-        return NULL;
-    }
-    *threads = r->enc.threads;
-    ck_ts_params tp = {.enc = &r->enc, .first_frame = sg->first_frame, .audio = r->audio};
+    ck_ts_params tp = {
+        .enc = &r->enc, .first_frame = r->plan.items[index].first_frame, .audio = r->audio};
     segment_samples(r, index, &tp.audio_from, &tp.audio_to);
     ck_audio *span = NULL;
     if (r->audio && speech_touches(r, speech, index)) {
@@ -614,17 +582,55 @@ static ck_ts_writer *segment_writer(ck_render *r, const ck_record *rec,
     return w;
 }
 
+/* Receives the oldest frame from the GPU and encodes it. A segment's encoder opens at its first
+ * frame, after the previous segment's encoder has written its last frames and closed: one
+ * libx264 session is alive at a time (~46 MB each at 720p), while the GPU composites ahead.
+ * After the last frame, the file is finished (by the finisher thread when there is one). */
+static ck_status receive_one(batch *b, ck_error *err)
+{
+    ck_gpu_frame fr;
+    ck_status st = ck_gpu_receive(b->r->sg, &fr, err);
+    if (st != CK_OK)
+        return st;
+    int j = b->recv_job;
+    ck_render_job *job = &b->jobs[j];
+    const ck_segment *sg = &b->r->plan.items[job->index];
+    if (!b->ws[j] && !(b->ws[j] = segment_writer(b->r, b->speech, job->index, job->path, err)))
+        return err->status ? err->status : CK_ERR_MEDIA;
+    ck_ts_writer *w = b->ws[j];
+    st = ck_ts_writer_frame(w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
+    if (st == CK_OK && fr.frame == sg->first_frame + sg->frame_count - 1) {
+        /* The segment's last frame. Finishing frees the writer, whether it succeeds or not. */
+        b->ws[j] = NULL;
+        b->recv_job++;
+        int64_t *bytes = &job->stats.bytes;
+        if (b->fin) {
+            /* Unless told to overlap them, the encoder drains here, so that the next one opens
+             * in the memory this one frees; the finisher writes the trailer and commits. */
+            if (!b->r->overlap_encoders && (st = ck_ts_writer_end_video(w, err)) != CK_OK)
+                ck_ts_writer_destroy(&w);
+            else
+                st = ck_ts_finisher_add(b->fin, w, bytes, &b->done[j], err);
+        } else {
+            st = ck_ts_writer_finish(&w, bytes, err);
+            b->done[j] = ck_now_s();
+        }
+    }
+    return st;
+}
+
 /* Composites job `j`'s frames. The GPU is not drained at the end: the next segment's first
  * frames are submitted while this one's last frames are received. */
-static ck_status render_job(batch *b, const ck_record *rec, int j, ck_error *err)
+static ck_status render_job(batch *b, int j, ck_error *err)
 {
     ck_render *r = b->r;
     ck_render_job *job = &b->jobs[j];
     const ck_segment *sg = &r->plan.items[job->index];
     b->started[j] = ck_now_s();
-    if (!(b->ws[j] =
-              segment_writer(r, rec, b->speech, job->index, job->path, &job->stats.threads, err)))
-        return err->status ? err->status : CK_ERR_MEDIA;
+    /* Shared segments are drawn without the record: the same frames for everybody. */
+    if (ck_timeline_set_record(r->tl, sg->personal ? b->rec : NULL, NULL, NULL) != CK_OK)
+        return ck_error_set(err, CK_ERR_INVALID, r->scene->file, 0, 0, "cannot bind the record");
+    job->stats.threads = r->enc.threads;
     job->stats.frames = sg->frame_count;
     job->stats.encoder = r->enc.encoder;
     /* The glyphs' places in the atlas follow this segment's draw lists only, so its pixels do
@@ -666,7 +672,7 @@ ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
     ck_status ast = audio_ready(r, err);
     if (ast != CK_OK)
         return ast;
-    batch b = {.r = r, .speech = speech, .jobs = jobs};
+    batch b = {.r = r, .rec = rec, .speech = speech, .jobs = jobs};
     b.started = calloc((size_t)n + 1, sizeof *b.started);
     b.done = calloc((size_t)n + 1, sizeof *b.done);
     b.ws = calloc((size_t)n + 1, sizeof *b.ws);
@@ -676,7 +682,7 @@ ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
     else if (n > 1 && !(b.fin = ck_ts_finisher_create(err)))
         st = err->status ? err->status : CK_ERR_NOMEM;
     for (int j = 0; j < n && st == CK_OK; j++) {
-        st = render_job(&b, rec, j, err);
+        st = render_job(&b, j, err);
         if (st == CK_OK && progress)
             progress(ctx, j + 1);
     }

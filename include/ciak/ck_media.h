@@ -149,8 +149,8 @@ typedef struct ck_audio_params {
 
 /* The campaign's audio as AAC packets covering exactly `duration` seconds: the bed (track +
  * shared clips). Loaded from `cache_path` when it exists and is valid, else encoded and
- * written there. The bed's PCM is not kept: the first ck_audio_span decodes it again (and
- * keeps it, 384 kB per second of scene). Errors name the file. */
+ * written there. The bed's PCM is not kept: ck_audio_span decodes the parts it needs (and
+ * keeps those, in blocks of 0.68 s: 262 kB each). Errors name the file. */
 ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err);
 /* ck_audio_create_ex with a track and no clips. */
 ck_audio *ck_audio_create(const char *src, const char *cache_path, double duration, ck_error *err);
@@ -168,8 +168,10 @@ bool ck_audio_clip_shapes(const ck_audio_clip *c, int64_t samples, int64_t from,
  * mixed with the personal clips of `clips` (added to both channels at unity gain), encoded so
  * that they replace the bed's packets of that span seamlessly: same 1024-sample grid, same
  * pts, CK_AUDIO_PREROLL/POSTROLL of the bed around it. Deterministic (same bed, clips and
- * span: same bytes). `bed` decodes and keeps its PCM on first call (not thread-safe on one
- * bed). Errors name the track; a bad clip is named by index, never by its text. */
+ * span: same bytes, whatever spans came before). `bed` keeps the blocks of its PCM that spans
+ * needed; one it lacks costs a decode of the track from its start up to there (not
+ * thread-safe on one bed). Errors name the track; a bad clip is named by index, never by its
+ * text. */
 ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, int64_t from,
                         int64_t to, ck_error *err);
 int64_t ck_audio_bitrate(const ck_audio *a); /* bit/s */
@@ -193,16 +195,21 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
 /* Encodes one NV12 frame (the writer copies it). Frames are numbered from first_frame. */
 ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
                              size_t uv_stride, ck_error *err);
-/* Flushes the encoder, writes the trailer, fsyncs and renames into place. The writer is freed
- * whatever happens; on failure nothing is left at `path`. bytes may be NULL. */
+/* Ends the video: the encoder's last frames are written and its session is closed, freeing
+ * its memory (tens of MB) before the file is finished. No frame may follow. On failure the
+ * writer is still to be destroyed (or finished, which fails). Calling it again does nothing. */
+ck_status ck_ts_writer_end_video(ck_ts_writer *w, ck_error *err);
+/* Ends the video (ck_ts_writer_end_video, unless done), writes the trailer, fsyncs and renames
+ * into place. The writer is freed whatever happens; on failure nothing is left at `path`.
+ * bytes may be NULL. */
 ck_status ck_ts_writer_finish(ck_ts_writer **w, int64_t *bytes, ck_error *err);
 /* Abandons the segment: frees everything and removes the temporary file. NULL-safe. */
 void ck_ts_writer_destroy(ck_ts_writer **w);
 
 /* ---- finishing segments in the background ---- */
-/* A thread that finishes writers (ck_ts_writer_finish: the encoder's last frames, trailer,
- * fsync, rename) in the order given, so that the caller composites the next segment while the
- * last one drains. One caller thread. */
+/* A thread that finishes writers (ck_ts_writer_finish: the encoder's last frames unless the
+ * caller ended the video, trailer, fsync, rename) in the order given, so that the caller
+ * composites the next segment meanwhile. One caller thread. */
 typedef struct ck_ts_finisher ck_ts_finisher;
 
 ck_ts_finisher *ck_ts_finisher_create(ck_error *err);

@@ -65,6 +65,11 @@ typedef struct ck_render_params {
     int clip_count;
     bool speech; /* the scene speaks: without an audio track its bed is silence (so personal
                     segments have a bed to mix into) */
+    /* ck_render_segments: let a segment's encoder drain on the finisher thread while the next
+     * segment's encoder opens and encodes. Faster where a core is free (the drain is ~1/6 of a
+     * segment's encoding: its last frames), at the cost of a second libx264 session alive at
+     * each segment boundary (~46 MB at 720p). false: one session at a time. Same bytes. */
+    bool overlap_encoders;
 } ck_render_params;
 
 /* One person's speech for views and renders. NULL everywhere means "no personal speech":
