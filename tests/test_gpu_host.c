@@ -251,7 +251,7 @@ static void test_overlay(void)
         fill_plane(uv, sizeof uv, 5 + round);
         memcpy(ry, y, sizeof y);
         memcpy(ruv, uv, sizeof uv);
-        gpu_host_yuv_over(tiles, list, N, W, H, y, W, uv, W);
+        gpu_host_yuv_over(tiles, TX, list, N, W, H, y, W, uv, W); /* by position */
         ref_over(tiles, list, N, W, H, ry, W, ruv, W);
         int dy = count_diff(y, ry, sizeof y), duv = count_diff(uv, ruv, sizeof uv);
         if (dy || duv)

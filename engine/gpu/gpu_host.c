@@ -268,8 +268,8 @@ static bool over_by_tables(over_tables *t, const uint8_t *a, uint8_t *ya, uint8_
     return true;
 }
 
-void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t count, int width,
-                       int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
+void gpu_host_yuv_over(const uint8_t *store, int tiles_x, const uint32_t *list, uint32_t count,
+                       int width, int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
                        size_t uv_stride)
 {
     const size_t row = GPU_TILE_W * 4;
@@ -280,8 +280,9 @@ void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t coun
     uint8_t memo_y = 0, memo_uv[2] = {0, 0};
     over_tables tables = {0};
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *tile = tiles + (size_t)i * GPU_TILE_W * GPU_TILE_H * 4;
-        int x0 = (int)(list[i] & 0xffffu) * GPU_TILE_W, y0 = (int)(list[i] >> 16) * GPU_TILE_H;
+        int tx = (int)(list[i] & 0xffffu), ty = (int)(list[i] >> 16);
+        const uint8_t *tile = store + ((size_t)ty * (size_t)tiles_x + (size_t)tx) * GPU_TILE_BYTES;
+        int x0 = tx * GPU_TILE_W, y0 = ty * GPU_TILE_H;
         int tw = width - x0 < GPU_TILE_W ? width - x0 : GPU_TILE_W;
         int th = height - y0 < GPU_TILE_H ? height - y0 : GPU_TILE_H;
         for (int r = 0; r + 1 < th; r += 2) {
