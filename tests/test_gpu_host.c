@@ -165,6 +165,9 @@ static void test_background(void)
         {"gradient clamped at both ends", coef(0.8f, blue, tint, -0.3f, 1.7f / (H - 1))},
         {"steep gradient (a table per row)", coef(0.9f, black, tint, 0.0f, 0.37f)},
     };
+    /* The tables are kept from call to call: each case's second call (NV12) reuses the first's,
+     * and each new case must make its own. */
+    gpu_host_tables tables = {0};
     for (size_t c = 0; c < CK_ARRAY_LEN(cases); c++)
         for (int nv12 = 0; nv12 < 2; nv12++) {
             ck_gpu_video_frame f = {.asset = 0, .width = W, .height = H};
@@ -177,7 +180,7 @@ static void test_background(void)
             f.strides[2] = nv12 ? 0 : W / 2;
             memset(out_y, 0xa5, sizeof out_y);
             memset(out_uv, 0xa5, sizeof out_uv);
-            gpu_host_yuv_bg(&cases[c].k, &f, out_y, W, out_uv, W);
+            CK_CHECK(gpu_host_yuv_bg(&cases[c].k, &tables, &f, out_y, W, out_uv, W));
             ref_bg(&cases[c].k, &f, ref_y, W, ref_uv, W);
             int dy = count_diff(out_y, ref_y, sizeof ref_y);
             int duv = count_diff(out_uv, ref_uv, sizeof ref_uv);
@@ -186,6 +189,7 @@ static void test_background(void)
                        nv12 ? "NV12" : "YUV420P", dy, duv);
             CK_CHECK(dy == 0 && duv == 0);
         }
+    gpu_host_tables_free(&tables);
 }
 
 /* Premultiplied RGBA: channels at most alpha. */

@@ -231,6 +231,20 @@ typedef struct gpu_reuse {
     uint32_t *lists;    /* per slot, 2 * tiles: the tiles blended, then the ones rendered */
 } gpu_reuse;
 
+/* yuv_bg.comp's constants (the first part of its push constants). */
+typedef struct gpu_yuv_bg {
+    float ky[4], kc[4], base[4], tcoef[4];
+} gpu_yuv_bg;
+
+/* The host's per-row tables (gpu_host.c), kept across frames while its constants hold. */
+typedef struct gpu_host_tables {
+    gpu_yuv_bg k;    /* the constants they were made for */
+    int rows;        /* the frame's height; 0: none made */
+    uint8_t *tables; /* 256 bytes each: luma's, then chroma's (Cb, Cr pairs) */
+    uint8_t *ident;  /* per table: it maps every byte to itself (for chroma: both of the pair) */
+    uint32_t *row;   /* per luma row, then per chroma row: its table */
+} gpu_host_tables;
+
 struct ck_gpu_scene {
     ck_gpu *gpu;
     const ck_scene *scene;
@@ -293,6 +307,7 @@ struct ck_gpu_scene {
     uint32_t *tile_list;
     VkBufferImageCopy *tile_copies;
     gpu_reuse reuse;
+    gpu_host_tables host_tables; /* host_bg: gpu_host_yuv_bg's */
 };
 
 /* Mirrors struct ck_inst in shaders/common.glsl (std430: nine vec4). */
@@ -344,10 +359,6 @@ void gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl);
 /* Forgets the keys (a failed submit, whose rendered tiles never reach the store): the next
  * frame renders all its tiles. */
 void gpu_overlay_forget(ck_gpu_scene *sg);
-/* yuv_bg.comp's constants (the first part of its push constants). */
-typedef struct gpu_yuv_bg {
-    float ky[4], kc[4], base[4], tcoef[4];
-} gpu_yuv_bg;
 /* Whether the host can do yuv_bg.comp's work under a shade with gradient parameter t = t0 +
  * t1 x + t2 y: when it does not change along rows (its tables are per row). */
 bool gpu_host_bg_fits(const float t[3], int width);
@@ -361,10 +372,12 @@ void gpu_record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const
 /* Records the copy of the items' tiles and yuv_over.comp (on host_bg scenes, the copy only:
  * the host blends them when the frame is received). */
 void gpu_record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles);
+void gpu_host_tables_free(gpu_host_tables *tb);
 /* yuv_bg.comp's work on the host (where gpu_host_bg_fits): the 1:1 background video v under
- * constants k into an NV12 frame (planes y_out and uv_out). */
-void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
-                     size_t y_stride, uint8_t *uv_out, size_t uv_stride);
+ * constants k into an NV12 frame (planes y_out and uv_out), through tables kept in tb (zero
+ * at first; gpu_host_tables_free). False: out of memory, nothing written. */
+bool gpu_host_yuv_bg(const gpu_yuv_bg *k, gpu_host_tables *tb, const ck_gpu_video_frame *v,
+                     uint8_t *y_out, size_t y_stride, uint8_t *uv_out, size_t uv_stride);
 
 /* yuv_over.comp's work on the host: the `count` 64x16 RGBA tiles (premultiplied) at the
  * positions in `list` (tx | ty << 16) blended over an NV12 frame of width x height; tile (tx,

@@ -737,8 +737,9 @@ static ck_status pass_background(gpu_frame *f, ck_error *err)
         return CK_OK;
     }
     uint8_t *nv = sl->nv12.map;
-    gpu_host_yuv_bg(&k, f->staged, nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height,
-                    sg->uv_stride);
+    if (!gpu_host_yuv_bg(&k, &sg->host_tables, f->staged, nv, sg->y_stride,
+                         nv + sg->y_stride * (size_t)sg->height, sg->uv_stride))
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (!sl->nv12.coherent) {
         VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->nv12.mem, 0,
                                  VK_WHOLE_SIZE};

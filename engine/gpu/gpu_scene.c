@@ -1129,6 +1129,7 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
     free(sg->reuse.acc);
     free(sg->reuse.store);
     free(sg->reuse.lists);
+    gpu_host_tables_free(&sg->host_tables);
     free(sg->tile_copies);
     free(sg->glyphs);
     free(sg->fonts);
