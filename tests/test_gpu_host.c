@@ -249,13 +249,20 @@ static void test_overlay(void)
                 }
             }
     }
+    /* Each tile's plan, for its part inside the frame. */
+    static gpu_tile_plan plans[N];
+    for (int i = 0; i < N; i++) {
+        int tw = W - (i % TX) * GPU_TILE_W, th = H - (i / TX) * GPU_TILE_H;
+        gpu_host_tile_plan(&plans[i], tiles + (size_t)i * GPU_TILE_BYTES,
+                           tw < GPU_TILE_W ? tw : GPU_TILE_W, th < GPU_TILE_H ? th : GPU_TILE_H);
+    }
     static uint8_t y[W * H], uv[W * H / 2], ry[W * H], ruv[W * H / 2];
     for (int round = 0; round < 3; round++) {
         fill_plane(y, sizeof y, 11 * round);
         fill_plane(uv, sizeof uv, 5 + round);
         memcpy(ry, y, sizeof y);
         memcpy(ruv, uv, sizeof uv);
-        gpu_host_yuv_over(tiles, TX, list, N, W, H, y, W, uv, W); /* by position */
+        gpu_host_yuv_over(tiles, plans, TX, list, N, W, H, y, W, uv, W); /* by position */
         ref_over(tiles, list, N, W, H, ry, W, ruv, W);
         int dy = count_diff(y, ry, sizeof y), duv = count_diff(uv, ruv, sizeof uv);
         if (dy || duv)

@@ -382,12 +382,17 @@ void gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl)
     const uint32_t *blend = r->lists + (size_t)(sl - sg->slots) * 2 * all, *rendered = blend + all;
     const uint8_t *src = sl->bg_rgba.map;
     for (uint32_t i = 0; i < sl->host_rendered; i++) {
-        size_t t = (size_t)(rendered[i] >> 16) * sg->tiles_x + (rendered[i] & 0xffffu);
-        memcpy(r->store + t * GPU_TILE_BYTES, src + (size_t)i * GPU_TILE_BYTES, GPU_TILE_BYTES);
+        int tx = (int)(rendered[i] & 0xffffu), ty = (int)(rendered[i] >> 16);
+        size_t t = (size_t)ty * sg->tiles_x + (size_t)tx;
+        uint8_t *px = r->store + t * GPU_TILE_BYTES;
+        memcpy(px, src + (size_t)i * GPU_TILE_BYTES, GPU_TILE_BYTES);
+        int tw = sg->width - tx * GPU_TILE_W, th = sg->height - ty * GPU_TILE_H;
+        gpu_host_tile_plan(&r->plans[t], px, tw < GPU_TILE_W ? tw : GPU_TILE_W,
+                           th < GPU_TILE_H ? th : GPU_TILE_H);
     }
     uint8_t *nv = sl->nv12.map;
-    gpu_host_yuv_over(r->store, sg->tiles_x, blend, sl->host_tiles, sg->width, sg->height, nv,
-                      sg->y_stride, nv + sg->y_stride * (size_t)sg->height, sg->uv_stride);
+    gpu_host_yuv_over(r->store, r->plans, sg->tiles_x, blend, sl->host_tiles, sg->width, sg->height,
+                      nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height, sg->uv_stride);
     sl->host_tiles = sl->host_rendered = 0;
 }
 

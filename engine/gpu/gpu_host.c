@@ -358,55 +358,136 @@ static bool over_by_tables(over_tables *t, const uint8_t *a, uint8_t *ya, uint8_
     return true;
 }
 
-void gpu_host_yuv_over(const uint8_t *store, int tiles_x, const uint32_t *list, uint32_t count,
-                       int width, int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
-                       size_t uv_stride)
+/* ---- tile plans: what of a kept tile does not depend on the frame under it ---- */
+/* A 2x2 block whose four pixels are opaque writes the same bytes over any frame: over_luma's
+ * and over_chroma's "keep" factor is 0 or so small that the result rounds the same; checked
+ * on the extremes (0 and 255 under every sample: the arithmetic is monotonic in the sample,
+ * so equal bytes there are equal bytes for all). Its bytes are then made once per rendered
+ * tile, and copied each frame. */
+static bool solid_block(const uint8_t *a, const uint8_t *b, uint8_t y[4], uint8_t uv[2])
+{
+    if ((a[3] & a[7] & b[3] & b[7]) != 255)
+        return false;
+    uint8_t lo[6] = {0, 0, 0, 0, 0, 0}, hi[6] = {255, 255, 255, 255, 255, 255};
+    const uint8_t *p[4] = {a, a + 4, b, b + 4};
+    for (int i = 0; i < 4; i++) {
+        over_luma(p[i], lo + i);
+        over_luma(p[i], hi + i);
+    }
+    over_chroma(a, b, lo + 4);
+    over_chroma(a, b, hi + 4);
+    if (memcmp(lo, hi, 6) != 0)
+        return false;
+    memcpy(y, lo, 4);
+    memcpy(uv, lo + 4, 2);
+    return true;
+}
+
+/* Appends block column c of kind k to row pair r's spans, joining it to the last span when
+ * that is of the same kind and ends at c. */
+static void add_span(gpu_tile_plan *pl, int r, int k, int c)
+{
+    int n = pl->nspans[r];
+    if (n && pl->spans[r][n - 1].kind == k && pl->spans[r][n - 1].c1 == c) {
+        pl->spans[r][n - 1].c1 = (uint8_t)(c + 1);
+        return;
+    }
+    pl->spans[r][n] = (gpu_tile_span){(uint8_t)k, (uint8_t)c, (uint8_t)(c + 1)};
+    pl->nspans[r] = (uint8_t)(n + 1);
+}
+
+void gpu_host_tile_plan(gpu_tile_plan *pl, const uint8_t *tile, int tw, int th)
 {
     const size_t row = GPU_TILE_W * 4;
-    /* An opaque 2x2 block of one colour (the inside of a card, of a glyph) does not depend on
-     * the frame under it (the "keep" factor is exactly 0): its bytes are remembered for the
-     * next such block. */
-    uint32_t memo = 0; /* a transparent colour: never opaque */
-    uint8_t memo_y = 0, memo_uv[2] = {0, 0};
+    uint32_t memo = 0; /* a uniform block's colour and its verdict (0: transparent, none) */
+    bool memo_solid = false;
+    uint8_t memo_y[4] = {0}, memo_uv[2] = {0};
+    memset(pl->nspans, 0, sizeof pl->nspans);
+    for (int r = 0; r + 1 < th; r += 2) {
+        const uint8_t *o0 = tile + row * r, *o1 = o0 + row;
+        for (int c = 0; c + 1 < tw; c += 2) {
+            const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
+            uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
+            if ((pa | pb | pc | pd) == 0)
+                continue; /* transparent: the frame stays as it is */
+            bool uniform = pa == pb && pa == pc && pa == pd, solid;
+            uint8_t *y = &pl->y[r][c], *uv = &pl->uv[r / 2][c];
+            if (uniform && pa == memo) {
+                solid = memo_solid;
+                memcpy(y, memo_y, 2);
+                memcpy(y + GPU_TILE_W, memo_y + 2, 2);
+                memcpy(uv, memo_uv, 2);
+            } else {
+                uint8_t by[4];
+                solid = solid_block(a, b, by, uv);
+                memcpy(y, by, 2);
+                memcpy(y + GPU_TILE_W, by + 2, 2);
+                if (uniform) {
+                    memo = pa;
+                    memo_solid = solid;
+                    memcpy(memo_y, by, 4);
+                    memcpy(memo_uv, uv, 2);
+                }
+            }
+            add_span(pl, r / 2, solid ? GPU_SPAN_SOLID : GPU_SPAN_MIXED, c / 2);
+        }
+    }
+}
+
+/* The blocks of a MIXED span (block columns c0..c1 of row pair o0, o1 over rows ya, yb and
+ * chroma row uv): transparent pixels skipped, uniform translucent blocks through the tables,
+ * the rest by the arithmetic. */
+static void over_mixed(over_tables *tables, const uint8_t *o0, const uint8_t *o1, uint8_t *ya,
+                       uint8_t *yb, uint8_t *uv, int c0, int c1)
+{
+    for (int c = 2 * c0; c < 2 * c1; c += 2) {
+        const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
+        uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
+        if ((pa | pb | pc | pd) == 0)
+            continue;
+        bool uniform = pa == pb && pa == pc && pa == pd;
+        if (uniform && over_by_tables(tables, a, ya + c, yb + c, uv + c))
+            continue;
+        if (pa)
+            over_luma(a, ya + c);
+        if (pb)
+            over_luma(a + 4, ya + c + 1);
+        if (pc)
+            over_luma(b, yb + c);
+        if (pd)
+            over_luma(b + 4, yb + c + 1);
+        over_chroma(a, b, uv + c);
+    }
+}
+
+void gpu_host_yuv_over(const uint8_t *store, const gpu_tile_plan *plans, int tiles_x,
+                       const uint32_t *list, uint32_t count, int width, int height, uint8_t *y_out,
+                       size_t y_stride, uint8_t *uv_out, size_t uv_stride)
+{
+    const size_t row = GPU_TILE_W * 4;
     over_tables tables = {0};
     for (uint32_t i = 0; i < count; i++) {
         int tx = (int)(list[i] & 0xffffu), ty = (int)(list[i] >> 16);
-        const uint8_t *tile = store + ((size_t)ty * (size_t)tiles_x + (size_t)tx) * GPU_TILE_BYTES;
+        size_t t = (size_t)ty * (size_t)tiles_x + (size_t)tx;
+        const uint8_t *tile = store + t * GPU_TILE_BYTES;
+        const gpu_tile_plan *pl = &plans[t];
         int x0 = tx * GPU_TILE_W, y0 = ty * GPU_TILE_H;
-        int tw = width - x0 < GPU_TILE_W ? width - x0 : GPU_TILE_W;
         int th = height - y0 < GPU_TILE_H ? height - y0 : GPU_TILE_H;
+        (void)width; /* the plan covers the tile's part inside the frame only */
         for (int r = 0; r + 1 < th; r += 2) {
             const uint8_t *o0 = tile + row * r, *o1 = o0 + row;
             uint8_t *ya = y_out + y_stride * (size_t)(y0 + r) + x0, *yb = ya + y_stride;
             uint8_t *uv = uv_out + uv_stride * (size_t)((y0 + r) / 2) + x0;
-            for (int c = 0; c + 1 < tw; c += 2) {
-                const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
-                uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
-                if ((pa | pb | pc | pd) == 0)
-                    continue; /* transparent: the frame stays as it is */
-                bool uniform = pa == pb && pa == pc && pa == pd;
-                if (uniform && a[3] == 255) {
-                    if (pa != memo) {
-                        memo = pa;
-                        over_luma(a, &memo_y);
-                        over_chroma(a, b, memo_uv);
-                    }
-                    ya[c] = ya[c + 1] = yb[c] = yb[c + 1] = memo_y;
-                    uv[c] = memo_uv[0];
-                    uv[c + 1] = memo_uv[1];
+            for (int s = 0; s < pl->nspans[r / 2]; s++) {
+                const gpu_tile_span *sp = &pl->spans[r / 2][s];
+                if (sp->kind == GPU_SPAN_MIXED) {
+                    over_mixed(&tables, o0, o1, ya, yb, uv, sp->c0, sp->c1);
                     continue;
                 }
-                if (uniform && over_by_tables(&tables, a, ya + c, yb + c, uv + c))
-                    continue;
-                if (pa)
-                    over_luma(a, ya + c);
-                if (pb)
-                    over_luma(a + 4, ya + c + 1);
-                if (pc)
-                    over_luma(b, yb + c);
-                if (pd)
-                    over_luma(b + 4, yb + c + 1);
-                over_chroma(a, b, uv + c);
+                size_t at = 2 * (size_t)sp->c0, n = 2 * (size_t)(sp->c1 - sp->c0);
+                memcpy(ya + at, &pl->y[r][at], n);
+                memcpy(yb + at, &pl->y[r + 1][at], n);
+                memcpy(uv + at, &pl->uv[r / 2][at], n);
             }
         }
     }

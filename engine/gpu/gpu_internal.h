@@ -213,6 +213,20 @@ typedef struct gpu_sdf {
     int16_t xoff, yoff;
 } gpu_sdf;
 
+/* What of a 64x16 RGBA tile does not depend on the frame under it (gpu_host_tile_plan): per
+ * pair of rows, spans of 2x2 blocks that are SOLID (opaque: their NV12 bytes made once, in y
+ * and uv) or MIXED (blended each frame); transparent blocks are in no span. */
+enum { GPU_SPAN_SOLID, GPU_SPAN_MIXED };
+typedef struct gpu_tile_span {
+    uint8_t kind, c0, c1; /* block columns c0 .. c1 - 1 */
+} gpu_tile_span;
+typedef struct gpu_tile_plan {
+    uint8_t y[GPU_TILE_H][GPU_TILE_W];      /* SOLID blocks' luma */
+    uint8_t uv[GPU_TILE_H / 2][GPU_TILE_W]; /* ... and CbCr */
+    uint8_t nspans[GPU_TILE_H / 2];
+    gpu_tile_span spans[GPU_TILE_H / 2][GPU_TILE_W / 2];
+} gpu_tile_plan;
+
 /* Tiles reused across frames, per tile (host_bg scenes only). A tile's pixels depend only on
  * the instances whose quads touch it (gpu_overlay_tiles' boxes), in draw order, with their
  * pipelines and texture sets, the push constants and, for text, the atlas' contents: a 128-bit
@@ -222,13 +236,14 @@ typedef struct gpu_sdf {
  * hold once every submitted frame is received (receiving is in order), so a frame's clean
  * tiles are in the store when it is received, and nothing later has overwritten them. */
 typedef struct gpu_reuse {
-    bool off;           /* CIAK_GPU_TILE_REUSE=0: every tile rendered every frame */
-    uint64_t atlas_gen; /* bumped whenever glyph placements are forgotten (the atlas is reset);
-                           uploads in between only fill atlas texels no placed glyph samples */
-    uint64_t *key;      /* 2 per tile: what the store holds for it (0, 0: nothing reusable) */
-    uint64_t *acc;      /* 2 per tile: this frame's key, being made */
-    uint8_t *store;     /* GPU_TILE_BYTES per tile, by position: the pixels last rendered there */
-    uint32_t *lists;    /* per slot, 2 * tiles: the tiles blended, then the ones rendered */
+    bool off;             /* CIAK_GPU_TILE_REUSE=0: every tile rendered every frame */
+    uint64_t atlas_gen;   /* bumped whenever glyph placements are forgotten (the atlas is reset);
+                             uploads in between only fill atlas texels no placed glyph samples */
+    uint64_t *key;        /* 2 per tile: what the store holds for it (0, 0: nothing reusable) */
+    uint64_t *acc;        /* 2 per tile: this frame's key, being made */
+    uint8_t *store;       /* GPU_TILE_BYTES per tile, by position: the pixels last rendered there */
+    gpu_tile_plan *plans; /* per tile: the plan of its pixels in store (gpu_host_tile_plan) */
+    uint32_t *lists;      /* per slot, 2 * tiles: the tiles blended, then the ones rendered */
 } gpu_reuse;
 
 /* yuv_bg.comp's constants (the first part of its push constants). */
@@ -379,12 +394,15 @@ void gpu_host_tables_free(gpu_host_tables *tb);
 bool gpu_host_yuv_bg(const gpu_yuv_bg *k, gpu_host_tables *tb, const ck_gpu_video_frame *v,
                      uint8_t *y_out, size_t y_stride, uint8_t *uv_out, size_t uv_stride);
 
+/* The plan of `tile` (premultiplied RGBA, 64 px a row), whose part inside the frame is tw x th. */
+void gpu_host_tile_plan(gpu_tile_plan *pl, const uint8_t *tile, int tw, int th);
 /* yuv_over.comp's work on the host: the `count` 64x16 RGBA tiles (premultiplied) at the
  * positions in `list` (tx | ty << 16) blended over an NV12 frame of width x height; tile (tx,
- * ty)'s pixels are at store + (ty * tiles_x + tx) * GPU_TILE_BYTES. */
-void gpu_host_yuv_over(const uint8_t *store, int tiles_x, const uint32_t *list, uint32_t count,
-                       int width, int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
-                       size_t uv_stride);
+ * ty)'s pixels are at store + (ty * tiles_x + tx) * GPU_TILE_BYTES, its plan (made from those
+ * pixels) at plans[ty * tiles_x + tx]. */
+void gpu_host_yuv_over(const uint8_t *store, const gpu_tile_plan *plans, int tiles_x,
+                       const uint32_t *list, uint32_t count, int width, int height, uint8_t *y_out,
+                       size_t y_stride, uint8_t *uv_out, size_t uv_stride);
 
 /* Points a texture's descriptor set at its images (planes 1: img[0] thrice; 3: Y, U, V). */
 void gpu_texture_write_set(ck_gpu_scene *sg, gpu_texture *t, int planes);
