@@ -251,13 +251,18 @@ typedef struct gpu_yuv_bg {
     float ky[4], kc[4], base[4], tcoef[4];
 } gpu_yuv_bg;
 
+/* A row's map of byte i: to_byte(a + b * (s * (i - off) + c)) (gpu_host.c). */
+typedef struct gpu_row_coef {
+    float a, b, s, off, c;
+} gpu_row_coef;
 /* The host's per-row tables (gpu_host.c), kept across frames while its constants hold. */
 typedef struct gpu_host_tables {
-    gpu_yuv_bg k;    /* the constants they were made for */
-    int rows;        /* the frame's height; 0: none made */
-    uint8_t *tables; /* 256 bytes each: luma's, then chroma's (Cb, Cr pairs) */
-    uint8_t *ident;  /* per table: it maps every byte to itself (for chroma: both of the pair) */
-    uint32_t *row;   /* per luma row, then per chroma row: its table */
+    gpu_yuv_bg k;       /* the constants they were made for */
+    int rows;           /* the frame's height; 0: none made */
+    uint8_t *tables;    /* 256 bytes each: luma's, then chroma's (Cb, Cr pairs) */
+    uint8_t *ident;     /* per table: it maps every byte to itself (for chroma: both of the pair) */
+    gpu_row_coef *coef; /* per table: its factors (the AVX2 path computes with them) */
+    uint32_t *row;      /* per luma row, then per chroma row: its table */
 } gpu_host_tables;
 
 struct ck_gpu_scene {
@@ -388,6 +393,8 @@ void gpu_record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const
  * the host blends them when the frame is received). */
 void gpu_record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles);
 void gpu_host_tables_free(gpu_host_tables *tb);
+/* The host's AVX2 background: 0 off (the tables), otherwise where the CPU has it (default). */
+void gpu_host_force_simd(int on);
 /* yuv_bg.comp's work on the host (where gpu_host_bg_fits): the 1:1 background video v under
  * constants k into an NV12 frame (planes y_out and uv_out), through tables kept in tb (zero
  * at first; gpu_host_tables_free). False: out of memory, nothing written. */
