@@ -375,6 +375,43 @@ uint32_t gpu_overlay_dirty(ck_gpu_scene *sg, gpu_slot *sl, const gpu_inst *insts
     return n;
 }
 
+/* Whether instance `in` touches a tile marked rendered (tile_mask 4) in the box of tiles. */
+static bool touches_rendered(const ck_gpu_scene *sg, const gpu_inst *in, const float push[4])
+{
+    int tx0, ty0, tx1, ty1;
+    if (!inst_tiles(sg, in, push, &tx0, &ty0, &tx1, &ty1))
+        return false;
+    for (int ty = ty0; ty <= ty1; ty++)
+        for (int tx = tx0; tx <= tx1; tx++)
+            if (sg->tile_mask[(size_t)ty * sg->tiles_x + tx] & 4)
+                return true;
+    return false;
+}
+
+size_t gpu_overlay_trim(ck_gpu_scene *sg, const gpu_slot *sl, const gpu_inst *insts,
+                        gpu_draw_op *ops, size_t nops, const float push[4])
+{
+    size_t all = (size_t)sg->tiles_x * sg->tiles_y;
+    const uint32_t *rendered = sg->reuse.lists + (size_t)(sl - sg->slots) * 2 * all + all;
+    for (uint32_t i = 0; i < sl->host_rendered; i++)
+        sg->tile_mask[(size_t)(rendered[i] >> 16) * sg->tiles_x + (rendered[i] & 0xffffu)] |= 4;
+    size_t n = 0;
+    for (size_t o = 0; o < nops; o++) {
+        uint32_t first = ops[o].first, end = first + ops[o].count;
+        while (first < end && !touches_rendered(sg, &insts[first], push))
+            first++;
+        while (end > first && !touches_rendered(sg, &insts[end - 1], push))
+            end--;
+        if (first == end)
+            continue; /* draws nothing in a tile that is rendered */
+        ops[n] = ops[o];
+        ops[n].first = first;
+        ops[n].count = end - first;
+        n++;
+    }
+    return n;
+}
+
 void gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl)
 {
     gpu_reuse *r = &sg->reuse;

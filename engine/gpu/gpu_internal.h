@@ -373,6 +373,11 @@ uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, 
 uint32_t gpu_overlay_dirty(ck_gpu_scene *sg, gpu_slot *sl, const struct gpu_inst *insts,
                            const gpu_draw_op *ops, size_t nops, const float push[4], uint32_t tiles,
                            VkRect2D *area);
+/* After gpu_overlay_dirty: the draws trimmed to the instances that touch a tile rendered
+ * (the others draw only in kept tiles, or in none: the render pass need not shade them), in
+ * place; returns how many draws are left. */
+size_t gpu_overlay_trim(ck_gpu_scene *sg, const gpu_slot *sl, const struct gpu_inst *insts,
+                        gpu_draw_op *ops, size_t nops, const float push[4]);
 /* A received host_bg frame: its rendered tiles (in bg_rgba) into the store, then the tiles it
  * covers blended from the store over its NV12. */
 void gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl);

@@ -940,8 +940,11 @@ static ck_status pass_render(gpu_frame *f, ck_error *err)
         f->rendered =
             gpu_overlay_dirty(sg, sl, sl->inst.map, sg->ops, f->nops, f->push, f->tiles, &area);
         f->reused = f->rendered == 0;
+        if (!f->reused)
+            f->nops = gpu_overlay_trim(sg, sl, sl->inst.map, sg->ops, f->nops, f->push);
     }
-    if ((!f->yuv || f->nops) && !f->reused) {
+    /* (Tiles to render and no draw left would still be cleared: transparent, as drawn.) */
+    if ((!f->yuv || f->nops || f->rendered) && !f->reused) {
         VkClearValue none = {.color = {{0, 0, 0, 0}}};
         VkRenderPassBeginInfo rbi = {
             .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
@@ -1043,7 +1046,7 @@ static void pass_outputs(gpu_frame *f)
     VkCommandBuffer cb = f->cb;
     if (f->reused) {
         /* Every tile is in gpu_reuse's store: blended from there when received. */
-    } else if (f->yuv && f->nops) {
+    } else if (f->yuv && f->rendered) {
         gpu_record_yuv_over(sg, sl, cb, f->rendered);
     } else if (f->yuv) {
         /* NV12 is already complete. */
