@@ -79,38 +79,74 @@ bool gpu_bg_overlay_fits(const ck_draw *d, const ck_gpu_scene *sg, const float p
     return true;
 }
 
-/* Marks the YUV path's tiles that the instances' quads touch (their bounding boxes, one px
- * of margin around) and lists them in sg->tile_list; `area` becomes the box of those tiles,
- * clipped to the output (the render pass' area). Returns how many, 0 when every quad is off
- * the output. */
+/* The tiles instance `in`'s quad touches (its bounding box, one px of margin around): false
+ * when it is off the output. */
+static bool inst_tiles(const ck_gpu_scene *sg, const gpu_inst *in, const float push[4], int *tx0,
+                       int *ty0, int *tx1, int *ty1)
+{
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int c = 0; c < 4; c++) {
+        float lx = in->rect[(c & 1) * 2], ly = in->rect[1 + (c >> 1) * 2];
+        float x = (in->xf[0] * lx + in->xf[2] * ly + in->tr[0]) * push[2];
+        float y = (in->xf[1] * lx + in->xf[3] * ly + in->tr[1]) * push[3];
+        x0 = fminf(x0, x);
+        y0 = fminf(y0, y);
+        x1 = fmaxf(x1, x);
+        y1 = fmaxf(y1, y);
+    }
+    if (!(x0 <= x1 && y0 <= y1)) { /* NaN: a broken transform, mark everything */
+        x0 = y0 = 0;
+        x1 = (float)sg->width;
+        y1 = (float)sg->height;
+    }
+    /* Clamped in float first: the bounds may be far beyond int's range. */
+    float fx0 = fmaxf(x0 - 1, 0), fy0 = fmaxf(y0 - 1, 0);
+    float fx1 = fminf(x1 + 1, (float)sg->width), fy1 = fminf(y1 + 1, (float)sg->height);
+    if (!(fx1 > fx0 && fy1 > fy0))
+        return false;
+    *tx0 = (int)fx0 / GPU_TILE_W;
+    *ty0 = (int)fy0 / GPU_TILE_H;
+    *tx1 = ((int)ceilf(fx1) - 1) / GPU_TILE_W;
+    *ty1 = ((int)ceilf(fy1) - 1) / GPU_TILE_H;
+    return true;
+}
+
+/* The copy of tile (tx, ty) out of the colour target into bg_rgba's k-th place. */
+static VkBufferImageCopy tile_copy(const ck_gpu_scene *sg, uint32_t k, int tx, int ty)
+{
+    int x = tx * GPU_TILE_W, y = ty * GPU_TILE_H;
+    return (VkBufferImageCopy){
+        .bufferOffset = (VkDeviceSize)k * GPU_TILE_BYTES,
+        .bufferRowLength = GPU_TILE_W,
+        .bufferImageHeight = GPU_TILE_H,
+        .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+        .imageOffset = {x, y, 0},
+        .imageExtent = {(uint32_t)(sg->width - x < GPU_TILE_W ? sg->width - x : GPU_TILE_W),
+                        (uint32_t)(sg->height - y < GPU_TILE_H ? sg->height - y : GPU_TILE_H), 1},
+    };
+}
+
+/* The render pass' area: the box of tiles tx0..tx1, ty0..ty1, clipped to the output. */
+static VkRect2D tiles_area(const ck_gpu_scene *sg, int tx0, int ty0, int tx1, int ty1)
+{
+    int x1 = (tx1 + 1) * GPU_TILE_W, y1 = (ty1 + 1) * GPU_TILE_H;
+    x1 = x1 < sg->width ? x1 : sg->width;
+    y1 = y1 < sg->height ? y1 : sg->height;
+    return (VkRect2D){{tx0 * GPU_TILE_W, ty0 * GPU_TILE_H},
+                      {(uint32_t)(x1 - tx0 * GPU_TILE_W), (uint32_t)(y1 - ty0 * GPU_TILE_H)}};
+}
+
+/* Marks the YUV path's tiles that the instances' quads touch (inst_tiles) and lists them in
+ * sg->tile_list; `area` becomes the box of those tiles, clipped to the output (the render
+ * pass' area). Returns how many, 0 when every quad is off the output. */
 uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, const float push[4],
                            VkRect2D *area)
 {
     memset(sg->tile_mask, 0, (size_t)sg->tiles_x * sg->tiles_y);
     for (uint32_t i = 0; i < n; i++) {
-        const gpu_inst *in = &insts[i];
-        float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-        for (int c = 0; c < 4; c++) {
-            float lx = in->rect[(c & 1) * 2], ly = in->rect[1 + (c >> 1) * 2];
-            float x = (in->xf[0] * lx + in->xf[2] * ly + in->tr[0]) * push[2];
-            float y = (in->xf[1] * lx + in->xf[3] * ly + in->tr[1]) * push[3];
-            x0 = fminf(x0, x);
-            y0 = fminf(y0, y);
-            x1 = fmaxf(x1, x);
-            y1 = fmaxf(y1, y);
-        }
-        if (!(x0 <= x1 && y0 <= y1)) { /* NaN: a broken transform, mark everything */
-            x0 = y0 = 0;
-            x1 = (float)sg->width;
-            y1 = (float)sg->height;
-        }
-        /* Clamped in float first: the bounds may be far beyond int's range. */
-        float fx0 = fmaxf(x0 - 1, 0), fy0 = fmaxf(y0 - 1, 0);
-        float fx1 = fminf(x1 + 1, (float)sg->width), fy1 = fminf(y1 + 1, (float)sg->height);
-        if (!(fx1 > fx0 && fy1 > fy0))
+        int tx0, ty0, tx1, ty1;
+        if (!inst_tiles(sg, &insts[i], push, &tx0, &ty0, &tx1, &ty1))
             continue; /* off the output */
-        int tx0 = (int)fx0 / GPU_TILE_W, ty0 = (int)fy0 / GPU_TILE_H;
-        int tx1 = ((int)ceilf(fx1) - 1) / GPU_TILE_W, ty1 = ((int)ceilf(fy1) - 1) / GPU_TILE_H;
         for (int ty = ty0; ty <= ty1; ty++)
             memset(sg->tile_mask + (size_t)ty * sg->tiles_x + tx0, 1, (size_t)(tx1 - tx0 + 1));
     }
@@ -120,32 +156,16 @@ uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, 
         for (int tx = 0; tx < sg->tiles_x; tx++) {
             if (!sg->tile_mask[(size_t)ty * sg->tiles_x + tx])
                 continue;
-            int x = tx * GPU_TILE_W, y = ty * GPU_TILE_H;
             sg->tile_list[count] = (uint32_t)tx | (uint32_t)ty << 16;
-            sg->tile_copies[count] = (VkBufferImageCopy){
-                .bufferOffset = (VkDeviceSize)count * GPU_TILE_W * GPU_TILE_H * 4,
-                .bufferRowLength = GPU_TILE_W,
-                .bufferImageHeight = GPU_TILE_H,
-                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-                .imageOffset = {x, y, 0},
-                .imageExtent = {(uint32_t)(sg->width - x < GPU_TILE_W ? sg->width - x : GPU_TILE_W),
-                                (uint32_t)(sg->height - y < GPU_TILE_H ? sg->height - y
-                                                                       : GPU_TILE_H),
-                                1},
-            };
+            sg->tile_copies[count] = tile_copy(sg, count, tx, ty);
             count++;
             ax0 = tx < ax0 ? tx : ax0;
             ay0 = ty < ay0 ? ty : ay0;
             ax1 = tx > ax1 ? tx : ax1;
             ay1 = ty > ay1 ? ty : ay1;
         }
-    if (count) {
-        int x1 = (ax1 + 1) * GPU_TILE_W, y1 = (ay1 + 1) * GPU_TILE_H;
-        x1 = x1 < sg->width ? x1 : sg->width;
-        y1 = y1 < sg->height ? y1 : sg->height;
-        *area = (VkRect2D){{ax0 * GPU_TILE_W, ay0 * GPU_TILE_H},
-                           {(uint32_t)(x1 - ax0 * GPU_TILE_W), (uint32_t)(y1 - ay0 * GPU_TILE_H)}};
-    }
+    if (count)
+        *area = tiles_area(sg, ax0, ay0, ax1, ay1);
     return count;
 }
 
@@ -214,22 +234,23 @@ void gpu_record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const
 
 /* yuv_over.comp: the tiles of the colour target (cleared to transparent, then drawn on by the
  * render pass) that the items touch are copied to bg_rgba, packed, with their list after them,
- * and blended over the NV12 buffer, one workgroup per tile; on a host_bg scene by the host
- * when the frame is received instead. */
+ * and blended over the NV12 buffer, one workgroup per tile; on a host_bg scene only the tiles
+ * rendered (gpu_overlay_dirty's `tiles`) are copied, and the host blends them when the frame
+ * is received instead. */
 void gpu_record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles)
 {
     vkCmdCopyImageToBuffer(cb, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, sl->bg_rgba.buf, tiles,
                            sg->tile_copies);
-    VkDeviceSize list_at = (VkDeviceSize)sg->tiles_x * sg->tiles_y * GPU_TILE_W * GPU_TILE_H * 4;
-    vkCmdUpdateBuffer(cb, sl->bg_rgba.buf, list_at, tiles * sizeof *sg->tile_list, sg->tile_list);
     if (sg->host_bg) {
+        /* The lists are gpu_reuse's, in host memory (gpu_overlay_dirty). */
         VkBufferMemoryBarrier hb = gpu_buffer_barrier(sl->bg_rgba.buf, VK_ACCESS_TRANSFER_WRITE_BIT,
                                                       VK_ACCESS_HOST_READ_BIT);
         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
                              NULL, 1, &hb, 0, NULL);
-        sl->host_tiles = tiles;
         return;
     }
+    VkDeviceSize list_at = (VkDeviceSize)sg->tiles_x * sg->tiles_y * GPU_TILE_BYTES;
+    vkCmdUpdateBuffer(cb, sl->bg_rgba.buf, list_at, tiles * sizeof *sg->tile_list, sg->tile_list);
     VkBufferMemoryBarrier b[2] = {
         gpu_buffer_barrier(sl->bg_rgba.buf, VK_ACCESS_TRANSFER_WRITE_BIT,
                            VK_ACCESS_SHADER_READ_BIT),
@@ -251,83 +272,169 @@ void gpu_record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uin
     vkCmdDispatch(cb, tiles, 1, 1);
 }
 
-/* ---- tiles reused across frames (host_bg scenes) ---- */
-static bool same_ops(const gpu_draw_op *a, const gpu_draw_op *b, size_t n)
+/* ---- tiles reused across frames (host_bg scenes, gpu_reuse) ---- */
+static inline uint64_t mix64(uint64_t h)
 {
-    for (size_t i = 0; i < n; i++)
-        if (a[i].pipe != b[i].pipe || a[i].set != b[i].set || a[i].first != b[i].first ||
-            a[i].count != b[i].count)
-            return false;
-    return true;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
 }
 
-/* Room for n elements of `size` in *p (capacity *cap); false when out of memory. */
-static bool reserve(void **p, size_t *cap, size_t n, size_t size)
+static inline uint64_t rotl64(uint64_t v, int r)
 {
-    if (n <= *cap)
-        return true;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
+    return v << r | v >> (64 - r);
 }
 
-bool gpu_overlay_reuse(ck_gpu_scene *sg, gpu_slot *sl, const gpu_inst *insts, uint32_t ni,
-                       const gpu_draw_op *ops, size_t nops, const float push[4], uint32_t tiles)
+/* An instance's 128-bit key: its bytes (the same bytes draw the same pixels: the shaders read
+ * nothing else per instance) and salt (the pipeline, the texture set, the atlas' generation),
+ * in two lanes of different arithmetic. */
+static void inst_key(const gpu_inst *in, uint64_t salt, uint64_t out[2])
+{
+    uint64_t w[sizeof *in / 8];
+    memcpy(w, in, sizeof w);
+    uint64_t a = salt ^ 0x9e3779b97f4a7c15ull, b = mix64(salt + 0x632be59bd9b4e019ull);
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++) {
+        a = rotl64(a ^ w[i], 27) * 0x100000001b3ull;
+        b = (b + w[i]) * 0xbf58476d1ce4e5b9ull;
+        b ^= b >> 31;
+    }
+    out[0] = mix64(a);
+    out[1] = mix64(b ^ (uint64_t)sizeof w);
+}
+
+/* Folds the instance's key into the tiles it touches, in draw order; a video's tiles are never
+ * kept (the texture changes every frame): tile_mask 2. */
+static void fold_inst(ck_gpu_scene *sg, const gpu_inst *in, const gpu_draw_op *op,
+                      const float push[4])
+{
+    int tx0, ty0, tx1, ty1;
+    if (!inst_tiles(sg, in, push, &tx0, &ty0, &tx1, &ty1))
+        return;
+    bool video = op->pipe == PIPE_VIDEO || op->pipe == PIPE_VIDEO_OPAQUE;
+    uint64_t salt = (uint64_t)op->pipe << 56 ^ (uint64_t)(uintptr_t)op->set * 0x9e3779b97f4a7c15ull;
+    if (op->pipe == PIPE_TEXT)
+        salt ^= mix64(sg->reuse.atlas_gen + 1);
+    uint64_t k[2];
+    inst_key(in, salt, k);
+    for (int ty = ty0; ty <= ty1; ty++)
+        for (int tx = tx0; tx <= tx1; tx++) {
+            size_t t = (size_t)ty * sg->tiles_x + tx;
+            uint64_t *acc = sg->reuse.acc + 2 * t;
+            acc[0] = mix64(acc[0] ^ k[0]);
+            acc[1] = rotl64(acc[1], 31) * 0x94d049bb133111ebull ^ k[1];
+            if (video)
+                sg->tile_mask[t] = 2;
+        }
+}
+
+uint32_t gpu_overlay_dirty(ck_gpu_scene *sg, gpu_slot *sl, const gpu_inst *insts,
+                           const gpu_draw_op *ops, size_t nops, const float push[4], uint32_t tiles,
+                           VkRect2D *area)
 {
     gpu_reuse *r = &sg->reuse;
-    bool video = false;
-    for (size_t i = 0; i < nops; i++)
-        video |= ops[i].pipe == PIPE_VIDEO || ops[i].pipe == PIPE_VIDEO_OPAQUE;
-    sl->reused_tiles =
-        r->valid && !video && r->gen == r->atlas_gen && r->ni == ni && r->nops == nops &&
-        r->ntiles == tiles && memcmp(r->push, push, sizeof r->push) == 0 &&
-        memcmp(r->inst, insts, (size_t)ni * sizeof *insts) == 0 && same_ops(r->ops, ops, nops);
-    if (sl->reused_tiles) {
-        sl->keep_tiles = false;
-        return true;
+    size_t all = (size_t)sg->tiles_x * sg->tiles_y;
+    uint32_t *blend = r->lists + (size_t)(sl - sg->slots) * 2 * all, *rendered = blend + all;
+    uint64_t seed[2];
+    inst_key(&(gpu_inst){.xf = {push[0], push[1], push[2], push[3]}}, 0, seed);
+    for (uint32_t i = 0; i < tiles; i++) {
+        size_t t = (size_t)(sg->tile_list[i] >> 16) * sg->tiles_x + (sg->tile_list[i] & 0xffffu);
+        r->acc[2 * t] = seed[0];
+        r->acc[2 * t + 1] = seed[1];
     }
-    /* Room for this frame's tiles is made now: receiving must not fail half-way. */
-    const size_t tile = GPU_TILE_W * GPU_TILE_H * 4;
-    r->valid = !video && reserve((void **)&r->inst, &r->inst_cap, ni, sizeof *insts) &&
-               reserve((void **)&r->ops, &r->op_cap, nops, sizeof *ops) &&
-               reserve((void **)&r->tiles, &r->tiles_cap, tiles * (tile + sizeof(uint32_t)), 1);
-    if (r->valid) {
-        memcpy(r->inst, insts, (size_t)ni * sizeof *insts);
-        memcpy(r->ops, ops, nops * sizeof *ops);
-        memcpy(r->push, push, sizeof r->push);
-        r->ni = ni;
-        r->nops = nops;
-        r->ntiles = tiles;
-        r->gen = r->atlas_gen;
+    for (size_t o = 0; o < nops; o++)
+        for (uint32_t i = 0; i < ops[o].count; i++)
+            fold_inst(sg, &insts[ops[o].first + i], &ops[o], push);
+    memcpy(blend, sg->tile_list, tiles * sizeof *blend);
+    uint32_t n = 0;
+    int ax0 = sg->tiles_x, ay0 = sg->tiles_y, ax1 = -1, ay1 = -1;
+    for (uint32_t i = 0; i < tiles; i++) {
+        int tx = (int)(blend[i] & 0xffffu), ty = (int)(blend[i] >> 16);
+        size_t t = (size_t)ty * sg->tiles_x + tx;
+        uint64_t *key = r->key + 2 * t, *acc = r->acc + 2 * t;
+        /* Key (0, 0) is "nothing kept": a real key that happens to be it is merely not reused. */
+        bool keep = !r->off && sg->tile_mask[t] == 1 && (acc[0] | acc[1]);
+        if (keep && key[0] == acc[0] && key[1] == acc[1])
+            continue; /* the store has it */
+        key[0] = keep ? acc[0] : 0;
+        key[1] = keep ? acc[1] : 0;
+        rendered[n] = blend[i];
+        sg->tile_copies[n] = tile_copy(sg, n, tx, ty);
+        n++;
+        ax0 = tx < ax0 ? tx : ax0;
+        ay0 = ty < ay0 ? ty : ay0;
+        ax1 = tx > ax1 ? tx : ax1;
+        ay1 = ty > ay1 ? ty : ay1;
     }
-    sl->keep_tiles = r->valid;
+    if (n)
+        *area = tiles_area(sg, ax0, ay0, ax1, ay1);
+    sl->host_tiles = tiles;
+    sl->host_rendered = n;
+    return n;
+}
+
+/* Whether instance `in` touches a tile marked rendered (tile_mask 4) in the box of tiles. */
+static bool touches_rendered(const ck_gpu_scene *sg, const gpu_inst *in, const float push[4])
+{
+    int tx0, ty0, tx1, ty1;
+    if (!inst_tiles(sg, in, push, &tx0, &ty0, &tx1, &ty1))
+        return false;
+    for (int ty = ty0; ty <= ty1; ty++)
+        for (int tx = tx0; tx <= tx1; tx++)
+            if (sg->tile_mask[(size_t)ty * sg->tiles_x + tx] & 4)
+                return true;
     return false;
 }
 
-const uint8_t *gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl, const uint32_t **list)
+size_t gpu_overlay_trim(ck_gpu_scene *sg, const gpu_slot *sl, const gpu_inst *insts,
+                        gpu_draw_op *ops, size_t nops, const float push[4])
+{
+    size_t all = (size_t)sg->tiles_x * sg->tiles_y;
+    const uint32_t *rendered = sg->reuse.lists + (size_t)(sl - sg->slots) * 2 * all + all;
+    for (uint32_t i = 0; i < sl->host_rendered; i++)
+        sg->tile_mask[(size_t)(rendered[i] >> 16) * sg->tiles_x + (rendered[i] & 0xffffu)] |= 4;
+    size_t n = 0;
+    for (size_t o = 0; o < nops; o++) {
+        uint32_t first = ops[o].first, end = first + ops[o].count;
+        while (first < end && !touches_rendered(sg, &insts[first], push))
+            first++;
+        while (end > first && !touches_rendered(sg, &insts[end - 1], push))
+            end--;
+        if (first == end)
+            continue; /* draws nothing in a tile that is rendered */
+        ops[n] = ops[o];
+        ops[n].first = first;
+        ops[n].count = end - first;
+        n++;
+    }
+    return n;
+}
+
+void gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl)
 {
     gpu_reuse *r = &sg->reuse;
-    const size_t tile = GPU_TILE_W * GPU_TILE_H * 4;
-    size_t n = sl->host_tiles;
-    if (!sl->reused_tiles) {
-        const uint8_t *src = sl->bg_rgba.map;
-        const uint8_t *src_list = src + (size_t)sg->tiles_x * sg->tiles_y * tile;
-        if (!sl->keep_tiles) {
-            *list = (const uint32_t *)src_list;
-            return src;
-        }
-        /* Room was made when it was submitted (gpu_overlay_reuse). */
-        memcpy(r->tiles, src, n * tile);
-        memcpy(r->tiles + n * tile, src_list, n * sizeof(uint32_t));
+    size_t all = (size_t)sg->tiles_x * sg->tiles_y;
+    const uint32_t *blend = r->lists + (size_t)(sl - sg->slots) * 2 * all, *rendered = blend + all;
+    const uint8_t *src = sl->bg_rgba.map;
+    for (uint32_t i = 0; i < sl->host_rendered; i++) {
+        int tx = (int)(rendered[i] & 0xffffu), ty = (int)(rendered[i] >> 16);
+        size_t t = (size_t)ty * sg->tiles_x + (size_t)tx;
+        uint8_t *px = r->store + t * GPU_TILE_BYTES;
+        memcpy(px, src + (size_t)i * GPU_TILE_BYTES, GPU_TILE_BYTES);
+        int tw = sg->width - tx * GPU_TILE_W, th = sg->height - ty * GPU_TILE_H;
+        gpu_host_tile_plan(&r->plans[t], px, tw < GPU_TILE_W ? tw : GPU_TILE_W,
+                           th < GPU_TILE_H ? th : GPU_TILE_H);
     }
-    *list = (const uint32_t *)(r->tiles + n * tile);
-    return r->tiles;
+    uint8_t *nv = sl->nv12.map;
+    gpu_host_yuv_over(r->store, r->plans, sg->tiles_x, blend, sl->host_tiles, sg->width, sg->height,
+                      nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height, sg->uv_stride);
+    sl->host_tiles = sl->host_rendered = 0;
 }
 
 void gpu_overlay_forget(ck_gpu_scene *sg)
 {
-    sg->reuse.valid = false;
+    if (sg->reuse.key)
+        memset(sg->reuse.key, 0, (size_t)sg->tiles_x * sg->tiles_y * 2 * sizeof *sg->reuse.key);
 }

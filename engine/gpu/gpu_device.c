@@ -474,6 +474,7 @@ void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out)
     out->yuv_frames = gpu->yuv_frames;
     out->host_bg_frames = gpu->host_bg_frames;
     out->reused_tile_frames = gpu->reused_tile_frames;
+    out->reused_tiles = gpu->reused_tiles;
     out->readback_bytes = gpu->readback_bytes;
     out->device_frames = gpu->device_frames;
     out->validation_active = gpu->validation_active;

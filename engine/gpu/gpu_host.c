@@ -17,10 +17,13 @@
  * table (no shade, or a solid one: one table a frame); a table that maps every byte to itself
  * (the video at full opacity, no shade) is a copy (chroma interleaved with SSE2 from YUV420P);
  * tables are filled four entries at a time with SSE2 where the compiler has it (the same float
- * operations in the same order per lane). */
+ * operations in the same order per lane), and kept across frames while the constants hold (a
+ * table per row for a gradient shade was ~1.2 M instructions a 720p frame); the lookups are
+ * unrolled eight a turn (the loop's own instructions were as many as the lookups'). */
 #include "gpu_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef __SSE2__
@@ -60,8 +63,9 @@ bool gpu_host_bg_fits(const float t[3], int width)
 
 /* table[i] = to_byte(a + b * (s * (i - off) + c)) for every byte i: luma or chroma above
  * with their per-row factors (a, b) computed once, the same float operations per entry. */
-static void fill_table(uint8_t table[256], float a, float b, float s, float off, float c)
+static void fill_table(uint8_t table[256], const gpu_row_coef *k)
 {
+    float a = k->a, b = k->b, s = k->s, off = k->off, c = k->c;
     int i = 0;
 #ifdef __SSE2__
     const __m128 va = _mm_set1_ps(a), vb = _mm_set1_ps(b), vs = _mm_set1_ps(s);
@@ -85,18 +89,18 @@ static void fill_table(uint8_t table[256], float a, float b, float s, float off,
         table[i] = to_byte(a + b * (s * ((float)i - off) + c));
 }
 
-/* Luma's table for row parameter t. */
-static void luma_table(const gpu_yuv_bg *k, float t, uint8_t table[256])
+/* Luma's factors for row parameter t. */
+static gpu_row_coef luma_coef(const gpu_yuv_bg *k, float t)
 {
-    fill_table(table, 16.0f + k->ky[0] + k->ky[1] * t, k->ky[2] + k->ky[3] * t, k->base[3], 16.0f,
-               k->base[0]);
+    return (gpu_row_coef){16.0f + k->ky[0] + k->ky[1] * t, k->ky[2] + k->ky[3] * t, k->base[3],
+                          16.0f, k->base[0]};
 }
 
-/* Chroma c's table for parameter t. */
-static void chroma_table(const gpu_yuv_bg *k, float t, int c, uint8_t table[256])
+/* Chroma c's factors for parameter t. */
+static gpu_row_coef chroma_coef(const gpu_yuv_bg *k, float t, int c)
 {
-    fill_table(table, 128.0f + k->kc[2 * c] + k->kc[2 * c + 1] * t, k->ky[2] + k->ky[3] * t,
-               k->base[3], 128.0f, k->base[1 + c]);
+    return (gpu_row_coef){128.0f + k->kc[2 * c] + k->kc[2 * c + 1] * t, k->ky[2] + k->ky[3] * t,
+                          k->base[3], 128.0f, k->base[1 + c]};
 }
 
 static bool is_identity(const uint8_t table[256])
@@ -114,8 +118,46 @@ static void map_row(uint8_t *dst, const uint8_t *src, int n, const uint8_t table
         memcpy(dst, src, (size_t)n);
         return;
     }
-    for (int x = 0; x < n; x++)
+    /* Eight lookups a turn, each stored as it is made (a load, a load, a store): the loop's
+     * own increment and test were as many instructions as the lookups, and gathering the
+     * bytes into one word costs two more per byte. */
+    int x = 0;
+    for (; x + 8 <= n; x += 8) {
         dst[x] = table[src[x]];
+        dst[x + 1] = table[src[x + 1]];
+        dst[x + 2] = table[src[x + 2]];
+        dst[x + 3] = table[src[x + 3]];
+        dst[x + 4] = table[src[x + 4]];
+        dst[x + 5] = table[src[x + 5]];
+        dst[x + 6] = table[src[x + 6]];
+        dst[x + 7] = table[src[x + 7]];
+    }
+    for (; x < n; x++)
+        dst[x] = table[src[x]];
+}
+
+/* dst = t0[u[0]] t1[v[0]] t0[u[s]] t1[v[s]] ...: n CbCr pairs from chroma samples s bytes
+ * apart (NV12: u, v interleaved, s = 2; YUV420P: two planes, s = 1), unrolled as map_row. */
+static void map_chroma(uint8_t *dst, const uint8_t *u, const uint8_t *v, int s, int n,
+                       const uint8_t t0[256], const uint8_t t1[256])
+{
+    int x = 0;
+    for (; x + 4 <= n; x += 4) {
+        const uint8_t *pu = u + s * x, *pv = v + s * x;
+        uint8_t *d = dst + 2 * x;
+        d[0] = t0[pu[0]];
+        d[1] = t1[pv[0]];
+        d[2] = t0[pu[s]];
+        d[3] = t1[pv[s]];
+        d[4] = t0[pu[2 * s]];
+        d[5] = t1[pv[2 * s]];
+        d[6] = t0[pu[3 * s]];
+        d[7] = t1[pv[3 * s]];
+    }
+    for (; x < n; x++) {
+        dst[2 * x] = t0[u[s * x]];
+        dst[2 * x + 1] = t1[v[s * x]];
+    }
 }
 
 /* dst = u0 v0 u1 v1 ...: YUV420P chroma rows as NV12's, where the tables change nothing. */
@@ -136,51 +178,232 @@ static void interleave(uint8_t *dst, const uint8_t *u, const uint8_t *v, int n)
     }
 }
 
-void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
-                     size_t y_stride, uint8_t *uv_out, size_t uv_stride)
+/* ---- the same arithmetic, eight samples at a time (AVX2, where the CPU has it) ----
+ * Each lane does fill_table's float operations in its order (no fused multiply-add: the
+ * "avx2" target alone does not allow the compiler to contract them), so every byte is the
+ * table's; the lookups it replaces were three instructions a sample, this is under two. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HOST_AVX2 1
+#include <immintrin.h>
+
+typedef struct avx_coef {
+    __m256 a, b, s, off, c;
+    bool exact; /* s is 1 and c is 0: s * (i - off) + c is i - off, exactly */
+} avx_coef;
+
+__attribute__((target("avx2"))) static avx_coef avx_coef_of(const gpu_row_coef *k0,
+                                                            const gpu_row_coef *k1)
 {
-    int w = v->width, h = v->height, cw = w / 2, ch = h / 2;
-    uint8_t lut[2][256];
-    float last = NAN; /* the parameter lut was made for (NaN equals nothing) */
-    bool identity = false;
+    /* k0 in the even lanes, k1 in the odd (CbCr pairs); k0 == k1 for luma. */
+    return (avx_coef){
+        _mm256_setr_ps(k0->a, k1->a, k0->a, k1->a, k0->a, k1->a, k0->a, k1->a),
+        _mm256_setr_ps(k0->b, k1->b, k0->b, k1->b, k0->b, k1->b, k0->b, k1->b),
+        _mm256_setr_ps(k0->s, k1->s, k0->s, k1->s, k0->s, k1->s, k0->s, k1->s),
+        _mm256_setr_ps(k0->off, k1->off, k0->off, k1->off, k0->off, k1->off, k0->off, k1->off),
+        _mm256_setr_ps(k0->c, k1->c, k0->c, k1->c, k0->c, k1->c, k0->c, k1->c),
+        k0->s == 1.0f && k1->s == 1.0f && k0->c == 0.0f && k1->c == 0.0f};
+}
+
+/* Eight samples (bytes, as int32 lanes) through the coefficients. */
+__attribute__((target("avx2"))) static inline __m256i avx_map8(__m256i i, const avx_coef *k)
+{
+    __m256 v = _mm256_sub_ps(_mm256_cvtepi32_ps(i), k->off);
+    if (!k->exact)
+        v = _mm256_add_ps(_mm256_mul_ps(k->s, v), k->c);
+    __m256 r = _mm256_add_ps(_mm256_add_ps(k->a, _mm256_mul_ps(k->b, v)), _mm256_set1_ps(0.5f));
+    r = _mm256_min_ps(_mm256_max_ps(r, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+    return _mm256_cvttps_epi32(r);
+}
+
+/* Sixteen bytes at src through the coefficients, into dst. */
+__attribute__((target("avx2"))) static inline void avx_map16(uint8_t *dst, const uint8_t *src,
+                                                             const avx_coef *k)
+{
+    __m128i b = _mm_loadu_si128((const __m128i *)src);
+    __m256i q0 = avx_map8(_mm256_cvtepu8_epi32(b), k);
+    __m256i q1 = avx_map8(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)), k);
+    /* packs works per 128-bit half: 0-3 8-11 4-7 12-15, put back in order. */
+    __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xd8);
+    __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
+    _mm_storeu_si128((__m128i *)dst, _mm_packus_epi16(lo, hi));
+}
+
+/* n bytes: src through k0 (even bytes) and k1 (odd bytes) into dst; false when there is no
+ * AVX2 (the caller uses the tables). n even. */
+__attribute__((target("avx2"))) static void avx_map(uint8_t *dst, const uint8_t *src, int n,
+                                                    const gpu_row_coef *k0, const gpu_row_coef *k1,
+                                                    const uint8_t *t0, const uint8_t *t1)
+{
+    avx_coef k = avx_coef_of(k0, k1);
+    int x = 0;
+    for (; x + 16 <= n; x += 16)
+        avx_map16(dst + x, src + x, &k);
+    for (; x < n; x += 2) {
+        dst[x] = t0[src[x]];
+        dst[x + 1] = t1[src[x + 1]];
+    }
+}
+
+/* YUV420P chroma: n samples of u through k0 and of v through k1, interleaved into dst. */
+__attribute__((target("avx2"))) static void
+avx_map_planar(uint8_t *dst, const uint8_t *u, const uint8_t *v, int n, const gpu_row_coef *k0,
+               const gpu_row_coef *k1, const uint8_t *t0, const uint8_t *t1)
+{
+    avx_coef ku = avx_coef_of(k0, k0), kv = avx_coef_of(k1, k1);
+    int x = 0;
+    for (; x + 16 <= n; x += 16) {
+        uint8_t mu[16], mv[16];
+        avx_map16(mu, u + x, &ku);
+        avx_map16(mv, v + x, &kv);
+        __m128i a = _mm_loadu_si128((const __m128i *)mu), b = _mm_loadu_si128((const __m128i *)mv);
+        _mm_storeu_si128((__m128i *)(dst + 2 * x), _mm_unpacklo_epi8(a, b));
+        _mm_storeu_si128((__m128i *)(dst + 2 * x + 16), _mm_unpackhi_epi8(a, b));
+    }
+    for (; x < n; x++) {
+        dst[2 * x] = t0[u[x]];
+        dst[2 * x + 1] = t1[v[x]];
+    }
+}
+#endif
+
+/* 0: the tables only (tests); otherwise AVX2 where the CPU has it. */
+static int use_avx2 = -1;
+
+void gpu_host_force_simd(int on)
+{
+    use_avx2 = on;
+}
+
+static bool host_avx2(void)
+{
+#ifdef HOST_AVX2
+    static int have = -1; /* the CPU's answer, asked once */
+    if (have < 0)
+        have = __builtin_cpu_supports("avx2") ? 1 : 0;
+    return use_avx2 != 0 && have == 1;
+#else
+    return false;
+#endif
+}
+
+/* Every row's tables for constants k (tb->rows rows): a row whose parameter is the previous
+ * row's shares its tables; luma's first, then chroma's (two a row) for the 2x2 blocks. */
+static void make_row_tables(gpu_host_tables *tb, const gpu_yuv_bg *k)
+{
+    int h = tb->rows, ch = h / 2;
+    size_t n = 0;
+    float last = NAN; /* the parameter the last table was made for (NaN equals nothing) */
     for (int y = 0; y < h; y++) {
         float t = row_param(k, y);
         if (t != last) {
-            luma_table(k, t, lut[0]);
-            identity = is_identity(lut[0]);
+            tb->coef[n] = luma_coef(k, t);
+            fill_table(tb->tables + 256 * n, &tb->coef[n]);
+            tb->ident[n] = is_identity(tb->tables + 256 * n);
+            n++;
             last = t;
         }
-        map_row(y_out + y_stride * y, v->planes[0] + (size_t)v->strides[0] * y, w, lut[0],
-                identity);
+        tb->row[y] = (uint32_t)(n - 1);
+    }
+    last = NAN;
+    for (int y = 0; y < ch; y++) {
+        /* The mean of the 2x2 block's parameters: its two rows'. */
+        float t = 0.5f * (row_param(k, 2 * y) + row_param(k, 2 * y + 1));
+        if (t != last) {
+            tb->coef[n] = chroma_coef(k, t, 0);
+            tb->coef[n + 1] = chroma_coef(k, t, 1);
+            fill_table(tb->tables + 256 * n, &tb->coef[n]);
+            fill_table(tb->tables + 256 * (n + 1), &tb->coef[n + 1]);
+            tb->ident[n] =
+                is_identity(tb->tables + 256 * n) && is_identity(tb->tables + 256 * (n + 1));
+            n += 2;
+            last = t;
+        }
+        tb->row[h + y] = (uint32_t)(n - 2);
+    }
+    tb->k = *k;
+}
+
+/* The tables for constants k over h rows: tb's, made again only when k or h changed. */
+static bool row_tables(gpu_host_tables *tb, const gpu_yuv_bg *k, int h)
+{
+    if (tb->rows == h && memcmp(&tb->k, k, sizeof *k) == 0)
+        return true;
+    if (tb->rows != h) {
+        gpu_host_tables_free(tb);
+        /* At most one luma table a row and two chroma tables a 2x2 block row. */
+        size_t most = (size_t)h + 2 * (size_t)(h / 2);
+        tb->tables = malloc(most * 256);
+        tb->ident = malloc(most);
+        tb->coef = malloc(most * sizeof *tb->coef);
+        tb->row = malloc(((size_t)h + (size_t)(h / 2)) * sizeof *tb->row);
+        if (!tb->tables || !tb->ident || !tb->coef || !tb->row) {
+            gpu_host_tables_free(tb);
+            return false;
+        }
+        tb->rows = h;
+    }
+    make_row_tables(tb, k);
+    return true;
+}
+
+void gpu_host_tables_free(gpu_host_tables *tb)
+{
+    free(tb->tables);
+    free(tb->ident);
+    free(tb->coef);
+    free(tb->row);
+    *tb = (gpu_host_tables){0};
+}
+
+bool gpu_host_yuv_bg(const gpu_yuv_bg *k, gpu_host_tables *tb, const ck_gpu_video_frame *v,
+                     uint8_t *y_out, size_t y_stride, uint8_t *uv_out, size_t uv_stride)
+{
+    int w = v->width, h = v->height, cw = w / 2, ch = h / 2;
+    if (!row_tables(tb, k, h))
+        return false;
+    bool avx2 = host_avx2();
+    for (int y = 0; y < h; y++) {
+        uint32_t t = tb->row[y];
+        uint8_t *dst = y_out + y_stride * y;
+        const uint8_t *src = v->planes[0] + (size_t)v->strides[0] * y;
+        const uint8_t *table = tb->tables + 256 * (size_t)t;
+#ifdef HOST_AVX2
+        if (avx2 && !tb->ident[t] && w % 2 == 0) {
+            avx_map(dst, src, w, &tb->coef[t], &tb->coef[t], table, table);
+            continue;
+        }
+#endif
+        map_row(dst, src, w, table, tb->ident[t]);
     }
     bool nv12 = v->format == CK_GPU_PIX_NV12;
     int step = nv12 ? 2 : 1;
-    last = NAN;
     for (int y = 0; y < ch; y++) {
         const uint8_t *u = v->planes[1] + (size_t)v->strides[1] * y;
         const uint8_t *vv = nv12 ? u + 1 : v->planes[2] + (size_t)v->strides[2] * y;
         uint8_t *dst = uv_out + uv_stride * y;
-        /* The mean of the 2x2 block's parameters: its two rows'. */
-        float t = 0.5f * (row_param(k, 2 * y) + row_param(k, 2 * y + 1));
-        if (t != last) {
-            chroma_table(k, t, 0, lut[0]);
-            chroma_table(k, t, 1, lut[1]);
-            identity = is_identity(lut[0]) && is_identity(lut[1]);
-            last = t;
-        }
-        if (identity && nv12) {
+        uint32_t t = tb->row[h + y];
+        if (tb->ident[t] && nv12) {
             memcpy(dst, u, (size_t)w);
             continue;
         }
-        if (identity) {
+        if (tb->ident[t]) {
             interleave(dst, u, vv, cw);
             continue;
         }
-        for (int x = 0; x < cw; x++) {
-            dst[2 * x] = lut[0][u[step * x]];
-            dst[2 * x + 1] = lut[1][vv[step * x]];
+        const uint8_t *t0 = tb->tables + 256 * (size_t)t;
+#ifdef HOST_AVX2
+        if (avx2 && nv12) {
+            avx_map(dst, u, w, &tb->coef[t], &tb->coef[t + 1], t0, t0 + 256);
+            continue;
         }
+        if (avx2) {
+            avx_map_planar(dst, u, vv, cw, &tb->coef[t], &tb->coef[t + 1], t0, t0 + 256);
+            continue;
+        }
+#endif
+        map_chroma(dst, u, vv, step, cw, t0, t0 + 256);
     }
+    return true;
 }
 
 /* ---- yuv_over.comp on the host ---- */
@@ -268,54 +491,173 @@ static bool over_by_tables(over_tables *t, const uint8_t *a, uint8_t *ya, uint8_
     return true;
 }
 
-void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t count, int width,
-                       int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
-                       size_t uv_stride)
+/* ---- tile plans: what of a kept tile does not depend on the frame under it ---- */
+/* A 2x2 block whose four pixels are opaque writes the same bytes over any frame: over_luma's
+ * and over_chroma's "keep" factor is 0 or so small that the result rounds the same; checked
+ * on the extremes (0 and 255 under every sample: the arithmetic is monotonic in the sample,
+ * so equal bytes there are equal bytes for all). Its bytes are then made once per rendered
+ * tile, and copied each frame. */
+static bool solid_block(const uint8_t *a, const uint8_t *b, uint8_t y[4], uint8_t uv[2])
+{
+    if ((a[3] & a[7] & b[3] & b[7]) != 255)
+        return false;
+    uint8_t lo[6] = {0, 0, 0, 0, 0, 0}, hi[6] = {255, 255, 255, 255, 255, 255};
+    const uint8_t *p[4] = {a, a + 4, b, b + 4};
+    for (int i = 0; i < 4; i++) {
+        over_luma(p[i], lo + i);
+        over_luma(p[i], hi + i);
+    }
+    over_chroma(a, b, lo + 4);
+    over_chroma(a, b, hi + 4);
+    if (memcmp(lo, hi, 6) != 0)
+        return false;
+    memcpy(y, lo, 4);
+    memcpy(uv, lo + 4, 2);
+    return true;
+}
+
+/* Appends block column c of kind k to row pair r's spans, joining it to the last span when
+ * that is of the same kind and ends at c. */
+static void add_span(gpu_tile_plan *pl, int r, int k, int c)
+{
+    int n = pl->nspans[r];
+    if (n && pl->spans[r][n - 1].kind == k && pl->spans[r][n - 1].c1 == c) {
+        pl->spans[r][n - 1].c1 = (uint8_t)(c + 1);
+        return;
+    }
+    pl->spans[r][n] = (gpu_tile_span){(uint8_t)k, (uint8_t)c, (uint8_t)(c + 1)};
+    pl->nspans[r] = (uint8_t)(n + 1);
+}
+
+/* A pair of rows of one colour (a card's inside: most of its tiles) in one go: a single span,
+ * its bytes filled at once. False when the rows are not uniform (the caller goes by block).
+ * memo: the last uniform colour's verdict and bytes, updated. */
+static bool plan_uniform_rows(gpu_tile_plan *pl, int r, const uint8_t *o0, const uint8_t *o1,
+                              int tw, uint32_t *memo, bool *memo_solid, uint8_t memo_y[4],
+                              uint8_t memo_uv[2])
+{
+    uint32_t p = px(o0);
+    for (int c = 1; c < tw; c++)
+        if (px(o0 + 4 * c) != p)
+            return false;
+    if (memcmp(o0, o1, (size_t)tw * 4) != 0)
+        return false;
+    if (p == 0)
+        return true; /* transparent: no span */
+    if (p != *memo) {
+        uint8_t by[4], uv[2];
+        *memo_solid = solid_block(o0, o1, by, uv);
+        *memo = p;
+        memcpy(memo_y, by, 4);
+        memcpy(memo_uv, uv, 2);
+    }
+    if (*memo_solid) {
+        /* One colour: the four luma bytes of its blocks are the same. */
+        memset(pl->y[r], memo_y[0], (size_t)tw);
+        memset(pl->y[r + 1], memo_y[0], (size_t)tw);
+        for (int c = 0; c < tw; c += 2)
+            memcpy(&pl->uv[r / 2][c], memo_uv, 2);
+    }
+    pl->spans[r / 2][0] =
+        (gpu_tile_span){*memo_solid ? GPU_SPAN_SOLID : GPU_SPAN_MIXED, 0, (uint8_t)(tw / 2)};
+    pl->nspans[r / 2] = 1;
+    return true;
+}
+
+void gpu_host_tile_plan(gpu_tile_plan *pl, const uint8_t *tile, int tw, int th)
 {
     const size_t row = GPU_TILE_W * 4;
-    /* An opaque 2x2 block of one colour (the inside of a card, of a glyph) does not depend on
-     * the frame under it (the "keep" factor is exactly 0): its bytes are remembered for the
-     * next such block. */
-    uint32_t memo = 0; /* a transparent colour: never opaque */
-    uint8_t memo_y = 0, memo_uv[2] = {0, 0};
+    uint32_t memo = 0; /* a uniform block's colour and its verdict (0: transparent, none) */
+    bool memo_solid = false;
+    uint8_t memo_y[4] = {0}, memo_uv[2] = {0};
+    memset(pl->nspans, 0, sizeof pl->nspans);
+    for (int r = 0; r + 1 < th; r += 2) {
+        const uint8_t *o0 = tile + row * r, *o1 = o0 + row;
+        if (plan_uniform_rows(pl, r, o0, o1, tw, &memo, &memo_solid, memo_y, memo_uv))
+            continue;
+        for (int c = 0; c + 1 < tw; c += 2) {
+            const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
+            uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
+            if ((pa | pb | pc | pd) == 0)
+                continue; /* transparent: the frame stays as it is */
+            bool uniform = pa == pb && pa == pc && pa == pd, solid;
+            uint8_t *y = &pl->y[r][c], *uv = &pl->uv[r / 2][c];
+            if (uniform && pa == memo) {
+                solid = memo_solid;
+                memcpy(y, memo_y, 2);
+                memcpy(y + GPU_TILE_W, memo_y + 2, 2);
+                memcpy(uv, memo_uv, 2);
+            } else {
+                uint8_t by[4];
+                solid = solid_block(a, b, by, uv);
+                memcpy(y, by, 2);
+                memcpy(y + GPU_TILE_W, by + 2, 2);
+                if (uniform) {
+                    memo = pa;
+                    memo_solid = solid;
+                    memcpy(memo_y, by, 4);
+                    memcpy(memo_uv, uv, 2);
+                }
+            }
+            add_span(pl, r / 2, solid ? GPU_SPAN_SOLID : GPU_SPAN_MIXED, c / 2);
+        }
+    }
+}
+
+/* The blocks of a MIXED span (block columns c0..c1 of row pair o0, o1 over rows ya, yb and
+ * chroma row uv): transparent pixels skipped, uniform translucent blocks through the tables,
+ * the rest by the arithmetic. */
+static void over_mixed(over_tables *tables, const uint8_t *o0, const uint8_t *o1, uint8_t *ya,
+                       uint8_t *yb, uint8_t *uv, int c0, int c1)
+{
+    for (int c = 2 * c0; c < 2 * c1; c += 2) {
+        const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
+        uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
+        if ((pa | pb | pc | pd) == 0)
+            continue;
+        bool uniform = pa == pb && pa == pc && pa == pd;
+        if (uniform && over_by_tables(tables, a, ya + c, yb + c, uv + c))
+            continue;
+        if (pa)
+            over_luma(a, ya + c);
+        if (pb)
+            over_luma(a + 4, ya + c + 1);
+        if (pc)
+            over_luma(b, yb + c);
+        if (pd)
+            over_luma(b + 4, yb + c + 1);
+        over_chroma(a, b, uv + c);
+    }
+}
+
+void gpu_host_yuv_over(const uint8_t *store, const gpu_tile_plan *plans, int tiles_x,
+                       const uint32_t *list, uint32_t count, int width, int height, uint8_t *y_out,
+                       size_t y_stride, uint8_t *uv_out, size_t uv_stride)
+{
+    const size_t row = GPU_TILE_W * 4;
     over_tables tables = {0};
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *tile = tiles + (size_t)i * GPU_TILE_W * GPU_TILE_H * 4;
-        int x0 = (int)(list[i] & 0xffffu) * GPU_TILE_W, y0 = (int)(list[i] >> 16) * GPU_TILE_H;
-        int tw = width - x0 < GPU_TILE_W ? width - x0 : GPU_TILE_W;
+        int tx = (int)(list[i] & 0xffffu), ty = (int)(list[i] >> 16);
+        size_t t = (size_t)ty * (size_t)tiles_x + (size_t)tx;
+        const uint8_t *tile = store + t * GPU_TILE_BYTES;
+        const gpu_tile_plan *pl = &plans[t];
+        int x0 = tx * GPU_TILE_W, y0 = ty * GPU_TILE_H;
         int th = height - y0 < GPU_TILE_H ? height - y0 : GPU_TILE_H;
+        (void)width; /* the plan covers the tile's part inside the frame only */
         for (int r = 0; r + 1 < th; r += 2) {
             const uint8_t *o0 = tile + row * r, *o1 = o0 + row;
             uint8_t *ya = y_out + y_stride * (size_t)(y0 + r) + x0, *yb = ya + y_stride;
             uint8_t *uv = uv_out + uv_stride * (size_t)((y0 + r) / 2) + x0;
-            for (int c = 0; c + 1 < tw; c += 2) {
-                const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
-                uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
-                if ((pa | pb | pc | pd) == 0)
-                    continue; /* transparent: the frame stays as it is */
-                bool uniform = pa == pb && pa == pc && pa == pd;
-                if (uniform && a[3] == 255) {
-                    if (pa != memo) {
-                        memo = pa;
-                        over_luma(a, &memo_y);
-                        over_chroma(a, b, memo_uv);
-                    }
-                    ya[c] = ya[c + 1] = yb[c] = yb[c + 1] = memo_y;
-                    uv[c] = memo_uv[0];
-                    uv[c + 1] = memo_uv[1];
+            for (int s = 0; s < pl->nspans[r / 2]; s++) {
+                const gpu_tile_span *sp = &pl->spans[r / 2][s];
+                if (sp->kind == GPU_SPAN_MIXED) {
+                    over_mixed(&tables, o0, o1, ya, yb, uv, sp->c0, sp->c1);
                     continue;
                 }
-                if (uniform && over_by_tables(&tables, a, ya + c, yb + c, uv + c))
-                    continue;
-                if (pa)
-                    over_luma(a, ya + c);
-                if (pb)
-                    over_luma(a + 4, ya + c + 1);
-                if (pc)
-                    over_luma(b, yb + c);
-                if (pd)
-                    over_luma(b + 4, yb + c + 1);
-                over_chroma(a, b, uv + c);
+                size_t at = 2 * (size_t)sp->c0, n = 2 * (size_t)(sp->c1 - sp->c0);
+                memcpy(ya + at, &pl->y[r][at], n);
+                memcpy(yb + at, &pl->y[r + 1][at], n);
+                memcpy(uv + at, &pl->uv[r / 2][at], n);
             }
         }
     }

@@ -38,6 +38,7 @@ struct ck_gpu {
     uint64_t yuv_frames;
     uint64_t host_bg_frames;
     uint64_t reused_tile_frames;
+    uint64_t reused_tiles;
     uint64_t readback_bytes;
     uint64_t device_frames;
     bool validation_active; /* the layer is loaded and the messenger counts its messages */
@@ -116,9 +117,10 @@ void gpu_image_barrier(VkCommandBuffer cb, VkImage image, int levels, VkImageLay
 #define GPU_ATLAS_SIZE 2048
 /* The YUV path blends the items over the NV12 frame only in the tiles of this many output
  * px that they touch (yuv_over.comp's workgroup: 2 x 8 invocations of 32 x 2 px). */
-#define GPU_TILE_W    64
-#define GPU_TILE_H    16
-#define GPU_MAX_SLOTS 9
+#define GPU_TILE_W     64
+#define GPU_TILE_H     16
+#define GPU_MAX_SLOTS  9
+#define GPU_TILE_BYTES (GPU_TILE_W * GPU_TILE_H * 4)
 
 /* One glyph in the atlas (texels; offsets in atlas px from the origin, y down). */
 typedef struct gpu_glyph {
@@ -166,9 +168,10 @@ typedef struct gpu_slot {
                              the YUV path, the items' tiles copied from `color` (4 KiB each,
                              packed), then the tile list */
     int64_t frame;
-    uint32_t host_tiles; /* tiles in bg_rgba the host blends over nv12 when received (host_bg) */
-    bool reused_tiles;   /* ... in sg->reuse.tiles instead: the previous frame's, not rendered */
-    bool keep_tiles;     /* copy them to sg->reuse.tiles when received: the next may reuse them */
+    /* host_bg: the tiles the host blends over nv12 when the frame is received (their list:
+     * gpu_reuse.lists), and of those the ones rendered, packed in bg_rgba, that it first
+     * copies into the tile store. */
+    uint32_t host_tiles, host_rendered;
     enum { SLOT_FREE, SLOT_PENDING, SLOT_HELD } state;
 } gpu_slot;
 
@@ -210,23 +213,57 @@ typedef struct gpu_sdf {
     int16_t xoff, yoff;
 } gpu_sdf;
 
-/* Tiles reused across frames (host_bg scenes only): while a frame's items draw what the
- * previous frame's drew (the same instances, draws and push constants, the atlas untouched, no
- * video among them), its tiles are the previous frame's, so its render pass and tile copy are
- * skipped and the host blends the copy kept of the last tiles received. */
+/* What of a 64x16 RGBA tile does not depend on the frame under it (gpu_host_tile_plan): per
+ * pair of rows, spans of 2x2 blocks that are SOLID (opaque: their NV12 bytes made once, in y
+ * and uv) or MIXED (blended each frame); transparent blocks are in no span. */
+enum { GPU_SPAN_SOLID, GPU_SPAN_MIXED };
+typedef struct gpu_tile_span {
+    uint8_t kind, c0, c1; /* block columns c0 .. c1 - 1 */
+} gpu_tile_span;
+typedef struct gpu_tile_plan {
+    uint8_t y[GPU_TILE_H][GPU_TILE_W];      /* SOLID blocks' luma */
+    uint8_t uv[GPU_TILE_H / 2][GPU_TILE_W]; /* ... and CbCr */
+    uint8_t nspans[GPU_TILE_H / 2];
+    gpu_tile_span spans[GPU_TILE_H / 2][GPU_TILE_W / 2];
+} gpu_tile_plan;
+
+/* Tiles reused across frames, per tile (host_bg scenes only). A tile's pixels depend only on
+ * the instances whose quads touch it (gpu_overlay_tiles' boxes), in draw order, with their
+ * pipelines and texture sets, the push constants and, for text, the atlas' contents: a 128-bit
+ * key of all that. A tile whose key is the one the store holds for it is not rendered again;
+ * only the others are, inside the box of those (render area and scissor), copied out and put
+ * into the store when the frame is received. Frames in flight: `key` says what the store will
+ * hold once every submitted frame is received (receiving is in order), so a frame's clean
+ * tiles are in the store when it is received, and nothing later has overwritten them. */
 typedef struct gpu_reuse {
-    uint64_t atlas_gen; /* bumped at every atlas clear or upload */
-    bool valid;         /* the fields below describe the last frame submitted */
-    uint64_t gen;       /* atlas_gen then */
-    float push[4];
-    struct gpu_inst *inst;
-    size_t ni, inst_cap;
-    gpu_draw_op *ops;
-    size_t nops, op_cap;
-    uint32_t ntiles;
-    uint8_t *tiles; /* the last kept tiles, packed, then their list; room made at submit */
-    size_t tiles_cap;
+    bool off;             /* CIAK_GPU_TILE_REUSE=0: every tile rendered every frame */
+    uint64_t atlas_gen;   /* bumped whenever glyph placements are forgotten (the atlas is reset);
+                             uploads in between only fill atlas texels no placed glyph samples */
+    uint64_t *key;        /* 2 per tile: what the store holds for it (0, 0: nothing reusable) */
+    uint64_t *acc;        /* 2 per tile: this frame's key, being made */
+    uint8_t *store;       /* GPU_TILE_BYTES per tile, by position: the pixels last rendered there */
+    gpu_tile_plan *plans; /* per tile: the plan of its pixels in store (gpu_host_tile_plan) */
+    uint32_t *lists;      /* per slot, 2 * tiles: the tiles blended, then the ones rendered */
 } gpu_reuse;
+
+/* yuv_bg.comp's constants (the first part of its push constants). */
+typedef struct gpu_yuv_bg {
+    float ky[4], kc[4], base[4], tcoef[4];
+} gpu_yuv_bg;
+
+/* A row's map of byte i: to_byte(a + b * (s * (i - off) + c)) (gpu_host.c). */
+typedef struct gpu_row_coef {
+    float a, b, s, off, c;
+} gpu_row_coef;
+/* The host's per-row tables (gpu_host.c), kept across frames while its constants hold. */
+typedef struct gpu_host_tables {
+    gpu_yuv_bg k;       /* the constants they were made for */
+    int rows;           /* the frame's height; 0: none made */
+    uint8_t *tables;    /* 256 bytes each: luma's, then chroma's (Cb, Cr pairs) */
+    uint8_t *ident;     /* per table: it maps every byte to itself (for chroma: both of the pair) */
+    gpu_row_coef *coef; /* per table: its factors (the AVX2 path computes with them) */
+    uint32_t *row;      /* per luma row, then per chroma row: its table */
+} gpu_host_tables;
 
 struct ck_gpu_scene {
     ck_gpu *gpu;
@@ -290,6 +327,7 @@ struct ck_gpu_scene {
     uint32_t *tile_list;
     VkBufferImageCopy *tile_copies;
     gpu_reuse reuse;
+    gpu_host_tables host_tables; /* host_bg: gpu_host_yuv_bg's */
 };
 
 /* Mirrors struct ck_inst in shaders/common.glsl (std430: nine vec4). */
@@ -328,20 +366,24 @@ int gpu_host_bg_asset(const ck_gpu_scene *sg, const ck_drawlist *dl, size_t bott
 /* Lists in sg->tile_list the 64x16 tiles the n instances touch; *area: their box. */
 uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, const float push[4],
                            VkRect2D *area);
-/* Whether slot sl's overlay (insts, ops, push; `tiles` tiles) draws the previous submitted
- * frame's tiles again (gpu_reuse); sets sl->reused_tiles and sl->keep_tiles, and remembers the
- * overlay for the next frame. */
-bool gpu_overlay_reuse(ck_gpu_scene *sg, gpu_slot *sl, const struct gpu_inst *insts, uint32_t ni,
-                       const gpu_draw_op *ops, size_t nops, const float push[4], uint32_t tiles);
-/* The tiles the host blends for received slot sl, and their list: the kept copy, or bg_rgba's
- * (copied first when a next frame may reuse them). */
-const uint8_t *gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl, const uint32_t **list);
-/* Forgets the last overlay (a failed submit): the next frame renders its tiles. */
+/* host_bg: which of the `tiles` tiles gpu_overlay_tiles listed must be rendered (gpu_reuse):
+ * lists them (tile_list and tile_copies, packed for the copy into bg_rgba), sets *area to their
+ * box and returns how many (0: the store has every one). Records slot sl's lists, and updates
+ * the keys as if the frame were received. */
+uint32_t gpu_overlay_dirty(ck_gpu_scene *sg, gpu_slot *sl, const struct gpu_inst *insts,
+                           const gpu_draw_op *ops, size_t nops, const float push[4], uint32_t tiles,
+                           VkRect2D *area);
+/* After gpu_overlay_dirty: the draws trimmed to the instances that touch a tile rendered
+ * (the others draw only in kept tiles, or in none: the render pass need not shade them), in
+ * place; returns how many draws are left. */
+size_t gpu_overlay_trim(ck_gpu_scene *sg, const gpu_slot *sl, const struct gpu_inst *insts,
+                        gpu_draw_op *ops, size_t nops, const float push[4]);
+/* A received host_bg frame: its rendered tiles (in bg_rgba) into the store, then the tiles it
+ * covers blended from the store over its NV12. */
+void gpu_overlay_received(ck_gpu_scene *sg, gpu_slot *sl);
+/* Forgets the keys (a failed submit, whose rendered tiles never reach the store): the next
+ * frame renders all its tiles. */
 void gpu_overlay_forget(ck_gpu_scene *sg);
-/* yuv_bg.comp's constants (the first part of its push constants). */
-typedef struct gpu_yuv_bg {
-    float ky[4], kc[4], base[4], tcoef[4];
-} gpu_yuv_bg;
 /* Whether the host can do yuv_bg.comp's work under a shade with gradient parameter t = t0 +
  * t1 x + t2 y: when it does not change along rows (its tables are per row). */
 bool gpu_host_bg_fits(const float t[3], int width);
@@ -355,16 +397,24 @@ void gpu_record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const
 /* Records the copy of the items' tiles and yuv_over.comp (on host_bg scenes, the copy only:
  * the host blends them when the frame is received). */
 void gpu_record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles);
+void gpu_host_tables_free(gpu_host_tables *tb);
+/* The host's AVX2 background: 0 off (the tables), otherwise where the CPU has it (default). */
+void gpu_host_force_simd(int on);
 /* yuv_bg.comp's work on the host (where gpu_host_bg_fits): the 1:1 background video v under
- * constants k into an NV12 frame (planes y_out and uv_out). */
-void gpu_host_yuv_bg(const gpu_yuv_bg *k, const ck_gpu_video_frame *v, uint8_t *y_out,
-                     size_t y_stride, uint8_t *uv_out, size_t uv_stride);
+ * constants k into an NV12 frame (planes y_out and uv_out), through tables kept in tb (zero
+ * at first; gpu_host_tables_free). False: out of memory, nothing written. */
+bool gpu_host_yuv_bg(const gpu_yuv_bg *k, gpu_host_tables *tb, const ck_gpu_video_frame *v,
+                     uint8_t *y_out, size_t y_stride, uint8_t *uv_out, size_t uv_stride);
 
-/* yuv_over.comp's work on the host: `count` packed 64x16 RGBA tiles (premultiplied; their
- * positions in `list`, tx | ty << 16) blended over an NV12 frame of width x height. */
-void gpu_host_yuv_over(const uint8_t *tiles, const uint32_t *list, uint32_t count, int width,
-                       int height, uint8_t *y_out, size_t y_stride, uint8_t *uv_out,
-                       size_t uv_stride);
+/* The plan of `tile` (premultiplied RGBA, 64 px a row), whose part inside the frame is tw x th. */
+void gpu_host_tile_plan(gpu_tile_plan *pl, const uint8_t *tile, int tw, int th);
+/* yuv_over.comp's work on the host: the `count` 64x16 RGBA tiles (premultiplied) at the
+ * positions in `list` (tx | ty << 16) blended over an NV12 frame of width x height; tile (tx,
+ * ty)'s pixels are at store + (ty * tiles_x + tx) * GPU_TILE_BYTES, its plan (made from those
+ * pixels) at plans[ty * tiles_x + tx]. */
+void gpu_host_yuv_over(const uint8_t *store, const gpu_tile_plan *plans, int tiles_x,
+                       const uint32_t *list, uint32_t count, int width, int height, uint8_t *y_out,
+                       size_t y_stride, uint8_t *uv_out, size_t uv_stride);
 
 /* Points a texture's descriptor set at its images (planes 1: img[0] thrice; 3: Y, U, V). */
 void gpu_texture_write_set(ck_gpu_scene *sg, gpu_texture *t, int planes);

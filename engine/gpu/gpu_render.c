@@ -77,6 +77,8 @@ static void glyph_cache_clear(ck_gpu_scene *sg)
     memset(sg->glyphs, 0, sg->glyph_cap * sizeof *sg->glyphs);
     sg->glyph_used = 0;
     sg->shelf_x = sg->shelf_y = sg->shelf_h = 0;
+    /* Glyphs get placed again: a text instance may sample other texels with the same uv. */
+    sg->reuse.atlas_gen++;
     for (size_t i = 0; i < sg->up_count; i++)
         if (sg->ups[i].owned)
             gpu_ttf_sdf_free(sg->ups[i].px);
@@ -382,7 +384,8 @@ typedef struct gpu_frame {
     uint32_t ni;                      /* instances written */
     size_t nops;                      /* draws gathered for the render pass */
     uint32_t tiles;                   /* YUV path: the tiles the items touch */
-    bool reused;                      /* ... the previous frame's, not rendered (gpu_reuse) */
+    uint32_t rendered;                /* ... of those, rendered (the others: gpu_reuse's store) */
+    bool reused;                      /* none rendered: no render pass */
 } gpu_frame;
 
 /* 1. Glyphs: make sure every one is in the atlas (new ones queued in sg->ups). Counts the
@@ -490,7 +493,6 @@ static ck_status pass_atlas(gpu_frame *f, ck_error *err)
     VkCommandBuffer cb = f->cb;
     if (!sg->up_count && !sg->atlas_clear)
         return CK_OK;
-    sg->reuse.atlas_gen++; /* tiles drawn before may not be what the atlas draws now */
     uint8_t *up = f->sl->upload.map;
     VkBufferImageCopy *regions = calloc(sg->up_count + 1, sizeof *regions);
     if (!regions)
@@ -735,8 +737,9 @@ static ck_status pass_background(gpu_frame *f, ck_error *err)
         return CK_OK;
     }
     uint8_t *nv = sl->nv12.map;
-    gpu_host_yuv_bg(&k, f->staged, nv, sg->y_stride, nv + sg->y_stride * (size_t)sg->height,
-                    sg->uv_stride);
+    if (!gpu_host_yuv_bg(&k, &sg->host_tables, f->staged, nv, sg->y_stride,
+                         nv + sg->y_stride * (size_t)sg->height, sg->uv_stride))
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (!sl->nv12.coherent) {
         VkMappedMemoryRange r = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->nv12.mem, 0,
                                  VK_WHOLE_SIZE};
@@ -932,10 +935,16 @@ static ck_status pass_render(gpu_frame *f, ck_error *err)
     f->tiles = f->yuv ? gpu_overlay_tiles(sg, sl->inst.map, f->ni, f->push, &area) : 0;
     if (f->yuv && !f->tiles)
         f->nops = 0; /* nothing reaches the output */
-    if (f->yuv && f->nops && sg->host_bg)
-        f->reused =
-            gpu_overlay_reuse(sg, sl, sl->inst.map, f->ni, sg->ops, f->nops, f->push, f->tiles);
-    if ((!f->yuv || f->nops) && !f->reused) {
+    f->rendered = f->tiles;
+    if (f->yuv && f->nops && sg->host_bg) {
+        f->rendered =
+            gpu_overlay_dirty(sg, sl, sl->inst.map, sg->ops, f->nops, f->push, f->tiles, &area);
+        f->reused = f->rendered == 0;
+        if (!f->reused)
+            f->nops = gpu_overlay_trim(sg, sl, sl->inst.map, sg->ops, f->nops, f->push);
+    }
+    /* (Tiles to render and no draw left would still be cleared: transparent, as drawn.) */
+    if ((!f->yuv || f->nops || f->rendered) && !f->reused) {
         VkClearValue none = {.color = {{0, 0, 0, 0}}};
         VkRenderPassBeginInfo rbi = {
             .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
@@ -1036,9 +1045,9 @@ static void pass_outputs(gpu_frame *f)
     gpu_slot *sl = f->sl;
     VkCommandBuffer cb = f->cb;
     if (f->reused) {
-        sl->host_tiles = f->tiles; /* blended from the kept copy when received */
-    } else if (f->yuv && f->nops) {
-        gpu_record_yuv_over(sg, sl, cb, f->tiles);
+        /* Every tile is in gpu_reuse's store: blended from there when received. */
+    } else if (f->yuv && f->rendered) {
+        gpu_record_yuv_over(sg, sl, cb, f->rendered);
     } else if (f->yuv) {
         /* NV12 is already complete. */
     } else if (sg->outputs & CK_GPU_OUT_NV12) {
@@ -1086,8 +1095,7 @@ static ck_status frame_begin(gpu_frame *f, ck_error *err)
     f->sl = &sg->slots[sg->submitted % sg->slot_count];
     if (f->sl->state != SLOT_FREE)
         return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "internal: frame slot still in use");
-    f->sl->host_tiles = 0;
-    f->sl->reused_tiles = f->sl->keep_tiles = false;
+    f->sl->host_tiles = f->sl->host_rendered = 0;
     f->cb = f->sl->cb;
     return CK_OK;
 }
@@ -1114,6 +1122,7 @@ static ck_status frame_submit(gpu_frame *f, ck_error *err)
     gpu->yuv_frames += f->yuv;
     gpu->host_bg_frames += f->yuv && f->staged->asset == f->host_asset;
     gpu->reused_tile_frames += f->reused;
+    gpu->reused_tiles += sl->host_tiles - sl->host_rendered;
     return CK_OK;
 error:
     return st;
@@ -1203,17 +1212,12 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
     if (nr)
         VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, nr, r));
     if (sl->host_tiles) {
-        if (!sl->reused_tiles && !sl->bg_rgba.coherent) {
+        if (sl->host_rendered && !sl->bg_rgba.coherent) {
             VkMappedMemoryRange br = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, sl->bg_rgba.mem,
                                       0, VK_WHOLE_SIZE};
             VK_TRY(vkInvalidateMappedMemoryRanges(gpu->device, 1, &br));
         }
-        const uint32_t *list;
-        const uint8_t *tiles = gpu_overlay_received(sg, sl, &list);
-        uint8_t *nv = sl->nv12.map;
-        gpu_host_yuv_over(tiles, list, sl->host_tiles, sg->width, sg->height, nv, sg->y_stride,
-                          nv + sg->y_stride * (size_t)sg->height, sg->uv_stride);
-        sl->host_tiles = 0;
+        gpu_overlay_received(sg, sl);
     }
     out->frame = sl->frame;
     out->width = sg->width;

@@ -866,6 +866,21 @@ error:
     return st;
 }
 
+/* The host_bg scene's tiles kept across frames (gpu_reuse): ~6.3 KiB a tile with its plan
+ * (5.7 MB at 720p).
+ * CIAK_GPU_TILE_REUSE=0 renders every tile every frame (the reference the tests compare with). */
+static bool make_tile_store(ck_gpu_scene *sg, size_t tiles)
+{
+    const char *env = getenv("CIAK_GPU_TILE_REUSE");
+    sg->reuse.off = env && strcmp(env, "0") == 0;
+    sg->reuse.key = calloc(tiles * 2, sizeof *sg->reuse.key);
+    sg->reuse.acc = calloc(tiles * 2, sizeof *sg->reuse.acc);
+    sg->reuse.store = malloc(tiles * GPU_TILE_BYTES);
+    sg->reuse.plans = malloc(tiles * sizeof *sg->reuse.plans);
+    sg->reuse.lists = calloc((size_t)sg->slot_count * 2 * tiles, sizeof *sg->reuse.lists);
+    return sg->reuse.key && sg->reuse.acc && sg->reuse.store && sg->reuse.plans && sg->reuse.lists;
+}
+
 /* ---- create / destroy ---- */
 ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_fontset *fonts,
                                   const ck_gpu_scene_params *params, ck_error *err)
@@ -983,7 +998,8 @@ ck_gpu_scene *ck_gpu_scene_create(ck_gpu *gpu, const ck_scene *scene, const ck_f
         sg->tile_mask = calloc(tiles, 1);
         sg->tile_list = calloc(tiles, sizeof *sg->tile_list);
         sg->tile_copies = calloc(tiles, sizeof *sg->tile_copies);
-        if (!sg->tile_mask || !sg->tile_list || !sg->tile_copies) {
+        if (!sg->tile_mask || !sg->tile_list || !sg->tile_copies ||
+            (sg->host_bg && !make_tile_store(sg, tiles))) {
             ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
             goto fail;
         }
@@ -1111,9 +1127,12 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
     free(sg->ops);
     free(sg->tile_mask);
     free(sg->tile_list);
-    free(sg->reuse.inst);
-    free(sg->reuse.ops);
-    free(sg->reuse.tiles);
+    free(sg->reuse.key);
+    free(sg->reuse.acc);
+    free(sg->reuse.store);
+    free(sg->reuse.plans);
+    free(sg->reuse.lists);
+    gpu_host_tables_free(&sg->host_tables);
     free(sg->tile_copies);
     free(sg->glyphs);
     free(sg->fonts);

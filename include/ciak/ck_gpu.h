@@ -92,12 +92,13 @@ typedef struct ck_gpu_stats {
     uint64_t frames;              /* frames submitted, all scenes */
     uint64_t yuv_frames;     /* of those, composited in YUV (NV12-only scenes over a 1:1 video) */
     uint64_t host_bg_frames; /* of those, the background written by the host (CPU devices) */
-    uint64_t reused_tile_frames; /* of those, the items' tiles the previous frame's (they drew
-                                    the same): no render pass (the CPU path) */
-    uint64_t readback_bytes;     /* copied from device memory into host memory for the host to read
-                                    (GPU path: a frame's NV12 once, the RGBA frame when asked) */
-    uint64_t device_frames;      /* frames handed over in device memory (ck_gpu_frame.device_fd) */
-    bool validation_active;      /* the validation layer is loaded and its messages are counted */
+    uint64_t reused_tile_frames; /* of those, every tile the items touch kept from an earlier
+                                    frame (they drew the same there): no render pass (CPU path) */
+    uint64_t reused_tiles;   /* tiles kept from an earlier frame instead of rendered (CPU path) */
+    uint64_t readback_bytes; /* copied from device memory into host memory for the host to read
+                                (GPU path: a frame's NV12 once, the RGBA frame when asked) */
+    uint64_t device_frames;  /* frames handed over in device memory (ck_gpu_frame.device_fd) */
+    bool validation_active;  /* the validation layer is loaded and its messages are counted */
 } ck_gpu_stats;
 void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out);
 
