@@ -13,17 +13,10 @@ camp=assegno-sociale
 for tool in ffmpeg espeak-ng; do
     command -v $tool >/dev/null || { echo "bench-render: $tool missing"; exit 1; }
 done
-if ! ASAN_OPTIONS=detect_leaks=0 "$CIAK" frame scenes/$camp --at 0 -o /tmp/bench-probe.$$.png \
-    --size 64x36 >/dev/null 2>&1; then
-    echo "bench-render: no Vulkan device, skipping"
-    exit 77
-fi
-rm -f /tmp/bench-probe.$$.png
+source tests/support/cli-lib.sh
+need_vulkan bench-render $camp
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 "$CIAK" bench render scenes/$camp --size 160x90 --seconds 8 --speech --out "$tmp" \
     >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/out" "$tmp/err"; exit 1; }

@@ -9,18 +9,11 @@ ROOT=$2
 cd "$ROOT"
 camp=assegno-sociale
 [[ -f assets/generated/$camp-voice.m4a ]] || { echo "assets/generated missing"; exit 77; }
-if ! ASAN_OPTIONS=detect_leaks=0 "$CIAK" frame scenes/$camp --at 0 -o /tmp/bench-probe.$$.png \
-    --size 64x36 >/dev/null 2>&1; then
-    echo "bench-serve: no Vulkan device, skipping"
-    exit 77
-fi
-rm -f /tmp/bench-probe.$$.png
+source tests/support/cli-lib.sh
+need_vulkan bench-serve $camp
 tmp=$(mktemp -d)
 kept=
 trap 'rm -rf "$tmp" ${kept:+"$kept"}' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 timeout 600 "$CIAK" bench serve --campaign $camp --size 160x90 --people 4 --ttfs 1 \
     --max-viewers 0 --wrk-seconds 0 --cost-viewers 1 --play 6 --speech --keep \

@@ -10,18 +10,11 @@ cd "$ROOT"
 camp=assegno-sociale
 [[ -f assets/generated/$camp-voice.m4a ]] || { echo "assets/generated missing"; exit 77; }
 command -v ffmpeg >/dev/null || { echo "speech: ffmpeg missing"; exit 1; }
-if ! ASAN_OPTIONS=detect_leaks=0 "$CIAK" frame scenes/$camp --at 0 -o /tmp/speech-probe.$$.png \
-    --size 64x36 >/dev/null 2>&1; then
-    echo "speech: no Vulkan device, skipping"
-    exit 77
-fi
-rm -f /tmp/speech-probe.$$.png
+source tests/support/cli-lib.sh
+need_vulkan speech $camp
 tmp=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 "$CIAK" import $camp scenes/$camp/samples.json --data-dir "$tmp/var" --scenes scenes \
     >"$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
