@@ -5,16 +5,12 @@
 # that the non-speaking peer's same segment lacks (ffmpeg volumedetect), the lines it says
 # are the words ciak says, and both "+1 person" lines (without and with speech) are printed.
 set -u
-CIAK=$1
-ROOT=$2
-cd "$ROOT"
+source "$2/tests/support/cli-lib.sh" "$@"
 camp=assegno-sociale
-[[ -f assets/generated/$camp-voice.m4a ]] || { echo "assets/generated missing"; exit 77; }
 for tool in ffmpeg espeak-ng; do
     command -v $tool >/dev/null || { echo "bench-render: $tool missing"; exit 1; }
 done
-source tests/support/cli-lib.sh
-need_vulkan bench-render $camp
+need_campaign bench-render $camp
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -4,14 +4,10 @@
 # sound (ffmpeg volumedetect), differ per person, and its captions must be the spoken words;
 # a segment no personal line touches (40 s) is one shared URL for everybody.
 set -u
-CIAK=$1
-ROOT=$2
-cd "$ROOT"
+source "$2/tests/support/cli-lib.sh" "$@"
 camp=assegno-sociale
-[[ -f assets/generated/$camp-voice.m4a ]] || { echo "assets/generated missing"; exit 77; }
 command -v ffmpeg >/dev/null || { echo "speech: ffmpeg missing"; exit 1; }
-source tests/support/cli-lib.sh
-need_vulkan speech $camp
+need_campaign speech $camp
 tmp=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
