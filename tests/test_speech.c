@@ -166,9 +166,9 @@ static void test_many_lines(void)
     free(first);
 }
 
-/* Lines said on several threads at once (a person's lines, viewers arriving together) are
- * the samples the same lines give one at a time: the engine's state is not shared between
- * them (engine/speech/README.md). */
+/* Lines asked for on several threads at once (viewers of two campaigns arriving together) are
+ * the samples the same lines give one at a time: the module's mutex keeps the engine's state
+ * to one line at a time (engine/speech/README.md). */
 typedef struct par_job {
     const char *text;
     int wpm;
@@ -235,7 +235,7 @@ static ck_status fake_synth(const char *voice, int wpm, const char *text, float 
 
 static void test_resample_and_lines(void)
 {
-    static const ck_speech_engine fake = {"fake", fake_has_voice, fake_synth, false};
+    static const ck_speech_engine fake = {"fake", fake_has_voice, fake_synth};
     ck_speech_set_engine(&fake);
     ck_error err = {0};
     float *p = NULL;

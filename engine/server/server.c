@@ -340,19 +340,31 @@ void srv_view_unref(ck_server *s, srv_view *v)
 }
 
 /* ---- jobs ---- */
-/* The person's record from the store, or NULL (logged; a store failure counted). */
-static ck_records *view_record(ck_server *s, srv_campaign *cp, const srv_view *v)
+bool srv_make_view(ck_server *s, srv_view *v)
 {
+    srv_campaign *cp = &s->campaigns[v->campaign];
+    /* Held throughout: the digester is single-threaded, and a second request for the same
+     * person finds the view ready instead of making it twice. */
+    pthread_mutex_lock(&cp->digest_lock);
+    pthread_mutex_lock(&s->view_lock);
+    bool done = v->ready, failed = v->failed;
+    pthread_mutex_unlock(&s->view_lock);
+    if (done || failed) {
+        pthread_mutex_unlock(&cp->digest_lock);
+        return done;
+    }
     ck_person p;
     ck_error err = {0};
+    ck_render_view view = {0};
+    ck_records *recs = NULL;
+    bool ok = false;
     if (ck_store_get(s->store, cp->id, v->handle, &p, &err) != CK_OK) {
         if (err.status != CK_ERR_NOT_FOUND)
             srv_store_failed(s);
-        return NULL;
+        goto done;
     }
     ck_diags d = {.max = 4};
-    ck_records *recs =
-        ck_records_parse(cp->scene, p.record_json, strlen(p.record_json), "store", &d);
+    recs = ck_records_parse(cp->scene, p.record_json, strlen(p.record_json), "store", &d);
     ck_diags_free(&d);
     ck_person_clear(&p);
     if (!recs || recs->count != 1) {
@@ -361,65 +373,29 @@ static ck_records *view_record(ck_server *s, srv_campaign *cp, const srv_view *v
                "campaign %s: a stored record no longer fits the scene; "
                "re-import the campaign",
                cp->id);
-        ck_records_destroy(&recs);
+        goto done;
     }
-    return recs;
-}
-
-static bool view_settled(ck_server *s, const srv_view *v, bool *ready)
-{
-    pthread_mutex_lock(&s->view_lock);
-    bool settled = v->ready || v->failed;
-    *ready = v->ready;
-    pthread_mutex_unlock(&s->view_lock);
-    return settled;
-}
-
-bool srv_make_view(ck_server *s, srv_view *v)
-{
-    srv_campaign *cp = &s->campaigns[v->campaign];
-    bool done;
-    if (view_settled(s, v, &done))
-        return done;
-    /* The record and the person's speech lines (synthesised once for the view and all their
-     * segments: the digests depend on them) are made before the campaign's digest lock, so
-     * viewers arriving together are voiced in parallel. A failure leaves the shared audio,
-     * never the view. Two requests of one person racing here both make them; one is kept. */
-    ck_records *recs = view_record(s, cp, v);
-    ck_render_speech speech = {0};
-    if (recs)
-        ck_render_speech_make(cp->scene, &recs->items[0], &speech);
-    /* Held throughout: the digester is single-threaded, and a second request for the same
-     * person finds the view ready instead of making it twice. */
-    pthread_mutex_lock(&cp->digest_lock);
-    if (view_settled(s, v, &done)) {
-        pthread_mutex_unlock(&cp->digest_lock);
-        ck_render_speech_free(&speech);
-        ck_records_destroy(&recs);
-        return done;
-    }
-    ck_error err = {0};
-    ck_render_view view = {0};
-    bool ok = false;
-    if (recs && ck_render_digester_view_speech(cp->digester, &recs->items[0], &speech, &view,
-                                               &err) != CK_OK) {
+    /* The person's speech lines, synthesised once for the view and all their segments (the
+     * digests depend on them). A failure leaves the shared audio, never the view. */
+    ck_render_speech_make(cp->scene, &recs->items[0], &v->speech);
+    if (ck_render_digester_view_speech(cp->digester, &recs->items[0], &v->speech, &view, &err) !=
+        CK_OK) {
         char buf[1400];
         ck_log(CK_LOG_ERROR, "campaign %s: view: %s", cp->id,
                ck_error_format(&err, buf, sizeof buf));
-    } else if (recs) {
-        ok = true;
-        atomic_fetch_add(&s->metrics.views_made, 1);
+        goto done;
     }
+    ok = true;
+    atomic_fetch_add(&s->metrics.views_made, 1);
+done:
     pthread_mutex_lock(&s->view_lock);
     if (ok) {
         v->view = view;
         v->recs = recs;
-        v->speech = speech;
         v->ready = true;
     } else {
         v->failed = true;
         ck_records_destroy(&recs);
-        ck_render_speech_free(&speech);
     }
     pthread_mutex_unlock(&s->view_lock);
     pthread_mutex_unlock(&cp->digest_lock);

@@ -1,9 +1,6 @@
 /* espeak.c: the built-in engine, libespeak-ng in-process (synchronous mode: samples come back
- * through the callback before espeak_ng_Synthesize returns). libespeak-ng's global state is
- * guarded by this file's mutex (`state`): it is held while the parent initialises, looks a
- * voice up, writes the flat voice file and forks; the child says the line while the parent,
- * the mutex released, waits for its samples. So lines are said in parallel (engine table:
- * concurrent) and every child starts from a state no other thread is changing. */
+ * through the callback before espeak_ng_Synthesize returns). Called only with speech.c's
+ * mutex held, which is what libespeak-ng's global state needs. */
 #include "ck_speech.h"
 
 #include <espeak-ng/espeak_ng.h>
@@ -12,12 +9,10 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static pthread_mutex_t state = PTHREAD_MUTEX_INITIALIZER;
 static bool ready;
 static int sample_rate;
 static ck_status init_status = CK_OK;
@@ -28,8 +23,8 @@ typedef struct pcm_buf {
     bool oom;
 } pcm_buf;
 
-/* The line being said. Only a child says a line, one per process, so one pointer is enough
- * (the events' user_data is not on every callback). */
+/* The line being said. Synthesis runs under speech.c's mutex, one line at a time, so one
+ * pointer is enough (the events' user_data is not on every callback). */
 static pcm_buf *target;
 
 static int on_samples(short *wav, int count, espeak_EVENT *events)
@@ -184,7 +179,7 @@ static ck_status synth_here(const char *voice, int wpm, const char *text, float 
                             "espeak-ng cannot load voice \"%s\" without flutter", voice);
     set_params(wpm);
     /* espeak-ng 1.51 draws noise from the C library's rand(): the same seed for every
-     * line. Only a child says a line, and it does nothing else. */
+     * line. We hold speech.c's mutex; nothing else in ciak uses rand(). */
     srand(1);
     pcm_buf b = {0};
     target = &b;
@@ -273,7 +268,6 @@ static _Noreturn void child_say(int fd, const char *voice, int wpm, const char *
 static ck_status synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                        int *rate, ck_error *err)
 {
-    pthread_mutex_lock(&state);
     /* The voice is looked up (and its flat file made) once per voice, not per line: every
      * espeak_ng_SetVoiceByName in this process changes what the children inherit (lines 163
      * to 165 of a process came out 0.5 s long, whatever their text), so after the first
@@ -284,24 +278,21 @@ static ck_status synth(const char *voice, int wpm, const char *text, float **pcm
         if (s == CK_OK)
             s = make_flat_voice(voice, err);
     }
-    int fd[2] = {-1, -1};
-    if (s == CK_OK && pipe2(fd, O_CLOEXEC) != 0)
-        s = ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot make a pipe: %s",
-                         strerror(errno));
-    pid_t pid = s == CK_OK ? fork() : -1;
+    if (s != CK_OK)
+        return s;
+    int fd[2];
+    if (pipe2(fd, O_CLOEXEC) != 0)
+        return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot make a pipe: %s",
+                            strerror(errno));
+    pid_t pid = fork();
     if (pid == 0) {
         close(fd[0]);
         child_say(fd[1], voice, wpm, text);
     }
-    int fork_errno = errno;
-    pthread_mutex_unlock(&state); /* the child has its own copy of the state now */
-    if (s != CK_OK)
-        return s;
     close(fd[1]);
     if (pid < 0) {
         close(fd[0]);
-        return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot fork: %s",
-                            strerror(fork_errno));
+        return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot fork: %s", strerror(errno));
     }
     child_reply h = {.status = CK_ERR_MEDIA};
     float *buf = NULL;
@@ -326,16 +317,8 @@ static ck_status synth(const char *voice, int wpm, const char *text, float **pcm
     return CK_OK;
 }
 
-static ck_status has_voice_locked(const char *voice, ck_error *err)
-{
-    pthread_mutex_lock(&state);
-    ck_status s = has_voice(voice, err);
-    pthread_mutex_unlock(&state);
-    return s;
-}
-
 const ck_speech_engine *ck_speech_espeak(void)
 {
-    static const ck_speech_engine e = {"espeak-ng", has_voice_locked, synth, true};
+    static const ck_speech_engine e = {"espeak-ng", has_voice, synth};
     return &e;
 }

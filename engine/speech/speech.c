@@ -1,6 +1,5 @@
-/* speech.c: the speech track -> PCM clips. One mutex guards the resampler's table and the
- * cache of shared lines; an engine that does not guard its own state (not `concurrent`) is
- * serialised by a second one. A record's lines are said in parallel, one thread each. */
+/* speech.c: the speech track -> PCM clips. One mutex serialises the engine (libespeak-ng
+ * keeps global state), the resampler's table and the cache of shared lines. */
 #include "ck_speech.h"
 
 #include <math.h>
@@ -10,8 +9,7 @@
 #include <string.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER; /* engines not `concurrent` */
-static const ck_speech_engine *engine;                          /* NULL: espeak-ng */
+static const ck_speech_engine *engine; /* NULL: espeak-ng */
 
 static const ck_speech_engine *current(void)
 {
@@ -149,12 +147,9 @@ static float *copy_pcm(const float *pcm, size_t frames)
 
 ck_status ck_speech_voice_check(const char *voice, ck_error *err)
 {
-    const ck_speech_engine *e = current();
-    if (!e->concurrent)
-        pthread_mutex_lock(&engine_lock);
-    ck_status st = e->has_voice(voice ? voice : "", err);
-    if (!e->concurrent)
-        pthread_mutex_unlock(&engine_lock);
+    pthread_mutex_lock(&lock);
+    ck_status st = current()->has_voice(voice ? voice : "", err);
+    pthread_mutex_unlock(&lock);
     return st;
 }
 
@@ -167,31 +162,21 @@ static void trim_tail(const float *pcm, size_t *frames)
         (*frames)--;
 }
 
-/* Says one line with the engine, then resamples it under the module's mutex (the resampler's
- * table is shared). Called with no lock held. */
-static ck_status synth_one(const char *voice, int wpm, const char *text, float **pcm,
-                           size_t *frames, ck_error *err)
+static ck_status synth_locked(const char *voice, int wpm, const char *text, float **pcm,
+                              size_t *frames, ck_error *err)
 {
-    const ck_speech_engine *e = current();
     float *raw = NULL;
     size_t n = 0;
     int rate = 0;
-    if (!e->concurrent)
-        pthread_mutex_lock(&engine_lock);
-    ck_status st = e->synth(voice, wpm, text, &raw, &n, &rate, err);
-    if (!e->concurrent)
-        pthread_mutex_unlock(&engine_lock);
+    ck_status st = current()->synth(voice, wpm, text, &raw, &n, &rate, err);
     if (st == CK_OK && rate == CK_SPEECH_RATE) {
         *pcm = raw;
         *frames = n;
     } else {
-        if (st == CK_OK) {
-            pthread_mutex_lock(&lock);
+        if (st == CK_OK)
             st = rs_prepare(rate, err);
-            if (st == CK_OK)
-                st = rs_run(raw, n, pcm, frames, err);
-            pthread_mutex_unlock(&lock);
-        }
+        if (st == CK_OK)
+            st = rs_run(raw, n, pcm, frames, err);
         free(raw);
     }
     if (st == CK_OK)
@@ -204,25 +189,13 @@ ck_status ck_speech_synth(const char *voice, int wpm, const char *text, float **
 {
     *pcm = NULL;
     *frames = 0;
-    return synth_one(voice ? voice : "", wpm, text ? text : "", pcm, frames, err);
+    pthread_mutex_lock(&lock);
+    ck_status st = synth_locked(voice ? voice : "", wpm, text ? text : "", pcm, frames, err);
+    pthread_mutex_unlock(&lock);
+    return st;
 }
 
-/* Copies the cached samples of `key` into *pcm; false when the key is not cached. Called with
- * the lock held. */
-static bool cache_find_locked(const char *key, float **pcm, size_t *frames)
-{
-    for (size_t i = 0; i < CACHE_MAX; i++) {
-        if (cache[i].key && strcmp(cache[i].key, key) == 0) {
-            *pcm = copy_pcm(cache[i].pcm, cache[i].frames);
-            *frames = cache[i].frames;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* A shared line: from the cache, or synthesised (no lock held: two threads may say the same
- * new line at once, the samples are the same) and kept. */
+/* A shared line: from the cache, or synthesised and kept. */
 static ck_status synth_shared(const char *voice, int wpm, const char *text, float **pcm,
                               size_t *frames, ck_error *err)
 {
@@ -231,30 +204,28 @@ static ck_status synth_shared(const char *voice, int wpm, const char *text, floa
     char *k = ck_strbuf_take(&key);
     if (!k)
         return ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+    ck_status st = CK_OK;
     pthread_mutex_lock(&lock);
-    bool hit = cache_find_locked(k, pcm, frames);
-    pthread_mutex_unlock(&lock);
-    if (hit) {
-        free(k);
-        return *pcm ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+    for (size_t i = 0; i < CACHE_MAX; i++) {
+        if (cache[i].key && strcmp(cache[i].key, k) == 0) {
+            *pcm = copy_pcm(cache[i].pcm, cache[i].frames);
+            *frames = cache[i].frames;
+            pthread_mutex_unlock(&lock);
+            free(k);
+            return *pcm ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+        }
     }
-    ck_status st = synth_one(voice, wpm, text, pcm, frames, err);
+    st = synth_locked(voice, wpm, text, pcm, frames, err);
     float *keep = st == CK_OK ? copy_pcm(*pcm, *frames) : NULL;
-    pthread_mutex_lock(&lock);
-    float *other = NULL;
-    size_t other_frames = 0;
-    if (keep && !cache_find_locked(k, &other, &other_frames)) {
+    if (keep) {
         cache_entry *e = &cache[cache_next];
         free(e->key);
         free(e->pcm);
         *e = (cache_entry){.key = k, .pcm = keep, .frames = *frames};
         k = NULL;
-        keep = NULL;
         cache_next = (cache_next + 1) % CACHE_MAX;
     }
     pthread_mutex_unlock(&lock);
-    free(other);
-    free(keep);
     free(k);
     return st;
 }
@@ -318,73 +289,24 @@ ck_status ck_speech_lines(const ck_scene *scene, const ck_record *rec, ck_speech
     return CK_OK;
 }
 
-/* One line said on a thread of its own. */
-typedef struct line_job {
-    const char *voice;
-    int wpm;
-    ck_speech_clip *clip;
-    ck_status st;
-    ck_error err;
-} line_job;
-
-static void *say_line(void *arg)
-{
-    line_job *j = arg;
-    ck_speech_clip *c = j->clip;
-    j->st = c->personal ? ck_speech_synth(j->voice, j->wpm, c->text, &c->pcm, &c->frames, &j->err)
-                        : synth_shared(j->voice, j->wpm, c->text, &c->pcm, &c->frames, &j->err);
-    return NULL;
-}
-
-/* Says every clip, each on a thread of its own (a viewer waits for the longest line, not for
- * the sum); a thread that cannot start says its line here. The first failure, in line
- * order, is the result; every failing line is logged by its path, never its words. */
-static ck_status say_all(const ck_scene *scene, ck_speech_clip *clips, size_t count, ck_error *err)
-{
-    line_job *jobs = calloc(count ? count : 1, sizeof *jobs);
-    pthread_t *th = calloc(count ? count : 1, sizeof *th);
-    bool *started = calloc(count ? count : 1, sizeof *started);
-    if (!jobs || !th || !started) {
-        free(jobs);
-        free(th);
-        free(started);
-        return ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
-    }
-    const char *voice = scene->speech_voice ? scene->speech_voice : "it";
-    for (size_t i = 0; i < count; i++) {
-        jobs[i] = (line_job){.voice = voice, .wpm = scene->speech_rate, .clip = &clips[i]};
-        started[i] = count > 1 && pthread_create(&th[i], NULL, say_line, &jobs[i]) == 0;
-        if (!started[i])
-            say_line(&jobs[i]);
-    }
-    ck_status st = CK_OK;
-    for (size_t i = 0; i < count; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        if (jobs[i].st == CK_OK)
-            continue;
-        ck_log(CK_LOG_ERROR, "speech: %s: %s could not be synthesised: %s", scene->id,
-               scene->speech_lines[clips[i].line].path, jobs[i].err.msg);
-        if (st == CK_OK) {
-            st = jobs[i].st;
-            if (err)
-                *err = jobs[i].err;
-        }
-    }
-    free(jobs);
-    free(th);
-    free(started);
-    return st;
-}
-
 ck_status ck_speech_render_lines(const ck_scene *scene, const ck_record *rec, ck_speech_clip **out,
                                  size_t *n, ck_error *err)
 {
     ck_speech_clip *clips;
     size_t count;
     ck_status st = ck_speech_lines(scene, rec, &clips, &count, err);
-    if (st == CK_OK && count > 0)
-        st = say_all(scene, clips, count, err);
+    const char *voice = scene && scene->speech_voice ? scene->speech_voice : "it";
+    for (size_t i = 0; st == CK_OK && i < count; i++) {
+        ck_speech_clip *c = &clips[i];
+        st = c->personal
+                 ? ck_speech_synth(voice, scene->speech_rate, c->text, &c->pcm, &c->frames, err)
+                 : synth_shared(voice, scene->speech_rate, c->text, &c->pcm, &c->frames, err);
+        if (st != CK_OK) {
+            /* The message names the line, never the words (they may be personal). */
+            ck_log(CK_LOG_ERROR, "speech: %s: %s could not be synthesised: %s", scene->id,
+                   scene->speech_lines[c->line].path, err ? err->msg : ck_status_str(st));
+        }
+    }
     if (st != CK_OK) {
         ck_speech_clips_free(&clips, count);
         *out = NULL;

@@ -32,22 +32,18 @@ typedef struct ck_speech_clip {
     int line;     /* index in scene->speech_lines */
 } ck_speech_clip;
 
-/* What a synthesis engine provides. Unless `concurrent` is set, every function is called with
- * the module's engine mutex held, so an engine needs no locking of its own.
+/* What a synthesis engine provides. Every function is called with the module's mutex held,
+ * so an engine needs no locking of its own.
  * - has_voice: CK_OK when `voice` can be used, else an error naming it.
  * - synth: says `text` (UTF-8, one line, spoken forms already applied) with `voice` at `wpm`
  *   words per minute; returns mono float samples in *pcm (malloc'd, the caller frees) at
  *   *rate Hz (any rate: the module resamples to CK_SPEECH_RATE). Must be deterministic for
- *   the same arguments, must not print, and must not log or keep the text.
- * - concurrent: true when the engine guards its own state, so has_voice and synth may run on
- *   several threads at once (a person's lines and several viewers' lines are then said in
- *   parallel). */
+ *   the same arguments, must not print, and must not log or keep the text. */
 typedef struct ck_speech_engine {
     const char *name;
     ck_status (*has_voice)(const char *voice, ck_error *err);
     ck_status (*synth)(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                        int *rate, ck_error *err);
-    bool concurrent;
 } ck_speech_engine;
 
 /* The built-in libespeak-ng engine (data from espeak-ng's default path, or ESPEAK_DATA_PATH). */
