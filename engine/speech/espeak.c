@@ -9,6 +9,7 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,8 +91,9 @@ static ck_status has_voice(const char *voice, ck_error *err)
  * With the flutter's amplitude at 0 its phase no longer matters, and a line depends only on
  * its text, voice and rate (test_speech checks the samples are identical). The file is the
  * installed voice's own file plus "flutter 0", loaded by path before every line. */
-static char flat_voice[64];  /* the voice the file below was made for */
-static char flat_path[4096]; /* its file, removed at exit */
+static char flat_voice[64];                /* the voice the file below was made for */
+static char flat_path[4096];               /* its file, removed at exit */
+#define SPAWN_ENV "CIAK_SPEECH_LINE_CHILD" /* set in a spawned line's environment (below) */
 
 static void remove_flat_voice(void)
 {
@@ -254,7 +256,85 @@ static _Noreturn void child_say(int fd, const char *voice, int wpm, const char *
         memcpy(h.msg, e.msg, l);
     }
     bool ok = write_all(fd, &h, sizeof h) && (st != CK_OK || write_all(fd, pcm, n * sizeof *pcm));
+    if (getenv(SPAWN_ENV)) /* a spawned child made its own flat voice file (below) */
+        unlink(flat_path);
     _exit(ok ? 0 : 1);
+}
+
+/* Sanitizer builds spawn a fresh process per line instead of forking. A child forked from a
+ * process with other threads inherits the allocator's locks as they were: glibc's malloc
+ * takes them around fork, GCC 12's ASan allocator does not, and a child forked while another
+ * thread held one hung in its first malloc (cli_server, cli_identity). posix_spawn runs
+ * nothing in the child before exec. The spawned process is this executable (any program
+ * linking libciak): the constructor below says the line and leaves before main. A fresh
+ * process is the same every time too, so lines stay deterministic within a build (the
+ * bytes may differ from a forking build's: the voice is looked up once less). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_LINES 1
+#else
+#define SPAWN_LINES 0
+#endif
+
+typedef struct spawn_request {
+    int32_t wpm;
+    uint32_t voice_len, text_len;
+} spawn_request;
+
+__attribute__((constructor)) static void spawned_child(void)
+{
+    if (!getenv(SPAWN_ENV))
+        return;
+    spawn_request q;
+    char *voice = NULL, *text = NULL;
+    if (!read_all(0, &q, sizeof q) || q.voice_len > 256 || q.text_len > (1u << 20) ||
+        !(voice = calloc(q.voice_len + 1, 1)) || !(text = calloc(q.text_len + 1, 1)) ||
+        !read_all(0, voice, q.voice_len) || !read_all(0, text, q.text_len))
+        _exit(2);
+    child_say(1, voice, q.wpm, text);
+}
+
+extern char **environ;
+
+/* Starts the child that says `text` and writes its reply to fd: forked (it inherits this
+ * process's prepared state), or in sanitizer builds spawned and sent the request. */
+static pid_t start_child(int fd[2], const char *voice, int wpm, const char *text)
+{
+    if (!SPAWN_LINES) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fd[0]);
+            child_say(fd[1], voice, wpm, text);
+        }
+        return pid;
+    }
+    int in[2];
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+    size_t ne = 0;
+    while (environ[ne])
+        ne++;
+    char **env = calloc(ne + 2, sizeof *env);
+    pid_t pid = -1;
+    if (env) {
+        memcpy(env, environ, ne * sizeof *env);
+        env[ne] = SPAWN_ENV "=1";
+        char *argv[] = {"ciak-speech-line", NULL};
+        if (posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env) != 0)
+            pid = -1;
+    }
+    free(env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    spawn_request q = {wpm, (uint32_t)strlen(voice), (uint32_t)strlen(text)};
+    if (pid > 0)
+        (void)(write_all(in[1], &q, sizeof q) && write_all(in[1], voice, q.voice_len) &&
+               write_all(in[1], text, q.text_len));
+    close(in[1]);
+    return pid;
 }
 
 /* Every line is said in a child process forked for it from this one, which never says
@@ -284,11 +364,7 @@ static ck_status synth(const char *voice, int wpm, const char *text, float **pcm
     if (pipe2(fd, O_CLOEXEC) != 0)
         return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot make a pipe: %s",
                             strerror(errno));
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fd[0]);
-        child_say(fd[1], voice, wpm, text);
-    }
+    pid_t pid = start_child(fd, voice, wpm, text);
     close(fd[1]);
     if (pid < 0) {
         close(fd[0]);
