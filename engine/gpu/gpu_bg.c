@@ -126,14 +126,32 @@ static VkBufferImageCopy tile_copy(const ck_gpu_scene *sg, uint32_t k, int tx, i
     };
 }
 
-/* The render pass' area: the box of tiles tx0..tx1, ty0..ty1, clipped to the output. */
-static VkRect2D tiles_area(const ck_gpu_scene *sg, int tx0, int ty0, int tx1, int ty1)
+/* A box of tiles, grown one tile at a time (empty: x1 < 0). */
+typedef struct tile_box {
+    int x0, y0, x1, y1;
+} tile_box;
+
+static tile_box box_empty(const ck_gpu_scene *sg)
 {
-    int x1 = (tx1 + 1) * GPU_TILE_W, y1 = (ty1 + 1) * GPU_TILE_H;
+    return (tile_box){sg->tiles_x, sg->tiles_y, -1, -1};
+}
+
+static void box_add(tile_box *b, int tx, int ty)
+{
+    b->x0 = tx < b->x0 ? tx : b->x0;
+    b->y0 = ty < b->y0 ? ty : b->y0;
+    b->x1 = tx > b->x1 ? tx : b->x1;
+    b->y1 = ty > b->y1 ? ty : b->y1;
+}
+
+/* The render pass' area: the box of tiles, clipped to the output. */
+static VkRect2D tiles_area(const ck_gpu_scene *sg, const tile_box *b)
+{
+    int x1 = (b->x1 + 1) * GPU_TILE_W, y1 = (b->y1 + 1) * GPU_TILE_H;
     x1 = x1 < sg->width ? x1 : sg->width;
     y1 = y1 < sg->height ? y1 : sg->height;
-    return (VkRect2D){{tx0 * GPU_TILE_W, ty0 * GPU_TILE_H},
-                      {(uint32_t)(x1 - tx0 * GPU_TILE_W), (uint32_t)(y1 - ty0 * GPU_TILE_H)}};
+    return (VkRect2D){{b->x0 * GPU_TILE_W, b->y0 * GPU_TILE_H},
+                      {(uint32_t)(x1 - b->x0 * GPU_TILE_W), (uint32_t)(y1 - b->y0 * GPU_TILE_H)}};
 }
 
 /* Marks the YUV path's tiles that the instances' quads touch (inst_tiles) and lists them in
@@ -151,7 +169,7 @@ uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, 
             memset(sg->tile_mask + (size_t)ty * sg->tiles_x + tx0, 1, (size_t)(tx1 - tx0 + 1));
     }
     uint32_t count = 0;
-    int ax0 = sg->tiles_x, ay0 = sg->tiles_y, ax1 = -1, ay1 = -1;
+    tile_box box = box_empty(sg);
     for (int ty = 0; ty < sg->tiles_y; ty++)
         for (int tx = 0; tx < sg->tiles_x; tx++) {
             if (!sg->tile_mask[(size_t)ty * sg->tiles_x + tx])
@@ -159,13 +177,10 @@ uint32_t gpu_overlay_tiles(ck_gpu_scene *sg, const gpu_inst *insts, uint32_t n, 
             sg->tile_list[count] = (uint32_t)tx | (uint32_t)ty << 16;
             sg->tile_copies[count] = tile_copy(sg, count, tx, ty);
             count++;
-            ax0 = tx < ax0 ? tx : ax0;
-            ay0 = ty < ay0 ? ty : ay0;
-            ax1 = tx > ax1 ? tx : ax1;
-            ay1 = ty > ay1 ? ty : ay1;
+            box_add(&box, tx, ty);
         }
     if (count)
-        *area = tiles_area(sg, ax0, ay0, ax1, ay1);
+        *area = tiles_area(sg, &box);
     return count;
 }
 
@@ -349,7 +364,7 @@ uint32_t gpu_overlay_dirty(ck_gpu_scene *sg, gpu_slot *sl, const gpu_inst *insts
             fold_inst(sg, &insts[ops[o].first + i], &ops[o], push);
     memcpy(blend, sg->tile_list, tiles * sizeof *blend);
     uint32_t n = 0;
-    int ax0 = sg->tiles_x, ay0 = sg->tiles_y, ax1 = -1, ay1 = -1;
+    tile_box box = box_empty(sg);
     for (uint32_t i = 0; i < tiles; i++) {
         int tx = (int)(blend[i] & 0xffffu), ty = (int)(blend[i] >> 16);
         size_t t = (size_t)ty * sg->tiles_x + tx;
@@ -363,13 +378,10 @@ uint32_t gpu_overlay_dirty(ck_gpu_scene *sg, gpu_slot *sl, const gpu_inst *insts
         rendered[n] = blend[i];
         sg->tile_copies[n] = tile_copy(sg, n, tx, ty);
         n++;
-        ax0 = tx < ax0 ? tx : ax0;
-        ay0 = ty < ay0 ? ty : ay0;
-        ax1 = tx > ax1 ? tx : ax1;
-        ay1 = ty > ay1 ? ty : ay1;
+        box_add(&box, tx, ty);
     }
     if (n)
-        *area = tiles_area(sg, ax0, ay0, ax1, ay1);
+        *area = tiles_area(sg, &box);
     sl->host_tiles = tiles;
     sl->host_rendered = n;
     return n;
