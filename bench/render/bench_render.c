@@ -4,9 +4,9 @@
  *   peer    the FFmpeg command line doing the same job: the background video looped, the same
  *           texts (drawtext) and boxes (drawbox) at the same times, the same libx264 settings
  *           and audio, HLS output (bench/peers/ffmpeg-peer.sh runs the generated graph);
- *   floor   libx264 alone on the same frames (ffmpeg decoding ciak's stream and encoding it
- *           with ciak's settings: one thread, no B-frames, closed 60-frame GOPs; minus the
- *           time of decoding alone);
+ *   floor   libx264 alone on the same frames: the CPU seconds of ffmpeg decoding ciak's stream
+ *           and encoding it with ciak's settings (one thread, no B-frames, closed 60-frame
+ *           GOPs) minus those of decoding alone, as frames per second of one core;
  *   +1      the marginal cost of one more person with sharing on: the digests plus that
  *           person's personal segments, the shared ones already being in the cache;
  *           with --speech also with personal audio (the scene's own speech lines for that
@@ -58,11 +58,6 @@ static double run_timed_cpu(const char *cmd, double *cpu)
         return -1;
     }
     return ck_now_s() - t0;
-}
-
-static double run_timed(const char *cmd)
-{
-    return run_timed_cpu(cmd, NULL);
 }
 
 static void hex_color(char *buf, size_t n, ck_color c, float opacity)
@@ -363,9 +358,10 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     /* 1. ciak, sharing off: every segment of person 0. */
     char cdir[4200];
     snprintf(cdir, sizeof cdir, "%s/ciak", dir);
-    double t0 = ck_now_s();
+    double t0 = ck_now_s(), c_ciak = cpu_now();
     int64_t frames = render_person(full, &recs->items[0], NULL, cdir, secs, false, NULL);
     double t_ciak = ck_now_s() - t0;
+    c_ciak = cpu_now() - c_ciak;
     if (frames <= 0)
         goto done;
 
@@ -432,27 +428,35 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
         t_peer_sp = run_peer(s, bg, audio, graph, secs, w, h, pout, list, &cpu_peer_sp);
     }
 
-    /* 4. the encoder floor: decode + encode minus decode, on ciak's own frames. */
+    /* 4. the encoder floor: libx264's CPU seconds on ciak's own frames, i.e. the CPU of
+     * decode + encode minus that of decoding alone, the decoder on one thread in both. (Wall
+     * times with a frame-threaded decoder undercounted it: the decoding overlapped the
+     * encoding on the second core, and all of it was subtracted.) */
     ck_enc_config ec = {.encoder = "libx264", .width = w, .height = h};
     ck_enc_config_defaults(&ec);
-    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -i '%s/video.m3u8' -an -f null - ", cdir);
-    double t_dec = run_timed(cmd);
+    double cpu_dec = 0, cpu_de = 0;
     snprintf(cmd, sizeof cmd,
-             "ffmpeg -nostdin -v error -i '%s/video.m3u8' -an -c:v libx264 -preset veryfast "
-             "-crf %d -maxrate %lld -bufsize %lld -profile:v high -threads %d -bf 0 "
+             "ffmpeg -nostdin -v error -threads 1 -i '%s/video.m3u8' -an -f null - ", cdir);
+    if (run_timed_cpu(cmd, &cpu_dec) < 0)
+        goto done;
+    snprintf(cmd, sizeof cmd,
+             "ffmpeg -nostdin -v error -threads 1 -i '%s/video.m3u8' -an -c:v libx264 -preset "
+             "veryfast -crf %d -maxrate %lld -bufsize %lld -profile:v high -threads %d -bf 0 "
              "-flags +cgop -x264-params scenecut=0:open-gop=0:force-cfr=1 -g 60 -keyint_min 60 "
              "-f null - ",
              cdir, ec.quality, (long long)ec.maxrate, (long long)ec.bufsize, ec.threads);
-    double t_de = run_timed(cmd);
-    double t_floor = t_de - t_dec;
+    if (run_timed_cpu(cmd, &cpu_de) < 0)
+        goto done;
+    double t_floor = cpu_de - cpu_dec;
 
     double fc = frames / t_ciak, fp = t_peer > 0 ? frames / t_peer : 0;
     double ff = t_floor > 0 ? frames / t_floor : 0;
     printf("%-18s %dx%d %5.1fs %5lld fr | ciak %6.1f fps | peer %6.1f fps | ciak/peer %5.2f | "
            "x264 floor %6.1f fps | ciak/floor %5.2f | +1 person %6.2f s vs peer %6.2f s = %5.1fx "
-           "cheaper\n",
+           "cheaper | CPU ciak %.1f s, x264 alone %.1f s\n",
            s->id, w, h, secs, (long long)frames, fc, fp, fp > 0 ? fc / fp : 0, ff,
-           ff > 0 ? fc / ff : 0, t_plus1, t_peer, t_plus1 > 0 ? t_peer / t_plus1 : 0);
+           ff > 0 ? fc / ff : 0, t_plus1, t_peer, t_plus1 > 0 ? t_peer / t_plus1 : 0, c_ciak,
+           t_floor);
     if (speech && real_speech && t_peer > 0 && t_peer_sp > 0) {
         /* +1 person against the peer, wall and CPU, first with no speech on either side, then
          * with both speaking (ciak: the person's lines, synthesis included). */

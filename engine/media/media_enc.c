@@ -256,7 +256,7 @@ struct ck_ts_writer {
     enc_session enc;
     AVFormatContext *oc;
     AVStream *vst, *ast;
-    AVFrame *frame;
+    ck_ts_picture *pic; /* ck_ts_writer_frame's copy */
     AVPacket *pkt;
     int64_t next_pts; /* absolute frame number of the next frame */
 };
@@ -281,7 +281,7 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
     ck_media_init();
     ck_ts_writer *w = calloc(1, sizeof *w);
     if (!w || !(w->path = strdup(path)) || !(w->tmp = media_tmp_path(path)) ||
-        !(w->frame = av_frame_alloc()) || !(w->pkt = av_packet_alloc())) {
+        !(w->pkt = av_packet_alloc())) {
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
         goto fail;
     }
@@ -363,44 +363,72 @@ fail:
     return NULL;
 }
 
+/* ---- pictures ---- */
+struct ck_ts_picture {
+    AVFrame *frame;
+    int width, height;
+};
+
+ck_ts_picture *ck_ts_picture_create(int width, int height, ck_error *err)
+{
+    ck_ts_picture *p = calloc(1, sizeof *p);
+    if (!p || !(p->frame = av_frame_alloc())) {
+        free(p);
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    p->width = width;
+    p->height = height;
+    return p;
+}
+
+void ck_ts_picture_destroy(ck_ts_picture **pp)
+{
+    if (!pp || !*pp)
+        return;
+    av_frame_free(&(*pp)->frame);
+    free(*pp);
+    *pp = NULL;
+}
+
 /* The encoder's input: a reference-counted copy of the frame whose every byte, row padding
  * included, was written here. avcodec would copy an unreferenced frame into a buffer whose
- * padding nobody writes, and what libx264 makes of a frame must not depend on such bytes. */
-static ck_status input_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
+ * padding nobody writes, and what libx264 makes of a frame must not depend on such bytes. A
+ * buffer the encoder still holds a reference to is left to it and a new one is made. */
+ck_status ck_ts_picture_fill(ck_ts_picture *p, const uint8_t *y, size_t y_stride, const uint8_t *uv,
                              size_t uv_stride, ck_error *err)
 {
-    AVFrame *f = w->frame;
+    AVFrame *f = p->frame;
     if (!f->buf[0] || !av_frame_is_writable(f)) {
         av_frame_unref(f);
         f->format = AV_PIX_FMT_NV12;
-        f->width = w->cfg.width;
-        f->height = w->cfg.height;
+        f->width = p->width;
+        f->height = p->height;
         int ret = av_frame_get_buffer(f, 0);
         if (ret < 0)
-            return media_averr(err, w->path, ret, "cannot allocate a frame");
+            return media_averr(err, NULL, ret, "cannot allocate a frame");
         for (int i = 0; i < AV_NUM_DATA_POINTERS && f->buf[i]; i++)
             memset(f->buf[i]->data, 0, f->buf[i]->size);
     }
-    av_image_copy_plane(f->data[0], f->linesize[0], y, (int)y_stride, w->cfg.width, w->cfg.height);
-    av_image_copy_plane(f->data[1], f->linesize[1], uv, (int)uv_stride, w->cfg.width,
-                        w->cfg.height / 2);
-    f->pts = w->next_pts++;
-    f->pict_type = AV_PICTURE_TYPE_NONE;
-    f->color_range = AVCOL_RANGE_MPEG;
-    f->colorspace = AVCOL_SPC_BT709;
+    av_image_copy_plane(f->data[0], f->linesize[0], y, (int)y_stride, p->width, p->height);
+    av_image_copy_plane(f->data[1], f->linesize[1], uv, (int)uv_stride, p->width, p->height / 2);
     return CK_OK;
 }
 
-ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
-                             size_t uv_stride, ck_error *err)
+ck_status ck_ts_writer_put(ck_ts_writer *w, ck_ts_picture *p, ck_error *err)
 {
     if (!w->enc.ctx)
         return ck_error_set(err, CK_ERR_INVALID, w->path, 0, 0,
                             "a frame after the end of the segment's video");
-    AVFrame *f = w->frame;
-    ck_status st = input_frame(w, y, y_stride, uv, uv_stride, err);
-    if (st != CK_OK)
-        return st;
+    if (p->width != w->cfg.width || p->height != w->cfg.height)
+        return ck_error_set(err, CK_ERR_INVALID, w->path, 0, 0,
+                            "a %dx%d picture for a %dx%d segment", p->width, p->height,
+                            w->cfg.width, w->cfg.height);
+    AVFrame *f = p->frame;
+    f->pts = w->next_pts++;
+    f->pict_type = AV_PICTURE_TYPE_NONE;
+    f->color_range = AVCOL_RANGE_MPEG;
+    f->colorspace = AVCOL_SPC_BT709;
     AVFrame *send = f;
     if (w->enc.ctx->hw_frames_ctx) {
         if (!w->enc.hw_frame && !(w->enc.hw_frame = av_frame_alloc()))
@@ -420,6 +448,15 @@ ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride,
     return drain(w, err);
 }
 
+ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
+                             size_t uv_stride, ck_error *err)
+{
+    if (!w->pic && !(w->pic = ck_ts_picture_create(w->cfg.width, w->cfg.height, err)))
+        return err->status;
+    ck_status st = ck_ts_picture_fill(w->pic, y, y_stride, uv, uv_stride, err);
+    return st == CK_OK ? ck_ts_writer_put(w, w->pic, err) : st;
+}
+
 ck_status ck_ts_writer_end_video(ck_ts_writer *w, ck_error *err)
 {
     if (!w->enc.ctx)
@@ -431,7 +468,7 @@ ck_status ck_ts_writer_end_video(ck_ts_writer *w, ck_error *err)
     /* The session's frames (~46 MB at 720p with libx264) go now, not when the file is
      * committed: the next segment's session can open in the same memory. */
     enc_close(&w->enc);
-    av_frame_free(&w->frame);
+    ck_ts_picture_destroy(&w->pic);
     return st;
 }
 
@@ -473,7 +510,7 @@ void ck_ts_writer_destroy(ck_ts_writer **pw)
     if (w->tmp)
         unlink(w->tmp); /* gone already after a successful rename */
     enc_close(&w->enc);
-    av_frame_free(&w->frame);
+    ck_ts_picture_destroy(&w->pic);
     av_packet_free(&w->pkt);
     free(w->path);
     free(w->tmp);

@@ -3,8 +3,7 @@
  * Finishing a segment flushes its encoder (the last frames of libx264's lookahead and frame
  * threads), writes the trailer, fsyncs and renames: tens of milliseconds in which the render
  * thread used to wait while the GPU sat idle. Handed to this thread, the next segment's frames
- * are composited meanwhile. Frames are still encoded on the render thread, so the encoder's
- * memory stays in the render thread's malloc arena and nothing is copied. */
+ * are composited and encoded meanwhile. */
 #include "ck_media.h"
 
 #include <pthread.h>

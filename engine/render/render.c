@@ -2,7 +2,8 @@
  *
  * Per segment: draw lists from the timeline -> background video frames from the decoders ->
  * ck_gpu_submit (several frames in flight, so the GPU composites frame n while the CPU
- * decodes frame n+1 and the encoder works on frame n-1) -> NV12 -> encoder -> MPEG-TS with
+ * decodes frame n+1) -> NV12 -> the encoder, on a thread of its own (render_encode.c), which
+ * works on earlier frames meanwhile -> MPEG-TS with
  * the segment's share of the campaign's AAC packets, or, where one of the person's speech
  * clips sounds, the bed mixed with them and encoded for that segment (ck_audio_span). */
 #include "ck_media.h"
@@ -556,10 +557,12 @@ typedef struct batch {
     const ck_record *rec;
     const ck_render_speech *speech; /* NULL: the shared audio everywhere */
     ck_render_job *jobs;
-    ck_ts_finisher *fin; /* NULL: finish on this thread (a single segment) */
+    ck_ts_finisher *fin; /* NULL: finish on the encoder's thread (a single segment) */
+    render_encq *encq;   /* the encoder's thread (render_encode.c) */
     int recv_job;        /* the job of the oldest frame on the GPU (frames come back in order) */
     double *started, *done;
-    ck_ts_writer **ws; /* per job, from its first frame received until handed over */
+    ck_ts_writer **ws; /* per job, from its first frame encoded until handed over; the
+                        * encoder's thread's until render_encq_finish */
 } batch;
 
 /* Opens segment `index`'s writer at `path` with its audio: the bed's packets, or the bed
@@ -582,10 +585,39 @@ static ck_ts_writer *segment_writer(ck_render *r, const ck_render_speech *speech
     return w;
 }
 
-/* Receives the oldest frame from the GPU and encodes it. A segment's encoder opens at its first
- * frame, after the previous segment's encoder has written its last frames and closed: one
- * libx264 session is alive at a time (~46 MB each at 720p), while the GPU composites ahead.
- * After the last frame, the file is finished (by the finisher thread when there is one). */
+/* On the encoder's thread (render_encq_fn): encodes job `j`'s next frame. A segment's writer
+ * opens at its first frame, after the previous segment's encoder has written its last frames
+ * and closed: one libx264 session is alive at a time (~46 MB each at 720p), while the render
+ * thread composites ahead. After the last frame the file is finished (by the finisher thread
+ * when there is one). */
+static ck_status encode_one(void *ctx, int j, ck_ts_picture *pic, bool last, ck_error *err)
+{
+    batch *b = ctx;
+    ck_render_job *job = &b->jobs[j];
+    if (!b->ws[j] && !(b->ws[j] = segment_writer(b->r, b->speech, job->index, job->path, err)))
+        return err->status ? err->status : CK_ERR_MEDIA;
+    ck_ts_writer *w = b->ws[j];
+    ck_status st = ck_ts_writer_put(w, pic, err);
+    if (st != CK_OK || !last)
+        return st;
+    /* The segment's last frame. Finishing frees the writer, whether it succeeds or not. */
+    b->ws[j] = NULL;
+    int64_t *bytes = &job->stats.bytes;
+    if (!b->fin) {
+        st = ck_ts_writer_finish(&w, bytes, err);
+        b->done[j] = ck_now_s();
+        return st;
+    }
+    /* Unless told to overlap them, the encoder drains here, so that the next one opens in
+     * the memory this one frees; the finisher writes the trailer and commits. */
+    if (!b->r->overlap_encoders && (st = ck_ts_writer_end_video(w, err)) != CK_OK) {
+        ck_ts_writer_destroy(&w);
+        return st;
+    }
+    return ck_ts_finisher_add(b->fin, w, bytes, &b->done[j], err);
+}
+
+/* Receives the oldest frame from the GPU and hands a copy of it to the encoder's thread. */
 static ck_status receive_one(batch *b, ck_error *err)
 {
     ck_gpu_frame fr;
@@ -593,30 +625,11 @@ static ck_status receive_one(batch *b, ck_error *err)
     if (st != CK_OK)
         return st;
     int j = b->recv_job;
-    ck_render_job *job = &b->jobs[j];
-    const ck_segment *sg = &b->r->plan.items[job->index];
-    if (!b->ws[j] && !(b->ws[j] = segment_writer(b->r, b->speech, job->index, job->path, err)))
-        return err->status ? err->status : CK_ERR_MEDIA;
-    ck_ts_writer *w = b->ws[j];
-    st = ck_ts_writer_frame(w, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
-    if (st == CK_OK && fr.frame == sg->first_frame + sg->frame_count - 1) {
-        /* The segment's last frame. Finishing frees the writer, whether it succeeds or not. */
-        b->ws[j] = NULL;
+    const ck_segment *sg = &b->r->plan.items[b->jobs[j].index];
+    bool last = fr.frame == sg->first_frame + sg->frame_count - 1;
+    if (last)
         b->recv_job++;
-        int64_t *bytes = &job->stats.bytes;
-        if (b->fin) {
-            /* Unless told to overlap them, the encoder drains here, so that the next one opens
-             * in the memory this one frees; the finisher writes the trailer and commits. */
-            if (!b->r->overlap_encoders && (st = ck_ts_writer_end_video(w, err)) != CK_OK)
-                ck_ts_writer_destroy(&w);
-            else
-                st = ck_ts_finisher_add(b->fin, w, bytes, &b->done[j], err);
-        } else {
-            st = ck_ts_writer_finish(&w, bytes, err);
-            b->done[j] = ck_now_s();
-        }
-    }
-    return st;
+    return render_encq_push(b->encq, j, last, fr.y, fr.y_stride, fr.uv, fr.uv_stride, err);
 }
 
 /* Composites job `j`'s frames. The GPU is not drained at the end: the next segment's first
@@ -681,6 +694,8 @@ ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
         st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     else if (n > 1 && !(b.fin = ck_ts_finisher_create(err)))
         st = err->status ? err->status : CK_ERR_NOMEM;
+    else if (!(b.encq = render_encq_create(r->width, r->height, encode_one, &b, err)))
+        st = err->status ? err->status : CK_ERR_NOMEM;
     for (int j = 0; j < n && st == CK_OK; j++) {
         st = render_job(&b, j, err);
         if (st == CK_OK && progress)
@@ -688,18 +703,23 @@ ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
     }
     while (st == CK_OK && ck_gpu_pending(r->sg) > 0)
         st = receive_one(&b, err);
-    if (st == CK_OK && b.fin)
-        st = ck_ts_finisher_wait(b.fin, err);
     if (st != CK_OK) {
-        /* Abandon what is in flight: the GPU's frames, then the segments waiting to be
-         * finished, then those whose last frame was not encoded (nothing left at their paths). */
+        /* Abandon what is in flight: the GPU's frames, the encoder's queue, then the segments
+         * waiting to be finished, then those whose last frame was not encoded (nothing left at
+         * their paths). */
         ck_error e2;
         while (ck_gpu_pending(r->sg) > 0) {
             ck_gpu_frame fr;
             if (ck_gpu_receive(r->sg, &fr, &e2) != CK_OK)
                 break;
         }
+        render_encq_finish(&b.encq, true, &e2);
     }
+    ck_status est = render_encq_finish(&b.encq, false, err);
+    if (st == CK_OK)
+        st = est;
+    if (st == CK_OK && b.fin)
+        st = ck_ts_finisher_wait(b.fin, err);
     ck_ts_finisher_destroy(&b.fin);
     for (int j = 0; j < n && b.ws; j++)
         ck_ts_writer_destroy(&b.ws[j]);

@@ -195,6 +195,17 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
 /* Encodes one NV12 frame (the writer copies it). Frames are numbered from first_frame. */
 ck_status ck_ts_writer_frame(ck_ts_writer *w, const uint8_t *y, size_t y_stride, const uint8_t *uv,
                              size_t uv_stride, ck_error *err);
+/* An NV12 picture of the output's size, filled on one thread and encoded on another
+ * (ck_ts_writer_put): the copy ck_ts_writer_frame makes, made where the caller wants it. */
+typedef struct ck_ts_picture ck_ts_picture;
+
+ck_ts_picture *ck_ts_picture_create(int width, int height, ck_error *err);
+/* Copies the planes in (every byte of the buffer written, row padding zero). */
+ck_status ck_ts_picture_fill(ck_ts_picture *p, const uint8_t *y, size_t y_stride, const uint8_t *uv,
+                             size_t uv_stride, ck_error *err);
+/* Encodes `p` as the segment's next frame; `p` may be filled again once this returns. */
+ck_status ck_ts_writer_put(ck_ts_writer *w, ck_ts_picture *p, ck_error *err);
+void ck_ts_picture_destroy(ck_ts_picture **p);
 /* Ends the video: the encoder's last frames are written and its session is closed, freeing
  * its memory (tens of MB) before the file is finished. No frame may follow. On failure the
  * writer is still to be destroyed (or finished, which fails). Calling it again does nothing. */
