@@ -10,6 +10,7 @@
 #include "render_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,12 +558,16 @@ typedef struct batch {
     const ck_record *rec;
     const ck_render_speech *speech; /* NULL: the shared audio everywhere */
     ck_render_job *jobs;
-    ck_ts_finisher *fin; /* NULL: finish on the encoder's thread (a single segment) */
-    render_encq *encq;   /* the encoder's thread (render_encode.c) */
+    int njobs;
+    ck_ts_finisher *fin; /* NULL: finish on the caller's thread (a single segment) */
+    render_encq *encq;   /* compositing thread -> caller's thread (render_encode.c) */
     int recv_job;        /* the job of the oldest frame on the GPU (frames come back in order) */
     double *started, *done;
-    ck_ts_writer **ws; /* per job, from its first frame encoded until handed over; the
-                        * encoder's thread's until render_encq_finish */
+    ck_ts_writer **ws; /* per job, from its first frame encoded until handed over */
+    void (*progress)(void *ctx, int done);
+    void *progress_ctx;
+    ck_status comp_status; /* the compositing thread's outcome */
+    ck_error comp_err;
 } batch;
 
 /* Opens segment `index`'s writer at `path` with its audio: the bed's packets, or the bed
@@ -585,14 +590,13 @@ static ck_ts_writer *segment_writer(ck_render *r, const ck_render_speech *speech
     return w;
 }
 
-/* On the encoder's thread (render_encq_fn): encodes job `j`'s next frame. A segment's writer
- * opens at its first frame, after the previous segment's encoder has written its last frames
- * and closed: one libx264 session is alive at a time (~46 MB each at 720p), while the render
- * thread composites ahead. After the last frame the file is finished (by the finisher thread
- * when there is one). */
-static ck_status encode_one(void *ctx, int j, ck_ts_picture *pic, bool last, ck_error *err)
+/* On the caller's thread: encodes job `j`'s next frame. A segment's writer opens at its first
+ * frame, after the previous segment's encoder has written its last frames and closed: one
+ * libx264 session is alive at a time (~46 MB each at 720p), while the compositing thread works
+ * ahead. After the last frame the file is finished (by the finisher thread when there is
+ * one). */
+static ck_status encode_one(batch *b, int j, ck_ts_picture *pic, bool last, ck_error *err)
 {
-    batch *b = ctx;
     ck_render_job *job = &b->jobs[j];
     if (!b->ws[j] && !(b->ws[j] = segment_writer(b->r, b->speech, job->index, job->path, err)))
         return err->status ? err->status : CK_ERR_MEDIA;
@@ -617,7 +621,7 @@ static ck_status encode_one(void *ctx, int j, ck_ts_picture *pic, bool last, ck_
     return ck_ts_finisher_add(b->fin, w, bytes, &b->done[j], err);
 }
 
-/* Receives the oldest frame from the GPU and hands a copy of it to the encoder's thread. */
+/* Receives the oldest frame from the GPU and queues a copy of it for the encoder. */
 static ck_status receive_one(batch *b, ck_error *err)
 {
     ck_gpu_frame fr;
@@ -666,6 +670,50 @@ static ck_status render_job(batch *b, int j, ck_error *err)
     return st;
 }
 
+/* The compositing thread: every job's frames, then what is still on the GPU; closes the
+ * queue whatever happens, so that the caller's encoding loop ends. */
+static void *composite_main(void *arg)
+{
+    batch *b = arg;
+    ck_render *r = b->r;
+    pthread_setname_np(pthread_self(), "ck-composite"); /* for top -H and perf */
+    ck_status st = CK_OK;
+    for (int j = 0; j < b->njobs && st == CK_OK; j++)
+        st = render_job(b, j, &b->comp_err);
+    while (st == CK_OK && ck_gpu_pending(r->sg) > 0)
+        st = receive_one(b, &b->comp_err);
+    /* After a failure, abandon the GPU's frames in flight. */
+    while (st != CK_OK && ck_gpu_pending(r->sg) > 0) {
+        ck_gpu_frame fr;
+        ck_error e2;
+        if (ck_gpu_receive(r->sg, &fr, &e2) != CK_OK)
+            break;
+    }
+    b->comp_status = st;
+    render_encq_close(b->encq);
+    return NULL;
+}
+
+/* On the caller's thread: encodes what the compositing thread queues, in order, until it is
+ * done or encoding fails. */
+static ck_status encode_all(batch *b, ck_error *err)
+{
+    int j;
+    bool last;
+    ck_ts_picture *pic;
+    while (render_encq_pop(b->encq, &j, &last, &pic)) {
+        ck_status st = encode_one(b, j, pic, last, err);
+        render_encq_release(b->encq, pic);
+        if (st != CK_OK) {
+            render_encq_fail(b->encq, err);
+            return st;
+        }
+        if (last && b->progress)
+            b->progress(b->progress_ctx, j + 1);
+    }
+    return CK_OK;
+}
+
 ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *jobs, int n,
                              void (*progress)(void *ctx, int done), void *ctx, ck_error *err)
 {
@@ -685,42 +733,42 @@ ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
     ck_status ast = audio_ready(r, err);
     if (ast != CK_OK)
         return ast;
-    batch b = {.r = r, .rec = rec, .speech = speech, .jobs = jobs};
+    batch b = {.r = r,
+               .rec = rec,
+               .speech = speech,
+               .jobs = jobs,
+               .njobs = n,
+               .progress = progress,
+               .progress_ctx = ctx};
     b.started = calloc((size_t)n + 1, sizeof *b.started);
     b.done = calloc((size_t)n + 1, sizeof *b.done);
     b.ws = calloc((size_t)n + 1, sizeof *b.ws);
     ck_status st = CK_OK;
+    pthread_t comp;
     if (!b.started || !b.done || !b.ws)
         st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     else if (n > 1 && !(b.fin = ck_ts_finisher_create(err)))
         st = err->status ? err->status : CK_ERR_NOMEM;
-    else if (!(b.encq = render_encq_create(r->width, r->height, encode_one, &b, err)))
+    else if (!(b.encq = render_encq_create(r->width, r->height, err)))
         st = err->status ? err->status : CK_ERR_NOMEM;
-    for (int j = 0; j < n && st == CK_OK; j++) {
-        st = render_job(&b, j, err);
-        if (st == CK_OK && progress)
-            progress(ctx, j + 1);
-    }
-    while (st == CK_OK && ck_gpu_pending(r->sg) > 0)
-        st = receive_one(&b, err);
-    if (st != CK_OK) {
-        /* Abandon what is in flight: the GPU's frames, the encoder's queue, then the segments
-         * waiting to be finished, then those whose last frame was not encoded (nothing left at
-         * their paths). */
-        ck_error e2;
-        while (ck_gpu_pending(r->sg) > 0) {
-            ck_gpu_frame fr;
-            if (ck_gpu_receive(r->sg, &fr, &e2) != CK_OK)
-                break;
+    else if (pthread_create(&comp, NULL, composite_main, &b) != 0)
+        st = ck_error_set(err, CK_ERR_IO, NULL, 0, 0, "cannot start a thread to composite");
+    else {
+        /* Composited there, encoded here (render_encode.c says why this way round). */
+        st = encode_all(&b, err);
+        pthread_join(comp, NULL);
+        if (st == CK_OK && b.comp_status != CK_OK) {
+            st = b.comp_status;
+            if (err)
+                *err = b.comp_err;
         }
-        render_encq_finish(&b.encq, true, &e2);
     }
-    ck_status est = render_encq_finish(&b.encq, false, err);
-    if (st == CK_OK)
-        st = est;
     if (st == CK_OK && b.fin)
         st = ck_ts_finisher_wait(b.fin, err);
+    /* After a failure: the segments waiting to be finished are abandoned, then those whose
+     * last frame was not encoded (nothing is left at their paths). */
     ck_ts_finisher_destroy(&b.fin);
+    render_encq_destroy(&b.encq);
     for (int j = 0; j < n && b.ws; j++)
         ck_ts_writer_destroy(&b.ws[j]);
     for (int j = 0; j < n && st == CK_OK; j++)

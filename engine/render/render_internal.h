@@ -18,20 +18,22 @@ ck_status render_speech_shared_make(const ck_scene *s, render_speech_shared *out
 
 void render_speech_shared_free(render_speech_shared *sh);
 
-/* A batch's frames encoded on a thread of their own (render_encode.c). The render thread
- * pushes each frame it receives (copied into a free picture; waits while all are queued);
- * the thread calls fn(ctx, job, picture, last, err) for each, in order: open the job's
- * segment at its first frame, encode, end it at its last. After fn's first failure later
- * frames are dropped and push returns that failure. */
+/* The queue between a batch's compositing thread (the producer) and its encoding on the
+ * caller's thread (the consumer) (render_encode.c). The producer pushes each frame it
+ * receives from the GPU (copied into a free picture; waits while all are queued) and closes
+ * the queue when done; the consumer pops them in order, encodes each and releases its picture.
+ * A consumer that fails says so (render_encq_fail): what is queued is dropped and every later
+ * push returns that failure. */
 typedef struct render_encq render_encq;
-typedef ck_status (*render_encq_fn)(void *ctx, int job, ck_ts_picture *pic, bool last,
-                                    ck_error *err);
 
-render_encq *render_encq_create(int width, int height, render_encq_fn fn, void *ctx, ck_error *err);
+render_encq *render_encq_create(int width, int height, ck_error *err);
+void render_encq_destroy(render_encq **q);
 ck_status render_encq_push(render_encq *q, int job, bool last, const uint8_t *y, size_t y_stride,
                            const uint8_t *uv, size_t uv_stride, ck_error *err);
-/* Waits until every pushed frame is encoded (or, with `cancel`, drops those not started),
- * stops the thread and frees the queue: fn's first failure, if any (none when cancelled). */
-ck_status render_encq_finish(render_encq **q, bool cancel, ck_error *err);
+void render_encq_close(render_encq *q);
+/* The oldest queued frame; false once the queue is closed and empty. */
+bool render_encq_pop(render_encq *q, int *job, bool *last, ck_ts_picture **pic);
+void render_encq_release(render_encq *q, ck_ts_picture *pic);
+void render_encq_fail(render_encq *q, const ck_error *err);
 
 #endif

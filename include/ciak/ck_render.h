@@ -208,10 +208,11 @@ typedef struct ck_render_job {
 } ck_render_job;
 
 /* Renders several segments of `rec` in order, as ck_render_segment would one by one, but
- * pipelined: the GPU is not drained between segments, and a segment's encoder drains (on a
- * thread of its own) while the next segment is composited. Returns once every file is in place, or
- * at the first failure; either way each path holds a complete segment or nothing (never a partial
- * file). `progress` (may be NULL) is called on this thread as each job's frames are composited. */
+ * pipelined: frames are composited on a thread of the renderer's own while this thread encodes
+ * the earlier ones, the GPU is not drained between segments, and finished segments are
+ * committed by a third thread. Returns once every file is in place, or at the first failure;
+ * either way each path holds a complete segment or nothing (never a partial file). `progress`
+ * (may be NULL) is called on this thread as each job's frames are encoded. */
 ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *jobs, int n,
                              void (*progress)(void *ctx, int done), void *ctx, ck_error *err);
 ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
