@@ -68,6 +68,10 @@ struct ck_video_decoder {
     int ahead_ret;      /* its return value: 0, AVERROR_EOF or an error */
     AVFrame *ahead;     /* its frame when ahead_ret is 0 */
     int64_t ahead_hits; /* requests served from it */
+    /* What decoding cost, logged when the decoder goes (debug level): frames decoded (ahead
+     * included), distinct frames handed out, seeks. Decoded / asked well above 1 means the
+     * decoder is sent back often (a server rendering many viewers' same moments). */
+    int64_t decoded, asked, seeks;
     bool thread_up, busy, quit;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -189,6 +193,7 @@ static int decode_into(ck_video_decoder *d, AVFrame *into)
 {
     for (;;) {
         int ret = avcodec_receive_frame(d->dec, into);
+        d->decoded += ret == 0; /* one thread at a time owns the decoder (busy) */
         if (ret != AVERROR(EAGAIN))
             return ret;
         if (d->eof)
@@ -301,6 +306,7 @@ static int seek_to(ck_video_decoder *d, int64_t idx)
     int64_t ts = d->start_pts +
                  av_rescale_q((int64_t)llround(idx * 1000000.0 / d->fps), AV_TIME_BASE_Q, d->tb);
     int ret = av_seek_frame(d->fmt, d->stream, ts, AVSEEK_FLAG_BACKWARD);
+    d->seeks++;
     if (ret < 0)
         ret = av_seek_frame(d->fmt, d->stream, d->start_pts, AVSEEK_FLAG_BACKWARD);
     avcodec_flush_buffers(d->dec);
@@ -314,6 +320,7 @@ static ck_status advance_to(ck_video_decoder *d, int64_t idx, ck_error *err)
 {
     if (d->cur_idx == idx)
         return CK_OK;
+    d->asked++;
     if (d->cur_idx < 0 || idx < d->cur_idx || idx > d->cur_idx + SEEK_AHEAD_FRAMES) {
         int ret = seek_to(d, idx);
         if (ret < 0)
@@ -451,6 +458,13 @@ void ck_video_decoder_destroy(ck_video_decoder **pd)
         pthread_join(d->thread, NULL);
         pthread_cond_destroy(&d->cv);
         pthread_mutex_destroy(&d->mu);
+    }
+    if (d->asked > 0) {
+        const char *name = strrchr(d->path, '/');
+        ck_log(CK_LOG_DEBUG,
+               "video decode: %s: %lld frames decoded for %lld asked (%.2f per frame), %lld seeks",
+               name ? name + 1 : d->path, (long long)d->decoded, (long long)d->asked,
+               (double)d->decoded / (double)d->asked, (long long)d->seeks);
     }
     av_frame_free(&d->ahead);
     avcodec_free_context(&d->dec);
