@@ -371,70 +371,6 @@ static void test_lateness(void)
     srv_queue_destroy(&q);
 }
 
-/* ---- a worker's next segment first, when there is room (its decoders go forward) ---- */
-static atomic_bool release_first;
-static atomic_int ran_count;
-static char ran[8][96];
-
-/* Records the order jobs run in; the first one lasts until the test releases it. */
-static bool order_run(ck_server *s, int worker, srv_job *job)
-{
-    (void)s;
-    (void)worker;
-    int n = atomic_fetch_add(&ran_count, 1);
-    if (n < 8)
-        snprintf(ran[n], sizeof ran[n], "%s", job->key);
-    while (n == 0 && !atomic_load(&release_first))
-        usleep(1000);
-    return true;
-}
-
-static void push_segment(srv_queue *q, const char *key, int index, double deadline)
-{
-    srv_job j;
-    memset(&j, 0, sizeof j);
-    snprintf(j.key, sizeof j.key, "%s", key);
-    j.index = index;
-    j.deadline = deadline;
-    CK_CHECK(srv_queue_push(q, &j, NULL, NULL));
-}
-
-/* One worker renders A's segment 3; queued: B's segment 3 due in `b3_ms`, A's segment 4 due
- * in 7 s, renders measured at 100 ms. Which runs next? */
-static void forward_case(double b3_ms, const char *expect)
-{
-    srv_metrics m;
-    memset(&m, 0, sizeof m);
-    atomic_store(&release_first, false);
-    atomic_store(&ran_count, 0);
-    srv_queue *q = srv_queue_create(NULL, 1, order_run, &m);
-    CK_CHECK(q != NULL);
-    if (!q)
-        return;
-    double now = srv_now_ms();
-    push_segment(q, "a3", 3, now);
-    for (int k = 0; k < 2000 && atomic_load(&ran_count) == 0; k++)
-        usleep(1000);
-    srv_queue_rendered(q, false, 100);
-    push_segment(q, "b3", 3, now + b3_ms);
-    push_segment(q, "a4", 4, now + 7000);
-    atomic_store(&release_first, true);
-    for (int k = 0; k < 2000 && atomic_load(&ran_count) < 3; k++)
-        usleep(1000);
-    CK_CHECK(atomic_load(&ran_count) == 3);
-    CK_CHECK_STR(ran[1], expect);
-    srv_queue_destroy(&q);
-}
-
-/* With room (B's segment due in 5 s: A's next one first still leaves everybody 4.8 s early),
- * the segment that continues where the worker's decoders stand goes first; without it (B's
- * due in 1 s), earliest deadline first. */
-static void test_forward(void)
-{
-    forward_case(5000, "a4");
-    forward_case(1000, "b3");
-}
-
 /* ---- cluster nodes ---- */
 /* The value of metric `name` (with its labels) on the server `port` speaks to; -1: absent. */
 static double metric(const char *name)
@@ -1295,7 +1231,6 @@ int main(void)
     test_path_tricks();
     test_guard();
     test_lateness();
-    test_forward();
     test_qr(dir);
     test_cache(dir);
 

@@ -29,7 +29,6 @@ typedef struct worker {
     srv_queue *q;
     int index;
     pthread_t thread;
-    int last_campaign, last_index; /* the segment it rendered last (last_index -1: none) */
 } worker;
 
 struct srv_queue {
@@ -49,14 +48,6 @@ struct srv_queue {
 
 /* A new render's weight in the moving average: about the last eight renders count. */
 #define RENDER_EWMA 0.125
-/* A job that continues where its worker's last render ended is taken before the earliest
- * deadline only when every job would still end at least this long before its own. */
-#define FORWARD_MARGIN_MS 1500.0
-
-static int cmp_double(const void *a, const void *b);
-static double job_ms(const srv_queue *q, bool shared, double fixed_ms, double cold_ms);
-static double running_lateness(const srv_queue *q, double now, double fixed_ms, double cold_ms,
-                               double *free_at);
 
 /* Resumes every waiter of a finished job (queue lock held). */
 static void finish(srv_job *j, bool ok)
@@ -80,73 +71,6 @@ static void drop(srv_queue *q, int i)
     free(j);
 }
 
-/* The worst lateness (ms, negative: early) if the workers took job `first` now and then the
- * other queued jobs earliest deadline first, each at the measured render time, as
- * srv_queue_lateness plays them (warm-up aside). +INFINITY when nothing is measured yet or
- * out of memory. Queue lock held. */
-static double lateness_after(const srv_queue *q, int first, double now)
-{
-    if (job_ms(q, false, 0, 0) <= 0)
-        return INFINITY;
-    double *free_at = calloc((size_t)q->worker_count, sizeof *free_at);
-    double(*due)[2] = calloc((size_t)q->count + 1, sizeof *due);
-    if (!free_at || !due) {
-        free(free_at);
-        free(due);
-        return INFINITY;
-    }
-    double late = running_lateness(q, now, 0, 0, free_at);
-    int n = 0;
-    due[n][0] = -INFINITY; /* `first` goes first whatever its deadline */
-    due[n][1] = job_ms(q, q->jobs[first]->shared, 0, 0);
-    double first_deadline = q->jobs[first]->deadline;
-    n++;
-    for (int i = 0; i < q->count; i++)
-        if (i != first && !q->jobs[i]->running && q->jobs[i]->deadline < SRV_WARM_DEADLINE) {
-            due[n][0] = q->jobs[i]->deadline;
-            due[n][1] = job_ms(q, q->jobs[i]->shared, 0, 0);
-            n++;
-        }
-    qsort(due + 1, (size_t)n - 1, sizeof *due, cmp_double);
-    due[0][0] = first_deadline;
-    for (int k = 0; k < n; k++) {
-        int w = 0;
-        for (int i = 1; i < q->worker_count; i++)
-            if (free_at[i] < free_at[w])
-                w = i;
-        free_at[w] += due[k][1];
-        if (free_at[w] - due[k][0] > late)
-            late = free_at[w] - due[k][0];
-    }
-    free(free_at);
-    free(due);
-    return late;
-}
-
-/* The job to take instead of `best` (earliest deadline), or `best`: a job for the segment
- * right after the one this worker rendered last, same campaign. Its background videos'
- * decoders stand at its first frame; any other segment sends them back to a keyframe and
- * decodes forward from there (a burst of viewers asks for the same moments one after another:
- * 1.5-1.7 frames decoded per frame rendered at 720p, bench/README.md). Taken only while,
- * played forward with it first, every job still ends FORWARD_MARGIN_MS before its deadline:
- * a busy node stays earliest deadline first. Queue lock held. */
-static int forward_job(const srv_queue *q, const worker *w, int best, double now)
-{
-    if (best < 0 || w->last_index < 0)
-        return best;
-    int next = -1;
-    for (int i = 0; i < q->count; i++) {
-        const srv_job *c = q->jobs[i];
-        if (!c->running && c->campaign == w->last_campaign && c->index == w->last_index + 1 &&
-            c->deadline < SRV_WARM_DEADLINE && (next < 0 || c->deadline < q->jobs[next]->deadline))
-            next = i;
-    }
-    if (next < 0 || next == best ||
-        q->jobs[next]->deadline <= q->jobs[best]->deadline) /* EDF takes it anyway */
-        return best;
-    return lateness_after(q, next, now) <= -FORWARD_MARGIN_MS ? next : best;
-}
-
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -168,10 +92,7 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&q->wake, &q->lock);
             continue;
         }
-        best = forward_job(q, w, best, srv_now_ms());
         srv_job *j = q->jobs[best];
-        w->last_campaign = j->campaign;
-        w->last_index = j->index;
         j->running = true;
         j->started = srv_now_ms();
         j->backlog = due - (j->deadline <= soon); /* the others */
@@ -211,7 +132,7 @@ srv_queue *srv_queue_create(ck_server *s, int workers, srv_run_fn run, srv_metri
         return NULL;
     }
     for (int i = 0; i < workers; i++) {
-        q->workers[i] = (worker){.q = q, .index = i, .last_index = -1};
+        q->workers[i] = (worker){.q = q, .index = i};
         if (pthread_create(&q->workers[i].thread, NULL, worker_main, &q->workers[i]) != 0)
             break;
         q->worker_count++;
