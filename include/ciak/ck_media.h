@@ -84,6 +84,9 @@ ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
 void ck_video_decoder_set_ahead(ck_video_decoder *d, bool on);
 /* Frames handed out that had been decoded ahead (for tests and measurements). */
 int64_t ck_video_decoder_ahead_hits(const ck_video_decoder *d);
+/* Frames decoded so far, and packets sent on the way to a seek's target with the decoder
+ * told to leave non-reference pictures undecoded (media_dec.c), for tests and measurements. */
+void ck_video_decoder_counts(const ck_video_decoder *d, int64_t *decoded, int64_t *skipped);
 
 /* ---- the background videos of a scene ---- */
 /* One decoder per video asset of a scene, and the frames a draw list shows: what the
