@@ -551,7 +551,34 @@ int main(void)
         snprintf(sp2, sizeof sp2, "%s/a/speech-%s.ts", tmp, wa.segs[2].digest);
         snprintf(spa0, sizeof spa0, "%s/speech-a-0.ts", tmp);
         snprintf(spb0, sizeof spb0, "%s/speech-b-0.ts", tmp);
-        CK_CHECK(ck_render_segment_speech(ra, pers[0], &sa, 2, sp2, NULL, &err) == CK_OK);
+        ck_render_stats rst = {0};
+        CK_CHECK(ck_render_segment_speech(ra, pers[0], &sa, 2, sp2, &rst, &err) == CK_OK);
+        /* (e) personal by its audio only: the video is copied from the shared segment's file,
+         * no encoder; the bytes are those of encoding the pictures again (a batch of one
+         * takes the encoding path), and the same when the shared file must be made first. */
+        CK_CHECK(rst.encoder && strcmp(rst.encoder, "copy") == 0 && rst.bytes > 0);
+        {
+            char enc2[2048], moved[2048], sp2b[2048];
+            snprintf(enc2, sizeof enc2, "%s/speech-encoded.ts", tmp);
+            snprintf(moved, sizeof moved, "%s/shared-2-moved.ts", tmp);
+            snprintf(sp2b, sizeof sp2b, "%s/speech-again.ts", tmp);
+            ck_render_job ej = {.index = 2, .path = enc2};
+            CK_CHECK(ck_render_segments_speech(ra, pers[0], &sa, &ej, 1, NULL, NULL, &err) ==
+                     CK_OK);
+            CK_CHECK(strcmp(ej.stats.encoder, "libx264") == 0);
+            CK_CHECK(same_file(sp2, enc2));
+            CK_CHECK(rename(pa_seg[2], moved) == 0);
+            CK_CHECK(ck_render_segment_speech(ra, pers[0], &sa, 2, sp2b, &rst, &err) == CK_OK);
+            CK_CHECK(same_file(sp2b, enc2) && same_file(pa_seg[2], moved));
+            /* Another voice over the same pictures: its own audio, the same video copied. */
+            snprintf(enc2, sizeof enc2, "%s/speech-b-encoded.ts", tmp);
+            snprintf(sp2b, sizeof sp2b, "%s/speech-b-2.ts", tmp);
+            ej.path = enc2;
+            CK_CHECK(ck_render_segments_speech(ra, pers[1], &sb, &ej, 1, NULL, NULL, &err) ==
+                     CK_OK);
+            CK_CHECK(ck_render_segment_speech(ra, pers[1], &sb, 2, sp2b, NULL, &err) == CK_OK);
+            CK_CHECK(same_file(sp2b, enc2) && !same_file(sp2b, sp2));
+        }
         /* (c) shared segments stay byte-identical whoever speaks */
         CK_CHECK(ck_render_segment_speech(ra, pers[0], &sa, 0, spa0, NULL, &err) == CK_OK);
         CK_CHECK(ck_render_segment_speech(ra, pers[1], &sb, 0, spb0, NULL, &err) == CK_OK);

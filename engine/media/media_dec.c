@@ -68,6 +68,15 @@ struct ck_video_decoder {
     int ahead_ret;      /* its return value: 0, AVERROR_EOF or an error */
     AVFrame *ahead;     /* its frame when ahead_ret is 0 */
     int64_t ahead_hits; /* requests served from it */
+    /* What decoding cost, logged when the decoder goes (debug level): frames decoded (ahead
+     * included), distinct frames handed out, seeks. Decoded / asked well above 1 means the
+     * decoder is sent back often (a server rendering many viewers' same moments). */
+    int64_t decoded, asked, seeks;
+    /* While walking from a seek's keyframe to its target: frames before this index that no
+     * other frame refers to (non-reference pictures) are not decoded at all (-1: decode
+     * everything). Set and cleared on the caller's thread, with nothing decoded ahead. */
+    int64_t skip_before;
+    int64_t skipped; /* packets sent with skipping on (for tests and measurements) */
     bool thread_up, busy, quit;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -184,11 +193,24 @@ static int64_t frame_index(const ck_video_decoder *d, const AVFrame *f)
     return (int64_t)floor(s * d->fps + 0.5);
 }
 
+/* May the picture in `pkt` be left undecoded if no other picture refers to it? Only on the
+ * walk to a seek's target, and only before it: such a picture is never shown (the walk keeps
+ * the frames from the target on), and one that is not a reference changes no other frame, so
+ * the target and every frame after it decode to the same pixels (test_media compares). */
+static bool skippable(const ck_video_decoder *d, const AVPacket *pkt)
+{
+    if (d->skip_before < 0 || pkt->pts == AV_NOPTS_VALUE)
+        return false;
+    double s = (double)(pkt->pts - d->start_pts) * av_q2d(d->tb);
+    return (int64_t)floor(s * d->fps + 0.5) < d->skip_before;
+}
+
 /* Decodes the next frame into `into`. Returns 0, AVERROR_EOF at the end, or an error. */
 static int decode_into(ck_video_decoder *d, AVFrame *into)
 {
     for (;;) {
         int ret = avcodec_receive_frame(d->dec, into);
+        d->decoded += ret == 0; /* one thread at a time owns the decoder (busy) */
         if (ret != AVERROR(EAGAIN))
             return ret;
         if (d->eof)
@@ -201,8 +223,14 @@ static int decode_into(ck_video_decoder *d, AVFrame *into)
         }
         if (ret < 0)
             return ret;
-        if (d->pkt->stream_index == d->stream)
+        if (d->pkt->stream_index == d->stream) {
+            /* The decoder decodes what it is sent now (slice threads only), under this
+             * packet's setting. */
+            bool skip = skippable(d, d->pkt);
+            d->dec->skip_frame = skip ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+            d->skipped += skip;
             ret = avcodec_send_packet(d->dec, d->pkt);
+        }
         av_packet_unref(d->pkt);
         if (ret < 0 && ret != AVERROR(EAGAIN))
             return ret;
@@ -301,6 +329,7 @@ static int seek_to(ck_video_decoder *d, int64_t idx)
     int64_t ts = d->start_pts +
                  av_rescale_q((int64_t)llround(idx * 1000000.0 / d->fps), AV_TIME_BASE_Q, d->tb);
     int ret = av_seek_frame(d->fmt, d->stream, ts, AVSEEK_FLAG_BACKWARD);
+    d->seeks++;
     if (ret < 0)
         ret = av_seek_frame(d->fmt, d->stream, d->start_pts, AVSEEK_FLAG_BACKWARD);
     avcodec_flush_buffers(d->dec);
@@ -309,16 +338,35 @@ static int seek_to(ck_video_decoder *d, int64_t idx)
     return ret;
 }
 
+static ck_status walk_to(ck_video_decoder *d, int64_t idx, ck_error *err);
+
 /* Brings d->cur to frame `idx` (or the last frame when the file ends first). */
 static ck_status advance_to(ck_video_decoder *d, int64_t idx, ck_error *err)
 {
     if (d->cur_idx == idx)
         return CK_OK;
+    d->asked++;
     if (d->cur_idx < 0 || idx < d->cur_idx || idx > d->cur_idx + SEEK_AHEAD_FRAMES) {
         int ret = seek_to(d, idx);
         if (ret < 0)
             return media_averr(err, d->path, ret, "seek failed");
+        d->skip_before = idx; /* nothing is decoded ahead after a seek (ahead_drop) */
     }
+    ck_status st = walk_to(d, idx, err);
+    if (d->skip_before >= 0 && (st != CK_OK || d->cur_idx < idx)) {
+        /* The file ended (or failed) before the target: the frame to hold is the last one,
+         * which may have been skipped. Walk again decoding everything (a file cut short). */
+        d->skip_before = -1;
+        int ret = seek_to(d, idx);
+        st = ret < 0 ? media_averr(err, d->path, ret, "seek failed") : walk_to(d, idx, err);
+    }
+    d->skip_before = -1;
+    return st;
+}
+
+/* Decodes forward until d->cur is frame `idx`, or past it, or the file's last frame. */
+static ck_status walk_to(ck_video_decoder *d, int64_t idx, ck_error *err)
+{
     while (d->cur_idx < idx) {
         int ret = decode_next(d);
         if (ret == AVERROR_EOF) {
@@ -360,7 +408,7 @@ ck_video_decoder *ck_video_decoder_open(const char *path, ck_error *err)
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
         return NULL;
     }
-    d->cur_idx = d->conv_idx = -1;
+    d->cur_idx = d->conv_idx = d->skip_before = -1;
     d->hw_fmt = AV_PIX_FMT_NONE;
     d->path = strdup(path);
     d->cur = av_frame_alloc();
@@ -451,6 +499,13 @@ void ck_video_decoder_destroy(ck_video_decoder **pd)
         pthread_join(d->thread, NULL);
         pthread_cond_destroy(&d->cv);
         pthread_mutex_destroy(&d->mu);
+    }
+    if (d->asked > 0) {
+        const char *name = strrchr(d->path, '/');
+        ck_log(CK_LOG_DEBUG,
+               "video decode: %s: %lld frames decoded for %lld asked (%.2f per frame), %lld seeks",
+               name ? name + 1 : d->path, (long long)d->decoded, (long long)d->asked,
+               (double)d->decoded / (double)d->asked, (long long)d->seeks);
     }
     av_frame_free(&d->ahead);
     avcodec_free_context(&d->dec);
@@ -562,4 +617,10 @@ void ck_video_decoder_set_ahead(ck_video_decoder *d, bool on)
 int64_t ck_video_decoder_ahead_hits(const ck_video_decoder *d)
 {
     return d->ahead_hits;
+}
+
+void ck_video_decoder_counts(const ck_video_decoder *d, int64_t *decoded, int64_t *skipped)
+{
+    *decoded = d->decoded;
+    *skipped = d->skipped;
 }

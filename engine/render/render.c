@@ -785,10 +785,53 @@ ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const
     return ck_render_segment_speech(r, rec, NULL, index, path, stats, err);
 }
 
+/* Segment `index` is personal only by `speech` (its pictures are a shared segment's): its
+ * video can be copied from the shared file (render_remux.c). */
+static bool audio_only_personal(const ck_render *r, const ck_render_speech *speech, int index)
+{
+    return index >= 0 && index < r->plan.count && r->shared[index] && r->audio &&
+           speech_touches(r, speech, index);
+}
+
+/* Segment `index` for a person whose clips sound over shared pictures: the shared segment's
+ * video packets (that file rendered first when it is not there yet: everybody a `when` leaves
+ * silent gets it, and the next speaker copies it too) muxed with the person's audio span. */
+static ck_status remux_segment(ck_render *r, const ck_render_speech *speech, int index,
+                               const char *path, ck_render_stats *stats, ck_error *err)
+{
+    char *shared = ck_render_shared_path(r, r->shared_digest[index]);
+    if (!shared)
+        return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    ck_status st = CK_OK;
+    if (!ck_file_exists(shared)) {
+        ck_render_job job = {.index = index, .path = shared};
+        st = ck_render_segments_speech(r, NULL, NULL, &job, 1, NULL, NULL, err);
+    }
+    if (st == CK_OK) {
+        ck_ts_params tp = {.enc = &r->enc, .first_frame = r->plan.items[index].first_frame};
+        segment_samples(r, index, &tp.audio_from, &tp.audio_to);
+        st = render_remux_segment(shared, path, &tp, r->audio, speech->clips, speech->count, stats,
+                                  err);
+    }
+    free(shared);
+    return st;
+}
+
 ck_status ck_render_segment_speech(ck_render *r, const ck_record *rec,
                                    const ck_render_speech *speech, int index, const char *path,
                                    ck_render_stats *stats, ck_error *err)
 {
+    if (audio_ready(r, err) != CK_OK)
+        return err->status;
+    if (audio_only_personal(r, speech, index)) {
+        ck_error e = {0};
+        if (remux_segment(r, speech, index, path, stats, &e) == CK_OK)
+            return CK_OK;
+        /* The shared file unreadable, its folder gone...: encode it as before (same bytes). */
+        char buf[1400];
+        ck_log(CK_LOG_WARN, "render: %s: segment %d from the shared video: %s; encoding it",
+               r->scene->id, index, ck_error_format(&e, buf, sizeof buf));
+    }
     ck_render_job job = {.index = index, .path = path};
     ck_status st = ck_render_segments_speech(r, rec, speech, &job, 1, NULL, NULL, err);
     if (st == CK_OK && stats)

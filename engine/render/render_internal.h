@@ -3,6 +3,7 @@
 #define CK_RENDER_INTERNAL_H
 
 #include "ck_render.h"
+#include "ck_media.h"
 #include "ck_speech.h"
 
 /* The lines of a speaking scene that are the same for everybody, synthesised once for a
@@ -35,5 +36,13 @@ void render_encq_close(render_encq *q);
 bool render_encq_pop(render_encq *q, int *job, bool *last, ck_ts_picture **pic);
 void render_encq_release(render_encq *q, ck_ts_picture *pic);
 void render_encq_fail(render_encq *q, const ck_error *err);
+
+/* A segment whose pictures are the shared segment's at `shared_path` (an existing, complete
+ * file) and whose audio is `bed` mixed with `clips` over tp's span: the shared video packets
+ * copied and muxed with that audio (render_remux.c), the same bytes as encoding the pictures
+ * again. stats (may be NULL) says encoder "copy", 0 frames encoded. */
+ck_status render_remux_segment(const char *shared_path, const char *path, const ck_ts_params *tp,
+                               ck_audio *bed, const ck_audio_clip *clips, int count,
+                               ck_render_stats *stats, ck_error *err);
 
 #endif

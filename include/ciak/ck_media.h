@@ -84,6 +84,9 @@ ck_status ck_video_decoder_frame_at(ck_video_decoder *d, double t, bool loop,
 void ck_video_decoder_set_ahead(ck_video_decoder *d, bool on);
 /* Frames handed out that had been decoded ahead (for tests and measurements). */
 int64_t ck_video_decoder_ahead_hits(const ck_video_decoder *d);
+/* Frames decoded so far, and packets sent on the way to a seek's target with the decoder
+ * told to leave non-reference pictures undecoded (media_dec.c), for tests and measurements. */
+void ck_video_decoder_counts(const ck_video_decoder *d, int64_t *decoded, int64_t *skipped);
 
 /* ---- the background videos of a scene ---- */
 /* One decoder per video asset of a scene, and the frames a draw list shows: what the
@@ -216,6 +219,16 @@ ck_status ck_ts_writer_end_video(ck_ts_writer *w, ck_error *err);
 ck_status ck_ts_writer_finish(ck_ts_writer **w, int64_t *bytes, ck_error *err);
 /* Abandons the segment: frees everything and removes the temporary file. NULL-safe. */
 void ck_ts_writer_destroy(ck_ts_writer **w);
+
+/* Writes a segment at `path` whose video packets are those of the MPEG-TS segment at
+ * `video_src`, copied, not decoded, and whose audio is p's (p->enc and p->first_frame as the
+ * writer that made `video_src` had them): the bytes a ck_ts_writer with params `p` makes from
+ * the same pictures (the same muxer set-up; test_media compares). For a segment personal only
+ * by its audio, whose pictures are a shared segment's: a few ms instead of an encoder session.
+ * Temporary file, fsync, rename, as the writer; on failure nothing is left at `path`. bytes
+ * may be NULL. Thread-safe (touches only its arguments). */
+ck_status ck_ts_remux_video(const char *video_src, const char *path, const ck_ts_params *p,
+                            int64_t *bytes, ck_error *err);
 
 /* ---- finishing segments in the background ---- */
 /* A thread that finishes writers (ck_ts_writer_finish: the encoder's last frames unless the

@@ -195,7 +195,10 @@ ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const
                             ck_render_stats *stats, ck_error *err);
 /* The same with the person's speech (NULL: none): a segment with personal audio gets the bed
  * mixed with the person's clips, encoded for it (ck_audio_span); its pictures are the same as
- * without them. `speech` must be what the view was made with (the digest says so). */
+ * without them. `speech` must be what the view was made with (the digest says so). A segment
+ * personal only by that audio (its pictures shared) is not encoded again: the shared segment's
+ * video packets are copied from its file in the cache, which is rendered there first when
+ * missing (render_remux.c); the same bytes, stats->encoder "copy" and 0 frames. */
 ck_status ck_render_segment_speech(ck_render *r, const ck_record *rec,
                                    const ck_render_speech *speech, int index, const char *path,
                                    ck_render_stats *stats, ck_error *err);
