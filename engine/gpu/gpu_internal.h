@@ -149,6 +149,7 @@ typedef struct gpu_slot {
     VkFence fence;
     gpu_image color;
     VkFramebuffer fb;
+    bool color_borrowed;      /* color and fb are slot 0's (the CPU path: see make_slot) */
     VkDescriptorSet inst_set; /* set 0: the instance buffer */
     VkDescriptorSet nv12_set; /* compute: colour image + nv12 buffer */
     VkDescriptorSet bg_set;   /* video_bg.comp: upload buffer + bg_rgba, as texel buffers */

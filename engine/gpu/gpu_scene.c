@@ -765,20 +765,24 @@ ck_gpu_export ck_gpu_scene_exports(const ck_gpu_scene *sg)
     return sg ? sg->exports : CK_GPU_EXPORT_NONE;
 }
 
-static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
+/* The slot's colour target and its framebuffer. On the CPU path every slot after the first
+ * borrows slot 0's: a CPU device runs the submitted frames one after the other on its one
+ * queue, and every use of the target in a frame (the render pass, nv12.comp, the copies in
+ * and out) comes after a dependency on the COMPUTE and TRANSFER stages of the commands
+ * submitted before it (the render pass' external dependency, the barriers before the copies),
+ * so no frame can overlap another's use of it; the pixels a frame reads are the ones it drew.
+ * That keeps 3.6 MB per slot at 720p out of memory (each target ends up resident wherever the
+ * overlays' box ever reached). A real GPU overlaps frames: one target each there. */
+static ck_status make_color(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
 {
     ck_gpu *gpu = sg->gpu;
     ck_status st = CK_OK;
-    VkCommandBufferAllocateInfo ai = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-        .commandPool = sg->cpool,
-        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-        .commandBufferCount = 1,
-    };
-    VK_TRY(vkAllocateCommandBuffers(gpu->device, &ai, &sl->cb));
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VK_TRY(vkCreateFence(gpu->device, &fci, NULL, &sl->fence));
-    GPU_CREATED(gpu);
+    if (sg->cpu_path && sl != &sg->slots[0]) {
+        sl->color = sg->slots[0].color;
+        sl->fb = sg->slots[0].fb;
+        sl->color_borrowed = true;
+        return CK_OK;
+    }
     if ((st =
              gpu_image_create(gpu, sg->width, sg->height, 1, VK_FORMAT_R8G8B8A8_UNORM,
                               VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT |
@@ -796,6 +800,27 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
     };
     VK_TRY(vkCreateFramebuffer(gpu->device, &fbi, NULL, &sl->fb));
     GPU_CREATED(gpu);
+    return CK_OK;
+error:
+    return st;
+}
+
+static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = sg->cpool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    VK_TRY(vkAllocateCommandBuffers(gpu->device, &ai, &sl->cb));
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VK_TRY(vkCreateFence(gpu->device, &fci, NULL, &sl->fence));
+    GPU_CREATED(gpu);
+    if ((st = make_color(sg, sl, err)))
+        return st;
     if ((st = gpu_buffer_create(gpu, 64 * 1024, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true, &sl->inst,
                                 err)))
         return st;
@@ -1060,6 +1085,10 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
         if (sl->fence) {
             vkDestroyFence(dev, sl->fence, NULL);
             GPU_DESTROYED(gpu);
+        }
+        if (sl->color_borrowed) { /* slot 0's: destroyed with it */
+            sl->fb = VK_NULL_HANDLE;
+            memset(&sl->color, 0, sizeof sl->color);
         }
         if (sl->fb) {
             vkDestroyFramebuffer(dev, sl->fb, NULL);
