@@ -47,7 +47,12 @@ struct ck_gpu {
     bool ext_memory_fd, ext_dma_buf;
     PFN_vkGetMemoryFdKHR get_memory_fd;
     int scenes; /* live ck_gpu_scene count */
+    uint64_t code_released;
 };
+
+/* On a CPU device, drops this process' pages of LLVM's code (see gpu_device.c); returns the
+ * bytes of mappings released, 0 when there is nothing to do. */
+size_t gpu_release_compiler_code(ck_gpu *gpu);
 
 const char *gpu_vk_result_str(VkResult r);
 /* Logs a failed Vulkan call and fills err; returns the ck_status (CK_ERR_GPU, CK_ERR_NOMEM). */
