@@ -1200,9 +1200,10 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
     sg->received++;
     sl->state = SLOT_HELD;
     /* lavapipe compiles what a scene draws on its first frames (pipelines, variants per render
-     * state), and a variant now and then later: LLVM's code is unmapped after frames 1, 2, 4 ...
-     * 32, then every 32nd (gpu_device.c; a few madvise calls). */
-    if ((sg->received & 31) == 0 || (sg->received & (sg->received - 1)) == 0)
+     * state), and a variant now and then later (a server's worker met one mid-burst): LLVM's
+     * code is unmapped after frames 1 to 4 and every 8th (gpu_device.c; one madvise call, a
+     * few microseconds when nothing came back). */
+    if ((sg->received & 7) == 0 || sg->received <= 4)
         gpu_release_compiler_code(gpu);
     /* The NV12 the host reads: the CPU path's own buffer, or the GPU path's copy. */
     const gpu_buffer *nv12 = sl->nv12_host.map ? &sl->nv12_host : &sl->nv12;
