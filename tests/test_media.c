@@ -467,6 +467,28 @@ static void test_splice(const char *dir)
             CK_CHECK(wb && whole_bed_same(wb));
             ck_audio_destroy(&wb);
         }
+        /* Spans one after the other on one bed (its reader goes on where the last stopped,
+         * through a block it left half-decoded; in order: the blocks behind dropped), then an
+         * earlier one again (decoded from the start), against each made on a fresh bed. */
+        ck_audio_params wp = {.src = wav, .duration = 3.2, .clips = &bed_clip, .clip_count = 1};
+        const int64_t lo[5] = {20000, 70000, 71000, 120000, 30000};
+        for (int in_order = 0; in_order < 2; in_order++) {
+            ck_audio *wb = ck_audio_create_ex(&wp, &err);
+            if (wb)
+                ck_audio_spans_in_order(wb, in_order);
+            for (int k = 0; wb && k < 5; k++) {
+                ck_audio *fresh = ck_audio_create_ex(&wp, &err);
+                ck_audio *want =
+                    fresh ? ck_audio_span(fresh, clips, 2, lo[k], lo[k] + 40000, &err) : NULL;
+                ck_audio *got = ck_audio_span(wb, clips, 2, lo[k], lo[k] + 40000, &err);
+                CK_CHECK(want && got && same_packets(want, got));
+                ck_audio_destroy(&want);
+                ck_audio_destroy(&got);
+                ck_audio_destroy(&fresh);
+            }
+            CK_CHECK(wb != NULL);
+            ck_audio_destroy(&wb);
+        }
     }
     /* A bad clip is an error naming it by index, never by what it says. */
     {

@@ -47,6 +47,13 @@ struct ck_audio {
      * personal spans fall near its few personal lines, so a handful of blocks stay instead of
      * the whole bed (384 kB per second of scene). */
     float **block;
+    /* The track's decoding, kept open where the last fill stopped so that a span past it
+     * decodes on instead of from the start (NULL: none). Its block `partial` (-1: none) holds
+     * the decoded samples up to rd->pos only, not yet mixed: complete once decoding passes
+     * its end. */
+    struct pcm_reader *rd;
+    int64_t partial;
+    bool in_order;   /* ck_audio_spans_in_order: blocks before a span are dropped */
     int64_t samples; /* the scene's duration in samples */
     char *src;       /* NULL: a silent bed */
     struct clip48 *shared;
@@ -373,17 +380,6 @@ static ck_status reader_run(ck_audio *a, pcm_reader *rd, const bool *fill, int64
     return CK_OK;
 }
 
-/* Decodes `src` from its start until sample `stop`, into the blocks being filled. */
-static ck_status decode_pcm(ck_audio *a, const bool *fill, int64_t stop, ck_error *err)
-{
-    pcm_reader rd;
-    ck_status st = reader_open(&rd, a->src, err);
-    if (st == CK_OK)
-        st = reader_run(a, &rd, fill, stop, err);
-    reader_close(&rd);
-    return st;
-}
-
 static ck_status open_aac(AVCodecContext **out, const char *what, ck_error *err)
 {
     AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
@@ -535,7 +531,8 @@ static ck_status block_alloc(ck_audio *a, int64_t b, bool *fill, const char *wha
 
 static void block_free(ck_audio *a, int64_t b, bool *fill)
 {
-    fill[b] = false;
+    if (fill)
+        fill[b] = false;
     for (int c = 0; c < 2; c++) {
         free(a->block[2 * b + c]);
         a->block[2 * b + c] = NULL;
@@ -554,8 +551,11 @@ static void mix_shared(ck_audio *a, int64_t b)
 }
 
 /* The bed's blocks over samples [from, to) as PCM: the track (or silence) with the shared
- * clips mixed in. Missing blocks are decoded from the track's start (AAC frames depend on
- * the ones before), so a span far past the kept blocks costs a decode of the track so far. */
+ * clips mixed in. Missing blocks are decoded by the kept reader when it has not passed them
+ * (the blocks in between are skipped, not kept), else by a new one from the track's start (an
+ * AAC frame depends on the ones before, so decoding from the middle would change samples).
+ * The block after the last one asked for takes what the last resampled frame holds past it,
+ * so the reader can go on from there next time. */
 static ck_status bed_fill(ck_audio *a, int64_t from, int64_t to, ck_error *err)
 {
     const char *what = a->src ? a->src : "audio";
@@ -564,28 +564,74 @@ static ck_status bed_fill(ck_audio *a, int64_t from, int64_t to, ck_error *err)
         return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
     from = from < 0 ? 0 : from;
     to = to > a->samples ? a->samples : to;
+    int64_t first = -1, last = -1; /* the blocks to complete */
+    for (int64_t b = from / BED_BLOCK; b * BED_BLOCK < to; b++)
+        if (!a->block[2 * b] || b == a->partial) {
+            first = first < 0 ? b : first;
+            last = b;
+        }
+    if (a->in_order) /* the blocks before this span are not asked for again */
+        for (int64_t b = 0; b < from / BED_BLOCK; b++)
+            if (a->block[2 * b] && b != a->partial)
+                block_free(a, b, NULL);
+    if (first < 0)
+        return CK_OK;
     bool *fill = calloc((size_t)nb, sizeof *fill);
     if (!fill)
         return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
-    int64_t stop = 0; /* the end of the last block to fill */
     ck_status st = CK_OK;
-    for (int64_t b = from / BED_BLOCK; b * BED_BLOCK < to && st == CK_OK; b++) {
-        if (a->block[2 * b])
-            continue;
-        st = block_alloc(a, b, fill, what, err);
-        stop = b * BED_BLOCK + block_len(a, b);
+    /* Go on with the kept reader when it is at or before the first block asked for, or in it
+     * (the partial one); a partial block it will not complete now goes. */
+    bool resume = a->rd && (first == a->partial || a->rd->pos <= first * BED_BLOCK);
+    if (a->partial >= 0 && a->partial != first) {
+        block_free(a, a->partial, NULL);
+        a->partial = -1;
     }
-    if (st == CK_OK && stop > 0 && a->src)
-        st = decode_pcm(a, fill, stop, err);
-    for (int64_t b = 0; b < nb && st == CK_OK; b++)
-        if (fill[b])
+    if (a->src && !resume) {
+        if (!a->rd && !(a->rd = calloc(1, sizeof *a->rd)))
+            st = ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+        else
+            reader_close(a->rd);
+        if (st == CK_OK)
+            st = reader_open(a->rd, a->src, err);
+    }
+    int64_t upto = last + 2 < nb ? last + 2 : nb; /* last + 1 takes the overflow */
+    for (int64_t b = first; b < upto && st == CK_OK; b++) {
+        if (b == a->partial)
+            fill[b] = true; /* its samples so far stay */
+        else if (!a->block[2 * b])
+            st = block_alloc(a, b, fill, what, err);
+    }
+    int64_t stop = last * BED_BLOCK + block_len(a, last);
+    if (st == CK_OK && a->src)
+        st = reader_run(a, a->rd, fill, stop, err);
+    bool drained = !a->src || (st == CK_OK && a->rd->drained);
+    for (int64_t b = first; b < upto && st == CK_OK; b++) {
+        bool complete = b <= last || drained;
+        if (fill[b] && complete)
             mix_shared(a, b);
-    if (st != CK_OK) /* half-made blocks go */
+        if (fill[b] && !complete)
+            a->partial = b;
+        else if (b == a->partial)
+            a->partial = -1;
+    }
+    if (st != CK_OK) { /* half-made blocks go, and the reader with them */
         for (int64_t b = 0; b < nb; b++)
             if (fill[b])
                 block_free(a, b, fill);
+        a->partial = -1;
+        if (a->rd)
+            reader_close(a->rd);
+        free(a->rd);
+        a->rd = NULL;
+    }
     free(fill);
     return st;
+}
+
+void ck_audio_spans_in_order(ck_audio *bed, bool on)
+{
+    bed->in_order = on;
 }
 
 /* The whole bed encoded in one pass, a block at a time: block b is decoded (with b + 1 taking
@@ -633,6 +679,11 @@ static void bed_release(ck_audio *a)
         free(a->block[i]);
     free(a->block);
     a->block = NULL;
+    a->partial = -1;
+    if (a->rd)
+        reader_close(a->rd);
+    free(a->rd);
+    a->rd = NULL;
 }
 
 ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
@@ -645,6 +696,7 @@ ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
         return NULL;
     }
     a->pts0 = -CK_AUDIO_FRAME;
+    a->partial = -1;
     a->samples = llround(p->duration * CK_AUDIO_RATE);
     if (!(a->samples > 0)) {
         ck_error_set(err, CK_ERR_INVALID, what, 0, 0, "audio duration must be positive");
@@ -743,6 +795,7 @@ ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, in
         return NULL;
     }
     a->samples = bed->samples;
+    a->partial = -1;
     span sp = {.bed = bed, .samples = bed->samples, .keep_from = from, .keep_to = to};
     span_window(bed->samples, from, to, &sp.from, &sp.to);
     if (clips_prepare(clips, count, 1, &mine, &n, what, err) != CK_OK ||
