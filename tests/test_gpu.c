@@ -1814,6 +1814,28 @@ static void test_memory(void)
     hand_drawlist(&dl, items, glyphs, 1, w, h);
     ck_gpu_video_frame vf = nv12_of(&y, 2);
     ck_gpu_stats a, b;
+
+    /* The CPU path makes a compute pipeline when a frame first needs it: a frame with the
+     * video not uploaded (skipped) is no YUV frame, so nv12.comp converts it; the GPU path
+     * made it with the scene. */
+    for (int on_cpu = 0; on_cpu < 2; on_cpu++) {
+        ck_gpu_scene_params p = {.outputs = CK_GPU_OUT_NV12,
+                                 .path = on_cpu ? CK_GPU_PATH_CPU : CK_GPU_PATH_GPU,
+                                 .frames_in_flight = 1};
+        ck_gpu_scene *sg = ck_gpu_scene_create(gpu, &s, NULL, &p, &err);
+        ck_gpu_stats s0, s1, s2;
+        ck_gpu_frame fr;
+        ck_gpu_get_stats(gpu, &s0);
+        CK_CHECK(sg && ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_OK && fr.y);
+        ck_gpu_get_stats(gpu, &s1);
+        CK_CHECK(sg && ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_OK && fr.y);
+        ck_gpu_get_stats(gpu, &s2);
+        printf("  %s path: Vulkan objects %lld at creation, %lld after a frame, %lld after two\n",
+               on_cpu ? "CPU" : "GPU", (long long)s0.live_objects, (long long)s1.live_objects,
+               (long long)s2.live_objects);
+        CK_CHECK(s1.live_objects == s0.live_objects + on_cpu && s2.live_objects == s1.live_objects);
+        ck_gpu_scene_destroy(&sg);
+    }
     uint8_t *first = NULL;
     size_t bytes = (size_t)w * h * 4;
     ck_gpu_get_stats(gpu, &a);
