@@ -1761,6 +1761,105 @@ static void test_readback(void)
     CK_CHECK(validation_messages() == 0);
 }
 
+/* The CPU path's slots share one colour target: a slot more costs its buffers, not another
+ * w x h x 4 target as on the GPU path (device memory counted by ck_gpu_stats, not RSS). */
+static uint64_t scene_device_bytes(const ck_scene *s, int in_flight, ck_gpu_path path)
+{
+    ck_error err = {0};
+    ck_gpu_stats a, b;
+    ck_gpu_scene_params p = {
+        .outputs = CK_GPU_OUT_NV12, .path = path, .frames_in_flight = in_flight};
+    ck_gpu_get_stats(gpu, &a);
+    ck_gpu_scene *sg = ck_gpu_scene_create(gpu, s, NULL, &p, &err);
+    CK_CHECK(sg != NULL);
+    ck_gpu_get_stats(gpu, &b);
+    ck_gpu_scene_destroy(&sg);
+    return b.device_bytes - a.device_bytes;
+}
+
+static bool llvm_mapped(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, "/libLLVM") != NULL && strstr(line, " r-xp ") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* On a CPU device LLVM's code is unmapped after a scene's first frame (gpu_device.c); a
+ * scene made afterwards compiles its pipelines again through the same (faulted back) code
+ * and renders the very same bytes. */
+static void test_memory(void)
+{
+    const int w = 320, h = 180;
+    ck_scene s = hand_scene(w, h);
+    /* Two slots more: the GPU path's have a target each, the CPU path's none. */
+    uint64_t cpu =
+        scene_device_bytes(&s, 3, CK_GPU_PATH_CPU) - scene_device_bytes(&s, 1, CK_GPU_PATH_CPU);
+    uint64_t gpu2 =
+        scene_device_bytes(&s, 3, CK_GPU_PATH_GPU) - scene_device_bytes(&s, 1, CK_GPU_PATH_GPU);
+    printf("  device memory of 2 more slots: CPU path %llu, GPU path %llu bytes\n",
+           (unsigned long long)cpu, (unsigned long long)gpu2);
+    CK_CHECK(gpu2 >= cpu + 2 * (uint64_t)w * h * 4);
+
+    ck_error err = {0};
+    yuv_frame y;
+    make_yuv(&y, w, h, 0);
+    ck_draw items[5];
+    ck_glyph glyphs[6];
+    ck_drawlist dl;
+    hand_drawlist(&dl, items, glyphs, 1, w, h);
+    ck_gpu_video_frame vf = nv12_of(&y, 2);
+    ck_gpu_stats a, b;
+
+    /* The CPU path makes a compute pipeline when a frame first needs it: a frame with the
+     * video not uploaded (skipped) is no YUV frame, so nv12.comp converts it; the GPU path
+     * made it with the scene. */
+    for (int on_cpu = 0; on_cpu < 2; on_cpu++) {
+        ck_gpu_scene_params p = {.outputs = CK_GPU_OUT_NV12,
+                                 .path = on_cpu ? CK_GPU_PATH_CPU : CK_GPU_PATH_GPU,
+                                 .frames_in_flight = 1};
+        ck_gpu_scene *sg = ck_gpu_scene_create(gpu, &s, NULL, &p, &err);
+        ck_gpu_stats s0, s1, s2;
+        ck_gpu_frame fr;
+        ck_gpu_get_stats(gpu, &s0);
+        CK_CHECK(sg && ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_OK && fr.y);
+        ck_gpu_get_stats(gpu, &s1);
+        CK_CHECK(sg && ck_gpu_render(sg, &dl, NULL, 0, &fr, &err) == CK_OK && fr.y);
+        ck_gpu_get_stats(gpu, &s2);
+        printf("  %s path: Vulkan objects %lld at creation, %lld after a frame, %lld after two\n",
+               on_cpu ? "CPU" : "GPU", (long long)s0.live_objects, (long long)s1.live_objects,
+               (long long)s2.live_objects);
+        CK_CHECK(s1.live_objects == s0.live_objects + on_cpu && s2.live_objects == s1.live_objects);
+        ck_gpu_scene_destroy(&sg);
+    }
+    uint8_t *first = NULL;
+    size_t bytes = (size_t)w * h * 4;
+    ck_gpu_get_stats(gpu, &a);
+    for (int round = 0; round < 2; round++) {
+        ck_gpu_scene *sg = ck_gpu_scene_create(gpu, &s, NULL, NULL, &err);
+        ck_gpu_frame fr;
+        CK_CHECK(sg && ck_gpu_render(sg, &dl, &vf, 1, &fr, &err) == CK_OK && fr.rgba);
+        if (sg && fr.rgba && round == 0 && (first = malloc(bytes)))
+            memcpy(first, fr.rgba, bytes);
+        else if (sg && fr.rgba && first)
+            CK_CHECK(memcmp(first, fr.rgba, bytes) == 0);
+        ck_gpu_scene_destroy(&sg);
+    }
+    ck_gpu_get_stats(gpu, &b);
+    bool expect = ck_gpu_is_cpu(gpu) && llvm_mapped() && !getenv("CIAK_GPU_KEEP_CODE");
+    printf("  LLVM code released: %llu bytes over two scenes%s\n",
+           (unsigned long long)(b.code_released - a.code_released),
+           expect ? "" : " (not a CPU device, or no libLLVM)");
+    CK_CHECK(!expect || b.code_released > a.code_released);
+    free(first);
+    free_yuv(&y);
+    CK_CHECK(validation_messages() == 0);
+}
+
 static void test_lifetime(void)
 {
     const int frames = 1000, w = 320, h = 180;
@@ -1984,6 +2083,7 @@ int main(void)
     test_paths();
     test_readback();
     test_bad_input();
+    test_memory();
     test_lifetime();
 
     ck_gpu_stats st;

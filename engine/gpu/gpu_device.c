@@ -1,10 +1,12 @@
 /* gpu_device.c: the Vulkan instance and device, the checking macro's reporter, and the small
  * buffer / image / one-shot helpers the rest of engine/gpu builds on. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "gpu_internal.h"
 
@@ -452,6 +454,58 @@ const char *ck_gpu_device_name(const ck_gpu *gpu)
     return gpu ? gpu->props.deviceName : "";
 }
 
+/* lavapipe compiles every shader with LLVM (pipeline creation, then variants per render state
+ * on draws, some first needed seconds into a render) and runs none of it in between, yet the
+ * ~47 MB of libLLVM's code it ran stay mapped into the process, counted in its RSS: a fifth
+ * of a 720p render's peak. The code is a private, read-only file mapping that nothing writes
+ * (r-xp; the relocated data lives in other, writable or RELRO, mappings, never touched here),
+ * so MADV_DONTNEED only unmaps its pages: the page cache keeps them, shared by every process,
+ * and a later compile faults what it runs back in (minor faults, no I/O). Nothing changes but
+ * where the pages are counted. The ranges are found once per process (the library stays
+ * loaded). CIAK_GPU_KEEP_CODE=1 keeps them. */
+#define CODE_RANGES 4
+static struct {
+    uintptr_t lo[CODE_RANGES], hi[CODE_RANGES];
+    int n;
+    bool keep;
+} code;
+static pthread_once_t code_once = PTHREAD_ONCE_INIT;
+
+static void find_code(void)
+{
+    const char *keep = getenv("CIAK_GPU_KEEP_CODE");
+    code.keep = keep && strcmp(keep, "1") == 0;
+    FILE *f = code.keep ? NULL : fopen("/proc/self/maps", "r");
+    char line[4096];
+    while (f && code.n < CODE_RANGES && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || strcmp(perms, "r-xp") != 0)
+            continue;
+        const char *path = strchr(line, '/');
+        const char *base = path ? strrchr(path, '/') + 1 : NULL;
+        if (base && strncmp(base, "libLLVM", 7) == 0) {
+            code.lo[code.n] = lo;
+            code.hi[code.n++] = hi;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+size_t gpu_release_compiler_code(ck_gpu *gpu)
+{
+    if (!gpu || !ck_gpu_is_cpu(gpu))
+        return 0;
+    pthread_once(&code_once, find_code);
+    size_t released = 0;
+    for (int i = 0; i < code.n; i++)
+        if (madvise((void *)code.lo[i], code.hi[i] - code.lo[i], MADV_DONTNEED) == 0)
+            released += code.hi[i] - code.lo[i];
+    gpu->code_released += released;
+    return released;
+}
+
 bool ck_gpu_is_cpu(const ck_gpu *gpu)
 {
     return gpu->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
@@ -468,6 +522,7 @@ void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out)
     if (!gpu)
         return;
     out->validation_messages = gpu->validation_messages;
+    out->code_released = gpu->code_released;
     out->live_objects = gpu->live_objects;
     out->device_bytes = gpu->device_bytes;
     out->frames = gpu->frames;

@@ -47,7 +47,20 @@ struct ck_gpu {
     bool ext_memory_fd, ext_dma_buf;
     PFN_vkGetMemoryFdKHR get_memory_fd;
     int scenes; /* live ck_gpu_scene count */
+    uint64_t code_released;
 };
+
+/* The compute pipelines, by index: nv12.comp, video_bg.comp's four variants (1 OPAQUE,
+ * 2 OVERLAY), yuv_bg.comp, yuv_over.comp. */
+enum { GPU_CP_NV12, GPU_CP_BG, GPU_CP_YUV_BG = GPU_CP_BG + 4, GPU_CP_YUV_OVER, GPU_CP_COUNT };
+/* Makes compute pipeline `which` if it is not made yet (the CPU path makes them on first
+ * use: a pipeline lavapipe compiles costs ~1.5 MB of heap, and most CPU-path scenes use none
+ * of them, the host writing the background and blending the tiles). */
+ck_status gpu_compute_pipe(ck_gpu_scene *sg, int which, ck_error *err);
+
+/* On a CPU device, drops this process' pages of LLVM's code (see gpu_device.c); returns the
+ * bytes of mappings released, 0 when there is nothing to do. */
+size_t gpu_release_compiler_code(ck_gpu *gpu);
 
 const char *gpu_vk_result_str(VkResult r);
 /* Logs a failed Vulkan call and fills err; returns the ck_status (CK_ERR_GPU, CK_ERR_NOMEM). */
@@ -149,6 +162,7 @@ typedef struct gpu_slot {
     VkFence fence;
     gpu_image color;
     VkFramebuffer fb;
+    bool color_borrowed;      /* color and fb are slot 0's (the CPU path: see make_slot) */
     VkDescriptorSet inst_set; /* set 0: the instance buffer */
     VkDescriptorSet nv12_set; /* compute: colour image + nv12 buffer */
     VkDescriptorSet bg_set;   /* video_bg.comp: upload buffer + bg_rgba, as texel buffers */
@@ -292,7 +306,10 @@ struct ck_gpu_scene {
     VkPipeline nv12_pipe;
     VkPipeline bg_pipes[4]; /* video_bg.comp; index: 1 OPAQUE, 2 OVERLAY (its spec. constants) */
     VkPipeline yuv_bg_pipe, yuv_over_pipe; /* bg_layout and bg_playout too */
-    VkSampler sampler;                     /* linear, clamp, mipmapped */
+    /* The compute shaders' modules (nv12, video_bg, yuv_bg, yuv_over), kept for the pipelines
+     * the CPU path makes on first use (gpu_compute_pipe). */
+    VkShaderModule cmod[4];
+    VkSampler sampler; /* linear, clamp, mipmapped */
     VkDescriptorPool dpool;
     VkCommandPool cpool;
 

@@ -655,12 +655,15 @@ typedef struct gpu_bg_push {
 
 /* video_bg.comp: the bottom video over the background (and the folded shade) into bg_rgba,
  * copied into the colour target, which the render pass then loads instead of clearing. */
-static void record_video_bg(gpu_frame *f, const gpu_bg_push *bp)
+static ck_status record_video_bg(gpu_frame *f, const gpu_bg_push *bp, ck_error *err)
 {
     ck_gpu_scene *sg = f->sg;
     gpu_slot *sl = f->sl;
     VkCommandBuffer cb = f->cb;
     int variant = (bp->opacity >= 1) | (f->over < f->dl->count) << 1;
+    ck_status st = gpu_compute_pipe(sg, GPU_CP_BG + variant, err);
+    if (st != CK_OK)
+        return st;
     /* The last frame in this slot is done with bg_rgba (copy) and the colour target
      * (NV12 compute, RGBA copy): an execution dependency is enough. */
     vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
@@ -690,6 +693,7 @@ static void record_video_bg(gpu_frame *f, const gpu_bg_push *bp)
         .imageExtent = {(uint32_t)sg->width, (uint32_t)sg->height, 1},
     };
     vkCmdCopyBufferToImage(cb, sl->bg_rgba.buf, sl->color.image, VK_IMAGE_LAYOUT_GENERAL, 1, &r);
+    return CK_OK;
 }
 
 /* 3. The bottom layer: a video frame uploaded this frame, exactly the output's size and
@@ -727,12 +731,12 @@ static ck_status pass_background(gpu_frame *f, ck_error *err)
     memcpy(bp.over, f->over_cols, sizeof bp.over);
     memcpy(bp.tcoef, f->tcoef, sizeof bp.tcoef);
     f->yuv = sg->yuv_fast;
-    if (!f->yuv) {
-        record_video_bg(f, &bp);
-        return CK_OK;
-    }
+    if (!f->yuv)
+        return record_video_bg(f, &bp, err);
     gpu_yuv_bg k = gpu_yuv_bg_coef(c, bp.opacity, bp.over, bp.tcoef);
     if (f->staged->asset != f->host_asset) {
+        if ((st = gpu_compute_pipe(sg, GPU_CP_YUV_BG, err)) != CK_OK)
+            return st;
         gpu_record_yuv_bg(sg, sl, f->cb, &k, f->staged_at);
         return CK_OK;
     }
@@ -1039,11 +1043,18 @@ static void nv12_readback(gpu_frame *f)
 
 /* 6. Outputs: NV12 (yuv_over.comp on the YUV path, else nv12.comp from the colour target) and
  * RGBA (a copy of the colour target), made visible to the host. */
-static void pass_outputs(gpu_frame *f)
+static ck_status pass_outputs(gpu_frame *f, ck_error *err)
 {
     ck_gpu_scene *sg = f->sg;
     gpu_slot *sl = f->sl;
     VkCommandBuffer cb = f->cb;
+    ck_status st = CK_OK;
+    if (!f->reused && f->yuv && f->rendered && !sg->host_bg)
+        st = gpu_compute_pipe(sg, GPU_CP_YUV_OVER, err);
+    else if (!f->reused && !f->yuv && (sg->outputs & CK_GPU_OUT_NV12))
+        st = gpu_compute_pipe(sg, GPU_CP_NV12, err);
+    if (st != CK_OK)
+        return st;
     if (f->reused) {
         /* Every tile is in gpu_reuse's store: blended from there when received. */
     } else if (f->yuv && f->rendered) {
@@ -1074,6 +1085,7 @@ static void pass_outputs(gpu_frame *f)
                              NULL, 1, &b, 0, NULL);
         sg->gpu->readback_bytes += (uint64_t)sg->width * sg->height * 4;
     }
+    return CK_OK;
 }
 
 /* Checks the arguments and finds the frame's slot; nothing is changed on failure. */
@@ -1155,8 +1167,7 @@ ck_status ck_gpu_submit(ck_gpu_scene *sg, const ck_drawlist *dl, const ck_gpu_vi
     pass_items(&f);
     if ((st = pass_render(&f, err)))
         goto fail;
-    pass_outputs(&f);
-    if ((st = frame_submit(&f, err)))
+    if ((st = pass_outputs(&f, err)) || (st = frame_submit(&f, err)))
         goto fail;
     return CK_OK;
 
@@ -1199,6 +1210,12 @@ ck_status ck_gpu_receive(ck_gpu_scene *sg, ck_gpu_frame *out, ck_error *err)
     }
     sg->received++;
     sl->state = SLOT_HELD;
+    /* lavapipe compiles what a scene draws on its first frames (pipelines, variants per render
+     * state), and a variant now and then later (a server's worker met one mid-burst): LLVM's
+     * code is unmapped after frames 1 to 4 and every 8th (gpu_device.c; one madvise call, a
+     * few microseconds when nothing came back). */
+    if ((sg->received & 7) == 0 || sg->received <= 4)
+        gpu_release_compiler_code(gpu);
     /* The NV12 the host reads: the CPU path's own buffer, or the GPU path's copy. */
     const gpu_buffer *nv12 = sl->nv12_host.map ? &sl->nv12_host : &sl->nv12;
     VkMappedMemoryRange r[2];

@@ -338,37 +338,16 @@ static ck_status make_pipelines(ck_gpu_scene *sg, const char *shader_dir, ck_err
         VK_TRY(vkCreateGraphicsPipelines(gpu->device, VK_NULL_HANDLE, 1, &gp, NULL, &sg->pipes[i]));
         GPU_CREATED(gpu);
     }
-    VkComputePipelineCreateInfo cp = {
-        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                  .module = comp,
-                  .pName = "main"},
-        .layout = sg->nv12_playout,
-    };
-    VK_TRY(vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, &sg->nv12_pipe));
-    GPU_CREATED(gpu);
-    cp.stage.module = bg;
-    cp.layout = sg->bg_playout;
-    for (int i = 0; i < 4; i++) {
-        VkBool32 flags[2] = {(VkBool32)(i & 1), (VkBool32)(i >> 1)}; /* OPAQUE, OVERLAY */
-        VkSpecializationMapEntry me[2] = {{0, 0, sizeof(VkBool32)},
-                                          {1, sizeof(VkBool32), sizeof(VkBool32)}};
-        VkSpecializationInfo si = {2, me, sizeof flags, flags};
-        cp.stage.pSpecializationInfo = &si;
-        VK_TRY(
-            vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, &sg->bg_pipes[i]));
-        GPU_CREATED(gpu);
-    }
-    /* The YUV path's two passes share video_bg.comp's layouts (a texel buffer in, a storage
-     * texel buffer out, 96 bytes of push constants). */
-    cp.stage.pSpecializationInfo = NULL;
-    for (int i = 0; i < 2 && sg->yuv_fast; i++) {
-        VkPipeline *out = i ? &sg->yuv_over_pipe : &sg->yuv_bg_pipe;
-        cp.stage.module = i ? yover : ybg;
-        VK_TRY(vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, out));
-        GPU_CREATED(gpu);
-    }
+    /* The compute modules stay for gpu_compute_pipe: made here on the GPU path, on first use
+     * on the CPU path. */
+    sg->cmod[0] = comp;
+    sg->cmod[1] = bg;
+    sg->cmod[2] = ybg;
+    sg->cmod[3] = yover;
+    comp = bg = ybg = yover = VK_NULL_HANDLE;
+    for (int i = 0; i < GPU_CP_COUNT && !sg->cpu_path && st == CK_OK; i++)
+        if (sg->yuv_fast || i < GPU_CP_YUV_BG)
+            st = gpu_compute_pipe(sg, i, err);
 error:
     /* Modules are only needed while making pipelines. */
     if (vert)
@@ -384,6 +363,42 @@ error:
         vkDestroyShaderModule(gpu->device, ybg, NULL);
     if (yover)
         vkDestroyShaderModule(gpu->device, yover, NULL);
+    return st;
+}
+
+ck_status gpu_compute_pipe(ck_gpu_scene *sg, int which, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    VkPipeline *out = which == GPU_CP_NV12       ? &sg->nv12_pipe
+                      : which == GPU_CP_YUV_BG   ? &sg->yuv_bg_pipe
+                      : which == GPU_CP_YUV_OVER ? &sg->yuv_over_pipe
+                                                 : &sg->bg_pipes[which - GPU_CP_BG];
+    if (*out)
+        return CK_OK;
+    int mod = which == GPU_CP_NV12 ? 0 : which < GPU_CP_YUV_BG ? 1 : which == GPU_CP_YUV_BG ? 2 : 3;
+    int variant = which - GPU_CP_BG;
+    VkBool32 flags[2] = {(VkBool32)(variant & 1), (VkBool32)(variant >> 1)}; /* OPAQUE, OVERLAY */
+    VkSpecializationMapEntry me[2] = {{0, 0, sizeof(VkBool32)},
+                                      {1, sizeof(VkBool32), sizeof(VkBool32)}};
+    VkSpecializationInfo si = {2, me, sizeof flags, flags};
+    /* The YUV path's two passes share video_bg.comp's layouts (a texel buffer in, a storage
+     * texel buffer out, 96 bytes of push constants). */
+    VkComputePipelineCreateInfo cp = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = sg->cmod[mod],
+                  .pName = "main",
+                  .pSpecializationInfo = mod == 1 ? &si : NULL},
+        .layout = which == GPU_CP_NV12 ? sg->nv12_playout : sg->bg_playout,
+    };
+    if (!cp.stage.module)
+        return ck_error_set(err, CK_ERR_GPU, NULL, 0, 0, "compute pipeline %d: no shader", which);
+    VK_TRY(vkCreateComputePipelines(gpu->device, VK_NULL_HANDLE, 1, &cp, NULL, out));
+    GPU_CREATED(gpu);
+    return CK_OK;
+error:
     return st;
 }
 
@@ -765,20 +780,24 @@ ck_gpu_export ck_gpu_scene_exports(const ck_gpu_scene *sg)
     return sg ? sg->exports : CK_GPU_EXPORT_NONE;
 }
 
-static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
+/* The slot's colour target and its framebuffer. On the CPU path every slot after the first
+ * borrows slot 0's: a CPU device runs the submitted frames one after the other on its one
+ * queue, and every use of the target in a frame (the render pass, nv12.comp, the copies in
+ * and out) comes after a dependency on the COMPUTE and TRANSFER stages of the commands
+ * submitted before it (the render pass' external dependency, the barriers before the copies),
+ * so no frame can overlap another's use of it; the pixels a frame reads are the ones it drew.
+ * That keeps 3.6 MB per slot at 720p out of memory (each target ends up resident wherever the
+ * overlays' box ever reached). A real GPU overlaps frames: one target each there. */
+static ck_status make_color(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
 {
     ck_gpu *gpu = sg->gpu;
     ck_status st = CK_OK;
-    VkCommandBufferAllocateInfo ai = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-        .commandPool = sg->cpool,
-        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-        .commandBufferCount = 1,
-    };
-    VK_TRY(vkAllocateCommandBuffers(gpu->device, &ai, &sl->cb));
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VK_TRY(vkCreateFence(gpu->device, &fci, NULL, &sl->fence));
-    GPU_CREATED(gpu);
+    if (sg->cpu_path && sl != &sg->slots[0]) {
+        sl->color = sg->slots[0].color;
+        sl->fb = sg->slots[0].fb;
+        sl->color_borrowed = true;
+        return CK_OK;
+    }
     if ((st =
              gpu_image_create(gpu, sg->width, sg->height, 1, VK_FORMAT_R8G8B8A8_UNORM,
                               VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT |
@@ -796,6 +815,27 @@ static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
     };
     VK_TRY(vkCreateFramebuffer(gpu->device, &fbi, NULL, &sl->fb));
     GPU_CREATED(gpu);
+    return CK_OK;
+error:
+    return st;
+}
+
+static ck_status make_slot(ck_gpu_scene *sg, gpu_slot *sl, ck_error *err)
+{
+    ck_gpu *gpu = sg->gpu;
+    ck_status st = CK_OK;
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = sg->cpool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    VK_TRY(vkAllocateCommandBuffers(gpu->device, &ai, &sl->cb));
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VK_TRY(vkCreateFence(gpu->device, &fci, NULL, &sl->fence));
+    GPU_CREATED(gpu);
+    if ((st = make_color(sg, sl, err)))
+        return st;
     if ((st = gpu_buffer_create(gpu, 64 * 1024, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true, &sl->inst,
                                 err)))
         return st;
@@ -1061,6 +1101,10 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
             vkDestroyFence(dev, sl->fence, NULL);
             GPU_DESTROYED(gpu);
         }
+        if (sl->color_borrowed) { /* slot 0's: destroyed with it */
+            sl->fb = VK_NULL_HANDLE;
+            memset(&sl->color, 0, sizeof sl->color);
+        }
         if (sl->fb) {
             vkDestroyFramebuffer(dev, sl->fb, NULL);
             GPU_DESTROYED(gpu);
@@ -1098,6 +1142,9 @@ void ck_gpu_scene_destroy(ck_gpu_scene **psg)
         DESTROY(vkDestroyPipeline, sg->bg_pipes[i])
     DESTROY(vkDestroyPipeline, sg->yuv_bg_pipe)
     DESTROY(vkDestroyPipeline, sg->yuv_over_pipe)
+    for (int i = 0; i < 4; i++)
+        if (sg->cmod[i])
+            vkDestroyShaderModule(dev, sg->cmod[i], NULL);
     DESTROY(vkDestroyPipelineLayout, sg->layout)
     DESTROY(vkDestroyPipelineLayout, sg->nv12_playout)
     DESTROY(vkDestroyPipelineLayout, sg->bg_playout)

@@ -2,7 +2,8 @@
  *
  * The whole track is decoded, resampled to 48 kHz stereo, cut or padded with silence to the
  * scene's exact duration, mixed with the shared speech clips, and encoded by FFmpeg's AAC
- * encoder in one pass, so the packets run without a gap from the first segment to the last;
+ * encoder in one pass (a 0.68 s block at a time: the track's PCM is never whole in memory),
+ * so the packets run without a gap from the first segment to the last;
  * segments only pick the packets of their time span. Packet i has pts i * 1024 - 1024 (the
  * encoder's priming frame comes first). The packets are cached as an ADTS file (each packet
  * with its 7-byte header, which is also what MPEG-TS carries), so later renders of the
@@ -46,6 +47,13 @@ struct ck_audio {
      * personal spans fall near its few personal lines, so a handful of blocks stay instead of
      * the whole bed (384 kB per second of scene). */
     float **block;
+    /* The track's decoding, kept open where the last fill stopped so that a span past it
+     * decodes on instead of from the start (NULL: none). Its block `partial` (-1: none) holds
+     * the decoded samples up to rd->pos only, not yet mixed: complete once decoding passes
+     * its end. */
+    struct pcm_reader *rd;
+    int64_t partial;
+    bool in_order;   /* ck_audio_spans_in_order: blocks before a span are dropped */
     int64_t samples; /* the scene's duration in samples */
     char *src;       /* NULL: a silent bed */
     struct clip48 *shared;
@@ -244,117 +252,132 @@ static void store_blocks(ck_audio *a, const bool *fill, int64_t pos, int n, floa
     }
 }
 
-/* Decodes `src` resampled to 48 kHz stereo from its start until sample `stop`, storing what
- * falls in the blocks being filled (the rest of the bed is zero-padded past the track's end).
- * The decoder and resampler run exactly as for the whole bed, so every sample is the same
- * whichever blocks are kept. */
-static ck_status decode_pcm(ck_audio *a, const bool *fill, int64_t stop, ck_error *err)
+/* The track decoded in order, resampled to 48 kHz stereo: what one decoding keeps from one
+ * call of reader_run to the next. */
+typedef struct pcm_reader {
+    const char *src;
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    SwrContext *swr;
+    AVPacket *pkt;
+    AVFrame *in;
+    float *out[2];
+    int out_cap, si;
+    int64_t pos; /* samples decoded so far */
+    bool flushing, drained;
+} pcm_reader;
+
+static void reader_close(pcm_reader *rd)
 {
-    const char *src = a->src;
-    int64_t samples = a->samples;
-    float *out[2] = {NULL, NULL};
-    int out_cap = 0;
-    ck_status st = CK_OK;
-    AVFormatContext *fmt = NULL;
-    AVCodecContext *dec = NULL;
-    SwrContext *swr = NULL;
-    AVPacket *pkt = av_packet_alloc();
-    AVFrame *in = av_frame_alloc();
+    free(rd->out[0]);
+    free(rd->out[1]);
+    swr_free(&rd->swr);
+    avcodec_free_context(&rd->dec);
+    avformat_close_input(&rd->fmt);
+    av_frame_free(&rd->in);
+    av_packet_free(&rd->pkt);
+    memset(rd, 0, sizeof *rd);
+}
+
+static ck_status reader_open(pcm_reader *rd, const char *src, ck_error *err)
+{
     AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
-    int64_t pos = 0;
     int ret;
-    if (!pkt || !in) {
-        st = ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
-        goto done;
-    }
-    if ((ret = avformat_open_input(&fmt, src, NULL, NULL)) < 0 ||
-        (ret = avformat_find_stream_info(fmt, NULL)) < 0) {
-        st = media_averr(err, src, ret, "cannot open audio");
-        goto done;
-    }
+    memset(rd, 0, sizeof *rd);
+    rd->src = src;
+    rd->pkt = av_packet_alloc();
+    rd->in = av_frame_alloc();
+    if (!rd->pkt || !rd->in)
+        return ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
+    if ((ret = avformat_open_input(&rd->fmt, src, NULL, NULL)) < 0 ||
+        (ret = avformat_find_stream_info(rd->fmt, NULL)) < 0)
+        return media_averr(err, src, ret, "cannot open audio");
     const AVCodec *dcodec = NULL;
-    int si = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &dcodec, 0);
-    if (si < 0 || !dcodec) {
-        st = ck_error_set(err, CK_ERR_MEDIA, src, 0, 0, "no decodable audio stream");
-        goto done;
+    rd->si = av_find_best_stream(rd->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &dcodec, 0);
+    if (rd->si < 0 || !dcodec)
+        return ck_error_set(err, CK_ERR_MEDIA, src, 0, 0, "no decodable audio stream");
+    rd->dec = avcodec_alloc_context3(dcodec);
+    if (!rd->dec ||
+        avcodec_parameters_to_context(rd->dec, rd->fmt->streams[rd->si]->codecpar) < 0 ||
+        (ret = avcodec_open2(rd->dec, dcodec, NULL)) < 0)
+        return ck_error_set(err, CK_ERR_MEDIA, src, 0, 0, "cannot open the audio decoder");
+    if ((ret = swr_alloc_set_opts2(&rd->swr, &stereo, AV_SAMPLE_FMT_FLTP, CK_AUDIO_RATE,
+                                   &rd->dec->ch_layout, rd->dec->sample_fmt, rd->dec->sample_rate,
+                                   0, NULL)) < 0 ||
+        (ret = swr_init(rd->swr)) < 0)
+        return media_averr(err, src, ret, "cannot resample audio");
+    return CK_OK;
+}
+
+/* Feeds the decoder its next packet (or, at the end, the flush); 1: a packet went in. */
+static int reader_feed(pcm_reader *rd, ck_error *err)
+{
+    int ret = av_read_frame(rd->fmt, rd->pkt);
+    if (ret == AVERROR_EOF) {
+        rd->flushing = true;
+        avcodec_send_packet(rd->dec, NULL);
+        return 1;
     }
-    dec = avcodec_alloc_context3(dcodec);
-    if (!dec || avcodec_parameters_to_context(dec, fmt->streams[si]->codecpar) < 0 ||
-        (ret = avcodec_open2(dec, dcodec, NULL)) < 0) {
-        st = ck_error_set(err, CK_ERR_MEDIA, src, 0, 0, "cannot open the audio decoder");
-        goto done;
+    if (ret < 0) {
+        media_averr(err, rd->src, ret, "cannot read audio");
+        return -1;
     }
-    if ((ret = swr_alloc_set_opts2(&swr, &stereo, AV_SAMPLE_FMT_FLTP, CK_AUDIO_RATE,
-                                   &dec->ch_layout, dec->sample_fmt, dec->sample_rate, 0, NULL)) <
-            0 ||
-        (ret = swr_init(swr)) < 0) {
-        st = media_averr(err, src, ret, "cannot resample audio");
-        goto done;
+    if (rd->pkt->stream_index == rd->si && (ret = avcodec_send_packet(rd->dec, rd->pkt)) < 0 &&
+        ret != AVERROR(EAGAIN)) {
+        av_packet_unref(rd->pkt);
+        media_averr(err, rd->src, ret, "audio decoding failed");
+        return -1;
     }
-    bool flushing = false, drained = false;
-    while (!drained && pos < stop) {
-        ret = avcodec_receive_frame(dec, in);
-        if (ret == AVERROR(EAGAIN) && !flushing) {
-            ret = av_read_frame(fmt, pkt);
-            if (ret == AVERROR_EOF) {
-                flushing = true;
-                avcodec_send_packet(dec, NULL);
-            } else if (ret < 0) {
-                st = media_averr(err, src, ret, "cannot read audio");
-                goto done;
-            } else {
-                if (pkt->stream_index == si && (ret = avcodec_send_packet(dec, pkt)) < 0 &&
-                    ret != AVERROR(EAGAIN)) {
-                    av_packet_unref(pkt);
-                    st = media_averr(err, src, ret, "audio decoding failed");
-                    goto done;
-                }
-                av_packet_unref(pkt);
-            }
+    av_packet_unref(rd->pkt);
+    return 1;
+}
+
+/* Decodes on until sample `stop` (or the track's end), storing what falls in the blocks being
+ * filled (the rest of the bed stays zero: silence past the track's end). The decoder and
+ * resampler run the same whether this is one call or many, so every sample is the same
+ * whichever blocks are kept and however the decoding is cut into calls. */
+static ck_status reader_run(ck_audio *a, pcm_reader *rd, const bool *fill, int64_t stop,
+                            ck_error *err)
+{
+    int64_t samples = a->samples;
+    while (!rd->drained && rd->pos < stop) {
+        int ret = avcodec_receive_frame(rd->dec, rd->in);
+        if (ret == AVERROR(EAGAIN) && !rd->flushing) {
+            if (reader_feed(rd, err) < 0)
+                return err->status;
             continue;
         }
-        bool end = ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing);
-        if (ret < 0 && !end) {
-            st = media_averr(err, src, ret, "audio decoding failed");
-            goto done;
-        }
+        bool end = ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && rd->flushing);
+        if (ret < 0 && !end)
+            return media_averr(err, rd->src, ret, "audio decoding failed");
         /* Resample (the resampler is drained once the input ends), then keep what the blocks
          * being filled hold. */
-        int cap = swr_get_out_samples(swr, end ? 0 : in->nb_samples);
-        if (cap > samples - pos)
-            cap = (int)(samples - pos);
-        if (cap > out_cap) {
+        int cap = swr_get_out_samples(rd->swr, end ? 0 : rd->in->nb_samples);
+        if (cap > samples - rd->pos)
+            cap = (int)(samples - rd->pos);
+        if (cap > rd->out_cap) {
             for (int c = 0; c < 2; c++) {
-                float *o = realloc(out[c], (size_t)cap * sizeof(float));
+                float *o = realloc(rd->out[c], (size_t)cap * sizeof(float));
                 if (!o) {
-                    av_frame_unref(in);
-                    st = ck_error_set(err, CK_ERR_NOMEM, src, 0, 0, "out of memory");
-                    goto done;
+                    av_frame_unref(rd->in);
+                    return ck_error_set(err, CK_ERR_NOMEM, rd->src, 0, 0, "out of memory");
                 }
-                out[c] = o;
+                rd->out[c] = o;
             }
-            out_cap = cap;
+            rd->out_cap = cap;
         }
-        uint8_t *planes[2] = {(uint8_t *)out[0], (uint8_t *)out[1]};
-        int n = end ? swr_convert(swr, planes, cap, NULL, 0)
-                    : swr_convert(swr, planes, cap, (const uint8_t **)in->extended_data,
-                                  in->nb_samples);
+        uint8_t *planes[2] = {(uint8_t *)rd->out[0], (uint8_t *)rd->out[1]};
+        int n = end ? swr_convert(rd->swr, planes, cap, NULL, 0)
+                    : swr_convert(rd->swr, planes, cap, (const uint8_t **)rd->in->extended_data,
+                                  rd->in->nb_samples);
         if (n > 0) {
-            store_blocks(a, fill, pos, n, out);
-            pos += n;
+            store_blocks(a, fill, rd->pos, n, rd->out);
+            rd->pos += n;
         }
-        av_frame_unref(in);
-        drained = end;
+        av_frame_unref(rd->in);
+        rd->drained = end;
     }
-done:
-    free(out[0]);
-    free(out[1]);
-    swr_free(&swr);
-    avcodec_free_context(&dec);
-    avformat_close_input(&fmt);
-    av_frame_free(&in);
-    av_packet_free(&pkt);
-    return st;
+    return CK_OK;
 }
 
 static ck_status open_aac(AVCodecContext **out, const char *what, ck_error *err)
@@ -418,30 +441,46 @@ static ck_status receive_packets(ck_audio *a, span *sp, AVCodecContext *enc, AVP
     return CK_OK;
 }
 
-static ck_status encode_span(ck_audio *a, span *sp, const char *what, ck_error *err)
+/* One AAC encoder fed frame by frame (encode_span in one go, the whole bed a block at a
+ * time). */
+typedef struct aac_pass {
+    AVCodecContext *enc;
+    AVPacket *pkt;
+    AVFrame *out;
+} aac_pass;
+
+static void pass_close(aac_pass *ps)
 {
-    AVCodecContext *enc = NULL;
-    AVPacket *pkt = av_packet_alloc();
-    AVFrame *out = av_frame_alloc();
-    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
-    ck_status st = CK_OK;
-    if (!pkt || !out) {
-        st = ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
-        goto done;
-    }
-    if ((st = open_aac(&enc, what, err)) != CK_OK)
-        goto done;
+    avcodec_free_context(&ps->enc);
+    av_frame_free(&ps->out);
+    av_packet_free(&ps->pkt);
+}
+
+static ck_status pass_open(aac_pass *ps, span *sp, const char *what, ck_error *err)
+{
+    memset(ps, 0, sizeof *ps);
+    ps->pkt = av_packet_alloc();
+    ps->out = av_frame_alloc();
+    if (!ps->pkt || !ps->out)
+        return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
     sp->next_pts = sp->from - CK_AUDIO_FRAME; /* the priming frame */
-    for (int64_t t = sp->from; t < sp->to; t += CK_AUDIO_FRAME) {
-        int n = (int)(sp->to - t < CK_AUDIO_FRAME ? sp->to - t : CK_AUDIO_FRAME);
+    return open_aac(&ps->enc, what, err);
+}
+
+/* Encodes the frames of [t0, t1): t0 on the frame grid, t1 on it too or the span's end. */
+static ck_status pass_frames(ck_audio *a, span *sp, aac_pass *ps, int64_t t0, int64_t t1,
+                             const char *what, ck_error *err)
+{
+    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+    AVFrame *out = ps->out;
+    for (int64_t t = t0; t < t1; t += CK_AUDIO_FRAME) {
+        int n = (int)(t1 - t < CK_AUDIO_FRAME ? t1 - t : CK_AUDIO_FRAME);
         out->nb_samples = n;
         out->format = AV_SAMPLE_FMT_FLTP;
         av_channel_layout_copy(&out->ch_layout, &stereo);
         out->sample_rate = CK_AUDIO_RATE;
-        if (av_frame_get_buffer(out, 0) < 0) {
-            st = ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
-            goto done;
-        }
+        if (av_frame_get_buffer(out, 0) < 0)
+            return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
         float *dst[2] = {(float *)out->data[0], (float *)out->data[1]};
         int64_t b = t / BED_BLOCK; /* t is on the frame grid: [t, t + n) is in block b */
         for (int c = 0; c < 2; c++)
@@ -449,30 +488,74 @@ static ck_status encode_span(ck_audio *a, span *sp, const char *what, ck_error *
                    (size_t)n * sizeof(float));
         mix_clips(dst, t, n, sp->clips, sp->nclips);
         out->pts = t;
-        int ret = avcodec_send_frame(enc, out);
+        int ret = avcodec_send_frame(ps->enc, out);
         av_frame_unref(out);
-        if (ret < 0) {
-            st = media_averr(err, what, ret, "AAC encoding failed");
-            goto done;
-        }
-        if ((st = receive_packets(a, sp, enc, pkt, what, err)) != CK_OK)
-            goto done;
+        if (ret < 0)
+            return media_averr(err, what, ret, "AAC encoding failed");
+        ck_status st = receive_packets(a, sp, ps->enc, ps->pkt, what, err);
+        if (st != CK_OK)
+            return st;
     }
-    int ret = avcodec_send_frame(enc, NULL);
+    return CK_OK;
+}
+
+static ck_status pass_flush(ck_audio *a, span *sp, aac_pass *ps, const char *what, ck_error *err)
+{
+    int ret = avcodec_send_frame(ps->enc, NULL);
     if (ret < 0)
-        st = media_averr(err, what, ret, "AAC encoding failed");
-    else
-        st = receive_packets(a, sp, enc, pkt, what, err);
-done:
-    avcodec_free_context(&enc);
-    av_frame_free(&out);
-    av_packet_free(&pkt);
+        return media_averr(err, what, ret, "AAC encoding failed");
+    return receive_packets(a, sp, ps->enc, ps->pkt, what, err);
+}
+
+static ck_status encode_span(ck_audio *a, span *sp, const char *what, ck_error *err)
+{
+    aac_pass ps;
+    ck_status st = pass_open(&ps, sp, what, err);
+    if (st == CK_OK)
+        st = pass_frames(a, sp, &ps, sp->from, sp->to, what, err);
+    if (st == CK_OK)
+        st = pass_flush(a, sp, &ps, what, err);
+    pass_close(&ps);
     return st;
 }
 
+/* Block b of the bed, zeroed, marked as being filled. */
+static ck_status block_alloc(ck_audio *a, int64_t b, bool *fill, const char *what, ck_error *err)
+{
+    fill[b] = true;
+    for (int c = 0; c < 2; c++)
+        if (!(a->block[2 * b + c] = calloc((size_t)block_len(a, b), sizeof(float))))
+            return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+    return CK_OK;
+}
+
+static void block_free(ck_audio *a, int64_t b, bool *fill)
+{
+    if (fill)
+        fill[b] = false;
+    for (int c = 0; c < 2; c++) {
+        free(a->block[2 * b + c]);
+        a->block[2 * b + c] = NULL;
+    }
+}
+
+/* The shared clips are mixed into a decoded block, as a span mixes the personal ones. */
+static void mix_shared(ck_audio *a, int64_t b)
+{
+    for (int64_t t = b * BED_BLOCK; t < b * BED_BLOCK + block_len(a, b); t += CK_AUDIO_FRAME) {
+        int n = (int)(a->samples - t < CK_AUDIO_FRAME ? a->samples - t : CK_AUDIO_FRAME);
+        float *dst[2] = {a->block[2 * b] + (t - b * BED_BLOCK),
+                         a->block[2 * b + 1] + (t - b * BED_BLOCK)};
+        mix_clips(dst, t, n, a->shared, a->nshared);
+    }
+}
+
 /* The bed's blocks over samples [from, to) as PCM: the track (or silence) with the shared
- * clips mixed in. Missing blocks are decoded from the track's start (AAC frames depend on
- * the ones before), so a span far past the kept blocks costs a decode of the track so far. */
+ * clips mixed in. Missing blocks are decoded by the kept reader when it has not passed them
+ * (the blocks in between are skipped, not kept), else by a new one from the track's start (an
+ * AAC frame depends on the ones before, so decoding from the middle would change samples).
+ * The block after the last one asked for takes what the last resampled frame holds past it,
+ * so the reader can go on from there next time. */
 static ck_status bed_fill(ck_audio *a, int64_t from, int64_t to, ck_error *err)
 {
     const char *what = a->src ? a->src : "audio";
@@ -481,39 +564,110 @@ static ck_status bed_fill(ck_audio *a, int64_t from, int64_t to, ck_error *err)
         return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
     from = from < 0 ? 0 : from;
     to = to > a->samples ? a->samples : to;
+    int64_t first = -1, last = -1; /* the blocks to complete */
+    for (int64_t b = from / BED_BLOCK; b * BED_BLOCK < to; b++)
+        if (!a->block[2 * b] || b == a->partial) {
+            first = first < 0 ? b : first;
+            last = b;
+        }
+    if (a->in_order) /* the blocks before this span are not asked for again */
+        for (int64_t b = 0; b < from / BED_BLOCK; b++)
+            if (a->block[2 * b] && b != a->partial)
+                block_free(a, b, NULL);
+    if (first < 0)
+        return CK_OK;
     bool *fill = calloc((size_t)nb, sizeof *fill);
     if (!fill)
         return ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
-    int64_t stop = 0; /* the end of the last block to fill */
     ck_status st = CK_OK;
-    for (int64_t b = from / BED_BLOCK; b * BED_BLOCK < to && st == CK_OK; b++) {
-        if (a->block[2 * b])
-            continue;
-        for (int c = 0; c < 2; c++)
-            if (!(a->block[2 * b + c] = calloc((size_t)block_len(a, b), sizeof(float))))
-                st = ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
-        fill[b] = true;
-        stop = b * BED_BLOCK + block_len(a, b);
+    /* Go on with the kept reader when it is at or before the first block asked for, or in it
+     * (the partial one); a partial block it will not complete now goes. */
+    bool resume = a->rd && (first == a->partial || a->rd->pos <= first * BED_BLOCK);
+    if (a->partial >= 0 && a->partial != first) {
+        block_free(a, a->partial, NULL);
+        a->partial = -1;
     }
-    if (st == CK_OK && stop > 0 && a->src)
-        st = decode_pcm(a, fill, stop, err);
-    /* The shared clips are mixed in here, as a span mixes the personal ones. */
-    for (int64_t b = 0; b < nb && st == CK_OK; b++) {
-        if (!fill[b])
-            continue;
-        for (int64_t t = b * BED_BLOCK; t < b * BED_BLOCK + block_len(a, b); t += CK_AUDIO_FRAME) {
-            int n = (int)(a->samples - t < CK_AUDIO_FRAME ? a->samples - t : CK_AUDIO_FRAME);
-            float *dst[2] = {a->block[2 * b] + (t - b * BED_BLOCK),
-                             a->block[2 * b + 1] + (t - b * BED_BLOCK)};
-            mix_clips(dst, t, n, a->shared, a->nshared);
-        }
+    if (a->src && !resume) {
+        if (!a->rd && !(a->rd = calloc(1, sizeof *a->rd)))
+            st = ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+        else
+            reader_close(a->rd);
+        if (st == CK_OK)
+            st = reader_open(a->rd, a->src, err);
     }
-    if (st != CK_OK) /* half-made blocks go */
+    int64_t upto = last + 2 < nb ? last + 2 : nb; /* last + 1 takes the overflow */
+    for (int64_t b = first; b < upto && st == CK_OK; b++) {
+        if (b == a->partial)
+            fill[b] = true; /* its samples so far stay */
+        else if (!a->block[2 * b])
+            st = block_alloc(a, b, fill, what, err);
+    }
+    int64_t stop = last * BED_BLOCK + block_len(a, last);
+    if (st == CK_OK && a->src)
+        st = reader_run(a, a->rd, fill, stop, err);
+    bool drained = !a->src || (st == CK_OK && a->rd->drained);
+    for (int64_t b = first; b < upto && st == CK_OK; b++) {
+        bool complete = b <= last || drained;
+        if (fill[b] && complete)
+            mix_shared(a, b);
+        if (fill[b] && !complete)
+            a->partial = b;
+        else if (b == a->partial)
+            a->partial = -1;
+    }
+    if (st != CK_OK) { /* half-made blocks go, and the reader with them */
         for (int64_t b = 0; b < nb; b++)
-            for (int c = 0; fill[b] && c < 2; c++) {
-                free(a->block[2 * b + c]);
-                a->block[2 * b + c] = NULL;
-            }
+            if (fill[b])
+                block_free(a, b, fill);
+        a->partial = -1;
+        if (a->rd)
+            reader_close(a->rd);
+        free(a->rd);
+        a->rd = NULL;
+    }
+    free(fill);
+    return st;
+}
+
+void ck_audio_spans_in_order(ck_audio *bed, bool on)
+{
+    bed->in_order = on;
+}
+
+/* The whole bed encoded in one pass, a block at a time: block b is decoded (with b + 1 taking
+ * what the last resampled frame holds past it), mixed, encoded and freed before b + 1, so two
+ * blocks are in memory instead of the whole track's PCM (29 MB for 76 s). The same decoding,
+ * mixing and frames, in the same order, as decoding every block first: the same packets. */
+static ck_status encode_bed(ck_audio *a, span *sp, const char *what, ck_error *err)
+{
+    int64_t nb = (a->samples + BED_BLOCK - 1) / BED_BLOCK;
+    bool *fill = calloc((size_t)nb, sizeof *fill);
+    a->block = calloc((size_t)nb * 2, sizeof *a->block);
+    pcm_reader rd = {0};
+    aac_pass ps = {0};
+    ck_status st =
+        fill && a->block ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, what, 0, 0, "out of memory");
+    if (st == CK_OK && a->src)
+        st = reader_open(&rd, a->src, err);
+    if (st == CK_OK)
+        st = pass_open(&ps, sp, what, err);
+    for (int64_t b = 0; b < nb && st == CK_OK; b++) {
+        for (int64_t k = b; k < b + 2 && k < nb && st == CK_OK; k++)
+            if (!a->block[2 * k])
+                st = block_alloc(a, k, fill, what, err);
+        int64_t end = b * BED_BLOCK + block_len(a, b);
+        if (st == CK_OK && a->src)
+            st = reader_run(a, &rd, fill, end, err);
+        if (st != CK_OK)
+            break;
+        mix_shared(a, b);
+        st = pass_frames(a, sp, &ps, b * BED_BLOCK, end, what, err);
+        block_free(a, b, fill);
+    }
+    if (st == CK_OK)
+        st = pass_flush(a, sp, &ps, what, err);
+    pass_close(&ps);
+    reader_close(&rd);
     free(fill);
     return st;
 }
@@ -525,6 +679,11 @@ static void bed_release(ck_audio *a)
         free(a->block[i]);
     free(a->block);
     a->block = NULL;
+    a->partial = -1;
+    if (a->rd)
+        reader_close(a->rd);
+    free(a->rd);
+    a->rd = NULL;
 }
 
 ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
@@ -537,6 +696,7 @@ ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
         return NULL;
     }
     a->pts0 = -CK_AUDIO_FRAME;
+    a->partial = -1;
     a->samples = llround(p->duration * CK_AUDIO_RATE);
     if (!(a->samples > 0)) {
         ck_error_set(err, CK_ERR_INVALID, what, 0, 0, "audio duration must be positive");
@@ -554,21 +714,20 @@ ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err)
         ck_error_set(err, CK_ERR_NOT_FOUND, p->src, 0, 0, "audio file not found");
         goto fail;
     }
-    if (bed_fill(a, 0, a->samples, err) != CK_OK)
-        goto fail;
     span sp = {.bed = a,
                .samples = a->samples,
                .from = 0,
                .to = a->samples,
                .keep_from = INT64_MIN,
                .keep_to = INT64_MAX};
-    if (encode_span(a, &sp, what, err) != CK_OK)
+    ck_status est = encode_bed(a, &sp, what, err);
+    /* Most campaigns never need the PCM again: a personal span decodes it afresh. */
+    bed_release(a);
+    if (est != CK_OK)
         goto fail;
     if (a->count != expected_packets(a->samples))
         ck_log(CK_LOG_DEBUG, "audio: %d AAC packets for %lld samples", a->count,
                (long long)a->samples);
-    /* Most campaigns never need the PCM again: a personal span decodes it afresh. */
-    bed_release(a);
     if (p->cache_path && ck_write_atomic(p->cache_path, a->data, a->size, 0644, err) != CK_OK)
         goto fail;
 ok:
@@ -636,6 +795,7 @@ ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, in
         return NULL;
     }
     a->samples = bed->samples;
+    a->partial = -1;
     span sp = {.bed = bed, .samples = bed->samples, .keep_from = from, .keep_to = to};
     span_window(bed->samples, from, to, &sp.from, &sp.to);
     if (clips_prepare(clips, count, 1, &mine, &n, what, err) != CK_OK ||

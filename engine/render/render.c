@@ -47,6 +47,7 @@ struct ck_render {
     bool *shared;
     double min_seg;
     bool overlap_encoders; /* ck_render_params': a batch's encoders drain on the finisher */
+    bool audio_in_order;   /* ck_render_params': the bed drops the blocks behind a span */
     ck_arena frame_arena;
     render_speech_shared speech; /* the scene's lines that read no field, synthesised once */
 };
@@ -144,6 +145,7 @@ static ck_status audio_ready(ck_render *r, ck_error *err)
         return CK_OK;
     if (!(r->audio = ck_audio_create(r->audio_src, r->audio_cache, r->scene->duration, err)))
         return err->status ? err->status : CK_ERR_MEDIA;
+    ck_audio_spans_in_order(r->audio, r->audio_in_order);
     return CK_OK;
 }
 
@@ -196,6 +198,7 @@ static ck_status audio_setup(ck_render *r, const ck_render_params *p, ck_strbuf 
                               .clip_count = p->clip_count};
         if (!(r->audio = ck_audio_create_ex(&ap, err)))
             return err->status ? err->status : CK_ERR_MEDIA;
+        ck_audio_spans_in_order(r->audio, r->audio_in_order);
         return CK_OK;
     }
     /* Encoding the track takes seconds: with defer_audio it waits for the first render
@@ -300,6 +303,7 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
             goto fail;
         ck_strbuf_printf(&salt, "|asset %s %s", a->id, hex);
     }
+    r->audio_in_order = p.audio_in_order;
     if (audio_setup(r, &p, &salt, err) != CK_OK)
         goto fail;
     if (!(r->salt = ck_strbuf_take(&salt))) {

@@ -98,6 +98,8 @@ typedef struct ck_gpu_stats {
     uint64_t readback_bytes; /* copied from device memory into host memory for the host to read
                                 (GPU path: a frame's NV12 once, the RGBA frame when asked) */
     uint64_t device_frames;  /* frames handed over in device memory (ck_gpu_frame.device_fd) */
+    uint64_t code_released;  /* bytes of LLVM's code (lavapipe's shader compiler) unmapped after
+                                pipelines were compiled, counted per release (CPU devices) */
     bool validation_active;  /* the validation layer is loaded and its messages are counted */
 } ck_gpu_stats;
 void ck_gpu_get_stats(const ck_gpu *gpu, ck_gpu_stats *out);

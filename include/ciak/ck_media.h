@@ -172,11 +172,17 @@ bool ck_audio_clip_shapes(const ck_audio_clip *c, int64_t samples, int64_t from,
  * that they replace the bed's packets of that span seamlessly: same 1024-sample grid, same
  * pts, CK_AUDIO_PREROLL/POSTROLL of the bed around it. Deterministic (same bed, clips and
  * span: same bytes, whatever spans came before). `bed` keeps the blocks of its PCM that spans
- * needed; one it lacks costs a decode of the track from its start up to there (not
- * thread-safe on one bed). Errors name the track; a bad clip is named by index, never by its
- * text. */
+ * needed, and its decoding where it stopped: a block past it costs decoding on up to there,
+ * one before it a decode of the track from its start (not thread-safe on one bed). Errors name the
+ * track; a bad clip is named by index, never by its text. */
 ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, int64_t from,
                         int64_t to, ck_error *err);
+/* For a bed whose spans are asked for in time order, each once (one person's render): the
+ * blocks before a span are dropped when it is made, so the bed holds one span's PCM instead of
+ * every span's (the track is decoded once either way, on from where the last span stopped).
+ * An earlier span asked for later still works (decoded again from the track's start); the
+ * bytes do not change. */
+void ck_audio_spans_in_order(ck_audio *bed, bool on);
 int64_t ck_audio_bitrate(const ck_audio *a); /* bit/s */
 int ck_audio_packet_count(const ck_audio *a);
 /* Packet i: an ADTS frame; pts in samples (48 kHz). A whole track's first packet is the

@@ -70,6 +70,11 @@ typedef struct ck_render_params {
      * segment's encoding: its last frames), at the cost of a second libx264 session alive at
      * each segment boundary (~46 MB at 720p). false: one session at a time. Same bytes. */
     bool overlap_encoders;
+    /* One person's render (`ciak render`): each personal audio span is asked for once, in time
+     * order, so the bed keeps only the PCM of the span being made instead of every span's
+     * (ck_audio_spans_in_order; 6.5 MB on naspi-accolta). Same bytes either way; a server
+     * leaves it false (the next viewer's spans need the same blocks again). */
+    bool audio_in_order;
 } ck_render_params;
 
 /* One person's speech for views and renders. NULL everywhere means "no personal speech":

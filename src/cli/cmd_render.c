@@ -144,7 +144,8 @@ static int cmd_render(const void *opts)
                            .width = width,
                            .height = height,
                            .no_share = no_share,
-                           .overlap_encoders = o->overlap_encoders};
+                           .overlap_encoders = o->overlap_encoders,
+                           .audio_in_order = true};
     if (!(r = ck_render_create(gpu, dir, &rp, &err)))
         goto fail;
     recs = ck_records_load(ck_render_scene(r), pick.data, &d);
