@@ -184,8 +184,9 @@ static ck_status make_flat_voice(const char *voice, ck_error *err)
     char *body = ck_strbuf_take(&b);
     flat_voice *f = &flat[flat_count];
     flat_path_for(f->path, sizeof f->path, flat_count);
-    if (flat_count == 0)
-        atexit(remove_flat_voices);
+    static bool removed_at_exit;
+    if (!removed_at_exit)
+        removed_at_exit = atexit(remove_flat_voices) == 0;
     /* ck_write_atomic replaces a stale file. */
     ck_status st = body ? ck_write_atomic(f->path, body, strlen(body), 0600, err)
                         : ck_error_set(err, CK_ERR_NOMEM, "espeak-ng", 0, 0, "out of memory");
