@@ -54,13 +54,13 @@ static ck_status rs_prepare_locked(int in_rate, const rs_table **out, ck_error *
             *out = &rs_tabs[i];
             return CK_OK;
         }
-    if (rs_count == RS_TABLES)
-        return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
-                            "the speech engines gave more than %d different rates", RS_TABLES);
     if (in_rate <= 0 || in_rate > CK_SPEECH_RATE)
         return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
                             "the speech engine gives %d Hz; 1 to %d Hz are supported", in_rate,
                             CK_SPEECH_RATE);
+    if (rs_count == RS_TABLES)
+        return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
+                            "the speech engines gave more than %d different rates", RS_TABLES);
     int g = gcd(CK_SPEECH_RATE, in_rate), L = CK_SPEECH_RATE / g, M = in_rate / g;
     if (L > 8192)
         return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
