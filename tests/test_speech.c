@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define SCENE_HEAD                                                                                 \
     "{\"format\": 1, \"id\": \"t\", \"canvas\": {\"width\": 64, \"height\": 64}, "                 \
@@ -166,9 +167,10 @@ static void test_many_lines(void)
     free(first);
 }
 
-/* Lines asked for on several threads at once (viewers of two campaigns arriving together) are
- * the samples the same lines give one at a time: the module's mutex keeps the engine's state
- * to one line at a time (engine/speech/README.md). */
+/* Lines asked for on several threads at once (viewers arriving together) are the samples the
+ * same lines give one at a time: they are said at the same time, each by a child process
+ * started from a parent whose libespeak-ng state does not change meanwhile
+ * (engine/speech/README.md). */
 typedef struct par_job {
     const char *text;
     int wpm;
@@ -187,28 +189,149 @@ static void *par_say(void *arg)
 
 static void test_parallel(void)
 {
-    const char *texts[2] = {"Gentile signora Maria Rossi, la sua domanda \xC3\xA8 stata accolta.",
-                            "Ogni mese ricever\xC3\xA0 538 euro e 69 centesimi."};
-    float *ref[2] = {NULL, NULL};
-    size_t nref[2] = {0, 0};
+    /* Eight different lines (eight viewers' names and amounts), two rates. */
+    enum { N = 8 };
+    static const char *const names[N] = {"Maria Rossi",     "Giuseppe Verdi", "Anna Bianchi",
+                                         "Luca Esposito",   "Giulia Romano",  "Marco Colombo",
+                                         "Francesca Ricci", "Paolo Marino"};
+    char texts[N][160];
+    float *ref[N] = {NULL};
+    size_t nref[N] = {0};
     ck_error err = {0};
-    for (int i = 0; i < 2; i++)
-        CK_CHECK(ck_speech_synth("it", 180, texts[i], &ref[i], &nref[i], &err) == CK_OK);
-    enum { N = 6 };
-    par_job jobs[N];
-    pthread_t th[N];
     for (int i = 0; i < N; i++) {
-        jobs[i] = (par_job){.text = texts[i % 2], .wpm = 180};
+        snprintf(texts[i], sizeof texts[i],
+                 "Gentile %s, ogni mese ricever\xC3\xA0 %d euro e %d centesimi.", names[i],
+                 410 + 37 * i, 11 * i);
+        CK_CHECK(ck_speech_synth("it", 170 + 10 * (i % 2), texts[i], &ref[i], &nref[i], &err) ==
+                 CK_OK);
+    }
+    /* Twice over: each line on two threads, sixteen at once. */
+    par_job jobs[2 * N];
+    pthread_t th[2 * N];
+    for (int i = 0; i < 2 * N; i++) {
+        jobs[i] = (par_job){.text = texts[i % N], .wpm = 170 + 10 * (i % 2)};
         CK_CHECK(pthread_create(&th[i], NULL, par_say, &jobs[i]) == 0);
     }
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < 2 * N; i++) {
         pthread_join(th[i], NULL);
-        int k = i % 2;
+        int k = i % N;
         CK_CHECK(jobs[i].st == CK_OK && jobs[i].frames == nref[k] && jobs[i].pcm &&
                  memcmp(jobs[i].pcm, ref[k], nref[k] * sizeof *ref[k]) == 0);
         free(jobs[i].pcm);
     }
-    free(ref[0]), free(ref[1]);
+    for (int i = 0; i < N; i++)
+        free(ref[i]);
+}
+
+/* One record's lines through ck_speech_render_lines, said at the same time (a viewer waits
+ * for the longest line, not the sum), are the samples ck_speech_synth gives each alone. */
+static void test_record_lines(void)
+{
+    ck_diags d = {.max = 20};
+    ck_scene *s = load(SCENE_HEAD "\"speech\": {\"rate\": 175, \"lines\": ["
+                                  "{\"start\": 0.5, \"text\": \"Buongiorno.\"},"
+                                  "{\"start\": 2, \"text\": \"Gentile {{first_name|name}},\"},"
+                                  "{\"start\": 4, \"text\": \"ricever\u00e0 {{amount|euro}}\"},"
+                                  "{\"start\": 7, \"text\": \"ogni mese, {{first_name|name}}.\"}"
+                                  "]}}",
+                       &d);
+    CK_CHECK(s && d.errors == 0);
+    if (!s) {
+        ck_diags_free(&d);
+        return;
+    }
+    ck_value vals[3] = {{.present = true, .str = "GIULIA"},
+                        {.present = true, .i = 0, .str = "F"},
+                        {.present = true, .i = 53869}};
+    ck_record rec = {.id = "p1", .values = vals, .line = 1};
+    ck_speech_clip *clips = NULL;
+    size_t n = 0;
+    ck_error err = {0};
+    CK_CHECK(ck_speech_render_lines(s, &rec, &clips, &n, &err) == CK_OK && n == 4);
+    for (size_t i = 0; i < n; i++) {
+        float *one = NULL;
+        size_t none = 0;
+        CK_CHECK(ck_speech_synth("it", 175, clips[i].text, &one, &none, &err) == CK_OK);
+        CK_CHECK(none > 0 && none == clips[i].frames && clips[i].pcm &&
+                 memcmp(one, clips[i].pcm, none * sizeof *one) == 0);
+        free(one);
+    }
+    ck_speech_clips_free(&clips, n);
+    ck_scene_destroy(&s);
+    ck_diags_free(&d);
+}
+
+/* A concurrent stand-in engine: each call waits (up to 10 s) until another call is running
+ * too, and the most calls running at once is kept. Serialised lines would never meet. */
+static pthread_mutex_t meet_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t meet_cond = PTHREAD_COND_INITIALIZER;
+static int meet_now, meet_max;
+static ck_status meet_has_voice(const char *voice, ck_error *err)
+{
+    (void)voice, (void)err;
+    return CK_OK;
+}
+static ck_status meet_synth(const char *voice, int wpm, const char *text, float **pcm,
+                            size_t *frames, int *rate, ck_error *err)
+{
+    (void)voice, (void)wpm, (void)err;
+    pthread_mutex_lock(&meet_lock);
+    meet_now++;
+    meet_max = meet_now > meet_max ? meet_now : meet_max;
+    pthread_cond_broadcast(&meet_cond);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    while (meet_max < 2 && pthread_cond_timedwait(&meet_cond, &meet_lock, &until) == 0)
+        ;
+    meet_now--;
+    pthread_mutex_unlock(&meet_lock);
+    size_t len = strlen(text);
+    float *p = malloc(len * sizeof *p);
+    for (size_t i = 0; p && i < len; i++)
+        p[i] = 0.25f;
+    *pcm = p, *frames = len, *rate = CK_SPEECH_RATE;
+    return p ? CK_OK : CK_ERR_NOMEM;
+}
+
+static void test_lines_meet(void)
+{
+    static const ck_speech_engine meet = {"meet", meet_has_voice, meet_synth, 1};
+    ck_speech_set_engine(&meet);
+    ck_diags d = {.max = 20};
+    ck_scene *s = load(SCENE_HEAD "\"speech\": {\"lines\": ["
+                                  "{\"start\": 1, \"text\": \"Gentile {{first_name|name}}\"},"
+                                  "{\"start\": 4, \"text\": \"{{amount|euro}}\"}]}}",
+                       &d);
+    CK_CHECK(s && d.errors == 0);
+    ck_value vals[3] = {{.present = true, .str = "ANNA"},
+                        {.present = true, .i = 0, .str = "F"},
+                        {.present = true, .i = 100}};
+    ck_record rec = {.id = "p1", .values = vals, .line = 1};
+    ck_speech_clip *clips = NULL;
+    size_t n = 0;
+    ck_error err = {0};
+    /* One record's two lines. */
+    CK_CHECK(s && ck_speech_render_lines(s, &rec, &clips, &n, &err) == CK_OK && n == 2);
+    CK_CHECK(meet_max == 2);
+    CK_CHECK(n == 2 && clips[0].frames == strlen(clips[0].text) &&
+             clips[1].frames == strlen(clips[1].text));
+    ck_speech_clips_free(&clips, n);
+    /* Two threads' lines (two viewers). */
+    meet_max = 0;
+    par_job jobs[2] = {{.text = "uno", .wpm = 160}, {.text = "due", .wpm = 160}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        CK_CHECK(pthread_create(&th[i], NULL, par_say, &jobs[i]) == 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        CK_CHECK(jobs[i].st == CK_OK && jobs[i].frames == 3);
+        free(jobs[i].pcm);
+    }
+    CK_CHECK(meet_max == 2);
+    ck_scene_destroy(&s);
+    ck_diags_free(&d);
+    ck_speech_set_engine(NULL);
 }
 
 /* A stand-in engine: a constant at 22050 Hz, and a count of its calls. */
@@ -235,7 +358,7 @@ static ck_status fake_synth(const char *voice, int wpm, const char *text, float 
 
 static void test_resample_and_lines(void)
 {
-    static const ck_speech_engine fake = {"fake", fake_has_voice, fake_synth};
+    static const ck_speech_engine fake = {"fake", fake_has_voice, fake_synth, 0};
     ck_speech_set_engine(&fake);
     ck_error err = {0};
     float *p = NULL;
@@ -319,6 +442,8 @@ int main(void)
     test_synth();
     test_many_lines();
     test_parallel();
+    test_record_lines();
+    test_lines_meet();
     test_resample_and_lines();
     return ck_test_done("test_speech");
 }

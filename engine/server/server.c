@@ -247,6 +247,7 @@ static size_t view_bucket(int campaign, const uint8_t *handle)
 
 static void view_free(srv_view *v)
 {
+    pthread_mutex_destroy(&v->make_lock);
     ck_render_view_free(&v->view);
     ck_render_speech_free(&v->speech);
     ck_records_destroy(&v->recs);
@@ -307,6 +308,10 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
     if (s->view_count >= VIEW_MAX)
         view_trim(s);
     srv_view *v = calloc(1, sizeof *v);
+    if (v && pthread_mutex_init(&v->make_lock, NULL) != 0) {
+        free(v);
+        v = NULL;
+    }
     if (v) {
         v->campaign = campaign;
         memcpy(v->handle, handle, CK_HANDLE_BYTES);
@@ -343,14 +348,17 @@ void srv_view_unref(ck_server *s, srv_view *v)
 bool srv_make_view(ck_server *s, srv_view *v)
 {
     srv_campaign *cp = &s->campaigns[v->campaign];
-    /* Held throughout: the digester is single-threaded, and a second request for the same
-     * person finds the view ready instead of making it twice. */
-    pthread_mutex_lock(&cp->digest_lock);
+    /* The view's own lock, held throughout: a second request for the same person finds the
+     * view ready instead of making it twice. Not the campaign's digest lock: the person's
+     * speech lines are said before it is taken, so a burst of new viewers says their lines at
+     * the same time instead of one viewer after another. Order: make_lock, digest_lock,
+     * view_lock. */
+    pthread_mutex_lock(&v->make_lock);
     pthread_mutex_lock(&s->view_lock);
     bool done = v->ready, failed = v->failed;
     pthread_mutex_unlock(&s->view_lock);
     if (done || failed) {
-        pthread_mutex_unlock(&cp->digest_lock);
+        pthread_mutex_unlock(&v->make_lock);
         return done;
     }
     ck_person p;
@@ -378,8 +386,12 @@ bool srv_make_view(ck_server *s, srv_view *v)
     /* The person's speech lines, synthesised once for the view and all their segments (the
      * digests depend on them). A failure leaves the shared audio, never the view. */
     ck_render_speech_make(cp->scene, &recs->items[0], &v->speech);
-    if (ck_render_digester_view_speech(cp->digester, &recs->items[0], &v->speech, &view, &err) !=
-        CK_OK) {
+    /* The digester is single-threaded. */
+    pthread_mutex_lock(&cp->digest_lock);
+    ck_status dst =
+        ck_render_digester_view_speech(cp->digester, &recs->items[0], &v->speech, &view, &err);
+    pthread_mutex_unlock(&cp->digest_lock);
+    if (dst != CK_OK) {
         char buf[1400];
         ck_log(CK_LOG_ERROR, "campaign %s: view: %s", cp->id,
                ck_error_format(&err, buf, sizeof buf));
@@ -398,7 +410,7 @@ done:
         ck_records_destroy(&recs);
     }
     pthread_mutex_unlock(&s->view_lock);
-    pthread_mutex_unlock(&cp->digest_lock);
+    pthread_mutex_unlock(&v->make_lock);
     return ok;
 }
 

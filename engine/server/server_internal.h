@@ -157,7 +157,8 @@ typedef struct srv_campaign {
     bool has_captions;
     char shared_url[CK_CAMPAIGN_MAX + 48]; /* "/c/<id>/<version>/{digest}.ts" */
     /* Views are made on request threads, never behind a render: one digester per campaign,
-     * used under digest_lock (a view takes ~10 ms, a segment render ~1 s). */
+     * used under digest_lock (~10 ms a view; the person's speech lines, ~0.1 s, are said
+     * before it is taken, several viewers' at once). */
     ck_render_digester *digester;
     pthread_mutex_t digest_lock;
     /* The largest bit rate seen of one of its segments lasting at least half the target
@@ -182,6 +183,9 @@ typedef struct srv_view {
     ck_render_view view;
     int refs; /* under the server's view lock */
     bool ready, failed;
+    /* Held while the view is made (srv_make_view), so a second request for the same person
+     * waits and finds it ready; views of different people are made at the same time. */
+    pthread_mutex_t make_lock;
     double last_used;
     _Atomic double play_ms; /* when the look-ahead first ran (playlist request); 0: not yet */
     struct srv_view *next;

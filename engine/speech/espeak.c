@@ -1,6 +1,7 @@
-/* espeak.c: the built-in engine, libespeak-ng in-process (synchronous mode: samples come back
- * through the callback before espeak_ng_Synthesize returns). Called only with speech.c's
- * mutex held, which is what libespeak-ng's global state needs. */
+/* espeak.c: the built-in engine, libespeak-ng (synchronous mode: samples come back through the
+ * callback before espeak_ng_Synthesize returns), every line said in a child process. Lines may
+ * be asked for on several threads at once: `globals` below keeps libespeak-ng's global state
+ * in this process still while a child is started from it. */
 #include "ck_speech.h"
 
 #include <espeak-ng/espeak_ng.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <sys/wait.h>
@@ -24,8 +26,8 @@ typedef struct pcm_buf {
     bool oom;
 } pcm_buf;
 
-/* The line being said. Synthesis runs under speech.c's mutex, one line at a time, so one
- * pointer is enough (the events' user_data is not on every callback). */
+/* The line being said. Only a child says a line, one per process, so one pointer is enough
+ * (the events' user_data is not on every callback). */
 static pcm_buf *target;
 
 static int on_samples(short *wav, int count, espeak_EVENT *events)
@@ -73,7 +75,15 @@ static ck_status init(ck_error *err)
     return CK_OK;
 }
 
-static ck_status has_voice(const char *voice, ck_error *err)
+/* libespeak-ng's global state in this process (initialisation, the current voice) and the
+ * flat voices below: held shared while a line's child is started (a fork copies that state,
+ * so it must not change meanwhile; a spawn reads the voice table), exclusive while any of it
+ * changes. Children run and are read outside it, so N threads have N children saying lines at
+ * once. Writers first: a voice check is not kept waiting behind a stream of lines. */
+static pthread_rwlock_t globals = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+/* In a child (one thread, nothing to lock) or with `globals` held exclusive. */
+static ck_status has_voice_here(const char *voice, ck_error *err)
 {
     ck_status s = init(err);
     if (s != CK_OK)
@@ -84,6 +94,14 @@ static ck_status has_voice(const char *voice, ck_error *err)
     return CK_OK;
 }
 
+static ck_status has_voice(const char *voice, ck_error *err)
+{
+    pthread_rwlock_wrlock(&globals);
+    ck_status s = has_voice_here(voice, err);
+    pthread_rwlock_unlock(&globals);
+    return s;
+}
+
 /* The voice, without pitch flutter, as a voice file of our own.
  *
  * Why: libespeak-ng 1.51 keeps the phase of its pitch flutter in a static that no call
@@ -91,20 +109,57 @@ static ck_status has_voice(const char *voice, ck_error *err)
  * With the flutter's amplitude at 0 its phase no longer matters, and a line depends only on
  * its text, voice and rate (test_speech checks the samples are identical). The file is the
  * installed voice's own file plus "flutter 0", loaded by path before every line. */
-static char flat_voice[64];                /* the voice the file below was made for */
-static char flat_path[4096];               /* its file, removed at exit */
+#define FLAT_MAX 16 /* voices one process prepares */
+typedef struct flat_voice {
+    char name[64];   /* the voice the file was made for */
+    char path[4096]; /* its file, removed at exit */
+} flat_voice;
+/* One file per voice (not one rewritten for each new voice): a child started for a line in
+ * one voice may load its file after another thread prepared another voice. Entries are only
+ * added, under `globals` held exclusive. */
+static flat_voice flat[FLAT_MAX];
+static int flat_count;
 #define SPAWN_ENV "CIAK_SPEECH_LINE_CHILD" /* set in a spawned line's environment (below) */
 
-static void remove_flat_voice(void)
+static void remove_flat_voices(void)
 {
-    if (flat_path[0])
-        unlink(flat_path);
+    for (int i = 0; i < flat_count; i++)
+        unlink(flat[i].path);
 }
 
+static const flat_voice *flat_find(const char *voice)
+{
+    for (int i = 0; i < flat_count; i++)
+        if (strcmp(flat[i].name, voice) == 0)
+            return &flat[i];
+    return NULL;
+}
+
+/* espeak-ng lower-cases a voice's file name before opening it, so the path must be lower
+ * case: TMPDIR when it is, else /tmp; the name is ours (pid and the voice's index), no mkstemp
+ * (its random letters are mixed case). */
+static void flat_path_for(char *path, size_t size, int index)
+{
+    const char *tmp = getenv("TMPDIR");
+    for (const char *c = tmp; c && *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            tmp = NULL;
+    snprintf(path, size, "%s/ciak-voice-%ld-%d", tmp && *tmp ? tmp : "/tmp", (long)getpid(), index);
+}
+
+/* The current voice (has_voice_here just set it) as a flat voice file; in a child, or with
+ * `globals` held exclusive. */
 static ck_status make_flat_voice(const char *voice, ck_error *err)
 {
-    if (flat_path[0] && strcmp(flat_voice, voice) == 0)
+    if (flat_find(voice))
         return CK_OK;
+    if (strlen(voice) >= sizeof flat[0].name)
+        return ck_error_set(err, CK_ERR_UNSUPPORTED, "espeak-ng", 0, 0,
+                            "the voice name \"%.40s...\" is too long (at most %d characters)",
+                            voice, (int)sizeof flat[0].name - 1);
+    if (flat_count == FLAT_MAX)
+        return ck_error_set(err, CK_ERR_UNSUPPORTED, "espeak-ng", 0, 0,
+                            "a process can use at most %d espeak-ng voices", FLAT_MAX);
     espeak_VOICE *cur = espeak_GetCurrentVoice();
     const char *data = NULL;
     espeak_Info(&data);
@@ -127,23 +182,19 @@ static ck_status make_flat_voice(const char *voice, ck_error *err)
     ck_strbuf_printf(&b, "%s\nflutter 0\n", text);
     free(text);
     char *body = ck_strbuf_take(&b);
-    if (!flat_path[0]) {
-        /* espeak-ng lower-cases a voice's file name before opening it, so the path must
-         * be lower case: TMPDIR when it is, else /tmp; the name is ours (pid), no mkstemp
-         * (its random letters are mixed case). ck_write_atomic replaces a stale file. */
-        const char *tmp = getenv("TMPDIR");
-        for (const char *c = tmp; c && *c; c++)
-            if (*c >= 'A' && *c <= 'Z')
-                tmp = NULL;
-        snprintf(flat_path, sizeof flat_path, "%s/ciak-voice-%ld", tmp && *tmp ? tmp : "/tmp",
-                 (long)getpid());
-        atexit(remove_flat_voice);
-    }
-    ck_status st = body ? ck_write_atomic(flat_path, body, strlen(body), 0600, err)
+    flat_voice *f = &flat[flat_count];
+    flat_path_for(f->path, sizeof f->path, flat_count);
+    static bool removed_at_exit;
+    if (!removed_at_exit)
+        removed_at_exit = atexit(remove_flat_voices) == 0;
+    /* ck_write_atomic replaces a stale file. */
+    ck_status st = body ? ck_write_atomic(f->path, body, strlen(body), 0600, err)
                         : ck_error_set(err, CK_ERR_NOMEM, "espeak-ng", 0, 0, "out of memory");
     free(body);
-    if (st == CK_OK)
-        snprintf(flat_voice, sizeof flat_voice, "%s", voice);
+    if (st == CK_OK) {
+        snprintf(f->name, sizeof f->name, "%s", voice);
+        flat_count++;
+    }
     return st;
 }
 
@@ -167,21 +218,22 @@ static ck_status synth_here(const char *voice, int wpm, const char *text, float 
     if (s == CK_OK && espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, NULL) != ENS_OK)
         s = ck_error_set(err, CK_ERR_MEDIA, "espeak-ng", 0, 0, "espeak-ng could not restart");
     if (s == CK_OK)
-        s = has_voice(voice, err);
+        s = has_voice_here(voice, err);
     if (s == CK_OK)
         s = make_flat_voice(voice, err);
-    if (s != CK_OK)
+    const flat_voice *f = s == CK_OK ? flat_find(voice) : NULL;
+    if (!f)
         return s;
     /* Every parameter that shapes the sound is set on each call, before the voice is loaded
      * (loading computes the gain from them) and after, so one line cannot leave state
      * behind for the next. */
     set_params(wpm);
-    if (espeak_ng_SetVoiceByFile(flat_path) != ENS_OK)
+    if (espeak_ng_SetVoiceByFile(f->path) != ENS_OK)
         return ck_error_set(err, CK_ERR_MEDIA, "espeak-ng", 0, 0,
                             "espeak-ng cannot load voice \"%s\" without flutter", voice);
     set_params(wpm);
     /* espeak-ng 1.51 draws noise from the C library's rand(): the same seed for every
-     * line. We hold speech.c's mutex; nothing else in ciak uses rand(). */
+     * line. This is a child saying one line; nothing else in ciak uses rand(). */
     srand(1);
     pcm_buf b = {0};
     target = &b;
@@ -257,7 +309,7 @@ static _Noreturn void child_say(int fd, const char *voice, int wpm, const char *
     }
     bool ok = write_all(fd, &h, sizeof h) && (st != CK_OK || write_all(fd, pcm, n * sizeof *pcm));
     if (getenv(SPAWN_ENV)) /* a spawned child made its own flat voice file (below) */
-        unlink(flat_path);
+        remove_flat_voices();
     _exit(ok ? 0 : 1);
 }
 
@@ -348,27 +400,36 @@ static pid_t start_child(int fd[2], const char *voice, int wpm, const char *text
 static ck_status synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                        int *rate, ck_error *err)
 {
-    /* The voice is looked up (and its flat file made) once per voice, not per line: every
-     * espeak_ng_SetVoiceByName in this process changes what the children inherit (lines 163
-     * to 165 of a process came out 0.5 s long, whatever their text), so after the first
-     * line the parent must stay as it is. */
-    ck_status s = CK_OK;
-    if (!flat_path[0] || strcmp(flat_voice, voice) != 0) {
-        s = has_voice(voice, err);
-        if (s == CK_OK)
-            s = make_flat_voice(voice, err);
-    }
-    if (s != CK_OK)
-        return s;
     int fd[2];
     if (pipe2(fd, O_CLOEXEC) != 0)
         return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot make a pipe: %s",
                             strerror(errno));
-    pid_t pid = start_child(fd, voice, wpm, text);
+    /* The voice is looked up (and its flat file made) once per voice, not per line: every
+     * espeak_ng_SetVoiceByName in this process changes what the children inherit (lines 163
+     * to 165 of a process came out 0.5 s long, whatever their text), so after the first
+     * line in a voice the parent stays as it is. The child is started with `globals` held
+     * (shared when the voice is ready: other lines start at the same time; exclusive while
+     * it is prepared); it says the line and is read with nothing held. */
+    ck_status s = CK_OK;
+    pthread_rwlock_rdlock(&globals);
+    if (!flat_find(voice)) {
+        pthread_rwlock_unlock(&globals);
+        pthread_rwlock_wrlock(&globals);
+        if (!flat_find(voice)) { /* not prepared by another thread meanwhile */
+            s = has_voice_here(voice, err);
+            if (s == CK_OK)
+                s = make_flat_voice(voice, err);
+        }
+    }
+    pid_t pid = s == CK_OK ? start_child(fd, voice, wpm, text) : -1;
+    int fork_errno = errno;
+    pthread_rwlock_unlock(&globals);
     close(fd[1]);
     if (pid < 0) {
         close(fd[0]);
-        return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot fork: %s", strerror(errno));
+        return s != CK_OK ? s
+                          : ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot fork: %s",
+                                         strerror(fork_errno));
     }
     child_reply h = {.status = CK_ERR_MEDIA};
     float *buf = NULL;
@@ -395,6 +456,6 @@ static ck_status synth(const char *voice, int wpm, const char *text, float **pcm
 
 const ck_speech_engine *ck_speech_espeak(void)
 {
-    static const ck_speech_engine e = {"espeak-ng", has_voice, synth};
+    static const ck_speech_engine e = {"espeak-ng", has_voice, synth, .concurrent = 1};
     return &e;
 }

@@ -1,9 +1,11 @@
-/* speech.c: the speech track -> PCM clips. One mutex serialises the engine (libespeak-ng
- * keeps global state), the resampler's table and the cache of shared lines. */
+/* speech.c: the speech track -> PCM clips. One mutex guards the resampler's tables, the cache
+ * of shared lines and an engine that cannot say lines at the same time; a concurrent engine
+ * (espeak-ng) is called outside it, so several lines are said at once. */
 #include "ck_speech.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,11 @@ typedef struct rs_table {
     double *coef; /* L phases x 2*RS_HALF taps */
 } rs_table;
 
-static rs_table rs; /* guarded by lock */
+/* One table per input rate, made under the lock and never changed or freed after: a line is
+ * resampled outside the lock while another thread may add a table. */
+#define RS_TABLES 8
+static rs_table rs_tabs[RS_TABLES];
+static int rs_count;
 
 static int gcd(int a, int b)
 {
@@ -41,14 +47,20 @@ static int gcd(int a, int b)
     return a;
 }
 
-static ck_status rs_prepare(int in_rate, ck_error *err)
+static ck_status rs_prepare_locked(int in_rate, const rs_table **out, ck_error *err)
 {
-    if (rs.coef && rs.in_rate == in_rate)
-        return CK_OK;
+    for (int i = 0; i < rs_count; i++)
+        if (rs_tabs[i].in_rate == in_rate) {
+            *out = &rs_tabs[i];
+            return CK_OK;
+        }
     if (in_rate <= 0 || in_rate > CK_SPEECH_RATE)
         return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
                             "the speech engine gives %d Hz; 1 to %d Hz are supported", in_rate,
                             CK_SPEECH_RATE);
+    if (rs_count == RS_TABLES)
+        return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
+                            "the speech engines gave more than %d different rates", RS_TABLES);
     int g = gcd(CK_SPEECH_RATE, in_rate), L = CK_SPEECH_RATE / g, M = in_rate / g;
     if (L > 8192)
         return ck_error_set(err, CK_ERR_UNSUPPORTED, "speech", 0, 0,
@@ -69,22 +81,31 @@ static ck_status rs_prepare(int in_rate, ck_error *err)
         for (int j = 0; j < 2 * RS_HALF; j++)
             c[j] /= sum;
     }
-    free(rs.coef);
-    rs = (rs_table){.in_rate = in_rate, .L = L, .M = M, .coef = coef};
+    rs_tabs[rs_count] = (rs_table){.in_rate = in_rate, .L = L, .M = M, .coef = coef};
+    *out = &rs_tabs[rs_count++];
     return CK_OK;
 }
 
-/* in[0..n) at rs.in_rate -> *out at CK_SPEECH_RATE. */
-static ck_status rs_run(const float *in, size_t n, float **out, size_t *out_n, ck_error *err)
+static ck_status rs_prepare(int in_rate, const rs_table **out, ck_error *err)
 {
-    size_t L = (size_t)rs.L, M = (size_t)rs.M;
+    pthread_mutex_lock(&lock);
+    ck_status st = rs_prepare_locked(in_rate, out, err);
+    pthread_mutex_unlock(&lock);
+    return st;
+}
+
+/* in[0..n) at rs->in_rate -> *out at CK_SPEECH_RATE. */
+static ck_status rs_run(const rs_table *rs, const float *in, size_t n, float **out, size_t *out_n,
+                        ck_error *err)
+{
+    size_t L = (size_t)rs->L, M = (size_t)rs->M;
     size_t m = n ? (n * L + M - 1) / M : 0;
     float *o = malloc((m ? m : 1) * sizeof *o);
     if (!o)
         return ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
     for (size_t k = 0; k < m; k++) {
         size_t num = k * M, i = num / L, ph = num % L;
-        const double *c = rs.coef + ph * 2 * RS_HALF;
+        const double *c = rs->coef + ph * 2 * RS_HALF;
         double acc = 0;
         for (int j = 0; j < 2 * RS_HALF; j++) {
             long long at = (long long)i + j - RS_HALF + 1;
@@ -118,6 +139,14 @@ static void cache_clear_locked(void)
         cache[i] = (cache_entry){0};
     }
     cache_next = 0;
+}
+
+static const cache_entry *cache_find_locked(const char *key)
+{
+    for (size_t i = 0; i < CACHE_MAX; i++)
+        if (cache[i].key && strcmp(cache[i].key, key) == 0)
+            return &cache[i];
+    return NULL;
 }
 
 void ck_speech_cache_clear(void)
@@ -162,21 +191,30 @@ static void trim_tail(const float *pcm, size_t *frames)
         (*frames)--;
 }
 
-static ck_status synth_locked(const char *voice, int wpm, const char *text, float **pcm,
-                              size_t *frames, ck_error *err)
+/* Says one line and brings it to 48 kHz, trimmed; takes the lock only for an engine that is
+ * not concurrent and for the resampler's table. */
+static ck_status synth_line(const char *voice, int wpm, const char *text, float **pcm,
+                            size_t *frames, ck_error *err)
 {
     float *raw = NULL;
     size_t n = 0;
     int rate = 0;
-    ck_status st = current()->synth(voice, wpm, text, &raw, &n, &rate, err);
+    pthread_mutex_lock(&lock);
+    const ck_speech_engine *e = current();
+    if (e->concurrent)
+        pthread_mutex_unlock(&lock);
+    ck_status st = e->synth(voice, wpm, text, &raw, &n, &rate, err);
+    if (!e->concurrent)
+        pthread_mutex_unlock(&lock);
     if (st == CK_OK && rate == CK_SPEECH_RATE) {
         *pcm = raw;
         *frames = n;
     } else {
+        const rs_table *rs = NULL;
         if (st == CK_OK)
-            st = rs_prepare(rate, err);
+            st = rs_prepare(rate, &rs, err);
         if (st == CK_OK)
-            st = rs_run(raw, n, pcm, frames, err);
+            st = rs_run(rs, raw, n, pcm, frames, err);
         free(raw);
     }
     if (st == CK_OK)
@@ -189,13 +227,11 @@ ck_status ck_speech_synth(const char *voice, int wpm, const char *text, float **
 {
     *pcm = NULL;
     *frames = 0;
-    pthread_mutex_lock(&lock);
-    ck_status st = synth_locked(voice ? voice : "", wpm, text ? text : "", pcm, frames, err);
-    pthread_mutex_unlock(&lock);
-    return st;
+    return synth_line(voice ? voice : "", wpm, text ? text : "", pcm, frames, err);
 }
 
-/* A shared line: from the cache, or synthesised and kept. */
+/* A shared line: from the cache, or synthesised (outside the lock) and kept. Two threads
+ * asking for the same new line at once may both say it: the same samples, kept once. */
 static ck_status synth_shared(const char *voice, int wpm, const char *text, float **pcm,
                               size_t *frames, ck_error *err)
 {
@@ -204,28 +240,30 @@ static ck_status synth_shared(const char *voice, int wpm, const char *text, floa
     char *k = ck_strbuf_take(&key);
     if (!k)
         return ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
-    ck_status st = CK_OK;
     pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < CACHE_MAX; i++) {
-        if (cache[i].key && strcmp(cache[i].key, k) == 0) {
-            *pcm = copy_pcm(cache[i].pcm, cache[i].frames);
-            *frames = cache[i].frames;
-            pthread_mutex_unlock(&lock);
-            free(k);
-            return *pcm ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
-        }
+    const cache_entry *hit = cache_find_locked(k);
+    if (hit) {
+        *pcm = copy_pcm(hit->pcm, hit->frames);
+        *frames = hit->frames;
+        pthread_mutex_unlock(&lock);
+        free(k);
+        return *pcm ? CK_OK : ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
     }
-    st = synth_locked(voice, wpm, text, pcm, frames, err);
+    pthread_mutex_unlock(&lock);
+    ck_status st = synth_line(voice, wpm, text, pcm, frames, err);
     float *keep = st == CK_OK ? copy_pcm(*pcm, *frames) : NULL;
-    if (keep) {
+    pthread_mutex_lock(&lock);
+    if (keep && !cache_find_locked(k)) {
         cache_entry *e = &cache[cache_next];
         free(e->key);
         free(e->pcm);
         *e = (cache_entry){.key = k, .pcm = keep, .frames = *frames};
         k = NULL;
+        keep = NULL;
         cache_next = (cache_next + 1) % CACHE_MAX;
     }
     pthread_mutex_unlock(&lock);
+    free(keep);
     free(k);
     return st;
 }
@@ -289,24 +327,86 @@ ck_status ck_speech_lines(const ck_scene *scene, const ck_record *rec, ck_speech
     return CK_OK;
 }
 
+/* One record's lines being said: threads take the next line until none is left. */
+#define LINES_AT_ONCE 8 /* threads saying one record's lines, the caller's included */
+
+typedef struct line_jobs {
+    const char *voice;
+    int wpm;
+    ck_speech_clip *clips;
+    size_t count;
+    atomic_size_t next;
+    ck_status *st; /* per line */
+    ck_error *err; /* per line */
+} line_jobs;
+
+static void *say_lines(void *arg)
+{
+    line_jobs *j = arg;
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->count;) {
+        ck_speech_clip *c = &j->clips[i];
+        j->st[i] = c->personal
+                       ? ck_speech_synth(j->voice, j->wpm, c->text, &c->pcm, &c->frames, &j->err[i])
+                       : synth_shared(j->voice, j->wpm, c->text, &c->pcm, &c->frames, &j->err[i]);
+    }
+    return NULL;
+}
+
+/* Says every clip's line: at the same time with a concurrent engine (a viewer waits for the
+ * longest line, not the sum), else one after another. Returns the first failing line's status
+ * and error, and logs it. */
+static ck_status say_all(const ck_scene *scene, ck_speech_clip *clips, size_t count, ck_error *err)
+{
+    if (count == 0)
+        return CK_OK;
+    line_jobs j = {.voice = scene->speech_voice ? scene->speech_voice : "it",
+                   .wpm = scene->speech_rate,
+                   .clips = clips,
+                   .count = count,
+                   .st = calloc(count, sizeof *j.st),
+                   .err = calloc(count, sizeof *j.err)};
+    if (!j.st || !j.err) {
+        free(j.st);
+        free(j.err);
+        return ck_error_set(err, CK_ERR_NOMEM, "speech", 0, 0, "out of memory");
+    }
+    atomic_init(&j.next, 0);
+    pthread_mutex_lock(&lock);
+    size_t extra = current()->concurrent ? count - 1 : 0;
+    pthread_mutex_unlock(&lock);
+    if (extra > LINES_AT_ONCE - 1)
+        extra = LINES_AT_ONCE - 1;
+    pthread_t th[LINES_AT_ONCE];
+    size_t started = 0;
+    while (started < extra && pthread_create(&th[started], NULL, say_lines, &j) == 0)
+        started++; /* a thread that cannot start leaves its lines to the others */
+    say_lines(&j);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    ck_status st = CK_OK;
+    for (size_t i = 0; st == CK_OK && i < count; i++) {
+        st = j.st[i];
+        if (st == CK_OK)
+            continue;
+        if (err)
+            *err = j.err[i];
+        /* The message names the line, never the words (they may be personal). */
+        ck_log(CK_LOG_ERROR, "speech: %s: %s could not be synthesised: %s", scene->id,
+               scene->speech_lines[clips[i].line].path, j.err[i].msg);
+    }
+    free(j.st);
+    free(j.err);
+    return st;
+}
+
 ck_status ck_speech_render_lines(const ck_scene *scene, const ck_record *rec, ck_speech_clip **out,
                                  size_t *n, ck_error *err)
 {
     ck_speech_clip *clips;
     size_t count;
     ck_status st = ck_speech_lines(scene, rec, &clips, &count, err);
-    const char *voice = scene && scene->speech_voice ? scene->speech_voice : "it";
-    for (size_t i = 0; st == CK_OK && i < count; i++) {
-        ck_speech_clip *c = &clips[i];
-        st = c->personal
-                 ? ck_speech_synth(voice, scene->speech_rate, c->text, &c->pcm, &c->frames, err)
-                 : synth_shared(voice, scene->speech_rate, c->text, &c->pcm, &c->frames, err);
-        if (st != CK_OK) {
-            /* The message names the line, never the words (they may be personal). */
-            ck_log(CK_LOG_ERROR, "speech: %s: %s could not be synthesised: %s", scene->id,
-                   scene->speech_lines[c->line].path, err ? err->msg : ck_status_str(st));
-        }
-    }
+    if (st == CK_OK)
+        st = say_all(scene, clips, count, err);
     if (st != CK_OK) {
         ck_speech_clips_free(&clips, count);
         *out = NULL;

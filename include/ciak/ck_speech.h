@@ -10,8 +10,9 @@
  *
  * Determinism: the same text, voice and rate give the same samples, bit for bit (the engine
  * must guarantee it; espeak-ng does, and the resampler here is fixed arithmetic).
- * Thread safety: every function may be called from any thread. Engine calls are serialised
- * behind one mutex (libespeak-ng keeps global state and is not thread-safe).
+ * Thread safety: every function may be called from any thread. Lines asked for on several
+ * threads are said at the same time when the engine allows it (espeak-ng does: each line is
+ * said by a child process of its own); an engine that does not is called behind one mutex.
  * Privacy: a synthesis failure is an error value and a log line that never carry the text.
  */
 #ifndef CK_SPEECH_H
@@ -32,18 +33,21 @@ typedef struct ck_speech_clip {
     int line;     /* index in scene->speech_lines */
 } ck_speech_clip;
 
-/* What a synthesis engine provides. Every function is called with the module's mutex held,
- * so an engine needs no locking of its own.
+/* What a synthesis engine provides. Unless `concurrent` is set, every function is called with
+ * the module's mutex held, so an engine needs no locking of its own.
  * - has_voice: CK_OK when `voice` can be used, else an error naming it.
  * - synth: says `text` (UTF-8, one line, spoken forms already applied) with `voice` at `wpm`
  *   words per minute; returns mono float samples in *pcm (malloc'd, the caller frees) at
  *   *rate Hz (any rate: the module resamples to CK_SPEECH_RATE). Must be deterministic for
- *   the same arguments, must not print, and must not log or keep the text. */
+ *   the same arguments, must not print, and must not log or keep the text.
+ * - concurrent: 1 when synth may run on several threads at once and alongside has_voice (the
+ *   engine locks its own state; has_voice is still called with the module's mutex held). */
 typedef struct ck_speech_engine {
     const char *name;
     ck_status (*has_voice)(const char *voice, ck_error *err);
     ck_status (*synth)(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                        int *rate, ck_error *err);
+    int concurrent;
 } ck_speech_engine;
 
 /* The built-in libespeak-ng engine (data from espeak-ng's default path, or ESPEAK_DATA_PATH). */
@@ -67,7 +71,8 @@ ck_status ck_speech_lines(const ck_scene *scene, const ck_record *rec, ck_speech
 
 /* The clips one record hears: every line whose `when` holds, rendered (the scene's speech
  * templates are compiled here, in speech mode) and synthesised, in time order. rec == NULL: the
- * shared lines only (those that read no field). Lines that read no field are synthesised once and
+ * shared lines only (those that read no field). With a concurrent engine the lines are said at
+ * the same time, on threads of their own. Lines that read no field are synthesised once and
  * cached in memory (keyed by voice, rate and text, so a new campaign version with new words makes
  * new audio). On failure nothing is returned and err says which line failed (never its text). Free
  * with ck_speech_clips_free. */
