@@ -100,7 +100,17 @@ url_of() { grep "^$1," "$tmp/links.csv" | cut -d, -f2 | sed "s#http://127.0.0.1:
 get() { curl -s -m 120 -D "$tmp/$2.h" -o "$tmp/$2" -w '%{http_code}' "$1"; }
 retry_after() { grep -qi '^retry-after: [0-9]' "$tmp/$1.h"; }
 # The personal segment's name in a person's media playlist, and the first shared one.
-personal_of() { get "$1/media.m3u8" media >/dev/null; grep -v '^#' "$tmp/media" | grep -v '^/c/' | head -1; }
+# A busy server (a sanitizer build on a loaded machine) may answer 503 + Retry-After while its
+# render queue is late (admission control): like a player, ask again after the wait it gives.
+personal_of() {
+    for _ in 1 2 3 4 5; do
+        [ "$(get "$1/media.m3u8" media)" = 503 ] || break
+        local pause
+        pause=$(awk 'tolower($1) == "retry-after:" {print ($2 + 0 > 10 ? 10 : $2 + 0)}' "$tmp/media.h")
+        sleep "${pause:-2}"
+    done
+    grep -v '^#' "$tmp/media" | grep -v '^/c/' | head -1
+}
 shared_of() { grep '^/c/' "$tmp/media" | head -1; }
 # A whole segment: decodes without an error and lasts a second.
 whole() {
