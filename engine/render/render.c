@@ -798,8 +798,9 @@ static bool audio_only_personal(const ck_render *r, const ck_render_speech *spee
 }
 
 /* Segment `index` for a person whose clips sound over shared pictures: the shared segment's
- * video packets (that file rendered first when it is not there yet: everybody a `when` leaves
- * silent gets it, and the next speaker copies it too) muxed with the person's audio span. */
+ * video packets muxed with the person's audio span. Only when the shared file is there: this
+ * renderer does not make shared segments behind its caller's back (a server counts them, and a
+ * cluster renders each exactly once); without it the segment is encoded (same bytes). */
 static ck_status remux_segment(ck_render *r, const ck_render_speech *speech, int index,
                                const char *path, ck_render_stats *stats, ck_error *err)
 {
@@ -807,10 +808,9 @@ static ck_status remux_segment(ck_render *r, const ck_render_speech *speech, int
     if (!shared)
         return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
     ck_status st = CK_OK;
-    if (!ck_file_exists(shared)) {
-        ck_render_job job = {.index = index, .path = shared};
-        st = ck_render_segments_speech(r, NULL, NULL, &job, 1, NULL, NULL, err);
-    }
+    if (!ck_file_exists(shared))
+        st = ck_error_set(err, CK_ERR_NOT_FOUND, shared, 0, 0,
+                          "the shared segment is not rendered yet");
     if (st == CK_OK) {
         ck_ts_params tp = {.enc = &r->enc, .first_frame = r->plan.items[index].first_frame};
         segment_samples(r, index, &tp.audio_from, &tp.audio_to);
@@ -831,10 +831,12 @@ ck_status ck_render_segment_speech(ck_render *r, const ck_record *rec,
         ck_error e = {0};
         if (remux_segment(r, speech, index, path, stats, &e) == CK_OK)
             return CK_OK;
-        /* The shared file unreadable, its folder gone...: encode it as before (same bytes). */
-        char buf[1400];
-        ck_log(CK_LOG_WARN, "render: %s: segment %d from the shared video: %s; encoding it",
-               r->scene->id, index, ck_error_format(&e, buf, sizeof buf));
+        /* Not rendered yet, or unreadable, its folder gone...: encode it (same bytes). */
+        if (e.status != CK_ERR_NOT_FOUND) {
+            char buf[1400];
+            ck_log(CK_LOG_WARN, "render: %s: segment %d from the shared video: %s; encoding it",
+                   r->scene->id, index, ck_error_format(&e, buf, sizeof buf));
+        }
     }
     ck_render_job job = {.index = index, .path = path};
     ck_status st = ck_render_segments_speech(r, rec, speech, &job, 1, NULL, NULL, err);

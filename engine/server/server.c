@@ -414,19 +414,6 @@ done:
     return ok;
 }
 
-/* Encoder threads for a personal segment. Alone (nothing else due within SRV_BACKLOG_MS):
- * latency, every core for this one segment, and at least the fixed count (x264's frame
- * threads also overlap encoding with the compositor). With a backlog: throughput, the cores
- * split between the workers, since each thread beyond a core only adds x264's frame-thread
- * overhead while another viewer waits. */
-static int personal_threads(const ck_server *s, int backlog)
-{
-    if (backlog == 0) /* the fixed count (0) on small machines, more on big ones */
-        return s->cores <= 4 ? 0 : s->cores > 16 ? 16 : s->cores;
-    int per_worker = s->cores / (s->workers > 0 ? s->workers : 1);
-    return per_worker < 1 ? 1 : per_worker > 16 ? 16 : per_worker;
-}
-
 /* A segment of `cp` exists with `bytes` over `seconds`: raises the campaign's peak. Short
  * segments are left out, as HLS leaves them out of the peak (ck_render_measure). */
 static void seen_rate(srv_campaign *cp, int64_t bytes, double seconds)
@@ -449,7 +436,6 @@ static bool render_segment(ck_server *s, int worker, srv_job *j)
     const ck_record *rec = j->shared || !j->view ? NULL : &j->view->recs->items[0];
     const ck_render_speech *speech = j->shared || !j->view ? NULL : &j->view->speech;
     ck_render *r = s->renderers[worker][j->campaign];
-    ck_render_set_personal_threads(r, personal_threads(s, j->backlog));
     ck_render_stats stats = {0};
     double t0 = srv_now_ms();
     ck_status st = ck_render_segment_speech(r, rec, speech, j->index, j->path, &stats, &err);
