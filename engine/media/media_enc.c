@@ -27,7 +27,6 @@ const char *const ck_media_encoders[] = {"h264_nvenc", "h264_vaapi", "libx264", 
  * segment is its first frame. */
 #define MAX_GOP 600
 /* MPEG-TS mux delay (as the ffmpeg command uses): PTS = 0.7 s + media time. */
-#define MUX_DELAY_US 700000
 
 void ck_enc_config_defaults(ck_enc_config *c)
 {
@@ -290,73 +289,19 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
     w->next_pts = p->first_frame;
     if (enc_open(&w->enc, &w->cfg, false, err) != CK_OK)
         goto fail;
-    int ret = avformat_alloc_output_context2(&w->oc, NULL, "mpegts", NULL);
-    if (ret < 0 || !w->oc) {
-        media_averr(err, path, ret, "cannot make an MPEG-TS muxer");
+    if (media_ts_muxer(&w->oc, path, err) != CK_OK)
         goto fail;
-    }
-    w->oc->flags |= AVFMT_FLAG_BITEXACT;
-    w->oc->max_delay = MUX_DELAY_US;
-    /* Timestamps are absolute on purpose: never shift a segment to start at zero. */
-    w->oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     if (!(w->vst = avformat_new_stream(w->oc, NULL)) ||
-        avcodec_parameters_from_context(w->vst->codecpar, w->enc.ctx) < 0) {
+        avcodec_parameters_from_context(w->vst->codecpar, w->enc.ctx) < 0 ||
+        (p->audio && !(w->ast = media_ts_audio_stream(w->oc)))) {
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
         goto fail;
     }
     w->vst->time_base = w->enc.ctx->time_base;
     w->vst->avg_frame_rate = w->enc.ctx->framerate;
-    if (p->audio) {
-        if (!(w->ast = avformat_new_stream(w->oc, NULL))) {
-            ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
-            goto fail;
-        }
-        AVCodecParameters *ap = w->ast->codecpar;
-        ap->codec_type = AVMEDIA_TYPE_AUDIO;
-        ap->codec_id = AV_CODEC_ID_AAC;
-        ap->profile = FF_PROFILE_AAC_LOW;
-        ap->sample_rate = CK_AUDIO_RATE;
-        ap->frame_size = CK_AUDIO_FRAME;
-        av_channel_layout_default(&ap->ch_layout, 2);
-        w->ast->time_base = (AVRational){1, CK_AUDIO_RATE};
-    }
-    if ((ret = avio_open(&w->oc->pb, w->tmp, AVIO_FLAG_WRITE)) < 0) {
-        media_averr(err, path, ret, "cannot write the segment");
+    if (media_ts_header(w->oc, w->tmp, path, err) != CK_OK ||
+        media_ts_audio_packets(w->oc, w->ast, w->pkt, p, path, err) != CK_OK)
         goto fail;
-    }
-    AVDictionary *mo = NULL;
-    av_dict_set(&mo, "mpegts_flags", "+initial_discontinuity", 0);
-    ret = avformat_write_header(w->oc, &mo);
-    av_dict_free(&mo);
-    if (ret < 0) {
-        media_averr(err, path, ret, "cannot write the segment header");
-        goto fail;
-    }
-    /* The segment's audio: whole AAC frames, picked by start time, so consecutive segments
-     * carry consecutive frames with no gap and no overlap. The interleaver orders them. */
-    for (int i = 0; p->audio && i < ck_audio_packet_count(p->audio); i++) {
-        const uint8_t *data;
-        int size;
-        int64_t pts;
-        ck_audio_packet(p->audio, i, &data, &size, &pts);
-        if (pts < p->audio_from || pts >= p->audio_to)
-            continue;
-        AVPacket *ap = w->pkt;
-        if (av_new_packet(ap, size) < 0) {
-            ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
-            goto fail;
-        }
-        memcpy(ap->data, data, (size_t)size);
-        ap->pts = ap->dts = av_rescale_q(pts, (AVRational){1, CK_AUDIO_RATE}, w->ast->time_base);
-        ap->duration =
-            av_rescale_q(CK_AUDIO_FRAME, (AVRational){1, CK_AUDIO_RATE}, w->ast->time_base);
-        ap->stream_index = w->ast->index;
-        ap->flags |= AV_PKT_FLAG_KEY;
-        if ((ret = av_interleaved_write_frame(w->oc, ap)) < 0) {
-            media_averr(err, path, ret, "cannot write audio");
-            goto fail;
-        }
-    }
     return w;
 fail:
     ck_ts_writer_destroy(&w);

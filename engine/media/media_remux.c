@@ -20,9 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* As media_enc.c: PTS = 0.7 s + media time. */
-#define MUX_DELAY_US 700000
-
 typedef struct remux {
     const char *src, *path;
     char *tmp;
@@ -55,12 +52,8 @@ static ck_status open_source(remux *m, ck_error *err)
 /* The output muxer and its header, then the audio packets: as ck_ts_writer_create does. */
 static ck_status open_output(remux *m, const ck_ts_params *p, ck_error *err)
 {
-    int ret = avformat_alloc_output_context2(&m->oc, NULL, "mpegts", NULL);
-    if (ret < 0 || !m->oc)
-        return media_averr(err, m->path, ret, "cannot make an MPEG-TS muxer");
-    m->oc->flags |= AVFMT_FLAG_BITEXACT;
-    m->oc->max_delay = MUX_DELAY_US;
-    m->oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    if (media_ts_muxer(&m->oc, m->path, err) != CK_OK)
+        return err->status;
     if (!(m->vst = avformat_new_stream(m->oc, NULL)))
         return ck_error_set(err, CK_ERR_NOMEM, m->path, 0, 0, "out of memory");
     /* The MPEG-TS muxer reads the codec id (stream type) and, for H.264 packets without a
@@ -73,46 +66,11 @@ static ck_status open_output(remux *m, const ck_ts_params *p, ck_error *err)
     vp->height = p->enc->height;
     m->vst->time_base = (AVRational){p->enc->fps_den, p->enc->fps_num};
     m->vst->avg_frame_rate = (AVRational){p->enc->fps_num, p->enc->fps_den};
-    if (p->audio) {
-        if (!(m->ast = avformat_new_stream(m->oc, NULL)))
-            return ck_error_set(err, CK_ERR_NOMEM, m->path, 0, 0, "out of memory");
-        AVCodecParameters *ap = m->ast->codecpar;
-        ap->codec_type = AVMEDIA_TYPE_AUDIO;
-        ap->codec_id = AV_CODEC_ID_AAC;
-        ap->profile = FF_PROFILE_AAC_LOW;
-        ap->sample_rate = CK_AUDIO_RATE;
-        ap->frame_size = CK_AUDIO_FRAME;
-        av_channel_layout_default(&ap->ch_layout, 2);
-        m->ast->time_base = (AVRational){1, CK_AUDIO_RATE};
-    }
-    if ((ret = avio_open(&m->oc->pb, m->tmp, AVIO_FLAG_WRITE)) < 0)
-        return media_averr(err, m->path, ret, "cannot write the segment");
-    AVDictionary *mo = NULL;
-    av_dict_set(&mo, "mpegts_flags", "+initial_discontinuity", 0);
-    ret = avformat_write_header(m->oc, &mo);
-    av_dict_free(&mo);
-    if (ret < 0)
-        return media_averr(err, m->path, ret, "cannot write the segment header");
-    for (int i = 0; p->audio && i < ck_audio_packet_count(p->audio); i++) {
-        const uint8_t *data;
-        int size;
-        int64_t pts;
-        ck_audio_packet(p->audio, i, &data, &size, &pts);
-        if (pts < p->audio_from || pts >= p->audio_to)
-            continue;
-        AVPacket *ap = m->pkt;
-        if (av_new_packet(ap, size) < 0)
-            return ck_error_set(err, CK_ERR_NOMEM, m->path, 0, 0, "out of memory");
-        memcpy(ap->data, data, (size_t)size);
-        ap->pts = ap->dts = av_rescale_q(pts, (AVRational){1, CK_AUDIO_RATE}, m->ast->time_base);
-        ap->duration =
-            av_rescale_q(CK_AUDIO_FRAME, (AVRational){1, CK_AUDIO_RATE}, m->ast->time_base);
-        ap->stream_index = m->ast->index;
-        ap->flags |= AV_PKT_FLAG_KEY;
-        if ((ret = av_interleaved_write_frame(m->oc, ap)) < 0)
-            return media_averr(err, m->path, ret, "cannot write audio");
-    }
-    return CK_OK;
+    if (p->audio && !(m->ast = media_ts_audio_stream(m->oc)))
+        return ck_error_set(err, CK_ERR_NOMEM, m->path, 0, 0, "out of memory");
+    if (media_ts_header(m->oc, m->tmp, m->path, err) != CK_OK)
+        return err->status;
+    return media_ts_audio_packets(m->oc, m->ast, m->pkt, p, m->path, err);
 }
 
 /* Does this access unit hold an IDR slice (NAL type 5)? The encoder flags exactly those as

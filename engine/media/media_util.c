@@ -2,6 +2,8 @@
 #include "ck_media.h"
 #include "media_internal.h"
 
+#include <libavcodec/avcodec.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libavutil/error.h>
@@ -84,6 +86,74 @@ ck_status media_commit(const char *tmp, const char *path, ck_error *err)
         unlink(tmp);
         return ck_error_set(err, CK_ERR_IO, path, 0, 0, "cannot rename into place: %s",
                             strerror(e));
+    }
+    return CK_OK;
+}
+
+/* ---- the MPEG-TS muxer ---- */
+#define MUX_DELAY_US 700000 /* video starts at TS time 1.4 s = 126000 (media README) */
+
+ck_status media_ts_muxer(AVFormatContext **oc, const char *path, ck_error *err)
+{
+    int ret = avformat_alloc_output_context2(oc, NULL, "mpegts", NULL);
+    if (ret < 0 || !*oc)
+        return media_averr(err, path, ret, "cannot make an MPEG-TS muxer");
+    (*oc)->flags |= AVFMT_FLAG_BITEXACT;
+    (*oc)->max_delay = MUX_DELAY_US;
+    /* Timestamps are absolute on purpose: never shift a segment to start at zero. */
+    (*oc)->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    return CK_OK;
+}
+
+AVStream *media_ts_audio_stream(AVFormatContext *oc)
+{
+    AVStream *ast = avformat_new_stream(oc, NULL);
+    if (!ast)
+        return NULL;
+    AVCodecParameters *ap = ast->codecpar;
+    ap->codec_type = AVMEDIA_TYPE_AUDIO;
+    ap->codec_id = AV_CODEC_ID_AAC;
+    ap->profile = FF_PROFILE_AAC_LOW;
+    ap->sample_rate = CK_AUDIO_RATE;
+    ap->frame_size = CK_AUDIO_FRAME;
+    av_channel_layout_default(&ap->ch_layout, 2);
+    ast->time_base = (AVRational){1, CK_AUDIO_RATE};
+    return ast;
+}
+
+ck_status media_ts_header(AVFormatContext *oc, const char *tmp, const char *path, ck_error *err)
+{
+    int ret = avio_open(&oc->pb, tmp, AVIO_FLAG_WRITE);
+    if (ret < 0)
+        return media_averr(err, path, ret, "cannot write the segment");
+    AVDictionary *mo = NULL;
+    av_dict_set(&mo, "mpegts_flags", "+initial_discontinuity", 0);
+    ret = avformat_write_header(oc, &mo);
+    av_dict_free(&mo);
+    return ret < 0 ? media_averr(err, path, ret, "cannot write the segment header") : CK_OK;
+}
+
+ck_status media_ts_audio_packets(AVFormatContext *oc, AVStream *ast, AVPacket *pkt,
+                                 const ck_ts_params *p, const char *path, ck_error *err)
+{
+    for (int i = 0; p->audio && i < ck_audio_packet_count(p->audio); i++) {
+        const uint8_t *data;
+        int size;
+        int64_t pts;
+        ck_audio_packet(p->audio, i, &data, &size, &pts);
+        if (pts < p->audio_from || pts >= p->audio_to)
+            continue;
+        if (av_new_packet(pkt, size) < 0)
+            return ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
+        memcpy(pkt->data, data, (size_t)size);
+        pkt->pts = pkt->dts = av_rescale_q(pts, (AVRational){1, CK_AUDIO_RATE}, ast->time_base);
+        pkt->duration =
+            av_rescale_q(CK_AUDIO_FRAME, (AVRational){1, CK_AUDIO_RATE}, ast->time_base);
+        pkt->stream_index = ast->index;
+        pkt->flags |= AV_PKT_FLAG_KEY;
+        int ret = av_interleaved_write_frame(oc, pkt);
+        if (ret < 0)
+            return media_averr(err, path, ret, "cannot write audio");
     }
     return CK_OK;
 }
