@@ -2,8 +2,8 @@
  *
  * Per segment: draw lists from the timeline -> background video frames from the decoders ->
  * ck_gpu_submit (several frames in flight, so the GPU composites frame n while the CPU
- * decodes frame n+1) -> NV12 -> the encoder, on a thread of its own (render_encode.c), which
- * works on earlier frames meanwhile -> MPEG-TS with
+ * decodes frame n+1), on a compositing thread of the batch's own -> NV12 -> the encoder, on
+ * the caller's thread, working on earlier frames meanwhile (render_encode.c) -> MPEG-TS with
  * the segment's share of the campaign's AAC packets, or, where one of the person's speech
  * clips sounds, the bed mixed with them and encoded for that segment (ck_audio_span). */
 #include "ck_media.h"

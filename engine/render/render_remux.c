@@ -10,20 +10,11 @@
 #include "ck_media.h"
 #include "render_internal.h"
 
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 ck_status render_remux_segment(const char *shared_path, const char *path, const ck_ts_params *tp,
                                ck_audio *bed, const ck_audio_clip *clips, int count,
                                ck_render_stats *stats, ck_error *err)
 {
-    double t0 = now_s();
+    double t0 = ck_now_s();
     ck_ts_params p = *tp;
     /* The span exactly as the encoding path makes it (segment_writer): the bed mixed with
      * the person's clips, the span's packets only. */
@@ -37,7 +28,7 @@ ck_status render_remux_segment(const char *shared_path, const char *path, const 
     if (st == CK_OK && stats) {
         stats->frames = 0; /* none encoded */
         stats->bytes = bytes;
-        stats->seconds = now_s() - t0;
+        stats->seconds = ck_now_s() - t0;
         stats->encoder = "copy";
         stats->threads = 0;
     }
