@@ -32,7 +32,6 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
     if (s->p.cluster)
         s->p.no_warm = true;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    s->cores = cores > 0 ? (int)cores : 1;
     if (s->p.workers <= 0)
         s->p.workers = cores >= 8 ? (int)(cores / 4) : 1;
     if (s->p.http_threads <= 0)

@@ -214,8 +214,7 @@ typedef struct srv_job {
     srv_waiter *waiters;
 } srv_job;
 
-/* A job started while other jobs are due this soon renders for throughput (fewer encoder
- * threads each, so the workers share the cores), alone for latency (server.c). */
+/* Jobs due this soon count as a job's backlog when it starts (logged with its render). */
 #define SRV_BACKLOG_MS 4000.0
 
 typedef struct srv_queue srv_queue;
@@ -265,7 +264,6 @@ struct ck_server {
     int campaign_count;
     /* Per worker: a GPU context and a renderer per campaign (renderers[w][c]). */
     int workers;
-    int cores; /* online CPUs at start-up */
     ck_gpu **gpus;
     ck_render ***renderers;
     /* Views by (campaign, handle). */
