@@ -30,13 +30,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,8 +199,11 @@ static const struct sockaddr *client_of(const ck_server *s, struct MHD_Connectio
     }
 }
 
-/* libmicrohttpd's accept policy: refuses a new connection from an address that holds
- * per_ip_connections already (never from a trusted proxy). Counted on start and close. */
+/* Connections per address. The accept policy refuses early (before libmicrohttpd makes the
+ * connection), but it runs on whichever pool thread accepted, before the count is raised on
+ * start: two threads may both see 15. So the count raised on start decides, under the lock:
+ * a connection past the cap is shut down there (libmicrohttpd then reads its end and closes
+ * it). Counted on start and close; never for a trusted proxy. */
 static conn_slot *slot_of(struct srv_net *net, const uint8_t a[16], bool create)
 {
     uint64_t h = 1469598103934665603ull;
@@ -235,6 +238,17 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, soc
     return full ? MHD_NO : MHD_YES;
 }
 
+/* A connection that got past the accept policy over its address's cap: counted as refused
+ * and shut down; libmicrohttpd sees its end at once and closes it (no request is read). */
+static void refuse_started(ck_server *s, struct MHD_Connection *conn)
+{
+    atomic_fetch_add(&s->metrics.refused_conns, 1);
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (fd)
+        shutdown(fd->connect_fd, SHUT_RDWR);
+}
+
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                               enum MHD_ConnectionNotificationCode code)
 {
@@ -247,11 +261,15 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
             return;
         pthread_mutex_lock(&s->net->lock);
         conn_slot *c = slot_of(s->net, a, true);
-        if (c) { /* a full table (4096 busy addresses) counts nothing: the global cap holds */
+        bool over = c && c->count >= s->p.per_ip_connections;
+        if (c &&
+            !over) { /* a full table (4096 busy addresses) counts nothing: the global cap holds */
             c->count++;
             *socket_context = c;
         }
         pthread_mutex_unlock(&s->net->lock);
+        if (over)
+            refuse_started(s, conn);
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
         pthread_mutex_lock(&s->net->lock);
         ((conn_slot *)*socket_context)->count--;

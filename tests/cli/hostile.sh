@@ -81,11 +81,12 @@ check "an encoded unreserved character is the same path" -- \
 
 # ---- the hostile clients, in the background ----
 cat >"$tmp/hostile.py" <<'EOF'
-# Opens hostile connections to 127.0.0.1:PORT and keeps them until SECONDS pass, then writes
+# Opens hostile connections to 127.0.0.1:PORT (the server's pid: PID) and keeps them until
+# SECONDS pass, then writes
 # a report line per kind to stdout. Each socket binds its own loopback address (127.0.x.y), as
 # many clients would come from many addresses.
-import socket, sys, time, threading
-port, seconds = int(sys.argv[1]), float(sys.argv[2])
+import os, signal, socket, sys, time, threading
+port, seconds, server_pid = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 report = {}
 lock = threading.Lock()
 def note(kind, what):
@@ -146,6 +147,42 @@ while True:
     time.sleep(0.2)
 for st in state:
     note("over-cap", st)
+# The same, with the connections queued while the server is stopped (SIGSTOP) and then
+# accepted by its HTTP threads at once: the cap holds however they race (8 rounds, 40 each).
+for r in range(8):
+    os.kill(server_pid, signal.SIGSTOP)
+    race = []
+    try:
+        for _ in range(40):
+            race.append(dial(f"127.0.4.{r + 2}"))
+    except OSError:
+        pass
+    os.kill(server_pid, signal.SIGCONT)
+    for s in race:
+        s.setblocking(False)
+    opened, deadline = len(race), time.time() + 20
+    while opened > 16 and time.time() < deadline:
+        time.sleep(0.2)
+        opened = 0
+        for s in race:
+            try:
+                opened += s.recv(1) != b""
+            except BlockingIOError:
+                opened += 1
+            except OSError:
+                pass
+    time.sleep(0.3)  # one more look: a connection let in past the cap stays open
+    opened = 0
+    for s in race:
+        try:
+            opened += s.recv(1) != b""
+        except BlockingIOError:
+            opened += 1
+        except OSError:
+            pass
+    note("over-cap-race", f"open={opened}")
+    for s in race:
+        s.close()
 # Slowloris: 60 connections sending their headers one byte at a time.
 slow = []
 for a in range(60):
@@ -221,7 +258,7 @@ rps() { # rps URL: a normal client's requests/s over 3 s (wrk), or "n/a"
 before_seg=$(rps "$base$seg")
 before_page=$(rps "$u1")
 
-python3 "$tmp/hostile.py" "$port" 8 >"$tmp/hostile.out" 2>&1 &
+python3 "$tmp/hostile.py" "$port" 8 "$server_pid" >"$tmp/hostile.out" 2>&1 &
 hostile_pid=$!
 for _ in $(seq 1 1800); do grep -q READY "$tmp/hostile.out" && break; sleep 0.1; done
 check "hostile clients started" -- grep -q READY "$tmp/hostile.out"
@@ -235,6 +272,8 @@ check "under load: segment 200 and whole" -- \
 check "under load: static 200" -- test "$(code "$base/static/player.js")" = 200
 wait $hostile_pid
 cat "$tmp/hostile.out"
+check "one address over its cap, its connections accepted at once: 16 kept, 8 rounds" -- \
+    grep -q "^over-cap-race open=16=8$" "$tmp/hostile.out"
 check "300 idle connections were accepted" -- grep -q "^idle .*open=300" "$tmp/hostile.out"
 check "one address over its cap: refused past 16" -- \
     bash -c "grep '^over-cap' '$tmp/hostile.out' | grep -Eq 'closed=24|refused=24|closed=[0-9]+ .*refused'"
@@ -245,6 +284,8 @@ check "malformed requests: never a 200" -- bash -c "! grep '^malformed' '$tmp/ho
 check "pipelining: 20 answers" -- grep -q "^pipelined 20=1" "$tmp/hostile.out"
 check "after: healthz 200" -- test "$(code "$base/healthz")" = 200
 check "after: the server lives" -- kill -0 "$server_pid"
+check "refused past the cap: 24 + 8 x 24, counted" -- \
+    bash -c "curl -s '$base/metrics' | grep -q '^ciak_http_connections_refused_total 216$'"
 check "no 500" -- bash -c "! curl -s '$base/metrics' | grep -q 'status=\"500\"'"
 echo "cli_hostile: normal client, cached segment: $before_seg req/s alone, $during_seg req/s with the hostile load"
 echo "cli_hostile: normal client, player page: $before_page req/s alone, $during_page req/s with the hostile load"
