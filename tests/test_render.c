@@ -122,6 +122,31 @@ static int check_steps(const char *csv, long step, long *first, long *gaps)
     return n;
 }
 
+/* A stream's feed over a fixed list: hands out jobs in order, writes the done ones' tags. */
+typedef struct feed_ctx {
+    ck_render_job jobs[8];
+    int tags[8];
+    int n, next;
+    char order[16];
+} feed_ctx;
+
+static bool feed_next(void *ctx, ck_render_job *job)
+{
+    feed_ctx *f = ctx;
+    if (f->next >= f->n)
+        return false;
+    *job = f->jobs[f->next++];
+    return true;
+}
+
+static void feed_done(void *ctx, const ck_render_job *job)
+{
+    feed_ctx *f = ctx;
+    size_t len = strlen(f->order);
+    if (len + 1 < sizeof f->order && job->stats.bytes > 0 && job->stats.frames > 0)
+        f->order[len] = (char)('0' + *(const int *)job->tag);
+}
+
 static void count_progress(void *ctx, int done)
 {
     int *calls = ctx;
@@ -290,6 +315,43 @@ int main(void)
         CK_CHECK(rb && ck_render_segments(rb, pers[1], jobs, 3, NULL, NULL, &err) != CK_OK);
         CK_CHECK(strstr(err.file, "/nonexistent-dir/batch-1.ts") != NULL);
         CK_CHECK(!ck_file_exists(bat[0]) || same_file(bat[0], pb_seg[0]));
+    }
+    /* ---- a stream: people one after another, as a server worker feeds them ---- */
+    {
+        char sp[5][2048];
+        const ck_record *who[5] = {pers[0], pers[1], NULL, pers[1], pers[0]};
+        int idx[5] = {1, 1, 0, 2, 1};
+        const char *want[5] = {pa_seg[1], pb_seg[1], pa_seg[0], pb_seg[2], pa_seg[1]};
+        feed_ctx fc = {.n = 5};
+        for (int k = 0; k < 5; k++) {
+            snprintf(sp[k], sizeof sp[k], "%s/stream-%d.ts", tmp, k);
+            fc.jobs[k] =
+                (ck_render_job){.index = idx[k], .path = sp[k], .rec = who[k], .tag = &fc.tags[k]};
+            fc.tags[k] = k;
+        }
+        ck_render_feed feed = {.next = feed_next, .done = feed_done, .ctx = &fc};
+        CK_CHECK(ck_render_stream(rb, &feed, &err) == CK_OK);
+        CK_CHECK_STR(fc.order, "01234");
+        for (int k = 0; k < 5; k++)
+            CK_CHECK(same_file(sp[k], want[k]));
+        /* Failing at its third job (unwritable): the error names it, the first two are done
+         * and whole, and nothing is left at the paths after. */
+        fc = (feed_ctx){.n = 5};
+        for (int k = 0; k < 5; k++) {
+            snprintf(sp[k], sizeof sp[k], "%s/stream-bad-%d.ts", tmp, k);
+            fc.jobs[k] =
+                (ck_render_job){.index = idx[k], .path = sp[k], .rec = who[k], .tag = &fc.tags[k]};
+            fc.tags[k] = k;
+        }
+        fc.jobs[2].path = "/nonexistent-dir/stream-2.ts";
+        CK_CHECK(ck_render_stream(rb, &feed, &err) != CK_OK);
+        CK_CHECK(strstr(err.file, "/nonexistent-dir/stream-2.ts") != NULL);
+        CK_CHECK_STR(fc.order, "01");
+        CK_CHECK(same_file(sp[0], want[0]) && same_file(sp[1], want[1]));
+        CK_CHECK(!ck_file_exists(sp[3]) && !ck_file_exists(sp[4]));
+        /* A feed with nothing: nothing happens. */
+        fc = (feed_ctx){.n = 0};
+        CK_CHECK(ck_render_stream(rb, &feed, &err) == CK_OK && fc.order[0] == '\0');
     }
     /* A shared segment rendered right after B's personal one, by A's renderer: same bytes. */
     snprintf(path, sizeof path, "%s/again.ts", tmp);

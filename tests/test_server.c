@@ -316,15 +316,16 @@ static void test_cache(const char *dir)
 /* ---- admission control's rule, on the queue alone ---- */
 static atomic_bool release_jobs;
 
+static srv_queue *test_queue;
+
 /* A render that lasts until the test says so. */
-static bool held_run(ck_server *s, int worker, srv_job *job)
+static void held_run(ck_server *s, int worker, srv_job *job)
 {
     (void)s;
     (void)worker;
-    (void)job;
     while (!atomic_load(&release_jobs))
         usleep(1000);
-    return true;
+    srv_queue_done(test_queue, job, true);
 }
 
 static void push_job(srv_queue *q, const char *key, double deadline)
@@ -344,7 +345,8 @@ static void test_lateness(void)
 {
     srv_metrics m;
     memset(&m, 0, sizeof m);
-    srv_queue *q = srv_queue_create(NULL, 1, held_run, &m);
+    atomic_store(&release_jobs, false);
+    srv_queue *q = test_queue = srv_queue_create(NULL, 1, held_run, &m);
     CK_CHECK(q != NULL);
     if (!q)
         return;
@@ -368,6 +370,62 @@ static void test_lateness(void)
     CK_CHECK(srv_queue_drop_idle(q) == 3 && srv_queue_drop_idle(q) == 0);
     CK_CHECK(atomic_load(&m.queue_depth) == 0 && srv_queue_held(q) == 1);
     atomic_store(&release_jobs, true);
+    srv_queue_destroy(&q);
+}
+
+/* A worker streaming (worker.c): after the job it was given it takes the queue's earliest
+ * while its run function accepts it (here: keys of the same letter, as a renderer takes jobs
+ * of its own campaign), and stops at the first it does not accept rather than skip ahead:
+ * earliest deadline first holds across streams. */
+static char stream_order[64];
+
+static bool same_letter(void *ctx, const srv_job *j)
+{
+    return j->key[0] == *(const char *)ctx;
+}
+
+static void stream_run(ck_server *s, int worker, srv_job *job)
+{
+    (void)s;
+    while (!atomic_load(&release_jobs))
+        usleep(1000);
+    char letter = job->key[0];
+    srv_job *held[8];
+    int n = 0;
+    for (srv_job *j = job; j && n < 8;
+         j = srv_queue_next(test_queue, worker, same_letter, &letter)) {
+        held[n++] = j;
+        strncat(stream_order, j->key, sizeof stream_order - strlen(stream_order) - 2);
+        strcat(stream_order, n == 1 ? "+" : " ");
+    }
+    strcat(stream_order, "|");
+    for (int i = 0; i < n; i++)
+        srv_queue_done(test_queue, held[i], true);
+}
+
+static void test_stream_order(void)
+{
+    srv_metrics m;
+    memset(&m, 0, sizeof m);
+    stream_order[0] = '\0';
+    atomic_store(&release_jobs, false);
+    srv_queue *q = test_queue = srv_queue_create(NULL, 1, stream_run, &m);
+    CK_CHECK(q != NULL);
+    if (!q)
+        return;
+    double now = srv_now_ms();
+    push_job(q, "a1", now + 10);
+    for (int k = 0; k < 2000 && atomic_load(&m.rendering) == 0; k++)
+        usleep(1000); /* the worker holds a1 */
+    push_job(q, "a3", now + 300);
+    push_job(q, "a2", now + 200);
+    push_job(q, "b1", now + 400);
+    push_job(q, "a4", now + 500);
+    atomic_store(&release_jobs, true);
+    for (int k = 0; k < 5000 && (atomic_load(&m.rendering) || atomic_load(&m.queue_depth)); k++)
+        usleep(1000);
+    CK_CHECK_STR(stream_order, "a1+a2 a3 |b1+|a4+|");
+    CK_CHECK(atomic_load(&m.rendering) == 0 && atomic_load(&m.queue_depth) == 0);
     srv_queue_destroy(&q);
 }
 
@@ -1231,6 +1289,7 @@ int main(void)
     test_path_tricks();
     test_guard();
     test_lateness();
+    test_stream_order();
     test_qr(dir);
     test_cache(dir);
 

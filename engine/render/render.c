@@ -557,22 +557,33 @@ void ck_render_set_personal_threads(ck_render *r, int threads)
     (void)threads;
 }
 
+/* A stream's jobs live in a ring of this many slots. Job j's slot is free again once job j
+ * + STREAM_SLOTS is handed out: by then every frame of jobs up to j + 7 has been encoded, since
+ * at most 3 frames are on the GPU and ENCQ_PICTURES (4) queued, plus the one being encoded, and
+ * a job has at least one frame. */
+#define STREAM_SLOTS 16
+
 typedef struct batch {
     ck_render *r;
-    const ck_record *rec;
-    const ck_render_speech *speech; /* NULL: the shared audio everywhere */
-    ck_render_job *jobs;
-    int njobs;
-    ck_ts_finisher *fin; /* NULL: finish on the caller's thread (a single segment) */
-    render_encq *encq;   /* compositing thread -> caller's thread (render_encode.c) */
-    int recv_job;        /* the job of the oldest frame on the GPU (frames come back in order) */
-    double *started, *done;
-    ck_ts_writer **ws; /* per job, from its first frame encoded until handed over */
+    ck_render_job *jobs;        /* a batch: the caller's; a stream: STREAM_SLOTS, a ring */
+    int njobs;                  /* a batch's job count (a stream: 0) */
+    const ck_render_feed *feed; /* a stream's jobs come from here, one at a time */
+    ck_ts_finisher *fin;        /* NULL: finish on the caller's thread (a single segment) */
+    render_encq *encq;          /* compositing thread -> caller's thread (render_encode.c) */
+    int recv_job;           /* the job of the oldest frame on the GPU (frames come back in order) */
+    double *started, *done; /* per slot */
+    ck_ts_writer **ws;      /* per slot, from its job's first frame encoded until handed over */
     void (*progress)(void *ctx, int done);
     void *progress_ctx;
     ck_status comp_status; /* the compositing thread's outcome */
     ck_error comp_err;
 } batch;
+
+/* Where job `j` (the j-th of the batch or stream) is kept. */
+static int slot(const batch *b, int j)
+{
+    return b->feed ? j % STREAM_SLOTS : j;
+}
 
 /* Opens segment `index`'s writer at `path` with its audio: the bed's packets, or the bed
  * mixed with the person's clips. */
@@ -601,19 +612,20 @@ static ck_ts_writer *segment_writer(ck_render *r, const ck_render_speech *speech
  * one). */
 static ck_status encode_one(batch *b, int j, ck_ts_picture *pic, bool last, ck_error *err)
 {
-    ck_render_job *job = &b->jobs[j];
-    if (!b->ws[j] && !(b->ws[j] = segment_writer(b->r, b->speech, job->index, job->path, err)))
+    int k = slot(b, j);
+    ck_render_job *job = &b->jobs[k];
+    if (!b->ws[k] && !(b->ws[k] = segment_writer(b->r, job->speech, job->index, job->path, err)))
         return err->status ? err->status : CK_ERR_MEDIA;
-    ck_ts_writer *w = b->ws[j];
+    ck_ts_writer *w = b->ws[k];
     ck_status st = ck_ts_writer_put(w, pic, err);
     if (st != CK_OK || !last)
         return st;
     /* The segment's last frame. Finishing frees the writer, whether it succeeds or not. */
-    b->ws[j] = NULL;
+    b->ws[k] = NULL;
     int64_t *bytes = &job->stats.bytes;
     if (!b->fin) {
         st = ck_ts_writer_finish(&w, bytes, err);
-        b->done[j] = ck_now_s();
+        b->done[k] = ck_now_s();
         return st;
     }
     /* Unless told to overlap them, the encoder drains here, so that the next one opens in
@@ -622,7 +634,7 @@ static ck_status encode_one(batch *b, int j, ck_ts_picture *pic, bool last, ck_e
         ck_ts_writer_destroy(&w);
         return st;
     }
-    return ck_ts_finisher_add(b->fin, w, bytes, &b->done[j], err);
+    return ck_ts_finisher_add(b->fin, w, bytes, &b->done[k], err);
 }
 
 /* Receives the oldest frame from the GPU and queues a copy of it for the encoder. */
@@ -633,7 +645,7 @@ static ck_status receive_one(batch *b, ck_error *err)
     if (st != CK_OK)
         return st;
     int j = b->recv_job;
-    const ck_segment *sg = &b->r->plan.items[b->jobs[j].index];
+    const ck_segment *sg = &b->r->plan.items[b->jobs[slot(b, j)].index];
     bool last = fr.frame == sg->first_frame + sg->frame_count - 1;
     if (last)
         b->recv_job++;
@@ -645,11 +657,11 @@ static ck_status receive_one(batch *b, ck_error *err)
 static ck_status render_job(batch *b, int j, ck_error *err)
 {
     ck_render *r = b->r;
-    ck_render_job *job = &b->jobs[j];
+    ck_render_job *job = &b->jobs[slot(b, j)];
     const ck_segment *sg = &r->plan.items[job->index];
-    b->started[j] = ck_now_s();
+    b->started[slot(b, j)] = ck_now_s();
     /* Shared segments are drawn without the record: the same frames for everybody. */
-    if (ck_timeline_set_record(r->tl, sg->personal ? b->rec : NULL, NULL, NULL) != CK_OK)
+    if (ck_timeline_set_record(r->tl, sg->personal ? job->rec : NULL, NULL, NULL) != CK_OK)
         return ck_error_set(err, CK_ERR_INVALID, r->scene->file, 0, 0, "cannot bind the record");
     job->stats.threads = r->enc.threads;
     job->stats.frames = sg->frame_count;
@@ -674,6 +686,24 @@ static ck_status render_job(batch *b, int j, ck_error *err)
     return st;
 }
 
+/* Whether there is a job `j`: a batch's next, or what the stream's feed hands out now (a
+ * feed's index out of the plan stops the stream with *st set). */
+static bool next_job(batch *b, int j, ck_status *st, ck_error *err)
+{
+    if (!b->feed)
+        return j < b->njobs;
+    ck_render_job *job = &b->jobs[slot(b, j)];
+    memset(job, 0, sizeof *job);
+    if (!b->feed->next(b->feed->ctx, job))
+        return false;
+    if (job->index < 0 || job->index >= b->r->plan.count) {
+        *st = ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "segment %d out of range (0..%d)",
+                           job->index, b->r->plan.count - 1);
+        return false;
+    }
+    return true;
+}
+
 /* The compositing thread: every job's frames, then what is still on the GPU; closes the
  * queue whatever happens, so that the caller's encoding loop ends. */
 static void *composite_main(void *arg)
@@ -682,7 +712,7 @@ static void *composite_main(void *arg)
     ck_render *r = b->r;
     pthread_setname_np(pthread_self(), "ck-composite"); /* for top -H and perf */
     ck_status st = CK_OK;
-    for (int j = 0; j < b->njobs && st == CK_OK; j++)
+    for (int j = 0; st == CK_OK && next_job(b, j, &st, &b->comp_err); j++)
         st = render_job(b, j, &b->comp_err);
     while (st == CK_OK && ck_gpu_pending(r->sg) > 0)
         st = receive_one(b, &b->comp_err);
@@ -712,7 +742,11 @@ static ck_status encode_all(batch *b, ck_error *err)
             render_encq_fail(b->encq, err);
             return st;
         }
-        if (last && b->progress)
+        if (last && b->feed) { /* a stream finishes here: its file is in place */
+            ck_render_job *job = &b->jobs[slot(b, j)];
+            job->stats.seconds = b->done[slot(b, j)] - b->started[slot(b, j)];
+            b->feed->done(b->feed->ctx, job);
+        } else if (last && b->progress)
             b->progress(b->progress_ctx, j + 1);
     }
     return CK_OK;
@@ -724,6 +758,51 @@ ck_status ck_render_segments(ck_render *r, const ck_record *rec, ck_render_job *
     return ck_render_segments_speech(r, rec, NULL, jobs, n, progress, ctx, err);
 }
 
+/* Runs a batch or a stream (b->jobs, b->njobs or b->feed set): composited on a thread of its
+ * own, encoded here, finished by the finisher thread when there is one. */
+static ck_status run_batch(batch *b, int slots, ck_error *err)
+{
+    ck_status st = audio_ready(b->r, err);
+    if (st != CK_OK)
+        return st;
+    b->started = calloc((size_t)slots + 1, sizeof *b->started);
+    b->done = calloc((size_t)slots + 1, sizeof *b->done);
+    b->ws = calloc((size_t)slots + 1, sizeof *b->ws);
+    pthread_t comp;
+    if (!b->started || !b->done || !b->ws)
+        st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    else if (b->njobs > 1 && !(b->fin = ck_ts_finisher_create(err)))
+        st = err->status ? err->status : CK_ERR_NOMEM;
+    else if (!(b->encq = render_encq_create(b->r->width, b->r->height, err)))
+        st = err->status ? err->status : CK_ERR_NOMEM;
+    else if (pthread_create(&comp, NULL, composite_main, b) != 0)
+        st = ck_error_set(err, CK_ERR_IO, NULL, 0, 0, "cannot start a thread to composite");
+    else {
+        /* Composited there, encoded here (render_encode.c says why this way round). */
+        st = encode_all(b, err);
+        pthread_join(comp, NULL);
+        if (st == CK_OK && b->comp_status != CK_OK) {
+            st = b->comp_status;
+            if (err)
+                *err = b->comp_err;
+        }
+    }
+    if (st == CK_OK && b->fin)
+        st = ck_ts_finisher_wait(b->fin, err);
+    /* After a failure: the segments waiting to be finished are abandoned, then those whose
+     * last frame was not encoded (nothing is left at their paths). */
+    ck_ts_finisher_destroy(&b->fin);
+    render_encq_destroy(&b->encq);
+    for (int k = 0; k < slots && b->ws; k++)
+        ck_ts_writer_destroy(&b->ws[k]);
+    for (int j = 0; j < b->njobs && st == CK_OK; j++)
+        b->jobs[j].stats.seconds = b->done[j] - b->started[j];
+    free(b->started);
+    free(b->done);
+    free(b->ws);
+    return st;
+}
+
 ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
                                     const ck_render_speech *speech, ck_render_job *jobs, int n,
                                     void (*progress)(void *ctx, int done), void *ctx, ck_error *err)
@@ -733,54 +812,18 @@ ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
             return ck_error_set(err, CK_ERR_INVALID, NULL, 0, 0, "segment %d out of range (0..%d)",
                                 jobs[j].index, r->plan.count - 1);
         memset(&jobs[j].stats, 0, sizeof jobs[j].stats);
+        jobs[j].rec = rec;
+        jobs[j].speech = speech;
     }
-    ck_status ast = audio_ready(r, err);
-    if (ast != CK_OK)
-        return ast;
-    batch b = {.r = r,
-               .rec = rec,
-               .speech = speech,
-               .jobs = jobs,
-               .njobs = n,
-               .progress = progress,
-               .progress_ctx = ctx};
-    b.started = calloc((size_t)n + 1, sizeof *b.started);
-    b.done = calloc((size_t)n + 1, sizeof *b.done);
-    b.ws = calloc((size_t)n + 1, sizeof *b.ws);
-    ck_status st = CK_OK;
-    pthread_t comp;
-    if (!b.started || !b.done || !b.ws)
-        st = ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    else if (n > 1 && !(b.fin = ck_ts_finisher_create(err)))
-        st = err->status ? err->status : CK_ERR_NOMEM;
-    else if (!(b.encq = render_encq_create(r->width, r->height, err)))
-        st = err->status ? err->status : CK_ERR_NOMEM;
-    else if (pthread_create(&comp, NULL, composite_main, &b) != 0)
-        st = ck_error_set(err, CK_ERR_IO, NULL, 0, 0, "cannot start a thread to composite");
-    else {
-        /* Composited there, encoded here (render_encode.c says why this way round). */
-        st = encode_all(&b, err);
-        pthread_join(comp, NULL);
-        if (st == CK_OK && b.comp_status != CK_OK) {
-            st = b.comp_status;
-            if (err)
-                *err = b.comp_err;
-        }
-    }
-    if (st == CK_OK && b.fin)
-        st = ck_ts_finisher_wait(b.fin, err);
-    /* After a failure: the segments waiting to be finished are abandoned, then those whose
-     * last frame was not encoded (nothing is left at their paths). */
-    ck_ts_finisher_destroy(&b.fin);
-    render_encq_destroy(&b.encq);
-    for (int j = 0; j < n && b.ws; j++)
-        ck_ts_writer_destroy(&b.ws[j]);
-    for (int j = 0; j < n && st == CK_OK; j++)
-        jobs[j].stats.seconds = b.done[j] - b.started[j];
-    free(b.started);
-    free(b.done);
-    free(b.ws);
-    return st;
+    batch b = {.r = r, .jobs = jobs, .njobs = n, .progress = progress, .progress_ctx = ctx};
+    return run_batch(&b, n, err);
+}
+
+ck_status ck_render_stream(ck_render *r, const ck_render_feed *feed, ck_error *err)
+{
+    ck_render_job ring[STREAM_SLOTS];
+    batch b = {.r = r, .jobs = ring, .feed = feed};
+    return run_batch(&b, STREAM_SLOTS, err);
 }
 
 ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const char *path,
@@ -819,6 +862,16 @@ static ck_status remux_segment(ck_render *r, const ck_render_speech *speech, int
     }
     free(shared);
     return st;
+}
+
+bool ck_render_copies(const ck_render *r, const ck_render_speech *speech, int index)
+{
+    if (!audio_only_personal(r, speech, index))
+        return false;
+    char *shared = ck_render_shared_path(r, r->shared_digest[index]);
+    bool there = shared && ck_file_exists(shared);
+    free(shared);
+    return there;
 }
 
 ck_status ck_render_segment_speech(ck_render *r, const ck_record *rec,

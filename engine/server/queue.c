@@ -71,48 +71,91 @@ static void drop(srv_queue *q, int i)
     free(j);
 }
 
+/* The earliest job not running, marked running, or NULL when there is none or `accept` (may
+ * be NULL) turns it down. Queue lock held. */
+static srv_job *take(srv_queue *q, int wi, bool (*accept)(void *ctx, const srv_job *j), void *ctx)
+{
+    int best = -1, due = 0;
+    double soon = srv_now_ms() + SRV_BACKLOG_MS;
+    for (int i = 0; i < q->count; i++) {
+        const srv_job *c = q->jobs[i];
+        due += c->deadline <= soon;
+        if (!c->running && (best < 0 || c->deadline < q->jobs[best]->deadline))
+            best = i;
+    }
+    if (best < 0 || q->stopping || (accept && !accept(ctx, q->jobs[best])))
+        return NULL;
+    srv_job *j = q->jobs[best];
+    j->running = true;
+    j->worker = wi;
+    j->started = srv_now_ms();
+    j->backlog = due - (j->deadline <= soon); /* the others */
+    atomic_fetch_add(&q->metrics->rendering, 1); /* first: never both 0 in between */
+    atomic_fetch_sub(&q->metrics->queue_depth, 1);
+    return j;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     srv_queue *q = w->q;
     pthread_mutex_lock(&q->lock);
-    for (;;) {
-        /* One scan: the earliest job not running, and how many jobs are due soon. */
-        int best = -1, due = 0;
-        double soon = srv_now_ms() + SRV_BACKLOG_MS;
-        for (int i = 0; i < q->count; i++) {
-            const srv_job *c = q->jobs[i];
-            due += c->deadline <= soon;
-            if (!c->running && (best < 0 || c->deadline < q->jobs[best]->deadline))
-                best = i;
-        }
-        if (q->stopping)
-            break;
-        if (best < 0) {
+    while (!q->stopping) {
+        srv_job *j = take(q, w->index, NULL, NULL);
+        if (!j) {
             pthread_cond_wait(&q->wake, &q->lock);
             continue;
         }
-        srv_job *j = q->jobs[best];
-        j->running = true;
-        j->started = srv_now_ms();
-        j->backlog = due - (j->deadline <= soon); /* the others */
-        atomic_fetch_sub(&q->metrics->queue_depth, 1);
-        atomic_fetch_add(&q->metrics->rendering, 1);
         pthread_mutex_unlock(&q->lock);
-        bool ok = q->run(q->s, w->index, j);
+        q->run(q->s, w->index, j); /* ends every job it runs with srv_queue_done */
         pthread_mutex_lock(&q->lock);
-        atomic_fetch_sub(&q->metrics->rendering, 1);
-        finish(j, ok);
-        if (j->warm) /* read under the lock: a warming push may have merged into it */
-            srv_warm_done(q->s, j->campaign, ok);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return NULL;
+}
+
+srv_job *srv_queue_next(srv_queue *q, int wi, bool (*accept)(void *ctx, const srv_job *j),
+                        void *ctx)
+{
+    pthread_mutex_lock(&q->lock);
+    srv_job *j = take(q, wi, accept, ctx);
+    pthread_mutex_unlock(&q->lock);
+    return j;
+}
+
+void srv_queue_done(srv_queue *q, srv_job *j, bool ok)
+{
+    pthread_mutex_lock(&q->lock);
+    atomic_fetch_sub(&q->metrics->rendering, 1);
+    finish(j, ok);
+    if (j->warm) /* read under the lock: a warming push may have merged into it */
+        srv_warm_done(q->s, j->campaign, ok);
+    for (int i = 0; i < q->count; i++)
+        if (q->jobs[i] == j) {
+            drop(q, i);
+            break;
+        }
+    pthread_mutex_unlock(&q->lock);
+}
+
+void srv_queue_return(srv_queue *q, srv_job *j)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->stopping) {
+        atomic_fetch_sub(&q->metrics->rendering, 1); /* shutting down: it fails like the queued ones did */
+        finish(j, false);
         for (int i = 0; i < q->count; i++)
             if (q->jobs[i] == j) {
                 drop(q, i);
                 break;
             }
+    } else {
+        j->running = false;
+        atomic_fetch_add(&q->metrics->queue_depth, 1); /* first: never both 0 in between */
+        atomic_fetch_sub(&q->metrics->rendering, 1);
+        pthread_cond_signal(&q->wake);
     }
     pthread_mutex_unlock(&q->lock);
-    return NULL;
 }
 
 srv_queue *srv_queue_create(ck_server *s, int workers, srv_run_fn run, srv_metrics *m)
@@ -244,21 +287,23 @@ static double job_ms(const srv_queue *q, bool shared, double fixed_ms, double co
 }
 
 /* The workers' clocks: when each is free (a running job ends after its estimate, and not
- * before now), and the worst lateness of the running jobs. Queue lock held. */
+ * before now; a worker streaming several jobs is free when the last of them ends: each was
+ * handed out as the one before it was composited, and the estimate is the time between two
+ * renders' ends), and the worst lateness of the running jobs. Queue lock held. */
 static double running_lateness(const srv_queue *q, double now, double fixed_ms, double cold_ms,
                                double *free_at)
 {
     double late = -INFINITY;
-    int w = 0;
     for (int i = 0; i < q->worker_count; i++)
         free_at[i] = now;
     for (int i = 0; i < q->count; i++) {
         const srv_job *j = q->jobs[i];
-        if (!j->running || w >= q->worker_count)
+        if (!j->running || j->worker < 0 || j->worker >= q->worker_count)
             continue;
         double end = j->started + job_ms(q, j->shared, fixed_ms, cold_ms);
         end = end > now ? end : now;
-        free_at[w++] = end;
+        if (end > free_at[j->worker])
+            free_at[j->worker] = end;
         if (end - j->deadline > late)
             late = end - j->deadline;
     }

@@ -415,7 +415,7 @@ done:
 
 /* A segment of `cp` exists with `bytes` over `seconds`: raises the campaign's peak. Short
  * segments are left out, as HLS leaves them out of the peak (ck_render_measure). */
-static void seen_rate(srv_campaign *cp, int64_t bytes, double seconds)
+void srv_seen_rate(srv_campaign *cp, int64_t bytes, double seconds)
 {
     if (bytes <= 0 || seconds < 0.5 * cp->target_s || seconds <= 0)
         return;
@@ -423,56 +423,6 @@ static void seen_rate(srv_campaign *cp, int64_t bytes, double seconds)
     int_fast64_t old = atomic_load(&cp->peak_bps);
     while (bps > old && !atomic_compare_exchange_weak(&cp->peak_bps, &old, bps))
         ;
-}
-
-static bool render_segment(ck_server *s, int worker, srv_job *j)
-{
-    if (access(j->path, F_OK) == 0)
-        return true; /* made by an earlier job or another process */
-    ck_error err = {0};
-    if (!srv_cache_prepare(s->cache, j->path, &err)) /* folders, room; faults reported */
-        return false;
-    const ck_record *rec = j->shared || !j->view ? NULL : &j->view->recs->items[0];
-    const ck_render_speech *speech = j->shared || !j->view ? NULL : &j->view->speech;
-    ck_render *r = s->renderers[worker][j->campaign];
-    ck_render_stats stats = {0};
-    double t0 = srv_now_ms();
-    ck_status st = ck_render_segment_speech(r, rec, speech, j->index, j->path, &stats, &err);
-    srv_storage_kind fault =
-        st == CK_OK ? SRV_ST_NONE : srv_cache_classify(s->cache, j->path, &err);
-    /* Out of space: the oldest personal segments go, then one more try (cache.c). */
-    if (fault == SRV_ST_NOSPACE && srv_cache_make_room(s->cache, 0) &&
-        (st = ck_render_segment_speech(r, rec, speech, j->index, j->path, &stats, &err)) != CK_OK)
-        fault = srv_cache_classify(s->cache, j->path, &err);
-    double ms = srv_now_ms() - t0;
-    srv_metrics_render(&s->metrics, ms, j->shared, st == CK_OK);
-    if (st == CK_OK)
-        srv_queue_rendered(s->queue, j->shared, ms);
-    if (st != CK_OK && fault != SRV_ST_NONE) { /* one line per fault, not per segment */
-        srv_cache_report(s->cache, fault, j->shared ? "a shared segment" : "a personal segment",
-                         &err);
-        return false;
-    }
-    if (st != CK_OK) {
-        char buf[1400];
-        ck_log(CK_LOG_ERROR, "campaign %s: segment %d: %s", s->campaigns[j->campaign].id, j->index,
-               ck_error_format(&err, buf, sizeof buf));
-        return false;
-    }
-    srv_cache_wrote(s->cache, stats.bytes);
-    if (!j->shared)
-        srv_cache_touch(s->cache, j->key + 2, stats.bytes);
-    const ck_segment *sg = &ck_render_plan(r)->items[j->index];
-    seen_rate(&s->campaigns[j->campaign], stats.bytes, sg->duration);
-    ck_log(CK_LOG_DEBUG, "campaign %s: %s segment %d in %.0f ms (%d encoder threads, %d due soon)",
-           s->campaigns[j->campaign].id, j->shared ? "shared" : "personal", j->index, ms,
-           stats.threads, j->backlog);
-    return true;
-}
-
-bool srv_run_job(ck_server *s, int worker, srv_job *job)
-{
-    return render_segment(s, worker, job);
 }
 
 void srv_segment_job(ck_server *s, int c, const ck_render_seg *seg, int i, srv_view *v, srv_job *j)
@@ -602,7 +552,7 @@ static void warm(ck_server *s)
                 j->warm = true;
                 n++;
             } else if (stat(j->path, &sb) == 0) {
-                seen_rate(cp, sb.st_size, sv->segs[i].duration);
+                srv_seen_rate(cp, sb.st_size, sv->segs[i].duration);
             }
         }
         if (s->p.no_warm || !s->queue)

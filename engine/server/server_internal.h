@@ -209,6 +209,7 @@ typedef struct srv_job {
     srv_view *view;  /* a reference: the record to render (personal segments) */
     double deadline; /* ms on srv_now_ms's clock; smaller runs first */
     bool running;
+    int worker;     /* running: on which worker */
     double started; /* when it started running (srv_now_ms) */
     int backlog;    /* when it started: other jobs due within SRV_BACKLOG_MS (queue.c) */
     srv_waiter *waiters;
@@ -219,8 +220,9 @@ typedef struct srv_job {
 
 typedef struct srv_queue srv_queue;
 typedef struct ck_server ck_server;
-/* Executes a job on worker `w` (0-based); returns success. */
-typedef bool (*srv_run_fn)(ck_server *s, int worker, srv_job *job);
+/* Executes a job on worker `w` (0-based), and maybe more it takes with srv_queue_next; ends
+ * each with srv_queue_done (or srv_queue_return) before it returns. */
+typedef void (*srv_run_fn)(ck_server *s, int worker, srv_job *job);
 
 srv_queue *srv_queue_create(ck_server *s, int workers, srv_run_fn run, srv_metrics *m);
 /* Stops the workers (running jobs finish, queued ones fail), joins them. */
@@ -231,6 +233,16 @@ void srv_queue_destroy(srv_queue **q);
  * reference to job->view (via s). Returns false when the queue is full or stopping. */
 bool srv_queue_push(srv_queue *q, const srv_job *job, srv_waiter *waiter,
                     void (*suspend)(srv_waiter *));
+/* For a worker's run function: the earliest job not running, taken for `worker` (running
+ * from now), unless there is none or `accept(ctx, job)` (under the queue's lock: quick) turns
+ * it down: NULL. */
+srv_job *srv_queue_next(srv_queue *q, int worker, bool (*accept)(void *ctx, const srv_job *j),
+                        void *ctx);
+/* A running job ended: its waiters are resumed (`ok` tells them whether its file is there), a
+ * warming job counts, and the job is gone. */
+void srv_queue_done(srv_queue *q, srv_job *j, bool ok);
+/* A running job goes back to the queue, not run (shutting down: it fails instead). */
+void srv_queue_return(srv_queue *q, srv_job *j);
 /* Fails every queued job and resumes its waiters (shutdown). */
 void srv_queue_fail_all(srv_queue *q);
 /* Warm-up jobs' deadlines: this and later (after everything a viewer needs). */
@@ -304,7 +316,12 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
 bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle);
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
-bool srv_run_job(ck_server *s, int worker, srv_job *job);
+/* A worker's run function (worker.c): the job, and after it, without draining the renderer,
+ * the next ones due of the same campaign. */
+void srv_run_job(ck_server *s, int worker, srv_job *job);
+/* A segment of campaign `cp` exists with `bytes` over `seconds`: raises the campaign's peak
+ * (the master playlist's BANDWIDTH). */
+void srv_seen_rate(srv_campaign *cp, int64_t bytes, double seconds);
 /* A warming job finished (queue.c, after srv_run_job): progress in the log. */
 void srv_warm_done(ck_server *s, int campaign, bool ok);
 /* True while start-up warming has shared segments left to render. */

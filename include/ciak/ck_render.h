@@ -202,17 +202,24 @@ ck_status ck_render_segment(ck_render *r, const ck_record *rec, int index, const
  * mixed with the person's clips, encoded for it (ck_audio_span); its pictures are the same as
  * without them. `speech` must be what the view was made with (the digest says so). A segment
  * personal only by that audio (its pictures shared) is not encoded again: the shared segment's
- * video packets are copied from its file in the cache, which is rendered there first when
- * missing (render_remux.c); the same bytes, stats->encoder "copy" and 0 frames. */
+ * video packets are copied from its file in the cache when that file is there, else it is encoded
+ * (render_remux.c); the same bytes either way; a copy has stats->encoder "copy" and 0 frames. */
 ck_status ck_render_segment_speech(ck_render *r, const ck_record *rec,
                                    const ck_render_speech *speech, int index, const char *path,
                                    ck_render_stats *stats, ck_error *err);
 
-/* One segment of a batch: which, where to, and (out) how it went. */
+/* Whether ck_render_segment_speech would copy segment `index`'s video from the shared file
+ * (personal only by `speech`'s audio, and the shared file is in the cache) rather than encode. */
+bool ck_render_copies(const ck_render *r, const ck_render_speech *speech, int index);
+
+/* One segment of a batch or a stream: which, for whom, where to, and (out) how it went. */
 typedef struct ck_render_job {
-    int index;             /* in the plan */
-    const char *path;      /* written atomically, as by ck_render_segment */
-    ck_render_stats stats; /* out; seconds: from its first frame to its file in place */
+    int index;                      /* in the plan */
+    const char *path;               /* written atomically, as by ck_render_segment */
+    const ck_record *rec;           /* a stream's: the person (ck_render_segments sets it) */
+    const ck_render_speech *speech; /* a stream's: their speech, or NULL (likewise) */
+    void *tag;                      /* the stream's caller's, untouched */
+    ck_render_stats stats;          /* out; seconds: from its first frame to its file in place */
 } ck_render_job;
 
 /* Renders several segments of `rec` in order, as ck_render_segment would one by one, but
@@ -227,6 +234,26 @@ ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
                                     const ck_render_speech *speech, ck_render_job *jobs, int n,
                                     void (*progress)(void *ctx, int done), void *ctx,
                                     ck_error *err);
+
+/* Where a stream's jobs come from and where they go. `next` runs on the compositing thread
+ * each time it has handed a job's frames to the GPU: it fills `job` (index, path, rec, speech,
+ * tag) and returns true, or returns false when it has none now, and the stream then ends once
+ * what it holds is written. `done` runs on the caller's thread as each job's file is in place,
+ * in the order they were handed out. Both may take the caller's locks; neither may call the
+ * renderer. */
+typedef struct ck_render_feed {
+    bool (*next)(void *ctx, ck_render_job *job);
+    void (*done)(void *ctx, const ck_render_job *job);
+    void *ctx;
+} ck_render_feed;
+
+/* Renders jobs for several people, one after another, as ck_render_segment_speech would one by
+ * one (the same bytes; never copying video: ask ck_render_copies first), but without draining
+ * between them: the next person's frames are composited while the last ones of the previous
+ * segment are encoded. Returns when `next` has no more and everything is written (CK_OK), or at
+ * the first failure: then the jobs handed out without `done` have nothing at their paths. A
+ * stream encodes and finishes its segments on this thread, one libx264 session at a time. */
+ck_status ck_render_stream(ck_render *r, const ck_render_feed *feed, ck_error *err);
 
 /* The path a shared segment lives at in the cache: <shared_dir>/<digest>.ts (malloc'd). */
 char *ck_render_shared_path(const ck_render *r, const char *digest);

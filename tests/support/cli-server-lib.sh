@@ -18,6 +18,6 @@ stop_server() {
     fi
     server_pid=
 }
-trap 'stop_server; rm -rf "$tmp"' EXIT
+trap 'stop_server; [ -n "${CK_KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
