@@ -1,4 +1,4 @@
-/* render_internal.h: what render.c and render_speech.c share (not part of ck_render.h). */
+/* render_internal.h: what the renderer's files share (not part of ck_render.h). */
 #ifndef CK_RENDER_INTERNAL_H
 #define CK_RENDER_INTERNAL_H
 
@@ -44,5 +44,43 @@ void render_encq_fail(render_encq *q, const ck_error *err);
 ck_status render_remux_segment(const char *shared_path, const char *path, const ck_ts_params *tp,
                                ck_audio *bed, const ck_audio_clip *clips, int count,
                                ck_render_stats *stats, ck_error *err);
+
+/* Frames on the GPU at once: the GPU composites frame n while the CPU prepares frame n+1. */
+#define FRAMES_IN_FLIGHT 3
+
+/* The per-campaign renderer (render.c makes it; render_batch.c renders with it,
+ * render_playlist.c describes what it renders). */
+struct ck_render {
+    ck_gpu *gpu;
+    ck_scene *scene;
+    ck_binding *binding;
+    ck_fontset *fonts;
+    ck_timeline *tl;
+    ck_gpu_scene *sg;
+    int width, height;
+    ck_segment_plan plan;
+    ck_enc_config enc;
+    ck_video_set *videos;          /* the scene's background videos */
+    ck_audio *audio;               /* NULL: silent scene, or not encoded yet (audio_src set) */
+    bool bed;                      /* there is an audio bed (a track, or speech: silence) */
+    int64_t samples;               /* the bed's length, 48 kHz */
+    char *audio_src, *audio_cache; /* encoded on the first render when not in the cache yet */
+    char *shared_dir;
+    char *salt;                           /* scene, assets, size, encoder settings, audio */
+    char (*shared_digest)[CK_DIGEST_HEX]; /* per segment, valid where shared[i] */
+    bool *shared;
+    double min_seg;
+    bool overlap_encoders; /* ck_render_params': a batch's encoders drain on the finisher */
+    bool audio_in_order;   /* ck_render_params': the bed drops the blocks behind a span */
+    ck_arena frame_arena;
+    render_speech_shared speech; /* the scene's lines that read no field, synthesised once */
+};
+
+/* Segment `index`'s span of the audio bed, in 48 kHz samples. */
+void render_segment_samples(const ck_render *r, int index, int64_t *from, int64_t *to);
+/* Whether one of `sp`'s personal clips sounds within segment `index`. */
+bool render_speech_touches(const ck_render *r, const ck_render_speech *sp, int index);
+/* The campaign's audio bed encoded (once, into the cache) before the first segment. */
+ck_status render_audio_ready(ck_render *r, ck_error *err);
 
 #endif
