@@ -262,18 +262,19 @@ static void test_overlay(void)
                 }
             }
     }
-    /* Each tile's plan, for its part inside the frame. */
     static gpu_tile_plan plans[N];
-    for (int i = 0; i < N; i++) {
-        int tw = W - (i % TX) * GPU_TILE_W, th = H - (i / TX) * GPU_TILE_H;
-        gpu_host_tile_plan(&plans[i], tiles + (size_t)i * GPU_TILE_BYTES,
-                           tw < GPU_TILE_W ? tw : GPU_TILE_W, th < GPU_TILE_H ? th : GPU_TILE_H);
-    }
     static uint8_t y[W * H], uv[W * H / 2], ry[W * H], ruv[W * H / 2];
-    /* Rounds 0-2 through the scalar arithmetic and tables, 3-5 with AVX2's mixed blocks where
-     * the CPU has it (four at a time, the rest of a span scalar). */
+    /* Rounds 0-2 through the scalar arithmetic and tables, 3-5 with AVX2 where the CPU has it:
+     * the plans' solid blocks and the mixed blocks four at a time, the rest scalar. */
     for (int round = 0; round < 6; round++) {
         gpu_host_force_simd(round < 3 ? 0 : -1);
+        /* Each tile's plan, for its part inside the frame. */
+        for (int i = 0; round % 3 == 0 && i < N; i++) {
+            int tw = W - (i % TX) * GPU_TILE_W, th = H - (i / TX) * GPU_TILE_H;
+            gpu_host_tile_plan(&plans[i], tiles + (size_t)i * GPU_TILE_BYTES,
+                               tw < GPU_TILE_W ? tw : GPU_TILE_W,
+                               th < GPU_TILE_H ? th : GPU_TILE_H);
+        }
         fill_plane(y, sizeof y, 11 * round);
         fill_plane(uv, sizeof uv, 5 + round);
         memcpy(ry, y, sizeof y);

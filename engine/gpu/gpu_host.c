@@ -599,119 +599,6 @@ static bool over_by_tables(over_tables *t, const uint8_t *a, uint8_t *ya, uint8_
     return true;
 }
 
-/* ---- tile plans: what of a kept tile does not depend on the frame under it ---- */
-/* A 2x2 block whose four pixels are opaque writes the same bytes over any frame: over_luma's
- * and over_chroma's "keep" factor is 0 or so small that the result rounds the same; checked
- * on the extremes (0 and 255 under every sample: the arithmetic is monotonic in the sample,
- * so equal bytes there are equal bytes for all). Its bytes are then made once per rendered
- * tile, and copied each frame. */
-static bool solid_block(const uint8_t *a, const uint8_t *b, uint8_t y[4], uint8_t uv[2])
-{
-    if ((a[3] & a[7] & b[3] & b[7]) != 255)
-        return false;
-    uint8_t lo[6] = {0, 0, 0, 0, 0, 0}, hi[6] = {255, 255, 255, 255, 255, 255};
-    const uint8_t *p[4] = {a, a + 4, b, b + 4};
-    for (int i = 0; i < 4; i++) {
-        over_luma(p[i], lo + i);
-        over_luma(p[i], hi + i);
-    }
-    over_chroma(a, b, lo + 4);
-    over_chroma(a, b, hi + 4);
-    if (memcmp(lo, hi, 6) != 0)
-        return false;
-    memcpy(y, lo, 4);
-    memcpy(uv, lo + 4, 2);
-    return true;
-}
-
-/* Appends block column c of kind k to row pair r's spans, joining it to the last span when
- * that is of the same kind and ends at c. */
-static void add_span(gpu_tile_plan *pl, int r, int k, int c)
-{
-    int n = pl->nspans[r];
-    if (n && pl->spans[r][n - 1].kind == k && pl->spans[r][n - 1].c1 == c) {
-        pl->spans[r][n - 1].c1 = (uint8_t)(c + 1);
-        return;
-    }
-    pl->spans[r][n] = (gpu_tile_span){(uint8_t)k, (uint8_t)c, (uint8_t)(c + 1)};
-    pl->nspans[r] = (uint8_t)(n + 1);
-}
-
-/* A pair of rows of one colour (a card's inside: most of its tiles) in one go: a single span,
- * its bytes filled at once. False when the rows are not uniform (the caller goes by block).
- * memo: the last uniform colour's verdict and bytes, updated. */
-static bool plan_uniform_rows(gpu_tile_plan *pl, int r, const uint8_t *o0, const uint8_t *o1,
-                              int tw, uint32_t *memo, bool *memo_solid, uint8_t memo_y[4],
-                              uint8_t memo_uv[2])
-{
-    uint32_t p = px(o0);
-    for (int c = 1; c < tw; c++)
-        if (px(o0 + 4 * c) != p)
-            return false;
-    if (memcmp(o0, o1, (size_t)tw * 4) != 0)
-        return false;
-    if (p == 0)
-        return true; /* transparent: no span */
-    if (p != *memo) {
-        uint8_t by[4], uv[2];
-        *memo_solid = solid_block(o0, o1, by, uv);
-        *memo = p;
-        memcpy(memo_y, by, 4);
-        memcpy(memo_uv, uv, 2);
-    }
-    if (*memo_solid) {
-        /* One colour: the four luma bytes of its blocks are the same. */
-        memset(pl->y[r], memo_y[0], (size_t)tw);
-        memset(pl->y[r + 1], memo_y[0], (size_t)tw);
-        for (int c = 0; c < tw; c += 2)
-            memcpy(&pl->uv[r / 2][c], memo_uv, 2);
-    }
-    pl->spans[r / 2][0] =
-        (gpu_tile_span){*memo_solid ? GPU_SPAN_SOLID : GPU_SPAN_MIXED, 0, (uint8_t)(tw / 2)};
-    pl->nspans[r / 2] = 1;
-    return true;
-}
-
-void gpu_host_tile_plan(gpu_tile_plan *pl, const uint8_t *tile, int tw, int th)
-{
-    const size_t row = GPU_TILE_W * 4;
-    uint32_t memo = 0; /* a uniform block's colour and its verdict (0: transparent, none) */
-    bool memo_solid = false;
-    uint8_t memo_y[4] = {0}, memo_uv[2] = {0};
-    memset(pl->nspans, 0, sizeof pl->nspans);
-    for (int r = 0; r + 1 < th; r += 2) {
-        const uint8_t *o0 = tile + row * r, *o1 = o0 + row;
-        if (plan_uniform_rows(pl, r, o0, o1, tw, &memo, &memo_solid, memo_y, memo_uv))
-            continue;
-        for (int c = 0; c + 1 < tw; c += 2) {
-            const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
-            uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
-            if ((pa | pb | pc | pd) == 0)
-                continue; /* transparent: the frame stays as it is */
-            bool uniform = pa == pb && pa == pc && pa == pd, solid;
-            uint8_t *y = &pl->y[r][c], *uv = &pl->uv[r / 2][c];
-            if (uniform && pa == memo) {
-                solid = memo_solid;
-                memcpy(y, memo_y, 2);
-                memcpy(y + GPU_TILE_W, memo_y + 2, 2);
-                memcpy(uv, memo_uv, 2);
-            } else {
-                uint8_t by[4];
-                solid = solid_block(a, b, by, uv);
-                memcpy(y, by, 2);
-                memcpy(y + GPU_TILE_W, by + 2, 2);
-                if (uniform) {
-                    memo = pa;
-                    memo_solid = solid;
-                    memcpy(memo_y, by, 4);
-                    memcpy(memo_uv, uv, 2);
-                }
-            }
-            add_span(pl, r / 2, solid ? GPU_SPAN_SOLID : GPU_SPAN_MIXED, c / 2);
-        }
-    }
-}
-
 #ifdef HOST_AVX2
 /* ---- mixed blocks four at a time (AVX2, where the CPU has it) ----
  * A glyph's edge, a shadow, a translucent box: blocks the plan could not make once. Each lane
@@ -803,7 +690,164 @@ __attribute__((target("avx2"))) static void avx_over_blocks4(const uint8_t *o0, 
     avx_over_luma8(&b, yb);
     avx_over_chroma4(&a, &b, uv);
 }
+
+/* solid_block on the four blocks of eight pixels at o0 (row a) and o1 (row b), four at a time:
+ * bit i of the result set where block i is solid. Each block's bytes over a frame of 0s go to
+ * ya, yb (two each) and uv (its pair), solid or not, as solid_block's do. */
+__attribute__((target("avx2"))) static unsigned avx_solid4(const uint8_t *o0, const uint8_t *o1,
+                                                           uint8_t *ya, uint8_t *yb, uint8_t *uv)
+{
+    uint8_t hi[3][8];
+    memset(ya, 0, 8);
+    memset(yb, 0, 8);
+    memset(uv, 0, 8);
+    memset(hi, 255, sizeof hi);
+    avx_over_blocks4(o0, o1, ya, yb, uv);
+    avx_over_blocks4(o0, o1, hi[0], hi[1], hi[2]);
+    unsigned solid = 0;
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *a = o0 + 8 * i, *b = o1 + 8 * i;
+        int k = 2 * i;
+        if ((a[3] & a[7] & b[3] & b[7]) == 255 && memcmp(ya + k, hi[0] + k, 2) == 0 &&
+            memcmp(yb + k, hi[1] + k, 2) == 0 && memcmp(uv + k, hi[2] + k, 2) == 0)
+            solid |= 1u << i;
+    }
+    return solid;
+}
 #endif
+
+/* ---- tile plans: what of a kept tile does not depend on the frame under it ---- */
+/* A 2x2 block whose four pixels are opaque writes the same bytes over any frame: over_luma's
+ * and over_chroma's "keep" factor is 0 or so small that the result rounds the same; checked
+ * on the extremes (0 and 255 under every sample: the arithmetic is monotonic in the sample,
+ * so equal bytes there are equal bytes for all). Its bytes are then made once per rendered
+ * tile, and copied each frame. */
+static bool solid_block(const uint8_t *a, const uint8_t *b, uint8_t y[4], uint8_t uv[2])
+{
+    if ((a[3] & a[7] & b[3] & b[7]) != 255)
+        return false;
+    uint8_t lo[6] = {0, 0, 0, 0, 0, 0}, hi[6] = {255, 255, 255, 255, 255, 255};
+    const uint8_t *p[4] = {a, a + 4, b, b + 4};
+    for (int i = 0; i < 4; i++) {
+        over_luma(p[i], lo + i);
+        over_luma(p[i], hi + i);
+    }
+    over_chroma(a, b, lo + 4);
+    over_chroma(a, b, hi + 4);
+    if (memcmp(lo, hi, 6) != 0)
+        return false;
+    memcpy(y, lo, 4);
+    memcpy(uv, lo + 4, 2);
+    return true;
+}
+
+/* Appends block column c of kind k to row pair r's spans, joining it to the last span when
+ * that is of the same kind and ends at c. */
+static void add_span(gpu_tile_plan *pl, int r, int k, int c)
+{
+    int n = pl->nspans[r];
+    if (n && pl->spans[r][n - 1].kind == k && pl->spans[r][n - 1].c1 == c) {
+        pl->spans[r][n - 1].c1 = (uint8_t)(c + 1);
+        return;
+    }
+    pl->spans[r][n] = (gpu_tile_span){(uint8_t)k, (uint8_t)c, (uint8_t)(c + 1)};
+    pl->nspans[r] = (uint8_t)(n + 1);
+}
+
+/* A pair of rows of one colour (a card's inside: most of its tiles) in one go: a single span,
+ * its bytes filled at once. False when the rows are not uniform (the caller goes by block).
+ * memo: the last uniform colour's verdict and bytes, updated. */
+static bool plan_uniform_rows(gpu_tile_plan *pl, int r, const uint8_t *o0, const uint8_t *o1,
+                              int tw, uint32_t *memo, bool *memo_solid, uint8_t memo_y[4],
+                              uint8_t memo_uv[2])
+{
+    uint32_t p = px(o0);
+    for (int c = 1; c < tw; c++)
+        if (px(o0 + 4 * c) != p)
+            return false;
+    if (memcmp(o0, o1, (size_t)tw * 4) != 0)
+        return false;
+    if (p == 0)
+        return true; /* transparent: no span */
+    if (p != *memo) {
+        uint8_t by[4], uv[2];
+        *memo_solid = solid_block(o0, o1, by, uv);
+        *memo = p;
+        memcpy(memo_y, by, 4);
+        memcpy(memo_uv, uv, 2);
+    }
+    if (*memo_solid) {
+        /* One colour: the four luma bytes of its blocks are the same. */
+        memset(pl->y[r], memo_y[0], (size_t)tw);
+        memset(pl->y[r + 1], memo_y[0], (size_t)tw);
+        for (int c = 0; c < tw; c += 2)
+            memcpy(&pl->uv[r / 2][c], memo_uv, 2);
+    }
+    pl->spans[r / 2][0] =
+        (gpu_tile_span){*memo_solid ? GPU_SPAN_SOLID : GPU_SPAN_MIXED, 0, (uint8_t)(tw / 2)};
+    pl->nspans[r / 2] = 1;
+    return true;
+}
+
+void gpu_host_tile_plan(gpu_tile_plan *pl, const uint8_t *tile, int tw, int th)
+{
+    const size_t row = GPU_TILE_W * 4;
+    uint32_t memo = 0; /* a uniform block's colour and its verdict (0: transparent, none) */
+    bool memo_solid = false;
+    uint8_t memo_y[4] = {0}, memo_uv[2] = {0};
+    bool avx2 = host_avx2();
+    memset(pl->nspans, 0, sizeof pl->nspans);
+    for (int r = 0; r + 1 < th; r += 2) {
+        const uint8_t *o0 = tile + row * r, *o1 = o0 + row;
+        if (plan_uniform_rows(pl, r, o0, o1, tw, &memo, &memo_solid, memo_y, memo_uv))
+            continue;
+        int c = 0;
+#ifdef HOST_AVX2
+        /* Four blocks at a time: both extremes computed for all four at once (a glyph's
+         * edge made each block's two evaluations one by one, 150 instructions a block). */
+        for (; avx2 && c + 8 <= tw; c += 8) {
+            const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
+            unsigned solid = 0;
+            /* Skipped when no block's upper row is opaque: none can be solid. */
+            if ((a[3] & a[7]) == 255 || (a[11] & a[15]) == 255 || (a[19] & a[23]) == 255 ||
+                (a[27] & a[31]) == 255)
+                solid = avx_solid4(a, b, &pl->y[r][c], &pl->y[r + 1][c], &pl->uv[r / 2][c]);
+            for (int i = 0; i < 4; i++) {
+                const uint8_t *ai = a + 8 * i, *bi = b + 8 * i;
+                if ((px(ai) | px(ai + 4) | px(bi) | px(bi + 4)) == 0)
+                    continue;
+                add_span(pl, r / 2, (solid >> i) & 1 ? GPU_SPAN_SOLID : GPU_SPAN_MIXED, c / 2 + i);
+            }
+        }
+#endif
+        for (; c + 1 < tw; c += 2) {
+            const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
+            uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
+            if ((pa | pb | pc | pd) == 0)
+                continue; /* transparent: the frame stays as it is */
+            bool uniform = pa == pb && pa == pc && pa == pd, solid;
+            uint8_t *y = &pl->y[r][c], *uv = &pl->uv[r / 2][c];
+            if (uniform && pa == memo) {
+                solid = memo_solid;
+                memcpy(y, memo_y, 2);
+                memcpy(y + GPU_TILE_W, memo_y + 2, 2);
+                memcpy(uv, memo_uv, 2);
+            } else {
+                uint8_t by[4];
+                solid = solid_block(a, b, by, uv);
+                memcpy(y, by, 2);
+                memcpy(y + GPU_TILE_W, by + 2, 2);
+                if (uniform) {
+                    memo = pa;
+                    memo_solid = solid;
+                    memcpy(memo_y, by, 4);
+                    memcpy(memo_uv, uv, 2);
+                }
+            }
+            add_span(pl, r / 2, solid ? GPU_SPAN_SOLID : GPU_SPAN_MIXED, c / 2);
+        }
+    }
+}
 
 /* The blocks of a MIXED span (block columns c0..c1 of row pair o0, o1 over rows ya, yb and
  * chroma row uv): transparent pixels skipped, uniform translucent blocks through the tables,
