@@ -215,7 +215,9 @@ static void test_overlay(void)
     /* Tile contents by kind: 0 transparent with a glyph edge, 1 one translucent colour (a
      * box's inside: the tables), 2 two translucent colours in alternating runs, 3 opaque
      * blocks, 4 noise, 5 a translucent box with soft edges and text on it, 6 uniform opaque
-     * rows over transparent ones (whole pairs of rows planned at once). */
+     * rows over transparent ones (whole pairs of rows planned at once), 7 glyph edges: short
+     * runs of translucent blocks between transparent and opaque ones (AVX2 blends four blocks
+     * a turn past a span's end: each block must still be blended once). */
     for (int i = 0; i < N; i++) {
         list[i] = (uint32_t)(i % TX) | (uint32_t)(i / TX) << 16;
         uint8_t *t = tiles + (size_t)i * GPU_TILE_W * GPU_TILE_H * 4;
@@ -223,7 +225,7 @@ static void test_overlay(void)
             for (int pxl = 0; pxl < GPU_TILE_W; pxl++) {
                 uint8_t *p = t + 4 * (py * GPU_TILE_W + pxl);
                 uint32_t r = next();
-                switch (i % 7) {
+                switch (i % 8) {
                 case 0:
                     if (pxl > 40)
                         put(p, 255, 255, 255, (uint8_t)(pxl * 4));
@@ -245,6 +247,16 @@ static void test_overlay(void)
                 case 4:
                     put(p, (uint8_t)r, (uint8_t)(r >> 8), (uint8_t)(r >> 16), (uint8_t)(r >> 4));
                     break;
+                case 7: {
+                    int k = (pxl / 2 + py / 2) % 7;
+                    if (k == 2 || k >= 5)
+                        memset(p, 0, 4);
+                    else if (k == 4)
+                        put(p, 250, 250, 250, 255);
+                    else
+                        put(p, 255, 255, 255, (uint8_t)(60 + 40 * k + py));
+                    break;
+                }
                 case 6: /* an opaque card's inside over rows 0-7, nothing below */
                     if (py < 8)
                         put(p, 200, 30, 90, 255);

@@ -853,17 +853,9 @@ void gpu_host_tile_plan(gpu_tile_plan *pl, const uint8_t *tile, int tw, int th)
  * chroma row uv): transparent pixels skipped, uniform translucent blocks through the tables,
  * the rest by the arithmetic. */
 static void over_mixed(over_tables *tables, const uint8_t *o0, const uint8_t *o1, uint8_t *ya,
-                       uint8_t *yb, uint8_t *uv, int c0, int c1, bool avx2)
+                       uint8_t *yb, uint8_t *uv, int c0, int c1)
 {
-    int c = 2 * c0;
-#ifdef HOST_AVX2
-    if (avx2)
-        for (; c + 8 <= 2 * c1; c += 8)
-            avx_over_blocks4(o0 + 4 * c, o1 + 4 * c, ya + c, yb + c, uv + c);
-#else
-    (void)avx2;
-#endif
-    for (; c < 2 * c1; c += 2) {
+    for (int c = 2 * c0; c < 2 * c1; c += 2) {
         const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
         uint32_t pa = px(a), pb = px(a + 4), pc = px(b), pd = px(b + 4);
         if ((pa | pb | pc | pd) == 0)
@@ -883,6 +875,31 @@ static void over_mixed(over_tables *tables, const uint8_t *o0, const uint8_t *o1
     }
 }
 
+/* The MIXED span sp (block columns c0..c1) of a row pair whose first `done` block columns
+ * were blended already; returns how many are now. With AVX2, four blocks a turn from c0 on,
+ * past c1 too, as long as the turn stays inside the nb block columns of the tile that lie in
+ * the frame: the blocks it blends beyond the span are transparent (the arithmetic gives the
+ * bytes under them back), solid (it gives their plan's bytes, whatever is under them: the
+ * span's copy writes the same, before or after) or the next MIXED span's, which then starts
+ * where this stopped; so every block is blended once. The rest of the span block by block. */
+static int over_span(over_tables *tables, const uint8_t *o0, const uint8_t *o1, uint8_t *ya,
+                     uint8_t *yb, uint8_t *uv, const gpu_tile_span *sp, int done, int nb, bool avx2)
+{
+    int c = sp->c0 > done ? sp->c0 : done;
+#ifdef HOST_AVX2
+    if (avx2)
+        for (; c < sp->c1 && c + 4 <= nb; c += 4)
+            avx_over_blocks4(o0 + 8 * c, o1 + 8 * c, ya + 2 * c, yb + 2 * c, uv + 2 * c);
+#else
+    (void)avx2;
+    (void)nb;
+#endif
+    if (c >= sp->c1)
+        return c;
+    over_mixed(tables, o0, o1, ya, yb, uv, c, sp->c1);
+    return sp->c1;
+}
+
 void gpu_host_yuv_over(const uint8_t *store, const gpu_tile_plan *plans, int tiles_x,
                        const uint32_t *list, uint32_t count, int width, int height, uint8_t *y_out,
                        size_t y_stride, uint8_t *uv_out, size_t uv_stride)
@@ -897,15 +914,16 @@ void gpu_host_yuv_over(const uint8_t *store, const gpu_tile_plan *plans, int til
         const gpu_tile_plan *pl = &plans[t];
         int x0 = tx * GPU_TILE_W, y0 = ty * GPU_TILE_H;
         int th = height - y0 < GPU_TILE_H ? height - y0 : GPU_TILE_H;
-        (void)width; /* the plan covers the tile's part inside the frame only */
+        int tw = width - x0 < GPU_TILE_W ? width - x0 : GPU_TILE_W;
         for (int r = 0; r + 1 < th; r += 2) {
             const uint8_t *o0 = tile + row * r, *o1 = o0 + row;
             uint8_t *ya = y_out + y_stride * (size_t)(y0 + r) + x0, *yb = ya + y_stride;
             uint8_t *uv = uv_out + uv_stride * (size_t)((y0 + r) / 2) + x0;
+            int done = 0; /* block columns blended so far */
             for (int s = 0; s < pl->nspans[r / 2]; s++) {
                 const gpu_tile_span *sp = &pl->spans[r / 2][s];
                 if (sp->kind == GPU_SPAN_MIXED) {
-                    over_mixed(&tables, o0, o1, ya, yb, uv, sp->c0, sp->c1, avx2);
+                    done = over_span(&tables, o0, o1, ya, yb, uv, sp, done, tw / 2, avx2);
                     continue;
                 }
                 size_t at = 2 * (size_t)sp->c0, n = 2 * (size_t)(sp->c1 - sp->c0);
