@@ -214,7 +214,8 @@ static void test_overlay(void)
     uint32_t list[N];
     /* Tile contents by kind: 0 transparent with a glyph edge, 1 one translucent colour (a
      * box's inside: the tables), 2 two translucent colours in alternating runs, 3 opaque
-     * blocks, 4 noise, 5 a translucent box with soft edges and text on it, 6 uniform opaque
+     * blocks, 4 noise, 5 a translucent box with soft edges and text on it (opaque runs of 1 to
+     * 13 blocks: solid spans of every length the copies treat apart), 6 uniform opaque
      * rows over transparent ones (whole pairs of rows planned at once), 7 glyph edges: short
      * runs of translucent blocks between transparent and opaque ones (AVX2 blends four blocks
      * a turn past a span's end: each block must still be blended once). */
@@ -266,7 +267,7 @@ static void test_overlay(void)
                 default:
                     if (py < 3 || pxl < 3)
                         put(p, 2, 12, 28, (uint8_t)(50 * (py < pxl ? py : pxl)));
-                    else if (pxl > 20 && pxl < 30 && py > 4)
+                    else if (pxl > 20 && pxl < 14 + 5 * (py / 2) && py > 4)
                         put(p, 255, 255, 255, 255);
                     else
                         put(p, 4, 24, 57, 153);
