@@ -19,7 +19,9 @@
  * tables are filled four entries at a time with SSE2 where the compiler has it (the same float
  * operations in the same order per lane), and kept across frames while the constants hold (a
  * table per row for a gradient shade was ~1.2 M instructions a 720p frame); the lookups are
- * unrolled eight a turn (the loop's own instructions were as many as the lookups'). */
+ * unrolled eight a turn (the loop's own instructions were as many as the lookups'), made 64 at
+ * a time with AVX-512 VBMI where the CPU has it, or replaced by AVX2's arithmetic. The tiles'
+ * plans and their mixed blocks go four blocks at a time with AVX2 (below). */
 #include "gpu_internal.h"
 
 #include <math.h>
