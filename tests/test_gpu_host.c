@@ -215,7 +215,7 @@ static void test_overlay(void)
     /* Tile contents by kind: 0 transparent with a glyph edge, 1 one translucent colour (a
      * box's inside: the tables), 2 two translucent colours in alternating runs, 3 opaque
      * blocks, 4 noise, 5 a translucent box with soft edges and text on it (opaque runs of 1 to
-     * 13 blocks: solid spans of every length the copies treat apart), 6 uniform opaque
+     * 13 blocks: solid spans of many lengths), 6 uniform opaque
      * rows over transparent ones (whole pairs of rows planned at once), 7 glyph edges: short
      * runs of translucent blocks between transparent and opaque ones (AVX2 blends four blocks
      * a turn past a span's end: each block must still be blended once). */

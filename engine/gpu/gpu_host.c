@@ -902,29 +902,6 @@ static int over_span(over_tables *tables, const uint8_t *o0, const uint8_t *o1, 
     return sp->c1;
 }
 
-/* A SOLID span's row: n bytes (even, 2 to 64) from its plan into the frame, by fixed-size
- * copies that the compiler makes loads and stores of, overlapping where n is not a multiple
- * (a call to memcpy per span cost more than the copy: the spans between a glyph's edges are a
- * few blocks long, 2,700 of them a frame on red-sollecito). */
-static inline void copy_span(uint8_t *dst, const uint8_t *src, size_t n)
-{
-    if (n >= 16) {
-        size_t i = 0;
-        for (; i + 16 <= n; i += 16)
-            memcpy(dst + i, src + i, 16);
-        if (i < n)
-            memcpy(dst + n - 16, src + n - 16, 16);
-    } else if (n >= 8) {
-        memcpy(dst, src, 8);
-        memcpy(dst + n - 8, src + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(dst, src, 4);
-        memcpy(dst + n - 4, src + n - 4, 4);
-    } else {
-        memcpy(dst, src, 2);
-    }
-}
-
 void gpu_host_yuv_over(const uint8_t *store, const gpu_tile_plan *plans, int tiles_x,
                        const uint32_t *list, uint32_t count, int width, int height, uint8_t *y_out,
                        size_t y_stride, uint8_t *uv_out, size_t uv_stride)
@@ -952,9 +929,9 @@ void gpu_host_yuv_over(const uint8_t *store, const gpu_tile_plan *plans, int til
                     continue;
                 }
                 size_t at = 2 * (size_t)sp->c0, n = 2 * (size_t)(sp->c1 - sp->c0);
-                copy_span(ya + at, &pl->y[r][at], n);
-                copy_span(yb + at, &pl->y[r + 1][at], n);
-                copy_span(uv + at, &pl->uv[r / 2][at], n);
+                memcpy(ya + at, &pl->y[r][at], n);
+                memcpy(yb + at, &pl->y[r + 1][at], n);
+                memcpy(uv + at, &pl->uv[r / 2][at], n);
             }
         }
     }
