@@ -215,10 +215,10 @@ static void test_overlay(void)
     /* Tile contents by kind: 0 transparent with a glyph edge, 1 one translucent colour (a
      * box's inside: the tables), 2 two translucent colours in alternating runs, 3 opaque
      * blocks, 4 noise, 5 a translucent box with soft edges and text on it (opaque runs of 1 to
-     * 13 blocks: solid spans of many lengths), 6 uniform opaque
-     * rows over transparent ones (whole pairs of rows planned at once), 7 glyph edges: short
-     * runs of translucent blocks between transparent and opaque ones (AVX2 blends four blocks
-     * a turn past a span's end: each block must still be blended once). */
+     * 13 blocks: solid spans of many lengths), 6 uniform opaque rows over transparent ones
+     * (whole pairs of rows planned at once), 7 glyph edges: short runs of translucent blocks
+     * between transparent and opaque ones (AVX2 blends four blocks a turn past a span's end:
+     * each block must still be blended once). */
     for (int i = 0; i < N; i++) {
         list[i] = (uint32_t)(i % TX) | (uint32_t)(i / TX) << 16;
         uint8_t *t = tiles + (size_t)i * GPU_TILE_W * GPU_TILE_H * 4;
