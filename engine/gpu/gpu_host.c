@@ -693,24 +693,39 @@ __attribute__((target("avx2"))) static void avx_over_blocks4(const uint8_t *o0, 
     avx_over_chroma4(&a, &b, uv);
 }
 
+/* over_luma's and over_chroma's keep factor under opaque pixels, 1 - 255 / 255 and
+ * 1 - 1020 / 1020 in float (the same expressions, evaluated by the compiler in float as the
+ * code does at run time): both are exactly 0, so an opaque block adds +-0 to its colour
+ * terms over any frame, and its bytes over 0s are its bytes over everything. */
+static const bool opaque_keeps_nothing =
+    1.0f - 255.0f * INV255 == 0.0f && 1.0f - 0.25f * INV255 * 1020.0f == 0.0f;
+
 /* solid_block on the four blocks of eight pixels at o0 (row a) and o1 (row b), four at a time:
  * bit i of the result set where block i is solid. Each block's bytes over a frame of 0s go to
  * ya, yb (two each) and uv (its pair), solid or not, as solid_block's do. */
 __attribute__((target("avx2"))) static unsigned avx_solid4(const uint8_t *o0, const uint8_t *o1,
                                                            uint8_t *ya, uint8_t *yb, uint8_t *uv)
 {
-    uint8_t hi[3][8];
     memset(ya, 0, 8);
     memset(yb, 0, 8);
     memset(uv, 0, 8);
-    memset(hi, 255, sizeof hi);
     avx_over_blocks4(o0, o1, ya, yb, uv);
+    unsigned opaque = 0;
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *a = o0 + 8 * i, *b = o1 + 8 * i;
+        if ((a[3] & a[7] & b[3] & b[7]) == 255)
+            opaque |= 1u << i;
+    }
+    if (opaque_keeps_nothing || !opaque)
+        return opaque;
+    /* Otherwise solid_block's test: the same bytes over 255s. */
+    uint8_t hi[3][8];
+    memset(hi, 255, sizeof hi);
     avx_over_blocks4(o0, o1, hi[0], hi[1], hi[2]);
     unsigned solid = 0;
     for (int i = 0; i < 4; i++) {
-        const uint8_t *a = o0 + 8 * i, *b = o1 + 8 * i;
         int k = 2 * i;
-        if ((a[3] & a[7] & b[3] & b[7]) == 255 && memcmp(ya + k, hi[0] + k, 2) == 0 &&
+        if ((opaque >> i & 1) && memcmp(ya + k, hi[0] + k, 2) == 0 &&
             memcmp(yb + k, hi[1] + k, 2) == 0 && memcmp(uv + k, hi[2] + k, 2) == 0)
             solid |= 1u << i;
     }
