@@ -820,8 +820,8 @@ void gpu_host_tile_plan(gpu_tile_plan *pl, const uint8_t *tile, int tw, int th)
             continue;
         int c = 0;
 #ifdef HOST_AVX2
-        /* Four blocks at a time: both extremes computed for all four at once (a glyph's
-         * edge made each block's two evaluations one by one, 150 instructions a block). */
+        /* Four blocks at a time (avx_solid4; solid_block made a glyph's edge block by block,
+         * 150 instructions each). */
         for (; avx2 && c + 8 <= tw; c += 8) {
             const uint8_t *a = o0 + 4 * c, *b = o1 + 4 * c;
             unsigned solid = 0;
