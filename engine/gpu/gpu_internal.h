@@ -415,8 +415,10 @@ void gpu_record_yuv_bg(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, const
  * the host blends them when the frame is received). */
 void gpu_record_yuv_over(ck_gpu_scene *sg, gpu_slot *sl, VkCommandBuffer cb, uint32_t tiles);
 void gpu_host_tables_free(gpu_host_tables *tb);
-/* The host's AVX2 background: 0 off (the tables), otherwise where the CPU has it (default). */
-void gpu_host_force_simd(int on);
+/* The host's vector code, at most what the CPU has: 0 none (the tables, scalar arithmetic),
+ * 1 AVX2 (the background's arithmetic, mixed overlay blocks), 2 also AVX-512 VBMI (the
+ * background's tables looked up 64 bytes at a time); -1 (default) all the CPU has. */
+void gpu_host_force_simd(int level);
 /* yuv_bg.comp's work on the host (where gpu_host_bg_fits): the 1:1 background video v under
  * constants k into an NV12 frame (planes y_out and uv_out), through tables kept in tb (zero
  * at first; gpu_host_tables_free). False: out of memory, nothing written. */
