@@ -6,6 +6,9 @@
  * segment asked for at once renders once per node, admission control, the drain; skipped
  * without a Vulkan device), and two nodes on one PostgreSQL (a revocation holds on both at
  * once; the database stopped under them answers 503, then they serve again by themselves).
+ * People's views in memory (issue 15): dropped when idle or over the byte cap, never while
+ * held, made again with the same playlist and segment bytes (a rendering node, skipped
+ * without a Vulkan device).
  * Every socket has a receive timeout, so the test cannot hang. */
 #include "ck_server.h"
 #include "ck_template.h"
