@@ -6,6 +6,9 @@
  * segment asked for at once renders once per node, admission control, the drain; skipped
  * without a Vulkan device), and two nodes on one PostgreSQL (a revocation holds on both at
  * once; the database stopped under them answers 503, then they serve again by themselves).
+ * People's views in memory (issue 15): dropped when idle or over the byte cap, never while
+ * held, made again with the same playlist and segment bytes (a rendering node, skipped
+ * without a Vulkan device).
  * Every socket has a receive timeout, so the test cannot hang. */
 #include "ck_server.h"
 #include "ck_template.h"
@@ -694,6 +697,199 @@ static void test_render_nodes(const char *dir)
     wait_s = 5;
 }
 
+/* ---- people's views in memory (issue 15) ---- */
+/* The person `id`'s handle and revision in the store. */
+static void person_handle(ck_store *st, const char *id, uint8_t handle[CK_HANDLE_BYTES],
+                          int64_t *rev)
+{
+    ck_error err = {0};
+    find_person fp = {.id = id};
+    CK_CHECK(ck_store_each(st, "assegno-sociale", find_handle, &fp, &err) == CK_OK && fp.found);
+    memcpy(handle, fp.handle, CK_HANDLE_BYTES);
+    CK_CHECK(ck_store_peek(st, "assegno-sociale", handle, rev, NULL, &err) == CK_OK);
+}
+
+/* Asks for `what` of the link `tok` (200 expected); the body is kept in *r. */
+static void get_person(const char *tok, const char *what, resp *r)
+{
+    char url[512];
+    snprintf(url, sizeof url, "/v/%s/%s", tok, what);
+    get(url, r);
+    CK_CHECK(r->status == 200);
+}
+
+/* Until no render is queued or running (the look-ahead's jobs hold their view). */
+static void wait_renders(ck_server *s)
+{
+    for (int k = 0;
+         k < 3000 && (metric("ciak_render_queue_depth") != 0 ||
+                      metric("ciak_renders_in_progress") != 0 || srv_queue_held(s->queue) != 0);
+         k++)
+        usleep(10 * 1000);
+}
+
+/* A running server's view limits (views_bytes 0: unchanged), under its view lock as the
+ * sweep reads them. */
+static void set_view_limits(ck_server *s, int idle_s, int64_t bytes)
+{
+    pthread_mutex_lock(&s->view_lock);
+    s->p.view_idle_s = idle_s;
+    if (bytes)
+        s->p.views_bytes = bytes;
+    pthread_mutex_unlock(&s->view_lock);
+}
+
+#define MAX_PERSONAL 64
+/* The person's personal segments: their names (from the media playlist) and bytes. */
+typedef struct personal_set {
+    char name[MAX_PERSONAL][80];
+    resp seg[MAX_PERSONAL];
+    int n;
+} personal_set;
+
+static void fetch_personal(const char *tok, const resp *playlist, personal_set *ps)
+{
+    char *copy = strdup(playlist->body ? playlist->body : "");
+    ps->n = 0;
+    for (char *line = strtok(copy, "\n"); line && ps->n < MAX_PERSONAL; line = strtok(NULL, "\n")) {
+        if (line[0] == '#' || line[0] == '/')
+            continue; /* tags, shared segments */
+        snprintf(ps->name[ps->n], sizeof ps->name[ps->n], "%s", line);
+        get_person(tok, line, &ps->seg[ps->n]);
+        ps->n++;
+    }
+    free(copy);
+}
+
+/* Views nobody uses leave memory after the idle time, a view someone holds stays, a view made
+ * again gives the same playlist and the same segment bytes (its lines said again), and past
+ * the byte cap the least recently used idle view goes first. */
+static void test_views(const char *dir)
+{
+    static const char *campaigns[] = {"assegno-sociale", NULL};
+    ck_server_params p = {.listen = "127.0.0.1:0",
+                          .data_dir = dir,
+                          .scenes_dir = CK_SOURCE_DIR "/scenes",
+                          .campaigns = campaigns,
+                          .no_warm = true,
+                          .node_name = "views",
+                          .width = 64,
+                          .height = 36,
+                          .workers = 1,
+                          .http_threads = 4,
+                          .admit_late_ms = -1,
+                          .view_idle_s = 3600}; /* 1 s once the views are made: below */
+    ck_error err = {0};
+    ck_server *s = ck_server_create(&p, &err);
+    if (!s) { /* no Vulkan device here: as test_render_nodes */
+        fprintf(stderr, "test_server: no renderer, views not tested\n");
+        return;
+    }
+    char path[1100];
+    snprintf(path, sizeof path, "%s/keys", dir);
+    ck_keyring keys;
+    CK_CHECK(ck_keyring_load(path, false, &keys, &err) == CK_OK);
+    ck_store *st = ck_store_open_at(dir, NULL, &(ck_store_params){.keys = &keys}, &err);
+    CK_CHECK(st != NULL);
+    if (!st) {
+        ck_server_destroy(&s);
+        return;
+    }
+    char t1[CK_TOKEN_MAX], t2[CK_TOKEN_MAX], t3[CK_TOKEN_MAX];
+    person_link(st, &keys, "AS-9201", "Ermenegildo", t1);
+    person_link(st, &keys, "AS-9202", "Gualtiero", t2);
+    person_link(st, &keys, "AS-9203", "Sigismondo", t3);
+    uint8_t h2[CK_HANDLE_BYTES], h3[CK_HANDLE_BYTES];
+    int64_t rev2 = 0, rev3 = 0;
+    person_handle(st, "AS-9202", h2, &rev2);
+    person_handle(st, "AS-9203", h3, &rev3);
+    port = ck_server_port(s);
+    wait_s = 300; /* answers wait for renders */
+
+    /* Three viewers: one plays every personal segment, two only make their views. */
+    resp pl1, r;
+    get_person(t1, "media.m3u8", &pl1);
+    personal_set *before = calloc(1, sizeof *before), *after = calloc(1, sizeof *after);
+    CK_CHECK(before && after);
+    if (!before || !after)
+        goto out;
+    fetch_personal(t1, &pl1, before);
+    CK_CHECK(before->n > 0);
+    get_person(t2, "captions.vtt", &r);
+    done(&r);
+    get_person(t3, "captions.vtt", &r);
+    done(&r);
+    CK_CHECK(metric("ciak_views_held") == 3);
+    double speech = metric("ciak_views_speech_bytes"); /* every campaign speaks */
+    CK_CHECK(speech > 3 * 100e3 && metric("ciak_views_bytes") > speech);
+    CK_CHECK(metric("ciak_views_dropped_total") == 0);
+
+    /* The third viewer's view is in use (as a request or a queued render holds it). */
+    bool fresh = true;
+    srv_view *held = srv_view_get(s, 0, h3, rev3, &fresh);
+    CK_CHECK(held && !fresh && held->ready);
+    wait_renders(s);
+    /* Short from here: set while the views were made, a slow build (sanitizers) would see
+     * them go between two requests. */
+    set_view_limits(s, 1, 0);
+    usleep(1100 * 1000); /* past view_idle_s */
+    CK_CHECK(srv_view_sweep(s) == 2);
+    CK_CHECK(metric("ciak_views_held") == 1 && metric("ciak_views_dropped_total") == 2);
+    CK_CHECK(metric("ciak_views_speech_bytes") > 100e3 &&
+             metric("ciak_views_speech_bytes") < speech);
+    CK_CHECK(srv_view_exists(s, 0, h3) && !srv_view_exists(s, 0, h2));
+    srv_view_unref(s, held);
+    usleep(1100 * 1000);
+    CK_CHECK(srv_view_sweep(s) == 1);
+    CK_CHECK(metric("ciak_views_held") == 0 && metric("ciak_views_bytes") == 0 &&
+             metric("ciak_views_speech_bytes") == 0);
+    set_view_limits(s, 3600, 0);
+
+    /* Made again, with the first viewer's segments gone from the cache: the same playlist,
+     * and the same bytes rendered from the lines said again. */
+    for (int i = 0; i < before->n; i++) {
+        char digest[80], file[1024];
+        snprintf(digest, sizeof digest, "%.*s", CK_RENDER_DIGEST_HEX - 1, before->name[i]);
+        srv_cache_personal_path(s->cache, digest, file, sizeof file);
+        CK_CHECK(unlink(file) == 0);
+    }
+    double made = metric("ciak_views_made_total");
+    resp pl2;
+    get_person(t1, "media.m3u8", &pl2);
+    CK_CHECK(metric("ciak_views_made_total") == made + 1);
+    CK_CHECK(pl1.body && pl2.body && strcmp(pl1.body, pl2.body) == 0);
+    fetch_personal(t1, &pl2, after);
+    CK_CHECK(after->n == before->n);
+    for (int i = 0; i < before->n && i < after->n; i++)
+        CK_CHECK(after->seg[i].body_len == before->seg[i].body_len &&
+                 memcmp(after->seg[i].body, before->seg[i].body, before->seg[i].body_len) == 0);
+    done(&pl2);
+    wait_renders(s);
+
+    /* The byte cap: over it, the least recently used idle view goes at once, never the one
+     * being made. */
+    set_view_limits(s, 3600, 1);
+    get_person(t2, "captions.vtt", &r);
+    done(&r);
+    CK_CHECK(srv_view_exists(s, 0, h2) && metric("ciak_views_held") == 1);
+    get_person(t3, "captions.vtt", &r);
+    done(&r);
+    CK_CHECK(srv_view_exists(s, 0, h3) && !srv_view_exists(s, 0, h2));
+    CK_CHECK(metric("ciak_views_held") == 1);
+out:
+    for (int i = 0; before && i < before->n; i++)
+        done(&before->seg[i]);
+    for (int i = 0; after && i < after->n; i++)
+        done(&after->seg[i]);
+    free(before);
+    free(after);
+    done(&pl1);
+    wait_s = 5;
+    ck_store_close(&st);
+    ck_keyring_wipe(&keys);
+    ck_server_destroy(&s);
+}
+
 #define PG_SH "bash " CK_SOURCE_DIR "/tests/support/pg.sh"
 
 static int shf(const char *fmt, const char *arg)
@@ -1300,6 +1496,8 @@ int main(void)
     test_proxies(dir);
     test_pg_nodes(dir);
     test_render_nodes(dir);
+    snprintf(path, sizeof path, "%s/views", dir);
+    test_views(path);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     CK_CHECK(system(path) == 0);
     return ck_test_done("test_server");

@@ -117,6 +117,14 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         "# TYPE ciak_render_failures_total counter\nciak_render_failures_total %llu\n"
         "# HELP ciak_views_made_total People's segment lists computed.\n"
         "# TYPE ciak_views_made_total counter\nciak_views_made_total %llu\n"
+        "# HELP ciak_views_held People's views held in memory (digests, record, speech).\n"
+        "# TYPE ciak_views_held gauge\nciak_views_held %lld\n"
+        "# HELP ciak_views_bytes Bytes the views held in memory hold.\n"
+        "# TYPE ciak_views_bytes gauge\nciak_views_bytes %lld\n"
+        "# HELP ciak_views_speech_bytes Bytes of speech samples the views hold.\n"
+        "# TYPE ciak_views_speech_bytes gauge\nciak_views_speech_bytes %lld\n"
+        "# HELP ciak_views_dropped_total Views dropped from memory: idle, or over the cap.\n"
+        "# TYPE ciak_views_dropped_total counter\nciak_views_dropped_total %llu\n"
         "# HELP ciak_people_purged_total People removed when their window closed.\n"
         "# TYPE ciak_people_purged_total counter\nciak_people_purged_total %llu\n"
         "# HELP ciak_encoder_info The video encoder in use.\n"
@@ -125,7 +133,9 @@ char *srv_metrics_text(const srv_metrics *m, const char *node)
         (unsigned long long)atomic_load(&m->rendered_personal),
         (unsigned long long)atomic_load(&m->reused),
         (unsigned long long)atomic_load(&m->render_failures),
-        (unsigned long long)atomic_load(&m->views_made),
+        (unsigned long long)atomic_load(&m->views_made), (long long)atomic_load(&m->views_held),
+        (long long)atomic_load(&m->views_bytes), (long long)atomic_load(&m->views_speech_bytes),
+        (unsigned long long)atomic_load(&m->views_dropped),
         (unsigned long long)atomic_load(&m->purged), m->encoder[0] ? m->encoder : "none");
     /* Storage faults (cache.c): every kind is listed, at 0 too, so an alert can be written
      * before the first fault. */

@@ -15,6 +15,17 @@
 
 #define VIEW_BUCKETS 4096
 #define VIEW_MAX     8192 /* views kept in memory; older idle ones are dropped */
+/* How long a view nobody asks for is kept (ck_server_params.view_idle_s). A player asks for a
+ * segment every few seconds while it plays and stops once its buffer is full (hls.js: 30 s
+ * ahead), so a minute of quiet is a viewer who paused or left: one who comes back pays the
+ * view again once (its lines said again, ~0.14 s of CPU at 2 MB of memory saved), never once
+ * per segment. Views by the bytes they hold: 256 MiB is ~120 people with speech (~2.1 MB
+ * each on assegno-sociale), above what a node takes in a minute and a half of arrivals
+ * (docs/server.md, "Memory"); past it a busy node re-says lines instead of growing. */
+#define VIEW_IDLE_S   60
+#define VIEW_BYTES    ((int64_t)256 << 20)
+#define VIEW_SWEEP_MS 1000.0     /* srv_view_get sweeps at most this often (unless over a cap) */
+#define RECORD_BYTES  (64 << 10) /* a parsed record's arena: its first block (ck_arena) */
 
 /* ---- params ---- */
 static void resolve_params(ck_server *s, const ck_server_params *in)
@@ -60,6 +71,10 @@ static void resolve_params(ck_server *s, const ck_server_params *in)
         s->p.drain_s = 60;
     if (s->p.drain_idle_s <= 0)
         s->p.drain_idle_s = 3;
+    if (s->p.view_idle_s <= 0)
+        s->p.view_idle_s = VIEW_IDLE_S;
+    if (s->p.views_bytes <= 0)
+        s->p.views_bytes = VIEW_BYTES;
     s->workers = s->p.no_render ? 0 : s->p.workers;
 }
 
@@ -244,8 +259,28 @@ static size_t view_bucket(int campaign, const uint8_t *handle)
     return (size_t)(h % VIEW_BUCKETS);
 }
 
-static void view_free(srv_view *v)
+/* The views' gauges in /metrics; view lock held. */
+static void view_gauges(ck_server *s, int64_t speech_delta)
 {
+    atomic_store(&s->metrics.views_held, (int_fast64_t)s->view_count);
+    atomic_store(&s->metrics.views_bytes, (int_fast64_t)s->view_bytes);
+    atomic_fetch_add(&s->metrics.views_speech_bytes, (int_fast64_t)speech_delta);
+}
+
+/* What a made view holds: its digests, its record and its speech clips. */
+static void view_count_bytes(srv_view *v)
+{
+    v->speech_bytes = (int64_t)ck_render_speech_bytes(&v->speech);
+    v->bytes = (int64_t)sizeof *v + v->speech_bytes +
+               (int64_t)v->view.count * (int64_t)sizeof *v->view.segs +
+               (v->recs ? RECORD_BYTES : 0);
+}
+
+/* View lock held (ck_server_destroy: alone). */
+static void view_free(ck_server *s, srv_view *v)
+{
+    s->view_bytes -= v->bytes;
+    view_gauges(s, -v->speech_bytes);
     pthread_mutex_destroy(&v->make_lock);
     ck_render_view_free(&v->view);
     ck_render_speech_free(&v->speech);
@@ -267,24 +302,56 @@ static void view_detach(ck_server *s, srv_view *v)
     v->next = NULL;
     v->refs--; /* the table's reference */
     if (v->refs == 0)
-        view_free(v);
+        view_free(s, v);
+    else
+        view_gauges(s, 0);
 }
 
-/* Drops the older half of the idle views; view lock held. */
-static void view_trim(ck_server *s)
+static int by_last_used(const void *a, const void *b)
 {
-    double sum = 0;
+    double x = (*(srv_view *const *)a)->last_used, y = (*(srv_view *const *)b)->last_used;
+    return (x > y) - (x < y);
+}
+
+/* srv_view_sweep with the view lock held. */
+static int view_sweep_locked(ck_server *s, double now)
+{
+    s->view_swept = now;
+    /* Only views nobody holds: refs == 1 is the table's own reference, so no request is
+     * being answered from it and no queued or running render reads its record or clips. */
     size_t n = 0;
     for (size_t b = 0; b < VIEW_BUCKETS; b++)
-        for (srv_view *v = s->view_table[b]; v; v = v->next, n++)
-            sum += v->last_used;
-    double mean = n ? sum / (double)n : 0;
+        for (srv_view *v = s->view_table[b]; v; v = v->next)
+            n += v->refs == 1;
+    srv_view **idle = n ? malloc(n * sizeof *idle) : NULL;
+    if (!idle)
+        return 0;
+    size_t k = 0;
     for (size_t b = 0; b < VIEW_BUCKETS; b++)
-        for (srv_view *v = s->view_table[b], *next; v; v = next) {
-            next = v->next;
-            if (v->refs == 1 && v->last_used <= mean)
-                view_detach(s, v);
-        }
+        for (srv_view *v = s->view_table[b]; v; v = v->next)
+            if (v->refs == 1)
+                idle[k++] = v;
+    qsort(idle, n, sizeof *idle, by_last_used); /* least recently used first */
+    double idle_ms = s->p.view_idle_s * 1e3;
+    int dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool over = s->view_bytes > s->p.views_bytes || s->view_count > VIEW_MAX;
+        if (!over && now - idle[i]->last_used < idle_ms)
+            break; /* the rest were used more recently still */
+        view_detach(s, idle[i]);
+        dropped++;
+    }
+    free(idle);
+    atomic_fetch_add(&s->metrics.views_dropped, (uint_fast64_t)dropped);
+    return dropped;
+}
+
+int srv_view_sweep(ck_server *s)
+{
+    pthread_mutex_lock(&s->view_lock);
+    int dropped = view_sweep_locked(s, srv_now_ms());
+    pthread_mutex_unlock(&s->view_lock);
+    return dropped;
 }
 
 srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh)
@@ -304,8 +371,9 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
             view_detach(s, v); /* re-imported, or failed: make it again */
             break;
         }
-    if (s->view_count >= VIEW_MAX)
-        view_trim(s);
+    if (s->view_count >= VIEW_MAX || s->view_bytes > s->p.views_bytes ||
+        now - s->view_swept >= VIEW_SWEEP_MS)
+        view_sweep_locked(s, now);
     srv_view *v = calloc(1, sizeof *v);
     if (v && pthread_mutex_init(&v->make_lock, NULL) != 0) {
         free(v);
@@ -320,6 +388,7 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
         v->next = s->view_table[b];
         s->view_table[b] = v;
         s->view_count++;
+        view_gauges(s, 0);
         *fresh = true;
     }
     pthread_mutex_unlock(&s->view_lock);
@@ -339,7 +408,7 @@ void srv_view_unref(ck_server *s, srv_view *v)
         return;
     pthread_mutex_lock(&s->view_lock);
     if (--v->refs == 0)
-        view_free(v);
+        view_free(s, v);
     pthread_mutex_unlock(&s->view_lock);
 }
 
@@ -407,7 +476,13 @@ done:
     } else {
         v->failed = true;
         ck_records_destroy(&recs);
+        ck_render_speech_free(&v->speech); /* not kept for a view that failed */
     }
+    view_count_bytes(v);
+    s->view_bytes += v->bytes;
+    view_gauges(s, v->speech_bytes);
+    if (s->view_bytes > s->p.views_bytes) /* this one is held: older idle ones go */
+        view_sweep_locked(s, srv_now_ms());
     pthread_mutex_unlock(&s->view_lock);
     pthread_mutex_unlock(&v->make_lock);
     return ok;
@@ -793,8 +868,10 @@ bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle)
 void ck_server_run(ck_server *s)
 {
     int32_t purged_day = ck_today();
-    while (atomic_load(&s->stops) == 0) {
+    for (int tick = 0; atomic_load(&s->stops) == 0; tick++) {
         usleep(100 * 1000);
+        if (tick % 10 == 0) /* views idle long enough go even when no new viewer comes */
+            srv_view_sweep(s);
         if (ck_today() != purged_day) { /* the daily purge, just after midnight UTC */
             purged_day = ck_today();
             purge(s);

@@ -78,7 +78,10 @@ typedef struct srv_metrics {
     atomic_uint_fast64_t refused_conns;             /* over the per-address cap (http.c) */
     atomic_uint_fast64_t store_unavailable;         /* requests answered 503: the store was away */
     atomic_int_fast64_t late_us;                    /* the backlog's lateness at the last look */
-    atomic_bool draining;                           /* no new viewers (ck_server_drain) */
+    /* People's views in the table and the bytes they hold (server.c, under its view lock). */
+    atomic_int_fast64_t views_held, views_bytes, views_speech_bytes;
+    atomic_uint_fast64_t views_dropped; /* idle or over the byte cap */
+    atomic_bool draining;               /* no new viewers (ck_server_drain) */
     char encoder[32];
 } srv_metrics;
 
@@ -181,7 +184,8 @@ typedef struct srv_view {
      * (speech synthesis when the view is made) owns the clips and frees them with the view. */
     ck_render_speech speech;
     ck_render_view view;
-    int refs; /* under the server's view lock */
+    int refs; /* under the server's view lock; 1: only the table's (nobody uses it) */
+    int64_t bytes, speech_bytes; /* counted in the server's totals while it lives */
     bool ready, failed;
     /* Held while the view is made (srv_make_view), so a second request for the same person
      * waits and finds it ready; views of different people are made at the same time. */
@@ -282,6 +286,8 @@ struct ck_server {
     pthread_mutex_t view_lock;
     srv_view **view_table;
     size_t view_buckets, view_count;
+    int64_t view_bytes; /* what every live view holds (view_count_bytes), under view_lock */
+    double view_swept;  /* srv_now_ms of the last srv_view_sweep */
     struct MHD_Daemon *http;
     int port;
     atomic_int stops;                /* ck_server_stop calls: 1 drains, 2 stops at once */
@@ -316,6 +322,11 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
 bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle);
 void srv_view_unref(ck_server *s, srv_view *v);
 void srv_view_ref(ck_server *s, srv_view *v);
+/* Drops the views nobody uses (only the table refers to them) that have been idle for
+ * p.view_idle_s, then, while the views hold more than p.views_bytes (or number more than
+ * VIEW_MAX), the least recently used of the others. Returns how many went. ck_server_run
+ * calls it every second and srv_view_get when it adds a view. */
+int srv_view_sweep(ck_server *s);
 /* A worker's run function (worker.c): the job, and after it, without draining the renderer,
  * the next ones due of the same campaign. */
 void srv_run_job(ck_server *s, int worker, srv_job *job);

@@ -84,9 +84,10 @@ typedef struct ck_render_speech {
     int count;
     bool failed; /* synthesis failed: the shared bed audio is used (the captions still carry
                     the text); ck_render_view_make_speech logs it, without the text */
-    /* what ck_render_speech_make made (the samples behind `clips`): its own to free */
-    struct ck_speech_clip *owned;
-    size_t owned_count;
+    /* What ck_render_speech_make made, its own to free: `clips` and the one private mapping
+     * that holds their samples (block_bytes long; NULL for a value the caller filled). */
+    void *block;
+    size_t block_bytes;
 } ck_render_speech;
 
 /* One person's speech: the scene's lines that read a field (and whose `when` holds for rec),
@@ -97,6 +98,9 @@ typedef struct ck_render_speech {
  * (ck_render_create) synthesises the lines that read no field itself, once. */
 void ck_render_speech_make(const ck_scene *scene, const ck_record *rec, ck_render_speech *out);
 void ck_render_speech_free(ck_render_speech *sp);
+/* Bytes a value from ck_render_speech_make holds (samples and clip table; 0 for none): what a
+ * server counts against its cap on the views it keeps. */
+size_t ck_render_speech_bytes(const ck_render_speech *sp);
 
 /* Loads the scene folder (scene.json and its assets), compiles its bindings, makes the GPU
  * scene, the plan, probes the encoder, and encodes (or loads from the cache) the campaign's

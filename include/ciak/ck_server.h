@@ -123,6 +123,14 @@ typedef struct ck_server_params {
                               (a moving average of this node's renders) */
     int drain_idle_s;      /* a drain waits until no viewer it serves asked for a playlist or
                               segment this long (still watching); 0: 3 */
+    /* People's views (their segment digests, record and speech clips, ~2 MB each with
+     * speech) are kept between their requests and dropped when nobody uses them: no request
+     * for view_idle_s, or, while all views hold more than views_bytes, the least recently
+     * used ones first. A dropped view is made again on its next request (same digests, same
+     * bytes; its lines said again, ~0.14 s of CPU). A view a request or a queued render holds
+     * is never dropped. docs/server.md, "Memory". */
+    int view_idle_s;     /* 0: 60 */
+    int64_t views_bytes; /* 0: 256 MiB */
 } ck_server_params;
 
 /* Loads keys (creating the key file on first run), the store, every campaign (renderer,

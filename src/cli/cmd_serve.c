@@ -22,6 +22,7 @@ typedef struct serve_opts {
     ck_cli_strs campaigns;
     ck_cli_size size;
     int cache_mb;
+    int views_mb;
     const char *port_file;
 } serve_opts;
 
@@ -98,6 +99,22 @@ static const ck_opt serve_table[] = {
      .offset = offsetof(serve_opts, p.drain_s),
      .lo = 1,
      .hi = 3600},
+    {.name = "--view-idle-s",
+     .arg = "N",
+     .help = "drop a viewer's view (digests, record, speech) from memory after N seconds with "
+             "no request; it is made again if they come back (default: 60)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, p.view_idle_s),
+     .lo = 1,
+     .hi = 86400},
+    {.name = "--views-mb",
+     .arg = "N",
+     .help = "cap on the memory the views hold, in MiB: past it the least recently used idle "
+             "ones go first (default: 256)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, views_mb),
+     .lo = 1,
+     .hi = 1 << 20},
     {.name = "--trusted-proxies",
      .arg = "LIST",
      .help = "reverse proxies (addresses or CIDR blocks, comma-separated) whose "
@@ -131,6 +148,7 @@ static int cmd_serve(const void *opts)
     p.width = o->size.w;
     p.height = o->size.h;
     p.cache_bytes = (int64_t)o->cache_mb << 20;
+    p.views_bytes = (int64_t)o->views_mb << 20;
     if (o->campaigns.count)
         p.campaigns = o->campaigns.items;
     ck_error err = {0};

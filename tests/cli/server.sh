@@ -2,7 +2,8 @@
 # End to end against the real binary on loopback: import (all-or-nothing, --skip-bad), links
 # and QR codes, serve, then the statuses of good, expired, tampered and revoked links, a
 # playlist and segments decoded by ffprobe, two people sharing the shared segments, restart
-# with a warm cache, kill -9 during a render, and no name or person id in the server's log.
+# with a warm cache, an idle view dropped from memory and made again (--view-idle-s), kill -9
+# during a render, and no name or person id in the server's log.
 # Renders at 320x180 to stay fast; every wait is bounded; the server is stopped on exit.
 set -u
 # shellcheck source=../support/cli-server-lib.sh
@@ -80,10 +81,11 @@ check "QR SVG" -- grep -q "<svg" "$tmp/qr/AS-0001.svg"
 
 # ---- serve ----
 warm_flag=--no-warm
+serve_extra=
 start_server() {
     rm -f "$tmp/port"
     "$CIAK" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --data-dir "$data" \
-        --scenes "$ROOT/scenes" --campaign $camp --size 320x180 $warm_flag --access-log \
+        --scenes "$ROOT/scenes" --campaign $camp --size 320x180 $warm_flag $serve_extra --access-log \
         >>"$tmp/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do [ -s "$tmp/port" ] && break; sleep 0.2; done
@@ -174,6 +176,25 @@ u1=$(url_of AS-0001 "$tmp/links.csv")
 check "cached segment after restart" -- test "$(code "$u1/$personal")" = 200
 rendered=$(curl -s "$base/metrics" | sed -n 's/^ciak_segments_rendered_total{kind="personal"} //p')
 check "no re-render after restart" -- test "${rendered:-1}" -eq 0
+
+# ---- a view nobody asks for leaves memory (--view-idle-s; the server's sweep, every second) ----
+stop_server
+serve_extra="--view-idle-s 1"
+start_server
+serve_extra=
+base="http://127.0.0.1:$port"
+u1=$(url_of AS-0001 "$tmp/links.csv")
+metric() { curl -s -m 30 "$base/metrics" | sed -n "s/^$1 //p"; }
+curl -s -m 60 "$u1/captions.vtt" >"$tmp/captions2.vtt"
+check "view made" -- test "$(metric ciak_views_made_total)" = 1
+for _ in $(seq 1 100); do [ "$(metric ciak_views_held)" = 0 ] && break; sleep 0.3; done
+check "the idle view is dropped" -- test "$(metric ciak_views_held)" = 0 \
+    -a "$(metric ciak_views_speech_bytes)" = 0 -a "$(metric ciak_views_dropped_total)" = 1
+curl -s -m 60 "$u1/captions.vtt" >"$tmp/captions3.vtt"
+check "made again, the same captions" -- test "$(metric ciak_views_made_total)" = 2 \
+    -a -s "$tmp/captions3.vtt"
+check "the same captions" -- cmp -s "$tmp/captions2.vtt" "$tmp/captions3.vtt"
+check "the same captions as before" -- cmp -s "$tmp/captions.vtt" "$tmp/captions3.vtt"
 
 # ---- kill -9 during a render: nothing partial is ever served ----
 u4=$(url_of AS-0004 "$tmp/links.csv")
