@@ -812,6 +812,24 @@ int main(void)
         free(o);
         ck_render_destroy(&rc);
     }
+    /* Benchmarks' raw pictures (ck_render_params.raw_video): every picture encoded, NV12, no
+     * padding, in order; the segment's bytes as without. */
+    {
+        char raw[2048], seg[2048];
+        snprintf(raw, sizeof raw, "%s/raw.nv12", tmp);
+        snprintf(seg, sizeof seg, "%s/raw-seg.ts", tmp);
+        ck_render_params pr = pb;
+        pr.raw_video = raw;
+        ck_render *rr = ck_render_create(gpu, SCENE, &pr, &err);
+        ck_render_stats rst = {0};
+        CK_CHECK(rr && ck_render_segment(rr, pers[1], 1, seg, &rst, &err) == CK_OK);
+        ck_render_destroy(&rr); /* closes the raw file */
+        CK_CHECK(same_file(seg, pb_seg[1]));
+        struct stat rs;
+        CK_CHECK(stat(raw, &rs) == 0 && rst.frames > 0 &&
+                 rs.st_size == (off_t)rst.frames * W * H * 3 / 2);
+    }
+
     /* no temporary files left behind anywhere */
     o = run("find '%s' -name '*.tmp*' | wc -l", tmp);
     CK_CHECK(o && atoi(o) == 0);

@@ -15,6 +15,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,20 @@ ck_status ck_ts_picture_fill(ck_ts_picture *p, const uint8_t *y, size_t y_stride
     }
     av_image_copy_plane(f->data[0], f->linesize[0], y, (int)y_stride, p->width, p->height);
     av_image_copy_plane(f->data[1], f->linesize[1], uv, (int)uv_stride, p->width, p->height / 2);
+    return CK_OK;
+}
+
+ck_status ck_ts_picture_write_nv12(const ck_ts_picture *p, FILE *f, const char *what, ck_error *err)
+{
+    const AVFrame *fr = p->frame;
+    if (!fr->buf[0])
+        return ck_error_set(err, CK_ERR_INVALID, what, 0, 0, "an empty picture");
+    for (int plane = 0; plane < 2; plane++)
+        for (int y = 0; y < (plane ? p->height / 2 : p->height); y++)
+            if (fwrite(fr->data[plane] + (size_t)y * (size_t)fr->linesize[plane], 1,
+                       (size_t)p->width, f) != (size_t)p->width)
+                return ck_error_set(err, CK_ERR_IO, what, 0, 0, "cannot write a raw picture: %s",
+                                    strerror(errno));
     return CK_OK;
 }
 

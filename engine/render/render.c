@@ -289,6 +289,10 @@ ck_render *ck_render_create(ck_gpu *gpu, const char *scene_dir, const ck_render_
         goto fail;
     }
     r->overlap_encoders = p.overlap_encoders;
+    if (p.raw_video && !(r->raw_path = strdup(p.raw_video))) {
+        ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
     r->min_seg = 1e9;
     for (int i = 0; i < n; i++) {
         const ck_segment *sg = &r->plan.items[i];
@@ -331,6 +335,9 @@ void ck_render_destroy(ck_render **pr)
     free(r->shared_dir);
     free(r->audio_src);
     free(r->audio_cache);
+    if (r->raw)
+        fclose(r->raw);
+    free(r->raw_path);
     free(r->salt);
     free(r->shared);
     free(r->shared_digest);

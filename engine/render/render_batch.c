@@ -10,7 +10,9 @@
  * clips sounds, the bed mixed with them and encoded for that segment (ck_audio_span). */
 #include "render_internal.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,14 @@ static ck_ts_writer *segment_writer(ck_render *r, const ck_render_speech *speech
     return w;
 }
 
+/* Benchmarks (ck_render_params.raw_video): the picture, raw, to the renderer's raw file. */
+static ck_status write_raw(ck_render *r, const ck_ts_picture *pic, ck_error *err)
+{
+    if (!r->raw && !(r->raw = fopen(r->raw_path, "wb")))
+        return ck_error_set(err, CK_ERR_IO, r->raw_path, 0, 0, "cannot open: %s", strerror(errno));
+    return ck_ts_picture_write_nv12(pic, r->raw, r->raw_path, err);
+}
+
 /* On the caller's thread: encodes job `j`'s next frame. A segment's writer opens at its first
  * frame, after the previous segment's encoder has written its last frames and closed: one
  * libx264 session is alive at a time (~46 MB each at 720p), while the compositing thread works
@@ -75,6 +85,8 @@ static ck_status encode_one(batch *b, int j, ck_ts_picture *pic, bool last, ck_e
         return err->status ? err->status : CK_ERR_MEDIA;
     ck_ts_writer *w = b->ws[k];
     ck_status st = ck_ts_writer_put(w, pic, err);
+    if (st == CK_OK && b->r->raw_path)
+        st = write_raw(b->r, pic, err);
     if (st != CK_OK || !last)
         return st;
     /* The segment's last frame. Finishing frees the writer, whether it succeeds or not. */

@@ -72,6 +72,8 @@ struct ck_render {
     double min_seg;
     bool overlap_encoders; /* ck_render_params': a batch's encoders drain on the finisher */
     bool audio_in_order;   /* ck_render_params': the bed drops the blocks behind a span */
+    char *raw_path;        /* ck_render_params' raw_video (benchmarks), or NULL */
+    FILE *raw;             /* opened at the first picture encoded */
     ck_arena frame_arena;
     render_speech_shared speech; /* the scene's lines that read no field, synthesised once */
 };

@@ -22,6 +22,8 @@
 
 #include "ck_gpu.h"
 
+#include <stdio.h>
+
 /* Installs the FFmpeg log callback (idempotent). Called by every create function. */
 void ck_media_init(void);
 
@@ -215,6 +217,10 @@ ck_status ck_ts_picture_fill(ck_ts_picture *p, const uint8_t *y, size_t y_stride
 /* Encodes `p` as the segment's next frame; `p` may be filled again once this returns. */
 ck_status ck_ts_writer_put(ck_ts_writer *w, ck_ts_picture *p, ck_error *err);
 void ck_ts_picture_destroy(ck_ts_picture **p);
+/* Writes the picture to `f` as raw NV12 (the luma rows, then the interleaved chroma rows, no
+ * padding): what an encoder reading rawvideo gets. `what` names `f` in the error. */
+ck_status ck_ts_picture_write_nv12(const ck_ts_picture *p, FILE *f, const char *what,
+                                   ck_error *err);
 /* Ends the video: the encoder's last frames are written and its session is closed, freeing
  * its memory (tens of MB) before the file is finished. No frame may follow. On failure the
  * writer is still to be destroyed (or finished, which fails). Calling it again does nothing. */

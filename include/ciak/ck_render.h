@@ -75,6 +75,10 @@ typedef struct ck_render_params {
      * (ck_audio_spans_in_order; 6.5 MB on naspi-accolta). Same bytes either way; a server
      * leaves it false (the next viewer's spans need the same blocks again). */
     bool audio_in_order;
+    /* Benchmarks: every picture encoded is also written to this file (or FIFO), raw NV12 at
+     * the output size, so that libx264 alone can be timed on exactly the frames ciak encodes
+     * (ciak bench render's floor). Opened at the first picture, closed with the renderer. */
+    const char *raw_video;
 } ck_render_params;
 
 /* One person's speech for views and renders. NULL everywhere means "no personal speech":
