@@ -89,10 +89,20 @@ static srv_job *take(srv_queue *q, int wi, bool (*accept)(void *ctx, const srv_j
     j->running = true;
     j->worker = wi;
     j->started = srv_now_ms();
-    j->backlog = due - (j->deadline <= soon); /* the others */
+    j->backlog = due - (j->deadline <= soon);    /* the others */
     atomic_fetch_add(&q->metrics->rendering, 1); /* first: never both 0 in between */
     atomic_fetch_sub(&q->metrics->queue_depth, 1);
     return j;
+}
+
+/* Drops job `j`, wherever it is in the list (queue lock held). */
+static void drop_job(srv_queue *q, const srv_job *j)
+{
+    for (int i = 0; i < q->count; i++)
+        if (q->jobs[i] == j) {
+            drop(q, i);
+            return;
+        }
 }
 
 static void *worker_main(void *arg)
@@ -130,11 +140,7 @@ void srv_queue_done(srv_queue *q, srv_job *j, bool ok)
     finish(j, ok);
     if (j->warm) /* read under the lock: a warming push may have merged into it */
         srv_warm_done(q->s, j->campaign, ok);
-    for (int i = 0; i < q->count; i++)
-        if (q->jobs[i] == j) {
-            drop(q, i);
-            break;
-        }
+    drop_job(q, j);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -142,13 +148,10 @@ void srv_queue_return(srv_queue *q, srv_job *j)
 {
     pthread_mutex_lock(&q->lock);
     if (q->stopping) {
-        atomic_fetch_sub(&q->metrics->rendering, 1); /* shutting down: it fails like the queued ones did */
+        atomic_fetch_sub(&q->metrics->rendering,
+                         1); /* shutting down: it fails like the queued ones did */
         finish(j, false);
-        for (int i = 0; i < q->count; i++)
-            if (q->jobs[i] == j) {
-                drop(q, i);
-                break;
-            }
+        drop_job(q, j);
     } else {
         j->running = false;
         atomic_fetch_add(&q->metrics->queue_depth, 1); /* first: never both 0 in between */

@@ -117,8 +117,9 @@ static bool feed_next(void *ctx, ck_render_job *out)
         if (!j && !(j = srv_queue_next(st->s->queue, st->worker, streamable, st)))
             return false;
         ck_error err = {0};
-        if (access(j->path, F_OK) == 0 || !srv_cache_prepare(st->s->cache, j->path, &err)) {
-            srv_queue_done(st->s->queue, j, access(j->path, F_OK) == 0);
+        bool there = access(j->path, F_OK) == 0;
+        if (there || !srv_cache_prepare(st->s->cache, j->path, &err)) {
+            srv_queue_done(st->s->queue, j, there);
             continue;
         }
         st->held[st->nheld++] = j;
