@@ -644,6 +644,27 @@ int main(void)
                      CK_OK);
             CK_CHECK(ck_render_segment_speech(ra, pers[1], &sb, 2, sp2b, NULL, &err) == CK_OK);
             CK_CHECK(same_file(sp2b, enc2) && !same_file(sp2b, sp2));
+            /* A stream of both voices with a shared segment between them, as a server's
+             * worker feeds them (each job's audio made ahead on the renderer's audio thread,
+             * one job ahead of its frames): the bytes of each one encoded alone. */
+            char st[3][2048], enc_a[2048];
+            snprintf(enc_a, sizeof enc_a, "%s/speech-encoded.ts", tmp);
+            const char *want[3] = {enc_a, pa_seg[0], enc2};
+            feed_ctx fc = {.n = 3};
+            for (int k = 0; k < 3; k++) {
+                snprintf(st[k], sizeof st[k], "%s/speech-stream-%d.ts", tmp, k);
+                fc.tags[k] = k;
+            }
+            fc.jobs[0] = (ck_render_job){
+                .index = 2, .path = st[0], .rec = pers[0], .speech = &sa, .tag = &fc.tags[0]};
+            fc.jobs[1] = (ck_render_job){.index = 0, .path = st[1], .tag = &fc.tags[1]};
+            fc.jobs[2] = (ck_render_job){
+                .index = 2, .path = st[2], .rec = pers[1], .speech = &sb, .tag = &fc.tags[2]};
+            ck_render_feed feed = {.next = feed_next, .done = feed_done, .ctx = &fc};
+            CK_CHECK(ck_render_stream(ra, &feed, &err) == CK_OK);
+            CK_CHECK_STR(fc.order, "012");
+            for (int k = 0; k < 3; k++)
+                CK_CHECK(same_file(st[k], want[k]));
         }
         /* (c) shared segments stay byte-identical whoever speaks */
         CK_CHECK(ck_render_segment_speech(ra, pers[0], &sa, 0, spa0, NULL, &err) == CK_OK);

@@ -360,6 +360,30 @@ static trial run_trial(bench_ctx *b, int k)
            "max %.0f ms, server RSS peak %.0f MB, %.0f renders of %.0f ms\n",
            k, t.pass ? "ok  " : "LATE", t.late, t.late_max_ms, t.failed, t.startup_p50_ms,
            t.startup_max_ms, t.rss_mb, renders, render_ms);
+    if (t.failed) { /* how: 503 is admission control turning a viewer away */
+        int st[8] = {0}, n[8] = {0}, nst = 0;
+        for (int i = 0; i < started; i++) {
+            if (!vs[i].failed)
+                continue;
+            int x = 0;
+            while (x < nst && st[x] != vs[i].fail_status)
+                x++;
+            if (x == nst && nst < 8)
+                st[nst++] = vs[i].fail_status;
+            if (x < nst)
+                n[x]++;
+        }
+        printf("                 failed:");
+        for (int x = 0; x < nst; x++) {
+            if (st[x])
+                printf(" HTTP %d x%d", st[x], n[x]);
+            else /* a transport error or a timeout */
+                printf(" no answer x%d", n[x]);
+        }
+        if (k > started)
+            printf(" not started x%d", k - started);
+        printf("\n");
+    }
     if (t.late) { /* which segments were late, and for how many viewers */
         printf("                 late:");
         for (int i = 0; i < BENCH_MAX_SEGS; i++)

@@ -35,7 +35,7 @@ typedef struct rate_list {
 typedef struct serve_opts {
     const char *campaign, *scenes, *script;
     ck_cli_size size;
-    int workers, people, ttfs, max_viewers, nodes, cost_viewers;
+    int workers, render_nice, people, ttfs, max_viewers, nodes, cost_viewers;
     double play_s, buffer_s, startup_max_s, wrk_s, arrival_s;
     rate_list arrivals;
     bool keep, speech;
@@ -97,6 +97,13 @@ static const ck_opt serve_table[] = {
      .offset = offsetof(serve_opts, workers),
      .lo = 1,
      .hi = 64},
+    {.name = "--render-nice",
+     .arg = "N",
+     .help = "the server's --render-nice (render threads at nice N; 0: not niced)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, render_nice),
+     .lo = 0,
+     .hi = 19},
     {.name = "--ttfs",
      .arg = "N",
      .help = "new people timed to their first segment (0: one)",
@@ -347,13 +354,14 @@ static bool serve_up(const serve_opts *o, const char *self, const char *scenes, 
                      serve_run *run)
 {
     /* The server and `ciak warm` get --size and --workers as they were given. */
-    char size_arg[32] = "", workers_arg[16] = "";
+    char size_arg[32] = "", workers_arg[16] = "", nice_arg[16] = "";
     char *size = NULL;
     if (o->size.w) {
         snprintf(size_arg, sizeof size_arg, "%dx%d", o->size.w, o->size.h);
         size = size_arg;
     }
     snprintf(workers_arg, sizeof workers_arg, "%d", o->workers);
+    snprintf(nice_arg, sizeof nice_arg, "%d", o->render_nice);
     char data[160], people[160], rejects[160], links_csv[160], port_file[160];
     char samples[1200], expires[16];
     snprintf(run->log, sizeof run->log, "%s/ciak.log", run->dir);
@@ -390,7 +398,7 @@ static bool serve_up(const serve_opts *o, const char *self, const char *scenes, 
     run->t_warm = ck_now_s() - t0;
 
     /* The server, as in production but on a free loopback port. */
-    char *srv[16] = {(char *)self,  "serve",        "--listen",   "127.0.0.1:0",
+    char *srv[24] = {(char *)self,  "serve",        "--listen",   "127.0.0.1:0",
                      "--port-file", port_file,      "--data-dir", data,
                      "--scenes",    (char *)scenes, "--campaign", (char *)o->campaign};
     int na = 12;
@@ -401,6 +409,10 @@ static bool serve_up(const serve_opts *o, const char *self, const char *scenes, 
     if (o->workers) {
         srv[na++] = "--workers";
         srv[na++] = workers_arg;
+    }
+    if (o->render_nice) {
+        srv[na++] = "--render-nice";
+        srv[na++] = nice_arg;
     }
     srv[na] = NULL;
     t0 = ck_now_s();

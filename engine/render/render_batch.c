@@ -32,6 +32,7 @@ typedef struct batch {
     int recv_job;           /* the job of the oldest frame on the GPU (frames come back in order) */
     double *started, *done; /* per slot */
     ck_ts_writer **ws;      /* per slot, from its job's first frame encoded until handed over */
+    render_spans *spans;    /* the person's audio per slot, made ahead (render_audio.c) */
     void (*progress)(void *ctx, int done);
     void *progress_ctx;
     ck_status comp_status; /* the compositing thread's outcome */
@@ -44,24 +45,16 @@ static int slot(const batch *b, int j)
     return b->feed ? j % STREAM_SLOTS : j;
 }
 
-/* Opens segment `index`'s writer at `path` with its audio: the bed's packets, or the bed
- * mixed with the person's clips. */
-static ck_ts_writer *segment_writer(ck_render *r, const ck_render_speech *speech, int index,
+/* Opens segment `index`'s writer at `path` with its audio: the bed's packets, or `span` (the
+ * bed mixed with the person's clips, render_audio.c). */
+static ck_ts_writer *segment_writer(ck_render *r, const ck_audio *span, int index,
                                     const char *path, ck_error *err)
 {
-    ck_ts_params tp = {
-        .enc = &r->enc, .first_frame = r->plan.items[index].first_frame, .audio = r->audio};
+    ck_ts_params tp = {.enc = &r->enc,
+                       .first_frame = r->plan.items[index].first_frame,
+                       .audio = span ? span : r->audio};
     render_segment_samples(r, index, &tp.audio_from, &tp.audio_to);
-    ck_audio *span = NULL;
-    if (r->audio && render_speech_touches(r, speech, index)) {
-        if (!(span = ck_audio_span(r->audio, speech->clips, speech->count, tp.audio_from,
-                                   tp.audio_to, err)))
-            return NULL;
-        tp.audio = span;
-    }
-    ck_ts_writer *w = ck_ts_writer_create(path, &tp, err); /* copies the packets */
-    ck_audio_destroy(&span);
-    return w;
+    return ck_ts_writer_create(path, &tp, err); /* copies the packets */
 }
 
 /* Benchmarks (ck_render_params.raw_video): the picture, raw, to the renderer's raw file. */
@@ -81,8 +74,15 @@ static ck_status encode_one(batch *b, int j, ck_ts_picture *pic, bool last, ck_e
 {
     int k = slot(b, j);
     ck_render_job *job = &b->jobs[k];
-    if (!b->ws[k] && !(b->ws[k] = segment_writer(b->r, job->speech, job->index, job->path, err)))
-        return err->status ? err->status : CK_ERR_MEDIA;
+    if (!b->ws[k]) {
+        ck_audio *span = NULL;
+        ck_status st = render_spans_take(b->spans, k, &span, err);
+        if (st == CK_OK)
+            b->ws[k] = segment_writer(b->r, span, job->index, job->path, err);
+        ck_audio_destroy(&span); /* the writer has its packets */
+        if (!b->ws[k])
+            return st != CK_OK ? st : err->status ? err->status : CK_ERR_MEDIA;
+    }
     ck_ts_writer *w = b->ws[k];
     ck_status st = ck_ts_writer_put(w, pic, err);
     if (st == CK_OK && b->r->raw_path)
@@ -173,16 +173,36 @@ static bool next_job(batch *b, int j, ck_status *st, ck_error *err)
     return true;
 }
 
+/* Job `j` is there (next_job); its audio is asked for at once (render_audio.c). */
+static bool take_job(batch *b, int j, ck_status *st, ck_error *err)
+{
+    if (!next_job(b, j, st, err))
+        return false;
+    const ck_render_job *job = &b->jobs[slot(b, j)];
+    render_spans_ask(b->spans, slot(b, j), job->speech, job->index);
+    return true;
+}
+
 /* The compositing thread: every job's frames, then what is still on the GPU; closes the
- * queue whatever happens, so that the caller's encoding loop ends. */
+ * queue whatever happens, so that the caller's encoding loop ends. Each job is taken one job
+ * ahead of its frames, so that its audio is made while the job before is composited. */
 static void *composite_main(void *arg)
 {
     batch *b = arg;
     ck_render *r = b->r;
     pthread_setname_np(pthread_self(), "ck-composite"); /* for top -H and perf */
     ck_status st = CK_OK;
-    for (int j = 0; st == CK_OK && next_job(b, j, &st, &b->comp_err); j++)
+    bool more = take_job(b, 0, &st, &b->comp_err);
+    for (int j = 0; st == CK_OK && more; j++) {
+        ck_status next_st = CK_OK;
+        ck_error next_err = {0};
+        more = take_job(b, j + 1, &next_st, &next_err);
         st = render_job(b, j, &b->comp_err);
+        if (st == CK_OK && next_st != CK_OK) { /* a feed's job out of the plan */
+            st = next_st;
+            b->comp_err = next_err;
+        }
+    }
     while (st == CK_OK && ck_gpu_pending(r->sg) > 0)
         st = receive_one(b, &b->comp_err);
     /* After a failure, abandon the GPU's frames in flight. */
@@ -244,6 +264,8 @@ static ck_status run_batch(batch *b, int slots, ck_error *err)
         st = err->status ? err->status : CK_ERR_NOMEM;
     else if (!(b->encq = render_encq_create(b->r->width, b->r->height, err)))
         st = err->status ? err->status : CK_ERR_NOMEM;
+    else if (!(b->spans = render_spans_create(b->r, slots, err)))
+        st = err->status ? err->status : CK_ERR_NOMEM;
     else if (pthread_create(&comp, NULL, composite_main, b) != 0)
         st = ck_error_set(err, CK_ERR_IO, NULL, 0, 0, "cannot start a thread to composite");
     else {
@@ -264,6 +286,7 @@ static ck_status run_batch(batch *b, int slots, ck_error *err)
     render_encq_destroy(&b->encq);
     for (int k = 0; k < slots && b->ws; k++)
         ck_ts_writer_destroy(&b->ws[k]);
+    render_spans_destroy(&b->spans);
     for (int j = 0; j < b->njobs && st == CK_OK; j++)
         b->jobs[j].stats.seconds = b->done[j] - b->started[j];
     free(b->started);

@@ -85,4 +85,17 @@ bool render_speech_touches(const ck_render *r, const ck_render_speech *sp, int i
 /* The campaign's audio bed encoded (once, into the cache) before the first segment. */
 ck_status render_audio_ready(ck_render *r, ck_error *err);
 
+/* render_audio.c: the person's audio of a batch's segments (ck_audio_span), made on a thread
+ * of its own from when the compositing thread knows a job until the encoding thread opens its
+ * writer. One slot per job slot of the batch. */
+typedef struct render_spans render_spans;
+render_spans *render_spans_create(ck_render *r, int slots, ck_error *err);
+/* Slot `slot` is now segment `index` of the person with `speech` (NULL: none): its audio is
+ * made on the thread when one of their clips sounds in it, else the bed's packets will do. */
+void render_spans_ask(render_spans *s, int slot, const ck_render_speech *speech, int index);
+/* The slot's audio once made (*out NULL: the bed's), the caller's to destroy; or why not. */
+ck_status render_spans_take(render_spans *s, int slot, ck_audio **out, ck_error *err);
+/* Stops the thread; what was asked and not taken is dropped. */
+void render_spans_destroy(render_spans **s);
+
 #endif

@@ -15,10 +15,14 @@
  * and the latest any job would end past its deadline is how far behind the node is. */
 #include "server_internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define QUEUE_MAX 8192
 #define QUEUE_RESERVE                                                                              \
@@ -105,10 +109,21 @@ static void drop_job(srv_queue *q, const srv_job *j)
         }
 }
 
+/* The worker's thread, and the compositing and finishing threads its renders start (they
+ * inherit it), at the operator's nice value (ck_server_params.render_nice). */
+static void worker_nice(const srv_queue *q)
+{
+    int nice = q->s ? q->s->p.render_nice : 0; /* tests run a queue without a server */
+    if (nice > 0 && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) != 0)
+        ck_log(CK_LOG_WARN, "render worker: cannot set nice %d: %s", nice, strerror(errno));
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     srv_queue *q = w->q;
+    pthread_setname_np(pthread_self(), "ck-render"); /* for top -H, perf and the tests */
+    worker_nice(q);
     pthread_mutex_lock(&q->lock);
     while (!q->stopping) {
         srv_job *j = take(q, w->index, NULL, NULL);

@@ -833,6 +833,8 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
             ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "cannot start the render workers");
             goto fail;
         }
+        if (s->p.render_nice > 0)
+            ck_log(CK_LOG_INFO, "render workers: %d, at nice %d", s->workers, s->p.render_nice);
     }
     purge(s);
     if (srv_viewer_open(s, err) != CK_OK || srv_http_start(s, err) != CK_OK)

@@ -3,9 +3,10 @@
  * A job is one segment. Rendered one call at a time, every segment started with the encoder
  * waiting for its first composited frames and ended with the compositing thread idle while
  * libx264 drained its last ones: at 720p a worker made 143 frames a second where `ciak render`
- * makes 203 (bench/README.md). So a worker streams: while the renderer composites a job's
- * last frames it asks for the next one (ck_render_stream's feed), which is the queue's
- * earliest deadline as before, for whichever person, as long as it is of the same campaign
+ * makes 203 (bench/README.md). So a worker streams: as the renderer starts compositing a job
+ * it asks for the next one (ck_render_stream's feed; one job ahead, so that the next one's
+ * audio is made meanwhile: engine/render/render_audio.c), which is the queue's earliest
+ * deadline as before, for whichever person, as long as it is of the same campaign
  * (one renderer per campaign and worker) and is to be encoded. A job whose video is only
  * copied (ck_render_copies), or one of another campaign, ends the stream and runs after it.
  * Each job ends (its waiters resumed) as soon as its file is in place, not when the stream
@@ -14,12 +15,14 @@
  * out after it go back to the queue. */
 #include "server_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Jobs handed to a stream and not yet done: at most the renderer's ring (16) in theory, 3 in
- * practice (frames in flight and queued for the encoder span at most that many segments). */
+/* Jobs handed to a stream and not yet done: at most the renderer's ring (16) in theory, 4 in
+ * practice (frames in flight and queued for the encoder span at most three segments, and the
+ * next job is taken as one starts). */
 #define STREAM_HELD 32
 
 typedef struct stream {
@@ -27,6 +30,9 @@ typedef struct stream {
     int worker, campaign;
     ck_render *r;
     srv_job *first;             /* the job the queue gave the worker: handed out first */
+    /* held and nheld: appended by the feed's next (compositing thread), taken by its done
+     * (worker's thread), read by streamable under the queue's lock: under `mu`. */
+    pthread_mutex_t mu;
     srv_job *held[STREAM_HELD]; /* handed out, not done, oldest first */
     int nheld;
     double last_end; /* when the previous job ended (or the stream began), srv_now_ms */
@@ -100,8 +106,11 @@ static bool render_one(ck_server *s, srv_job *j)
  * is encoded (a copy is a few milliseconds on its own). */
 static bool streamable(void *ctx, const srv_job *j)
 {
-    const stream *st = ctx;
-    return j->campaign == st->campaign && st->nheld < STREAM_HELD &&
+    stream *st = ctx;
+    pthread_mutex_lock(&st->mu);
+    bool room = st->nheld < STREAM_HELD;
+    pthread_mutex_unlock(&st->mu);
+    return j->campaign == st->campaign && room &&
            !ck_render_copies(st->r, job_speech(j), j->index);
 }
 
@@ -122,7 +131,9 @@ static bool feed_next(void *ctx, ck_render_job *out)
             srv_queue_done(st->s->queue, j, there);
             continue;
         }
+        pthread_mutex_lock(&st->mu);
         st->held[st->nheld++] = j;
+        pthread_mutex_unlock(&st->mu);
         *out = (ck_render_job){.index = j->index,
                                .path = j->path,
                                .rec = job_record(j),
@@ -138,8 +149,10 @@ static void feed_done(void *ctx, const ck_render_job *job)
 {
     stream *st = ctx;
     srv_job *j = job->tag;
+    pthread_mutex_lock(&st->mu);
     if (st->nheld > 0 && st->held[0] == j)
         memmove(st->held, st->held + 1, (size_t)--st->nheld * sizeof *st->held);
+    pthread_mutex_unlock(&st->mu);
     double now = srv_now_ms();
     double ms = now - (st->last_end > j->started ? st->last_end : j->started);
     st->last_end = now;
@@ -160,9 +173,11 @@ void srv_run_job(ck_server *s, int worker, srv_job *j)
                  .r = r,
                  .first = j,
                  .last_end = srv_now_ms()};
+    pthread_mutex_init(&st.mu, NULL);
     ck_render_feed feed = {.next = feed_next, .done = feed_done, .ctx = &st};
     ck_error err = {0};
     ck_status rs = ck_render_stream(r, &feed, &err);
+    pthread_mutex_destroy(&st.mu); /* the stream's threads are gone */
     /* Failed before its first frame (the audio bed could not be written, say): the job
      * alone, which says why. */
     if (st.first)

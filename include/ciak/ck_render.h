@@ -244,11 +244,12 @@ ck_status ck_render_segments_speech(ck_render *r, const ck_record *rec,
                                     ck_error *err);
 
 /* Where a stream's jobs come from and where they go. `next` runs on the compositing thread
- * each time it has handed a job's frames to the GPU: it fills `job` (index, path, rec, speech,
- * tag) and returns true, or returns false when it has none now, and the stream then ends once
- * what it holds is written. `done` runs on the caller's thread as each job's file is in place,
- * in the order they were handed out. Both may take the caller's locks; neither may call the
- * renderer. */
+ * one job ahead: as the stream starts, and then each time it starts compositing a job (so
+ * that the next one's audio is made meanwhile); it fills `job` (index, path, rec, speech, tag)
+ * and returns true, or returns false when it has none now, and the stream then ends once what
+ * it holds is written. `done` runs on the caller's thread as each job's file is in place, in
+ * the order they were handed out. Both may take the caller's locks; neither may call the
+ * renderer. The two run on different threads at once: what they share needs a lock. */
 typedef struct ck_render_feed {
     bool (*next)(void *ctx, ck_render_job *job);
     void (*done)(void *ctx, const ck_render_job *job);

@@ -100,6 +100,11 @@ typedef struct ck_server_params {
     int workers;                  /* render threads, each with its own GPU context; 0: cores / 4,
                                      at least 1 */
     int http_threads;             /* 0: 4 */
+    int render_nice;              /* 0: none; 1..19: the render workers' threads run at this nice
+                                     value, so that new viewers' views and playlists (their
+                                     lines said) come before renders due later. For a node of
+                                     its own: on a shared box a niced render loses the cores to
+                                     every other process (docs/server.md, "Render priority") */
     int64_t cache_bytes;          /* cap on personal segments (LRU); 0: 10 GiB */
     int personal_ttl_days;        /* personal segments unused this long are deleted by the
                                      daily purge (they show people's data); 0: 7 */

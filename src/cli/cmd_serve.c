@@ -52,6 +52,15 @@ static const ck_opt serve_table[] = {
      .offset = offsetof(serve_opts, p.workers),
      .lo = 1,
      .hi = 64},
+    {.name = "--render-nice",
+     .arg = "N",
+     .help = "run the render threads at nice N (1-19), so that new viewers' playlists come "
+             "before renders due later; for a node of its own, not a box shared with other "
+             "work (default: 0, not niced)",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, p.render_nice),
+     .lo = 0,
+     .hi = 19},
     {.name = "--encoder",
      .arg = "NAME",
      .help = "FFmpeg video encoder (default: the best one that works)",

@@ -3,7 +3,7 @@
 # and QR codes, serve, then the statuses of good, expired, tampered and revoked links, a
 # playlist and segments decoded by ffprobe, two people sharing the shared segments, restart
 # with a warm cache, an idle view dropped from memory and made again (--view-idle-s), kill -9
-# during a render, and no name or person id in the server's log.
+# during a render (then renders at --render-nice 5), and no name or person id in the server's log.
 # Renders at 320x180 to stay fast; every wait is bounded; the server is stopped on exit.
 set -u
 # shellcheck source=../support/cli-server-lib.sh
@@ -203,7 +203,9 @@ sleep 1
 kill -KILL "$server_pid"
 wait "$server_pid" 2>/dev/null
 server_pid=
+serve_extra="--render-nice 5" # renders at a lower priority still finish (below)
 start_server
+serve_extra=
 base="http://127.0.0.1:$port"
 check "no unfinished files after restart" -- \
     test -z "$(find "$data/cache" -name '*.tmp*' -o -name '*.ts' -size 0)"
@@ -218,6 +220,16 @@ for sgm in $(grep -v '^#' "$tmp/media4.m3u8" | grep -v '^/c/' | head -3); do
     fi
 done
 check "segments complete after kill -9" -- test $allgood -eq 1
+# The render workers' own threads (named ck-render) at the nice value asked for: field 19 of
+# each thread's stat. The server's other threads are not.
+thread_nice() {
+    for t in /proc/"$server_pid"/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = "$1" ] && awk '{print $19}' "$t/stat"
+    done | sort -u | tr '\n' ' '
+}
+check "render workers at nice 5" -- test "$(thread_nice ck-render)" = "5 "
+check "the HTTP threads not niced" -- test "$(thread_nice MHD-worker)" = "0 "
+check "said at start" -- grep -q "render workers: [0-9]*, at nice 5" "$tmp/server.log"
 stop_server
 
 # ---- warming in the background: the server listens and answers before it ends ----
