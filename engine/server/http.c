@@ -561,6 +561,20 @@ static enum MHD_Result wait_for(ck_server *s, struct MHD_Connection *conn, req *
     return MHD_YES;
 }
 
+/* Suspends the request until its view is made (maker.c); answered when resumed. */
+static enum MHD_Result wait_for_view(ck_server *s, struct MHD_Connection *conn, req *r)
+{
+    if (r->waits >= MAX_WAITS || !s->makers)
+        return unavailable(conn, r);
+    r->waits++;
+    r->w.conn = conn;
+    if (!srv_makers_push(s->makers, r->view, &r->w, do_suspend)) {
+        r->w.conn = NULL;
+        return unavailable(conn, r);
+    }
+    return MHD_YES;
+}
+
 /* ---- segments ---- */
 static enum MHD_Result serve_segment(ck_server *s, struct MHD_Connection *conn, req *r, int c,
                                      const ck_render_seg *seg, int index, srv_view *v)
@@ -728,8 +742,10 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
     pthread_mutex_lock(&s->view_lock);
     bool ready = r->view->ready, failed = r->view->failed;
     pthread_mutex_unlock(&s->view_lock);
-    if (failed || (!ready && !srv_make_view(s, r->view)))
+    if (failed)
         return unavailable(conn, r);
+    if (!ready) /* made on a maker thread: this one is free meanwhile (maker.c) */
+        return wait_for_view(s, conn, r);
     srv_view *v = r->view;
     const ck_render *rd = s->renderers[0][c];
     const char *pl_cache = "private, no-cache";

@@ -835,6 +835,10 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
         }
         if (s->p.render_nice > 0)
             ck_log(CK_LOG_INFO, "render workers: %d, at nice %d", s->workers, s->p.render_nice);
+        if (!(s->makers = srv_makers_create(s, SRV_MAKERS))) {
+            ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "cannot start the threads making views");
+            goto fail;
+        }
     }
     purge(s);
     if (srv_viewer_open(s, err) != CK_OK || srv_http_start(s, err) != CK_OK)
@@ -923,6 +927,7 @@ void ck_server_destroy(ck_server **ps)
         return;
     if (s->queue)
         srv_queue_fail_all(s->queue); /* resumes every waiting request */
+    srv_makers_destroy(&s->makers);   /* the same for those waiting for their view */
     srv_http_stop(s);
     srv_queue_destroy(&s->queue);
     srv_viewer_close(s);

@@ -203,7 +203,7 @@ typedef struct srv_waiter {
     struct srv_waiter *next;
 } srv_waiter;
 
-/* One segment to render (views are made on request threads, not queued). */
+/* One segment to render (views are made by maker.c's threads, not queued here). */
 typedef struct srv_job {
     int campaign, index;
     char key[96];    /* single-flight key: "s:" or "p:" and the segment's digest */
@@ -264,6 +264,21 @@ int srv_queue_held(srv_queue *q);
  * render only what a request waits on); returns how many. */
 int srv_queue_drop_idle(srv_queue *q);
 
+/* ---- maker.c: views made off the HTTP threads ---- */
+typedef struct srv_makers srv_makers;
+srv_makers *srv_makers_create(ck_server *s, int threads);
+/* Makes `v` (srv_make_view) on a maker thread for the request waiting in `w`: `suspend(w)` is
+ * called under the makers' lock, and the request resumed once the view is made (w->ok: it is
+ * ready) or has failed. Takes its own reference to `v`. False when stopping or out of memory
+ * (nothing suspended). */
+bool srv_makers_push(srv_makers *m, srv_view *v, srv_waiter *w, void (*suspend)(srv_waiter *));
+/* Fails the requests still waiting for a maker, lets the views being made finish (their
+ * requests resumed), joins the threads. Before the HTTP daemon stops. */
+void srv_makers_destroy(srv_makers **m);
+/* Maker threads: enough to make a burst's views at once; each mostly waits for the children
+ * saying its lines. */
+#define SRV_MAKERS 8
+
 /* ---- server.c, for queue.c and http.c ---- */
 struct ck_server {
     ck_server_params p;
@@ -276,6 +291,7 @@ struct ck_server {
     srv_guard *login_guard; /* wrong admin passwords, per address */
     srv_cache *cache;
     srv_queue *queue;
+    srv_makers *makers; /* people's views made off the HTTP threads (maker.c) */
     srv_campaign *campaigns;
     int campaign_count;
     /* Per worker: a GPU context and a renderer per campaign (renderers[w][c]). */
