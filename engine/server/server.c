@@ -1,6 +1,7 @@
 /* server.c: start-up, campaigns, people's views, the jobs the render workers run, the daily
  * purge, and `ciak warm`. */
 #include "server_internal.h"
+#include "ck_speech.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -794,6 +795,13 @@ ck_server *ck_server_create(const ck_server_params *params, ck_error *err)
         return NULL;
     }
     resolve_params(s, params);
+    /* While this process is small: new viewers' lines are forked from there (ck_speech.h). */
+    ck_error herr = {0};
+    if (ck_speech_helper_start(&herr) != CK_OK) {
+        char buf[1400];
+        ck_log(CK_LOG_WARN, "speech: %s; lines are forked by the server itself",
+               ck_error_format(&herr, buf, sizeof buf));
+    }
     pthread_mutex_init(&s->view_lock, NULL);
     pthread_mutex_init(&s->db_fault_lock, NULL);
     s->db_fault = SRV_ST_NONE;

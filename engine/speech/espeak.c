@@ -3,6 +3,7 @@
  * be asked for on several threads at once: `globals` below keeps libespeak-ng's global state
  * in this process still while a child is started from it. */
 #include "ck_speech.h"
+#include "speech_internal.h"
 
 #include <espeak-ng/espeak_ng.h>
 #include <stdio.h>
@@ -83,7 +84,7 @@ static ck_status init(ck_error *err)
 static pthread_rwlock_t globals = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
 /* In a child (one thread, nothing to lock) or with `globals` held exclusive. */
-static ck_status has_voice_here(const char *voice, ck_error *err)
+ck_status espeak_has_voice_here(const char *voice, ck_error *err)
 {
     ck_status s = init(err);
     if (s != CK_OK)
@@ -96,8 +97,11 @@ static ck_status has_voice_here(const char *voice, ck_error *err)
 
 static ck_status has_voice(const char *voice, ck_error *err)
 {
+    ck_status hs;
+    if (espeak_helper_has_voice(voice, &hs, err))
+        return hs; /* looked up in the helper process, whose children say the lines */
     pthread_rwlock_wrlock(&globals);
-    ck_status s = has_voice_here(voice, err);
+    ck_status s = espeak_has_voice_here(voice, err);
     pthread_rwlock_unlock(&globals);
     return s;
 }
@@ -121,7 +125,7 @@ static flat_voice flat[FLAT_MAX];
 static int flat_count;
 #define SPAWN_ENV "CIAK_SPEECH_LINE_CHILD" /* set in a spawned line's environment (below) */
 
-static void remove_flat_voices(void)
+void espeak_remove_flat_voices(void)
 {
     for (int i = 0; i < flat_count; i++)
         unlink(flat[i].path);
@@ -186,7 +190,7 @@ static ck_status make_flat_voice(const char *voice, ck_error *err)
     flat_path_for(f->path, sizeof f->path, flat_count);
     static bool removed_at_exit;
     if (!removed_at_exit)
-        removed_at_exit = atexit(remove_flat_voices) == 0;
+        removed_at_exit = atexit(espeak_remove_flat_voices) == 0;
     /* ck_write_atomic replaces a stale file. */
     ck_status st = body ? ck_write_atomic(f->path, body, strlen(body), 0600, err)
                         : ck_error_set(err, CK_ERR_NOMEM, "espeak-ng", 0, 0, "out of memory");
@@ -196,6 +200,14 @@ static ck_status make_flat_voice(const char *voice, ck_error *err)
         flat_count++;
     }
     return st;
+}
+
+ck_status espeak_prepare_here(const char *voice, ck_error *err)
+{
+    if (flat_find(voice))
+        return CK_OK;
+    ck_status s = espeak_has_voice_here(voice, err);
+    return s == CK_OK ? make_flat_voice(voice, err) : s;
 }
 
 static void set_params(int wpm)
@@ -218,7 +230,7 @@ static ck_status synth_here(const char *voice, int wpm, const char *text, float 
     if (s == CK_OK && espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, NULL) != ENS_OK)
         s = ck_error_set(err, CK_ERR_MEDIA, "espeak-ng", 0, 0, "espeak-ng could not restart");
     if (s == CK_OK)
-        s = has_voice_here(voice, err);
+        s = espeak_has_voice_here(voice, err);
     if (s == CK_OK)
         s = make_flat_voice(voice, err);
     const flat_voice *f = s == CK_OK ? flat_find(voice) : NULL;
@@ -258,6 +270,8 @@ static ck_status synth_here(const char *voice, int wpm, const char *text, float 
     return CK_OK;
 }
 
+#define NO_LINE "the synthesis process ended without the line"
+
 /* What a child sends back: this header, then `frames` floats. */
 typedef struct child_reply {
     int32_t status, rate;
@@ -295,7 +309,7 @@ static bool read_all(int fd, void *p, size_t n)
 
 /* The child: says the line, writes the reply, and leaves without exit handlers (they belong
  * to the parent: its voice file, the sanitizers' leak check). */
-static _Noreturn void child_say(int fd, const char *voice, int wpm, const char *text)
+_Noreturn void espeak_child_say(int fd, const char *voice, int wpm, const char *text)
 {
     float *pcm = NULL;
     size_t n = 0;
@@ -309,7 +323,7 @@ static _Noreturn void child_say(int fd, const char *voice, int wpm, const char *
     }
     bool ok = write_all(fd, &h, sizeof h) && (st != CK_OK || write_all(fd, pcm, n * sizeof *pcm));
     if (getenv(SPAWN_ENV)) /* a spawned child made its own flat voice file (below) */
-        remove_flat_voices();
+        espeak_remove_flat_voices();
     _exit(ok ? 0 : 1);
 }
 
@@ -342,7 +356,7 @@ __attribute__((constructor)) static void spawned_child(void)
         !(voice = calloc(q.voice_len + 1, 1)) || !(text = calloc(q.text_len + 1, 1)) ||
         !read_all(0, voice, q.voice_len) || !read_all(0, text, q.text_len))
         _exit(2);
-    child_say(1, voice, q.wpm, text);
+    espeak_child_say(1, voice, q.wpm, text);
 }
 
 extern char **environ;
@@ -355,7 +369,7 @@ static pid_t start_child(int fd[2], const char *voice, int wpm, const char *text
         pid_t pid = fork();
         if (pid == 0) {
             close(fd[0]);
-            child_say(fd[1], voice, wpm, text);
+            espeak_child_say(fd[1], voice, wpm, text);
         }
         return pid;
     }
@@ -400,6 +414,9 @@ static pid_t start_child(int fd[2], const char *voice, int wpm, const char *text
 static ck_status synth(const char *voice, int wpm, const char *text, float **pcm, size_t *frames,
                        int *rate, ck_error *err)
 {
+    ck_status hs;
+    if (espeak_helper_synth(voice, wpm, text, pcm, frames, rate, &hs, err))
+        return hs; /* forked by the helper process (espeak_helper.c) */
     int fd[2];
     if (pipe2(fd, O_CLOEXEC) != 0)
         return ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot make a pipe: %s",
@@ -415,11 +432,7 @@ static ck_status synth(const char *voice, int wpm, const char *text, float **pcm
     if (!flat_find(voice)) {
         pthread_rwlock_unlock(&globals);
         pthread_rwlock_wrlock(&globals);
-        if (!flat_find(voice)) { /* not prepared by another thread meanwhile */
-            s = has_voice_here(voice, err);
-            if (s == CK_OK)
-                s = make_flat_voice(voice, err);
-        }
+        s = espeak_prepare_here(voice, err); /* unless another thread did meanwhile */
     }
     pid_t pid = s == CK_OK ? start_child(fd, voice, wpm, text) : -1;
     int fork_errno = errno;
@@ -431,22 +444,29 @@ static ck_status synth(const char *voice, int wpm, const char *text, float **pcm
                           : ck_error_set(err, CK_ERR_IO, "espeak-ng", 0, 0, "cannot fork: %s",
                                          strerror(fork_errno));
     }
-    child_reply h = {.status = CK_ERR_MEDIA};
-    float *buf = NULL;
-    bool got = read_all(fd[0], &h, sizeof h) && h.status == CK_OK && h.frames < (1u << 28) &&
-               (buf = malloc((h.frames ? h.frames : 1) * sizeof *buf)) &&
-               read_all(fd[0], buf, h.frames * sizeof *buf);
+    ck_status st = espeak_read_reply(fd[0], pcm, frames, rate, err);
     close(fd[0]);
     int wst = 0;
     while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
         ;
+    if (st != CK_OK && err && strcmp(err->msg, NO_LINE) == 0) /* how the child ended, then */
+        ck_error_set(err, CK_ERR_MEDIA, "espeak-ng", 0, 0, NO_LINE " (status %d)", wst);
+    return st;
+}
+
+ck_status espeak_read_reply(int fd, float **pcm, size_t *frames, int *rate, ck_error *err)
+{
+    child_reply h = {.status = CK_ERR_MEDIA};
+    float *buf = NULL;
+    bool got = read_all(fd, &h, sizeof h) && h.status == CK_OK && h.frames < (1u << 28) &&
+               (buf = malloc((h.frames ? h.frames : 1) * sizeof *buf)) &&
+               read_all(fd, buf, h.frames * sizeof *buf);
     if (!got) {
         free(buf);
         if (h.status != CK_OK && h.msg[0]) /* the child's own words (never the text) */
             return ck_error_set(err, (ck_status)h.status, "espeak-ng", 0, 0, "%.*s",
                                 (int)sizeof h.msg, h.msg);
-        return ck_error_set(err, CK_ERR_MEDIA, "espeak-ng", 0, 0,
-                            "the synthesis process ended without the line (status %d)", wst);
+        return ck_error_set(err, CK_ERR_MEDIA, "espeak-ng", 0, 0, NO_LINE);
     }
     *pcm = buf;
     *frames = h.frames;

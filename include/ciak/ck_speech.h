@@ -55,6 +55,12 @@ const ck_speech_engine *ck_speech_espeak(void);
 /* Replaces the engine (NULL: back to espeak-ng) and empties the cache. */
 void ck_speech_set_engine(const ck_speech_engine *engine);
 
+/* For a long-lived process that grows large (the server), first thing, while it is small:
+ * espeak-ng's lines are then forked from a helper process of that size instead of from the
+ * whole process (a fork copies the page tables: half of a new viewer's view in a 250 MB
+ * server). The same samples. Nothing to do in sanitizer builds (lines are spawned there). */
+ck_status ck_speech_helper_start(ck_error *err);
+
 /* CK_OK when the current engine has `voice`. */
 ck_status ck_speech_voice_check(const char *voice, ck_error *err);
 
