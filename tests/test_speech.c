@@ -3,11 +3,16 @@
 #include "ck_speech.h"
 #include "ck_test.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SCENE_HEAD                                                                                 \
     "{\"format\": 1, \"id\": \"t\", \"canvas\": {\"width\": 64, \"height\": 64}, "                 \
@@ -436,6 +441,58 @@ static void test_resample_and_lines(void)
     ck_speech_set_engine(NULL);
 }
 
+/* The helper process (ck_speech_helper_start, a server's first step): lines forked from it are
+ * the samples of lines forked from this process; a missing voice is refused by name; and if
+ * the helper dies, lines are forked here again, the same samples. */
+static pid_t helper_child(void)
+{
+    DIR *d = opendir("/proc");
+    pid_t found = 0;
+    for (struct dirent *e; d && (e = readdir(d)) && !found;) {
+        char path[300], comm[64] = "";
+        int pid = 0, ppid = 0;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fscanf(f, "%d (%63[^)]) %*c %d", &pid, comm, &ppid) == 3 && ppid == getpid() &&
+            strcmp(comm, "ciak-speech") == 0)
+            found = pid;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static void test_helper(void)
+{
+    const char *line = "La pensione di marzo arriva il primo del mese.";
+    ck_error err = {0};
+    float *ref = NULL, *p = NULL;
+    size_t nref = 0, n = 0;
+    CK_CHECK(ck_speech_synth("it", 175, line, &ref, &nref, &err) == CK_OK && nref > 1000);
+    CK_CHECK(ck_speech_helper_start(&err) == CK_OK);
+#if !defined(__SANITIZE_ADDRESS__) /* sanitizer builds spawn every line: no helper */
+    pid_t helper = helper_child();
+    CK_CHECK(helper > 0);
+#endif
+    CK_CHECK(ck_speech_synth("it", 175, line, &p, &n, &err) == CK_OK);
+    CK_CHECK(n == nref && p && memcmp(p, ref, n * sizeof *p) == 0);
+    free(p);
+    p = NULL;
+    CK_CHECK(ck_speech_voice_check("it", &err) == CK_OK);
+    CK_CHECK(ck_speech_voice_check("xx-nessuna", &err) != CK_OK && strstr(err.msg, "xx-nessuna"));
+#if !defined(__SANITIZE_ADDRESS__)
+    CK_CHECK(helper > 0 && kill(helper, SIGKILL) == 0);
+    waitpid(helper, NULL, 0);
+    CK_CHECK(ck_speech_synth("it", 175, line, &p, &n, &err) == CK_OK); /* forked here again */
+    CK_CHECK(n == nref && p && memcmp(p, ref, n * sizeof *p) == 0);
+    CK_CHECK(helper_child() == 0);
+#endif
+    free(p);
+    free(ref);
+}
+
 int main(void)
 {
     test_scene_speech();
@@ -445,5 +502,6 @@ int main(void)
     test_record_lines();
     test_lines_meet();
     test_resample_and_lines();
+    test_helper(); /* last: the lines after it are forked by the helper */
     return ck_test_done("test_speech");
 }
