@@ -406,6 +406,38 @@ static void stream_run(ck_server *s, int worker, srv_job *job)
         srv_queue_done(test_queue, held[i], true);
 }
 
+/* When a waiting request is due: in order by the person's playback clock (within 10 s: a
+ * player buffering ahead must not pass another viewer's segment due sooner), out of order (a
+ * seek) within 2 s, the clock moving to it. Personal segments 3, 4 and 9-13, 2 s each. */
+static void test_wait_deadline(void)
+{
+    ck_render_seg segs[15] = {0};
+    for (int i = 0; i < 15; i++)
+        segs[i].shared = !(i == 3 || i == 4 || (i >= 9 && i <= 13));
+    srv_view v = {.view = {.segs = segs, .count = 15}};
+    atomic_init(&v.last_asked, -1);
+    double t = 1e6;
+    CK_CHECK(srv_wait_deadline(&v, 3, 6, t) == t); /* no playlist yet: no clock, now */
+    atomic_store(&v.play_ms, t);                    /* the first playlist, at t */
+    CK_CHECK(srv_wait_deadline(&v, 3, 6, t + 100) == t + 6000);
+    CK_CHECK(srv_wait_deadline(&v, 4, 8, t + 200) == t + 8000);
+    /* 9 after 4 is in order (5-8 are shared): by the clock, but within 10 s of now */
+    CK_CHECK(srv_wait_deadline(&v, 9, 18, t + 300) == t + 10300);
+    CK_CHECK(srv_wait_deadline(&v, 9, 18, t + 9000) == t + 18000); /* asked again, later */
+    CK_CHECK(atomic_load(&v.play_ms) == t);
+    /* 13 after 9 skips 10-12: a seek, due within 2 s, and the clock moves to it */
+    CK_CHECK(srv_wait_deadline(&v, 13, 26, t + 9500) == t + 11500);
+    CK_CHECK(atomic_load(&v.play_ms) == t + 9500 - 26000);
+    CK_CHECK(atomic_load(&v.last_asked) == 13);
+    /* back to 10: out of order too (by the clock it was due at t + 3.5 s: at once); the clock
+     * follows, and what comes after it is in order again */
+    CK_CHECK(srv_wait_deadline(&v, 10, 20, t + 10000) == t + 3500);
+    CK_CHECK(atomic_load(&v.play_ms) == t + 10000 - 20000);
+    CK_CHECK(srv_wait_deadline(&v, 10, 20, t + 10100) == t + 10000); /* retried: in order */
+    CK_CHECK(srv_wait_deadline(&v, 11, 22, t + 10200) == t + 12000);
+    CK_CHECK(atomic_load(&v.last_asked) == 11);
+}
+
 static void test_stream_order(void)
 {
     srv_metrics m;
@@ -1487,6 +1519,7 @@ int main(void)
     test_path_tricks();
     test_guard();
     test_lateness();
+    test_wait_deadline();
     test_stream_order();
     test_qr(dir);
     test_cache(dir);

@@ -539,23 +539,15 @@ static void do_suspend(srv_waiter *w)
     MHD_suspend_connection(w->conn);
 }
 
-/* How far ahead of now a waiting request's deadline may lie: a player buffering ahead must not
- * pass another viewer's first segment, but a seek still comes within a segment's length. */
-#define WAIT_SLACK_MS 2000.0
-
-/* Queues `job` with this request waiting on it. Its deadline is when the person's playback
- * reaches the segment (look-ahead clock), but never later than now + WAIT_SLACK_MS; without
- * a playback clock (shared segment URL, no playlist yet) it is now. */
+/* Queues `job` with this request waiting on it, due as srv_wait_deadline says. */
 static enum MHD_Result wait_for(ck_server *s, struct MHD_Connection *conn, req *r, srv_job *job,
-                                const srv_view *v, double seg_start_s)
+                                srv_view *v, int index, double seg_start_s)
 {
     if (r->waits >= MAX_WAITS || !s->queue)
         return unavailable(conn, r);
     r->waits++;
     r->w.conn = conn;
-    double now = srv_now_ms(), play = v ? atomic_load(&v->play_ms) : 0;
-    double due = play > 0 ? play + seg_start_s * 1e3 : now;
-    job->deadline = due < now + WAIT_SLACK_MS ? due : now + WAIT_SLACK_MS;
+    job->deadline = srv_wait_deadline(v, index, seg_start_s, srv_now_ms());
     if (!srv_queue_push(s->queue, job, &r->w, do_suspend))
         return unavailable(conn, r);
     return MHD_YES;
@@ -592,11 +584,13 @@ static enum MHD_Result serve_segment(ck_server *s, struct MHD_Connection *conn, 
         }
         if (!seg->shared)
             srv_cache_touch(s->cache, seg->digest, -1);
+        if (v)
+            srv_view_asked(v, index);
         return ret;
     }
     if (r->waits == 0)
         atomic_fetch_add(&s->metrics.cache_misses, 1);
-    return wait_for(s, conn, r, &job, v, seg->start);
+    return wait_for(s, conn, r, &job, v, index, seg->start);
 }
 
 /* /c/<campaign>/<version>/<digest>.ts */

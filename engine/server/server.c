@@ -382,6 +382,7 @@ srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_
     }
     if (v) {
         v->campaign = campaign;
+        atomic_init(&v->last_asked, -1);
         memcpy(v->handle, handle, CK_HANDLE_BYTES);
         v->rev = rev;
         v->refs = 2; /* the table's and the caller's */
@@ -542,6 +543,58 @@ void srv_lookahead(ck_server *s, srv_view *v)
         j.deadline = now + v->view.segs[i].start * 1e3;
         srv_queue_push(s->queue, &j, NULL, NULL);
     }
+}
+
+/* The player asked for personal segment `index` of `v`: the furthest it asked for moves on. */
+void srv_view_asked(srv_view *v, int index)
+{
+    int last = atomic_load(&v->last_asked);
+    while (index > last && !atomic_compare_exchange_weak(&v->last_asked, &last, index))
+        ;
+}
+
+/* How soon a request that is not the player's next segment (a seek) is served: within about
+ * a segment's length. */
+#define WAIT_SLACK_MS 2000.0
+/* How late a request in order may be due: a player that sought forward within a shared
+ * stretch (whose requests name no view) is ahead of the person's clock without a seek seen. */
+#define WAIT_AHEAD_MS 10000.0
+
+/* Whether asking for personal segment `index` is the player going on in order: it asked for
+ * none of the view's personal segments after the furthest one it asked for before (the
+ * shared ones in between come from /c/, which names no view). */
+static bool in_order(const srv_view *v, int index)
+{
+    int last = atomic_load(&v->last_asked);
+    if (index < last)
+        return false;
+    for (int k = last + 1; k < index; k++)
+        if (!v->view.segs[k].shared)
+            return false;
+    return true;
+}
+
+/* A player asking in order (buffering ahead, hls.js up to 30 s) gets a segment by when the
+ * person's playback reaches it (look-ahead clock), within WAIT_AHEAD_MS: asked for 18 s early,
+ * a segment must not pass another viewer's due in 2 s (it did when every waiting request was
+ * due within 2 s: in a burst of 10 new viewers the first ones' later segments went before the
+ * last ones' second segment, which came late). One asked for out of order is a seek: due at
+ * once (within WAIT_SLACK_MS), and the person's clock moves to it, so the segments after it
+ * are due from there. Without a clock (shared segment URL, no playlist yet) it is due now. */
+double srv_wait_deadline(srv_view *v, int index, double seg_start_s, double now)
+{
+    double play = v ? atomic_load(&v->play_ms) : 0;
+    if (play <= 0)
+        return now;
+    double due = play + seg_start_s * 1e3, within = WAIT_AHEAD_MS;
+    if (in_order(v, index)) {
+        srv_view_asked(v, index);
+    } else { /* the player is there now: its clock, and what comes in order, from there */
+        atomic_store(&v->play_ms, now - seg_start_s * 1e3);
+        atomic_store(&v->last_asked, index);
+        within = WAIT_SLACK_MS;
+    }
+    return due < now + within ? due : now + within;
 }
 
 /* Before a person's segments exist, the master playlist declares the campaign's measured

@@ -191,7 +191,9 @@ typedef struct srv_view {
      * waits and finds it ready; views of different people are made at the same time. */
     pthread_mutex_t make_lock;
     double last_used;
-    _Atomic double play_ms; /* when the look-ahead first ran (playlist request); 0: not yet */
+    _Atomic double play_ms; /* when the look-ahead first ran (playlist request), moved by a
+                               seek (http.c's wait_for); 0: not yet */
+    atomic_int last_asked;  /* the furthest segment the player asked for (-1: none) */
     struct srv_view *next;
 } srv_view;
 
@@ -334,6 +336,12 @@ int srv_campaign_find(const ck_server *s, const char *id);
 /* The person's current view (reference taken), or a new not-ready one with `*fresh` set.
  * NULL when out of memory. */
 srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh);
+/* The player asked for personal segment `index` of `v` (served, or waited for). */
+void srv_view_asked(srv_view *v, int index);
+/* When a request waiting for segment `index` (starting at `seg_start_s` in the video) of `v`
+ * is due (srv_now_ms's clock): by the person's playback clock when the player asks in order,
+ * at once for a seek (the clock then moves to it) or without a clock. Notes the request. */
+double srv_wait_deadline(srv_view *v, int index, double seg_start_s, double now);
 /* Whether this node already holds the person's view (a viewer it is serving). */
 bool srv_view_exists(ck_server *s, int campaign, const uint8_t *handle);
 void srv_view_unref(ck_server *s, srv_view *v);
