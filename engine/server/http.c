@@ -47,6 +47,7 @@ typedef struct req {
     srv_waiter w;
     const char *node; /* X-Ciak-Node: the server's node name */
     int waits;
+    bool new_viewer; /* admitted as a new viewer here (srv_admit), its view not made yet */
     srv_view *view;
     srv_route route;
     unsigned status;
@@ -710,6 +711,7 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
         int wait = srv_admit(s, start);
         if (wait > 0)
             return busy(conn, r, wait);
+        r->new_viewer = start;
         if (r->route == R_PLAYER && s->queue) {
             /* Admitted: its playlists, which follow the page, are no new viewer's. */
             bool fresh;
@@ -740,6 +742,16 @@ static enum MHD_Result route_token(ck_server *s, struct MHD_Connection *conn, re
         return unavailable(conn, r);
     if (!ready) /* made on a maker thread: this one is free meanwhile (maker.c) */
         return wait_for_view(s, conn, r);
+    if (r->new_viewer && r->waits > 0) {
+        /* Asked again with its view made: new viewers arriving together were all admitted
+         * before any had queued its renders; now those that came first have. */
+        r->new_viewer = false;
+        int wait = srv_admit(s, true);
+        if (wait > 0) {
+            srv_view_forget(s, r->view); /* its retry is a new viewer again */
+            return busy(conn, r, wait);
+        }
+    }
     srv_view *v = r->view;
     const ck_render *rd = s->renderers[0][c];
     const char *pl_cache = "private, no-cache";

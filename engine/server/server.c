@@ -308,6 +308,17 @@ static void view_detach(ck_server *s, srv_view *v)
         view_gauges(s, 0);
 }
 
+void srv_view_forget(ck_server *s, srv_view *v)
+{
+    pthread_mutex_lock(&s->view_lock);
+    srv_view *const *pp = &s->view_table[view_bucket(v->campaign, v->handle)];
+    while (*pp && *pp != v)
+        pp = &(*pp)->next;
+    if (*pp)
+        view_detach(s, v);
+    pthread_mutex_unlock(&s->view_lock);
+}
+
 static int by_last_used(const void *a, const void *b)
 {
     double x = (*(srv_view *const *)a)->last_used, y = (*(srv_view *const *)b)->last_used;

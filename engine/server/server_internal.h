@@ -336,6 +336,9 @@ int srv_campaign_find(const ck_server *s, const char *id);
 /* The person's current view (reference taken), or a new not-ready one with `*fresh` set.
  * NULL when out of memory. */
 srv_view *srv_view_get(ck_server *s, int campaign, const uint8_t *handle, int64_t rev, bool *fresh);
+/* Takes `v` out of the table (if there still): the next request for the person makes a new
+ * one. For a new viewer turned away after its view was made. */
+void srv_view_forget(ck_server *s, srv_view *v);
 /* The player asked for personal segment `index` of `v` (served, or waited for). */
 void srv_view_asked(srv_view *v, int index);
 /* When a request waiting for segment `index` (starting at `seg_start_s` in the video) of `v`
