@@ -540,14 +540,22 @@ static void do_suspend(srv_waiter *w)
     MHD_suspend_connection(w->conn);
 }
 
+/* The request is about to wait (for a render or its view); false once it has waited enough. */
+static bool may_wait(struct MHD_Connection *conn, req *r)
+{
+    if (r->waits >= MAX_WAITS)
+        return false;
+    r->waits++;
+    r->w.conn = conn;
+    return true;
+}
+
 /* Queues `job` with this request waiting on it, due as srv_wait_deadline says. */
 static enum MHD_Result wait_for(ck_server *s, struct MHD_Connection *conn, req *r, srv_job *job,
                                 srv_view *v, int index, double seg_start_s)
 {
-    if (r->waits >= MAX_WAITS || !s->queue)
+    if (!s->queue || !may_wait(conn, r))
         return unavailable(conn, r);
-    r->waits++;
-    r->w.conn = conn;
     job->deadline = srv_wait_deadline(v, index, seg_start_s, srv_now_ms());
     if (!srv_queue_push(s->queue, job, &r->w, do_suspend))
         return unavailable(conn, r);
@@ -557,10 +565,8 @@ static enum MHD_Result wait_for(ck_server *s, struct MHD_Connection *conn, req *
 /* Suspends the request until its view is made (maker.c); answered when resumed. */
 static enum MHD_Result wait_for_view(ck_server *s, struct MHD_Connection *conn, req *r)
 {
-    if (r->waits >= MAX_WAITS || !s->makers)
+    if (!s->makers || !may_wait(conn, r))
         return unavailable(conn, r);
-    r->waits++;
-    r->w.conn = conn;
     if (!srv_makers_push(s->makers, r->view, &r->w, do_suspend)) {
         r->w.conn = NULL;
         return unavailable(conn, r);

@@ -163,8 +163,8 @@ void srv_queue_return(srv_queue *q, srv_job *j)
 {
     pthread_mutex_lock(&q->lock);
     if (q->stopping) {
-        atomic_fetch_sub(&q->metrics->rendering,
-                         1); /* shutting down: it fails like the queued ones did */
+        /* Shutting down: it fails like the queued ones did. */
+        atomic_fetch_sub(&q->metrics->rendering, 1);
         finish(j, false);
         drop_job(q, j);
     } else {

@@ -296,10 +296,10 @@ static void view_detach(ck_server *s, srv_view *v)
     srv_view **pp = &s->view_table[view_bucket(v->campaign, v->handle)];
     while (*pp && *pp != v)
         pp = &(*pp)->next;
-    if (*pp) {
-        *pp = v->next;
-        s->view_count--;
-    }
+    if (!*pp)
+        return; /* not in the table (any more): no reference of its to drop */
+    *pp = v->next;
+    s->view_count--;
     v->next = NULL;
     v->refs--; /* the table's reference */
     if (v->refs == 0)
@@ -311,11 +311,7 @@ static void view_detach(ck_server *s, srv_view *v)
 void srv_view_forget(ck_server *s, srv_view *v)
 {
     pthread_mutex_lock(&s->view_lock);
-    srv_view *const *pp = &s->view_table[view_bucket(v->campaign, v->handle)];
-    while (*pp && *pp != v)
-        pp = &(*pp)->next;
-    if (*pp)
-        view_detach(s, v);
+    view_detach(s, v);
     pthread_mutex_unlock(&s->view_lock);
 }
 

@@ -192,7 +192,7 @@ typedef struct srv_view {
     pthread_mutex_t make_lock;
     double last_used;
     _Atomic double play_ms; /* when the look-ahead first ran (playlist request), moved by a
-                               seek (http.c's wait_for); 0: not yet */
+                               seek (srv_wait_deadline); 0: not yet */
     atomic_int last_asked;  /* the furthest segment the player asked for (-1: none) */
     struct srv_view *next;
 } srv_view;
