@@ -11,7 +11,7 @@
 #   bg-blue.mp4, bg-teal.mp4,    1280x720, 30 fps, H.264 yuv420p, 10 s loops (the motion is
 #   bg-warm.mp4                  periodic in 10 s, so frame 300 would equal frame 0)
 #   <campaign>-icon.png          a small RGBA pictogram per campaign (image layers)
-#   <campaign>-voice.m4a         the campaign's voice-over (AAC, 48 kHz), exactly the scene's
+#   <campaign>-voice.m4a         the campaign's voice-over (AAC, 48 kHz, mono), exactly the scene's
 #                                duration, from scenes/<campaign>/voiceover.txt
 #
 # voiceover.txt: one line per sentence, "START | text", START in seconds on the scene clock
@@ -100,13 +100,16 @@ FIELD+="+0.55*exp(-(pow(X/W-0.28-0.12*sin($P),2)+pow(Y/H-0.38-0.10*cos($P),2))/0
 FIELD+="+0.35*exp(-(pow(X/W-0.74-0.10*cos($P),2)+pow(Y/H-0.68-0.10*sin($P),2))/0.04)"
 FIELD+="+0.05*sin(6*(X/W-Y/H)+$P))"
 
-# make_bg NAME LUTRGB: the colour map turns the field (0..~235) into RGB.
+# make_bg NAME LUTRGB: the colour map turns the field (0..~235) into RGB. A keyframe every
+# second and none elsewhere: segments start on whole seconds, so a renderer that seeks to a
+# segment's first frame decodes from there instead of from an earlier keyframe (`ciak check`
+# says so of a background video whose keyframes do not fall on its segments).
 make_bg() {
     local out=$OUT/$1.mp4
     if fresh "$out"; then kept "$out"; return; fi
     "${FFMPEG[@]}" -f lavfi \
         -i "color=c=black:s=160x90:r=30:d=10,format=gray,geq=lum='clip($FIELD,0,255)',format=rgb24,lutrgb=$2,scale=1280:720:flags=bicubic,format=yuv420p" \
-        -an -c:v libx264 -preset veryfast -crf 28 -g 150 -pix_fmt yuv420p \
+        -an -c:v libx264 -preset veryfast -crf 28 -g 30 -keyint_min 30 -sc_threshold 0 -pix_fmt yuv420p \
         -movflags +faststart "$TMP/bg.mp4"
     publish "$TMP/bg.mp4" "$out"
 }
@@ -212,7 +215,7 @@ make_voice() {
     fi
     sox "${parts[@]}" "$TMP/$c-voice.wav"
     "${FFMPEG[@]}" -i "$TMP/$c-voice.wav" -af "apad=whole_dur=$dur" -t "$dur" \
-        -c:a aac -b:a 96k -ar 48000 -ac 2 -movflags +faststart "$TMP/voice.m4a"
+        -c:a aac -b:a 96k -ar 48000 -ac 1 -movflags +faststart "$TMP/voice.m4a"
     publish "$TMP/voice.m4a" "$out"
 }
 

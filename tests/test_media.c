@@ -269,8 +269,9 @@ static void test_hwdec(void)
 #define SPLICE_SECONDS 6.0
 #define SPLICE_SAMPLES 288000
 
-/* Decodes a run of ADTS packets with FFmpeg's AAC decoder: left + right, one float a sample
- * (sample i is time i - 1024: the priming frame decodes too). */
+/* Decodes a run of ADTS packets with FFmpeg's AAC decoder: left + right (mono: twice the
+ * channel, the same level), one float a sample (sample i is time i - 1024: the priming frame
+ * decodes too). */
 static float *decode_adts(const uint8_t *const *data, const int *size, int n, int64_t *len)
 {
     const AVCodec *c = avcodec_find_decoder(AV_CODEC_ID_AAC);
@@ -292,8 +293,11 @@ static float *decode_adts(const uint8_t *const *data, const int *size, int n, in
         int ret = avcodec_send_packet(dec, i < n ? pkt : NULL);
         av_packet_unref(pkt);
         while (ret >= 0 && avcodec_receive_frame(dec, fr) >= 0) {
+            bool mono = fr->ch_layout.nb_channels == 1;
+            const float *l = (const float *)fr->data[0],
+                        *r = (const float *)fr->data[mono ? 0 : 1];
             for (int k = 0; k < fr->nb_samples && *len < ((int64_t)n + 2) * 1024; k++)
-                out[(*len)++] = ((const float *)fr->data[0])[k] + ((const float *)fr->data[1])[k];
+                out[(*len)++] = l[k] + r[k];
             av_frame_unref(fr);
         }
     }
@@ -389,12 +393,15 @@ static bool whole_bed_same(ck_audio *bed)
     return same;
 }
 
-/* A 44.1 kHz stereo 16-bit WAV of `seconds` of a sweep and noise. */
-static bool write_wav_44k(const char *path, double seconds)
+/* A 44.1 kHz 16-bit WAV of `seconds` of a sweep and noise: stereo (one in each channel), or
+ * mono (their sum). */
+static bool write_wav_44k(const char *path, double seconds, int channels)
 {
-    uint32_t n = (uint32_t)(seconds * 44100), bytes = n * 4, seed = 7;
+    uint32_t n = (uint32_t)(seconds * 44100), bytes = n * 2 * (uint32_t)channels, seed = 7;
     uint8_t h[44] = "RIFF....WAVEfmt ";
-    uint32_t v[] = {36 + bytes, 16, 0x00020001, 44100, 44100 * 4, 0x00100004};
+    uint32_t block = 2 * (uint32_t)channels;
+    uint32_t v[] = {36 + bytes,   16, 0x00000001 | (uint32_t)channels << 16, 44100, 44100 * block,
+                    block | 16 << 16};
     memcpy(h + 4, &v[0], 4);
     memcpy(h + 16, &v[1], 20);
     memcpy(h + 36, "data", 4);
@@ -406,7 +413,9 @@ static bool write_wav_44k(const char *path, double seconds)
         double t = (double)i / 44100.0;
         int16_t s[2] = {(int16_t)(8000 * sin(2 * 3.14159265 * (200 + 300 * t) * t)),
                         (int16_t)((int32_t)(seed >> 16) / 8 - 4096)};
-        ok = fwrite(s, 2, 2, f) == 2;
+        if (channels == 1)
+            s[0] = (int16_t)(s[0] / 2 + s[1] / 2);
+        ok = fwrite(s, 2, (size_t)channels, f) == (size_t)channels;
     }
     return f && fclose(f) == 0 && ok;
 }
@@ -505,7 +514,7 @@ static void test_splice(const char *dir)
     {
         char wav[1024];
         snprintf(wav, sizeof wav, "%s/tone-44k.wav", dir);
-        CK_CHECK(write_wav_44k(wav, 3.3));
+        CK_CHECK(write_wav_44k(wav, 3.3, 2));
         for (int k = 0; k < 2; k++) {
             ck_audio_params wp = {
                 .src = wav, .duration = k ? 4.0 : 2.9, .clips = &bed_clip, .clip_count = 1};
@@ -659,6 +668,90 @@ static void test_audio(const char *dir)
     ck_audio_destroy(&b);
     CK_CHECK(ck_audio_create("/nonexistent/voice.m4a", NULL, 2.0, &err) == NULL);
     CK_CHECK(strstr(err.file, "voice.m4a") != NULL);
+}
+
+/* The channel configuration of packet i's ADTS header. */
+static int packet_channels(const ck_audio *a, int i)
+{
+    const uint8_t *d;
+    int size;
+    int64_t pts;
+    ck_audio_packet(a, i, &d, &size, &pts);
+    return size > 7 ? ((d[2] & 1) << 2) | (d[3] >> 6) : -1;
+}
+
+/* A mono track (and silence) is encoded mono, a stereo one stereo (at the same bit rate); a
+ * cache with other channels than asked is encoded again; a span has its bed's channels. */
+static void test_audio_channels(const char *dir)
+{
+    char mono[1024], stereo[1024], cache[1024];
+    snprintf(mono, sizeof mono, "%s/sweep-mono.wav", dir);
+    snprintf(stereo, sizeof stereo, "%s/sweep-stereo.wav", dir);
+    snprintf(cache, sizeof cache, "%s/channels.aac", dir);
+    CK_CHECK(write_wav_44k(mono, 2.5, 1) && write_wav_44k(stereo, 2.5, 2));
+    ck_error err = {0};
+    int ch = 0;
+    CK_CHECK(ck_audio_source_channels(mono, &ch, &err) == CK_OK && ch == 1);
+    CK_CHECK(ck_audio_source_channels(stereo, &ch, &err) == CK_OK && ch == 2);
+    CK_CHECK(ck_audio_source_channels(NULL, &ch, &err) == CK_OK && ch == 1);
+    CK_CHECK(ck_audio_source_channels("/nonexistent/x.wav", &ch, &err) == CK_ERR_NOT_FOUND &&
+             strstr(err.file, "x.wav"));
+    float tone[4800];
+    for (int i = 0; i < 4800; i++)
+        tone[i] = 0.3f * sinf(2.0f * 3.14159265f * 440.0f * (float)i / 48000.0f);
+    ck_audio_clip clip = {.start_s = 1.0, .pcm = tone, .frames = 4800, .rate = 48000,
+                          .personal = 1};
+    const char *src[3] = {mono, stereo, NULL};
+    const int want[3] = {1, 2, 1};
+    int64_t rate[3] = {0};
+    for (int k = 0; k < 3; k++) {
+        unlink(cache);
+        ck_audio_params p = {.src = src[k], .cache_path = cache, .duration = 2.0};
+        ck_audio *a = ck_audio_create_ex(&p, &err);
+        ck_audio *span = a ? ck_audio_span(a, &clip, 1, 48000 - 4096, 96000, &err) : NULL;
+        CK_CHECK(a && span);
+        if (!a || !span) {
+            ck_audio_destroy(&a);
+            continue;
+        }
+        CK_CHECK(ck_audio_channels(a) == want[k] && ck_audio_channels(span) == want[k]);
+        CK_CHECK(packet_channels(a, 1) == want[k] && packet_channels(span, 0) == want[k]);
+        rate[k] = ck_audio_bitrate(a);
+        /* Decodes: the tone is in the span (both channels of a stereo bed). */
+        int64_t n = 0;
+        const int64_t from[2] = {0, 48000 - 4096};
+        ck_audio *parts[2] = {a, span};
+        float *pcm = decode_parts(parts, from, 2, &n);
+        CK_CHECK(pcm && n > 96000 && rms(pcm, 48000 + 1024, 4800) > 0.2);
+        free(pcm);
+        ck_audio_destroy(&span);
+        ck_audio_destroy(&a);
+        /* From the cache: its own channels when none are asked for; other channels than
+         * asked: encoded again (and the cache rewritten). */
+        p.src = "/nonexistent/voice.wav";
+        ck_audio *c = ck_audio_create_ex(&p, &err);
+        CK_CHECK(c && ck_audio_channels(c) == want[k]);
+        ck_audio_destroy(&c);
+        if (src[k]) {
+            p.src = src[k];
+            p.channels = 3 - want[k];
+            c = ck_audio_create_ex(&p, &err);
+            CK_CHECK(c && ck_audio_channels(c) == 3 - want[k] &&
+                     packet_channels(c, 1) == 3 - want[k]);
+            ck_audio_destroy(&c);
+            p.channels = 0;
+            p.src = NULL;
+            c = ck_audio_create_ex(&p, &err); /* the rewritten cache */
+            CK_CHECK(c && ck_audio_channels(c) == 3 - want[k]);
+            ck_audio_destroy(&c);
+        }
+    }
+    fprintf(stderr, "audio: mono %lld bit/s, stereo %lld bit/s\n", (long long)rate[0],
+            (long long)rate[1]);
+    CK_CHECK(rate[0] > 100000 && rate[1] > 100000);
+    unlink(mono);
+    unlink(stereo);
+    unlink(cache);
 }
 
 /* Whether two files hold the same bytes. */
@@ -836,6 +929,7 @@ int main(void)
     test_decoder();
     test_hwdec();
     test_audio(dir);
+    test_audio_channels(dir);
     test_splice(dir);
     test_encode(dir);
     test_encode_exact(dir);

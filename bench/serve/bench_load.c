@@ -446,7 +446,7 @@ bool bench_viewers(bench_ctx *b, bench_results *r)
     r->viewers_ok = 0;
     r->viewers_fail = -1;
     int lo = 0, hi = -1;
-    for (int k = 1; k <= b->max_viewers; k *= 2) {
+    for (int k = b->min_viewers > 1 ? b->min_viewers : 1; k <= b->max_viewers; k *= 2) {
         trial t = run_trial(b, k);
         if (!t.ran)
             break;
@@ -457,8 +457,10 @@ bool bench_viewers(bench_ctx *b, bench_results *r)
         }
         lo = k;
     }
-    /* Bisect between the last good count and the first late one, at most 3 more trials. */
-    for (int step = 0; hi > 0 && hi - lo > 1 && step < 3; step++) {
+    /* Bisect between the last good count and the first late one, at most 3 more trials
+     * (none when one count alone was asked for). */
+    bool alone = b->min_viewers == b->max_viewers;
+    for (int step = 0; !alone && hi > 0 && hi - lo > 1 && step < 3; step++) {
         int k = (lo + hi) / 2;
         trial t = run_trial(b, k);
         if (!t.ran)

@@ -35,7 +35,7 @@ typedef struct rate_list {
 typedef struct serve_opts {
     const char *campaign, *scenes, *script;
     ck_cli_size size;
-    int workers, render_nice, people, ttfs, max_viewers, nodes, cost_viewers;
+    int workers, render_nice, people, ttfs, min_viewers, max_viewers, nodes, cost_viewers;
     double play_s, buffer_s, startup_max_s, wrk_s, arrival_s;
     rate_list arrivals;
     bool keep, speech;
@@ -117,6 +117,15 @@ static const ck_opt serve_table[] = {
      .def = "32",
      .parse = ck_opt_int,
      .offset = offsetof(serve_opts, max_viewers),
+     .hi = 249},
+    {.name = "--min-viewers",
+     .arg = "N",
+     .help = "the first count of new viewers at once tried: it doubles from there up to "
+             "--max-viewers, then bisects (N = --max-viewers: that count alone)",
+     .def = "1",
+     .parse = ck_opt_int,
+     .offset = offsetof(serve_opts, min_viewers),
+     .lo = 1,
      .hi = 249},
     {.name = "--play",
      .arg = "SECONDS",
@@ -606,6 +615,11 @@ static int cmd_bench_serve(const void *opts)
         return CK_EXIT_PROBLEMS;
     }
     self[sn] = '\0';
+    if (o.max_viewers > 0 && o.min_viewers > o.max_viewers) {
+        fprintf(stderr, "ciak bench serve: --min-viewers %d is above --max-viewers %d\n",
+                o.min_viewers, o.max_viewers);
+        return CK_EXIT_USAGE;
+    }
     if (o.nodes > 0) {
         char size_arg[32];
         snprintf(size_arg, sizeof size_arg, "%dx%d", o.size.w, o.size.h);
@@ -658,6 +672,7 @@ static int cmd_bench_serve(const void *opts)
                    .play_s = o.play_s,
                    .buffer_s = o.buffer_s,
                    .startup_max_s = o.startup_max_s,
+                   .min_viewers = o.min_viewers,
                    .max_viewers = o.max_viewers,
                    .wrk_s = o.wrk_s,
                    .arrival_rates = o.arrivals.v,

@@ -104,6 +104,7 @@ typedef struct bench_ctx {
                      segment */
     double buffer_s;
     double startup_max_s;
+    int min_viewers; /* the first count tried (0: 1) */
     int max_viewers;
     double wrk_s;
     const double *arrival_rates; /* new viewers per minute, tried in order (bench_arrival.c) */

@@ -294,7 +294,7 @@ ck_ts_writer *ck_ts_writer_create(const char *path, const ck_ts_params *p, ck_er
         goto fail;
     if (!(w->vst = avformat_new_stream(w->oc, NULL)) ||
         avcodec_parameters_from_context(w->vst->codecpar, w->enc.ctx) < 0 ||
-        (p->audio && !(w->ast = media_ts_audio_stream(w->oc)))) {
+        (p->audio && !(w->ast = media_ts_audio_stream(w->oc, ck_audio_channels(p->audio))))) {
         ck_error_set(err, CK_ERR_NOMEM, path, 0, 0, "out of memory");
         goto fail;
     }

@@ -19,8 +19,8 @@ ck_status media_commit(const char *tmp, const char *path, ck_error *err);
 /* ---- the MPEG-TS muxer a segment writer and a video copy share (the same bytes) ---- */
 /* The muxer: bit-exact, 0.7 s mux delay, timestamps absolute (never shifted to zero). */
 ck_status media_ts_muxer(AVFormatContext **oc, const char *path, ck_error *err);
-/* The AAC stream (48 kHz stereo LC), NULL when out of memory. */
-AVStream *media_ts_audio_stream(AVFormatContext *oc);
+/* The AAC stream (48 kHz LC, `channels` 1 or 2), NULL when out of memory. */
+AVStream *media_ts_audio_stream(AVFormatContext *oc, int channels);
 /* Opens `tmp` and writes the header (initial discontinuity), errors naming `path`. */
 ck_status media_ts_header(AVFormatContext *oc, const char *tmp, const char *path, ck_error *err);
 /* The segment's audio: p->audio's whole AAC frames whose pts is in [audio_from, audio_to),

@@ -66,7 +66,7 @@ static ck_status open_output(remux *m, const ck_ts_params *p, ck_error *err)
     vp->height = p->enc->height;
     m->vst->time_base = (AVRational){p->enc->fps_den, p->enc->fps_num};
     m->vst->avg_frame_rate = (AVRational){p->enc->fps_num, p->enc->fps_den};
-    if (p->audio && !(m->ast = media_ts_audio_stream(m->oc)))
+    if (p->audio && !(m->ast = media_ts_audio_stream(m->oc, ck_audio_channels(p->audio))))
         return ck_error_set(err, CK_ERR_NOMEM, m->path, 0, 0, "out of memory");
     if (media_ts_header(m->oc, m->tmp, m->path, err) != CK_OK)
         return err->status;

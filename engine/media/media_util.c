@@ -105,7 +105,7 @@ ck_status media_ts_muxer(AVFormatContext **oc, const char *path, ck_error *err)
     return CK_OK;
 }
 
-AVStream *media_ts_audio_stream(AVFormatContext *oc)
+AVStream *media_ts_audio_stream(AVFormatContext *oc, int channels)
 {
     AVStream *ast = avformat_new_stream(oc, NULL);
     if (!ast)
@@ -116,7 +116,7 @@ AVStream *media_ts_audio_stream(AVFormatContext *oc)
     ap->profile = FF_PROFILE_AAC_LOW;
     ap->sample_rate = CK_AUDIO_RATE;
     ap->frame_size = CK_AUDIO_FRAME;
-    av_channel_layout_default(&ap->ch_layout, 2);
+    av_channel_layout_default(&ap->ch_layout, channels);
     ast->time_base = (AVRational){1, CK_AUDIO_RATE};
     return ast;
 }

@@ -108,15 +108,20 @@ ck_status render_audio_ready(ck_render *r, ck_error *err)
 {
     if (r->audio || !r->audio_src)
         return CK_OK;
-    if (!(r->audio = ck_audio_create(r->audio_src, r->audio_cache, r->scene->duration, err)))
+    ck_audio_params ap = {.src = r->audio_src,
+                          .cache_path = r->audio_cache,
+                          .duration = r->scene->duration,
+                          .channels = r->audio_channels};
+    if (!(r->audio = ck_audio_create_ex(&ap, err)))
         return err->status ? err->status : CK_ERR_MEDIA;
     ck_audio_spans_in_order(r->audio, r->audio_in_order);
     return CK_OK;
 }
 
 /* The bed: the campaign's track (or silence, for a scene that speaks without one) with the
- * shared speech clips mixed in; its identity goes into the salt. Without clips this is the
- * track as it always was (same cache name, same salt, same bytes). */
+ * shared speech clips mixed in; its identity goes into the salt. Without clips a stereo
+ * track is what it always was (same cache name, same salt, same bytes); a mono one (and
+ * silence) is encoded mono, its cache named so ("-mono"). */
 static ck_status audio_setup(ck_render *r, const ck_render_params *p, ck_strbuf *salt,
                              ck_error *err)
 {
@@ -135,20 +140,25 @@ static ck_status audio_setup(ck_render *r, const ck_render_params *p, ck_strbuf 
     r->samples = llround(s->duration * CK_AUDIO_RATE);
     if (s->audio >= 0) {
         const ck_asset *a = &s->assets[s->audio];
-        if (ck_digest_file(a->path, hex, err) != CK_OK)
+        if (ck_digest_file(a->path, hex, err) != CK_OK ||
+            ck_audio_source_channels(a->path, &r->audio_channels, err) != CK_OK)
             return err->status;
-        r->audio_cache =
-            nshared ? dup_printf("%s/audio-%.16s-%.16s-%lld.aac", r->shared_dir, hex, chex, ms)
-                    : dup_printf("%s/audio-%.16s-%lld.aac", r->shared_dir, hex, ms);
+        const char *mono = r->audio_channels == 1 ? "-mono" : "";
+        r->audio_cache = nshared ? dup_printf("%s/audio-%.16s-%.16s-%lld%s.aac", r->shared_dir,
+                                              hex, chex, ms, mono)
+                                 : dup_printf("%s/audio-%.16s-%lld%s.aac", r->shared_dir, hex,
+                                              ms, mono);
         r->audio_src = strdup(a->path);
         if (!r->audio_cache || !r->audio_src)
             return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
-        ck_strbuf_printf(salt, "|audio %s aac-lc 48000 2", hex);
+        ck_strbuf_printf(salt, "|audio %s aac-lc 48000 %d", hex, r->audio_channels);
     } else if (p->speech || nshared) {
-        r->audio_cache = dup_printf("%s/audio-silence-%.16s-%lld.aac", r->shared_dir, chex, ms);
+        r->audio_channels = 1;
+        r->audio_cache =
+            dup_printf("%s/audio-silence-%.16s-%lld-mono.aac", r->shared_dir, chex, ms);
         if (!r->audio_cache)
             return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");
-        ck_strbuf_printf(salt, "|audio silence aac-lc 48000 2");
+        ck_strbuf_printf(salt, "|audio silence aac-lc 48000 1");
     } else {
         return CK_OK; /* a silent scene: no audio stream */
     }
@@ -160,7 +170,8 @@ static ck_status audio_setup(ck_render *r, const ck_render_params *p, ck_strbuf 
                               .cache_path = r->audio_cache,
                               .duration = s->duration,
                               .clips = p->clips,
-                              .clip_count = p->clip_count};
+                              .clip_count = p->clip_count,
+                              .channels = r->audio_channels};
         if (!(r->audio = ck_audio_create_ex(&ap, err)))
             return err->status ? err->status : CK_ERR_MEDIA;
         ck_audio_spans_in_order(r->audio, r->audio_in_order);

@@ -63,6 +63,7 @@ struct ck_render {
     ck_video_set *videos;          /* the scene's background videos */
     ck_audio *audio;               /* NULL: silent scene, or not encoded yet (audio_src set) */
     bool bed;                      /* there is an audio bed (a track, or speech: silence) */
+    int audio_channels;            /* the bed's: 1 (a mono track, silence) or 2 */
     int64_t samples;               /* the bed's length, 48 kHz */
     char *audio_src, *audio_cache; /* encoded on the first render when not in the cache yet */
     char *shared_dir;

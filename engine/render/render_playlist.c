@@ -49,8 +49,9 @@ char *ck_render_media_playlist(const ck_render *r, const ck_render_view *view,
     return ck_strbuf_take(&b);
 }
 
-/* AAC-LC stereo at the encoder's bit rate (media_audio.c), for the bound below: the track
- * itself may not be encoded yet, and playlists never touch the renderer's mutable state. */
+/* AAC-LC at the encoder's bit rate, mono or stereo (media_audio.c), for the bound below: the
+ * track itself may not be encoded yet, and playlists never touch the renderer's mutable
+ * state. */
 #define AUDIO_BITRATE_BOUND 128000
 
 int64_t ck_render_peak_bound(const ck_render *r)

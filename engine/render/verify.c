@@ -5,7 +5,8 @@
  * diagnostic at the asset's declaration in scene.json (line:col) naming the file:
  *   video  opens, decodes its first frame and its last one (a file cut short decodes less
  *          than its header says), and lasts as long as every layer that shows it without
- *          `loop` (source_start + the layer's length);
+ *          `loop` (source_start + the layer's length); keyframes more than a second apart
+ *          are a warning (segments would decode frames they do not show);
  *   image  decodes fully (stb_image reads every pixel before it returns);
  *   font   parses, and holds every character of the scene's fixed texts and of the Italian
  *          alphabet (accented capitals included) -- or the layer's fallback font does;
@@ -207,19 +208,52 @@ done:
     return ok;
 }
 
-static void asset_error(const ck_scene *s, const ck_asset *a, ck_diags *d, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void asset_diag(const ck_scene *s, const ck_asset *a, ck_diags *d, ck_severity sev,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* One message per problem: scene.json:line:col: assets.<id>: "<file>": what is wrong. */
-static void asset_error(const ck_scene *s, const ck_asset *a, ck_diags *d, const char *fmt, ...)
+static void asset_diag(const ck_scene *s, const ck_asset *a, ck_diags *d, ck_severity sev,
+                       const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ck_diag_add(d, CK_SEV_ERROR, s->file, a->pos.line, a->pos.col, "assets.%s: \"%s\": %s", a->id,
+    ck_diag_add(d, sev, s->file, a->pos.line, a->pos.col, "assets.%s: \"%s\": %s", a->id,
                 a->path ? a->path : "", msg);
+}
+#define asset_error(s, a, d, ...) asset_diag(s, a, d, CK_SEV_ERROR, __VA_ARGS__)
+
+/* The longest a renderer may decode to reach a frame: the longest stretch from a keyframe to
+ * the next (or to the end: a looped video's last one), s; 0 when it cannot tell. Packets
+ * only: nothing is decoded. */
+static double keyframe_gap(const char *path)
+{
+    AVFormatContext *fmt = NULL;
+    AVPacket *pkt = av_packet_alloc();
+    double gap = 0, key = NAN, end = 0;
+    int si = -1;
+    if (pkt && avformat_open_input(&fmt, path, NULL, NULL) >= 0 &&
+        avformat_find_stream_info(fmt, NULL) >= 0)
+        si = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    double tb = si >= 0 ? av_q2d(fmt->streams[si]->time_base) : 0;
+    while (si >= 0 && av_read_frame(fmt, pkt) >= 0) {
+        if (pkt->stream_index == si && pkt->pts != AV_NOPTS_VALUE) {
+            double t = (double)pkt->pts * tb, z = t + (double)pkt->duration * tb;
+            end = z > end ? z : end;
+            if ((pkt->flags & AV_PKT_FLAG_KEY) && !isnan(key) && t - key > gap)
+                gap = t - key;
+            if (pkt->flags & AV_PKT_FLAG_KEY)
+                key = t;
+        }
+        av_packet_unref(pkt);
+    }
+    if (!isnan(key) && end - key > gap)
+        gap = end - key;
+    av_packet_free(&pkt);
+    avformat_close_input(&fmt);
+    return gap;
 }
 
 static void verify_video(const ck_scene *s, int ai, ck_diags *d)
@@ -239,6 +273,15 @@ static void verify_video(const ck_scene *s, int ai, ck_diags *d)
                     p.decoded, p.announced);
         return;
     }
+    /* Each personal segment's renderer seeks to its first frame: it decodes from the keyframe
+     * before it (bench/README.md: the decoding was a third of libx264's cost in a burst). */
+    double gap = keyframe_gap(a->path);
+    if (gap > 1.0 + frame / 2)
+        asset_diag(s, a, d, CK_SEV_WARNING,
+                   "keyframes up to %.1f s apart: a segment starting between two of them is "
+                   "decoded from the one before; re-encode it with one every second "
+                   "(ffmpeg -g %.0f -keyint_min %.0f -sc_threshold 0)",
+                   gap, p.fps, p.fps);
     for (int i = 0; i < s->layer_count; i++) {
         const ck_layer *L = &s->layers[i];
         if (L->type != CK_LAYER_VIDEO || L->media.asset != ai || L->media.loop)

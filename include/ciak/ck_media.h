@@ -150,7 +150,14 @@ typedef struct ck_audio_params {
     const ck_audio_clip *clips; /* the shared ones (personal == 0) are mixed into the bed;
                                    personal ones are ignored here */
     int clip_count;
+    int channels; /* 1 or 2: a cache with other channels is encoded again; 0: the cache's
+                     own, else ck_audio_source_channels (a mono track stays mono, anything
+                     else is stereo; silence is mono) */
 } ck_audio_params;
+
+/* The channels ciak encodes `src` with: 1 for a mono track (and for NULL, silence), else 2.
+ * Errors name the file. */
+ck_status ck_audio_source_channels(const char *src, int *channels, ck_error *err);
 
 /* The campaign's audio as AAC packets covering exactly `duration` seconds: the bed (track +
  * shared clips). Loaded from `cache_path` when it exists and is valid, else encoded and
@@ -170,7 +177,7 @@ bool ck_audio_clip_touches(const ck_audio_clip *c, int64_t from, int64_t to);
 bool ck_audio_clip_shapes(const ck_audio_clip *c, int64_t samples, int64_t from, int64_t to);
 
 /* The packets whose pts is in [from, to) (as ck_ts_params' audio_from/audio_to) of the bed
- * mixed with the personal clips of `clips` (added to both channels at unity gain), encoded so
+ * mixed with the personal clips of `clips` (added to every channel at unity gain), encoded so
  * that they replace the bed's packets of that span seamlessly: same 1024-sample grid, same
  * pts, CK_AUDIO_PREROLL/POSTROLL of the bed around it. Deterministic (same bed, clips and
  * span: same bytes, whatever spans came before). `bed` keeps the blocks of its PCM that spans
@@ -186,6 +193,7 @@ ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, in
  * bytes do not change. */
 void ck_audio_spans_in_order(ck_audio *bed, bool on);
 int64_t ck_audio_bitrate(const ck_audio *a); /* bit/s */
+int ck_audio_channels(const ck_audio *a);     /* 1 or 2 */
 int ck_audio_packet_count(const ck_audio *a);
 /* Packet i: an ADTS frame; pts in samples (48 kHz). A whole track's first packet is the
  * encoder's priming and starts before 0 (pts -1024); a span's are the span's. */

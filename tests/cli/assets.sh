@@ -78,6 +78,19 @@ good_audio="$GEN/assegno-sociale-voice.m4a"
 
 scene "$tmp/ok" "$tmp/good.mp4" "$good_img" "$good_font" "$good_audio"
 expect 0 "segment map" -- "$CIAK" check "$tmp/ok"
+# Its one keyframe (x264's default interval is 250 frames) makes every segment decode from
+# the start: a warning with the fix, not an error. With a keyframe every second: none.
+expect 0 "scene.json:8:[0-9]+: warning: assets.bg: \"$tmp/good.mp4\": keyframes up to 4.0 s apart.*ffmpeg -g 30 -keyint_min 30" -- \
+    "$CIAK" check "$tmp/ok"
+ffmpeg -v error -f lavfi -i color=c=blue:s=320x240:r=30 -t 4 -c:v libx264 -pix_fmt yuv420p \
+    -g 30 -keyint_min 30 -sc_threshold 0 "$tmp/keyed.mp4" || exit 1
+scene "$tmp/keyed" "$tmp/keyed.mp4" "$good_img" "$good_font" "$good_audio"
+expect 0 "segment map" -- "$CIAK" check "$tmp/keyed"
+if grep -q "keyframes" "$tmp/out"; then
+    echo "FAIL: a keyframe every second still warned:"
+    sed 's/^/    /' "$tmp/out" | head -5
+    fail=$((fail + 1))
+fi
 
 # A video that is an `ftyp` box and then garbage.
 {
