@@ -40,6 +40,16 @@ if [[ -f $copy/scene.json ]]; then
 else
     bad "no copy without speech in $kept"
 fi
+# --min-viewers N --max-viewers N: that count alone, one trial; a minimum above the maximum is
+# refused before anything starts.
+timeout 300 "$CIAK" bench serve --campaign $camp --size 160x90 --people 4 --ttfs 0 \
+    --min-viewers 2 --max-viewers 2 --wrk-seconds 0 --play 2 >"$tmp/one" 2>&1 ||
+    { bad "--min-viewers 2 --max-viewers 2 failed"; cat "$tmp/one"; }
+[[ $(grep -cE "^ +[0-9]+ viewer\(s\):" "$tmp/one") -eq 1 ]] && grep -qE "^ +2 viewer\(s\):" "$tmp/one" &&
+    ok || { bad "not one trial of 2 viewers"; cat "$tmp/one"; }
+"$CIAK" bench serve --min-viewers 3 --max-viewers 2 >"$tmp/usage" 2>&1
+[[ $? -eq 2 ]] && grep -q "min-viewers 3 is above --max-viewers 2" "$tmp/usage" && ok ||
+    { bad "--min-viewers above --max-viewers was not refused"; cat "$tmp/usage"; }
 # Nothing personal on the terminal: no link token.
 grep -q "/v/" "$tmp/out" "$tmp/err" && bad "a link was printed" || ok
 
