@@ -294,8 +294,7 @@ static float *decode_adts(const uint8_t *const *data, const int *size, int n, in
         av_packet_unref(pkt);
         while (ret >= 0 && avcodec_receive_frame(dec, fr) >= 0) {
             bool mono = fr->ch_layout.nb_channels == 1;
-            const float *l = (const float *)fr->data[0],
-                        *r = (const float *)fr->data[mono ? 0 : 1];
+            const float *l = (const float *)fr->data[0], *r = (const float *)fr->data[mono ? 0 : 1];
             for (int k = 0; k < fr->nb_samples && *len < ((int64_t)n + 2) * 1024; k++)
                 out[(*len)++] = l[k] + r[k];
             av_frame_unref(fr);
@@ -400,8 +399,9 @@ static bool write_wav_44k(const char *path, double seconds, int channels)
     uint32_t n = (uint32_t)(seconds * 44100), bytes = n * 2 * (uint32_t)channels, seed = 7;
     uint8_t h[44] = "RIFF....WAVEfmt ";
     uint32_t block = 2 * (uint32_t)channels;
-    uint32_t v[] = {36 + bytes,   16, 0x00000001 | (uint32_t)channels << 16, 44100, 44100 * block,
-                    block | 16 << 16};
+    uint32_t v[] = {
+        36 + bytes,      16, 0x00000001 | (uint32_t)channels << 16, 44100, 44100 * block,
+        block | 16 << 16};
     memcpy(h + 4, &v[0], 4);
     memcpy(h + 16, &v[1], 20);
     memcpy(h + 36, "data", 4);
@@ -699,8 +699,8 @@ static void test_audio_channels(const char *dir)
     float tone[4800];
     for (int i = 0; i < 4800; i++)
         tone[i] = 0.3f * sinf(2.0f * 3.14159265f * 440.0f * (float)i / 48000.0f);
-    ck_audio_clip clip = {.start_s = 1.0, .pcm = tone, .frames = 4800, .rate = 48000,
-                          .personal = 1};
+    ck_audio_clip clip = {
+        .start_s = 1.0, .pcm = tone, .frames = 4800, .rate = 48000, .personal = 1};
     const char *src[3] = {mono, stereo, NULL};
     const int want[3] = {1, 2, 1};
     int64_t rate[3] = {0};

@@ -418,7 +418,7 @@ static void test_wait_deadline(void)
     atomic_init(&v.last_asked, -1);
     double t = 1e6;
     CK_CHECK(srv_wait_deadline(&v, 3, 6, t) == t); /* no playlist yet: no clock, now */
-    atomic_store(&v.play_ms, t);                    /* the first playlist, at t */
+    atomic_store(&v.play_ms, t);                   /* the first playlist, at t */
     CK_CHECK(srv_wait_deadline(&v, 3, 6, t + 100) == t + 6000);
     CK_CHECK(srv_wait_deadline(&v, 4, 8, t + 200) == t + 8000);
     /* 9 after 4 is in order (5-8 are shared): by the clock, but within 10 s of now */

@@ -2,12 +2,12 @@
  *
  * The whole track is decoded, resampled to 48 kHz (mono for a mono track or silence, else
  * stereo: see AUDIO_BITRATE), cut or padded with silence to the scene's exact duration, mixed
- * with the shared speech clips, and encoded by FFmpeg's AAC encoder in one pass (a 0.68 s block at a time: the track's PCM is never whole in memory),
- * so the packets run without a gap from the first segment to the last;
- * segments only pick the packets of their time span. Packet i has pts i * 1024 - 1024 (the
- * encoder's priming frame comes first). The packets are cached as an ADTS file (each packet
- * with its 7-byte header, which is also what MPEG-TS carries), so later renders of the
- * campaign never encode audio again.
+ * with the shared speech clips, and encoded by FFmpeg's AAC encoder in one pass (a 0.68 s
+ * block at a time: the track's PCM is never whole in memory), so the packets run without a gap
+ * from the first segment to the last; segments only pick the packets of their time span.
+ * Packet i has pts i * 1024 - 1024 (the encoder's priming frame comes first). The packets are
+ * cached as an ADTS file (each packet with its 7-byte header, which is also what MPEG-TS
+ * carries), so later renders of the campaign never encode audio again.
  *
  * A personal span (ck_audio_span) is the same bed mixed with one person's clips, encoded from
  * a few frames before the span to a few after, on the same 1024-sample grid, keeping only the
@@ -44,13 +44,13 @@ struct ck_audio {
     int *offsets; /* packet i starts at data + offsets[i] */
     int count, offcap;
     int64_t bitrate;
-    int channels;  /* 1 or 2 */
+    int channels; /* 1 or 2 */
     int64_t pts0; /* pts of packet 0: -1024 for a whole track */
     /* What a personal span needs (none in a span): the bed as planar PCM in blocks of
-     * BED_BLOCK samples (block[2 * b + channel], NULL until needed; mono: channel 0 only), decoded from `src` and
-     * mixed with the shared clips when a span first needs them, then kept. A campaign's
-     * personal spans fall near its few personal lines, so a handful of blocks stay instead of
-     * the whole bed (384 kB per second of scene). */
+     * BED_BLOCK samples (block[2 * b + channel], NULL until needed; mono: channel 0 only), decoded
+     * from `src` and mixed with the shared clips when a span first needs them, then kept. A
+     * campaign's personal spans fall near its few personal lines, so a handful of blocks stay
+     * instead of the whole bed (384 kB per second of scene). */
     float **block;
     /* The track's decoding, kept open where the last fill stopped so that a span past it
      * decodes on instead of from the start (NULL: none). Its block `partial` (-1: none) holds

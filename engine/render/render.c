@@ -144,10 +144,10 @@ static ck_status audio_setup(ck_render *r, const ck_render_params *p, ck_strbuf 
             ck_audio_source_channels(a->path, &r->audio_channels, err) != CK_OK)
             return err->status;
         const char *mono = r->audio_channels == 1 ? "-mono" : "";
-        r->audio_cache = nshared ? dup_printf("%s/audio-%.16s-%.16s-%lld%s.aac", r->shared_dir,
-                                              hex, chex, ms, mono)
-                                 : dup_printf("%s/audio-%.16s-%lld%s.aac", r->shared_dir, hex,
-                                              ms, mono);
+        r->audio_cache =
+            nshared
+                ? dup_printf("%s/audio-%.16s-%.16s-%lld%s.aac", r->shared_dir, hex, chex, ms, mono)
+                : dup_printf("%s/audio-%.16s-%lld%s.aac", r->shared_dir, hex, ms, mono);
         r->audio_src = strdup(a->path);
         if (!r->audio_cache || !r->audio_src)
             return ck_error_set(err, CK_ERR_NOMEM, NULL, 0, 0, "out of memory");

@@ -7,8 +7,9 @@
  * - Video decoder: a background video asset's frame at a source time (looping or clamped),
  *   sequential decoding with seeks only when the time jumps; the frame is exact whatever the
  *   decode history (seeks land on keyframes and decode forward).
- * - Audio: the campaign's track decoded, resampled to 48 kHz stereo and encoded to AAC-LC once
- *   (cached as an ADTS file), exactly the scene's duration (cut or padded with silence).
+ * - Audio: the campaign's track decoded, resampled to 48 kHz (mono for a mono track, else
+ *   stereo) and encoded to AAC-LC once (cached as an ADTS file), exactly the scene's duration
+ *   (cut or padded with silence).
  * - Segment writer: one MPEG-TS file per segment, video and the campaign's audio packets for
  *   the segment's time span, timestamps from the absolute frame / sample number, written to a
  *   temporary name and renamed into place only when complete.
@@ -164,7 +165,7 @@ ck_status ck_audio_source_channels(const char *src, int *channels, ck_error *err
  * written there. The bed's PCM is not kept: ck_audio_span decodes the parts it needs (and
  * keeps those, in blocks of 0.68 s: 262 kB each). Errors name the file. */
 ck_audio *ck_audio_create_ex(const ck_audio_params *p, ck_error *err);
-/* ck_audio_create_ex with a track and no clips. */
+/* ck_audio_create_ex with a track and no clips, its channels the cache's or the track's. */
 ck_audio *ck_audio_create(const char *src, const char *cache_path, double duration, ck_error *err);
 void ck_audio_destroy(ck_audio **a);
 
@@ -193,7 +194,7 @@ ck_audio *ck_audio_span(ck_audio *bed, const ck_audio_clip *clips, int count, in
  * bytes do not change. */
 void ck_audio_spans_in_order(ck_audio *bed, bool on);
 int64_t ck_audio_bitrate(const ck_audio *a); /* bit/s */
-int ck_audio_channels(const ck_audio *a);     /* 1 or 2 */
+int ck_audio_channels(const ck_audio *a);    /* 1 or 2 */
 int ck_audio_packet_count(const ck_audio *a);
 /* Packet i: an ADTS frame; pts in samples (48 kHz). A whole track's first packet is the
  * encoder's priming and starts before 0 (pts -1024); a span's are the span's. */
