@@ -278,8 +278,7 @@ typedef struct pcm_reader {
     SwrContext *swr;
     AVPacket *pkt;
     AVFrame *in;
-    float *out[2];
-    int channels; /* out's */
+    float *out[2]; /* the bed's channels */
     int out_cap, si;
     int64_t pos; /* samples decoded so far */
     bool flushing, drained;
@@ -330,7 +329,6 @@ static ck_status reader_open(pcm_reader *rd, const char *src, int channels, ck_e
         return st;
     AVChannelLayout out;
     av_channel_layout_default(&out, channels);
-    rd->channels = channels;
     int ret;
     if ((ret = swr_alloc_set_opts2(&rd->swr, &out, AV_SAMPLE_FMT_FLTP, CK_AUDIO_RATE,
                                    &rd->dec->ch_layout, rd->dec->sample_fmt, rd->dec->sample_rate,
@@ -387,7 +385,7 @@ static ck_status reader_run(ck_audio *a, pcm_reader *rd, const bool *fill, int64
         if (cap > samples - rd->pos)
             cap = (int)(samples - rd->pos);
         if (cap > rd->out_cap) {
-            for (int c = 0; c < rd->channels; c++) {
+            for (int c = 0; c < a->channels; c++) {
                 float *o = realloc(rd->out[c], (size_t)cap * sizeof(float));
                 if (!o) {
                     av_frame_unref(rd->in);
