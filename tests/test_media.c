@@ -835,7 +835,7 @@ static void test_encode(const char *dir)
     CK_CHECK(strncmp(line, "216000,K", 8) == 0);
 }
 
-/* A 2 s segment of moving synthetic frames (a gradient sliding, a box crossing) at 320x180,
+/* A 2 s segment of moving synthetic frames (a gradient sliding, a box crossing) at cfg's size,
  * read from rows `stride` apart whose padding holds `junk`. */
 static ck_status encode_moving(const char *path, const ck_enc_config *cfg, size_t stride,
                                uint8_t junk, ck_error *err)
@@ -867,20 +867,39 @@ static ck_status encode_moving(const char *path, const ck_enc_config *cfg, size_
     return st;
 }
 
-/* Same frames, same bytes: one encoder thread (libx264's frame threads plan VBV from the
- * sizes of frames still being encoded: timing), no B-frames (with them its MB-tree read
+/* How many slice headers `path`'s video has (ffmpeg's trace_headers), -1 if unknown. */
+static int count_slices(const char *path)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "ffmpeg -v trace -nostdin -i '%s' -map 0:v -c copy -bsf:v trace_headers -f null - "
+             "2>&1 | grep -c 'first_mb_in_slice'",
+             path);
+    FILE *pp = popen(cmd, "r");
+    int n = -1;
+    if (pp) {
+        if (fscanf(pp, "%d", &n) != 1)
+            n = -1;
+        pclose(pp);
+    }
+    return n;
+}
+
+/* Same frames, same bytes, at w x h with the default thread count: never libx264's frame
+ * threads (they plan VBV from the sizes of frames still being encoded: timing), one thread
+ * below 720 lines and two slices from there up, no B-frames (with them its MB-tree read
  * memory it never wrote), and nothing of the caller's row padding or of the heap's old
  * contents in the output. A segment's digest names its bytes (tests/cli/identity.sh). */
-static void test_encode_exact(const char *dir)
+static void exact_pair(const char *dir, int w, int h, int threads)
 {
     ck_error err;
-    ck_enc_config cfg = {.width = 320, .height = 180, .encoder = "libx264"};
+    ck_enc_config cfg = {.width = w, .height = h, .encoder = "libx264"};
     ck_enc_config_defaults(&cfg);
-    CK_CHECK(cfg.threads == 1);
+    CK_CHECK(cfg.threads == threads);
     char a[1024], b[1024];
-    snprintf(a, sizeof a, "%s/exact-a.ts", dir);
-    snprintf(b, sizeof b, "%s/exact-b.ts", dir);
-    CK_CHECK(encode_moving(a, &cfg, 320, 0, &err) == CK_OK);
+    snprintf(a, sizeof a, "%s/exact-%d-a.ts", dir, h);
+    snprintf(b, sizeof b, "%s/exact-%d-b.ts", dir, h);
+    CK_CHECK(encode_moving(a, &cfg, (size_t)w, 0, &err) == CK_OK);
     /* Dirty the heap the next encoder's buffers come from. */
     for (int i = 0; i < 8; i++) {
         size_t n = (size_t)1 << (16 + i);
@@ -889,7 +908,7 @@ static void test_encode_exact(const char *dir)
             memset(junk, 0xa5 + i, n);
         free(junk);
     }
-    CK_CHECK(encode_moving(b, &cfg, 352, 0x5a, &err) == CK_OK);
+    CK_CHECK(encode_moving(b, &cfg, (size_t)w + 32, 0x5a, &err) == CK_OK);
     size_t na = 0, nb = 0;
     char *da = NULL, *db = NULL;
     CK_CHECK(ck_read_file(a, 1 << 24, &da, &na, &err) == CK_OK);
@@ -909,8 +928,17 @@ static void test_encode_exact(const char *dir)
             line[0] = 0;
         pclose(pp);
     }
-    fprintf(stderr, "exact encode: picture types %s\n", line);
+    int slices = count_slices(a);
+    fprintf(stderr, "exact encode %dx%d: picture types %s, %d slices in 60 pictures\n", w, h, line,
+            slices);
     CK_CHECK(strstr(line, "P") != NULL && strstr(line, "B") == NULL);
+    CK_CHECK(slices == 60 * threads);
+}
+
+static void test_encode_exact(const char *dir)
+{
+    exact_pair(dir, 320, 180, 1);
+    exact_pair(dir, 1280, 720, 2);
 }
 
 int main(void)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# ffmpeg-peer.sh BG_VIDEO AUDIO GRAPH SECONDS CRF MAXRATE OUT_DIR [VOICE WPM LINES]
+# ffmpeg-peer.sh BG_VIDEO AUDIO GRAPH SECONDS CRF MAXRATE THREADS OUT_DIR [VOICE WPM LINES]
 # The FFmpeg command-line peer of `ciak render`: the background video looped, the filter graph
 # `ciak bench render` generated from the scene (drawtext / drawbox at the same times), libx264
 # with the settings ciak's encoder uses (engine/media/media_enc.c: veryfast, CRF, VBV maxrate =
-# bufsize, no scene cut, closed GOPs, ONE thread and NO B-frames, which byte-identical segments
-# need, High profile), AAC audio, HLS output with 2 s segments (one keyframe each, as ciak's
-# per-segment encoder sessions). AUDIO may be empty (silent scene).
+# bufsize, no scene cut, closed GOPs, THREADS slices on as many threads (never frame threads)
+# and NO B-frames, which byte-identical segments need, High profile), AAC audio, HLS output
+# with 2 s segments (one keyframe each, as ciak's per-segment encoder sessions). AUDIO may be
+# empty (silent scene). THREADS is ciak's count for the size (ck_enc_config_defaults).
 #
 # With VOICE WPM LINES the peer also speaks, as ciak does for a scene with a speech track:
 # LINES has one line per spoken line, "START_SECONDS TEXT_FILE" (the words as ciak says them,
@@ -16,8 +17,10 @@
 # Channels as engine/media encodes them: a mono track (and silence) mono, anything else
 # stereo, 128 kbit/s either way.
 set -euo pipefail
-bg=$1 audio=$2 graph=$3 secs=$4 crf=$5 maxrate=$6 out=$7
-voice=${8:-} wpm=${9:-} lines=${10:-}
+bg=$1 audio=$2 graph=$3 secs=$4 crf=$5 maxrate=$6 threads=$7 out=$8
+voice=${9:-} wpm=${10:-} lines=${11:-}
+sliced=0
+((threads > 1)) && sliced=1
 mkdir -p "$out"
 ain=() amap=() layout=mono channels=1 rate=128k
 if [[ -n $audio ]] &&
@@ -51,7 +54,8 @@ fi
 exec ffmpeg -nostdin -v error -y -stream_loop -1 -i "$bg" "${ain[@]}" -t "$secs" \
     -filter_complex_script "$graph" -map '[v]' "${amap[@]}" \
     -c:v libx264 -preset veryfast -crf "$crf" -maxrate "$maxrate" -bufsize "$maxrate" \
-    -profile:v high -threads 1 -bf 0 -flags +cgop -x264-params scenecut=0:open-gop=0:force-cfr=1 \
+    -profile:v high -threads "$threads" -bf 0 -flags +cgop \
+    -x264-params "scenecut=0:open-gop=0:force-cfr=1:sliced-threads=$sliced" \
     -g 60 -keyint_min 60 \
     -f hls -hls_time 2 -hls_playlist_type vod -hls_segment_filename "$out/seg%03d.ts" \
     "$out/index.m3u8"

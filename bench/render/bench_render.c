@@ -370,9 +370,9 @@ static double run_peer(const ck_scene *s, const char *bg, const char *audio, con
     char cmd[16384];
     ck_enc_config ec = {.encoder = "libx264", .width = w, .height = h};
     ck_enc_config_defaults(&ec);
-    int n = snprintf(cmd, sizeof cmd, "bash '%s' '%s' '%s' '%s' %.3f %d %lld '%s'",
+    int n = snprintf(cmd, sizeof cmd, "bash '%s' '%s' '%s' '%s' %.3f %d %lld %d '%s'",
                      "bench/peers/ffmpeg-peer.sh", bg, audio, graph, secs, ec.quality,
-                     (long long)ec.maxrate, pdir);
+                     (long long)ec.maxrate, ec.threads, pdir);
     if (lines)
         snprintf(cmd + n, sizeof cmd - (size_t)n, " '%s' %d '%s'",
                  s->speech_voice ? s->speech_voice : "it", s->speech_rate, lines);
@@ -496,9 +496,10 @@ static int bench_scene(ck_gpu *gpu, const char *scene_dir, int w0, int h0, doubl
     char x264[1024];
     snprintf(x264, sizeof x264,
              "-c:v libx264 -preset veryfast -crf %d -maxrate %lld -bufsize %lld -profile:v high "
-             "-threads %d -bf 0 -flags +cgop -x264-params scenecut=0:open-gop=0:force-cfr=1 "
+             "-threads %d -bf 0 -flags +cgop "
+             "-x264-params scenecut=0:open-gop=0:force-cfr=1:sliced-threads=%d "
              "-g 60 -keyint_min 60 -f null -",
-             ec.quality, (long long)ec.maxrate, (long long)ec.bufsize, ec.threads);
+             ec.quality, (long long)ec.maxrate, (long long)ec.bufsize, ec.threads, ec.threads > 1);
     p.no_share = true;
     p.speech = false;
     double cpu_dec =

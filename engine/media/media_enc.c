@@ -27,6 +27,8 @@ const char *const ck_media_encoders[] = {"h264_nvenc", "h264_vaapi", "libx264", 
 /* The longest GOP an encoder session may make: segments are shorter, so the only keyframe of a
  * segment is its first frame. */
 #define MAX_GOP 600
+/* From this height up libx264 encodes two slices per picture on two threads. */
+#define SLICED_FROM_LINES 720
 /* MPEG-TS mux delay (as the ffmpeg command uses): PTS = 0.7 s + media time. */
 
 void ck_enc_config_defaults(ck_enc_config *c)
@@ -43,13 +45,16 @@ void ck_enc_config_defaults(ck_enc_config *c)
         c->maxrate = 200000;
     if (c->bufsize <= 0)
         c->bufsize = c->maxrate;
-    /* One thread: libx264's frame threads plan VBV from the estimated sizes of the frames
-     * other threads are still encoding, so their bytes depend on timing (a 2 s segment came
-     * out in two encodes in one run of `ciak warm` in three); sliced threads are exact but
-     * cost 9 % (720p) to 15 % (320x180) more bytes. One thread encodes 720p at ~170 fps of
-     * one core, and renderers run in parallel instead (the server's workers). */
+    /* Never frame threads: they plan VBV from the estimated sizes of the frames other
+     * threads are still encoding, so their bytes depend on timing (a 2 s segment came out in
+     * two encodes in one run of `ciak warm` in three). Sliced threads are exact (each thread
+     * encodes its own rows of every picture): from 720 lines up two slices, which let the
+     * encoding thread use the core the compositor leaves idle (a 720p segment in a burst of
+     * 12 new viewers: 259-313 ms against 287-395, bytes +2 %); smaller pictures one thread,
+     * where the encoder is not what binds and slices cost 15 % more bytes. The count is a
+     * function of the size alone, so every node makes the same bytes (bench/README.md). */
     if (c->threads <= 0)
-        c->threads = 1;
+        c->threads = c->height >= SLICED_FROM_LINES ? 2 : 1;
     if (!c->preset)
         c->preset = "veryfast";
 }
@@ -136,6 +141,7 @@ static ck_status enc_open(enc_session *s, const ck_enc_config *c, bool quiet, ck
     x->level = h264_level(c);
     x->flags |= AV_CODEC_FLAG_CLOSED_GOP | AV_CODEC_FLAG_BITEXACT;
     x->thread_count = c->threads;
+    x->thread_type = FF_THREAD_SLICE;
     /* BT.709 limited range, as the compositor writes it. */
     x->color_range = AVCOL_RANGE_MPEG;
     x->colorspace = AVCOL_SPC_BT709;
@@ -149,7 +155,11 @@ static ck_status enc_open(enc_session *s, const ck_enc_config *c, bool quiet, ck
         av_dict_set(&o, "crf", q, 0);
         av_dict_set(&o, "profile", "high", 0);
         /* No scene-cut keyframes, closed GOPs, access unit delimiters for MPEG-TS. */
-        av_dict_set(&o, "x264-params", "scenecut=0:open-gop=0:aud=1:force-cfr=1", 0);
+        /* More than one thread: slices, never frames (ck_enc_config_defaults). */
+        av_dict_set(&o, "x264-params",
+                    c->threads > 1 ? "scenecut=0:open-gop=0:aud=1:force-cfr=1:sliced-threads=1"
+                                   : "scenecut=0:open-gop=0:aud=1:force-cfr=1",
+                    0);
     } else if (strcmp(c->encoder, "h264_nvenc") == 0) {
         av_dict_set(&o, "preset", "p4", 0);
         av_dict_set(&o, "rc", "vbr", 0);

@@ -36,7 +36,9 @@ typedef struct ck_enc_config {
     int quality;          /* CRF / CQ / QP (0: 23) */
     int64_t maxrate;      /* VBV, bit/s (0: 3 Mbit/s at 1280x720, scaled by pixel count) */
     int64_t bufsize;      /* VBV buffer, bits (0: maxrate, one second) */
-    int threads;          /* fixed for determinism (0: 4) */
+    int threads;          /* libx264 slices, one thread each, never frame threads (0: 2 from
+                           * 720 lines up, else 1): part of the fingerprint, so a digest
+                           * names one byte string on every node */
     const char *preset;   /* x264 preset (NULL: "veryfast") */
 } ck_enc_config;
 
