@@ -141,7 +141,7 @@ static ck_status enc_open(enc_session *s, const ck_enc_config *c, bool quiet, ck
     x->level = h264_level(c);
     x->flags |= AV_CODEC_FLAG_CLOSED_GOP | AV_CODEC_FLAG_BITEXACT;
     x->thread_count = c->threads;
-    x->thread_type = FF_THREAD_SLICE;
+    x->thread_type = FF_THREAD_SLICE; /* more than one thread: slices, never frames */
     /* BT.709 limited range, as the compositor writes it. */
     x->color_range = AVCOL_RANGE_MPEG;
     x->colorspace = AVCOL_SPC_BT709;
@@ -155,11 +155,7 @@ static ck_status enc_open(enc_session *s, const ck_enc_config *c, bool quiet, ck
         av_dict_set(&o, "crf", q, 0);
         av_dict_set(&o, "profile", "high", 0);
         /* No scene-cut keyframes, closed GOPs, access unit delimiters for MPEG-TS. */
-        /* More than one thread: slices, never frames (ck_enc_config_defaults). */
-        av_dict_set(&o, "x264-params",
-                    c->threads > 1 ? "scenecut=0:open-gop=0:aud=1:force-cfr=1:sliced-threads=1"
-                                   : "scenecut=0:open-gop=0:aud=1:force-cfr=1",
-                    0);
+        av_dict_set(&o, "x264-params", "scenecut=0:open-gop=0:aud=1:force-cfr=1", 0);
     } else if (strcmp(c->encoder, "h264_nvenc") == 0) {
         av_dict_set(&o, "preset", "p4", 0);
         av_dict_set(&o, "rc", "vbr", 0);
