@@ -693,7 +693,7 @@ static ck_server *render_node(const char *dir, const char *name)
                           .cluster = true,
                           .node_name = name,
                           /* Both nodes' bytes are compared: libx264 0.164 reads past its
-                           * own buffers below ~320 px (engine/render/README.md), so at
+                           * own buffers at tiny sizes (docs/rendering.md), so at
                            * 64x36 they matched by luck (they differed in a full run). */
                           .width = 320,
                           .height = 180,
